@@ -81,7 +81,7 @@ class Duid:
 
     raw: bytes
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes | bytearray) -> None:
         n = len(raw)
         if n < MIN_DUID_LEN or n > MAX_DUID_LEN:
             raise FormError(f"DUID is {n} bytes, must be {MIN_DUID_LEN}..{MAX_DUID_LEN}", "bad-duid")
@@ -89,7 +89,7 @@ class Duid:
 
     # -- wire -------------------------------------------------------------------------------
     @classmethod
-    def from_wire(cls, data: bytes) -> Duid:
+    def from_wire(cls, data: bytes | bytearray) -> Duid:
         """Wrap DUID bytes (RFC 8415 §11.1); only the length is checked: DUIDs are opaque."""
         return cls(data)
 

@@ -246,7 +246,10 @@ class RawOption(Option6):
         return self.data
 
     def encode(self) -> bytes:
-        return _HDR.pack(self.code, len(self.data)) + self.data
+        n = len(self.data)
+        if n > 0xFFFF:
+            raise ValueError(f"option {self.code} body is {n} bytes, more than 65535")
+        return _HDR.pack(self.code, n) + self.data
 
 
 def parse_options(data: bytes, start: int = 0, end: int | None = None) -> list[Option6]:
@@ -330,7 +333,10 @@ class OptionContainer:
 
     def has(self, code: int) -> bool:
         """Whether an option with ``code`` is present."""
-        return any(opt.code == code for opt in self.options)
+        for opt in self.options:  # noqa: SIM110 (a plain loop beats any(generator) on the hot path)
+            if opt.code == code:
+                return True
+        return False
 
     def codes(self) -> list[int]:
         """The option codes present, in wire order (duplicates kept)."""
