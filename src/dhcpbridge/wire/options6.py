@@ -1107,7 +1107,7 @@ class InfMaxRt(_UIntOption):
 
 @dataclass(slots=True)
 class RelaySourcePort(_UIntOption):
-    """OPTION_RELAY_SOURCE_PORT (135): downstream relay's source port, 0 if standard (RFC 8357 §5.2)."""
+    """OPTION_RELAY_SOURCE_PORT (135): downstream relay's source port, 0 if standard (RFC 8357 §5)."""
 
     code = OptionCode6.RELAY_SOURCE_PORT
     _st = _U16

@@ -134,8 +134,9 @@ class Message6(OptionContainer):
 class RelayMessage6(OptionContainer):
     """RELAY-FORW (12) / RELAY-REPL (13) (RFC 8415 §9): the nested message is in option 9.
 
-    ``link_address`` is the relay's link (``::`` from a Lightweight DHCPv6 Relay Agent, RFC 6221
-    §5.3.1); ``peer_address`` the client or previous relay the message came from.
+    ``link_address`` is the relay's link (``::`` from a Lightweight DHCPv6 Relay Agent, RFC 6221,
+    which then always adds an Interface-ID); ``peer_address`` the client or previous relay the
+    message came from.
     """
 
     msg_type: int
@@ -281,7 +282,7 @@ def _echoed(forw: RelayMessage6) -> list[Option6]:
         try:
             wanted.update(EchoRequest.from_wire(ero.to_wire()).codes)
         except FormError:
-            pass  # a malformed ERO asks for nothing (RFC 4994 §4: echoing is optional)
+            pass  # a malformed ERO asks for nothing (RFC 4994: echoing is optional)
         wanted.discard(_OPT_RELAY_MSG)
         wanted.discard(_OPT_ERO)
     return [opt for opt in forw.options if opt.code in wanted]
@@ -292,11 +293,11 @@ def wrap_relay_reply(reply: Message6, chain: Sequence[RelayMessage6]) -> Message
     :func:`unwrap_relay`); with an empty chain the reply is returned unchanged.
 
     Each layer copies hop-count, link-address and peer-address from its RELAY-FORW (RFC 8415
-    §19.3), echoes Interface-ID (RFC 8415 §21.18), the Relay Source Port option (RFC 8357 §5.2)
+    §19.3), echoes Interface-ID (RFC 8415 §21.18), the Relay Source Port option (RFC 8357 §5)
     and any option the relay named in an ERO (RFC 4994); options keep their RELAY-FORW order and
     precede the Relay Message option. The IO layer sends the result to the source address of
     the received RELAY-FORW, port 547, or that packet's source port when the outermost layer
-    carries a Relay Source Port option (RFC 8357 §5.2).
+    carries a Relay Source Port option (RFC 8357 §5).
     """
     out: Message6 | RelayMessage6 = reply
     for forw in reversed(chain):
