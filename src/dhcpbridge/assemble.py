@@ -1,0 +1,78 @@
+"""Turns a validated ``Config`` into the engine's parts: subnets, the source chain, user handlers.
+
+Used by the runtime at start and on reload, and by ``check-config`` (which builds everything but
+the sockets and the store, so a config that passes the check also starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dhcpbridge.config.model import Config
+from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.pipeline import Handler
+from dhcpbridge.engine.ports import LeaseStore, Source
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.engine.v4.engine import Engine4
+from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.subnet import SubnetIndex, build_subnet, encode_options
+from dhcpbridge.engine.v4.transaction import HostInfo
+from dhcpbridge.sources.pools import PoolSource
+from dhcpbridge.sources.static import ReservationError, StaticSource, load_file
+
+
+class AssemblyError(Exception):
+    """The config is valid but something it names cannot be used (a file, a handler module)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def build_sources(config: Config) -> list[Source]:
+    sources: list[Source] = []
+    errors: list[str] = []
+    for i, spec in enumerate(config.source):
+        if spec.type == "reservations":
+            reservations = list(config.reservation)
+            for name in spec.files:
+                try:
+                    reservations += load_file(config.resolve_path(name))
+                except ReservationError as exc:
+                    errors += [f"source[{i}].files: {e}" for e in exc.errors]
+            sources.append(StaticSource(reservations))
+        elif spec.type == "pools":
+            sources.append(PoolSource())
+    if errors:
+        raise AssemblyError(errors)
+    return sources
+
+
+def build_env4(config: Config, store: LeaseStore, host: HostInfo, stats: Stats) -> Env4:
+    global_options = encode_options(config.options)
+    subnets = [build_subnet(i, s, global_options, config) for i, s in enumerate(config.subnet4)]
+    chain = SourceChain(build_sources(config))
+    server_ids = {s.server_id for s in subnets if s.server_id}
+    if config.server.server_id:
+        server_ids.add(int(config.server.server_id))
+    return Env4(
+        subnets=SubnetIndex(subnets),
+        sources=chain,
+        store=store,
+        host=host,
+        stats=stats,
+        server_id=int(config.server.server_id) if config.server.server_id else None,
+        server_ids=frozenset(server_ids),
+        offer_hold=config.server.offer_hold,
+        decline_probation=config.server.decline_probation,
+        client_port=config.server.client_port,
+        relay_port=config.server.relay_port,
+        reserved=chain.reserved(),
+    )
+
+
+def build_engine4(
+    config: Config, store: LeaseStore, host: HostInfo, stats: Stats, extra: Sequence[Handler[Any]] = ()
+) -> Engine4:
+    return Engine4(build_env4(config, store, host, stats), extra)

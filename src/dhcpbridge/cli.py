@@ -1,0 +1,393 @@
+"""The ``dhcpbridge`` command line: serve, check-config, probe, leases, demo (and the helpers' tools)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sized
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dhcpbridge import __version__, logs
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="dhcpbridge")
+def main() -> None:
+    """dhcpbridge: a DHCP server in which every answer comes from one source of truth."""
+
+
+# --- serve ---------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--config", "config_path", required=True, type=click.Path(path_type=Path), help="TOML config file"
+)
+@click.option("--log-format", type=click.Choice(["console", "json"]), help="overrides [server] log-format")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="overrides [server] log-level",
+)
+def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
+    """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
+    from dhcpbridge.config import ConfigError, load
+    from dhcpbridge.runtime import Server, StartError
+
+    logs.configure(log_level or "info", log_format or "console")
+    log = logs.get("dhcpbridge")
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        log.error("invalid config", file=str(config_path), errors=exc.errors)
+        sys.exit(2)
+    logs.configure(log_level or config.server.log_level, log_format or config.server.log_format)
+    _use_uvloop()
+    try:
+        asyncio.run(Server(config, config_path).run())
+    except StartError as exc:
+        logs.get("dhcpbridge").error("cannot start", error=str(exc))
+        sys.exit(1)
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+# --- check-config --------------------------------------------------------------------------
+@main.command("check-config")
+@click.argument("config_path", type=click.Path(path_type=Path))
+def check_config(config_path: Path) -> None:
+    """Validate a config file: every error with its path, exit status 1 if there is any."""
+    from dhcpbridge.assemble import AssemblyError, build_sources
+    from dhcpbridge.config import ConfigError, load
+    from dhcpbridge.config.model import parse_range
+    from dhcpbridge.io.host import missing_interfaces
+
+    try:
+        config = load(config_path)
+        sources = build_sources(config)
+    except ConfigError as exc:
+        for line in exc.errors:
+            click.echo(f"{config_path}: {line}", err=True)
+        click.echo(f"{config_path}: {len(exc.errors)} error(s)", err=True)
+        sys.exit(1)
+    except AssemblyError as exc:
+        for line in exc.errors:
+            click.echo(f"{config_path}: {line}", err=True)
+        sys.exit(1)
+    for name in missing_interfaces(config.server.interfaces):
+        click.echo(f"{config_path}: warning: server.interfaces: {name} does not exist on this host", err=True)
+    pools = sum(
+        int(last) - int(first) + 1
+        for s in config.subnet4
+        for first, last in (parse_range(p) for p in s.pools)
+    )
+    chain = ", ".join(f"{s.name}({len(s)})" if isinstance(s, Sized) else s.name for s in sources)
+    click.echo(
+        f"{config_path}: ok: {len(config.subnet4)} subnet4, {pools} pool addresses, "
+        f"sources: {chain}; store {config.leases.store}; port {config.server.port}"
+    )
+
+
+# --- probe ---------------------------------------------------------------------------------
+@main.command()
+@click.option("--interface", help="broadcast as a client on this interface (needs root)")
+@click.option("--server", "server", help="act as a relay agent towards ADDR[:PORT]")
+@click.option("--giaddr", help="relay agent address (with --server); default: the source address used")
+@click.option("--mac", help="client hardware address (default: random, locally administered)")
+@click.option("--client-id", help="option 61 in hex")
+@click.option("--hostname", help="option 12")
+@click.option("--request-ip", help="option 50")
+@click.option("--circuit-id", help="relay mode: option 82.1 (text, or 0x hex)")
+@click.option("--remote-id", help="relay mode: option 82.2 (text, or 0x hex)")
+@click.option("--option", "extra", multiple=True, help="CODE=VALUE or NAME=VALUE, repeatable")
+@click.option("--full", is_flag=True, help="also REQUEST the offer (-> ACK)")
+@click.option("--renew", is_flag=True, help="after the ACK, renew once")
+@click.option("--release", is_flag=True, help="after the ACK, RELEASE the lease")
+@click.option("--timeout", default=2.0, show_default=True, help="seconds to wait for each reply")
+@click.option("--json", "as_json", is_flag=True, help="print replies as JSON")
+def probe(
+    interface: str | None,
+    server: str | None,
+    giaddr: str | None,
+    mac: str | None,
+    client_id: str | None,
+    hostname: str | None,
+    request_ip: str | None,
+    circuit_id: str | None,
+    remote_id: str | None,
+    extra: tuple[str, ...],
+    full: bool,
+    renew: bool,
+    release: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Send a real DHCPv4 DISCOVER (and more) and print the decoded replies."""
+    from dhcpbridge import probe as p
+    from dhcpbridge.io.client4 import ProbeSocket
+    from dhcpbridge.sources.static import relay_id
+    from dhcpbridge.wire.v4 import ip4_int
+    from dhcpbridge.wire.values import parse_hex
+
+    if bool(interface) == bool(server):
+        raise click.UsageError("give exactly one of --interface IF or --server ADDR[:PORT]")
+    try:
+        settings = p.ProbeSettings(
+            mac=p.parse_mac(mac) if mac else p.random_mac(),
+            server=p.parse_server(server) if server else ("255.255.255.255", 67),
+            hostname=hostname,
+            request_ip=ip4_int(request_ip) if request_ip else 0,
+            client_id=parse_hex(client_id) if client_id else None,
+            circuit_id=relay_id(circuit_id) if circuit_id else None,
+            remote_id=relay_id(remote_id) if remote_id else None,
+            extra=dict(p.parse_option_arg(o) for o in extra),
+            broadcast_flag=bool(interface),
+            timeout=timeout,
+        )
+        if server:
+            relay = giaddr or _source_for(settings.server[0])
+            settings.giaddr = ip4_int(relay)
+            try:
+                sock = ProbeSocket(relay, 67 if _is_root() else 0)
+            except OSError:
+                sock = ProbeSocket(relay, 0)  # port 67 taken: RFC 8357 relay source port instead
+        else:
+            sock = ProbeSocket("0.0.0.0", 68, interface)
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    runner = p.Probe(settings, sock)
+    ok = _probe_walk(runner, full or renew or release, renew, release, as_json)
+    sock.close()
+    sys.exit(0 if ok else 1)
+
+
+def _is_root() -> bool:
+    import os
+
+    return os.geteuid() == 0
+
+
+def _source_for(host: str) -> str:
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect((host, 9))
+        return str(s.getsockname()[0])
+    finally:
+        s.close()
+
+
+def _probe_walk(runner: Any, full: bool, renew: bool, release: bool, as_json: bool) -> bool:
+    from dhcpbridge import probe as p
+
+    def show(label: str, ex: p.Exchange) -> None:
+        if as_json:
+            click.echo(json.dumps({"step": label, "reply": p.describe(ex.reply) if ex.reply else None}))
+        elif ex.reply is None:
+            err_console.print(f"[red]{label}: no reply[/red]")
+        else:
+            console.print(render_message(ex.reply, f"{label} ({ex.elapsed_ms:.1f} ms)"))
+
+    offer = runner.discover()
+    show("DISCOVER -> OFFER", offer)
+    if offer.reply is None:
+        return False
+    if not full:
+        return True
+    ack = runner.request(offer.reply)
+    show("REQUEST -> ACK", ack)
+    if ack.reply is None or ack.reply.msg_type != 5:
+        return False
+    if renew:
+        again = runner.renew(ack.reply)
+        show("RENEW -> ACK", again)
+        if again.reply is None or again.reply.msg_type != 5:
+            return False
+    if release:
+        runner.release(ack.reply)
+        if not as_json:
+            console.print("RELEASE sent")
+    return True
+
+
+def render_message(msg: Any, title: str) -> Table:
+    from dhcpbridge.probe import describe
+
+    info = describe(msg)
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="cyan")
+    table.add_column("value")
+    for key in ("type", "yiaddr", "ciaddr", "siaddr", "giaddr", "chaddr", "flags", "sname", "file"):
+        if key in info:
+            table.add_row(key, str(info[key]))
+    for key, value in info["options"].items():
+        table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
+    return table
+
+
+# --- leases --------------------------------------------------------------------------------
+@main.group()
+def leases() -> None:
+    """List, show and release leases of the configured store (through a running server's
+    control socket when there is one)."""
+
+
+def _load_config(path: Path) -> Any:
+    from dhcpbridge.config import ConfigError, load
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            click.echo(f"{path}: {line}", err=True)
+        sys.exit(2)
+
+
+async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
+    """Ask the running server if it has a control socket; else read/write the store directly."""
+    from dhcpbridge import control
+    from dhcpbridge.leases import StoreError, open_store
+
+    if config.server.control_socket:
+        try:
+            return await control.call(config.resolve_path(config.server.control_socket), request)
+        except ConnectionError:
+            pass
+    readonly = request["cmd"] != "release"
+    try:
+        store = open_store(config.leases.store, str(config.resolve_path(".")), readonly=readonly)
+    except StoreError as exc:
+        raise click.ClickException(
+            f"{exc} (a running server is reachable only through [server] control-socket)"
+        ) from None
+    try:
+        if request["cmd"] == "leases":
+            return [lease.as_dict() for lease in await store.leases()]
+        kind, addr = control.parse_address(request["address"])
+        lease = await store.get(kind, addr)
+        if lease is None:
+            raise click.ClickException(f"no lease for {request['address']}")
+        if request["cmd"] == "lease":
+            return lease.as_dict()
+        released = await store.release(kind, addr, lease.client, time.time())
+        if released is None:
+            raise click.ClickException(f"{request['address']} is {lease.state.name.lower()}, not leased")
+        return released.as_dict()
+    finally:
+        await store.close()
+
+
+def _lease_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(rows)} lease(s)")
+    for col in ("address", "state", "hwaddr", "client", "hostname", "expires", "subnet", "source"):
+        table.add_column(col)
+    now = time.time()
+    for row in sorted(rows, key=lambda r: (r["kind"], _sort_key(r["address"]))):
+        left = row["expires"] - now
+        expires = f"in {int(left)}s" if left > 0 else f"{int(-left)}s ago"
+        table.add_row(
+            row["address"],
+            row["state"],
+            row["hwaddr"],
+            row["client"],
+            row["hostname"],
+            expires,
+            row["subnet"],
+            row["source"],
+        )
+    return table
+
+
+def _sort_key(addr: str) -> tuple[int, int]:
+    import ipaddress
+
+    ip = ipaddress.ip_address(addr.split("/")[0])
+    return ip.version, int(ip)
+
+
+@leases.command("list")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--state", help="only leases in this state (bound, offered, released, declined, expired)")
+def leases_list(config_path: Path, as_json: bool, state: str | None) -> None:
+    """Every lease record."""
+    config = _load_config(config_path)
+    rows = asyncio.run(_control_or_store(config, {"cmd": "leases"}))
+    rows = [r for r in rows if r["state"] != "offered" or state == "offered"]
+    if state:
+        rows = [r for r in rows if r["state"] == state]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        console.print(_lease_table(rows))
+
+
+@leases.command("show")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("address")
+def leases_show(config_path: Path, as_json: bool, address: str) -> None:
+    """One lease by address."""
+    config = _load_config(config_path)
+    row = asyncio.run(_control_or_store(config, {"cmd": "lease", "address": address}))
+    if as_json:
+        click.echo(json.dumps(row, indent=2))
+    else:
+        console.print(_lease_table([row]))
+
+
+@leases.command("release")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("address")
+def leases_release(config_path: Path, as_json: bool, address: str) -> None:
+    """Release a lease now (the address becomes free)."""
+    config = _load_config(config_path)
+    try:
+        row = asyncio.run(_control_or_store(config, {"cmd": "release", "address": address}))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(row, indent=2))
+    else:
+        console.print(f"released {row['address']} (was {row['hwaddr']})")
+
+
+# --- demo ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--clients", default=3, show_default=True, help="how many clients to walk through")
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), help="keep the demo's files here")
+def demo(clients: int, workdir: Path | None) -> None:
+    """Start a server on 127.0.0.1 (embedded SQLite store) and walk clients through it."""
+    from dhcpbridge.demo import run_demo
+
+    sys.exit(run_demo(clients, workdir))
+
+
+def _register_optional() -> None:
+    """Commands that live in their own packages (added when present)."""
+    import importlib
+
+    try:
+        module = importlib.import_module("dhcpbridge.answer.cli")
+    except ImportError:
+        return
+    main.add_command(module.answer_command, "answer")
+
+
+_register_optional()

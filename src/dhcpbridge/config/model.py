@@ -1,0 +1,213 @@
+"""The configuration file's shape (pydantic v2), with every rule a config must follow.
+
+Keys are spelled with hyphens in TOML (``lease-time``); unknown keys are errors, so a typo never
+silently does nothing. Cross-field rules (pools inside their subnet, no overlaps, reservations in
+a subnet, options that exist) live here too, so ``check-config`` reports them all with paths.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from dhcpbridge.wire import options4, values
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
+
+
+def _check_options(raw: dict[str, Any]) -> dict[str, Any]:
+    for key, value in raw.items():
+        try:
+            options4.encode_config_option(key, value)
+        except ValueError as exc:
+            raise ValueError(f"option {key!r}: {exc}") from None
+    return raw
+
+
+def _pool_text(text: str) -> str:
+    parse_range(text)
+    return text
+
+
+def parse_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
+    """A pool: ``first-last`` or a CIDR block (all of its addresses)."""
+    text = text.strip()
+    if "-" in text:
+        first_text, last_text = (p.strip() for p in text.split("-", 1))
+        first, last = ipaddress.IPv4Address(first_text), ipaddress.IPv4Address(last_text)
+    else:
+        net = ipaddress.IPv4Network(text, strict=True)
+        first, last = net.network_address, net.broadcast_address
+    if int(last) < int(first):
+        raise ValueError(f"pool {text!r} ends before it starts")
+    return first, last
+
+
+PoolText = Annotated[str, AfterValidator(_pool_text)]
+OptionTable = Annotated[dict[str, Any], AfterValidator(_check_options)]
+
+
+class ServerConfig(Strict):
+    """``[server]``: sockets, identity and protocol-wide behaviour."""
+
+    interfaces: list[str] = Field(default_factory=list)
+    address: ipaddress.IPv4Address = ipaddress.IPv4Address("0.0.0.0")
+    port: Annotated[int, Field(ge=1, le=65535)] = 67
+    client_port: Annotated[int, Field(ge=1, le=65535)] = 68
+    relay_port: Annotated[int, Field(ge=1, le=65535)] = 67
+    server_id: ipaddress.IPv4Address | None = None
+    authoritative: bool = False
+    raw_socket: bool = True
+    offer_hold: Annotated[int, Field(ge=1, le=3600)] = 30
+    decline_probation: Annotated[int, Field(ge=0)] = 86400
+    receive_buffer: Annotated[int, Field(ge=65536)] = 8 * 1024 * 1024
+    control_socket: str | None = None
+    metrics: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: str | None) -> str | None:
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:9267")
+        return value
+
+
+class LeasesConfig(Strict):
+    """``[leases]``: where leases live."""
+
+    store: str = "sqlite:///var/lib/dhcpbridge/leases.db"
+    reap_interval: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    expired_retention: Annotated[int, Field(ge=0)] = 86400
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if scheme not in ("memory", "sqlite"):
+            raise ValueError(f"unsupported lease store {value!r} (known: memory://, sqlite:///PATH)")
+        if scheme == "sqlite" and not value.removeprefix("sqlite:").lstrip("/"):
+            raise ValueError("sqlite store needs a path, e.g. sqlite:///var/lib/dhcpbridge/leases.db")
+        return value
+
+
+class Subnet4Config(Strict):
+    """``[[subnet4]]``: one IPv4 network, its pools and options."""
+
+    id: int | None = None
+    subnet: ipaddress.IPv4Network
+    pools: list[PoolText] = Field(default_factory=list)
+    lease_time: Annotated[int, Field(ge=10)] = 3600
+    min_lease_time: Annotated[int, Field(ge=10)] | None = None
+    max_lease_time: Annotated[int, Field(ge=10)] | None = None
+    renew_timer: Annotated[int, Field(ge=1)] | None = None
+    rebind_timer: Annotated[int, Field(ge=1)] | None = None
+    interface: str | None = None
+    relay_addresses: list[ipaddress.IPv4Address] = Field(default_factory=list)
+    server_id: ipaddress.IPv4Address | None = None
+    authoritative: bool | None = None
+    next_server: ipaddress.IPv4Address | None = None
+    boot_file_name: str | None = None
+    server_hostname: str | None = None
+    options: OptionTable = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _times(self) -> Subnet4Config:
+        low = self.min_lease_time or self.lease_time
+        high = self.max_lease_time or self.lease_time
+        if not low <= self.lease_time <= high:
+            raise ValueError("min-lease-time <= lease-time <= max-lease-time does not hold")
+        if self.renew_timer and self.rebind_timer and self.renew_timer > self.rebind_timer:
+            raise ValueError("renew-timer must not exceed rebind-timer")
+        if self.rebind_timer and self.rebind_timer > self.lease_time:
+            raise ValueError("rebind-timer must not exceed lease-time")
+        return self
+
+
+class ReservationConfig(Strict):
+    """``[[reservation]]``: a fixed answer for one client, keyed by exactly one identifier."""
+
+    mac: str | None = None
+    client_id: str | None = None
+    circuit_id: str | None = None
+    remote_id: str | None = None
+    ip: ipaddress.IPv4Address | None = None
+    hostname: str | None = None
+    lease_time: Annotated[int, Field(ge=10)] | None = None
+    next_server: ipaddress.IPv4Address | None = None
+    boot_file_name: str | None = None
+    options: OptionTable = Field(default_factory=dict)
+    deny: bool = False
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, value: str | None) -> str | None:
+        if value is not None and len(values.parse_hex(value)) != 6:
+            raise ValueError(f"{value!r} is not a 6-byte MAC address")
+        return value
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        if value is not None and not values.parse_hex(value):
+            raise ValueError("client-id must be non-empty hex")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key(self) -> ReservationConfig:
+        keys = [k for k in ("mac", "client_id", "circuit_id", "remote_id") if getattr(self, k) is not None]
+        if len(keys) != 1:
+            raise ValueError("a reservation needs exactly one of mac, client-id, circuit-id, remote-id")
+        if self.ip is None and not self.options and not self.deny and self.hostname is None:
+            raise ValueError("a reservation without ip, hostname, options or deny does nothing")
+        return self
+
+
+class SourceConfig(Strict):
+    """``[[source]]``: one link of the answer chain, asked in file order."""
+
+    type: Literal["reservations", "pools"]
+    files: list[str] = Field(default_factory=list)
+
+
+class Config(Strict):
+    """The whole file."""
+
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    leases: LeasesConfig = Field(default_factory=LeasesConfig)
+    subnet4: list[Subnet4Config] = Field(default_factory=list)
+    reservation: list[ReservationConfig] = Field(default_factory=list)
+    source: list[SourceConfig] = Field(
+        default_factory=lambda: [SourceConfig(type="reservations"), SourceConfig(type="pools")]
+    )
+    options: OptionTable = Field(default_factory=dict)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    def resolve_path(self, path: str) -> Path:
+        """A path from the file, relative to the directory the config file is in."""
+        return (self._base_dir / path).resolve()
+
+    def with_base_dir(self, base: Path) -> Config:
+        self._base_dir = base
+        return self

@@ -1,0 +1,128 @@
+"""The engine's value types: leases, answers from sources, and effects for the edges to carry out.
+
+Addresses are ints (IPv4 or IPv6 by ``kind``) so pool arithmetic and comparisons stay cheap on the
+hot path; text forms are made only for people (logs, API, CLI).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+
+class LeaseKind(IntEnum):
+    """What a binding holds: an IPv4 address, an IPv6 address (IA_NA) or a delegated prefix (IA_PD)."""
+
+    V4 = 4
+    NA = 6
+    PD = 7
+
+
+class LeaseState(IntEnum):
+    OFFERED = 0  # held for a client between OFFER/ADVERTISE and REQUEST; never written to disk
+    BOUND = 1
+    RELEASED = 2
+    DECLINED = 3  # quarantined until ``expires``
+    EXPIRED = 4
+
+
+ACTIVE_STATES = frozenset({LeaseState.OFFERED, LeaseState.BOUND, LeaseState.DECLINED})
+
+
+@dataclass(slots=True)
+class Lease:
+    """One binding of an address (or prefix) to a client.
+
+    ``client`` is the client key: for v4 the client identifier (option 61) or htype+chaddr; for v6
+    the DUID + IA type + IAID. ``info`` carries what operators want to see later (relay, circuit-id,
+    the source that answered), JSON-friendly.
+    """
+
+    address: int
+    client: bytes
+    state: LeaseState
+    starts: float
+    expires: float
+    kind: LeaseKind = LeaseKind.V4
+    prefix_len: int = 32
+    hwaddr: bytes = b""
+    hostname: str = ""
+    subnet: str = ""
+    source: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def is_free_for(self, client: bytes, now: float) -> bool:
+        """Whether ``client`` may take this address now (it is its own, or nobody's any more)."""
+        if self.client == client and self.state != LeaseState.DECLINED:
+            return True
+        return self.state in (LeaseState.RELEASED, LeaseState.EXPIRED) or self.expires <= now
+
+    @property
+    def address_text(self) -> str:
+        if self.kind == LeaseKind.V4:
+            return str(ipaddress.IPv4Address(self.address))
+        return str(ipaddress.IPv6Address(self.address))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view for the CLI, the API and logs."""
+        addr = self.address_text
+        if self.kind == LeaseKind.PD:
+            addr = f"{addr}/{self.prefix_len}"
+        return {
+            "kind": self.kind.name.lower(),
+            "address": addr,
+            "client": self.client.hex(":"),
+            "hwaddr": self.hwaddr.hex(":"),
+            "state": self.state.name.lower(),
+            "starts": self.starts,
+            "expires": self.expires,
+            "hostname": self.hostname,
+            "subnet": self.subnet,
+            "source": self.source,
+            "info": dict(self.info),
+        }
+
+
+class Action(Enum):
+    ASSIGN = "assign"
+    NONE = "none"  # no answer: ask the next source
+    IGNORE = "ignore"  # drop the request silently
+    DENY = "deny"  # NAK / NoAddrsAvail
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a source says about one request.
+
+    ``ASSIGN`` with ``address`` set is a fixed assignment; with ``dynamic`` the engine allocates from
+    the selected subnet's pools through the lease store. ``options`` are encoded option values
+    (code -> bytes) that override the subnet's; ``lease_time`` overrides the subnet's.
+    """
+
+    action: Action
+    source: str = ""
+    address: int | None = None
+    dynamic: bool = False
+    options: dict[int, bytes] = field(default_factory=dict)
+    lease_time: int | None = None
+    hostname: str | None = None
+    next_server: int | None = None
+    boot_file: bytes | None = None
+    server_name: bytes | None = None
+    prefixes: tuple[tuple[int, int], ...] = ()  # v6: (prefix, length) fixed delegations
+    addresses6: tuple[int, ...] = ()  # v6: fixed IA_NA addresses
+
+
+NO_ANSWER = Answer(Action.NONE)
+IGNORE = Answer(Action.IGNORE)
+DENY = Answer(Action.DENY)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseEvent:
+    """Effect: a lease changed in the store (for DNS, the bridge's on_commit hook, the looking glass)."""
+
+    event: str  # "commit" | "release" | "decline" | "expire"
+    lease: Lease

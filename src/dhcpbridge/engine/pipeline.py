@@ -1,0 +1,113 @@
+"""Handlers and the pipeline that runs them: phases pre, handle and post over one transaction.
+
+A handler subclasses ``Handler`` and overrides any of ``pre``, ``handle`` and ``post``; each may be
+a plain method or a coroutine (the pipeline notes which at build time, so plain ones cost one call).
+``CannotRespond`` drops the request with a reason; ``tx.done = True`` ends the handle phase early.
+Post hooks always run, so they can also observe drops. Users add handlers from their own modules
+(a dotted path in the config); they run after the built-in ones of each phase.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+
+class CannotRespond(Exception):
+    """Drop this request without a reply; ``reason`` becomes a counter label and a log field."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason if not detail else f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class TransactionLike(Protocol):
+    done: bool
+    drop_reason: str | None
+    drop_detail: str
+
+
+T = TypeVar("T", bound=TransactionLike)
+Step = tuple[Callable[[Any], Any], bool]
+
+
+class Handler(Generic[T]):
+    """Base class: override the hooks you need; the others are skipped."""
+
+    def pre(self, tx: T) -> Awaitable[None] | None:
+        return None
+
+    def handle(self, tx: T) -> Awaitable[None] | None:
+        return None
+
+    def post(self, tx: T) -> Awaitable[None] | None:
+        return None
+
+
+def _steps(handlers: Sequence[Handler[T]], hook: str) -> list[Step]:
+    steps: list[Step] = []
+    for h in handlers:
+        fn = getattr(h, hook)
+        base = getattr(Handler, hook)
+        if getattr(fn, "__func__", None) is base:
+            continue
+        steps.append((fn, inspect.iscoroutinefunction(fn)))
+    return steps
+
+
+class Pipeline(Generic[T]):
+    """Runs handlers' hooks phase by phase over a transaction."""
+
+    def __init__(self, handlers: Sequence[Handler[T]]) -> None:
+        self.handlers = list(handlers)
+        self._pre = _steps(self.handlers, "pre")
+        self._handle = _steps(self.handlers, "handle")
+        self._post = _steps(self.handlers, "post")
+
+    async def run(self, tx: T) -> None:
+        try:
+            for fn, is_async in self._pre:
+                result = fn(tx)
+                if is_async:
+                    await result
+            for fn, is_async in self._handle:
+                if tx.done:
+                    break
+                result = fn(tx)
+                if is_async:
+                    await result
+        except CannotRespond as drop:
+            tx.drop_reason = drop.reason
+            tx.drop_detail = drop.detail
+        try:
+            for fn, is_async in self._post:
+                result = fn(tx)
+                if is_async:
+                    await result
+        except CannotRespond as drop:
+            tx.drop_reason = drop.reason
+            tx.drop_detail = drop.detail
+
+
+def load_handler(path: str, options: dict[str, Any] | None = None) -> Handler[Any]:
+    """Instantiate a user handler from ``package.module:ClassName`` (or ``package.module.ClassName``)."""
+    import importlib
+
+    module_name, _, attr = path.partition(":")
+    if not attr:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise ValueError(f"handler {path!r} must be 'package.module:ClassName'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import handler module {module_name!r}: {exc}") from None
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise ValueError(f"module {module_name!r} has no {attr!r}")
+    handler = cls(**(options or {}))
+    if not isinstance(handler, Handler):
+        raise ValueError(f"{path} is not a dhcpbridge.engine.pipeline.Handler subclass")
+    return handler

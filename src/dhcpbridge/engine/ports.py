@@ -1,0 +1,155 @@
+"""The two interfaces the engine talks through: the lease store and the sources of truth.
+
+Both are async so that shared stores (Redis, PostgreSQL) and the HTTP bridge fit without changing
+the engine; in-process implementations return without suspending, and the runtime drives such
+coroutines to completion without scheduling a task.
+
+Every state-changing store call is atomic in the store: ``allocate``, ``offer`` and ``commit``
+succeed only when the address is free for the client at that moment, so two servers sharing one
+store can never hand out the same address. Writes that must be durable before the client hears
+of them (commits, releases, declines) are made durable by ``flush``; the runtime sends replies
+only after ``flush`` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from dhcpbridge.engine.model import Answer, Lease, LeaseKind
+
+
+class AddressRange(Protocol):
+    """An inclusive range of addresses a pool hands out (first..last)."""
+
+    @property
+    def first(self) -> int: ...
+
+    @property
+    def last(self) -> int: ...
+
+
+class LeaseStore(Protocol):
+    """Lease storage; see the module docstring for the atomicity and durability rules."""
+
+    async def get(self, kind: LeaseKind, address: int) -> Lease | None: ...
+
+    async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        """Every lease record of ``client`` (any state), most recent first."""
+        ...
+
+    async def allocate(
+        self,
+        kind: LeaseKind,
+        ranges: Sequence[AddressRange],
+        client: bytes,
+        now: float,
+        until: float,
+        hint: int,
+        exclude: frozenset[int] = frozenset(),
+        template: Lease | None = None,
+    ) -> Lease | None:
+        """Atomically pick an address free in ``ranges`` (searching from ``hint``) and hold it as
+        OFFERED for ``client`` until ``until``. None when every address is taken."""
+        ...
+
+    async def offer(self, lease: Lease, now: float) -> Lease | None:
+        """Atomically hold ``lease.address`` for ``lease.client`` (state OFFERED, not durable);
+        None if it is not free for that client."""
+        ...
+
+    async def commit(self, lease: Lease, now: float) -> Lease | None:
+        """Atomically bind ``lease.address`` to ``lease.client`` (state BOUND) if it is free for
+        that client; durable once ``flush`` returns. None if another client holds it."""
+        ...
+
+    async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
+        """Mark the client's lease RELEASED (the address becomes free); None if not its lease."""
+        ...
+
+    async def decline(
+        self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
+    ) -> Lease | None:
+        """Quarantine an address a client found in use (state DECLINED until ``until``)."""
+        ...
+
+    async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
+        """Drop an OFFERED hold of ``client`` (it chose another server)."""
+        ...
+
+    async def reap(self, now: float) -> list[Lease]:
+        """Expire bound leases and holds whose time is up; return the leases that expired."""
+        ...
+
+    async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
+        """Every lease record (for the CLI, the API and the DNS harvester)."""
+        ...
+
+    async def flush(self) -> None:
+        """Make every write so far durable."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SubnetView(Protocol):
+    """The subnet the engine selected for a request, as sources see it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def pools(self) -> Sequence[AddressRange]: ...
+
+    def contains(self, addr: int) -> bool: ...
+
+
+class Query(Protocol):
+    """What a source may look at: the request, normalised (same names as the bridge contract)."""
+
+    @property
+    def protocol(self) -> int: ...
+
+    @property
+    def msg_type(self) -> str: ...
+
+    @property
+    def client_mac(self) -> bytes: ...
+
+    @property
+    def client_id(self) -> bytes: ...
+
+    @property
+    def hostname(self) -> str: ...
+
+    @property
+    def relay_ip(self) -> str: ...
+
+    @property
+    def circuit_id(self) -> bytes: ...
+
+    @property
+    def remote_id(self) -> bytes: ...
+
+    @property
+    def requested_ip(self) -> int: ...
+
+    @property
+    def interface(self) -> str: ...
+
+    @property
+    def subnet(self) -> SubnetView | None:
+        """The subnet the engine selected (None when the client's network is unknown)."""
+        ...
+
+
+class Source(Protocol):
+    """A source of truth: answers a query, or says it has no answer (``Action.NONE``)."""
+
+    name: str
+
+    async def ask(self, query: Query) -> Answer: ...
+
+    def reserved(self) -> frozenset[int]:
+        """Addresses this source assigns itself, which dynamic pools must never hand out."""
+        ...

@@ -1,0 +1,138 @@
+"""Pre-phase handlers: accept or drop the request, learn who the client is, pick subnet and server id."""
+
+from __future__ import annotations
+
+from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.options4 import MessageType, RelaySub, parse_suboptions
+from dhcpbridge.wire.v4 import BOOTREQUEST
+
+ACCEPTED = frozenset(
+    {MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE, MessageType.RELEASE, MessageType.INFORM}
+)
+
+
+def _u32(value: bytes) -> int:
+    return int.from_bytes(value, "big")
+
+
+class Classify(Handler[Transaction4]):
+    """RFC 2131 sanity checks, then the client's identity and wishes into the transaction."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction4) -> None:
+        req = tx.request
+        if req.op != BOOTREQUEST:
+            raise CannotRespond("not-a-request")
+        kind = tx.msg_type_code
+        if kind not in ACCEPTED:
+            raise CannotRespond("bootp" if kind == 0 else "unsupported-type", str(kind))
+        meta = tx.meta
+        served = self.env.host.served
+        if served and req.giaddr == 0 and meta.dst_ip == BROADCAST and meta.ifname not in served:
+            raise CannotRespond("interface-not-served", meta.ifname)
+        opts = req.options
+        tx.client_mac = req.chaddr[: req.hlen]
+        cid = opts.get(61)
+        if cid is not None:
+            if len(cid) < 2:
+                raise CannotRespond("bad-client-id", "option 61 must be at least 2 bytes")
+            tx.client_id = cid
+            tx.client_key = cid
+        else:
+            if not tx.client_mac:
+                raise CannotRespond("no-client-identity", "hlen 0 and no client identifier")
+            tx.client_key = bytes((req.htype,)) + tx.client_mac
+        value = opts.get(50)
+        if value is not None:
+            if len(value) != 4:
+                raise CannotRespond("bad-option", "requested address (50) must be 4 bytes")
+            tx.requested_ip = _u32(value)
+        value = opts.get(51)
+        if value is not None and len(value) == 4:
+            tx.requested_lease = _u32(value)
+        tx.prl = opts.get(55, b"")
+        value = opts.get(57)
+        if value is not None and len(value) == 2:
+            tx.max_size = max(576, _u32(value))
+        value = opts.get(12)
+        if value:
+            tx.hostname = value.rstrip(b"\0").decode("utf-8", "replace")
+        tx.vendor_class = opts.get(60, b"")
+        value = opts.get(82)
+        if value is not None:
+            try:
+                subs = parse_suboptions(value)
+            except FormError as exc:
+                raise CannotRespond("bad-relay-agent-info", str(exc)) from None
+            tx.relay_info = subs
+            tx.circuit_id = subs.get(RelaySub.CIRCUIT_ID, b"")
+            tx.remote_id = subs.get(RelaySub.REMOTE_ID, b"")
+            link = subs.get(RelaySub.LINK_SELECTION)
+            if link is not None and len(link) == 4:
+                tx.link_selection = _u32(link)
+            if RelaySub.RELAY_SOURCE_PORT in subs:
+                tx.relay_port = meta.src_port  # RFC 8357 §5.1: answer the relay's own port
+
+
+class SelectSubnet(Handler[Transaction4]):
+    """Which network the client is on: link selection (RFC 3527 / 3011), relay, ciaddr or interface."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction4) -> None:
+        req = tx.request
+        index = self.env.subnets
+        selector = req.options.get(118)
+        if tx.link_selection:
+            subnet = index.by_address(tx.link_selection)
+        elif selector is not None and len(selector) == 4:
+            subnet = index.by_address(_u32(selector))
+        elif req.giaddr:
+            subnet = index.by_relay(req.giaddr)
+        elif req.ciaddr and tx.meta.dst_ip != BROADCAST:
+            subnet = index.by_address(req.ciaddr)
+        else:
+            ifname = tx.meta.ifname
+            subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
+        tx.subnet = subnet
+        if subnet is None and tx.msg_type_code in (MessageType.DISCOVER, MessageType.INFORM):
+            raise CannotRespond("no-subnet", f"giaddr={req.giaddr} interface={tx.meta.ifname}")
+
+
+class ServerIdentity(Handler[Transaction4]):
+    """Our server identifier for this exchange (RFC 2131 §4.1, RFC 5107 override), and whether a
+    REQUEST/DECLINE/RELEASE naming a server is meant for us."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction4) -> None:
+        env = self.env
+        override = tx.relay_info.get(RelaySub.SERVER_ID_OVERRIDE) if tx.relay_info else None
+        if override is not None and len(override) == 4:
+            sid = _u32(override)
+        elif tx.subnet is not None and tx.subnet.server_id:
+            sid = tx.subnet.server_id
+        elif env.server_id:
+            sid = env.server_id
+        else:
+            sid = tx.meta.local_ip
+            if not sid or sid == BROADCAST:
+                addrs = env.host.addresses.get(tx.meta.ifname, ())
+                sid = addrs[0] if addrs else 0
+        if not sid:
+            raise CannotRespond("no-server-address", f"no IPv4 address on {tx.meta.ifname}")
+        tx.server_id = sid
+        named = tx.request.options.get(54)
+        if named is not None and tx.msg_type_code != MessageType.DISCOVER:
+            if len(named) != 4:
+                raise CannotRespond("bad-option", "server identifier (54) must be 4 bytes")
+            value = _u32(named)
+            if value != sid and value not in env.server_ids and value not in env.host.local:
+                tx.state = "other-server"

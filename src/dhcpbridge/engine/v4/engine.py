@@ -1,0 +1,91 @@
+"""The DHCPv4 engine: bytes and receive metadata in, an ``Outcome4`` (reply bytes, destination,
+effects, or the reason for silence) out. Pure: the caller passes ``now``."""
+
+from __future__ import annotations
+
+import inspect
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from dhcpbridge.engine.pipeline import Handler, Pipeline
+from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
+from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.lease import AskSources, LeaseMachine
+from dhcpbridge.engine.v4.reply import ApplyOptions, BuildReply, Destination, EchoRelayInfo
+from dhcpbridge.engine.v4.transaction import Meta4, Transaction4
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.options4 import MESSAGE_NAMES
+from dhcpbridge.wire.v4 import encode, parse
+
+
+class Outcome4:
+    """What to do after one datagram: send ``data`` to ``tx.dest_*`` (if any), carry out ``tx.effects``."""
+
+    __slots__ = ("data", "drop_detail", "drop_reason", "tx")
+
+    def __init__(
+        self,
+        tx: Transaction4 | None,
+        data: bytes | None,
+        drop_reason: str | None = None,
+        drop_detail: str = "",
+    ) -> None:
+        self.tx = tx
+        self.data = data
+        self.drop_reason = drop_reason
+        self.drop_detail = drop_detail
+
+
+def builtin_handlers(env: Env4) -> list[Handler[Transaction4]]:
+    return [
+        Classify(env),
+        SelectSubnet(env),
+        ServerIdentity(env),
+        AskSources(env),
+        LeaseMachine(env),
+        BuildReply(env),
+        ApplyOptions(env),
+        EchoRelayInfo(),
+        Destination(env),
+    ]
+
+
+class Engine4:
+    """Runs the v4 pipeline; user handlers run after the built-in ones of each phase."""
+
+    def __init__(self, env: Env4, extra: Sequence[Handler[Any]] = ()) -> None:
+        self.env = env
+        self.pipeline: Pipeline[Transaction4] = Pipeline([*builtin_handlers(env), *extra])
+        self.extra_async = any(
+            inspect.iscoroutinefunction(getattr(h, hook)) for h in extra for hook in ("pre", "handle", "post")
+        )
+
+    async def process(self, data: bytes, meta: Meta4, now: float) -> Outcome4:
+        stats = self.env.stats
+        try:
+            request = parse(data)
+        except FormError as exc:
+            reason = "malformed:" + exc.reason
+            stats.drops[reason] += 1
+            return Outcome4(None, None, reason, str(exc))
+        tx = Transaction4(request, meta, now)
+        stats.received[MESSAGE_NAMES.get(tx.msg_type_code, "BOOTP")] += 1
+        await self.pipeline.run(tx)
+        if tx.drop_reason is not None:
+            stats.drops[tx.drop_reason] += 1
+            return Outcome4(tx, None, tx.drop_reason, tx.drop_detail)
+        reply = tx.reply
+        if reply is None:
+            return Outcome4(tx, None)
+        try:
+            wire = encode(reply, tx.max_size)
+        except (
+            ValueError,
+            OverflowError,
+            struct.error,
+        ) as exc:  # a handler put something unencodable in the reply
+            stats.errors["encode"] += 1
+            return Outcome4(tx, None, "encode-error", str(exc))
+        stats.sent[MESSAGE_NAMES[tx.reply_type]] += 1
+        return Outcome4(tx, wire)

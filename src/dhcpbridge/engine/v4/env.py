@@ -1,0 +1,31 @@
+"""Everything the v4 handlers share: subnets, sources, the store, host info, settings, counters.
+
+One ``Env4`` is built per loaded config; a reload builds a new one and the engine swaps it in
+(the lease store and counters carry over).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.engine.v4.subnet import SubnetIndex
+from dhcpbridge.engine.v4.transaction import HostInfo
+
+
+@dataclass(slots=True)
+class Env4:
+    subnets: SubnetIndex
+    sources: SourceChain
+    store: LeaseStore
+    host: HostInfo
+    stats: Stats
+    server_id: int | None = None
+    server_ids: frozenset[int] = frozenset()  # every configured server id (for option 54 checks)
+    offer_hold: int = 30
+    decline_probation: int = 86400
+    client_port: int = 68
+    relay_port: int = 67
+    reserved: frozenset[int] = frozenset()

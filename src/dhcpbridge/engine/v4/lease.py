@@ -1,0 +1,236 @@
+"""Handle-phase handlers: ask the sources, then run the RFC 2131 lease state machine on the store."""
+
+from __future__ import annotations
+
+import zlib
+
+from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.subnet import Subnet4
+from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
+from dhcpbridge.wire.options4 import MessageType
+from dhcpbridge.wire.v4 import ip4_str
+
+V4 = LeaseKind.V4
+DISCOVER = MessageType.DISCOVER
+REQUEST = MessageType.REQUEST
+RELEASE = MessageType.RELEASE
+DECLINE = MessageType.DECLINE
+INFORM = MessageType.INFORM
+
+
+class AskSources(Handler[Transaction4]):
+    """Ask the source chain what this client should get (not for RELEASE/DECLINE)."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    async def handle(self, tx: Transaction4) -> None:
+        kind = tx.msg_type_code
+        if kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server":
+            return
+        answer = await self.env.sources.ask(tx)
+        tx.answer = answer
+        if answer.action is Action.IGNORE:
+            raise CannotRespond("ignored-by-source", answer.source)
+        if answer.action is Action.DENY and kind == DISCOVER:
+            raise CannotRespond("denied-by-source", answer.source)
+
+
+class LeaseMachine(Handler[Transaction4]):
+    """DISCOVER -> hold an address; REQUEST -> commit or NAK or silence; RELEASE; DECLINE; INFORM."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    async def handle(self, tx: Transaction4) -> None:
+        kind = tx.msg_type_code
+        if kind == DISCOVER:
+            await self._discover(tx)
+        elif kind == REQUEST:
+            await self._request(tx)
+        elif kind == RELEASE:
+            await self._release(tx)
+        elif kind == DECLINE:
+            await self._decline(tx)
+        else:  # INFORM: options only, no lease (RFC 2131 §4.3.5)
+            tx.reply_type = MessageType.ACK
+
+    def _template(self, tx: Transaction4, address: int, state: LeaseState, until: float) -> Lease:
+        info: dict[str, object] = {}
+        if tx.request.giaddr:
+            info["relay"] = ip4_str(tx.request.giaddr)
+        if tx.circuit_id:
+            info["circuit_id"] = tx.circuit_id.hex(":")
+        if tx.remote_id:
+            info["remote_id"] = tx.remote_id.hex(":")
+        answer = tx.answer
+        return Lease(
+            address=address,
+            client=tx.client_key,
+            state=state,
+            starts=tx.now,
+            expires=until,
+            hwaddr=tx.client_mac,
+            hostname=(answer.hostname if answer and answer.hostname else tx.hostname),
+            subnet=tx.subnet.name if tx.subnet else "",
+            source=answer.source if answer else "",
+            info=info,
+        )
+
+    def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:
+        answer = tx.answer
+        default = answer.lease_time if answer and answer.lease_time else subnet.lease_time
+        return subnet.negotiate(tx.requested_lease, default)
+
+    # --- DISCOVER ---------------------------------------------------------------------------
+    async def _discover(self, tx: Transaction4) -> None:
+        answer = tx.answer
+        subnet = tx.subnet
+        assert subnet is not None  # SelectSubnet drops DISCOVERs without one
+        if answer is None or answer.action is not Action.ASSIGN:
+            raise CannotRespond("no-answer", "no source has an answer for this client")
+        store = self.env.store
+        until = tx.now + self.env.offer_hold
+        if answer.address is not None:
+            addr = answer.address
+            if not subnet.contains(addr):
+                raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+            lease = await store.offer(self._template(tx, addr, LeaseState.OFFERED, until), tx.now)
+            if lease is None:
+                raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
+        elif answer.dynamic:
+            lease = await self._pick(tx, subnet, until)
+        else:
+            raise CannotRespond("no-address", "the answer assigns no address")
+        tx.lease = lease
+        tx.lease_time = self._lease_time(tx, subnet)
+        tx.reply_type = MessageType.OFFER
+
+    async def _pick(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
+        """The client's previous address, else the one it asks for, else a free one (stable hash)."""
+        if not subnet.pools:
+            raise CannotRespond("no-pool", subnet.name)
+        store = self.env.store
+        reserved = self.env.reserved
+        key = tx.client_key
+        for old in await store.find_client(V4, key):
+            if subnet.in_pools(old.address) and old.address not in reserved:
+                lease = await store.offer(self._template(tx, old.address, LeaseState.OFFERED, until), tx.now)
+                if lease is not None:
+                    return lease
+                break
+        wish = tx.requested_ip
+        if wish and subnet.in_pools(wish) and wish not in reserved:
+            lease = await store.offer(self._template(tx, wish, LeaseState.OFFERED, until), tx.now)
+            if lease is not None:
+                return lease
+        lease = await store.allocate(
+            V4,
+            subnet.pools,
+            key,
+            tx.now,
+            until,
+            zlib.crc32(key),
+            reserved,
+            self._template(tx, 0, LeaseState.OFFERED, until),
+        )
+        if lease is None:
+            raise CannotRespond("pool-exhausted", subnet.name)
+        return lease
+
+    # --- REQUEST ----------------------------------------------------------------------------
+    def _nak(self, tx: Transaction4, why: str) -> None:
+        tx.reply_type = MessageType.NAK
+        tx.drop_detail = why
+
+    async def _request(self, tx: Transaction4) -> None:
+        req = tx.request
+        store = self.env.store
+        key = tx.client_key
+        if tx.state == "other-server":
+            if tx.requested_ip:
+                await store.unhold(V4, tx.requested_ip, key)
+            raise CannotRespond("other-server", "the client chose another server")
+        if 54 in req.options:
+            state, addr = "selecting", tx.requested_ip
+            if not addr:
+                raise CannotRespond("malformed-request", "SELECTING without a requested address")
+        elif tx.requested_ip and not req.ciaddr:
+            state, addr = "init-reboot", tx.requested_ip
+        elif req.ciaddr:
+            relayed_or_broadcast = req.giaddr or tx.meta.dst_ip == BROADCAST
+            state, addr = ("rebinding" if relayed_or_broadcast else "renewing"), req.ciaddr
+        else:
+            raise CannotRespond("malformed-request", "neither requested address nor ciaddr")
+        tx.state = state
+        subnet = tx.subnet
+        if subnet is None:
+            raise CannotRespond("no-subnet", f"{state} for {ip4_str(addr)} from a network we do not serve")
+        if not subnet.contains(addr):
+            return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
+        answer = tx.answer
+        current = await store.get(V4, addr)
+        ours = current is not None and current.client == key and current.state != LeaseState.DECLINED
+        if answer is None or answer.action is Action.NONE:
+            if state == "selecting" or subnet.authoritative or ours:
+                return self._nak(tx, "no source has an answer for this client any more")
+            raise CannotRespond("unknown-client", f"{state} for {ip4_str(addr)}; not authoritative")
+        if answer.action is Action.DENY:
+            return self._nak(tx, f"denied by {answer.source}")
+        if answer.address is not None:
+            if addr != answer.address:
+                return self._nak(
+                    tx, f"{answer.source} assigns {ip4_str(answer.address)}, not {ip4_str(addr)}"
+                )
+        elif answer.dynamic:
+            if not subnet.in_pools(addr) or addr in self.env.reserved:
+                return self._nak(tx, f"{ip4_str(addr)} is not in a pool of {subnet.name}")
+            if state == "init-reboot" and not ours and not subnet.authoritative:
+                if current is not None and not current.is_free_for(key, tx.now):
+                    return self._nak(tx, f"{ip4_str(addr)} is leased to another client")
+                raise CannotRespond(
+                    "unknown-client", f"init-reboot for {ip4_str(addr)} without a lease record"
+                )
+        else:
+            return self._nak(tx, "the answer assigns no address")
+        lease_time = self._lease_time(tx, subnet)
+        lease = await store.commit(
+            self._template(tx, addr, LeaseState.BOUND, tx.now + lease_time),
+            tx.now,
+        )
+        if lease is None:
+            return self._nak(tx, f"{ip4_str(addr)} is leased to another client")
+        tx.lease = lease
+        tx.lease_time = lease_time
+        tx.reply_type = MessageType.ACK
+        tx.effects.append(LeaseEvent("commit", lease))
+
+    # --- RELEASE / DECLINE ------------------------------------------------------------------
+    async def _release(self, tx: Transaction4) -> None:
+        if tx.state == "other-server":
+            raise CannotRespond("other-server", "RELEASE for another server")
+        addr = tx.request.ciaddr
+        if not addr:
+            raise CannotRespond("malformed-release", "RELEASE without ciaddr")
+        lease = await self.env.store.release(V4, addr, tx.client_key, tx.now)
+        if lease is None:
+            raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
+        tx.lease = lease
+        tx.effects.append(LeaseEvent("release", lease))
+        tx.done = True
+
+    async def _decline(self, tx: Transaction4) -> None:
+        if tx.state == "other-server":
+            raise CannotRespond("other-server", "DECLINE for another server")
+        addr = tx.requested_ip
+        if not addr:
+            raise CannotRespond("malformed-decline", "DECLINE without a requested address")
+        until = tx.now + self.env.decline_probation
+        lease = await self.env.store.decline(V4, addr, tx.client_key, tx.now, until)
+        if lease is None:
+            raise CannotRespond("decline-unknown", f"{ip4_str(addr)} is not leased to this client")
+        tx.lease = lease
+        tx.effects.append(LeaseEvent("decline", lease))
+        tx.done = True

@@ -1,0 +1,167 @@
+"""Build the reply (RFC 2131 Table 3), fill in options, echo relay data, and choose where it goes."""
+
+from __future__ import annotations
+
+import struct
+
+from dhcpbridge.engine.pipeline import Handler
+from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
+from dhcpbridge.wire.options4 import MessageType
+from dhcpbridge.wire.v4 import BOOTREPLY, FLAG_BROADCAST, Message4
+
+_U32 = struct.Struct("!I")
+_TYPE_BYTES = {int(t): bytes((int(t),)) for t in MessageType}
+ALWAYS_SEND = (1, 3, 6, 15)  # sent when configured even if the client did not ask (as Kea does)
+_EMPTY: dict[int, bytes] = {}
+
+
+class BuildReply(Handler[Transaction4]):
+    """OFFER / ACK / NAK skeleton: header fields and the options the protocol itself needs."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    def handle(self, tx: Transaction4) -> None:
+        kind = tx.reply_type
+        if not kind:
+            return
+        req = tx.request
+        opts: dict[int, bytes] = {53: _TYPE_BYTES[kind], 54: _U32.pack(tx.server_id)}
+        reply = Message4(
+            op=BOOTREPLY,
+            htype=req.htype,
+            hlen=req.hlen,
+            xid=req.xid,
+            flags=req.flags,
+            giaddr=req.giaddr,
+            chaddr=req.chaddr,
+            options=opts,
+        )
+        if kind == MessageType.NAK:
+            if tx.drop_detail:
+                opts[56] = tx.drop_detail.encode("utf-8", "replace")[:255]
+            if req.giaddr:
+                reply.flags |= FLAG_BROADCAST  # RFC 2131 §4.3.2: relay must broadcast the NAK
+        elif tx.msg_type_code == MessageType.INFORM:
+            reply.ciaddr = req.ciaddr
+        else:
+            lease = tx.lease
+            assert lease is not None and tx.subnet is not None
+            reply.yiaddr = lease.address
+            if kind == MessageType.ACK:
+                reply.ciaddr = req.ciaddr
+            lease_time = tx.lease_time
+            t1, t2 = tx.subnet.timers(lease_time)
+            opts[51] = _U32.pack(lease_time)
+            opts[58] = _U32.pack(t1)
+            opts[59] = _U32.pack(t2)
+        if kind != MessageType.NAK:
+            subnet = tx.subnet
+            answer = tx.answer
+            reply.siaddr = (answer.next_server if answer and answer.next_server else 0) or (
+                subnet.next_server if subnet else 0
+            )
+            boot = (answer.boot_file if answer and answer.boot_file else None) or (
+                subnet.boot_file if subnet else b""
+            )
+            if boot:
+                reply.file = boot[:127]
+            sname = (answer.server_name if answer and answer.server_name else None) or (
+                subnet.server_hostname if subnet else b""
+            )
+            if sname:
+                reply.sname = sname[:63]
+        tx.reply = reply
+
+
+class ApplyOptions(Handler[Transaction4]):
+    """Configured options for OFFER/ACK: the ones the client asked for (option 55 order), the basic
+    ones always, and every option the source set for this client in particular."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+        self._cache: dict[tuple[int, int, bytes], tuple[object, object, tuple[tuple[int, bytes], ...]]] = {}
+
+    def _select(
+        self, base: dict[int, bytes], extra: dict[int, bytes], prl: bytes
+    ) -> tuple[tuple[int, bytes], ...]:
+        key = (id(base), id(extra), prl)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is base and hit[1] is extra:
+            return hit[2]
+        chosen: dict[int, bytes] = {}
+        if prl:
+            for code in prl:
+                value = extra.get(code, base.get(code))
+                if value is not None and code not in chosen:
+                    chosen[code] = value
+            for code in ALWAYS_SEND:
+                if code not in chosen and (code in extra or code in base):
+                    chosen[code] = extra.get(code, base.get(code, b""))
+        else:
+            chosen.update(base)
+        for code, value in extra.items():
+            chosen.setdefault(code, value)
+        items = tuple(chosen.items())
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = (base, extra, items)
+        return items
+
+    def post(self, tx: Transaction4) -> None:
+        reply = tx.reply
+        if reply is None or tx.reply_type == MessageType.NAK:
+            return
+        base = tx.subnet.options if tx.subnet is not None else _EMPTY
+        answer = tx.answer
+        extra = answer.options if answer is not None else _EMPTY
+        opts = reply.options
+        for code, value in self._select(base, extra, tx.prl):
+            if code not in opts:
+                opts[code] = value
+        hostname = answer.hostname if answer is not None else None
+        if hostname and 12 not in opts and (12 in tx.prl or 12 in tx.request.options):
+            opts[12] = hostname.encode("utf-8", "replace")
+
+
+class EchoRelayInfo(Handler[Transaction4]):
+    """RFC 6842: echo the client identifier; RFC 3046 §2.2: echo option 82, as the last option."""
+
+    def post(self, tx: Transaction4) -> None:
+        reply = tx.reply
+        if reply is None:
+            return
+        req_opts = tx.request.options
+        if tx.client_id:
+            reply.options[61] = tx.client_id
+        rai = req_opts.get(82)
+        if rai is not None:
+            reply.options.pop(82, None)
+            reply.options[82] = rai
+
+
+class Destination(Handler[Transaction4]):
+    """Where the reply goes, RFC 2131 §4.1 (plus RFC 8357 relay source port)."""
+
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
+    def post(self, tx: Transaction4) -> None:
+        reply = tx.reply
+        if reply is None:
+            return
+        req = tx.request
+        env = self.env
+        if req.giaddr:
+            tx.dest_ip = req.giaddr
+            tx.dest_port = tx.relay_port or env.relay_port
+        elif tx.reply_type == MessageType.NAK:
+            tx.dest_ip, tx.dest_port = BROADCAST, env.client_port
+        elif req.ciaddr:
+            tx.dest_ip, tx.dest_port = req.ciaddr, env.client_port
+        elif req.flags & FLAG_BROADCAST or not reply.yiaddr:
+            tx.dest_ip, tx.dest_port = BROADCAST, env.client_port
+        else:
+            tx.dest_ip, tx.dest_port = reply.yiaddr, env.client_port
+            tx.dest_l2 = True

@@ -1,0 +1,134 @@
+"""The DHCPv4 transaction: one request, what the handlers learnt about it, and the reply they built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dhcpbridge.engine.model import Answer, Lease, LeaseEvent
+from dhcpbridge.engine.v4.subnet import Subnet4
+from dhcpbridge.wire.options4 import MESSAGE_NAMES
+from dhcpbridge.wire.v4 import Message4, ip4_str
+
+BROADCAST = 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class Meta4:
+    """What the IO layer knows about a received datagram."""
+
+    src_ip: int
+    src_port: int
+    dst_ip: int  # the packet's destination (255.255.255.255 for broadcasts)
+    local_ip: int  # our address on the receiving interface (IP_PKTINFO ipi_spec_dst)
+    ifindex: int
+    ifname: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    """The server host's view of its interfaces (refreshed by the runtime, read by handlers)."""
+
+    addresses: dict[str, tuple[int, ...]]
+    served: frozenset[str]  # interfaces whose broadcast traffic we answer; empty = all
+    local: frozenset[int]  # every address of the host
+
+    @classmethod
+    def build(cls, addresses: dict[str, tuple[int, ...]], served: frozenset[str] = frozenset()) -> HostInfo:
+        return cls(addresses, served, frozenset(a for addrs in addresses.values() for a in addrs))
+
+
+class Transaction4:
+    """Mutable bundle passed through the pipeline. Fields of the ``Query`` protocol are filled by
+    the classify handler so sources can read them directly."""
+
+    __slots__ = (
+        "answer",
+        "broadcast_reply",
+        "circuit_id",
+        "client_id",
+        "client_key",
+        "client_mac",
+        "dest_ip",
+        "dest_l2",
+        "dest_port",
+        "done",
+        "drop_detail",
+        "drop_reason",
+        "effects",
+        "hostname",
+        "lease",
+        "lease_time",
+        "link_selection",
+        "max_size",
+        "meta",
+        "msg_type_code",
+        "now",
+        "prl",
+        "protocol",
+        "relay_info",
+        "relay_port",
+        "remote_id",
+        "reply",
+        "reply_type",
+        "request",
+        "requested_ip",
+        "requested_lease",
+        "server_id",
+        "state",
+        "subnet",
+        "vendor_class",
+    )
+
+    def __init__(self, request: Message4, meta: Meta4, now: float) -> None:
+        self.protocol = 4
+        self.request = request
+        self.meta = meta
+        self.now = now
+        self.msg_type_code = request.msg_type
+        self.client_mac = b""
+        self.client_id = b""
+        self.client_key = b""
+        self.hostname = ""
+        self.circuit_id = b""
+        self.remote_id = b""
+        self.relay_info: dict[int, bytes] | None = None
+        self.link_selection = 0
+        self.relay_port = 0
+        self.requested_ip = 0
+        self.requested_lease: int | None = None
+        self.prl = b""
+        self.max_size = 0
+        self.vendor_class = b""
+        self.subnet: Subnet4 | None = None
+        self.server_id = 0
+        self.state = ""
+        self.answer: Answer | None = None
+        self.lease: Lease | None = None
+        self.lease_time = 0
+        self.reply: Message4 | None = None
+        self.reply_type = 0
+        self.broadcast_reply = False
+        self.dest_ip = 0
+        self.dest_port = 0
+        self.dest_l2 = False  # unicast to a client without an address: needs a link-layer frame
+        self.effects: list[LeaseEvent] = []
+        self.done = False
+        self.drop_reason: str | None = None
+        self.drop_detail = ""
+
+    # --- Query protocol (derived text fields, computed only when a source asks) -------------
+    @property
+    def msg_type(self) -> str:
+        return MESSAGE_NAMES.get(self.msg_type_code, str(self.msg_type_code))
+
+    @property
+    def relay_ip(self) -> str:
+        return ip4_str(self.request.giaddr) if self.request.giaddr else ""
+
+    @property
+    def interface(self) -> str:
+        return self.meta.ifname
+
+    @property
+    def requested_options(self) -> list[int]:
+        return list(self.prl)

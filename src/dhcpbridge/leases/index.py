@@ -1,0 +1,293 @@
+"""An in-memory lease table: the single-process truth behind the memory and SQLite stores.
+
+Lookups by address and by client are dicts; free addresses of a pool range are found with a
+``bytearray`` occupancy map per range (``find(b"\\0", start)`` runs in C), searched from a stable
+per-client hint so a returning client tends to land on the same address. Ranges too large for a
+map (IPv6 /64 pools) are searched by hashing instead. Expiry is a heap of (expires, address).
+``persist`` is called with every lease whose change must be durable (never with OFFERED holds).
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right, insort
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from dhcpbridge.engine.model import ACTIVE_STATES, Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.ports import AddressRange
+
+MAP_LIMIT = 1 << 22  # ranges up to 4M addresses get an occupancy map (4 MiB)
+_PROBE_MULT = 0x9E3779B97F4A7C15
+
+
+class _RangeMap:
+    __slots__ = ("bits", "first", "last")
+
+    def __init__(self, first: int, last: int) -> None:
+        self.first = first
+        self.last = last
+        self.bits = bytearray(last - first + 1)
+
+
+class LeaseIndex:
+    """See the module docstring. All methods are synchronous and atomic by construction."""
+
+    def __init__(self, persist: Callable[[Lease], None] | None = None) -> None:
+        self.by_addr: dict[LeaseKind, dict[int, Lease]] = {k: {} for k in LeaseKind}
+        self.by_client: dict[LeaseKind, dict[bytes, list[int]]] = {k: {} for k in LeaseKind}
+        self._maps: dict[LeaseKind, list[_RangeMap]] = {k: [] for k in LeaseKind}
+        self._map_firsts: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
+        self._map_span: dict[LeaseKind, int] = dict.fromkeys(LeaseKind, 0)
+        self._map_by_key: dict[tuple[LeaseKind, int, int], _RangeMap] = {}
+        self._heap: list[tuple[float, int, int]] = []
+        self._persist = persist or (lambda lease: None)
+
+    # --- bookkeeping ------------------------------------------------------------------------
+    def _mark(self, kind: LeaseKind, addr: int, taken: bool) -> None:
+        maps = self._maps[kind]
+        if not maps:
+            return
+        firsts = self._map_firsts[kind]
+        i = bisect_right(firsts, addr) - 1
+        floor = addr - self._map_span[kind]
+        flag = 1 if taken else 0
+        while i >= 0:
+            rm = maps[i]
+            if rm.first < floor:
+                break
+            if addr <= rm.last:
+                rm.bits[addr - rm.first] = flag
+            i -= 1
+
+    def _map_for(self, kind: LeaseKind, first: int, last: int) -> _RangeMap:
+        key = (kind, first, last)
+        rm = self._map_by_key.get(key)
+        if rm is None:
+            rm = _RangeMap(first, last)
+            for addr, lease in self.by_addr[kind].items():
+                if first <= addr <= last and lease.state in ACTIVE_STATES:
+                    rm.bits[addr - first] = 1
+            self._map_by_key[key] = rm
+            maps = self._maps[kind]
+            i = bisect_right(self._map_firsts[kind], first)
+            maps.insert(i, rm)
+            insort(self._map_firsts[kind], first)
+            self._map_span[kind] = max(self._map_span[kind], last - first)
+        return rm
+
+    def put(self, lease: Lease, durable: bool) -> Lease:
+        """Store ``lease`` as the record of its address (replacing any other client's)."""
+        kind = lease.kind
+        table = self.by_addr[kind]
+        old = table.get(lease.address)
+        table[lease.address] = lease
+        addrs = self.by_client[kind].setdefault(lease.client, [])
+        if not addrs or addrs[-1] != lease.address:
+            if lease.address in addrs:
+                addrs.remove(lease.address)
+            addrs.append(lease.address)
+        active = lease.state in ACTIVE_STATES
+        if old is None or (old.state in ACTIVE_STATES) != active:
+            self._mark(kind, lease.address, active)
+        if active:
+            heapq.heappush(self._heap, (lease.expires, kind, lease.address))
+        if durable:
+            self._persist(lease)
+        return lease
+
+    def load(self, lease: Lease) -> None:
+        """Add a lease read back from durable storage (no persist)."""
+        self.put(lease, durable=False)
+
+    def delete(self, kind: LeaseKind, addr: int) -> None:
+        lease = self.by_addr[kind].pop(addr, None)
+        if lease is not None:
+            addrs = self.by_client[kind].get(lease.client)
+            if addrs and addr in addrs:
+                addrs.remove(addr)
+                if not addrs:
+                    del self.by_client[kind][lease.client]
+            if lease.state in ACTIVE_STATES:
+                self._mark(kind, addr, False)
+
+    # --- queries ----------------------------------------------------------------------------
+    def get(self, kind: LeaseKind, addr: int) -> Lease | None:
+        return self.by_addr[kind].get(addr)
+
+    def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        addrs = self.by_client[kind].get(client)
+        if not addrs:
+            return []
+        table = self.by_addr[kind]
+        out = []
+        for addr in reversed(addrs):
+            lease = table.get(addr)
+            if lease is not None and lease.client == client:
+                out.append(lease)
+        return out
+
+    # --- atomic state changes ---------------------------------------------------------------
+    def offer(self, lease: Lease, now: float) -> Lease | None:
+        current = self.by_addr[lease.kind].get(lease.address)
+        if current is not None:
+            if not current.is_free_for(lease.client, now):
+                return None
+            if current.client == lease.client and current.state == LeaseState.BOUND and current.expires > now:
+                return current  # already bound to this client: keep the real lease untouched
+        lease.state = LeaseState.OFFERED
+        return self.put(lease, durable=False)
+
+    def commit(self, lease: Lease, now: float) -> Lease | None:
+        current = self.by_addr[lease.kind].get(lease.address)
+        if current is not None and not current.is_free_for(lease.client, now):
+            return None
+        if current is not None and current.client == lease.client and current.state == LeaseState.BOUND:
+            lease.starts = min(current.starts, lease.starts) if current.expires > now else lease.starts
+        lease.state = LeaseState.BOUND
+        return self.put(lease, durable=True)
+
+    def release(self, kind: LeaseKind, addr: int, client: bytes, now: float) -> Lease | None:
+        current = self.by_addr[kind].get(addr)
+        if (
+            current is None
+            or current.client != client
+            or current.state not in (LeaseState.BOUND, LeaseState.OFFERED)
+        ):
+            return None
+        was_bound = current.state == LeaseState.BOUND
+        released = replace(current, state=LeaseState.RELEASED, expires=now)
+        return self.put(released, durable=was_bound)
+
+    def decline(self, kind: LeaseKind, addr: int, client: bytes, now: float, until: float) -> Lease | None:
+        current = self.by_addr[kind].get(addr)
+        if (
+            current is None
+            or current.client != client
+            or current.state not in (LeaseState.BOUND, LeaseState.OFFERED)
+        ):
+            return None
+        declined = replace(current, state=LeaseState.DECLINED, starts=now, expires=until, hostname="")
+        return self.put(declined, durable=True)
+
+    def unhold(self, kind: LeaseKind, addr: int, client: bytes) -> None:
+        current = self.by_addr[kind].get(addr)
+        if current is not None and current.client == client and current.state == LeaseState.OFFERED:
+            self.put(replace(current, state=LeaseState.EXPIRED, expires=current.starts), durable=False)
+
+    def allocate(
+        self,
+        kind: LeaseKind,
+        ranges: Sequence[AddressRange],
+        client: bytes,
+        now: float,
+        until: float,
+        hint: int,
+        exclude: frozenset[int],
+        template: Lease | None,
+    ) -> Lease | None:
+        total = sum(r.last - r.first + 1 for r in ranges)
+        if total <= 0:
+            return None
+        # search the ranges as one sequence, from ``hint`` to the end, then wrap around
+        start = hint % total
+        head: list[tuple[AddressRange, int, int]] = []
+        tail: list[tuple[AddressRange, int, int]] = []
+        offset = 0
+        for r in ranges:
+            size = r.last - r.first + 1
+            if start >= offset + size:
+                tail.append((r, 0, size))
+            elif start >= offset:
+                head.append((r, start - offset, size))
+                if start > offset:
+                    tail.append((r, 0, start - offset))
+            else:
+                head.append((r, 0, size))
+            offset += size
+        for r, lo, hi in head + tail:
+            addr = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
+            if addr is not None:
+                base = template or Lease(
+                    address=addr, client=client, state=LeaseState.OFFERED, starts=now, expires=until
+                )
+                lease = replace(
+                    base, address=addr, client=client, state=LeaseState.OFFERED, starts=now, expires=until
+                )
+                lease.kind = kind
+                return self.put(lease, durable=False)
+        return None
+
+    def _free_in(
+        self,
+        kind: LeaseKind,
+        r: AddressRange,
+        lo: int,
+        hi: int,
+        client: bytes,
+        now: float,
+        hint: int,
+        exclude: frozenset[int],
+    ) -> int | None:
+        """A free address of ``r`` at offsets ``lo`` <= i < ``hi``."""
+        size = r.last - r.first + 1
+        if size > MAP_LIMIT:
+            return self._probe(kind, r, client, now, hint, exclude)
+        bits = self._map_for(kind, r.first, r.last).bits
+        table = self.by_addr[kind]
+        while lo < hi:
+            pos = bits.find(0, lo, hi)
+            if pos < 0:
+                return None
+            addr = r.first + pos
+            lease = table.get(addr)
+            if addr not in exclude and (lease is None or lease.is_free_for(client, now)):
+                return addr
+            lo = pos + 1
+        return None
+
+    def _probe(
+        self, kind: LeaseKind, r: AddressRange, client: bytes, now: float, hint: int, exclude: frozenset[int]
+    ) -> int | None:
+        size = r.last - r.first + 1
+        table = self.by_addr[kind]
+        for attempt in range(64):
+            addr = r.first + ((hint + attempt * _PROBE_MULT) % size)
+            lease = table.get(addr)
+            if addr not in exclude and (lease is None or lease.is_free_for(client, now)):
+                return addr
+        return None
+
+    def reap(self, now: float) -> list[Lease]:
+        expired: list[Lease] = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, kind_value, addr = heapq.heappop(heap)
+            kind = LeaseKind(kind_value)
+            lease = self.by_addr[kind].get(addr)
+            if lease is None or lease.state not in ACTIVE_STATES or lease.expires > now:
+                continue
+            was_bound = lease.state == LeaseState.BOUND
+            gone = replace(lease, state=LeaseState.EXPIRED)
+            self.put(gone, durable=was_bound or lease.state == LeaseState.DECLINED)
+            if was_bound:
+                expired.append(gone)
+        return expired
+
+    def purge(self, before: float) -> list[Lease]:
+        """Forget EXPIRED/RELEASED records older than ``before``; return them."""
+        gone: list[Lease] = []
+        for kind, table in self.by_addr.items():
+            old = [
+                lease
+                for lease in table.values()
+                if lease.state in (LeaseState.EXPIRED, LeaseState.RELEASED) and lease.expires < before
+            ]
+            for lease in old:
+                self.delete(kind, lease.address)
+            gone += old
+        return gone
+
+    def all(self, kind: LeaseKind | None = None) -> list[Lease]:
+        kinds = [kind] if kind is not None else list(LeaseKind)
+        return [lease for k in kinds for lease in self.by_addr[k].values()]

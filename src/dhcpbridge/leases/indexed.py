@@ -1,0 +1,79 @@
+"""The ``LeaseStore`` protocol over an in-process ``LeaseIndex`` (shared by memory and SQLite).
+
+Every method completes without suspending, so the runtime can drive the engine's coroutines to
+the end without scheduling a task. Subclasses make changes durable by overriding ``_persist``
+(called for each durable change) and ``flush``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dhcpbridge.engine.model import Lease, LeaseKind
+from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.index import LeaseIndex
+
+
+class IndexedStore:
+    """Async facade of a ``LeaseIndex``; see ``dhcpbridge.engine.ports.LeaseStore``."""
+
+    def __init__(self) -> None:
+        self.index = LeaseIndex(self._persist)
+        self.retention = 86400.0
+
+    def _persist(self, lease: Lease) -> None:
+        return None
+
+    async def get(self, kind: LeaseKind, address: int) -> Lease | None:
+        return self.index.get(kind, address)
+
+    async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        return self.index.find_client(kind, client)
+
+    async def allocate(
+        self,
+        kind: LeaseKind,
+        ranges: Sequence[AddressRange],
+        client: bytes,
+        now: float,
+        until: float,
+        hint: int,
+        exclude: frozenset[int] = frozenset(),
+        template: Lease | None = None,
+    ) -> Lease | None:
+        return self.index.allocate(kind, ranges, client, now, until, hint, exclude, template)
+
+    async def offer(self, lease: Lease, now: float) -> Lease | None:
+        return self.index.offer(lease, now)
+
+    async def commit(self, lease: Lease, now: float) -> Lease | None:
+        return self.index.commit(lease, now)
+
+    async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
+        return self.index.release(kind, address, client, now)
+
+    async def decline(
+        self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
+    ) -> Lease | None:
+        return self.index.decline(kind, address, client, now, until)
+
+    async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
+        self.index.unhold(kind, address, client)
+
+    async def reap(self, now: float) -> list[Lease]:
+        expired = self.index.reap(now)
+        for lease in self.index.purge(now - self.retention):
+            self._forget(lease)
+        return expired
+
+    def _forget(self, lease: Lease) -> None:
+        return None
+
+    async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
+        return self.index.all(kind)
+
+    async def flush(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        await self.flush()

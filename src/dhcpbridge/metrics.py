@@ -1,0 +1,50 @@
+"""Prometheus metrics: the engine's plain counters, turned into metric families at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from dhcpbridge.engine.stats import Stats
+
+
+def _items(counter: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(dict(counter).items())
+
+
+class StatsCollector(Collector):
+    """Reads ``Stats`` objects (per protocol family) and a lease-count callback when scraped."""
+
+    def __init__(self, stats: dict[str, Stats], lease_counts: Callable[[], dict[str, int]]) -> None:
+        self.stats = stats
+        self.lease_counts = lease_counts
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        received = CounterMetricFamily("dhcpbridge_received", "Requests received", labels=["family", "type"])
+        sent = CounterMetricFamily("dhcpbridge_sent", "Replies sent", labels=["family", "type"])
+        drops = CounterMetricFamily(
+            "dhcpbridge_dropped", "Requests dropped without a reply", labels=["family", "reason"]
+        )
+        errors = CounterMetricFamily("dhcpbridge_errors", "Internal errors", labels=["family", "kind"])
+        for family, stats in self.stats.items():
+            for name, value in _items(stats.received):
+                received.add_metric([family, name], value)
+            for name, value in _items(stats.sent):
+                sent.add_metric([family, name], value)
+            for name, value in _items(stats.drops):
+                drops.add_metric([family, name], value)
+            for name, value in _items(stats.errors):
+                errors.add_metric([family, name], value)
+        yield from (received, sent, drops, errors)
+        leases = GaugeMetricFamily("dhcpbridge_leases", "Lease records by state", labels=["state"])
+        for state, count in sorted(self.lease_counts().items()):
+            leases.add_metric([state], count)
+        yield leases
+
+
+def registry_for(stats: dict[str, Stats], lease_counts: Callable[[], dict[str, int]]) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(StatsCollector(stats, lease_counts))
+    return registry

@@ -1,0 +1,1 @@
+"""Sources of truth behind ``dhcpbridge.engine.ports.Source``: one module per kind."""

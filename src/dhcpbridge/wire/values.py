@@ -1,0 +1,284 @@
+"""Typed option values: the small set of value kinds DHCP options are made of, both directions.
+
+Shared by the DHCPv4 and DHCPv6 option registries and by the config loader, so an option can be
+configured by name ("routers") or by code with a kind ("string", "ip4-list", "hex", ...) without
+anyone writing code. ``encode(kind, value)`` turns a config/JSON value into option bytes and raises
+``ValueError`` with a readable message; ``decode(kind, data)`` turns bytes back into a JSON-friendly
+value and raises ``FormError``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from dhcpbridge.wire.errors import FormError
+
+Encoder = Callable[[Any], bytes]
+Decoder = Callable[[bytes], Any]
+
+
+def _ip4(value: Any) -> bytes:
+    return ipaddress.IPv4Address(str(value)).packed
+
+
+def _ip6(value: Any) -> bytes:
+    return ipaddress.IPv6Address(str(value)).packed
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str) and "," in value:
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [value]
+
+
+def _uint(bits: int) -> Encoder:
+    fmt = {8: "!B", 16: "!H", 32: "!I"}[bits]
+
+    def enc(value: Any) -> bytes:
+        if isinstance(value, bool) or not isinstance(value, int):
+            value = int(str(value), 0)
+        if not 0 <= value < (1 << bits):
+            raise ValueError(f"{value} does not fit in an unsigned {bits}-bit integer")
+        return struct.pack(fmt, value)
+
+    return enc
+
+
+def _int32(value: Any) -> bytes:
+    value = int(value)
+    if not -(1 << 31) <= value < (1 << 31):
+        raise ValueError(f"{value} does not fit in a signed 32-bit integer")
+    return struct.pack("!i", value)
+
+
+def _bool(value: Any) -> bytes:
+    if isinstance(value, str):
+        low = value.lower()
+        if low not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise ValueError(f"{value!r} is not a boolean")
+        return b"\x01" if low in ("true", "1", "yes", "on") else b"\x00"
+    return b"\x01" if value else b"\x00"
+
+
+def _string(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value.encode("utf-8")
+
+
+def parse_hex(value: str) -> bytes:
+    """Hex in any of the usual spellings: ``0x0102``, ``01:02``, ``01-02``, ``01 02``, ``0102``."""
+    text = value.strip()
+    if text.lower().startswith("0x"):
+        text = text[2:]
+    for sep in (":", "-", " ", "."):
+        text = text.replace(sep, "")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not hex") from None
+
+
+def _hex(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a hex string, got {type(value).__name__}")
+    return parse_hex(value)
+
+
+def encode_domain(name: str) -> bytes:
+    """One domain name in RFC 1035 §3.1 wire form (labels, no compression)."""
+    out = bytearray()
+    name = name.strip().rstrip(".")
+    if name:
+        for label in name.split("."):
+            raw = label.encode("idna") if not label.isascii() else label.encode("ascii")
+            if not 0 < len(raw) < 64:
+                raise ValueError(f"label {label!r} of {name!r} must be 1-63 bytes")
+            out.append(len(raw))
+            out += raw
+    out.append(0)
+    if len(out) > 255:
+        raise ValueError(f"domain name {name!r} is longer than 255 bytes")
+    return bytes(out)
+
+
+def decode_domains(data: bytes) -> list[str]:
+    """A sequence of RFC 1035 names (with compression pointers, as RFC 3397 allows for option 119)."""
+    names: list[str] = []
+    pos = 0
+    end = len(data)
+    while pos < end:
+        labels: list[str] = []
+        cursor = pos
+        jumped = False
+        hops = 0
+        while True:
+            if cursor >= end:
+                raise FormError("domain name runs past the end of the option", "bad-domain")
+            length = data[cursor]
+            if length == 0:
+                cursor += 1
+                break
+            if length & 0xC0 == 0xC0:
+                if cursor + 1 >= end:
+                    raise FormError("truncated compression pointer", "bad-domain")
+                target = ((length & 0x3F) << 8) | data[cursor + 1]
+                hops += 1
+                if hops > 64 or target >= end:
+                    raise FormError("compression pointer loop or out of range", "bad-domain")
+                if not jumped:
+                    pos = cursor + 2
+                    jumped = True
+                cursor = target
+                continue
+            if length & 0xC0:
+                raise FormError("reserved label type", "bad-domain")
+            label = data[cursor + 1 : cursor + 1 + length]
+            if len(label) != length:
+                raise FormError("label runs past the end of the option", "bad-domain")
+            labels.append(label.decode("ascii", "backslashreplace"))
+            cursor += 1 + length
+        if not jumped:
+            pos = cursor
+        names.append(".".join(labels))
+    return names
+
+
+def _domain_list(value: Any) -> bytes:
+    return b"".join(encode_domain(str(v)) for v in _as_list(value))
+
+
+def _routes(value: Any) -> bytes:
+    """RFC 3442 classless static routes: ``["10.0.0.0/8 via 10.67.0.1", {prefix=..., router=...}]``."""
+    out = bytearray()
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            prefix, router = item.get("prefix"), item.get("router")
+        else:
+            parts = str(item).replace(" via ", " ").split()
+            if len(parts) != 2:
+                raise ValueError(f"route {item!r} must look like '10.0.0.0/8 via 10.67.0.1'")
+            prefix, router = parts
+        net = ipaddress.IPv4Network(str(prefix), strict=True)
+        significant = (net.prefixlen + 7) // 8
+        out.append(net.prefixlen)
+        out += net.network_address.packed[:significant]
+        out += _ip4(router)
+    return bytes(out)
+
+
+def _decode_routes(data: bytes) -> list[str]:
+    routes: list[str] = []
+    pos = 0
+    while pos < len(data):
+        width = data[pos]
+        if width > 32:
+            raise FormError(f"route prefix length {width} > 32", "bad-routes")
+        significant = (width + 7) // 8
+        body = data[pos + 1 : pos + 1 + significant + 4]
+        if len(body) != significant + 4:
+            raise FormError("classless route runs past the end of the option", "bad-routes")
+        net = ipaddress.IPv4Address(body[:significant].ljust(4, b"\0"))
+        router = ipaddress.IPv4Address(body[significant:])
+        routes.append(f"{net}/{width} via {router}")
+        pos += 1 + significant + 4
+    return routes
+
+
+def _fixed(size: int, fmt: str) -> Decoder:
+    st = struct.Struct(fmt)
+
+    def dec(data: bytes) -> Any:
+        if len(data) != size:
+            raise FormError(f"expected {size} bytes, got {len(data)}", "bad-length")
+        return st.unpack(data)[0]
+
+    return dec
+
+
+def _list_of(size: int, one: Decoder) -> Decoder:
+    def dec(data: bytes) -> list[Any]:
+        if len(data) % size:
+            raise FormError(f"length {len(data)} is not a multiple of {size}", "bad-length")
+        return [one(data[i : i + size]) for i in range(0, len(data), size)]
+
+    return dec
+
+
+def _dec_ip4(data: bytes) -> str:
+    if len(data) != 4:
+        raise FormError(f"an IPv4 address is 4 bytes, got {len(data)}", "bad-length")
+    return str(ipaddress.IPv4Address(data))
+
+
+def _dec_ip6(data: bytes) -> str:
+    if len(data) != 16:
+        raise FormError(f"an IPv6 address is 16 bytes, got {len(data)}", "bad-length")
+    return str(ipaddress.IPv6Address(data))
+
+
+def _dec_string(data: bytes) -> str:
+    return data.decode("utf-8", "backslashreplace")
+
+
+def _dec_hex(data: bytes) -> str:
+    return data.hex(":")
+
+
+def _dec_bool(data: bytes) -> bool:
+    if len(data) != 1:
+        raise FormError("a boolean is 1 byte", "bad-length")
+    return data != b"\x00"
+
+
+def _enc_list(one: Encoder) -> Encoder:
+    def enc(value: Any) -> bytes:
+        items = _as_list(value)
+        if not items:
+            raise ValueError("expected at least one value")
+        return b"".join(one(v) for v in items)
+
+    return enc
+
+
+KINDS: dict[str, tuple[Encoder, Decoder]] = {
+    "ip4": (_ip4, _dec_ip4),
+    "ip4-list": (_enc_list(_ip4), _list_of(4, _dec_ip4)),
+    "ip6": (_ip6, _dec_ip6),
+    "ip6-list": (_enc_list(_ip6), _list_of(16, _dec_ip6)),
+    "u8": (_uint(8), _fixed(1, "!B")),
+    "u16": (_uint(16), _fixed(2, "!H")),
+    "u32": (_uint(32), _fixed(4, "!I")),
+    "i32": (_int32, _fixed(4, "!i")),
+    "u8-list": (_enc_list(_uint(8)), _list_of(1, _fixed(1, "!B"))),
+    "u16-list": (_enc_list(_uint(16)), _list_of(2, _fixed(2, "!H"))),
+    "bool": (_bool, _dec_bool),
+    "string": (_string, _dec_string),
+    "hex": (_hex, _dec_hex),
+    "domain-list": (_domain_list, decode_domains),
+    "routes": (_routes, _decode_routes),
+}
+
+
+def encode(kind: str, value: Any) -> bytes:
+    """Encode a config/JSON value of ``kind``; ``ValueError`` says what is wrong with it."""
+    try:
+        enc = KINDS[kind][0]
+    except KeyError:
+        raise ValueError(f"unknown value kind {kind!r} (known: {', '.join(sorted(KINDS))})") from None
+    try:
+        return enc(value)
+    except (ValueError, TypeError, ipaddress.AddressValueError, struct.error) as exc:
+        raise ValueError(f"invalid {kind} value {value!r}: {exc}") from None
+
+
+def decode(kind: str, data: bytes) -> Any:
+    """Decode option bytes of ``kind`` into a JSON-friendly value; raises ``FormError``."""
+    return KINDS[kind][1](bytes(data))
