@@ -1,0 +1,85 @@
+"""The max-rate search converges on a server's knee and respects its point and time budgets."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from dhcpbridge.testing.loadsearch import find_max_rate, nice_rate
+
+
+@dataclass
+class Fake:
+    """A server model: everything above ``capacity``/s is dropped."""
+
+    rate: float
+    drop_pct: float
+    completed: int
+
+
+def server(capacity: float, seconds: float = 10.0, noise_pct: float = 0.0):  # type: ignore[no-untyped-def]
+    calls: list[float] = []
+
+    def measure(offered: float) -> Fake:
+        calls.append(offered)
+        done = min(offered, capacity)
+        drop = 100.0 * (offered - done) / offered + (noise_pct if offered < capacity else 0.0)
+        return Fake(rate=done, drop_pct=drop, completed=int(done * seconds))
+
+    return measure, calls
+
+
+@pytest.mark.parametrize("capacity", [300.0, 2_345.0, 9_000.0, 22_700.0, 31_000.0])
+def test_converges_below_capacity(capacity: float) -> None:
+    measure, calls = server(capacity)
+    result = find_max_rate(measure, ceiling=40_000, max_points=8, precision=0.05)
+    assert 0 < result.best <= capacity
+    assert result.best >= capacity / 1.06 - 5  # within precision (+ rounding)
+    assert len(calls) == len(result.points) <= 8
+    assert result.points[0].offered == 40_000
+    assert result.best_point is not None and result.best_point.ok
+    assert result.peak_completed == pytest.approx(capacity)
+    assert result.stopped_by == "converged"
+
+
+def test_ceiling_passing_ends_at_once() -> None:
+    measure, calls = server(100_000)
+    result = find_max_rate(measure, ceiling=40_000)
+    assert (result.best, calls, result.stopped_by) == (40_000, [40_000], "ceiling")
+
+
+def test_dead_server_stops_at_floor() -> None:
+    measure, calls = server(0.0)
+    result = find_max_rate(measure, ceiling=40_000, floor=100, max_points=10)
+    assert result.best == 0
+    assert result.stopped_by == "floor"
+    assert calls[-1] == 100 and len(calls) <= 10
+
+
+def test_point_budget() -> None:
+    measure, calls = server(12_345)
+    result = find_max_rate(measure, max_points=2)
+    assert len(calls) == 2 and result.stopped_by == "max_points"
+    assert 0 < result.best <= 12_345
+
+
+def test_deadline_stops_before_a_point_would_overrun() -> None:
+    measure, calls = server(12_345)
+    result = find_max_rate(measure, deadline=time.monotonic() + 5, point_cost_s=10)
+    assert calls == [] and result.stopped_by == "deadline" and result.best == 0
+
+
+def test_noise_below_the_knee_is_reported_not_hidden() -> None:
+    measure, _ = server(20_000, noise_pct=0.5)  # every point fails the 0.1 % rule
+    result = find_max_rate(measure, max_points=6)
+    assert result.best == 0
+    assert all(not p.ok for p in result.points)
+
+
+@pytest.mark.parametrize(
+    ("raw", "nice"), [(22_340, 22_500), (987, 985), (40_000, 40_000), (3, 5), (123_456, 125_000), (51, 51)]
+)
+def test_nice_rate(raw: float, nice: float) -> None:
+    assert nice_rate(raw) == nice
