@@ -2,18 +2,21 @@
 
 The JSON Schema names them with ``format`` (``ipv4``, ``ipv6`` and two of its own, ``ipv4-network``
 and ``ipv6-network``); the jsonschema ``FormatChecker`` built here and the pydantic models both call
-these functions, so the two can never disagree about what an address is. Other languages' validators
+these functions, so the two can never disagree about what an address is. The predicates are
+memoised: a DHCP server sends the same few relay, server and subnet addresses over and over. Other languages' validators
 that ignore unknown formats still get the ``pattern`` that the schema puts beside each one.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 
 from jsonschema import FormatChecker
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_ipv4(text: str) -> bool:
     """Dotted-quad IPv4 address, no leading zeros (``10.67.0.1``)."""
     try:
@@ -23,6 +26,7 @@ def is_ipv4(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_ipv6(text: str) -> bool:
     """Any textual IPv6 address without a zone index (``fd67::1``, not ``fe80::1%eth0``)."""
     try:
@@ -37,6 +41,7 @@ def is_ip(text: str) -> bool:
     return is_ipv4(text) or is_ipv6(text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_ipv4_network(text: str) -> bool:
     """IPv4 CIDR with an explicit length and no host bits set (``10.67.0.0/24``)."""
     if "/" not in text:
@@ -48,6 +53,7 @@ def is_ipv4_network(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_ipv6_network(text: str) -> bool:
     """IPv6 CIDR with an explicit length and no host bits set (``fd67:1000::/40``)."""
     if "/" not in text or "%" in text:

@@ -131,9 +131,9 @@ class ContractModel(BaseModel):
     @classmethod
     def _refuse_null_and_forbidden(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict):
-            if info.context and info.context.get(STRICT_NULLS):
-                for name in cls.model_fields:
-                    if name in data and data[name] is None:
+            if info.context and info.context.get(STRICT_NULLS) and None in data.values():
+                for name, value in data.items():
+                    if value is None and name in cls.model_fields:
                         raise ValueError(f"{name}: null is not a value in this contract; leave the field out")
             for name in cls._forbidden:
                 if name in data:

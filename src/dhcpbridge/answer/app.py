@@ -1,0 +1,182 @@
+"""The answer service's HTTP face (aiohttp): the contract's endpoints plus health and documents.
+
+``POST /v1/question`` -> an Answer (400 with ``{"error", "details"}`` for a body that is not a
+version-1 question); ``POST /v1/commit`` -> 204; ``GET /healthz``; ``GET /openapi.yaml``,
+``GET /openapi.json`` and ``GET /schemas/{question,answer,notification}.schema.json``.
+
+One log line per question (``answer``: the question's identifying fields, the action, the
+address, which entry and layers made it, and the time taken); with ``debug`` also the whole
+question and answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from dhcpbridge.answer.hook import HookRunner, question_environment
+from dhcpbridge.answer.service import AnswerService
+from dhcpbridge.contract.models import CONTRACT_VERSION, parse_notification_json, parse_question_json
+from dhcpbridge.contract.schema import (
+    ROOTS,
+    notification_errors,
+    openapi_json,
+    openapi_text,
+    question_errors,
+    schema_file_name,
+    standalone_schema_text,
+)
+
+SERVICE: web.AppKey[AnswerService] = web.AppKey("service", AnswerService)
+MAX_BODY = 256 << 10
+_SCHEMA_FILES = {schema_file_name(name): name for name in ROOTS}
+
+
+def _problems(body: bytes, check: Any) -> tuple[str, list[str]]:
+    try:
+        obj = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return "the body is not JSON", [str(exc)]
+    return "does not follow contract version 1", check(obj) or ["rejected by the models"]
+
+
+def _summary(question: Any) -> dict[str, Any]:
+    fields = ("msg_type", "xid", "client_mac", "client_id", "duid", "relay_ip", "subnet", "interface")
+    out: dict[str, Any] = {"protocol": question.protocol}
+    for name in fields:
+        value = getattr(question, name, None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _granted(answer: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "client_ip" in answer:
+        out["client_ip"] = answer["client_ip"]
+    if "addresses" in answer:
+        out["addresses"] = [item["address"] for item in answer["addresses"]]
+    if "prefixes" in answer:
+        out["prefixes"] = [f"{item['prefix']}/{item['length']}" for item in answer["prefixes"]]
+    return out
+
+
+def make_app(
+    service: AnswerService,
+    log: Any,
+    *,
+    poll_interval: float = 2.0,
+    notify_hook: HookRunner | None = None,
+    debug: bool = False,
+    handle_sighup: bool = False,
+) -> web.Application:
+    """The aiohttp application serving ``service``; it polls the stores while it runs."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SERVICE] = service
+    pending: set[asyncio.Task[None]] = set()
+
+    def spawn(coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coroutine)
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    async def question(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        body = await request.read()
+        try:
+            parsed = parse_question_json(body)
+        except ValidationError:
+            error, details = _problems(body, question_errors)
+            log.warning("bad question", error=error, details=details, peer=request.remote)
+            return web.json_response({"error": error, "details": details}, status=400)
+        resolution = await service.resolve(parsed, body)
+        log.info(
+            "answer",
+            **_summary(parsed),
+            action=resolution.answer["action"],
+            **_granted(resolution.answer),
+            source=resolution.source,
+            origin=resolution.origin,
+            layers=list(resolution.layers),
+            cached=resolution.cached,
+            ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        if debug:
+            log.debug("answer detail", question=parsed.to_json(), answer=resolution.answer)
+        return web.Response(body=resolution.body, content_type="application/json")
+
+    async def commit(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            notification = parse_notification_json(body)
+        except ValidationError:
+            error, details = _problems(body, notification_errors)
+            log.warning("bad notification", error=error, details=details, peer=request.remote)
+            return web.json_response({"error": error, "details": details}, status=400)
+        lease = notification.lease.to_json()
+        log.info("lease event", lease_event=notification.event, protocol=notification.protocol, **lease)
+        if notify_hook is not None:
+            env = question_environment(notification.question) if notification.question is not None else {}
+            env.update(
+                {"DHCP_EVENT": notification.event, "DHCPBRIDGE_CONTRACT_VERSION": str(CONTRACT_VERSION)}
+            )
+            spawn(notify_hook.notify(body, env))
+        return web.Response(status=204)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "ok",
+                "contract_version": CONTRACT_VERSION,
+                "questions": service.questions,
+                "backends": service.stats(),
+            }
+        )
+
+    async def openapi_yaml(request: web.Request) -> web.Response:
+        return web.Response(text=openapi_text(), content_type="application/yaml")
+
+    async def openapi_json_doc(request: web.Request) -> web.Response:
+        return web.Response(text=openapi_json(), content_type="application/json")
+
+    async def schema(request: web.Request) -> web.Response:
+        name = _SCHEMA_FILES.get(request.match_info["file"])
+        if name is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=standalone_schema_text(name), content_type="application/schema+json")
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        poller = asyncio.create_task(service.poll(poll_interval)) if poll_interval > 0 else None
+        loop = asyncio.get_running_loop()
+        if handle_sighup:
+            loop.add_signal_handler(signal.SIGHUP, lambda: spawn(_reload()))
+        yield
+        if handle_sighup:
+            loop.remove_signal_handler(signal.SIGHUP)
+        for task in [poller, *pending]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        service.close()
+
+    async def _reload() -> None:
+        log.info("SIGHUP: reloading")
+        await service.refresh()
+
+    app.router.add_post(f"/v{CONTRACT_VERSION}/question", question)
+    app.router.add_post(f"/v{CONTRACT_VERSION}/commit", commit)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/openapi.yaml", openapi_yaml)
+    app.router.add_get("/openapi.json", openapi_json_doc)
+    app.router.add_get("/schemas/{file}", schema)
+    app.cleanup_ctx.append(lifetime)
+    return app
