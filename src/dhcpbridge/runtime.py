@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from collections.abc import Coroutine
@@ -34,11 +35,20 @@ from dhcpbridge.leases import IndexedStore, StoreError, open_store
 from dhcpbridge.wire.options4 import MESSAGE_NAMES
 from dhcpbridge.wire.v4 import ip4_str
 
-BATCH = 64
+BATCH = 128
 DROP_LOG_BURST = 10  # per reason and window at info level
 DROP_LOG_WINDOW = 10.0
 T = TypeVar("T")
 log = logs.get("dhcpbridge")
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections: the lease table is large and long-lived, and young
+    collections every 700 allocations cost more than the packet work itself. Survivors are moved
+    to the permanent generation (``gc.freeze``) at start and after each reaping pass, so full
+    collections only look at what is new."""
+    gc.set_threshold(100_000, 50, 1000)
+    gc.freeze()
 
 
 class StartError(Exception):
@@ -151,6 +161,7 @@ class Server:
         if cfg.server.metrics:
             await self._start_metrics(cfg.server.metrics)
         leases = len(await self.store.leases())
+        tune_gc()
         log.info(
             "serving",
             address=f"{cfg.server.address}:{self.sock4.port}",
@@ -290,6 +301,7 @@ class Server:
                 self.stats4.errors["store"] += 1
                 log.error("lease store error while expiring leases", error=str(exc))
                 continue
+            gc.freeze()
             if expired:
                 log.info("leases expired", count=len(expired))
                 for lease in expired:
@@ -297,6 +309,10 @@ class Server:
 
     # --- the hot path -----------------------------------------------------------------------
     def _on_readable4(self) -> None:
+        """Drain, process, commit once, send. Replies that need no commit (OFFER, NAK) go out at
+        once; those that do wait for the batch's flush. Draining again after each round lets the
+        batch grow exactly when the server is busy, so commits are amortised under load and
+        immediate when idle."""
         sock, engine = self.sock4, self.engine4
         assert sock is not None and engine is not None
         batch = sock.receive(BATCH)
@@ -307,16 +323,30 @@ class Server:
             for data, meta in batch:
                 self._spawn(self._one(engine, data, meta, now))
             return
-        done: list[tuple[Outcome4, Meta4]] = []
-        for data, meta in batch:
-            try:
-                done.append((run_inline(engine.process(data, meta, now)), meta))
-            except Exception:
-                self.stats4.errors["engine"] += 1
-                log.exception("engine failure", src=ip4_str(meta.src_ip), interface=meta.ifname)
-        committed = self._flush_inline()
-        for outcome, meta in done:
-            self._finish(outcome, meta, now, committed)
+        waiting: list[tuple[Outcome4, Meta4]] = []
+        handled = 0
+        while batch:
+            for data, meta in batch:
+                try:
+                    outcome = run_inline(engine.process(data, meta, now))
+                except Exception:
+                    self.stats4.errors["engine"] += 1
+                    log.exception("engine failure", src=ip4_str(meta.src_ip), interface=meta.ifname)
+                    continue
+                tx = outcome.tx
+                if tx is not None and tx.effects:
+                    waiting.append((outcome, meta))
+                else:
+                    self._finish(outcome, meta, now, True)
+            handled += len(batch)
+            if handled >= BATCH or not waiting:
+                break
+            batch = sock.receive(BATCH - handled)
+            now = time.time()
+        if waiting:
+            committed = self._flush_inline()
+            for outcome, meta in waiting:
+                self._finish(outcome, meta, now, committed)
 
     def _flush_inline(self) -> bool:
         assert self.store is not None

@@ -36,8 +36,10 @@ class Lease:
     """One binding of an address (or prefix) to a client.
 
     ``client`` is the client key: for v4 the client identifier (option 61) or htype+chaddr; for v6
-    the DUID + IA type + IAID. ``info`` carries what operators want to see later (relay, circuit-id,
-    the source that answered), JSON-friendly.
+    the DUID + IA type + IAID. ``relay``, ``circuit_id`` and ``remote_id`` record where the client
+    was seen (giaddr / relay link-address, option 82 or v6 interface-id / remote-id) and ``source``
+    which source answered, for operators, DNS and the looking glass. ``info`` holds anything else
+    (JSON-friendly), e.g. what a bridge answer asked to keep.
     """
 
     address: int
@@ -51,7 +53,10 @@ class Lease:
     hostname: str = ""
     subnet: str = ""
     source: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
+    relay: str = ""
+    circuit_id: bytes = b""
+    remote_id: bytes = b""
+    info: dict[str, Any] | None = None
 
     def is_free_for(self, client: bytes, now: float) -> bool:
         """Whether ``client`` may take this address now (it is its own, or nobody's any more)."""
@@ -81,7 +86,10 @@ class Lease:
             "hostname": self.hostname,
             "subnet": self.subnet,
             "source": self.source,
-            "info": dict(self.info),
+            "relay": self.relay,
+            "circuit_id": self.circuit_id.hex(":"),
+            "remote_id": self.remote_id.hex(":"),
+            "info": dict(self.info) if self.info else {},
         }
 
 

@@ -40,17 +40,19 @@ class LeaseStore(Protocol):
 
     async def allocate(
         self,
-        kind: LeaseKind,
+        lease: Lease,
         ranges: Sequence[AddressRange],
-        client: bytes,
         now: float,
-        until: float,
         hint: int,
         exclude: frozenset[int] = frozenset(),
-        template: Lease | None = None,
+        prefer: int = 0,
     ) -> Lease | None:
-        """Atomically pick an address free in ``ranges`` (searching from ``hint``) and hold it as
-        OFFERED for ``client`` until ``until``. None when every address is taken."""
+        """Atomically hold an address of ``ranges`` for ``lease.client`` as OFFERED until
+        ``lease.expires``. ``lease`` is a template whose address the store fills in: the client's
+        own most recent address in ``ranges`` if it is still free for it, else ``prefer`` (the
+        address the client asked for) if free, else the first free address searching from ``hint``
+        (stable per client). Returns the client's bound lease unchanged when it already has one
+        there; None when every address is taken."""
         ...
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:

@@ -128,15 +128,23 @@ class LeaseIndex:
         return out
 
     # --- atomic state changes ---------------------------------------------------------------
-    def offer(self, lease: Lease, now: float) -> Lease | None:
-        current = self.by_addr[lease.kind].get(lease.address)
-        if current is not None:
-            if not current.is_free_for(lease.client, now):
-                return None
-            if current.client == lease.client and current.state == LeaseState.BOUND and current.expires > now:
-                return current  # already bound to this client: keep the real lease untouched
+    def _hold(self, lease: Lease, current: Lease | None, now: float) -> Lease:
+        """Hold ``lease.address`` for ``lease.client``, which is known to be free for it."""
+        if (
+            current is not None
+            and current.client == lease.client
+            and current.state == LeaseState.BOUND
+            and current.expires > now
+        ):
+            return current  # already bound to this client: keep the real lease untouched
         lease.state = LeaseState.OFFERED
         return self.put(lease, durable=False)
+
+    def offer(self, lease: Lease, now: float) -> Lease | None:
+        current = self.by_addr[lease.kind].get(lease.address)
+        if current is not None and not current.is_free_for(lease.client, now):
+            return None
+        return self._hold(lease, current, now)
 
     def commit(self, lease: Lease, now: float) -> Lease | None:
         current = self.by_addr[lease.kind].get(lease.address)
@@ -146,6 +154,61 @@ class LeaseIndex:
             lease.starts = min(current.starts, lease.starts) if current.expires > now else lease.starts
         lease.state = LeaseState.BOUND
         return self.put(lease, durable=True)
+
+    def allocate(
+        self,
+        lease: Lease,
+        ranges: Sequence[AddressRange],
+        now: float,
+        hint: int,
+        exclude: frozenset[int],
+        prefer: int,
+    ) -> Lease | None:
+        kind = lease.kind
+        client = lease.client
+        table = self.by_addr[kind]
+        own = self.by_client[kind].get(client)
+        if own:
+            for addr in reversed(own):
+                current = table.get(addr)
+                if current is None or current.client != client:
+                    continue
+                if addr not in exclude and any(r.first <= addr <= r.last for r in ranges):
+                    if current.is_free_for(client, now):
+                        lease.address = addr
+                        return self._hold(lease, current, now)
+                    break
+        if prefer and prefer not in exclude and any(r.first <= prefer <= r.last for r in ranges):
+            current = table.get(prefer)
+            if current is None or current.is_free_for(client, now):
+                lease.address = prefer
+                return self._hold(lease, current, now)
+        total = sum(r.last - r.first + 1 for r in ranges)
+        if total <= 0:
+            return None
+        # search the ranges as one sequence, from ``hint`` to the end, then wrap around
+        start = hint % total
+        head: list[tuple[AddressRange, int, int]] = []
+        tail: list[tuple[AddressRange, int, int]] = []
+        offset = 0
+        for r in ranges:
+            size = r.last - r.first + 1
+            if start >= offset + size:
+                tail.append((r, 0, size))
+            elif start >= offset:
+                head.append((r, start - offset, size))
+                if start > offset:
+                    tail.append((r, 0, start - offset))
+            else:
+                head.append((r, 0, size))
+            offset += size
+        for r, lo, hi in head + tail:
+            found = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
+            if found is not None:
+                lease.address = found
+                lease.state = LeaseState.OFFERED
+                return self.put(lease, durable=False)
+        return None
 
     def release(self, kind: LeaseKind, addr: int, client: bytes, now: float) -> Lease | None:
         current = self.by_addr[kind].get(addr)
@@ -174,49 +237,6 @@ class LeaseIndex:
         current = self.by_addr[kind].get(addr)
         if current is not None and current.client == client and current.state == LeaseState.OFFERED:
             self.put(replace(current, state=LeaseState.EXPIRED, expires=current.starts), durable=False)
-
-    def allocate(
-        self,
-        kind: LeaseKind,
-        ranges: Sequence[AddressRange],
-        client: bytes,
-        now: float,
-        until: float,
-        hint: int,
-        exclude: frozenset[int],
-        template: Lease | None,
-    ) -> Lease | None:
-        total = sum(r.last - r.first + 1 for r in ranges)
-        if total <= 0:
-            return None
-        # search the ranges as one sequence, from ``hint`` to the end, then wrap around
-        start = hint % total
-        head: list[tuple[AddressRange, int, int]] = []
-        tail: list[tuple[AddressRange, int, int]] = []
-        offset = 0
-        for r in ranges:
-            size = r.last - r.first + 1
-            if start >= offset + size:
-                tail.append((r, 0, size))
-            elif start >= offset:
-                head.append((r, start - offset, size))
-                if start > offset:
-                    tail.append((r, 0, start - offset))
-            else:
-                head.append((r, 0, size))
-            offset += size
-        for r, lo, hi in head + tail:
-            addr = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
-            if addr is not None:
-                base = template or Lease(
-                    address=addr, client=client, state=LeaseState.OFFERED, starts=now, expires=until
-                )
-                lease = replace(
-                    base, address=addr, client=client, state=LeaseState.OFFERED, starts=now, expires=until
-                )
-                lease.kind = kind
-                return self.put(lease, durable=False)
-        return None
 
     def _free_in(
         self,

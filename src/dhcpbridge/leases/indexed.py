@@ -32,16 +32,14 @@ class IndexedStore:
 
     async def allocate(
         self,
-        kind: LeaseKind,
+        lease: Lease,
         ranges: Sequence[AddressRange],
-        client: bytes,
         now: float,
-        until: float,
         hint: int,
         exclude: frozenset[int] = frozenset(),
-        template: Lease | None = None,
+        prefer: int = 0,
     ) -> Lease | None:
-        return self.index.allocate(kind, ranges, client, now, until, hint, exclude, template)
+        return self.index.allocate(lease, ranges, now, hint, exclude, prefer)
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:
         return self.index.offer(lease, now)

@@ -38,12 +38,14 @@ CREATE TABLE IF NOT EXISTS leases (
     hostname TEXT NOT NULL,
     subnet TEXT NOT NULL,
     source TEXT NOT NULL,
+    relay TEXT NOT NULL,
+    circuit_id BLOB NOT NULL,
+    remote_id BLOB NOT NULL,
     info TEXT NOT NULL,
     PRIMARY KEY (kind, address)
 );
-CREATE INDEX IF NOT EXISTS leases_client ON leases (client);
 """
-_UPSERT = "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+_UPSERT = "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _DELETE = "DELETE FROM leases WHERE kind = ? AND address = ?"
 
 
@@ -76,6 +78,9 @@ def _row(lease: Lease) -> tuple[Any, ...]:
         lease.hostname,
         lease.subnet,
         lease.source,
+        lease.relay,
+        lease.circuit_id,
+        lease.remote_id,
         json.dumps(lease.info, separators=(",", ":")) if lease.info else "{}",
     )
 
@@ -113,6 +118,7 @@ class SqliteStore(IndexedStore):
                 self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+                self.db.execute("PRAGMA wal_autocheckpoint=8192")
                 self.db.executescript(_SCHEMA)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -148,7 +154,10 @@ class SqliteStore(IndexedStore):
                     hostname=row[8],
                     subnet=row[9],
                     source=row[10],
-                    info=json.loads(row[11]) if row[11] and row[11] != "{}" else {},
+                    relay=row[11],
+                    circuit_id=bytes(row[12]),
+                    remote_id=bytes(row[13]),
+                    info=json.loads(row[14]) if row[14] and row[14] != "{}" else None,
                     kind=kind,
                 )
             )

@@ -43,6 +43,7 @@ class LeaseMachine(Handler[Transaction4]):
 
     def __init__(self, env: Env4) -> None:
         self.env = env
+        self._relay_names: dict[int, str] = {}
 
     async def handle(self, tx: Transaction4) -> None:
         kind = tx.msg_type_code
@@ -58,26 +59,32 @@ class LeaseMachine(Handler[Transaction4]):
             tx.reply_type = MessageType.ACK
 
     def _template(self, tx: Transaction4, address: int, state: LeaseState, until: float) -> Lease:
-        info: dict[str, object] = {}
-        if tx.request.giaddr:
-            info["relay"] = ip4_str(tx.request.giaddr)
-        if tx.circuit_id:
-            info["circuit_id"] = tx.circuit_id.hex(":")
-        if tx.remote_id:
-            info["remote_id"] = tx.remote_id.hex(":")
         answer = tx.answer
+        giaddr = tx.request.giaddr
         return Lease(
-            address=address,
-            client=tx.client_key,
-            state=state,
-            starts=tx.now,
-            expires=until,
-            hwaddr=tx.client_mac,
-            hostname=(answer.hostname if answer and answer.hostname else tx.hostname),
-            subnet=tx.subnet.name if tx.subnet else "",
-            source=answer.source if answer else "",
-            info=info,
+            address,
+            tx.client_key,
+            state,
+            tx.now,
+            until,
+            V4,
+            32,
+            tx.client_mac,
+            answer.hostname if answer is not None and answer.hostname else tx.hostname,
+            tx.subnet.name if tx.subnet is not None else "",
+            answer.source if answer is not None else "",
+            self._relay_text(giaddr) if giaddr else "",
+            tx.circuit_id,
+            tx.remote_id,
         )
+
+    def _relay_text(self, giaddr: int) -> str:
+        text = self._relay_names.get(giaddr)
+        if text is None:
+            if len(self._relay_names) > 4096:
+                self._relay_names.clear()
+            text = self._relay_names[giaddr] = ip4_str(giaddr)
+        return text
 
     def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:
         answer = tx.answer
@@ -112,29 +119,15 @@ class LeaseMachine(Handler[Transaction4]):
         """The client's previous address, else the one it asks for, else a free one (stable hash)."""
         if not subnet.pools:
             raise CannotRespond("no-pool", subnet.name)
-        store = self.env.store
-        reserved = self.env.reserved
         key = tx.client_key
-        for old in await store.find_client(V4, key):
-            if subnet.in_pools(old.address) and old.address not in reserved:
-                lease = await store.offer(self._template(tx, old.address, LeaseState.OFFERED, until), tx.now)
-                if lease is not None:
-                    return lease
-                break
         wish = tx.requested_ip
-        if wish and subnet.in_pools(wish) and wish not in reserved:
-            lease = await store.offer(self._template(tx, wish, LeaseState.OFFERED, until), tx.now)
-            if lease is not None:
-                return lease
-        lease = await store.allocate(
-            V4,
-            subnet.pools,
-            key,
-            tx.now,
-            until,
-            zlib.crc32(key),
-            reserved,
+        lease = await self.env.store.allocate(
             self._template(tx, 0, LeaseState.OFFERED, until),
+            subnet.pools,
+            tx.now,
+            zlib.crc32(key),
+            self.env.reserved,
+            wish if wish and subnet.in_pools(wish) else 0,
         )
         if lease is None:
             raise CannotRespond("pool-exhausted", subnet.name)
@@ -171,9 +164,9 @@ class LeaseMachine(Handler[Transaction4]):
         if not subnet.contains(addr):
             return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
         answer = tx.answer
-        current = await store.get(V4, addr)
-        ours = current is not None and current.client == key and current.state != LeaseState.DECLINED
         if answer is None or answer.action is Action.NONE:
+            current = await store.get(V4, addr)
+            ours = current is not None and current.client == key and current.state != LeaseState.DECLINED
             if state == "selecting" or subnet.authoritative or ours:
                 return self._nak(tx, "no source has an answer for this client any more")
             raise CannotRespond("unknown-client", f"{state} for {ip4_str(addr)}; not authoritative")
@@ -187,12 +180,15 @@ class LeaseMachine(Handler[Transaction4]):
         elif answer.dynamic:
             if not subnet.in_pools(addr) or addr in self.env.reserved:
                 return self._nak(tx, f"{ip4_str(addr)} is not in a pool of {subnet.name}")
-            if state == "init-reboot" and not ours and not subnet.authoritative:
-                if current is not None and not current.is_free_for(key, tx.now):
-                    return self._nak(tx, f"{ip4_str(addr)} is leased to another client")
-                raise CannotRespond(
-                    "unknown-client", f"init-reboot for {ip4_str(addr)} without a lease record"
-                )
+            if state == "init-reboot" and not subnet.authoritative:
+                current = await store.get(V4, addr)
+                ours = current is not None and current.client == key and current.state != LeaseState.DECLINED
+                if not ours:
+                    if current is not None and not current.is_free_for(key, tx.now):
+                        return self._nak(tx, f"{ip4_str(addr)} is leased to another client")
+                    raise CannotRespond(
+                        "unknown-client", f"init-reboot for {ip4_str(addr)} without a lease record"
+                    )
         else:
             return self._nak(tx, "the answer assigns no address")
         lease_time = self._lease_time(tx, subnet)

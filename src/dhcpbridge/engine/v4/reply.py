@@ -29,14 +29,21 @@ class BuildReply(Handler[Transaction4]):
         req = tx.request
         opts: dict[int, bytes] = {53: _TYPE_BYTES[kind], 54: _U32.pack(tx.server_id)}
         reply = Message4(
-            op=BOOTREPLY,
-            htype=req.htype,
-            hlen=req.hlen,
-            xid=req.xid,
-            flags=req.flags,
-            giaddr=req.giaddr,
-            chaddr=req.chaddr,
-            options=opts,
+            BOOTREPLY,
+            req.htype,
+            req.hlen,
+            0,
+            req.xid,
+            0,
+            req.flags,
+            0,
+            0,
+            0,
+            req.giaddr,
+            req.chaddr,
+            b"",
+            b"",
+            opts,
         )
         if kind == MessageType.NAK:
             if tx.drop_detail:

@@ -50,7 +50,10 @@ class Subnet4:
         return (addr & self.mask) == self.network
 
     def in_pools(self, addr: int) -> bool:
-        return any(p.first <= addr <= p.last for p in self.pools)
+        for pool in self.pools:  # noqa: SIM110 - a plain loop is twice as fast as any() on the hot path
+            if pool.first <= addr <= pool.last:
+                return True
+        return False
 
     @property
     def broadcast(self) -> int:
