@@ -92,10 +92,13 @@ class ControlServer:
             if released is None:
                 raise ValueError(f"{request['address']} is {lease.state.name.lower()}, not leased")
             await store.flush()
-            server._emit(LeaseEvent("release", released))
+            server.emit(LeaseEvent("release", released))
             return released.as_dict()
         if cmd == "stats":
-            return {"v4": server.stats4.snapshot(), "leases": server._lease_counts()}
+            return {
+                **{name: s.snapshot() for name, s in server.stats.items()},
+                "leases": server.lease_counts(),
+            }
         if cmd == "reload":
             errors = await server.reload()
             if errors:

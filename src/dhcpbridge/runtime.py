@@ -1,10 +1,13 @@
-"""The running server: sockets on the event loop, the engine, the store, signals and reload.
+"""The running server: sockets on the event loop, the engines, the store, signals and reload.
 
-Per wake-up of the v4 socket: drain up to ``BATCH`` datagrams, run each through the engine, make
-the batch's lease changes durable with one ``flush``, then send the replies — an ACK never leaves
-before its lease is committed. When the store and every source work in-process, the engine's
-coroutines finish without suspending and are driven inline (no task per packet); otherwise each
-packet runs as a task and flushes are shared by everything that finished in the same loop turn.
+Each protocol family is an ``Endpoint`` (socket + engine + how to send). Per wake-up of a socket:
+drain datagrams, run each through the engine, make the batch's lease changes durable with one
+``flush``, then send — an ACK/REPLY that grants a lease never leaves before its lease is
+committed (replies that change nothing durable, like OFFER or NAK, go out at once). When the
+store and every source work in-process, the engine's coroutines finish without suspending and
+are driven inline (no task per packet); otherwise each packet runs as a task and flushes are
+shared by everything that finished in the same loop turn.
+
 SIGHUP reloads the config (a bad one is rejected and the old one keeps serving); SIGTERM/SIGINT
 stop after flushing. Drops are counted always and logged (each at debug level, rate-limited at
 info level).
@@ -17,9 +20,9 @@ import contextlib
 import gc
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError, build_engine4
@@ -32,8 +35,7 @@ from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.leases import IndexedStore, StoreError, open_store
-from dhcpbridge.wire.options4 import MESSAGE_NAMES
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire.options4 import MessageType
 
 BATCH = 128
 DROP_LOG_BURST = 10  # per reason and window at info level
@@ -65,32 +67,57 @@ def run_inline(coro: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("an in-process coroutine suspended")
 
 
+class Meta(Protocol):
+    def log_fields(self) -> dict[str, str]: ...
+
+
+class Outcome(Protocol):
+    """What an engine returns for one datagram (``Outcome4`` / ``Outcome6``)."""
+
+    data: bytes | None
+    drop_reason: str | None
+    drop_detail: str
+
+    @property
+    def effects(self) -> list[LeaseEvent]: ...
+
+    def log_fields(self) -> dict[str, Any]: ...
+
+
+class Engine(Protocol):
+    extra_async: bool
+
+    async def process(self, data: bytes, meta: Any, now: float) -> Any: ...
+
+
+class Socket(Protocol):
+    def fileno(self) -> int: ...
+
+    def receive(self, limit: int) -> list[tuple[bytes, Any]]: ...
+
+    def close(self) -> None: ...
+
+
 class DropLog:
     """Logs drops: every one at debug level; at most a burst per reason and window at info."""
 
-    def __init__(self) -> None:
+    def __init__(self, family: str) -> None:
+        self.family = family
         self.window_start = 0.0
         self.counts: dict[str, int] = {}
 
-    def __call__(self, now: float, outcome: Outcome4, meta: Meta4) -> None:
+    def __call__(self, now: float, outcome: Outcome, meta: Meta) -> None:
         reason = outcome.drop_reason or "?"
-        tx = outcome.tx
-        fields: dict[str, Any] = {
-            "reason": reason,
-            "detail": outcome.drop_detail,
-            "src": f"{ip4_str(meta.src_ip)}:{meta.src_port}",
-            "interface": meta.ifname,
-        }
-        if tx is not None:
-            fields["client"] = tx.request.mac.hex(":")
-            fields["type"] = MESSAGE_NAMES.get(tx.msg_type_code, "BOOTP")
+        fields: dict[str, Any] = {"family": self.family, "reason": reason, "detail": outcome.drop_detail}
+        fields.update(meta.log_fields())
+        fields.update(outcome.log_fields())
         if logs.debug_enabled():
             log.debug("drop", **fields)
             return
         if now - self.window_start > DROP_LOG_WINDOW:
             suppressed = {k: v - DROP_LOG_BURST for k, v in self.counts.items() if v > DROP_LOG_BURST}
             if suppressed:
-                log.info("drops suppressed", window_s=DROP_LOG_WINDOW, counts=suppressed)
+                log.info("drops suppressed", family=self.family, window_s=DROP_LOG_WINDOW, counts=suppressed)
             self.window_start = now
             self.counts = {}
         seen = self.counts.get(reason, 0) + 1
@@ -99,29 +126,167 @@ class DropLog:
             log.info("drop", **fields)
 
 
+class Endpoint:
+    """The hot path of one protocol family: drain, process, commit once, send."""
+
+    def __init__(
+        self,
+        server: Server,
+        family: str,
+        sock: Socket,
+        engine: Engine,
+        send: Callable[[Any, Any], None],
+        stats: Stats,
+        is_nak: Callable[[Any], bool] = lambda outcome: False,
+    ) -> None:
+        self.server = server
+        self.family = family
+        self.sock = sock
+        self.engine = engine
+        self.send = send
+        self.stats = stats
+        self.is_nak = is_nak
+        self.inline = True
+        self.drop_log = DropLog(family)
+
+    def on_readable(self) -> None:
+        """Replies that need no commit go out at once; those that do wait for the batch's flush.
+        Draining again after each round lets the batch grow exactly when the server is busy, so
+        commits are amortised under load and immediate when idle."""
+        sock, engine = self.sock, self.engine
+        batch = sock.receive(BATCH)
+        if not batch:
+            return
+        now = time.time()
+        if not self.inline:
+            for data, meta in batch:
+                self.server.spawn(self._one(engine, data, meta, now))
+            return
+        waiting: list[tuple[Outcome, Any]] = []
+        handled = 0
+        while batch:
+            for data, meta in batch:
+                try:
+                    outcome = run_inline(engine.process(data, meta, now))
+                except Exception:
+                    self.stats.errors["engine"] += 1
+                    log.exception("engine failure", family=self.family, **meta.log_fields())
+                    continue
+                if outcome.effects:
+                    waiting.append((outcome, meta))
+                else:
+                    self.finish(outcome, meta, now, True)
+            handled += len(batch)
+            if handled >= BATCH or not waiting:
+                break
+            batch = sock.receive(BATCH - handled)
+            now = time.time()
+        if waiting:
+            committed = self.server.flush_inline(self.stats)
+            for outcome, meta in waiting:
+                self.finish(outcome, meta, now, committed)
+
+    async def _one(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
+        try:
+            outcome = await engine.process(data, meta, now)
+        except Exception:
+            self.stats.errors["engine"] += 1
+            log.exception("engine failure", family=self.family, **meta.log_fields())
+            return
+        committed = await self.server.flush_shared(self.stats) if outcome.effects else True
+        self.finish(outcome, meta, now, committed)
+
+    def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
+        effects = outcome.effects
+        if outcome.data is None:
+            if outcome.drop_reason is not None:
+                self.drop_log(now, outcome, meta)
+            if effects and committed:
+                for event in effects:
+                    self.server.emit(event)
+            return
+        if effects and not committed:
+            self.stats.drops["store-unavailable"] += 1
+            return
+        try:
+            self.send(outcome, meta)
+        except OSError as exc:
+            self.stats.errors["send"] += 1
+            log.warning(
+                "send failed", family=self.family, error=exc.strerror or str(exc), **outcome.log_fields()
+            )
+            return
+        if self.is_nak(outcome):  # worth a line even at info level
+            log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
+        elif logs.debug_enabled():
+            log.debug("reply", family=self.family, **outcome.log_fields())
+        for event in effects:
+            self.server.emit(event)
+
+
+class Sender4:
+    """Puts a v4 reply on the wire the way RFC 2131 §4.1 and the engine's ``Destination`` say."""
+
+    def __init__(self, sock: Udp4Socket, raw: RawSender | None) -> None:
+        self.sock = sock
+        self.raw = raw
+
+    def __call__(self, outcome: Outcome4, meta: Meta4) -> None:
+        tx = outcome.tx
+        sock = self.sock
+        assert tx is not None and outcome.data is not None
+        source = meta.local_ip if meta.local_ip and meta.local_ip != BROADCAST else tx.server_id
+        if tx.dest_l2:
+            req = tx.request
+            if self.raw is not None and req.htype == 1 and req.hlen == 6 and meta.ifindex:
+                self.raw.send(
+                    meta.ifname,
+                    req.chaddr[:6],
+                    tx.server_id,
+                    tx.dest_ip,
+                    sock.port,
+                    tx.dest_port,
+                    outcome.data,
+                )
+                return
+            sock.send(outcome.data, BROADCAST, tx.dest_port, meta.ifindex, source)
+        elif tx.dest_ip == BROADCAST:
+            sock.send(outcome.data, BROADCAST, tx.dest_port, meta.ifindex, source)
+        else:
+            sock.send(outcome.data, tx.dest_ip, tx.dest_port, 0, source)
+
+
+def _is_nak4(outcome: Outcome4) -> bool:
+    return outcome.tx is not None and outcome.tx.reply_type == MessageType.NAK
+
+
 class Server:
-    """One dhcpbridge server process (v4 today); ``start``/``stop`` or ``run`` until a signal."""
+    """One dhcpbridge server process; ``start``/``stop``, or ``run`` until a signal."""
 
     def __init__(self, config: Config, config_path: Path | None = None) -> None:
         self.config = config
         self.config_path = config_path
-        self.stats4 = Stats()
+        self.stats: dict[str, Stats] = {"v4": Stats()}
         self.store: IndexedStore | None = None
-        self.engine4: Engine4 | None = None
-        self.sock4: Udp4Socket | None = None
-        self.raw: RawSender | None = None
+        self.endpoints: dict[str, Endpoint] = {}
         self.host: HostInfo = HostInfo.build({})
-        self.inline = True
-        self.drop_log = DropLog()
-        self._stopped = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flush_waiters: list[asyncio.Future[None]] = []
         self._flush_scheduled = False
         self._reaper: asyncio.Task[None] | None = None
         self._control: Any = None
         self._metrics_runner: Any = None
-        self.listeners: list[Any] = []  # callables(LeaseEvent) for DNS, the bridge, the looking glass
+        self.listeners: list[Callable[[LeaseEvent], None]] = []  # DNS, the bridge, the looking glass
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def stats4(self) -> Stats:
+        return self.stats["v4"]
+
+    @property
+    def engine4(self) -> Engine4 | None:
+        endpoint = self.endpoints.get("v4")
+        return endpoint.engine if endpoint is not None else None  # type: ignore[return-value]
 
     # --- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -135,23 +300,12 @@ class Server:
         except StoreError as exc:
             raise StartError(f"lease store: {exc}") from None
         self.store.retention = float(cfg.leases.expired_retention)
-        self.host = host_info(cfg.server.interfaces)
         try:
-            self.engine4 = build_engine4(cfg, self.store, self.host, self.stats4)
-        except AssemblyError as exc:
+            await self._open_endpoints()
+        except StartError:
+            await self._close_endpoints()
             await self.store.close()
-            raise StartError("\n".join(exc.errors)) from None
-        self.inline = self._all_in_process(self.engine4)
-        try:
-            self.sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
-        except OSError as exc:
-            await self.store.close()
-            raise StartError(
-                f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
-            ) from None
-        if cfg.server.raw_socket:
-            self.raw = RawSender.open()
-        self.loop.add_reader(self.sock4.fileno(), self._on_readable4)
+            raise
         self._reaper = self.loop.create_task(self._reap_forever())
         if cfg.server.control_socket:
             from dhcpbridge.control import ControlServer
@@ -164,18 +318,47 @@ class Server:
         tune_gc()
         log.info(
             "serving",
-            address=f"{cfg.server.address}:{self.sock4.port}",
+            ports={name: getattr(ep.sock, "port", 0) for name, ep in self.endpoints.items()},
             interfaces=cfg.server.interfaces or "all",
-            subnets=[s.name for s in self.engine4.env.subnets.subnets],
+            subnets4=[s.name for s in self.engine4.env.subnets.subnets] if self.engine4 else [],
             store=cfg.leases.store,
             leases=leases,
-            receive_buffer=self.sock4.receive_buffer,
-            raw_unicast=self.raw is not None,
-            mode="inline" if self.inline else "tasks",
+            mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
 
+    async def _open_endpoints(self) -> None:
+        cfg = self.config
+        assert self.store is not None and self.loop is not None
+        self.host = host_info(cfg.server.interfaces)
+        try:
+            engine4 = build_engine4(cfg, self.store, self.host, self.stats4)
+        except AssemblyError as exc:
+            raise StartError("\n".join(exc.errors)) from None
+        try:
+            sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
+        except OSError as exc:
+            raise StartError(
+                f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
+            ) from None
+        raw = RawSender.open() if cfg.server.raw_socket else None
+        endpoint = Endpoint(self, "v4", sock4, engine4, Sender4(sock4, raw), self.stats4, _is_nak4)
+        endpoint.inline = self._all_in_process(engine4)
+        self.endpoints["v4"] = endpoint
+        self._raw = raw
+        self.loop.add_reader(sock4.fileno(), endpoint.on_readable)
+
+    async def _close_endpoints(self) -> None:
+        for endpoint in self.endpoints.values():
+            if self.loop is not None:
+                self.loop.remove_reader(endpoint.sock.fileno())
+            endpoint.sock.close()
+        self.endpoints = {}
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            raw.close()
+
     @staticmethod
-    def _all_in_process(engine: Engine4) -> bool:
+    def _all_in_process(engine: Any) -> bool:
         """True when nothing the engine awaits can suspend (in-process store and sources, no
         asynchronous user handlers): then packets are processed inline, without tasks."""
         env = engine.env
@@ -191,7 +374,7 @@ class Server:
 
         from dhcpbridge.metrics import registry_for
 
-        registry = registry_for({"v4": self.stats4}, self._lease_counts)
+        registry = registry_for(self.stats, self.lease_counts)
 
         async def metrics(_: web.Request) -> web.Response:
             return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -209,17 +392,18 @@ class Server:
             raise StartError(f"cannot serve metrics on {listen}: {exc.strerror or exc}") from None
         self._metrics_runner = runner
 
-    def _lease_counts(self) -> dict[str, int]:
+    def lease_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         if self.store is not None:
             for lease in self.store.index.all():
-                name = lease.state.name.lower()
+                name = f"{lease.kind.name.lower()}_{lease.state.name.lower()}"
                 counts[name] = counts.get(name, 0) + 1
         return counts
 
     async def stop(self) -> None:
-        if self.loop is not None and self.sock4 is not None:
-            self.loop.remove_reader(self.sock4.fileno())
+        if self.loop is not None:
+            for endpoint in self.endpoints.values():
+                self.loop.remove_reader(endpoint.sock.fileno())
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
         if self._reaper is not None:
@@ -230,17 +414,17 @@ class Server:
             await self._control.stop()
         if self._metrics_runner is not None:
             await self._metrics_runner.cleanup()
-        if self.sock4 is not None:
-            self.sock4.close()
-        if self.raw is not None:
-            self.raw.close()
+        for endpoint in self.endpoints.values():
+            endpoint.sock.close()
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            raw.close()
         if self.store is not None:
             try:
                 await self.store.close()
             except StoreError as exc:
                 log.error("lease store close failed", error=str(exc))
-        log.info("stopped", stats=self.stats4.snapshot())
-        self._stopped.set()
+        log.info("stopped", stats={name: s.snapshot() for name, s in self.stats.items()})
 
     async def run(self) -> None:
         """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads."""
@@ -249,7 +433,7 @@ class Server:
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.spawn(self.reload()))
         try:
             await stop.wait()
         finally:
@@ -258,7 +442,7 @@ class Server:
             log.info("stopping")
             await self.stop()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         assert self.loop is not None
         task = self.loop.create_task(coro)
         self._tasks.add(task)
@@ -270,11 +454,9 @@ class Server:
             return ["no config file to reload"]
         try:
             new = load(self.config_path)
-            engine = build_engine4(new, self.store, host_info(new.server.interfaces), self.stats4)
-        except ConfigError as exc:
-            log.error("reload rejected; still serving the previous config", errors=exc.errors)
-            return exc.errors
-        except AssemblyError as exc:
+            host = host_info(new.server.interfaces)
+            engine4 = build_engine4(new, self.store, host, self.stats4)
+        except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors
         notes = []
@@ -284,10 +466,11 @@ class Server:
         if (new.server.address, new.server.port) != (old.server.address, old.server.port):
             notes.append("server address/port changed: takes effect after a restart")
         self.config = new
-        self.host = engine.env.host
-        self.engine4 = engine
-        self.inline = self._all_in_process(engine)
-        log.info("reloaded", subnets=[s.name for s in engine.env.subnets.subnets], notes=notes)
+        self.host = host
+        endpoint = self.endpoints["v4"]
+        endpoint.engine = engine4
+        endpoint.inline = self._all_in_process(engine4)
+        log.info("reloaded", subnets4=[s.name for s in engine4.env.subnets.subnets], notes=notes)
         return []
 
     async def _reap_forever(self) -> None:
@@ -305,92 +488,42 @@ class Server:
             if expired:
                 log.info("leases expired", count=len(expired))
                 for lease in expired:
-                    self._emit(LeaseEvent("expire", lease))
+                    self.emit(LeaseEvent("expire", lease))
 
-    # --- the hot path -----------------------------------------------------------------------
-    def _on_readable4(self) -> None:
-        """Drain, process, commit once, send. Replies that need no commit (OFFER, NAK) go out at
-        once; those that do wait for the batch's flush. Draining again after each round lets the
-        batch grow exactly when the server is busy, so commits are amortised under load and
-        immediate when idle."""
-        sock, engine = self.sock4, self.engine4
-        assert sock is not None and engine is not None
-        batch = sock.receive(BATCH)
-        if not batch:
-            return
-        now = time.time()
-        if not self.inline:
-            for data, meta in batch:
-                self._spawn(self._one(engine, data, meta, now))
-            return
-        waiting: list[tuple[Outcome4, Meta4]] = []
-        handled = 0
-        while batch:
-            for data, meta in batch:
-                try:
-                    outcome = run_inline(engine.process(data, meta, now))
-                except Exception:
-                    self.stats4.errors["engine"] += 1
-                    log.exception("engine failure", src=ip4_str(meta.src_ip), interface=meta.ifname)
-                    continue
-                tx = outcome.tx
-                if tx is not None and tx.effects:
-                    waiting.append((outcome, meta))
-                else:
-                    self._finish(outcome, meta, now, True)
-            handled += len(batch)
-            if handled >= BATCH or not waiting:
-                break
-            batch = sock.receive(BATCH - handled)
-            now = time.time()
-        if waiting:
-            committed = self._flush_inline()
-            for outcome, meta in waiting:
-                self._finish(outcome, meta, now, committed)
-
-    def _flush_inline(self) -> bool:
+    # --- commits ----------------------------------------------------------------------------
+    def flush_inline(self, stats: Stats) -> bool:
         assert self.store is not None
         try:
             run_inline(self.store.flush())
         except StoreError as exc:
-            self.stats4.errors["store"] += 1
-            log.error("lease store commit failed; withholding ACKs", error=str(exc))
+            stats.errors["store"] += 1
+            log.error("lease store commit failed; withholding replies", error=str(exc))
             return False
         return True
 
-    async def _one(self, engine: Engine4, data: bytes, meta: Meta4, now: float) -> None:
-        try:
-            outcome = await engine.process(data, meta, now)
-        except Exception:
-            self.stats4.errors["engine"] += 1
-            log.exception("engine failure", src=ip4_str(meta.src_ip), interface=meta.ifname)
-            return
-        committed = await self._flush_shared() if outcome.tx is not None and outcome.tx.effects else True
-        self._finish(outcome, meta, now, committed)
-
-    async def _flush_shared(self) -> bool:
+    async def flush_shared(self, stats: Stats) -> bool:
         """Flush once for every packet that reaches this point in the same loop turn."""
         assert self.loop is not None
         waiter: asyncio.Future[None] = self.loop.create_future()
         self._flush_waiters.append(waiter)
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self._spawn, self._flush_now())
+            self.loop.call_soon(self.spawn, self._flush_now(stats))
         try:
             await waiter
         except StoreError:
             return False
         return True
 
-    async def _flush_now(self) -> None:
+    async def _flush_now(self, stats: Stats) -> None:
         assert self.store is not None
         self._flush_scheduled = False
         waiters, self._flush_waiters = self._flush_waiters, []
         try:
             await self.store.flush()
         except StoreError as exc:
-            self.stats4.errors["store"] += 1
-            log.error("lease store commit failed; withholding ACKs", error=str(exc))
+            stats.errors["store"] += 1
+            log.error("lease store commit failed; withholding replies", error=str(exc))
             for w in waiters:
                 if not w.done():
                     w.set_exception(exc)
@@ -399,67 +532,7 @@ class Server:
             if not w.done():
                 w.set_result(None)
 
-    def _finish(self, outcome: Outcome4, meta: Meta4, now: float, committed: bool) -> None:
-        tx = outcome.tx
-        if outcome.data is None:
-            if outcome.drop_reason is not None:
-                self.drop_log(now, outcome, meta)
-            if tx is not None and tx.effects and committed:
-                for event in tx.effects:
-                    self._emit(event)
-            return
-        assert tx is not None
-        if tx.effects and not committed:
-            self.stats4.drops["store-unavailable"] += 1
-            return
-        try:
-            self._send4(outcome, meta)
-        except OSError as exc:
-            self.stats4.errors["send"] += 1
-            log.warning("send failed", dest=ip4_str(tx.dest_ip), error=exc.strerror or str(exc))
-            return
-        if tx.reply_type == 6:  # NAK: worth a line even at info level
-            log.info("nak", client=tx.request.mac.hex(":"), state=tx.state, why=tx.drop_detail)
-        elif logs.debug_enabled():
-            log.debug(
-                "reply",
-                type=MESSAGE_NAMES.get(tx.reply_type),
-                client=tx.request.mac.hex(":"),
-                yiaddr=ip4_str(tx.reply.yiaddr) if tx.reply else "",
-                dest=f"{ip4_str(tx.dest_ip)}:{tx.dest_port}",
-            )
-        for event in tx.effects:
-            self._emit(event)
-
-    def _send4(self, outcome: Outcome4, meta: Meta4) -> None:
-        tx = outcome.tx
-        sock = self.sock4
-        assert tx is not None and outcome.data is not None and sock is not None
-        source = meta.local_ip if meta.local_ip and meta.local_ip != BROADCAST else tx.server_id
-        if tx.dest_l2:
-            req = tx.request
-            if self.raw is not None and req.htype == 1 and req.hlen == 6 and meta.ifindex:
-                self.raw.send(
-                    meta.ifname,
-                    req.chaddr[:6],
-                    tx.server_id,
-                    tx.dest_ip,
-                    self.sock4_port,
-                    tx.dest_port,
-                    outcome.data,
-                )
-                return
-            sock.send(outcome.data, BROADCAST, tx.dest_port, meta.ifindex, source)
-        elif tx.dest_ip == BROADCAST:
-            sock.send(outcome.data, BROADCAST, tx.dest_port, meta.ifindex, source)
-        else:
-            sock.send(outcome.data, tx.dest_ip, tx.dest_port, 0, source)
-
-    @property
-    def sock4_port(self) -> int:
-        return self.sock4.port if self.sock4 is not None else 67
-
-    def _emit(self, event: LeaseEvent) -> None:
+    def emit(self, event: LeaseEvent) -> None:
         for listener in self.listeners:
             try:
                 listener(event)
@@ -474,20 +547,3 @@ class Server:
                 address=event.lease.address_text,
                 client=event.lease.client.hex(":"),
             )
-
-
-async def serve(config_path: Path) -> int:
-    """``dhcpbridge serve``: returns the process exit status."""
-    try:
-        config = load(config_path)
-    except ConfigError as exc:
-        log.error("invalid config", file=str(config_path), errors=exc.errors)
-        return 2
-    logs.configure(config.server.log_level, config.server.log_format)
-    server = Server(config, config_path)
-    try:
-        await server.run()
-    except StartError as exc:
-        log.error("cannot start", error=str(exc))
-        return 1
-    return 0

@@ -8,6 +8,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline
 from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
 from dhcpbridge.engine.v4.env import Env4
@@ -16,7 +17,7 @@ from dhcpbridge.engine.v4.reply import ApplyOptions, BuildReply, Destination, Ec
 from dhcpbridge.engine.v4.transaction import Meta4, Transaction4
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.options4 import MESSAGE_NAMES
-from dhcpbridge.wire.v4 import encode, parse
+from dhcpbridge.wire.v4 import encode, ip4_str, parse
 
 
 class Outcome4:
@@ -35,6 +36,30 @@ class Outcome4:
         self.data = data
         self.drop_reason = drop_reason
         self.drop_detail = drop_detail
+
+    @property
+    def effects(self) -> list[LeaseEvent]:
+        return self.tx.effects if self.tx is not None else _NO_EFFECTS
+
+    def log_fields(self) -> dict[str, Any]:
+        """Who and what, for a log line about this outcome."""
+        tx = self.tx
+        if tx is None:
+            return {}
+        fields: dict[str, Any] = {
+            "client": tx.request.mac.hex(":"),
+            "type": MESSAGE_NAMES.get(tx.msg_type_code, "BOOTP"),
+        }
+        if tx.reply is not None:
+            fields["reply"] = MESSAGE_NAMES.get(tx.reply_type, "?")
+            fields["yiaddr"] = ip4_str(tx.reply.yiaddr)
+            fields["dest"] = f"{ip4_str(tx.dest_ip)}:{tx.dest_port}"
+        if tx.state:
+            fields["state"] = tx.state
+        return fields
+
+
+_NO_EFFECTS: list[LeaseEvent] = []
 
 
 def builtin_handlers(env: Env4) -> list[Handler[Transaction4]]:

@@ -23,6 +23,9 @@ class Meta4:
     ifindex: int
     ifname: str
 
+    def log_fields(self) -> dict[str, str]:
+        return {"src": f"{ip4_str(self.src_ip)}:{self.src_port}", "interface": self.ifname}
+
 
 @dataclass(frozen=True, slots=True)
 class HostInfo:
