@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dhcpbridge.config.model import Config
+from dhcpbridge.config.model import Config, HttpSourceConfig
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
@@ -34,7 +34,16 @@ def build_sources(config: Config) -> list[Source]:
     sources: list[Source] = []
     errors: list[str] = []
     for i, spec in enumerate(config.source):
-        if spec.type == "reservations":
+        if isinstance(spec, HttpSourceConfig):
+            from dhcpbridge.sources.http import HttpSource
+
+            nets: list[Any] = [s.subnet for s in config.subnet4]
+            nets += [s.subnet for s in getattr(config, "subnet6", [])]
+            try:
+                sources.append(HttpSource(spec, nets, config.resolve_path(".")))
+            except (ValueError, OSError) as exc:
+                errors.append(f"source[{i}]: {exc}")
+        elif spec.type == "reservations":
             reservations = list(config.reservation)
             for name in spec.files:
                 try:
@@ -44,6 +53,7 @@ def build_sources(config: Config) -> list[Source]:
             sources.append(StaticSource(reservations))
         elif spec.type == "pools":
             sources.append(PoolSource())
+
     if errors:
         raise AssemblyError(errors)
     return sources

@@ -277,6 +277,7 @@ class Server:
         self._control: Any = None
         self._metrics_runner: Any = None
         self.listeners: list[Callable[[LeaseEvent], None]] = []  # DNS, the bridge, the looking glass
+        self.sources: list[Any] = []
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -341,11 +342,29 @@ class Server:
                 f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
             ) from None
         raw = RawSender.open() if cfg.server.raw_socket else None
+        await self._adopt_sources(engine4.env.sources.sources)
         endpoint = Endpoint(self, "v4", sock4, engine4, Sender4(sock4, raw), self.stats4, _is_nak4)
         endpoint.inline = self._all_in_process(engine4)
         self.endpoints["v4"] = endpoint
         self._raw = raw
         self.loop.add_reader(sock4.fileno(), endpoint.on_readable)
+
+    async def _adopt_sources(self, sources: Any) -> None:
+        """Start sources that have a life cycle (the HTTP bridge's connection pool) and listen to
+        lease events for those that want them; sources of a replaced config are closed."""
+        old = self.sources
+        self.sources = list(sources)
+        for source in self.sources:
+            start = getattr(source, "start", None)
+            if start is not None:
+                await start()
+        self.listeners = [s.notify for s in self.sources if hasattr(s, "notify")]
+        for source in old:
+            if source not in self.sources and hasattr(source, "close"):
+                self.spawn(source.close())
+
+    def source_stats(self) -> dict[str, Any]:
+        return {s.name: s.stats() for s in self.sources if hasattr(s, "stats")}
 
     async def _close_endpoints(self) -> None:
         for endpoint in self.endpoints.values():
@@ -419,6 +438,9 @@ class Server:
         raw = getattr(self, "_raw", None)
         if raw is not None:
             raw.close()
+        for source in self.sources:
+            if hasattr(source, "close"):
+                await source.close()
         if self.store is not None:
             try:
                 await self.store.close()
@@ -467,6 +489,7 @@ class Server:
             notes.append("server address/port changed: takes effect after a restart")
         self.config = new
         self.host = host
+        await self._adopt_sources(engine4.env.sources.sources)
         endpoint = self.endpoints["v4"]
         endpoint.engine = engine4
         endpoint.inline = self._all_in_process(engine4)

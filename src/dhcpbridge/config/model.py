@@ -190,6 +190,42 @@ class SourceConfig(Strict):
     files: list[str] = Field(default_factory=list)
 
 
+class HttpSourceConfig(Strict):
+    """``[[source]] type = "http"``: ask another service over HTTP/JSON (the bridge contract)."""
+
+    type: Literal["http"]
+    name: str = "http"
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    on_commit: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    timeout: Annotated[float, Field(gt=0, le=30)] = 0.5
+    max_concurrency: Annotated[int, Field(ge=1, le=10000)] = 64
+    cache_ttl: Annotated[float, Field(ge=0)] = 60.0
+    cache_size: Annotated[int, Field(ge=1)] = 100_000
+    stale_grace: Annotated[float, Field(ge=0)] = 3600.0
+    on_error: Literal["next", "drop"] = "next"
+    check_subnet: bool = True
+    breaker_failures: Annotated[int, Field(ge=1)] = 5
+    breaker_reset: Annotated[float, Field(gt=0)] = 5.0
+    token_file: str | None = None
+    token_env: str | None = None
+    basic_auth_file: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    commit_retries: Annotated[int, Field(ge=0, le=20)] = 3
+
+    @model_validator(mode="after")
+    def _auth(self) -> HttpSourceConfig:
+        if sum(x is not None for x in (self.token_file, self.token_env, self.basic_auth_file)) > 1:
+            raise ValueError("give at most one of token-file, token-env, basic-auth-file")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls-cert and tls-key go together")
+        return self
+
+
+AnySource = Annotated[SourceConfig | HttpSourceConfig, Field(discriminator="type")]
+
+
 class Config(Strict):
     """The whole file."""
 
@@ -197,8 +233,10 @@ class Config(Strict):
     leases: LeasesConfig = Field(default_factory=LeasesConfig)
     subnet4: list[Subnet4Config] = Field(default_factory=list)
     reservation: list[ReservationConfig] = Field(default_factory=list)
-    source: list[SourceConfig] = Field(
-        default_factory=lambda: [SourceConfig(type="reservations"), SourceConfig(type="pools")]
+    source: list[AnySource] = Field(
+        default_factory=lambda: list[AnySource](
+            [SourceConfig(type="reservations"), SourceConfig(type="pools")]
+        )
     )
     options: OptionTable = Field(default_factory=dict)
 
