@@ -7,9 +7,13 @@ search is pure and unit-tested without a lab.
 Strategy: probe the ``ceiling`` first (perfdhcp on one core tops out near 36-40k exchanges/s).
 If it passes, that is the answer (the load generator, not the server, is the limit).  Otherwise
 the completed rate at overload estimates the capacity; the next probe is just below it
-(``headroom``, default 95 %), then bisection (geometric mean) between the highest passing rate
-and the lowest failing one - or just above the estimated capacity when that is lower - until
-they are within ``precision`` of each other, the point budget is spent or the deadline is near.  Rates are rounded to two significant figures in steps of 5
+(``headroom``, default 95 %).  While nothing passes, step down (x0.85 after a near miss, x0.6
+otherwise).  Then bisect (geometric mean) between the highest passing rate and the lowest
+failing one - capped just above the overload throughput while that is still ahead, or at twice
+the passing rate once a pass beat it (servers that livelock in overload, like Kea 6, complete
+less at 40k offered than at their knee) - until the two are within ``precision``, the point
+budget is spent or the deadline is near.  A marginal failure (drops at most 10 x the threshold)
+is measured once more before it counts.  Rates are rounded to two significant figures in steps of 5
 (22 000, 22 500, 950, 955...), so reports stay readable.
 
 A single point is noisy on a shared VM (0.1-0.3 % drops well below the knee happen), so the
@@ -66,7 +70,8 @@ class SearchResult:
 
     @property
     def lowest_failing(self) -> float | None:
-        failing = [p.offered for p in self.points if not p.ok]
+        """Lowest failing rate above ``best`` (a marginal failure that passed on retry is not one)."""
+        failing = [p.offered for p in self.points if not p.ok and p.offered > self.best]
         return min(failing) if failing else None
 
 
@@ -88,19 +93,25 @@ def find_max_rate(
     drop_threshold_pct: float = 0.1,
     precision: float = 0.05,
     headroom: float = 0.95,
+    retry_marginal: bool = True,
     deadline: float | None = None,
     point_cost_s: float = 0.0,
     on_point: Callable[[SearchPoint], None] | None = None,
 ) -> SearchResult:
     """Run the search; ``measure(rate)`` runs one bounded load test at ``rate`` offered/s.
 
-    ``deadline`` (``time.monotonic()`` value) and ``point_cost_s`` (expected seconds per point)
-    stop the search before a point would end past the deadline.
+    ``retry_marginal``: a point that fails with few drops (at most 10 x the threshold) is
+    measured once more before it counts as a failure - single points on a shared machine show
+    sporadic drops well below the knee.  ``deadline`` (a ``time.monotonic()`` value) and
+    ``point_cost_s`` (expected seconds per point) stop the search before a point would end past
+    the deadline.
     """
     result = SearchResult(best=0.0)
     lo = 0.0  # highest passing offered rate
     hi: float | None = None  # lowest failing offered rate
-    capacity: float | None = None  # completed rate seen when overloaded
+    capacity: float | None = None  # best completed rate seen at a failing point
+    failures = 0
+    retried: set[float] = set()
     rate = nice_rate(ceiling)
     while True:
         if len(result.points) >= max_points:
@@ -119,8 +130,13 @@ def find_max_rate(
             lo = max(lo, rate)
             result.best = lo
         else:
+            marginal = m.completed > 0 and m.drop_pct <= 10 * drop_threshold_pct
+            if retry_marginal and marginal and rate not in retried and rate < ceiling:
+                retried.add(rate)
+                continue  # measure the same rate once more
             hi = rate if hi is None else min(hi, rate)
             capacity = m.rate if capacity is None else max(capacity, m.rate)
+            failures += 1
         if hi is None:
             result.stopped_by = "ceiling"  # even the ceiling passed
             break
@@ -129,7 +145,12 @@ def find_max_rate(
             break
         # next rate
         if lo == 0:
-            guess = headroom * capacity if capacity else hi / 2
+            if failures == 1 and capacity:
+                guess = headroom * capacity  # just below what the server completed in overload
+            elif m.completed == 0:  # nothing at all came back: come down fast
+                guess = hi / (10 if failures == 1 else 4)
+            else:  # failed below its own overload throughput: step down, faster if far off
+                guess = hi * (0.85 if m.drop_pct <= 1.0 else 0.6)
             guess = min(guess, hi / (1 + precision))
             if guess < floor:
                 if rate <= floor:
@@ -137,10 +158,12 @@ def find_max_rate(
                     break
                 guess = floor
         else:
-            # bisect towards the completed rate seen in overload rather than the far ceiling
             upper = hi
-            if capacity:
+            if capacity and lo < capacity:
+                # the knee is near the overload throughput, not near the far ceiling
                 upper = min(hi, max(capacity * (1 + 2 * precision), lo * (1 + 4 * precision)))
+            else:  # passed above the overload throughput (the server livelocks in overload)
+                upper = min(hi, 2 * lo)
             guess = math.sqrt(lo * upper)
         nxt = nice_rate(guess)
         if nxt <= lo or nxt >= hi:

@@ -1,0 +1,619 @@
+#!/usr/bin/env python3
+"""bench/run.py - throughput, latency and CPU cost of dhcpbridge against ISC Kea, in one run.
+
+What ``make bench`` runs (``.venv/bin/python bench/run.py``).  Needs root and the Debian packages
+of ``make system-deps`` (kea-dhcp4/6-server, kea-admin for perfdhcp).  All traffic stays inside
+network namespaces this script creates (and always removes); nothing touches a real interface.
+
+For every server variant (one row of :data:`VARIANTS`: a server and a workload):
+
+1. max sustained rate: the highest offered rate with <= 0.1 % drops (``--drop-threshold``),
+   found by :func:`dhcpbridge.testing.loadsearch.find_max_rate` (ceiling probe, then bisection;
+   at most ``--max-points`` perfdhcp runs of ``--period`` s).  Every point starts the server on a
+   fresh, empty lease directory, lets it idle 1 s, loads it, stops it.
+2. latency: one run at ``--latency-rate`` (default 1000/s) with ``perfdhcp -x t`` -> p50/p99 of
+   the server-side time of an exchange (sum of both phases).
+3. CPU: server process utime+stime per completed exchange (/proc/PID/stat), at the max point.
+
+Workloads: DORA (perfdhcp -4 as a relay agent from the ``rly`` namespace), SARR address
+(perfdhcp -6 -e address-only, direct from ``cli``) and SARR prefix (-e prefix-only).  The server
+is pinned to CPU 1 and perfdhcp to CPU 0 (taskset).  Rates are reported with their ratio to Kea
+measured in the same run (a variant's Kea baseline is added automatically when it is selected).
+
+Results: a table on the terminal, and ``bench/results/bench-<time>.json`` (every point) plus
+``.txt`` (the table).  Budget: the default run takes ~10-16 min (bounded by ``--budget``, 20 min),
+``--quick`` ~3 min.  Every perfdhcp run is bounded by -p and a hard timeout.
+
+Examples:
+  bench/run.py --quick
+  bench/run.py --only kea4 --period 10
+  bench/run.py --servers dhcpbridge --max-points 4
+  bench/run.py --only dhcpbridge4 --rates 5000,10000,15000
+"""
+
+# ruff: noqa: E402  (dhcpbridge is imported after making src/ importable in a bare checkout)
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+try:  # the project venv has dhcpbridge installed (editable); a bare checkout has it in src/
+    import dhcpbridge.testing  # noqa: F401
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, str(REPO / "src"))
+
+from rich.console import Console
+from rich.table import Table
+
+from dhcpbridge.testing.e2e import e2e_unavailable
+from dhcpbridge.testing.kea import Kea4, Kea6
+from dhcpbridge.testing.loadsearch import SearchPoint, find_max_rate
+from dhcpbridge.testing.netns import Topology, lab_topology
+from dhcpbridge.testing.perfdhcp import PerfdhcpResult, perfdhcp4, perfdhcp6
+from dhcpbridge.testing.plan import LAB_PLAN
+from dhcpbridge.testing.server import (
+    DhcpbridgeServer,
+    ManagedServer,
+    default_dhcpbridge_exe,
+    dhcpbridge_unavailable,
+)
+
+RESULTS_DIR = REPO / "bench" / "results"
+POINT_OVERHEAD_S = 3.0  # server start + 1 s idle + stop + perfdhcp start/exit, per point (~1.7 s seen)
+
+
+# --------------------------------------------------------------------------------------------
+# what is measured
+
+
+@dataclass(frozen=True)
+class Workload:
+    key: str
+    family: int
+    title: str
+    lease_type: str = "address-only"  # perfdhcp -e, DHCPv6 only
+
+
+DORA = Workload("dora", 4, "DORA")
+SARR_NA = Workload("sarr-na", 6, "SARR address", "address-only")
+SARR_PD = Workload("sarr-pd", 6, "SARR prefix", "prefix-only")
+
+
+@dataclass
+class Options:
+    period: float
+    max_points: int
+    ceiling: float
+    rates: list[float]
+    latency_rate: float
+    latency_period: float
+    drop_threshold: float
+    clients: int
+    budget: float
+    server_cpu: int | None
+    client_cpu: int | None
+    dhcpbridge_exe: Path
+    keep_workdirs: bool
+    verbose: bool
+
+
+ServerFactory = Callable[[Topology, Path, Options], ManagedServer]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One table row: a server configuration under one workload.
+
+    ``kind`` groups rows for ``--servers``; ``baseline`` names the Kea row the ratio refers to;
+    ``unavailable`` returns why the row cannot run here (None = it can).
+    """
+
+    key: str
+    label: str
+    kind: str
+    workload: Workload
+    make: ServerFactory
+    baseline: str | None = None
+    unavailable: Callable[[Options], str | None] = lambda _opts: None
+
+
+def _kea4(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+    return Kea4(topo["srv"], workdir, LAB_PLAN, cpu=opts.server_cpu)
+
+
+def _kea6(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+    return Kea6(topo["srv"], workdir, LAB_PLAN, cpu=opts.server_cpu)
+
+
+def _dhcpbridge(family: int) -> ServerFactory:
+    def make(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+        return DhcpbridgeServer(
+            topo["srv"], workdir, LAB_PLAN, family=family, exe=opts.dhcpbridge_exe, cpu=opts.server_cpu
+        )
+
+    return make
+
+
+def _dhcpbridge_missing(opts: Options) -> str | None:
+    reason = dhcpbridge_unavailable(opts.dhcpbridge_exe)
+    return None if reason is None else f"dhcpbridge not runnable ({reason})"
+
+
+def _dhcpbridge6_missing(opts: Options) -> str | None:
+    # ---- DHCPv6: enable these rows once dhcpbridge_config(..., family=6) is written -----------
+    # (dhcpbridge.testing.server.dhcpbridge_config has the marked place); then return
+    # _dhcpbridge_missing(opts) here.
+    return "dhcpbridge DHCPv6 configuration is not defined yet"
+
+
+VARIANTS: list[Variant] = [
+    # one entry per table row; the bench runs them in this order (each dhcpbridge row right
+    # after its Kea baseline, so the two see the same machine state)
+    Variant("kea4", "Kea 2.2 memfile", "kea", DORA, _kea4),
+    Variant(
+        "dhcpbridge4", "dhcpbridge sqlite", "dhcpbridge", DORA, _dhcpbridge(4), "kea4", _dhcpbridge_missing
+    ),
+    # issue 4 adds the HTTP bridge source as one more row, e.g.:
+    # Variant("bridge4", "dhcpbridge + HTTP bridge", "bridge", DORA, _bridge(4), "kea4", _bridge_missing),
+    Variant("kea6", "Kea 2.2 memfile", "kea", SARR_NA, _kea6),
+    Variant(
+        "dhcpbridge6",
+        "dhcpbridge sqlite",
+        "dhcpbridge",
+        SARR_NA,
+        _dhcpbridge(6),
+        "kea6",
+        _dhcpbridge6_missing,
+    ),
+    Variant("kea6-pd", "Kea 2.2 memfile", "kea", SARR_PD, _kea6),
+    Variant(
+        "dhcpbridge6-pd",
+        "dhcpbridge sqlite",
+        "dhcpbridge",
+        SARR_PD,
+        _dhcpbridge(6),
+        "kea6-pd",
+        _dhcpbridge6_missing,
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# running
+
+
+@dataclass
+class VariantResult:
+    key: str
+    label: str
+    workload: str
+    baseline: str | None
+    status: str = "pending"  # ok | skipped | failed | interrupted
+    note: str = ""
+    max_sustained: float | None = None
+    peak_completed: float | None = None
+    drop_pct_at_max: float | None = None
+    cpu_us_at_max: float | None = None
+    lowest_failing: float | None = None
+    stopped_by: str = ""
+    latency_rate: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    latency_drop_pct: float | None = None
+    cpu_us_at_latency: float | None = None
+    points: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Bench:
+    def __init__(self, topo: Topology, opts: Options, console: Console) -> None:
+        self.topo = topo
+        self.opts = opts
+        self.console = console
+        self.workroot = Path(tempfile.mkdtemp(prefix="bench-", dir=topo.workdir))
+
+    def load(self, v: Variant, rate: float, period: float, server_pid: int, latency: bool) -> PerfdhcpResult:
+        o = self.opts
+        if v.workload.family == 4:
+            return perfdhcp4(
+                self.topo["rly"],
+                rate=rate,
+                period=period,
+                clients=o.clients,
+                latency=latency,
+                server_pid=server_pid,
+                cpu=o.client_cpu,
+            )
+        return perfdhcp6(
+            self.topo["cli"],
+            rate=rate,
+            period=period,
+            interface="cli0",
+            lease_type=v.workload.lease_type,
+            clients=o.clients,
+            latency=latency,
+            server_pid=server_pid,
+            cpu=o.client_cpu,
+        )
+
+    def point(self, v: Variant, rate: float, period: float, latency: bool = False) -> PerfdhcpResult:
+        """Fresh server on an empty lease dir, 1 s idle, one bounded perfdhcp run, stop."""
+        workdir = Path(tempfile.mkdtemp(prefix=f"{v.key}-{rate:g}-", dir=self.workroot))
+        server = v.make(self.topo, workdir, self.opts)
+        try:
+            server.start()
+            time.sleep(1.0)
+            result = self.load(v, rate, period, server.pid, latency)
+            if not server.alive():
+                raise RuntimeError(f"{server.name} died during the run:\n{server.log()[-2000:]}")
+            return result
+        finally:
+            server.stop()
+            if not self.opts.keep_workdirs:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def _show(self, v: Variant, r: PerfdhcpResult, ok: bool | None) -> None:
+        mark = "" if ok is None else ("[green]ok[/]" if ok else "[red]fail[/]")
+        cpu = r.cpu_us_per_exchange
+        lat = (
+            f" p50 {r.p50_ms:.3f} p99 {r.p99_ms:.3f} ms"
+            if r.p50_ms is not None and r.p99_ms is not None
+            else ""
+        )
+        self.console.print(
+            f"  {v.key:<15} {r.offered_rate or 0:>8.0f}/s -> {r.rate:>9.1f} done/s  "
+            f"drops {r.drop_pct:6.3f} %  cpu {_fmt(cpu, '.1f'):>6} us/exch{lat}  {mark}"
+        )
+        if self.opts.verbose:
+            self.console.print(f"    {r.line(v.key)}", markup=False)
+
+    def run_variant(self, v: Variant, deadline: float) -> VariantResult:
+        o = self.opts
+        res = VariantResult(v.key, v.label, v.workload.title, v.baseline)
+        t0 = time.monotonic()
+        threshold = o.drop_threshold
+
+        def measure(rate: float) -> PerfdhcpResult:
+            r = self.point(v, rate, o.period)
+            ok = r.completed > 0 and r.drop_pct <= threshold
+            self._show(v, r, ok)
+            res.points.append({"kind": "search", "ok": ok, **r.summary(), "cpu_busy_pct": r.cpu_busy_pct})
+            return r
+
+        latency_cost = o.latency_period + POINT_OVERHEAD_S + 5 if o.latency_rate > 0 else 0.0
+        search_deadline = deadline - latency_cost
+        if o.rates:  # fixed sweep
+            points: list[SearchPoint] = []
+            for rate in o.rates:
+                if time.monotonic() + o.period + POINT_OVERHEAD_S > search_deadline:
+                    res.stopped_by = "deadline"
+                    break
+                r = measure(rate)
+                ok = r.completed > 0 and r.drop_pct <= threshold
+                points.append(SearchPoint(rate, r.rate, r.drop_pct, ok, r))
+            passing = [p for p in points if p.ok]
+            best = max(passing, key=lambda p: p.offered) if passing else None
+            res.max_sustained = best.offered if best else 0.0
+            res.peak_completed = max((p.completed_rate for p in points), default=None)
+            best_result = best.result if best else None
+            failing = [p.offered for p in points if not p.ok and p.offered > res.max_sustained]
+            res.lowest_failing = min(failing) if failing else None
+            res.stopped_by = res.stopped_by or "sweep"
+        else:
+            search = find_max_rate(
+                measure,
+                ceiling=o.ceiling,
+                max_points=o.max_points,
+                drop_threshold_pct=threshold,
+                deadline=search_deadline,
+                point_cost_s=o.period + POINT_OVERHEAD_S,
+            )
+            res.max_sustained = search.best
+            res.peak_completed = search.peak_completed if search.points else None
+            res.lowest_failing = search.lowest_failing
+            res.stopped_by = search.stopped_by
+            best_point = search.best_point
+            best_result = best_point.result if best_point else None
+        if isinstance(best_result, PerfdhcpResult):
+            res.drop_pct_at_max = best_result.drop_pct
+            res.cpu_us_at_max = best_result.cpu_us_per_exchange
+        if o.latency_rate > 0 and time.monotonic() + latency_cost <= deadline + 5:
+            r = self.point(v, o.latency_rate, o.latency_period, latency=True)
+            self._show(v, r, None)
+            res.points.append({"kind": "latency", **r.summary()})
+            res.latency_rate = o.latency_rate
+            res.p50_ms, res.p99_ms = r.p50_ms, r.p99_ms
+            res.latency_drop_pct = r.drop_pct
+            res.cpu_us_at_latency = r.cpu_us_per_exchange
+        res.status = "ok"
+        res.seconds = round(time.monotonic() - t0, 1)
+        return res
+
+
+# --------------------------------------------------------------------------------------------
+# reporting
+
+
+def _fmt_rate(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def ratio(res: VariantResult, by_key: dict[str, VariantResult]) -> str:
+    if res.baseline is None:
+        return "1.00" if res.status == "ok" else "-"
+    base = by_key.get(res.baseline)
+    if base is None or not base.max_sustained or res.max_sustained is None:
+        return "-"
+    return f"{res.max_sustained / base.max_sustained:.2f}"
+
+
+def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> Table:
+    by_key = {r.key: r for r in results}
+    table = Table(title=title, title_justify="left")
+    table.add_column("variant")
+    table.add_column("server")
+    table.add_column("workload")
+    table.add_column(f"max sustained/s\n(<= {opts.drop_threshold:g} % drops)", justify="right")
+    table.add_column("vs Kea", justify="right")
+    table.add_column("peak done/s", justify="right")
+    table.add_column(f"p50 / p99 ms\n@ {opts.latency_rate:g}/s", justify="right")
+    table.add_column("CPU us/exch\n@ max", justify="right")
+    table.add_column("note")
+    for r in results:
+        if r.status != "ok":
+            table.add_row(r.key, r.label, r.workload, "-", "-", "-", "-", "-", f"{r.status}: {r.note}")
+            continue
+        lat = f"{_fmt(r.p50_ms, '.3f')} / {_fmt(r.p99_ms, '.3f')}"
+        note = f"{len([p for p in r.points if p['kind'] != 'latency'])} pts ({r.stopped_by})"
+        if r.lowest_failing is not None:
+            note += f", fails at {_fmt_rate(r.lowest_failing)}"
+        if r.drop_pct_at_max:
+            note += f", {r.drop_pct_at_max:.3f} % drops at max"
+        if r.note:
+            note += f"; {r.note}"
+        table.add_row(
+            r.key,
+            r.label,
+            r.workload,
+            _fmt_rate(r.max_sustained),
+            ratio(r, by_key),
+            _fmt_rate(r.peak_completed),
+            lat,
+            _fmt(r.cpu_us_at_max, ".1f"),
+            note,
+        )
+    return table
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "?"
+
+
+def environment() -> dict[str, Any]:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "python": platform.python_version(),
+        "kea": _version(["kea-dhcp4", "-v"]),
+        "perfdhcp": _version(["perfdhcp", "-v"]).replace("VERSION: ", ""),
+        "git": _version(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="Max sustained DORA/SARR rate (<= 0.1 % drops), p50/p99 latency and CPU per exchange "
+        "of dhcpbridge and ISC Kea, side by side in private network namespaces.",
+        epilog="Variants: "
+        + ", ".join(v.key for v in VARIANTS)
+        + ". Needs root, perfdhcp and Kea (make system-deps).",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="short runs (5 s points, 4 per variant, ~3 min in all)"
+    )
+    p.add_argument("--only", action="append", default=[], metavar="KEY[,KEY]", help="run only these variants")
+    p.add_argument(
+        "--servers", default="", metavar="KIND[,KIND]", help="run only these kinds: kea, dhcpbridge"
+    )
+    p.add_argument(
+        "--list", action="store_true", help="list the variants and whether they can run, then exit"
+    )
+    p.add_argument("--period", type=float, help="seconds per search point (default 20, quick 5)")
+    p.add_argument("--max-points", type=int, help="search points per variant (default 7, quick 4)")
+    p.add_argument(
+        "--ceiling", type=float, default=40_000, help="first (highest) rate probed (default 40000)"
+    )
+    p.add_argument("--rates", default="", metavar="R,R,...", help="fixed rate sweep instead of the search")
+    p.add_argument("--latency-rate", type=float, default=1000, help="rate of the -x t latency run (0: skip)")
+    p.add_argument("--latency-period", type=float, help="seconds of the latency run (default 10, quick 3)")
+    p.add_argument(
+        "--drop-threshold", type=float, default=0.1, help="max drops %% for 'sustained' (default 0.1)"
+    )
+    p.add_argument(
+        "--clients", type=int, default=50_000, help="simulated clients, perfdhcp -R (default 50000)"
+    )
+    p.add_argument("--budget", type=float, help="overall time bound in s (default 1200, quick 240)")
+    p.add_argument("--server-cpu", type=int, default=1, help="CPU the server is pinned to (-1: no pinning)")
+    p.add_argument("--client-cpu", type=int, default=0, help="CPU perfdhcp is pinned to (-1: no pinning)")
+    p.add_argument("--checksum-offload", choices=("on", "off"), default="on", help="veth tx checksum offload")
+    p.add_argument(
+        "--dhcpbridge", type=Path, default=None, help="dhcpbridge executable (default: the venv's)"
+    )
+    p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results files go")
+    p.add_argument("--no-save", action="store_true", help="do not write results files")
+    p.add_argument("--keep-workdirs", action="store_true", help="keep each point's server dir (debugging)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every perfdhcp summary line")
+    return p.parse_args(argv)
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    q = args.quick
+    pin = (os.cpu_count() or 1) >= 2
+    return Options(
+        period=args.period or (5.0 if q else 20.0),
+        max_points=args.max_points or (4 if q else 7),
+        ceiling=args.ceiling,
+        rates=[float(r) for r in args.rates.split(",") if r.strip()],
+        latency_rate=args.latency_rate,
+        latency_period=args.latency_period or (3.0 if q else 10.0),
+        drop_threshold=args.drop_threshold,
+        clients=args.clients,
+        budget=args.budget or (240.0 if q else 1200.0),
+        server_cpu=args.server_cpu if pin and args.server_cpu >= 0 else None,
+        client_cpu=args.client_cpu if pin and args.client_cpu >= 0 else None,
+        dhcpbridge_exe=args.dhcpbridge or default_dhcpbridge_exe(),
+        keep_workdirs=args.keep_workdirs,
+        verbose=args.verbose,
+    )
+
+
+def select(args: argparse.Namespace, console: Console) -> list[Variant]:
+    by_key = {v.key: v for v in VARIANTS}
+    wanted = [k.strip() for item in args.only for k in item.split(",") if k.strip()]
+    unknown = [k for k in wanted if k not in by_key]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {unknown}; known: {list(by_key)}")
+    kinds = {k.strip() for k in args.servers.split(",") if k.strip()}
+    chosen = [v for v in VARIANTS if (not wanted or v.key in wanted) and (not kinds or v.kind in kinds)]
+    # a ratio needs its Kea baseline measured in the same run
+    keys = {v.key for v in chosen}
+    for v in list(chosen):
+        if v.baseline and v.baseline not in keys:
+            console.print(f"[dim]adding {v.baseline} as the baseline of {v.key}[/]")
+            keys.add(v.baseline)
+    return [v for v in VARIANTS if v.key in keys]
+
+
+def save(
+    results: Sequence[VariantResult], opts: Options, env: dict[str, Any], table_text: str, outdir: Path
+) -> Path:
+    outdir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = outdir / f"bench-{stamp}.json"
+    doc = {
+        "environment": env,
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        "results": [vars(r) for r in results],
+    }
+    path.write_text(json.dumps(doc, indent=2))
+    path.with_suffix(".txt").write_text(table_text)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    opts = options_from(args)
+    variants = select(args, console)
+    if args.list:
+        for v in VARIANTS:
+            reason = v.unavailable(opts)
+            console.print(f"{v.key:<16} {v.kind:<11} {v.workload.title:<13} {v.label}  {reason or 'ready'}")
+        return 0
+    reason = e2e_unavailable("perfdhcp", "kea-dhcp4", "kea-dhcp6")
+    if reason:
+        console.print(f"[red]cannot benchmark: {reason}[/]")
+        return 2
+    env = environment()
+    console.print(
+        f"[bold]dhcpbridge bench[/] {env['date']}  {env['cpu_model']} x{env['cpus']}  kernel {env['kernel']}  "
+        f"Kea {env['kea']}  perfdhcp {env['perfdhcp']}  git {env['git']}"
+    )
+    console.print(
+        f"period {opts.period:g} s, <= {opts.max_points} points/variant, drops <= {opts.drop_threshold:g} %, "
+        f"latency at {opts.latency_rate:g}/s for {opts.latency_period:g} s, budget {opts.budget:g} s, "
+        f"server CPU {opts.server_cpu}, perfdhcp CPU {opts.client_cpu}"
+    )
+    results: list[VariantResult] = []
+    runnable: list[Variant] = []
+    for v in variants:
+        why = v.unavailable(opts)
+        if why:
+            console.print(f"[yellow]skipping {v.key}: {why}[/]")
+            results.append(
+                VariantResult(v.key, v.label, v.workload.title, v.baseline, status="skipped", note=why)
+            )
+        else:
+            runnable.append(v)
+    start = time.monotonic()
+    deadline = start + opts.budget
+    interrupted = False
+    try:
+        with lab_topology(checksum_offload=args.checksum_offload == "on") as topo:
+            bench = Bench(topo, opts, console)
+            for i, v in enumerate(runnable):
+                remaining = deadline - time.monotonic()
+                share = remaining / (len(runnable) - i)
+                console.print(f"[bold]{v.key}[/] {v.label}, {v.workload.title} (time share {share:.0f} s)")
+                try:
+                    res = bench.run_variant(v, time.monotonic() + share)
+                except Exception as exc:  # one broken server must not hide the others' numbers
+                    res = VariantResult(v.key, v.label, v.workload.title, v.baseline, status="failed")
+                    res.note = (
+                        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                    )
+                    console.print(f"[red]{v.key} failed:[/] {exc}", markup=True)
+                results.append(res)
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print("[yellow]interrupted: namespaces removed, reporting what was measured[/]")
+    elapsed = time.monotonic() - start
+    order = {v.key: i for i, v in enumerate(VARIANTS)}
+    results.sort(key=lambda r: order[r.key])
+    title = f"dhcpbridge bench {env['date']} ({elapsed / 60:.1f} min{', interrupted' if interrupted else ''})"
+    table = make_table(results, opts, title)
+    console.print(table)
+    if not args.no_save:
+        recorder = Console(record=True, width=160, file=open(os.devnull, "w"))  # noqa: SIM115
+        recorder.print(table)
+        path = save(
+            results,
+            opts,
+            env | {"elapsed_s": round(elapsed, 1), "interrupted": interrupted},
+            recorder.export_text(),
+            args.results_dir,
+        )
+        console.print(f"results: {path} (+ .txt)")
+    failed = [r for r in results if r.status == "failed"]
+    return 130 if interrupted else (1 if failed else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
