@@ -1,7 +1,8 @@
 """Handlers and the pipeline that runs them: phases pre, handle and post over one transaction.
 
 A handler subclasses ``Handler`` and overrides any of ``pre``, ``handle`` and ``post``; each may be
-a plain method or a coroutine (the pipeline notes which at build time, so plain ones cost one call).
+a plain method or a coroutine — or a plain method that returns an awaitable (the pipeline awaits
+whatever a hook returns that is not None), so plain hooks cost one call.
 ``CannotRespond`` drops the request with a reason; ``tx.done = True`` ends the handle phase early.
 Post hooks always run, so they can also observe drops. Users add handlers from their own modules
 (a dotted path in the config); they run after the built-in ones of each phase.
@@ -30,7 +31,7 @@ class TransactionLike(Protocol):
 
 
 T = TypeVar("T", bound=TransactionLike)
-Step = tuple[Callable[[Any], Any], bool]
+Step = Callable[[Any], Any]
 
 
 class Handler(Generic[T]):
@@ -53,8 +54,17 @@ def _steps(handlers: Sequence[Handler[T]], hook: str) -> list[Step]:
         base = getattr(Handler, hook)
         if getattr(fn, "__func__", None) is base:
             continue
-        steps.append((fn, inspect.iscoroutinefunction(fn)))
+        steps.append(fn)
     return steps
+
+
+def is_async_hook(handler: Handler[Any]) -> bool:
+    """Whether any overridden hook of ``handler`` is a coroutine function (may suspend)."""
+    return any(
+        inspect.iscoroutinefunction(getattr(handler, hook))
+        for hook in ("pre", "handle", "post")
+        if getattr(getattr(handler, hook), "__func__", None) is not getattr(Handler, hook)
+    )
 
 
 class Pipeline(Generic[T]):
@@ -68,23 +78,23 @@ class Pipeline(Generic[T]):
 
     async def run(self, tx: T) -> None:
         try:
-            for fn, is_async in self._pre:
+            for fn in self._pre:
                 result = fn(tx)
-                if is_async:
+                if result is not None:
                     await result
-            for fn, is_async in self._handle:
+            for fn in self._handle:
                 if tx.done:
                     break
                 result = fn(tx)
-                if is_async:
+                if result is not None:
                     await result
         except CannotRespond as drop:
             tx.drop_reason = drop.reason
             tx.drop_detail = drop.detail
         try:
-            for fn, is_async in self._post:
+            for fn in self._post:
                 result = fn(tx)
-                if is_async:
+                if result is not None:
                     await result
         except CannotRespond as drop:
             tx.drop_reason = drop.reason

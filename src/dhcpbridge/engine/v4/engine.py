@@ -3,13 +3,12 @@ effects, or the reason for silence) out. Pure: the caller passes ``now``."""
 
 from __future__ import annotations
 
-import inspect
 import struct
 from collections.abc import Sequence
 from typing import Any
 
 from dhcpbridge.engine.model import LeaseEvent
-from dhcpbridge.engine.pipeline import Handler, Pipeline
+from dhcpbridge.engine.pipeline import Handler, Pipeline, is_async_hook
 from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.lease import AskSources, LeaseMachine
@@ -82,9 +81,7 @@ class Engine4:
     def __init__(self, env: Env4, extra: Sequence[Handler[Any]] = ()) -> None:
         self.env = env
         self.pipeline: Pipeline[Transaction4] = Pipeline([*builtin_handlers(env), *extra])
-        self.extra_async = any(
-            inspect.iscoroutinefunction(getattr(h, hook)) for h in extra for hook in ("pre", "handle", "post")
-        )
+        self.extra_async = any(is_async_hook(h) for h in extra)
 
     async def process(self, data: bytes, meta: Meta4, now: float) -> Outcome4:
         stats = self.env.stats

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable
 
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -45,18 +46,20 @@ class LeaseMachine(Handler[Transaction4]):
         self.env = env
         self._relay_names: dict[int, str] = {}
 
-    async def handle(self, tx: Transaction4) -> None:
+    def handle(self, tx: Transaction4) -> Awaitable[None] | None:
+        """Returns the coroutine of the message's own step (the pipeline awaits it): one coroutine
+        per packet instead of two on the hot path."""
         kind = tx.msg_type_code
         if kind == DISCOVER:
-            await self._discover(tx)
-        elif kind == REQUEST:
-            await self._request(tx)
-        elif kind == RELEASE:
-            await self._release(tx)
-        elif kind == DECLINE:
-            await self._decline(tx)
-        else:  # INFORM: options only, no lease (RFC 2131 §4.3.5)
-            tx.reply_type = MessageType.ACK
+            return self._discover(tx)
+        if kind == REQUEST:
+            return self._request(tx)
+        if kind == RELEASE:
+            return self._release(tx)
+        if kind == DECLINE:
+            return self._decline(tx)
+        tx.reply_type = MessageType.ACK  # INFORM: options only, no lease (RFC 2131 §4.3.5)
+        return None
 
     def _template(self, tx: Transaction4, address: int, state: LeaseState, until: float) -> Lease:
         answer = tx.answer

@@ -21,13 +21,33 @@ class BuildReply(Handler[Transaction4]):
 
     def __init__(self, env: Env4) -> None:
         self.env = env
+        self._server_ids: dict[int, bytes] = {}
+        self._timers: dict[tuple[int, int | None, int | None], tuple[bytes, bytes, bytes]] = {}
+
+    def _lease_options(self, tx: Transaction4) -> tuple[bytes, bytes, bytes]:
+        """Options 51, 58, 59 for this lease time and subnet (cached: the same few values repeat)."""
+        subnet = tx.subnet
+        assert subnet is not None
+        key = (tx.lease_time, subnet.renew_timer, subnet.rebind_timer)
+        hit = self._timers.get(key)
+        if hit is None:
+            t1, t2 = subnet.timers(tx.lease_time)
+            if len(self._timers) > 1024:
+                self._timers.clear()
+            hit = self._timers[key] = (_U32.pack(tx.lease_time), _U32.pack(t1), _U32.pack(t2))
+        return hit
 
     def handle(self, tx: Transaction4) -> None:
         kind = tx.reply_type
         if not kind:
             return
         req = tx.request
-        opts: dict[int, bytes] = {53: _TYPE_BYTES[kind], 54: _U32.pack(tx.server_id)}
+        sid = self._server_ids.get(tx.server_id)
+        if sid is None:
+            if len(self._server_ids) > 1024:
+                self._server_ids.clear()
+            sid = self._server_ids[tx.server_id] = _U32.pack(tx.server_id)
+        opts: dict[int, bytes] = {53: _TYPE_BYTES[kind], 54: sid}
         reply = Message4(
             BOOTREPLY,
             req.htype,
@@ -45,41 +65,38 @@ class BuildReply(Handler[Transaction4]):
             b"",
             opts,
         )
+        tx.reply = reply
         if kind == MessageType.NAK:
             if tx.drop_detail:
                 opts[56] = tx.drop_detail.encode("utf-8", "replace")[:255]
             if req.giaddr:
                 reply.flags |= FLAG_BROADCAST  # RFC 2131 §4.3.2: relay must broadcast the NAK
-        elif tx.msg_type_code == MessageType.INFORM:
+            return
+        if tx.msg_type_code == MessageType.INFORM:
             reply.ciaddr = req.ciaddr
         else:
             lease = tx.lease
-            assert lease is not None and tx.subnet is not None
+            assert lease is not None
             reply.yiaddr = lease.address
             if kind == MessageType.ACK:
                 reply.ciaddr = req.ciaddr
-            lease_time = tx.lease_time
-            t1, t2 = tx.subnet.timers(lease_time)
-            opts[51] = _U32.pack(lease_time)
-            opts[58] = _U32.pack(t1)
-            opts[59] = _U32.pack(t2)
-        if kind != MessageType.NAK:
-            subnet = tx.subnet
-            answer = tx.answer
-            reply.siaddr = (answer.next_server if answer and answer.next_server else 0) or (
-                subnet.next_server if subnet else 0
-            )
-            boot = (answer.boot_file if answer and answer.boot_file else None) or (
-                subnet.boot_file if subnet else b""
+            opts[51], opts[58], opts[59] = self._lease_options(tx)
+        subnet = tx.subnet
+        answer = tx.answer
+        if answer is not None and (answer.next_server or answer.boot_file or answer.server_name):
+            reply.siaddr = answer.next_server or (subnet.next_server if subnet else 0)
+            reply.file = (answer.boot_file or (subnet.boot_file if subnet else b""))[:127]
+            reply.sname = (answer.server_name or (subnet.server_hostname if subnet else b""))[:63]
+        elif subnet is not None:
+            reply.siaddr = subnet.next_server
+            reply.file = subnet.boot_file
+            reply.sname = subnet.server_hostname
+        if not reply.file:
+            boot = (answer.options.get(67) if answer is not None else None) or (
+                subnet.options.get(67) if subnet is not None else None
             )
             if boot:
-                reply.file = boot[:127]
-            sname = (answer.server_name if answer and answer.server_name else None) or (
-                subnet.server_hostname if subnet else b""
-            )
-            if sname:
-                reply.sname = sname[:63]
-        tx.reply = reply
+                reply.file = boot[:127]  # PXE firmware reads the file field, not option 67
 
 
 class ApplyOptions(Handler[Transaction4]):

@@ -112,8 +112,8 @@ def build_subnet(index: int, cfg: Subnet4Config, global_options: dict[int, bytes
         server_id=int(server_id) if server_id else None,
         authoritative=cfg.authoritative if cfg.authoritative is not None else config.server.authoritative,
         next_server=int(cfg.next_server) if cfg.next_server else 0,
-        boot_file=(cfg.boot_file_name or "").encode(),
-        server_hostname=(cfg.server_hostname or "").encode(),
+        boot_file=(cfg.boot_file_name or "").encode()[:127],
+        server_hostname=(cfg.server_hostname or "").encode()[:63],
         options=opts,
     )
 
