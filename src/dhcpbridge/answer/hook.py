@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dhcpbridge.answer.entries import answer_problems
 from dhcpbridge.contract.models import Question4, Question6
-from dhcpbridge.contract.schema import answer_errors
 
 NONE_ANSWER: dict[str, Any] = {"action": "none"}
 OUTPUT_LIMIT = 1 << 20
@@ -193,7 +193,7 @@ class HookRunner:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             sample = out[:200].decode("utf-8", "backslashreplace")
             return self._fail(f"output is not JSON ({exc})", started, output=sample)
-        problems = answer_errors(answer) if self.check_answers else []
+        problems = answer_problems(answer) if self.check_answers else []
         if problems:
             return self._fail("answer breaks the contract", started, problems=problems)
         return HookResult(answer, None, elapsed)
