@@ -55,7 +55,6 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_PATTERN = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
 IPV6_PATTERN = r"^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$"
 
-Int = Annotated[int, BeforeValidator(_integral)]
 U8 = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=255)]
 U16 = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=65535)]
 U32 = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=4294967295)]
