@@ -20,7 +20,12 @@ from dhcpbridge.engine.model import Answer, Lease, LeaseKind
 
 
 class AddressRange(Protocol):
-    """An inclusive range of addresses a pool hands out (first..last)."""
+    """An inclusive range of addresses a pool hands out (first..last).
+
+    A range may also have an int ``step``: its members are then ``first + k * step`` (an IPv6
+    prefix-delegation pool, one delegated prefix per member, ``step = 2 ** (128 - length)``).
+    Stores read it with ``getattr(r, "step", 1)``, so plain address ranges need not define it.
+    """
 
     @property
     def first(self) -> int: ...

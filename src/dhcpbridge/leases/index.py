@@ -3,7 +3,9 @@
 Lookups by address and by client are dicts; free addresses of a pool range are found with a
 ``bytearray`` occupancy map per range (``find(b"\\0", start)`` runs in C), searched from a stable
 per-client hint so a returning client tends to land on the same address. Ranges too large for a
-map (IPv6 /64 pools) are searched by hashing instead. Expiry is a heap of (expires, address).
+map (IPv6 /64 pools) are searched by hashing instead. A range may have a ``step`` (an IPv6
+prefix-delegation pool: its members are ``first + k * step``, each one delegated prefix); ranges
+without one step by 1. Expiry is a heap of (expires, address).
 ``persist`` is called with every lease whose change must be durable (never with OFFERED holds).
 """
 
@@ -21,13 +23,31 @@ MAP_LIMIT = 1 << 22  # ranges up to 4M addresses get an occupancy map (4 MiB)
 _PROBE_MULT = 0x9E3779B97F4A7C15
 
 
-class _RangeMap:
-    __slots__ = ("bits", "first", "last")
+def _step(r: AddressRange) -> int:
+    step: int = getattr(r, "step", 1)
+    return step
 
-    def __init__(self, first: int, last: int) -> None:
+
+def _size(r: AddressRange) -> int:
+    """How many members ``r`` has (addresses, or prefixes for a stepped range)."""
+    return (r.last - r.first) // _step(r) + 1
+
+
+class _RangeMap:
+    __slots__ = ("bits", "first", "last", "step")
+
+    def __init__(self, first: int, last: int, step: int = 1) -> None:
         self.first = first
         self.last = last
-        self.bits = bytearray(last - first + 1)
+        self.step = step
+        self.bits = bytearray((last - first) // step + 1)
+
+
+def _member(r: AddressRange, addr: int) -> bool:
+    if not r.first <= addr <= r.last:
+        return False
+    step = _step(r)
+    return step == 1 or not (addr - r.first) % step
 
 
 class LeaseIndex:
@@ -39,7 +59,7 @@ class LeaseIndex:
         self._maps: dict[LeaseKind, list[_RangeMap]] = {k: [] for k in LeaseKind}
         self._map_firsts: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
         self._map_span: dict[LeaseKind, int] = dict.fromkeys(LeaseKind, 0)
-        self._map_by_key: dict[tuple[LeaseKind, int, int], _RangeMap] = {}
+        self._map_by_key: dict[tuple[LeaseKind, int, int, int], _RangeMap] = {}
         self._heap: list[tuple[float, int, int]] = []
         self._persist = persist or (lambda lease: None)
 
@@ -57,17 +77,24 @@ class LeaseIndex:
             if rm.first < floor:
                 break
             if addr <= rm.last:
-                rm.bits[addr - rm.first] = flag
+                if rm.step == 1:
+                    rm.bits[addr - rm.first] = flag
+                else:
+                    slot, off = divmod(addr - rm.first, rm.step)
+                    if not off:
+                        rm.bits[slot] = flag
             i -= 1
 
-    def _map_for(self, kind: LeaseKind, first: int, last: int) -> _RangeMap:
-        key = (kind, first, last)
+    def _map_for(self, kind: LeaseKind, first: int, last: int, step: int = 1) -> _RangeMap:
+        key = (kind, first, last, step)
         rm = self._map_by_key.get(key)
         if rm is None:
-            rm = _RangeMap(first, last)
+            rm = _RangeMap(first, last, step)
             for addr, lease in self.by_addr[kind].items():
                 if first <= addr <= last and lease.state in ACTIVE_STATES:
-                    rm.bits[addr - first] = 1
+                    slot, off = divmod(addr - first, step)
+                    if not off:
+                        rm.bits[slot] = 1
             self._map_by_key[key] = rm
             maps = self._maps[kind]
             i = bisect_right(self._map_firsts[kind], first)
@@ -173,17 +200,17 @@ class LeaseIndex:
                 current = table.get(addr)
                 if current is None or current.client != client:
                     continue
-                if addr not in exclude and any(r.first <= addr <= r.last for r in ranges):
+                if addr not in exclude and any(_member(r, addr) for r in ranges):
                     if current.is_free_for(client, now):
                         lease.address = addr
                         return self._hold(lease, current, now)
                     break
-        if prefer and prefer not in exclude and any(r.first <= prefer <= r.last for r in ranges):
+        if prefer and prefer not in exclude and any(_member(r, prefer) for r in ranges):
             current = table.get(prefer)
             if current is None or current.is_free_for(client, now):
                 lease.address = prefer
                 return self._hold(lease, current, now)
-        total = sum(r.last - r.first + 1 for r in ranges)
+        total = sum(_size(r) for r in ranges)
         if total <= 0:
             return None
         # search the ranges as one sequence, from ``hint`` to the end, then wrap around
@@ -192,7 +219,7 @@ class LeaseIndex:
         tail: list[tuple[AddressRange, int, int]] = []
         offset = 0
         for r in ranges:
-            size = r.last - r.first + 1
+            size = _size(r)
             if start >= offset + size:
                 tail.append((r, 0, size))
             elif start >= offset:
@@ -249,17 +276,17 @@ class LeaseIndex:
         hint: int,
         exclude: frozenset[int],
     ) -> int | None:
-        """A free address of ``r`` at offsets ``lo`` <= i < ``hi``."""
-        size = r.last - r.first + 1
-        if size > MAP_LIMIT:
+        """A free address of ``r`` at member offsets ``lo`` <= i < ``hi``."""
+        step = _step(r)
+        if _size(r) > MAP_LIMIT:
             return self._probe(kind, r, client, now, hint, exclude)
-        bits = self._map_for(kind, r.first, r.last).bits
+        bits = self._map_for(kind, r.first, r.last, step).bits
         table = self.by_addr[kind]
         while lo < hi:
             pos = bits.find(0, lo, hi)
             if pos < 0:
                 return None
-            addr = r.first + pos
+            addr = r.first + pos * step
             lease = table.get(addr)
             if addr not in exclude and (lease is None or lease.is_free_for(client, now)):
                 return addr
@@ -269,10 +296,11 @@ class LeaseIndex:
     def _probe(
         self, kind: LeaseKind, r: AddressRange, client: bytes, now: float, hint: int, exclude: frozenset[int]
     ) -> int | None:
-        size = r.last - r.first + 1
+        size = _size(r)
+        step = _step(r)
         table = self.by_addr[kind]
         for attempt in range(64):
-            addr = r.first + ((hint + attempt * _PROBE_MULT) % size)
+            addr = r.first + ((hint + attempt * _PROBE_MULT) % size) * step
             lease = table.get(addr)
             if addr not in exclude and (lease is None or lease.is_free_for(client, now)):
                 return addr
