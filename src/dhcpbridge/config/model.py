@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.wire import options4, values
 
 
@@ -186,8 +187,8 @@ class ReservationConfig(Strict):
 class SourceConfig(Strict):
     """``[[source]]``: one link of the answer chain, asked in file order."""
 
-    type: Literal["reservations", "pools"]
-    files: list[str] = Field(default_factory=list)
+    type: Literal["reservations", "pools", "static6"]
+    files: list[str] = Field(default_factory=list)  # reservations: CSV/JSON; static6: CSV or SQLite
 
 
 class HttpSourceConfig(Strict):
@@ -235,10 +236,14 @@ class Config(Strict):
     reservation: list[ReservationConfig] = Field(default_factory=list)
     source: list[AnySource] = Field(
         default_factory=lambda: list[AnySource](
-            [SourceConfig(type="reservations"), SourceConfig(type="pools")]
+            [SourceConfig(type="reservations"), SourceConfig(type="static6"), SourceConfig(type="pools")]
         )
     )
     options: OptionTable = Field(default_factory=dict)
+    server6: Server6Config = Field(default_factory=Server6Config)
+    subnet6: list[Subnet6Config] = Field(default_factory=list)
+    static6: list[Static6Config] = Field(default_factory=list)
+    handler: list[HandlerConfig] = Field(default_factory=list)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -10,6 +10,7 @@ import ipaddress
 import itertools
 
 from dhcpbridge.config.model import Config, parse_range
+from dhcpbridge.config.model6 import canonical_static_id, parse_range6, parse_static_id
 from dhcpbridge.wire import values
 
 
@@ -18,6 +19,8 @@ def check(config: Config) -> list[str]:
     errors: list[str] = []
     errors += _subnets(config)
     errors += _reservations(config)
+    errors += _subnets6(config)
+    errors += _static6(config)
     return errors
 
 
@@ -78,4 +81,82 @@ def _reservations(config: Config) -> list[str]:
         ips[r.ip] = i
         if not any(r.ip in s.subnet for s in config.subnet4):
             errors.append(f"reservation[{i}].ip: {r.ip} is in no configured subnet4")
+    return errors
+
+
+def _subnets6(config: Config) -> list[str]:
+    errors: list[str] = []
+    subnets = config.subnet6
+    for i, a in enumerate(subnets):
+        for j in range(i + 1, len(subnets)):
+            if a.subnet.overlaps(subnets[j].subnet):
+                errors.append(f"subnet6[{j}].subnet: {subnets[j].subnet} overlaps subnet6[{i}] {a.subnet}")
+    ids: dict[int, int] = {}
+    links: dict[ipaddress.IPv6Address, int] = {}
+    interfaces: dict[str, int] = {}
+    na: list[tuple[int, int, str]] = []  # every IA_NA pool: first, last, path
+    pd: list[tuple[int, int, str]] = []  # every PD pool
+    for i, s in enumerate(subnets):
+        if s.id is not None:
+            if s.id in ids:
+                errors.append(f"subnet6[{i}].id: {s.id} is also the id of subnet6[{ids[s.id]}]")
+            ids[s.id] = i
+        if s.interface is not None:
+            if s.interface in interfaces:
+                errors.append(
+                    f"subnet6[{i}].interface: {s.interface} is already the interface of subnet6[{interfaces[s.interface]}]"
+                )
+            interfaces[s.interface] = i
+        for k, text in enumerate(s.pools):
+            first, last = parse_range6(text)
+            if first not in s.subnet or last not in s.subnet:
+                errors.append(f"subnet6[{i}].pools[{k}]: {text} is not inside subnet {s.subnet}")
+            na.append((int(first), int(last), f"subnet6[{i}].pools[{k}]"))
+        for k, p in enumerate(s.pd_pools):
+            net = p.prefix
+            pd.append((int(net.network_address), int(net.broadcast_address), f"subnet6[{i}].pd-pools[{k}]"))
+        for k, addr in enumerate(s.relay_link_addresses):
+            if addr in links:
+                errors.append(
+                    f"subnet6[{i}].relay-link-addresses[{k}]: {addr} is already a link of subnet6[{links[addr]}]"
+                )
+            links[addr] = i
+    for ranges in (na, pd):
+        ranges.sort()
+        for (_, last_a, path_a), (first_b, _, path_b) in itertools.pairwise(ranges):
+            if first_b <= last_a:
+                errors.append(f"{path_b}: overlaps {path_a}")
+    for pd_first, pd_last, path in pd:
+        for na_first, na_last, na_path in na:
+            if pd_first <= na_last and na_first <= pd_last:
+                errors.append(f"{path}: overlaps the address pool {na_path}")
+    return errors
+
+
+def _static6(config: Config) -> list[str]:
+    errors: list[str] = []
+    seen: dict[bytes, int] = {}
+    addresses: dict[ipaddress.IPv6Address, int] = {}
+    prefixes: dict[ipaddress.IPv6Network, int] = {}
+    for i, entry in enumerate(config.static6):
+        key = parse_static_id(entry.id)
+        if key in seen:
+            errors.append(f"static6[{i}].id: {canonical_static_id(key)} repeats static6[{seen[key]}]")
+        seen[key] = i
+        if entry.address is not None:
+            if entry.address in addresses:
+                errors.append(
+                    f"static6[{i}].address: {entry.address} is also assigned by static6[{addresses[entry.address]}]"
+                )
+            addresses[entry.address] = i
+            if not any(entry.address in s.subnet for s in config.subnet6):
+                errors.append(f"static6[{i}].address: {entry.address} is in no configured subnet6")
+        if entry.prefix is not None:
+            for other, j in prefixes.items():
+                if entry.prefix.overlaps(other):
+                    errors.append(f"static6[{i}].prefix: {entry.prefix} overlaps static6[{j}] {other}")
+            prefixes[entry.prefix] = i
+    uses_static6 = any(getattr(src, "type", "") == "static6" for src in config.source)
+    if config.static6 and not uses_static6:
+        errors.append('static6: entries are never used: add [[source]] type = "static6" to the chain')
     return errors

@@ -1,0 +1,253 @@
+"""The DHCPv6 half of the configuration file: ``[server6]``, ``[[subnet6]]``, ``[[static6]]`` and
+``[[handler]]`` (user handlers, both families), plus the static-assignment id syntax.
+
+Static assignments are keyed the way dhcpkit's CSV files are (one syntax for the config, the CSV
+and the SQLite table built from it):
+
+* ``duid:HEX`` - the client's DUID (option 1);
+* ``interface-id:HEX`` / ``interface-id-str:TEXT`` - the Interface-ID a relay added (option 18);
+* ``remote-id:ENTERPRISE:HEX`` / ``remote-id-str:ENTERPRISE:TEXT`` - the Remote-ID a relay added
+  (option 37, RFC 4649: enterprise number + opaque id).
+
+:func:`parse_static_id` turns one into a lookup key; :func:`canonical_static_id` into the one
+spelling stored in SQLite (``duid:0001...``, ``interface-id:...``, ``remote-id:9:...``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dhcpbridge.wire import options6, values
+from dhcpbridge.wire.duid import parse_duid_text
+
+KEY_DUID = b"d"
+KEY_INTERFACE_ID = b"i"
+KEY_REMOTE_ID = b"r"
+_U32 = struct.Struct("!I")
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Strict6(BaseModel):
+    """Same conventions as ``config.model.Strict`` (kept here so the two modules import one way)."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
+
+
+# --- static assignment ids --------------------------------------------------------------------
+
+
+def parse_static_id(text: str) -> bytes:
+    """A lookup key for a dhcpkit-style id (see the module docstring); ``ValueError`` says why not."""
+    kind, sep, rest = text.strip().partition(":")
+    kind = kind.strip().lower()
+    if not sep or not rest:
+        raise ValueError(
+            f"{text!r}: expected duid:HEX, interface-id:HEX, interface-id-str:TEXT, "
+            "remote-id:ENTERPRISE:HEX or remote-id-str:ENTERPRISE:TEXT"
+        )
+    if kind == "duid":
+        try:
+            return KEY_DUID + parse_duid_text(rest).raw
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
+    if kind == "interface-id":
+        return KEY_INTERFACE_ID + _nonempty_hex(rest, text)
+    if kind == "interface-id-str":
+        return KEY_INTERFACE_ID + rest.encode("utf-8")
+    if kind in ("remote-id", "remote-id-str"):
+        ent_text, sep2, ident = rest.partition(":")
+        if not sep2 or not ident:
+            raise ValueError(
+                f"{text!r}: expected {kind}:ENTERPRISE:{'HEX' if kind == 'remote-id' else 'TEXT'}"
+            )
+        try:
+            enterprise = int(ent_text.strip(), 0)
+        except ValueError:
+            raise ValueError(f"{text!r}: enterprise number {ent_text!r} is not an integer") from None
+        if not 0 <= enterprise <= 0xFFFFFFFF:
+            raise ValueError(f"{text!r}: enterprise number {enterprise} does not fit in 32 bits")
+        body = _nonempty_hex(ident, text) if kind == "remote-id" else ident.encode("utf-8")
+        return KEY_REMOTE_ID + _U32.pack(enterprise) + body
+    raise ValueError(
+        f"{text!r}: unknown id type {kind!r} (duid, interface-id, interface-id-str, remote-id, remote-id-str)"
+    )
+
+
+def _nonempty_hex(text: str, whole: str) -> bytes:
+    try:
+        data = values.parse_hex(text)
+    except ValueError:
+        raise ValueError(f"{whole!r}: {text!r} is not hex") from None
+    if not data:
+        raise ValueError(f"{whole!r}: empty id")
+    return data
+
+
+def canonical_static_id(key: bytes) -> str:
+    """The one text form of a lookup key (what ``build-sqlite`` stores and what logs show)."""
+    kind, body = key[:1], key[1:]
+    if kind == KEY_DUID:
+        return "duid:" + body.hex()
+    if kind == KEY_INTERFACE_ID:
+        return "interface-id:" + body.hex()
+    if kind == KEY_REMOTE_ID and len(body) >= 4:
+        return f"remote-id:{_U32.unpack_from(body)[0]}:{body[4:].hex()}"
+    raise ValueError(f"not a static assignment key: {key!r}")
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def parse_range6(text: str) -> tuple[ipaddress.IPv6Address, ipaddress.IPv6Address]:
+    """An IA_NA pool: ``first-last`` or a CIDR block (all of its addresses)."""
+    text = text.strip()
+    if "-" in text:
+        first_text, last_text = (p.strip() for p in text.split("-", 1))
+        first, last = ipaddress.IPv6Address(first_text), ipaddress.IPv6Address(last_text)
+    else:
+        net = ipaddress.IPv6Network(text, strict=True)
+        first, last = net.network_address, net.broadcast_address
+    if int(last) < int(first):
+        raise ValueError(f"pool {text!r} ends before it starts")
+    return first, last
+
+
+def _pool_text(text: str) -> str:
+    parse_range6(text)
+    return text
+
+
+def check_options6(raw: dict[str, Any]) -> dict[str, Any]:
+    for key, value in raw.items():
+        try:
+            options6.encode_config_options6(key, value)
+        except ValueError as exc:
+            raise ValueError(f"option {key!r}: {exc}") from None
+    return raw
+
+
+Pool6Text = Annotated[str, AfterValidator(_pool_text)]
+Option6Table = Annotated[dict[str, Any], AfterValidator(check_options6)]
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+class Server6Config(Strict6):
+    """``[server6]``: the DHCPv6 listener and server-wide v6 settings (all optional)."""
+
+    interfaces: list[str] | None = None  # default: [server] interfaces
+    address: ipaddress.IPv6Address = ipaddress.IPv6Address("::")
+    port: Annotated[int, Field(ge=1, le=65535)] = 547
+    client_port: Annotated[int, Field(ge=1, le=65535)] = 546
+    relay_port: Annotated[int, Field(ge=1, le=65535)] = 547
+    server_duid: str | None = None  # default: DUID-LL of the first served interface
+    options: Option6Table = Field(default_factory=dict)
+
+    @field_validator("server_duid")
+    @classmethod
+    def _duid(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duid_text(value)
+        return value
+
+
+class PdPoolConfig(Strict6):
+    """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``."""
+
+    prefix: ipaddress.IPv6Network
+    delegated_length: Annotated[int, Field(ge=1, le=128)]
+
+    @model_validator(mode="after")
+    def _lengths(self) -> PdPoolConfig:
+        if self.delegated_length < self.prefix.prefixlen:
+            raise ValueError(
+                f"delegated-length {self.delegated_length} is shorter than the pool's /{self.prefix.prefixlen}"
+            )
+        return self
+
+    @property
+    def count(self) -> int:
+        return 1 << (self.delegated_length - self.prefix.prefixlen)
+
+
+class Subnet6Config(Strict6):
+    """``[[subnet6]]``: one IPv6 link, its address and prefix pools, lifetimes and options."""
+
+    id: int | None = None
+    subnet: ipaddress.IPv6Network
+    pools: list[Pool6Text] = Field(default_factory=list)
+    pd_pools: list[PdPoolConfig] = Field(default_factory=list)
+    interface: str | None = None
+    relay_link_addresses: list[ipaddress.IPv6Address] = Field(default_factory=list)
+    preferred_lifetime: Annotated[int, Field(ge=10)] = 3600
+    valid_lifetime: Annotated[int, Field(ge=10)] = 7200
+    renew_timer: Annotated[int, Field(ge=0)] | None = None
+    rebind_timer: Annotated[int, Field(ge=0)] | None = None
+    rapid_commit: bool = False
+    options: Option6Table = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _times(self) -> Subnet6Config:
+        if self.preferred_lifetime > self.valid_lifetime:
+            raise ValueError("preferred-lifetime must not exceed valid-lifetime")
+        if (
+            self.renew_timer is not None
+            and self.rebind_timer is not None
+            and self.renew_timer > self.rebind_timer
+        ):
+            raise ValueError("renew-timer must not exceed rebind-timer")
+        if self.rebind_timer is not None and self.rebind_timer > self.valid_lifetime:
+            raise ValueError("rebind-timer must not exceed valid-lifetime")
+        return self
+
+
+class Static6Config(Strict6):
+    """``[[static6]]``: a fixed address and/or delegated prefix for one client, line or DUID."""
+
+    id: str
+    address: ipaddress.IPv6Address | None = None
+    prefix: ipaddress.IPv6Network | None = None
+    options: Option6Table = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        parse_static_id(value)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Static6Config:
+        if self.address is None and self.prefix is None and not self.options:
+            raise ValueError("a static6 entry without address, prefix or options does nothing")
+        return self
+
+
+class HandlerConfig(Strict6):
+    """``[[handler]]``: a user handler class from a Python module (``package.module:ClassName``).
+
+    ``options`` become the class's keyword arguments; ``family`` limits it to DHCPv4 or DHCPv6
+    (default: both); ``search-path`` (relative to the config file) is added to ``sys.path`` first.
+    """
+
+    path: Annotated[str, Field(min_length=3)]
+    family: Literal[4, 6] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    search_path: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        module, _, attr = value.partition(":")
+        if not attr:
+            module, _, attr = value.rpartition(".")
+        if not module or not attr or not attr.isidentifier():
+            raise ValueError(f"{value!r} must be 'package.module:ClassName'")
+        return value
