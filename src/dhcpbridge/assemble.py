@@ -53,16 +53,30 @@ def build_sources(config: Config) -> list[Source]:
             sources.append(StaticSource(reservations))
         elif spec.type == "pools":
             sources.append(PoolSource())
+        elif spec.type == "static6":
+            from dhcpbridge.assemble6 import build_static6
+
+            try:
+                static6 = build_static6(config, spec.files)
+            except AssemblyError as exc:
+                errors += [f"source[{i}].files: {e}" if spec.files else e for e in exc.errors]
+            else:
+                if static6 is not None:
+                    sources.append(static6)
 
     if errors:
         raise AssemblyError(errors)
     return sources
 
 
-def build_env4(config: Config, store: LeaseStore, host: HostInfo, stats: Stats) -> Env4:
+def build_env4(
+    config: Config, store: LeaseStore, host: HostInfo, stats: Stats, sources: Sequence[Source] | None = None
+) -> Env4:
+    """``sources``: the chain's sources when already built (shared with the v6 engine)."""
     global_options = encode_options(config.options)
     subnets = [build_subnet(i, s, global_options, config) for i, s in enumerate(config.subnet4)]
-    chain = SourceChain(build_sources(config))
+    built = build_sources(config) if sources is None else sources
+    chain = SourceChain([s for s in built if 4 in getattr(s, "families", (4, 6))])
     server_ids = {s.server_id for s in subnets if s.server_id}
     if config.server.server_id:
         server_ids.add(int(config.server.server_id))
@@ -83,6 +97,11 @@ def build_env4(config: Config, store: LeaseStore, host: HostInfo, stats: Stats) 
 
 
 def build_engine4(
-    config: Config, store: LeaseStore, host: HostInfo, stats: Stats, extra: Sequence[Handler[Any]] = ()
+    config: Config,
+    store: LeaseStore,
+    host: HostInfo,
+    stats: Stats,
+    extra: Sequence[Handler[Any]] = (),
+    sources: Sequence[Source] | None = None,
 ) -> Engine4:
-    return Engine4(build_env4(config, store, host, stats), extra)
+    return Engine4(build_env4(config, store, host, stats, sources), extra)

@@ -20,6 +20,6 @@ class PoolSource:
 
     async def ask(self, query: Query) -> Answer:
         subnet = query.subnet
-        if subnet is None or not subnet.pools:
-            return NO_ANSWER
+        if subnet is None or not (subnet.pools or getattr(subnet, "pd_pools", None)):
+            return NO_ANSWER  # (a DHCPv6 link may have prefix-delegation pools only)
         return self._answer

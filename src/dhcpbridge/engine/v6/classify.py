@@ -1,0 +1,166 @@
+"""Pre-phase handlers: accept or drop the message (RFC 8415 §16 validation and §18.4 unicast), learn
+who the client is and what it asks for, pick its link, and check the server identifier."""
+
+from __future__ import annotations
+
+from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.transaction import Transaction6, message_name6
+from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.options6 import IANA, IAPD, MessageType6, StatusCode6
+
+SOLICIT = MessageType6.SOLICIT
+REQUEST = MessageType6.REQUEST
+CONFIRM = MessageType6.CONFIRM
+RENEW = MessageType6.RENEW
+REBIND = MessageType6.REBIND
+REPLY = MessageType6.REPLY
+RELEASE = MessageType6.RELEASE
+DECLINE = MessageType6.DECLINE
+INFORMATION_REQUEST = MessageType6.INFORMATION_REQUEST
+
+ACCEPTED = frozenset({SOLICIT, REQUEST, CONFIRM, RENEW, REBIND, RELEASE, DECLINE, INFORMATION_REQUEST})
+#: RFC 8415 §16: these must name the server they are meant for ...
+NEEDS_SERVER_ID = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
+#: ... and these must not name any.
+NO_SERVER_ID = frozenset({SOLICIT, CONFIRM, REBIND})
+#: RFC 8415 §18.4: only these may be unicast to a server (when it told the client it may).
+UNICAST_OK = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
+
+_LINK_LOCAL_PREFIX = 0xFE80 >> 6  # fe80::/10
+
+
+class Classify6(Handler[Transaction6]):
+    """Message type, client identity, the IAs and options asked for, and what the relays added."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction6) -> None:
+        kind = tx.msg_type_code
+        if kind not in ACCEPTED:
+            raise CannotRespond("unsupported-type", message_name6(kind))
+        served = self.env.host.served
+        if served and not tx.relays and tx.meta.ifname not in served:
+            raise CannotRespond("interface-not-served", tx.meta.ifname)
+        client = None
+        ia_na: list[bytes] = []
+        ia_pd: list[bytes] = []
+        for opt in tx.request.options:
+            code = opt.code
+            if code == 1:
+                client = opt
+            elif code == 3:
+                ia_na.append(opt.to_wire())
+            elif code == 25:
+                ia_pd.append(opt.to_wire())
+            elif code == 2:
+                tx.server_id = opt.to_wire()
+            elif code == 6:
+                tx.oro = opt.to_wire()
+            elif code == 14:
+                tx.rapid_commit = True
+            elif code == 4:
+                body = opt.to_wire()
+                if len(body) < 4:
+                    raise CannotRespond("malformed:ia-ta", "IA_TA shorter than 4 bytes")
+                tx.ia_ta.append(int.from_bytes(body[:4], "big"))
+        if client is not None:
+            duid = client.to_wire()
+            if not MIN_DUID_LEN <= len(duid) <= MAX_DUID_LEN:
+                raise CannotRespond("bad-client-id", f"DUID of {len(duid)} bytes")
+            tx.duid = duid
+            tx.client_option = client
+        elif kind != INFORMATION_REQUEST:
+            raise CannotRespond("no-client-id", message_name6(kind))
+        try:
+            for body in ia_na:
+                ia = IANA.from_wire(body)
+                for sub in ia.options:
+                    if sub.code == 5 and len(sub.to_wire()) < 24:
+                        raise FormError("IAADDR shorter than 24 bytes", "bad-length")
+                tx.ia_na.append(ia)
+            for body in ia_pd:
+                pd = IAPD.from_wire(body)
+                for sub in pd.options:
+                    if sub.code == 26:
+                        raw = sub.to_wire()
+                        if len(raw) < 25 or raw[8] > 128:
+                            raise FormError("IAPREFIX shorter than 25 bytes or /129+", "bad-length")
+                tx.ia_pd.append(pd)
+        except FormError as exc:
+            raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
+        if tx.relays:
+            self._relay_info(tx)
+
+    @staticmethod
+    def _relay_info(tx: Transaction6) -> None:
+        """Interface-ID, Remote-ID (RFC 4649) and Subscriber-ID (RFC 4580) from the relay closest
+        to the client that has each."""
+        for relay in reversed(tx.relays):
+            for opt in relay.options:
+                code = opt.code
+                if code == 18 and not tx.interface_id:
+                    tx.interface_id = opt.to_wire()
+                elif code == 37 and tx.remote_enterprise is None:
+                    body = opt.to_wire()
+                    if len(body) > 4:
+                        tx.remote_enterprise = int.from_bytes(body[:4], "big")
+                        tx.remote_id = body[4:]
+                elif code == 38 and not tx.subscriber_id:
+                    tx.subscriber_id = opt.to_wire()
+
+
+class SelectLink6(Handler[Transaction6]):
+    """The client's link (RFC 8415 §13.1): the link-address of the relay closest to the client
+    that set one (a Lightweight Relay, RFC 6221, leaves it ``::``; link-local ones say nothing),
+    else the interface the message arrived on."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction6) -> None:
+        index = self.env.subnets
+        if tx.relays:
+            for relay in reversed(tx.relays):
+                link = int(relay.link_address)
+                if link and link >> 118 != _LINK_LOCAL_PREFIX:
+                    tx.link_address = link
+                    tx.subnet = index.by_link(link)
+                    return
+        ifname = tx.meta.ifname
+        tx.subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
+
+
+class ServerIdentity6(Handler[Transaction6]):
+    """RFC 8415 §16 server identifier rules (silence when they fail) and §18.4 unicast rules
+    (UseMulticast for a client that unicasts without being told it may)."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+
+    def pre(self, tx: Transaction6) -> None:
+        kind = tx.msg_type_code
+        sid = tx.server_id
+        if kind in NEEDS_SERVER_ID:
+            if sid is None:
+                raise CannotRespond("no-server-id", message_name6(kind))
+            if sid != self.env.server_duid:
+                raise CannotRespond("other-server", message_name6(kind))
+        elif kind in NO_SERVER_ID:
+            if sid is not None:
+                raise CannotRespond("server-id-not-allowed", message_name6(kind))
+        elif sid is not None and sid != self.env.server_duid:  # INFORMATION-REQUEST
+            raise CannotRespond("other-server", message_name6(kind))
+        if kind == INFORMATION_REQUEST and (tx.ia_na or tx.ia_pd or tx.ia_ta):
+            raise CannotRespond("ia-in-information-request")
+        if tx.unicast:
+            if kind not in UNICAST_OK:
+                raise CannotRespond("unicast-not-allowed", message_name6(kind))
+            subnet = tx.subnet
+            if subnet is None or not subnet.allows_unicast:
+                tx.status = (StatusCode6.USE_MULTICAST, "use multicast (ff02::1:2)")
+                tx.reply_type = REPLY
+                tx.state = "use-multicast"
+                tx.done = True

@@ -1,0 +1,36 @@
+"""Everything the v6 handlers share: links, sources, the store, host info, the server DUID, settings.
+
+One ``Env6`` is built per loaded config (``dhcpbridge.assemble6``); a reload builds a new one and
+the runtime swaps the engine (the lease store, the sources and the counters carry over). The
+server identifier is encoded once here, with its option header, for every reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.engine.v6.subnet import Encoded, OptionSet, Subnet6Index
+from dhcpbridge.engine.v6.transaction import HostInfo6
+
+
+@dataclass(slots=True)
+class Env6:
+    subnets: Subnet6Index
+    sources: SourceChain
+    store: LeaseStore
+    host: HostInfo6
+    stats: Stats
+    server_duid: bytes
+    options: OptionSet = field(default_factory=dict)  # [server6] options (when no subnet applies)
+    offer_hold: int = 30
+    decline_probation: int = 86400
+    client_port: int = 546
+    relay_port: int = 547
+    reserved: frozenset[int] = frozenset()
+    server_id: Encoded = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.server_id = Encoded(2, self.server_duid)

@@ -1,0 +1,506 @@
+"""Handle-phase handlers: ask the sources, then answer every IA of the message (RFC 8415 §18.3).
+
+Bindings live in the shared lease store, one record per address (``LeaseKind.NA``) or delegated
+prefix (``LeaseKind.PD``), keyed by IAID + DUID, so several IAs of one client are independent.
+An ADVERTISE holds what it offers (OFFERED, never written); a REPLY that grants something
+commits it (durable before the reply leaves: the runtime flushes first). Fixed assignments
+(static sources, the bridge) are the source's word: they are advertised without a hold and, on
+commit, taken over from another client that still has them (a replaced CPE on the same line).
+Dynamic ones come from the link's pools through one atomic ``allocate`` per IA.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.engine.v6.classify import (
+    CONFIRM,
+    DECLINE,
+    REBIND,
+    RELEASE,
+    RENEW,
+    REPLY,
+    REQUEST,
+    SOLICIT,
+)
+from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.subnet import Encoded, Subnet6
+from dhcpbridge.engine.v6.transaction import Transaction6, ip6_str
+from dhcpbridge.wire.options6 import IANA, IAPD, MessageType6, StatusCode6
+
+NA = LeaseKind.NA
+PD = LeaseKind.PD
+ADVERTISE = MessageType6.ADVERTISE
+BOUND = LeaseState.BOUND
+OFFERED = LeaseState.OFFERED
+
+_HDR = struct.Struct("!HH")
+_IA = struct.Struct("!III")
+_IAADDR = struct.Struct("!HH16sII")  # option 5: header, address, preferred, valid
+_IAPREFIX = struct.Struct("!HHIIB16s")  # option 26: header, preferred, valid, length, prefix
+_STATUS = struct.Struct("!HHH")
+_U32 = struct.Struct("!I")
+
+NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
+NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
+NO_BINDING = (StatusCode6.NO_BINDING, "no binding for this IA")
+NOT_ON_LINK = (StatusCode6.NOT_ON_LINK, "address not appropriate for this link")
+
+
+def status_wire(code: int, message: str) -> bytes:
+    text = message.encode("utf-8")
+    return _STATUS.pack(13, 2 + len(text), code) + text
+
+
+_STATUS_WIRE: dict[tuple[int, str], bytes] = {}
+
+
+def status_bytes(status: tuple[int, str]) -> bytes:
+    wire = _STATUS_WIRE.get(status)
+    if wire is None:
+        wire = status_wire(*status)
+        if len(_STATUS_WIRE) < 256:
+            _STATUS_WIRE[status] = wire
+    return wire
+
+
+def ia_option(code: int, iaid: int, t1: int, t2: int, inner: bytes) -> Encoded:
+    """An IA_NA (3) / IA_PD (25) with its already-encoded sub-options."""
+    body = _IA.pack(iaid, t1, t2) + inner
+    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
+
+
+def iaaddr_wire(addr: int, preferred: int, valid: int) -> bytes:
+    return _IAADDR.pack(5, 24, addr.to_bytes(16, "big"), preferred, valid)
+
+
+def iaprefix_wire(prefix: int, length: int, preferred: int, valid: int) -> bytes:
+    return _IAPREFIX.pack(26, 25, preferred, valid, length, prefix.to_bytes(16, "big"))
+
+
+def ia_key(iaid: int, duid: bytes) -> bytes:
+    """The lease store's client key of one IA: IAID (4 bytes) + DUID."""
+    return _U32.pack(iaid) + duid
+
+
+def na_hints(ia: IANA) -> list[int]:
+    """Addresses the client put in an IA_NA (Classify checked their length)."""
+    return [int.from_bytes(o.to_wire()[:16], "big") for o in ia.options if o.code == 5]
+
+
+def pd_hints(ia: IAPD) -> list[tuple[int, int]]:
+    """(prefix, length) pairs the client put in an IA_PD; ``(0, 56)`` is a length hint."""
+    out = []
+    for o in ia.options:
+        if o.code == 26:
+            body = o.to_wire()
+            out.append((int.from_bytes(body[9:25], "big"), body[8]))
+    return out
+
+
+@dataclass(slots=True)
+class _Ia:
+    """One IA of the request, normalised: kind, option code, IAID, store key, hints."""
+
+    kind: LeaseKind
+    code: int
+    iaid: int
+    key: bytes
+    hints: list[tuple[int, int]]  # (address, 128) or (prefix, length)
+
+
+class AskSources6(Handler[Transaction6]):
+    """Ask the source chain what this client should get (SOLICIT, REQUEST, RENEW, REBIND)."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+
+    async def handle(self, tx: Transaction6) -> None:
+        kind = tx.msg_type_code
+        if tx.subnet is None or kind not in (SOLICIT, REQUEST, RENEW, REBIND):
+            return
+        if not tx.ia_na and not tx.ia_pd:
+            return
+        answer = await self.env.sources.ask(tx)
+        tx.answer = answer
+        if answer.action is Action.IGNORE:
+            raise CannotRespond("ignored-by-source", answer.source)
+        if answer.action is Action.DENY and kind == SOLICIT:
+            raise CannotRespond("denied-by-source", answer.source)
+
+
+class Bindings6(Handler[Transaction6]):
+    """Answers each IA_NA / IA_PD (and IA_TA: never served) of the message; see the module docstring."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+        self._relay_names: dict[int, str] = {}
+
+    async def handle(self, tx: Transaction6) -> None:
+        kind = tx.msg_type_code
+        if kind == SOLICIT:
+            await self._solicit(tx)
+        elif kind == REQUEST:
+            await self._assign_all(tx, commit=True)
+        elif kind in (RENEW, REBIND):
+            await self._extend_all(tx)
+        elif kind == RELEASE:
+            await self._release(tx)
+        elif kind == DECLINE:
+            await self._decline(tx)
+        elif kind == CONFIRM:
+            self._confirm(tx)
+        else:  # INFORMATION-REQUEST: options only
+            tx.reply_type = REPLY
+
+    # --- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _ias(tx: Transaction6) -> list[_Ia]:
+        duid = tx.duid
+        out = [
+            _Ia(NA, 3, ia.iaid, ia_key(ia.iaid, duid), [(a, 128) for a in na_hints(ia)]) for ia in tx.ia_na
+        ]
+        out += [_Ia(PD, 25, ia.iaid, ia_key(ia.iaid, duid), pd_hints(ia)) for ia in tx.ia_pd]
+        return out
+
+    def _relay_text(self, tx: Transaction6) -> str:
+        link = tx.link_address
+        if not link:
+            return ""
+        text = self._relay_names.get(link)
+        if text is None:
+            if len(self._relay_names) > 4096:
+                self._relay_names.clear()
+            text = self._relay_names[link] = ip6_str(link)
+        return text
+
+    def _template(
+        self, tx: Transaction6, ia: _Ia, addr: int, length: int, state: LeaseState, until: float
+    ) -> Lease:
+        answer = tx.answer
+        subnet = tx.subnet
+        return Lease(
+            addr,
+            ia.key,
+            state,
+            tx.now,
+            until,
+            ia.kind,
+            length,
+            tx.client_mac,
+            answer.hostname if answer is not None and answer.hostname else "",
+            subnet.name if subnet is not None else "",
+            answer.source if answer is not None else "",
+            self._relay_text(tx),
+            tx.interface_id,
+            tx.remote_id,
+        )
+
+    @staticmethod
+    def _lifetimes(tx: Transaction6, subnet: Subnet6) -> tuple[int, int]:
+        answer = tx.answer
+        valid = answer.lease_time if answer is not None and answer.lease_time else subnet.valid
+        return min(subnet.preferred, valid), valid
+
+    @staticmethod
+    def _fixed(tx: Transaction6, ia: _Ia, used: set[tuple[int, int]]) -> tuple[int, int] | None:
+        """The fixed assignment the answer has for this IA: one the client already names, else
+        the first not yet given to another IA of this message."""
+        answer = tx.answer
+        if answer is None or answer.action is not Action.ASSIGN:
+            return None
+        if ia.kind == NA:
+            subnet = tx.subnet
+            fixed = [(a, 128) for a in answer.addresses6 if subnet is not None and subnet.contains(a)]
+        else:
+            fixed = list(answer.prefixes)
+        if not fixed:
+            return None
+        for hint in ia.hints:
+            if hint in fixed and hint not in used:
+                return hint
+        for entry in fixed:
+            if entry not in used:
+                return entry
+        return None
+
+    @staticmethod
+    def _fixed_set(tx: Transaction6, kind: LeaseKind) -> frozenset[tuple[int, int]]:
+        answer = tx.answer
+        if answer is None or answer.action is not Action.ASSIGN:
+            return frozenset()
+        if kind == NA:
+            return frozenset((a, 128) for a in answer.addresses6)
+        return frozenset(answer.prefixes)
+
+    def _ranges(self, subnet: Subnet6, ia: _Ia) -> tuple[AddressRange, ...]:
+        if ia.kind == NA:
+            return subnet.pools
+        hint_len = ia.hints[0][1] if ia.hints else 0
+        return tuple(subnet.pd_ranges(hint_len))
+
+    def _encode_ia(
+        self, tx: Transaction6, ia: _Ia, granted: list[Lease], zero: list[tuple[int, int]]
+    ) -> Encoded:
+        subnet = tx.subnet
+        assert subnet is not None
+        preferred, valid = self._lifetimes(tx, subnet)
+        parts = []
+        for lease in granted:
+            if ia.kind == NA:
+                parts.append(iaaddr_wire(lease.address, preferred, valid))
+            else:
+                parts.append(iaprefix_wire(lease.address, lease.prefix_len, preferred, valid))
+        for addr, length in zero:
+            parts.append(iaaddr_wire(addr, 0, 0) if ia.kind == NA else iaprefix_wire(addr, length, 0, 0))
+        t1, t2 = (subnet.t1, subnet.t2) if granted else (0, 0)
+        if valid < subnet.valid:  # a shorter lease from the source: keep T1 <= T2 <= preferred
+            t1, t2 = min(t1, preferred // 2), min(t2, preferred * 4 // 5)
+        return ia_option(ia.code, ia.iaid, t1, t2, b"".join(parts))
+
+    @staticmethod
+    def _status_ia(ia: _Ia | tuple[int, int], status: tuple[int, str]) -> Encoded:
+        code, iaid = (ia.code, ia.iaid) if isinstance(ia, _Ia) else ia
+        if code == 4:  # IA_TA: IAID only, no timers
+            body = _U32.pack(iaid) + status_bytes(status)
+            return Encoded(4, body, _HDR.pack(4, len(body)) + body)
+        return ia_option(code, iaid, 0, 0, status_bytes(status))
+
+    # --- SOLICIT / REQUEST ------------------------------------------------------------------
+    async def _solicit(self, tx: Transaction6) -> None:
+        subnet = tx.subnet
+        if subnet is None:
+            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
+        if tx.rapid_commit and subnet.rapid_commit:
+            tx.state = "rapid-commit"
+            await self._assign_all(tx, commit=True)
+            return
+        await self._assign_all(tx, commit=False)
+        if not tx.leases:  # RFC 8415 §18.3.9: nothing to offer -> only a NoAddrsAvail status
+            tx.reply_ias = []
+            tx.status = NO_ADDRS
+        tx.reply_type = ADVERTISE
+
+    async def _assign_all(self, tx: Transaction6, commit: bool) -> None:
+        subnet = tx.subnet
+        if subnet is None:
+            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
+        answer = tx.answer
+        denied = answer is None or answer.action is not Action.ASSIGN
+        used: set[tuple[int, int]] = set()
+        out = tx.reply_ias
+        for ia in self._ias(tx):
+            if denied:
+                out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
+                continue
+            if (
+                ia.kind == NA
+                and tx.msg_type_code == REQUEST
+                and any(not subnet.contains(a) for a, _ in ia.hints)
+            ):  # RFC 8415 §18.3.2
+                out.append(self._status_ia(ia, NOT_ON_LINK))
+                continue
+            lease = await self._assign(tx, subnet, ia, commit, used)
+            if lease is None:
+                out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
+            else:
+                used.add((lease.address, lease.prefix_len))
+                tx.leases.append(lease)
+                out.append(self._encode_ia(tx, ia, [lease], []))
+        for iaid in tx.ia_ta:
+            out.append(self._status_ia((4, iaid), NO_ADDRS))
+        if not tx.ia_na and not tx.ia_pd and not tx.ia_ta:
+            tx.status = NO_ADDRS
+        tx.reply_type = REPLY
+
+    async def _assign(
+        self, tx: Transaction6, subnet: Subnet6, ia: _Ia, commit: bool, used: set[tuple[int, int]]
+    ) -> Lease | None:
+        env = self.env
+        store = env.store
+        _, valid = self._lifetimes(tx, subnet)
+        fixed = self._fixed(tx, ia, used)
+        if fixed is not None:
+            addr, length = fixed
+            if not commit:  # the source reserved it for this client: no hold needed
+                return self._template(tx, ia, addr, length, OFFERED, tx.now + env.offer_hold)
+            return await self._commit(tx, ia, addr, length, tx.now + valid, takeover=True)
+        answer = tx.answer
+        if answer is None or not answer.dynamic:
+            return None
+        ranges = self._ranges(subnet, ia)
+        if not ranges:
+            return None
+        prefer = 0
+        for addr, length in ia.hints:
+            if not addr or (addr, length) in used or addr in env.reserved:
+                continue
+            if (ia.kind == NA and subnet.in_pools(addr)) or (
+                ia.kind == PD and subnet.in_pd_pools(addr, length)
+            ):
+                prefer = addr
+                if commit:
+                    lease = await self._commit(tx, ia, addr, length, tx.now + valid, takeover=False)
+                    if lease is not None:
+                        return lease
+                break
+        lease = await store.allocate(
+            self._template(
+                tx, ia, 0, _range_length(ranges, ranges[0].first), OFFERED, tx.now + env.offer_hold
+            ),
+            ranges,
+            tx.now,
+            zlib.crc32(ia.key),
+            env.reserved,
+            prefer,
+        )
+        if lease is None:
+            return None
+        if ia.kind == PD:
+            lease.prefix_len = _range_length(ranges, lease.address)
+        if not commit:
+            return lease
+        return await self._commit(tx, ia, lease.address, lease.prefix_len, tx.now + valid, takeover=False)
+
+    async def _commit(
+        self, tx: Transaction6, ia: _Ia, addr: int, length: int, until: float, takeover: bool
+    ) -> Lease | None:
+        store = self.env.store
+        lease = await store.commit(self._template(tx, ia, addr, length, BOUND, until), tx.now)
+        if lease is None and takeover:
+            current = await store.get(ia.kind, addr)
+            if current is not None and current.client != ia.key:
+                gone = await store.release(ia.kind, addr, current.client, tx.now)
+                if gone is not None:
+                    tx.effects.append(LeaseEvent("release", gone))
+                lease = await store.commit(self._template(tx, ia, addr, length, BOUND, until), tx.now)
+        if lease is not None:
+            tx.effects.append(LeaseEvent("commit", lease))
+        return lease
+
+    # --- RENEW / REBIND ---------------------------------------------------------------------
+    async def _extend_all(self, tx: Transaction6) -> None:
+        subnet = tx.subnet
+        if subnet is None:  # RFC 8415 §18.3.4/§18.3.6: we cannot tell what is appropriate here
+            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
+        out = tx.reply_ias
+        for ia in self._ias(tx):
+            out.append(await self._extend(tx, subnet, ia))
+        for iaid in tx.ia_ta:
+            out.append(self._status_ia((4, iaid), NO_BINDING))
+        tx.reply_type = REPLY
+
+    def _appropriate(self, tx: Transaction6, subnet: Subnet6, ia: _Ia, addr: int, length: int) -> bool:
+        """Whether the client may keep this address/prefix on this link now."""
+        answer = tx.answer
+        if answer is None or answer.action is not Action.ASSIGN:
+            return False
+        if (addr, length) in self._fixed_set(tx, ia.kind):
+            return ia.kind == PD or subnet.contains(addr)
+        if not answer.dynamic or addr in self.env.reserved:
+            return False
+        return subnet.in_pools(addr) if ia.kind == NA else subnet.in_pd_pools(addr, length)
+
+    async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: _Ia) -> Encoded:
+        store = self.env.store
+        now = tx.now
+        ours = {
+            (lease.address, lease.prefix_len)
+            for lease in await store.find_client(ia.kind, ia.key)
+            if lease.state == BOUND and lease.expires > now
+        }
+        fixed = self._fixed_set(tx, ia.kind)
+        wanted = dict.fromkeys(h for h in ia.hints if h[0])
+        for entry in ours:
+            wanted.setdefault(entry)
+        renew: list[tuple[int, int]] = []
+        zero: list[tuple[int, int]] = []
+        for addr, length in wanted:
+            if ((addr, length) in ours or (addr, length) in fixed) and self._appropriate(
+                tx, subnet, ia, addr, length
+            ):
+                renew.append((addr, length))
+            elif (addr, length) in ours or not self._appropriate(tx, subnet, ia, addr, length):
+                zero.append((addr, length))  # no longer for this client here: lifetimes 0
+        if not renew and not zero:
+            fixed_entry = self._fixed(tx, ia, set())
+            if fixed_entry is None:
+                return self._status_ia(ia, NO_BINDING)
+            renew.append(fixed_entry)
+        if not renew:
+            hinted_ours = [h for h in ia.hints if h in ours]
+            if not hinted_ours and all(self._appropriate(tx, subnet, ia, a, n) for a, n in ia.hints if a):
+                return self._status_ia(ia, NO_BINDING)
+        _, valid = self._lifetimes(tx, subnet)
+        granted = []
+        for addr, length in renew:
+            lease = await self._commit(tx, ia, addr, length, now + valid, takeover=(addr, length) in fixed)
+            if lease is None:
+                zero.append((addr, length))
+            else:
+                granted.append(lease)
+                tx.leases.append(lease)
+        return self._encode_ia(tx, ia, granted, zero)
+
+    # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
+    async def _release(self, tx: Transaction6) -> None:
+        store = self.env.store
+        for ia in self._ias(tx):
+            released = False
+            for addr, _ in ia.hints:
+                lease = await store.release(ia.kind, addr, ia.key, tx.now)
+                if lease is not None:
+                    released = True
+                    tx.leases.append(lease)
+                    tx.effects.append(LeaseEvent("release", lease))
+            if not released:  # RFC 8415 §18.3.7
+                tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
+        tx.status = (StatusCode6.SUCCESS, "released")
+        tx.reply_type = REPLY
+
+    async def _decline(self, tx: Transaction6) -> None:
+        store = self.env.store
+        until = tx.now + self.env.decline_probation
+        for ia in self._ias(tx):
+            if ia.kind != NA:
+                continue  # only addresses can be declined (RFC 8415 §18.2.8)
+            declined = False
+            for addr, _ in ia.hints:
+                lease = await store.decline(NA, addr, ia.key, tx.now, until)
+                if lease is not None:
+                    declined = True
+                    tx.leases.append(lease)
+                    tx.effects.append(LeaseEvent("decline", lease))
+            if not declined:  # RFC 8415 §18.3.8
+                tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
+        tx.status = (StatusCode6.SUCCESS, "declined")
+        tx.reply_type = REPLY
+
+    @staticmethod
+    def _confirm(tx: Transaction6) -> None:
+        """RFC 8415 §18.3.3: Success if every address is on the client's link, NotOnLink if any
+        is not, silence if there is no address or we do not know the link."""
+        addresses = [a for ia in tx.ia_na for a in na_hints(ia)]
+        if not addresses:
+            raise CannotRespond("confirm-without-addresses")
+        subnet = tx.subnet
+        if subnet is None:
+            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
+        if all(subnet.contains(a) for a in addresses):
+            tx.status = (StatusCode6.SUCCESS, "all addresses on link")
+        else:
+            tx.status = NOT_ON_LINK
+        tx.reply_type = REPLY
+
+
+def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:
+    for r in ranges:
+        if r.first <= addr <= r.last:
+            length: int = getattr(r, "length", 128)
+            return length
+    return 128

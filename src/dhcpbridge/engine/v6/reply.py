@@ -1,0 +1,92 @@
+"""Post-phase handler: build the ADVERTISE / REPLY (RFC 8415 §18.3): Client and Server Identifier,
+the IAs, a top-level status, Rapid Commit, and the configured options the client asked for.
+
+The reply is a ``Message6`` of pre-encoded options (``Encoded``): user post handlers, which run
+after this one, may append, remove or replace options before the engine encodes it.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from dhcpbridge.engine.pipeline import Handler
+from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, SOLICIT
+from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.lease import ADVERTISE, status_bytes
+from dhcpbridge.engine.v6.subnet import Encoded, OptionSet
+from dhcpbridge.engine.v6.transaction import Transaction6
+from dhcpbridge.wire.options6 import Option6, OptionCode6
+from dhcpbridge.wire.v6 import Message6
+
+_U16 = struct.Struct("!H")
+RAPID_COMMIT = Encoded(OptionCode6.RAPID_COMMIT, b"")
+PREFERENCE = OptionCode6.PREFERENCE
+#: Options that belong only in a Reply to Information-request (RFC 8415 §21.23, §21.25).
+INFO_ONLY = frozenset({OptionCode6.INFORMATION_REFRESH_TIME, OptionCode6.INF_MAX_RT})
+_EMPTY: OptionSet = {}
+
+
+class BuildReply6(Handler[Transaction6]):
+    """See the module docstring."""
+
+    def __init__(self, env: Env6) -> None:
+        self.env = env
+        self._cache: dict[tuple[int, bytes, bool], tuple[OptionSet, tuple[Encoded, ...]]] = {}
+
+    def _select(self, options: OptionSet, oro: bytes, info: bool) -> tuple[Encoded, ...]:
+        """The configured options named in the ORO, in ORO order (cached per option set and ORO)."""
+        key = (id(options), oro, info)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is options:
+            return hit[1]
+        chosen: list[Encoded] = []
+        seen: set[int] = set()
+        for (code,) in _U16.iter_unpack(oro[: len(oro) & ~1]):
+            if code in seen or code == PREFERENCE or (code in INFO_ONLY and not info):
+                continue
+            seen.add(code)
+            chosen.extend(options.get(code, ()))
+        items = tuple(chosen)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = (options, items)
+        return items
+
+    def post(self, tx: Transaction6) -> None:
+        kind = tx.reply_type
+        if not kind or tx.drop_reason is not None:
+            return
+        env = self.env
+        opts: list[Option6] = []
+        if tx.client_option is not None:
+            opts.append(tx.client_option)
+        opts.append(env.server_id)
+        opts.extend(tx.reply_ias)
+        status = tx.status
+        if status is not None:
+            wire = status_bytes(status)
+            opts.append(Encoded(OptionCode6.STATUS_CODE, wire[4:], wire))
+        if tx.state == "use-multicast":  # RFC 8415 §18.4: nothing else
+            tx.reply = Message6(kind, tx.request.transaction_id, opts)
+            return
+        if kind == ADVERTISE and status is not None and not tx.reply_ias:
+            tx.reply = Message6(kind, tx.request.transaction_id, opts)  # RFC 8415 §18.3.9
+            return
+        if tx.state == "rapid-commit" and tx.msg_type_code == SOLICIT:
+            opts.append(RAPID_COMMIT)
+        subnet = tx.subnet
+        options = subnet.options if subnet is not None else env.options or _EMPTY
+        if kind == ADVERTISE:
+            pref = options.get(PREFERENCE)
+            if pref:
+                opts.extend(pref)
+        answer = tx.answer
+        extra = answer.options if answer is not None else None
+        if tx.oro and options:
+            chosen = self._select(options, tx.oro, tx.msg_type_code == INFORMATION_REQUEST)
+            if extra:  # the source's options for this client replace the configured ones
+                chosen = tuple(o for o in chosen if o.code not in extra)
+            opts.extend(chosen)
+        if extra:
+            opts.extend(Encoded(code, body) for code, body in extra.items())
+        tx.reply = Message6(kind, tx.request.transaction_id, opts)

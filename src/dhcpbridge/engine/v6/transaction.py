@@ -1,0 +1,296 @@
+"""The DHCPv6 transaction: one client message (unwrapped from its relays), what the handlers learnt
+about it, and the reply they built (dhcpkit's "transaction bundle")."""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from dhcpbridge.engine.model import Answer, Lease, LeaseEvent
+from dhcpbridge.engine.v6.subnet import Subnet6
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.options6 import IANA, IAPD, ClientFqdn, MessageType6, Option6
+from dhcpbridge.wire.v6 import Message6, RelayMessage6
+
+_U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
+_IAADDR_HINT = struct.Struct("!16s")
+
+#: ``SOLICIT``-style names (the bridge contract spells INFORMATION-REQUEST with a hyphen).
+MESSAGE_NAMES6: dict[int, str] = {int(t): t.name.replace("_", "-") for t in MessageType6}
+
+
+def message_name6(code: int) -> str:
+    return MESSAGE_NAMES6.get(code) or f"TYPE-{code}"
+
+
+def ip6_str(addr: int) -> str:
+    return str(ipaddress.IPv6Address(addr))
+
+
+@dataclass(frozen=True, slots=True)
+class Meta6:
+    """What the IO layer knows about a received datagram."""
+
+    src: str  # the sender's address as text, no zone (a client's link-local, or a relay)
+    src_port: int
+    dst: bytes  # the packet's destination (16 bytes; ff02::1:2 for a client's multicast)
+    ifindex: int
+    ifname: str
+
+    @property
+    def multicast(self) -> bool:
+        return self.dst[:1] == b"\xff"
+
+    def log_fields(self) -> dict[str, str]:
+        return {"src": f"[{self.src}]:{self.src_port}", "interface": self.ifname}
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo6:
+    """The server host's interfaces as DHCPv6 needs them: global addresses (for choosing a
+    subnet by receiving interface), link-layer addresses (for a default server DUID), and the
+    interfaces whose multicast traffic we answer (empty = all)."""
+
+    addresses: dict[str, tuple[int, ...]]
+    served: frozenset[str]
+    macs: dict[str, bytes]
+
+    @classmethod
+    def build(
+        cls,
+        addresses: dict[str, tuple[int, ...]],
+        served: frozenset[str] = frozenset(),
+        macs: dict[str, bytes] | None = None,
+    ) -> HostInfo6:
+        return cls(addresses, served, macs or {})
+
+
+class Transaction6:
+    """Mutable bundle passed through the v6 pipeline.
+
+    ``request`` is the client's message, ``relays`` the RELAY-FORW layers around it (outermost
+    first). Handlers fill in who the client is (``duid``, ``ia_na``, ``ia_pd``), where it is
+    (``subnet``, ``link_address``, ``interface_id``, ``remote_id``), what the sources say
+    (``answer``), then the reply: ``reply_type``, ``reply_ias`` (encoded IA options in request
+    order), ``status`` (a top-level Status Code) and finally ``reply`` (a ``Message6`` that post
+    handlers - including user handlers - may still change). Attributes of the ``Query`` protocol
+    are filled in or computed on demand so sources can read them directly.
+    """
+
+    __slots__ = (
+        "answer",
+        "client_option",
+        "done",
+        "drop_detail",
+        "drop_reason",
+        "duid",
+        "effects",
+        "ia_na",
+        "ia_pd",
+        "ia_ta",
+        "interface_id",
+        "leases",
+        "link_address",
+        "meta",
+        "msg_type_code",
+        "now",
+        "oro",
+        "protocol",
+        "rapid_commit",
+        "relays",
+        "remote_enterprise",
+        "remote_id",
+        "reply",
+        "reply_ias",
+        "reply_type",
+        "request",
+        "server_id",
+        "state",
+        "status",
+        "subnet",
+        "subscriber_id",
+        "unicast",
+    )
+
+    def __init__(self, request: Message6, relays: list[RelayMessage6], meta: Meta6, now: float) -> None:
+        self.protocol = 6
+        self.request = request
+        self.relays = relays
+        self.meta = meta
+        self.now = now
+        self.msg_type_code = request.msg_type
+        self.duid = b""
+        self.client_option: Option6 | None = None
+        self.server_id: bytes | None = None
+        self.ia_na: list[IANA] = []
+        self.ia_pd: list[IAPD] = []
+        self.ia_ta: list[int] = []  # IAIDs of IA_TA options (temporary addresses are not offered)
+        self.oro = b""
+        self.rapid_commit = False
+        self.interface_id = b""
+        self.remote_id = b""
+        self.remote_enterprise: int | None = None
+        self.subscriber_id = b""
+        self.link_address = 0
+        self.unicast = not relays and meta.dst[:1] != b"\xff"
+        self.subnet: Subnet6 | None = None
+        self.state = ""
+        self.answer: Answer | None = None
+        self.reply_type = 0
+        self.reply_ias: list[Option6] = []
+        self.status: tuple[int, str] | None = None
+        self.reply: Message6 | None = None
+        self.leases: list[Lease] = []
+        self.effects: list[LeaseEvent] = []
+        self.done = False
+        self.drop_reason: str | None = None
+        self.drop_detail = ""
+
+    # --- Query protocol (derived fields, computed only when a source asks) ------------------
+    @property
+    def msg_type(self) -> str:
+        return message_name6(self.msg_type_code)
+
+    @property
+    def client_id(self) -> bytes:
+        """The client's DUID (v6 has no other client identifier)."""
+        return self.duid
+
+    @property
+    def circuit_id(self) -> bytes:
+        """The v6 analogue of a v4 circuit-id: the Interface-ID of the relay closest to the client."""
+        return self.interface_id
+
+    @property
+    def client_mac(self) -> bytes:
+        """RFC 6939 Client Link-Layer Address from the first relay, else the DUID's (LL/LLT)."""
+        if self.relays:
+            raw = self.relays[-1].raw(79)
+            if raw is not None and len(raw) > 2:
+                return raw[2:]
+        duid = self.duid
+        if len(duid) > 4:
+            kind = _U16.unpack_from(duid)[0]
+            if kind == 3:
+                return duid[4:]
+            if kind == 1 and len(duid) > 8:
+                return duid[8:]
+        return b""
+
+    @property
+    def fqdn(self) -> str:
+        """The Client FQDN option's name (RFC 4704), "" when absent or malformed."""
+        raw = self.request.raw(39)
+        if not raw:
+            return ""
+        try:
+            return ClientFqdn.from_wire(raw).name
+        except FormError:
+            return ""
+
+    @property
+    def hostname(self) -> str:
+        return self.fqdn.rstrip(".")
+
+    @property
+    def relay_ip(self) -> str:
+        """The link-address that chose the subnet (relayed requests), else ""."""
+        return ip6_str(self.link_address) if self.relays and self.link_address else ""
+
+    @property
+    def client_ip(self) -> str:
+        """The client's own (usually link-local) address: the first relay's peer, or the sender."""
+        return str(self.relays[-1].peer_address) if self.relays else self.meta.src
+
+    @property
+    def requested_ip(self) -> int:
+        """The first address the client asked for in an IA_NA (0 when none)."""
+        for ia in self.ia_na:
+            for opt in ia.options:
+                if opt.code == 5:
+                    body = opt.to_wire()
+                    if len(body) >= 24:
+                        return int.from_bytes(body[:16], "big")
+        return 0
+
+    @property
+    def requested_options(self) -> list[int]:
+        oro = self.oro
+        return [c for (c,) in _U16.iter_unpack(oro[: len(oro) & ~1])]
+
+    @property
+    def interface(self) -> str:
+        return self.meta.ifname
+
+    @property
+    def vendor_class_enterprise(self) -> int | None:
+        raw = self.request.raw(16)
+        return _U32.unpack_from(raw)[0] if raw is not None and len(raw) >= 4 else None
+
+    def question(self) -> dict[str, Any]:
+        """This request as the bridge contract's Question6 (fields left out when unknown)."""
+        out: dict[str, Any] = {
+            "version": 1,
+            "protocol": 6,
+            "msg_type": self.msg_type,
+            "xid": f"{self.request.transaction_id:06x}",
+        }
+        if self.duid:
+            out["duid"] = self.duid.hex()
+        mac = self.client_mac
+        if len(mac) == 6:
+            out["client_mac"] = mac.hex(":")
+        fqdn = self.fqdn
+        if fqdn:
+            out["fqdn"] = fqdn
+            out["hostname"] = fqdn.rstrip(".").split(".")[0]
+        if self.meta.ifname:
+            out["interface"] = self.meta.ifname
+        na = []
+        for ia in self.ia_na:  # Classify6 checked every IAADDR / IAPREFIX: decoding cannot fail
+            entry: dict[str, Any] = {"iaid": ia.iaid}
+            addrs = [str(a.address) for a in ia.addresses]
+            if addrs:
+                entry["addresses"] = addrs
+            na.append(entry)
+        if na:
+            out["ia_na"] = na
+        pd = []
+        for ia_pd in self.ia_pd:
+            entry = {"iaid": ia_pd.iaid}
+            prefixes = [{"prefix": str(p.prefix), "length": p.prefix_length} for p in ia_pd.prefixes]
+            if prefixes:
+                entry["prefixes"] = prefixes
+            pd.append(entry)
+        if pd:
+            out["ia_pd"] = pd
+        out["client_ip"] = self.client_ip
+        if self.relays and self.link_address:
+            out["relay_ip"] = ip6_str(self.link_address)
+        if self.subnet is not None:
+            out["subnet"] = self.subnet.name
+        if self.interface_id:
+            out["interface_id"] = _relay_id(self.interface_id)
+        if self.remote_id:
+            out["remote_id"] = _relay_id(self.remote_id, self.remote_enterprise)
+        if self.subscriber_id:
+            out["subscriber_id"] = _relay_id(self.subscriber_id)
+        enterprise = self.vendor_class_enterprise
+        if enterprise is not None:
+            out["vendor_class_enterprise"] = enterprise
+        codes = [c for c in self.requested_options if c > 0]
+        if codes:
+            out["requested_options"] = codes
+        return out
+
+
+def _relay_id(data: bytes, enterprise: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"hex": data.hex()}
+    if all(0x20 <= b <= 0x7E for b in data):
+        out["text"] = data.decode("ascii")
+    if enterprise is not None:
+        out["enterprise"] = enterprise
+    return out
