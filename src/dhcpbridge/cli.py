@@ -79,6 +79,9 @@ def check_config(config_path: Path) -> None:
     try:
         config = load(config_path)
         sources = build_sources(config)
+        from dhcpbridge.assemble6 import load_handlers
+
+        handlers = [*load_handlers(config, 4), *load_handlers(config, 6)] if config.handler else []
     except ConfigError as exc:
         for line in exc.errors:
             click.echo(f"{config_path}: {line}", err=True)
@@ -100,6 +103,17 @@ def check_config(config_path: Path) -> None:
         f"{config_path}: ok: {len(config.subnet4)} subnet4, {pools} pool addresses, "
         f"sources: {chain}; store {config.leases.store}; port {config.server.port}"
     )
+    if config.subnet6:
+        from dhcpbridge.config.model6 import parse_range6
+
+        na = sum(int(b) - int(a) + 1 for s in config.subnet6 for a, b in (parse_range6(p) for p in s.pools))
+        pd = sum(p.count for s in config.subnet6 for p in s.pd_pools)
+        click.echo(
+            f"{config_path}: ok: {len(config.subnet6)} subnet6, {na} pool addresses, {pd} delegated "
+            f"prefixes, {len(config.static6)} static6 entries; port {config.server6.port}"
+        )
+    if handlers:
+        click.echo(f"{config_path}: ok: handlers {', '.join(type(h).__name__ for h in handlers)}")
 
 
 # --- probe ---------------------------------------------------------------------------------
@@ -119,6 +133,18 @@ def check_config(config_path: Path) -> None:
 @click.option("--release", is_flag=True, help="after the ACK, RELEASE the lease")
 @click.option("--timeout", default=2.0, show_default=True, help="seconds to wait for each reply")
 @click.option("--json", "as_json", is_flag=True, help="print replies as JSON")
+@click.option("-6", "--v6", "v6", is_flag=True, help="DHCPv6: SOLICIT (-> ADVERTISE ...); see the v6 options")
+@click.option("--duid", help="v6: client DUID (duid:HEX, ll:MAC, en:ENT:HEX; default: random DUID-LL)")
+@click.option("--link-address", help="v6 relay mode: the relay's link-address (selects the subnet)")
+@click.option("--relay-address", help="v6 relay mode: the address to send from (default: the route's)")
+@click.option("--relays", default=1, show_default=True, help="v6 relay mode: nested RELAY-FORW layers")
+@click.option("--interface-id", help="v6 relay mode: Interface-ID (text, or 0x hex)")
+@click.option("--ia-na/--no-ia-na", default=True, show_default=True, help="v6: ask for an address (IA_NA)")
+@click.option("--ia-pd", is_flag=True, help="v6: ask for a delegated prefix (IA_PD)")
+@click.option("--pd-length", default=0, help="v6: prefix length hint for the IA_PD")
+@click.option("--rapid-commit", is_flag=True, help="v6: SOLICIT with Rapid Commit")
+@click.option("--rebind", is_flag=True, help="v6: after the REPLY, REBIND once")
+@click.option("--info", is_flag=True, help="v6: INFORMATION-REQUEST only")
 def probe(
     interface: str | None,
     server: str | None,
@@ -135,8 +161,48 @@ def probe(
     release: bool,
     timeout: float,
     as_json: bool,
+    v6: bool,
+    duid: str | None,
+    link_address: str | None,
+    relay_address: str | None,
+    relays: int,
+    interface_id: str | None,
+    ia_na: bool,
+    ia_pd: bool,
+    pd_length: int,
+    rapid_commit: bool,
+    rebind: bool,
+    info: bool,
 ) -> None:
-    """Send a real DHCPv4 DISCOVER (and more) and print the decoded replies."""
+    """Send a real DHCPv4 DISCOVER (or with -6 a DHCPv6 SOLICIT, and more) and print the decoded replies."""
+    if v6:
+        from dhcpbridge import probe6
+
+        try:
+            code = probe6.main(
+                interface=interface,
+                server=server,
+                duid=duid,
+                link_address=link_address,
+                relay_address=relay_address,
+                relays=relays,
+                interface_id=interface_id or circuit_id,
+                remote_id=remote_id,
+                ia_na=ia_na,
+                ia_pd=ia_pd,
+                pd_length=pd_length,
+                rapid_commit=rapid_commit,
+                full=full,
+                renew=renew,
+                rebind=rebind,
+                release=release,
+                info=info,
+                timeout=timeout,
+                as_json=as_json,
+            )
+        except (ValueError, OSError) as exc:
+            raise click.UsageError(str(exc)) from None
+        sys.exit(code)
     from dhcpbridge import probe as p
     from dhcpbridge.io.client4 import ProbeSocket
     from dhcpbridge.sources.static import relay_id
@@ -366,6 +432,39 @@ def leases_release(config_path: Path, as_json: bool, address: str) -> None:
         click.echo(json.dumps(row, indent=2))
     else:
         console.print(f"released {row['address']} (was {row['hwaddr']})")
+
+
+# --- build-sqlite --------------------------------------------------------------------------
+@main.command("build-sqlite")
+@click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("db_path", type=click.Path(path_type=Path, dir_okay=False))
+def build_sqlite_command(csv_path: Path, db_path: Path) -> None:
+    """Convert a dhcpkit-style CSV of static DHCPv6 assignments (id,address,prefix) into an SQLite
+    file for a ``static6`` source; the target is replaced atomically, and only if every row is good."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dhcpbridge.sources.static6 import Static6Error, build_sqlite, count_lines
+
+    total = count_lines(csv_path)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{csv_path.name} -> {db_path.name}", total=total)
+        try:
+            rows = build_sqlite(csv_path, db_path, progress=lambda line: bar.update(task, completed=line))
+        except Static6Error as exc:
+            bar.stop()
+            for line in exc.errors:
+                click.echo(f"error: {line}", err=True)
+            click.echo(f"{db_path} left unchanged", err=True)
+            sys.exit(1)
+        bar.update(task, completed=total)
+    click.echo(f"{db_path}: {rows} assignment(s) from {csv_path}")
 
 
 # --- demo ----------------------------------------------------------------------------------

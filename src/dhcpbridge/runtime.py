@@ -25,15 +25,19 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from dhcpbridge import logs
-from dhcpbridge.assemble import AssemblyError, build_engine4
+from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
+from dhcpbridge.assemble6 import build_engine6, load_handlers
 from dhcpbridge.config import Config, ConfigError, load
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4, Outcome4
 from dhcpbridge.engine.v4.transaction import BROADCAST, HostInfo, Meta4
+from dhcpbridge.engine.v6.engine import Engine6, Outcome6
+from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
+from dhcpbridge.io.udp6 import Udp6Socket, host_info6
 from dhcpbridge.leases import IndexedStore, StoreError, open_store
 from dhcpbridge.wire.options4 import MessageType
 
@@ -256,6 +260,18 @@ class Sender4:
             sock.send(outcome.data, tx.dest_ip, tx.dest_port, 0, source)
 
 
+class Sender6:
+    """Puts a v6 reply on the wire where the engine said: the client's address port 546 on the
+    receiving interface, or the outermost relay's address port 547."""
+
+    def __init__(self, sock: Udp6Socket) -> None:
+        self.sock = sock
+
+    def __call__(self, outcome: Outcome6, meta: Meta6) -> None:
+        assert outcome.data is not None and outcome.dest is not None
+        self.sock.send(outcome.data, outcome.dest)
+
+
 def _is_nak4(outcome: Outcome4) -> bool:
     return outcome.tx is not None and outcome.tx.reply_type == MessageType.NAK
 
@@ -266,10 +282,11 @@ class Server:
     def __init__(self, config: Config, config_path: Path | None = None) -> None:
         self.config = config
         self.config_path = config_path
-        self.stats: dict[str, Stats] = {"v4": Stats()}
+        self.stats: dict[str, Stats] = {"v4": Stats(), "v6": Stats()}
         self.store: IndexedStore | None = None
         self.endpoints: dict[str, Endpoint] = {}
         self.host: HostInfo = HostInfo.build({})
+        self.host6: HostInfo6 = HostInfo6.build({})
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flush_waiters: list[asyncio.Future[None]] = []
         self._flush_scheduled = False
@@ -288,6 +305,37 @@ class Server:
     def engine4(self) -> Engine4 | None:
         endpoint = self.endpoints.get("v4")
         return endpoint.engine if endpoint is not None else None  # type: ignore[return-value]
+
+    @property
+    def stats6(self) -> Stats:
+        return self.stats["v6"]
+
+    @property
+    def engine6(self) -> Engine6 | None:
+        endpoint = self.endpoints.get("v6")
+        return endpoint.engine if endpoint is not None else None  # type: ignore[return-value]
+
+    @staticmethod
+    def serves_v4(cfg: Config) -> bool:
+        """DHCPv4 runs unless the config is DHCPv6-only (subnet6 and no subnet4)."""
+        return bool(cfg.subnet4) or not cfg.subnet6
+
+    @staticmethod
+    def interfaces6(cfg: Config) -> list[str]:
+        return list(cfg.server6.interfaces if cfg.server6.interfaces is not None else cfg.server.interfaces)
+
+    def _build_engines(
+        self, cfg: Config, host: HostInfo, host6: HostInfo6, v4: bool, v6: bool
+    ) -> tuple[list[Any], Engine4 | None, Engine6 | None]:
+        """Sources (built once, shared by both families), user handlers and the engines."""
+        assert self.store is not None
+        sources = build_sources(cfg)
+        engine4 = engine6 = None
+        if v4:
+            engine4 = build_engine4(cfg, self.store, host, self.stats4, load_handlers(cfg, 4), sources)
+        if v6:
+            engine6 = build_engine6(cfg, self.store, host6, self.stats6, sources, load_handlers(cfg, 6))
+        return sources, engine4, engine6
 
     # --- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -322,6 +370,7 @@ class Server:
             ports={name: getattr(ep.sock, "port", 0) for name, ep in self.endpoints.items()},
             interfaces=cfg.server.interfaces or "all",
             subnets4=[s.name for s in self.engine4.env.subnets.subnets] if self.engine4 else [],
+            subnets6=[s.name for s in self.engine6.env.subnets.subnets] if self.engine6 else [],
             store=cfg.leases.store,
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
@@ -331,23 +380,44 @@ class Server:
         cfg = self.config
         assert self.store is not None and self.loop is not None
         self.host = host_info(cfg.server.interfaces)
+        v6 = bool(cfg.subnet6)
+        if v6:
+            missing = missing_interfaces(self.interfaces6(cfg))
+            if missing:
+                raise StartError(f"server6 interfaces not found: {', '.join(missing)}")
+            self.host6 = host_info6(self.interfaces6(cfg))
         try:
-            engine4 = build_engine4(cfg, self.store, self.host, self.stats4)
+            sources, engine4, engine6 = self._build_engines(
+                cfg, self.host, self.host6, self.serves_v4(cfg), v6
+            )
         except AssemblyError as exc:
             raise StartError("\n".join(exc.errors)) from None
-        try:
-            sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
-        except OSError as exc:
-            raise StartError(
-                f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
-            ) from None
-        raw = RawSender.open() if cfg.server.raw_socket else None
-        await self._adopt_sources(engine4.env.sources.sources)
-        endpoint = Endpoint(self, "v4", sock4, engine4, Sender4(sock4, raw), self.stats4, _is_nak4)
-        endpoint.inline = self._all_in_process(engine4)
-        self.endpoints["v4"] = endpoint
-        self._raw = raw
-        self.loop.add_reader(sock4.fileno(), endpoint.on_readable)
+        if engine4 is not None:
+            try:
+                sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
+                ) from None
+            raw = RawSender.open() if cfg.server.raw_socket else None
+            endpoint = Endpoint(self, "v4", sock4, engine4, Sender4(sock4, raw), self.stats4, _is_nak4)
+            endpoint.inline = self._all_in_process(engine4)
+            self.endpoints["v4"] = endpoint
+            self._raw = raw
+        if engine6 is not None:
+            s6 = cfg.server6
+            try:
+                sock6 = Udp6Socket(str(s6.address), s6.port, self.interfaces6(cfg), cfg.server.receive_buffer)
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on [{s6.address}]:{s6.port}: {exc.strerror or exc}"
+                ) from None
+            endpoint6 = Endpoint(self, "v6", sock6, engine6, Sender6(sock6), self.stats6)
+            endpoint6.inline = self._all_in_process(engine6)
+            self.endpoints["v6"] = endpoint6
+        await self._adopt_sources(sources)
+        for endpoint in self.endpoints.values():
+            self.loop.add_reader(endpoint.sock.fileno(), endpoint.on_readable)
 
     async def _adopt_sources(self, sources: Any) -> None:
         """Start sources that have a life cycle (the HTTP bridge's connection pool) and listen to
@@ -477,7 +547,10 @@ class Server:
         try:
             new = load(self.config_path)
             host = host_info(new.server.interfaces)
-            engine4 = build_engine4(new, self.store, host, self.stats4)
+            host6 = host_info6(self.interfaces6(new)) if "v6" in self.endpoints else self.host6
+            sources, engine4, engine6 = self._build_engines(
+                new, host, host6, "v4" in self.endpoints, "v6" in self.endpoints
+            )
         except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors
@@ -487,13 +560,29 @@ class Server:
             notes.append("leases.store changed: takes effect after a restart")
         if (new.server.address, new.server.port) != (old.server.address, old.server.port):
             notes.append("server address/port changed: takes effect after a restart")
+        if (self.serves_v4(new), bool(new.subnet6)) != ("v4" in self.endpoints, "v6" in self.endpoints):
+            notes.append("DHCPv4/DHCPv6 turned on or off: takes effect after a restart")
+        if (new.server6.address, new.server6.port, self.interfaces6(new)) != (
+            old.server6.address,
+            old.server6.port,
+            self.interfaces6(old),
+        ):
+            notes.append("server6 address/port/interfaces changed: takes effect after a restart")
         self.config = new
         self.host = host
-        await self._adopt_sources(engine4.env.sources.sources)
-        endpoint = self.endpoints["v4"]
-        endpoint.engine = engine4
-        endpoint.inline = self._all_in_process(engine4)
-        log.info("reloaded", subnets4=[s.name for s in engine4.env.subnets.subnets], notes=notes)
+        self.host6 = host6
+        await self._adopt_sources(sources)
+        for name, engine in (("v4", engine4), ("v6", engine6)):
+            endpoint = self.endpoints.get(name)
+            if endpoint is not None and engine is not None:
+                endpoint.engine = engine
+                endpoint.inline = self._all_in_process(engine)
+        log.info(
+            "reloaded",
+            subnets4=[s.name for s in engine4.env.subnets.subnets] if engine4 else [],
+            subnets6=[s.name for s in engine6.env.subnets.subnets] if engine6 else [],
+            notes=notes,
+        )
         return []
 
     async def _reap_forever(self) -> None:

@@ -1,0 +1,148 @@
+"""The DHCPv6 UDP socket: port 547 on ``[::]``, joined to All_DHCP_Relay_Agents_and_Servers
+(ff02::1:2) and All_DHCP_Servers (ff05::1:3) on each served interface, IPV6_RECVPKTINFO for the
+receiving interface and destination; drains datagrams without blocking and sends to a chosen
+address, port and scope (a client's link-local address needs the interface it came from).
+
+Also reads what DHCPv6 needs to know about the host's interfaces (``host_info6``).
+
+asyncio's datagram transports cannot return ancillary data, so the runtime registers
+``fileno()`` with ``loop.add_reader`` and calls ``receive`` to drain the socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import psutil
+
+from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
+
+ALL_RELAYS_AND_SERVERS = "ff02::1:2"
+ALL_SERVERS = "ff05::1:3"
+IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+_PKTINFO6 = struct.Struct("=16sI")  # struct in6_pktinfo: address, ifindex
+_ANC_SIZE = socket.CMSG_SPACE(_PKTINFO6.size)
+_MREQ = struct.Struct("=16sI")  # struct ipv6_mreq: group, ifindex
+MAX_DATAGRAM = 65535
+_NO_DST = bytes(16)
+
+
+class Udp6Socket:
+    """See the module docstring. ``interfaces`` empty: join the groups on every interface that can."""
+
+    def __init__(self, address: str, port: int, interfaces: list[str], receive_buffer: int = 8 << 20) -> None:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+            self.receive_buffer = _grow_buffer(sock, receive_buffer)
+            sock.bind((address, port))
+            sock.setblocking(False)
+            self.joined = self._join(sock, interfaces)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+        self.port = sock.getsockname()[1]
+        self._names: dict[int, str] = {}
+
+    @staticmethod
+    def _join(sock: socket.socket, interfaces: list[str]) -> list[str]:
+        """Join the DHCPv6 groups; a named interface that cannot join is an error, others are skipped."""
+        names = interfaces or [name for _, name in socket.if_nameindex() if name != "lo"]
+        joined = []
+        for name in names:
+            try:
+                index = socket.if_nametoindex(name)
+            except OSError as exc:
+                if interfaces:
+                    raise OSError(exc.errno, f"interface {name}: {exc.strerror}") from None
+                continue
+            for group in (ALL_RELAYS_AND_SERVERS, ALL_SERVERS):
+                mreq = _MREQ.pack(socket.inet_pton(socket.AF_INET6, group), index)
+                try:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+                except OSError as exc:
+                    if interfaces and group == ALL_RELAYS_AND_SERVERS:
+                        raise OSError(exc.errno, f"cannot join {group} on {name}: {exc.strerror}") from None
+                    break
+            else:
+                joined.append(name)
+        return joined
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def ifname(self, ifindex: int) -> str:
+        name = self._names.get(ifindex)
+        if name is None:
+            try:
+                name = socket.if_indextoname(ifindex)
+            except OSError:
+                name = f"if{ifindex}"
+            self._names[ifindex] = name
+        return name
+
+    def receive(self, limit: int) -> list[tuple[bytes, Meta6]]:
+        """Up to ``limit`` datagrams that are waiting now (never blocks)."""
+        out: list[tuple[bytes, Meta6]] = []
+        recvmsg = self.sock.recvmsg
+        unpack = _PKTINFO6.unpack_from
+        names = self._names
+        for _ in range(limit):
+            try:
+                data, anc, _flags, addr = recvmsg(MAX_DATAGRAM, _ANC_SIZE)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                continue  # e.g. ICMP errors surfaced on the socket: nothing to read for them
+            dst = _NO_DST
+            ifindex = addr[3]
+            for level, kind, cdata in anc:
+                if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(cdata) >= _PKTINFO6.size:
+                    dst, ifindex = unpack(cdata)
+            name = names.get(ifindex) or self.ifname(ifindex)
+            out.append((data, Meta6(addr[0].partition("%")[0], addr[1], dst, ifindex, name)))
+        return out
+
+    def send(self, data: bytes, dest: tuple[str, int, int, int]) -> None:
+        """Send ``data`` to (address, port, flowinfo, scope id)."""
+        self.sock.sendto(data, dest)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _grow_buffer(sock: socket.socket, size: int) -> int:
+    """A big receive buffer absorbs bursts while a batch is committed (SO_RCVBUFFORCE needs root)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+
+def host_info6(served: list[str]) -> HostInfo6:
+    """Global IPv6 addresses and MACs of the host's interfaces (psutil), and the served ones."""
+    addresses: dict[str, tuple[int, ...]] = {}
+    macs: dict[str, bytes] = {}
+    af_link = getattr(psutil, "AF_LINK", getattr(socket, "AF_PACKET", 17))
+    for name, addrs in psutil.net_if_addrs().items():
+        v6: list[int] = []
+        for a in addrs:
+            if a.family == socket.AF_INET6 and a.address:
+                value = int.from_bytes(socket.inet_pton(socket.AF_INET6, a.address.partition("%")[0]), "big")
+                if value >> 118 != 0x3FA and value != 1:  # neither link-local nor ::1
+                    v6.append(value)
+            elif a.family == af_link and a.address:
+                try:
+                    macs[name] = bytes.fromhex(a.address.replace(":", "").replace("-", ""))
+                except ValueError:
+                    pass
+        addresses[name] = tuple(v6)
+    return HostInfo6.build(addresses, frozenset(served), macs)

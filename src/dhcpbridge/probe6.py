@@ -1,0 +1,450 @@
+"""``dhcpbridge probe -6``: a diagnostic DHCPv6 client that walks SOLICIT -> ADVERTISE (-> REQUEST ->
+REPLY, RENEW, RELEASE) and shows every decoded reply, like the v4 probe.
+
+Two ways to reach a server: as a client on an interface (``--interface IF``, root: it sends from
+its link-local address port 546 to ff02::1:2), or as a relay agent (``--server ADDR[:PORT]``): each
+message goes out inside RELAY-FORW (``--relays N`` nested layers, to test deep chains) with the
+link-address you give (it selects the server's subnet), and the Interface-ID and Remote-ID you
+give added by the relay closest to the client. Without root the relay cannot use port 547 and
+adds the RFC 8357 Relay Source Port option so the server answers its real port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import socket
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address
+from typing import Any
+
+from dhcpbridge.wire.duid import Duid
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.options6 import (
+    IANA,
+    IAPD,
+    ClientId,
+    ElapsedTime,
+    IAPrefix,
+    InterfaceId,
+    MessageType6,
+    Option6,
+    OptionRequest,
+    RapidCommit,
+    RawOption,
+    RelaySourcePort,
+    RemoteId,
+)
+from dhcpbridge.wire.v6 import (
+    Message6,
+    RelayMessage6,
+    RelayMsg,
+    encode6,
+    message6_to_json,
+    parse6,
+    unwrap_relay,
+)
+
+ALL_RELAYS_AND_SERVERS = "ff02::1:2"
+SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+DEFAULT_ORO = (23, 24, 31, 32, 56, 82)
+IAID_NA = 1
+IAID_PD = 2
+
+
+class ProbeSocket6:
+    """A blocking UDP/IPv6 socket with a receive deadline."""
+
+    def __init__(self, bind_addr: str, bind_port: int, interface: str | None = None) -> None:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.ifindex = 0
+            if interface:
+                self.ifindex = socket.if_nametoindex(interface)
+                sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode() + b"\0")
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, self.ifindex)
+            sock.bind((bind_addr, bind_port, 0, self.ifindex if bind_addr.startswith("fe80") else 0))
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+        self.address, self.port = sock.getsockname()[:2]
+
+    def send(self, data: bytes, host: str, port: int) -> None:
+        scope = self.ifindex if host.lower().startswith(("fe80", "ff02")) else 0
+        self.sock.sendto(data, (host, port, 0, scope))
+
+    def receive(self, deadline: float) -> bytes | None:
+        """The next datagram before ``deadline`` (time.monotonic()), or None."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if ready:
+                return self.sock.recvfrom(65535)[0]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class Probe6Settings:
+    duid: Duid
+    server: tuple[str, int]  # where to send: ff02::1:2 port 547, or a server as a relay
+    relay: bool = False
+    relays: int = 1
+    link_address: str = "::"
+    peer_address: str = "fe80::1"
+    interface_id: bytes | None = None
+    remote_id: tuple[int, bytes] | None = None
+    ia_na: bool = True
+    ia_pd: bool = False
+    pd_length: int = 0
+    rapid_commit: bool = False
+    extra: list[Option6] = field(default_factory=list)
+    timeout: float = 2.0
+    retries: int = 2
+
+
+@dataclass
+class Exchange6:
+    sent: Message6
+    reply: Message6 | None
+    elapsed_ms: float
+    relay_reply: Message6 | RelayMessage6 | None = None
+
+
+class Probe6:
+    """Builds the client's messages, (wraps them as a relay,) sends them, matches replies by
+    transaction id."""
+
+    def __init__(self, settings: Probe6Settings, sock: ProbeSocket6) -> None:
+        self.settings = settings
+        self.sock = sock
+        self.started = time.monotonic()
+
+    def _message(self, kind: int, ias: list[Option6], server_id: bytes | None = None) -> Message6:
+        s = self.settings
+        opts: list[Option6] = [ClientId(s.duid)]
+        if server_id is not None:
+            opts.append(RawOption(2, server_id))
+        opts += ias
+        if kind in (MessageType6.SOLICIT, MessageType6.REQUEST, MessageType6.RENEW, MessageType6.REBIND):
+            opts.append(OptionRequest(list(DEFAULT_ORO)))
+        if kind == MessageType6.INFORMATION_REQUEST:
+            opts.append(OptionRequest([23, 24, 32]))
+        opts.append(ElapsedTime(min(0xFFFF, int((time.monotonic() - self.started) * 100))))
+        if kind == MessageType6.SOLICIT and s.rapid_commit:
+            opts.append(RapidCommit())
+        opts += s.extra
+        return Message6(kind, random.getrandbits(24), opts)
+
+    def _wrap(self, msg: Message6) -> Message6 | RelayMessage6:
+        s = self.settings
+        if not s.relay:
+            return msg
+        out: Message6 | RelayMessage6 = msg
+        for hop in range(s.relays):
+            opts: list[Option6] = []
+            if hop == 0:
+                if s.interface_id is not None:
+                    opts.append(InterfaceId(s.interface_id))
+                if s.remote_id is not None:
+                    opts.append(RemoteId(*s.remote_id))
+            if hop == s.relays - 1 and self.sock.port != 547:
+                opts.append(RelaySourcePort(0))
+            opts.append(RelayMsg(out))
+            link = IPv6Address(s.link_address) if hop == 0 else IPv6Address("::")
+            peer = IPv6Address(s.peer_address) if hop == 0 else IPv6Address(self.sock.address.split("%")[0])
+            out = RelayMessage6(12, hop, link, peer, opts)
+        return out
+
+    def _exchange(self, msg: Message6, expect: tuple[int, ...]) -> Exchange6:
+        data = encode6(self._wrap(msg))
+        start = time.monotonic()
+        for _ in range(self.settings.retries + 1):
+            self.sock.send(data, *self.settings.server)
+            if not expect:
+                return Exchange6(msg, None, 0.0)
+            deadline = time.monotonic() + self.settings.timeout
+            while (got := self.sock.receive(deadline)) is not None:
+                try:
+                    outer = parse6(got)
+                    inner, _ = unwrap_relay(outer)
+                except FormError:
+                    continue
+                if inner.transaction_id == msg.transaction_id and inner.msg_type in expect:
+                    elapsed = (time.monotonic() - start) * 1000
+                    return Exchange6(msg, inner, elapsed, outer if outer is not inner else None)
+        return Exchange6(msg, None, (time.monotonic() - start) * 1000)
+
+    def _ias(self, reply: Message6 | None = None) -> list[Option6]:
+        """Fresh IAs for a Solicit, or the reply's IAs echoed (lifetimes kept) for what follows."""
+        s = self.settings
+        if reply is not None:
+            return [opt for opt in reply.options if opt.code in (3, 25)]
+        ias: list[Option6] = []
+        if s.ia_na:
+            ias.append(IANA(IAID_NA))
+        if s.ia_pd:
+            hint = [IAPrefix(0, 0, s.pd_length, IPv6Address("::"))] if s.pd_length else []
+            ias.append(IAPD(IAID_PD, options=list(hint)))
+        return ias
+
+    def solicit(self) -> Exchange6:
+        expect = (MessageType6.ADVERTISE, MessageType6.REPLY)
+        return self._exchange(self._message(MessageType6.SOLICIT, self._ias()), expect)
+
+    def request(self, advertise: Message6) -> Exchange6:
+        sid = advertise.raw(2)
+        msg = self._message(MessageType6.REQUEST, self._ias(advertise), sid)
+        return self._exchange(msg, (MessageType6.REPLY,))
+
+    def renew(self, reply: Message6) -> Exchange6:
+        msg = self._message(MessageType6.RENEW, self._ias(reply), reply.raw(2))
+        return self._exchange(msg, (MessageType6.REPLY,))
+
+    def rebind(self, reply: Message6) -> Exchange6:
+        return self._exchange(self._message(MessageType6.REBIND, self._ias(reply)), (MessageType6.REPLY,))
+
+    def release(self, reply: Message6) -> Exchange6:
+        msg = self._message(MessageType6.RELEASE, self._ias(reply), reply.raw(2))
+        return self._exchange(msg, (MessageType6.REPLY,))
+
+    def information_request(self) -> Exchange6:
+        return self._exchange(self._message(MessageType6.INFORMATION_REQUEST, []), (MessageType6.REPLY,))
+
+
+def leases_of(reply: Message6) -> dict[str, list[str]]:
+    """Addresses and prefixes a reply grants (non-zero valid lifetime)."""
+    out: dict[str, list[str]] = {"addresses": [], "prefixes": []}
+    try:
+        for ia in reply.ia_na:
+            out["addresses"] += [str(a.address) for a in ia.addresses if a.valid]
+        for pd in reply.ia_pd:
+            out["prefixes"] += [f"{p.prefix}/{p.prefix_length}" for p in pd.prefixes if p.valid]
+    except FormError:
+        pass
+    return out
+
+
+def status_of(reply: Message6) -> str | None:
+    """The top-level status name, or the first IA status, None when all is well."""
+    try:
+        top = reply.status
+        if top is not None and top.status != 0:
+            return top.name
+        for ia in [*reply.ia_na, *reply.ia_pd]:
+            st = ia.status
+            if st is not None and st.status != 0:
+                return st.name
+    except FormError:
+        return "malformed"
+    return None
+
+
+def describe6(msg: Message6) -> dict[str, Any]:
+    return message6_to_json(msg)
+
+
+def random_duid() -> Duid:
+    return Duid.ll(1, bytes([0x02, *os.urandom(5)]))
+
+
+def parse_remote_id(text: str) -> tuple[int, bytes]:
+    """``ENTERPRISE:VALUE``: VALUE is hex when written ``0x...``, else text."""
+    ent, sep, value = text.partition(":")
+    if not sep or not value:
+        raise ValueError(f"{text!r} is not ENTERPRISE:VALUE (e.g. 4491:0x0a0b or 9:cust42)")
+    data = bytes.fromhex(value[2:]) if value.lower().startswith("0x") else value.encode()
+    return int(ent, 0), data
+
+
+def parse_server6(text: str, default_port: int = 547) -> tuple[str, int]:
+    """``ADDR``, ``[ADDR]:PORT``."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") else default_port
+    else:
+        host, port = text, default_port
+    IPv6Address(host.split("%")[0])
+    return host, port
+
+
+def link_local_of(interface: str) -> str:
+    """The interface's link-local address (for binding port 546 there)."""
+    with open("/proc/net/if_inet6", encoding="ascii") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5] == interface and parts[0].startswith("fe80"):
+                return str(IPv6Address(bytes.fromhex(parts[0])))
+    raise ValueError(f"{interface} has no IPv6 link-local address")
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _render(msg: Message6, title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="cyan")
+    table.add_column("value")
+    info = describe6(msg)
+    table.add_row("type", info["type"])
+    table.add_row("transaction-id", info["transaction_id"])
+    granted = leases_of(msg)
+    if granted["addresses"]:
+        table.add_row("addresses", ", ".join(granted["addresses"]))
+    if granted["prefixes"]:
+        table.add_row("prefixes", ", ".join(granted["prefixes"]))
+    status = status_of(msg)
+    if status:
+        table.add_row("status", status)
+    for opt in info["options"]:
+        value = opt["value"]
+        table.add_row(f"{opt['code']} {opt['name']}", value if isinstance(value, str) else json.dumps(value))
+    return table
+
+
+def run(
+    settings: Probe6Settings,
+    sock: ProbeSocket6,
+    *,
+    full: bool,
+    renew: bool,
+    rebind: bool,
+    release: bool,
+    info: bool,
+    as_json: bool,
+) -> bool:
+    """Walk the exchange and print every reply; True when every step got the reply it wanted."""
+    from rich.console import Console
+
+    out, err = Console(), Console(stderr=True)
+    runner = Probe6(settings, sock)
+
+    def show(label: str, ex: Exchange6) -> bool:
+        if as_json:
+            print(json.dumps({"step": label, "reply": describe6(ex.reply) if ex.reply else None}))
+        elif ex.reply is None:
+            err.print(f"[red]{label}: no reply[/red]")
+        else:
+            out.print(_render(ex.reply, f"{label} ({ex.elapsed_ms:.1f} ms)"))
+        return ex.reply is not None
+
+    if info:
+        return show("INFORMATION-REQUEST -> REPLY", runner.information_request())
+    first = runner.solicit()
+    committed = first.reply is not None and first.reply.msg_type == MessageType6.REPLY
+    if not show("SOLICIT -> REPLY (rapid commit)" if committed else "SOLICIT -> ADVERTISE", first):
+        return False
+    assert first.reply is not None
+    if not (full or renew or rebind or release):
+        return status_of(first.reply) is None
+    reply = first.reply
+    if not committed:
+        done = runner.request(reply)
+        if not show("REQUEST -> REPLY", done) or done.reply is None or status_of(done.reply):
+            return False
+        reply = done.reply
+    if renew:
+        again = runner.renew(reply)
+        if not show("RENEW -> REPLY", again) or again.reply is None or status_of(again.reply):
+            return False
+        reply = again.reply
+    if rebind:
+        again = runner.rebind(reply)
+        if not show("REBIND -> REPLY", again) or again.reply is None or status_of(again.reply):
+            return False
+        reply = again.reply
+    if release:
+        gone = runner.release(reply)
+        if not show("RELEASE -> REPLY", gone):
+            return False
+    return True
+
+
+def source_for6(host: str) -> str:
+    """The local address the kernel would use towards ``host``."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        s.connect((host, 9))
+        return str(s.getsockname()[0]).split("%")[0]
+    finally:
+        s.close()
+
+
+def main(
+    *,
+    interface: str | None,
+    server: str | None,
+    duid: str | None,
+    link_address: str | None,
+    relay_address: str | None,
+    relays: int,
+    interface_id: str | None,
+    remote_id: str | None,
+    ia_na: bool,
+    ia_pd: bool,
+    pd_length: int,
+    rapid_commit: bool,
+    full: bool,
+    renew: bool,
+    rebind: bool,
+    release: bool,
+    info: bool,
+    timeout: float,
+    as_json: bool,
+) -> int:
+    """``dhcpbridge probe -6``; ``ValueError`` / ``OSError`` for bad arguments (the CLI shows them)."""
+    from dhcpbridge.sources.static import relay_id
+    from dhcpbridge.wire.duid import parse_duid_text
+
+    if bool(interface) == bool(server):
+        raise ValueError("give exactly one of --interface IF or --server ADDR[:PORT]")
+    if not 1 <= relays <= 32:
+        raise ValueError("--relays must be 1..32")
+    settings = Probe6Settings(
+        duid=parse_duid_text(duid) if duid else random_duid(),
+        server=parse_server6(server) if server else (ALL_RELAYS_AND_SERVERS, 547),
+        relay=bool(server),
+        relays=relays,
+        interface_id=relay_id(interface_id) if interface_id else None,
+        remote_id=parse_remote_id(remote_id) if remote_id else None,
+        ia_na=ia_na,
+        ia_pd=ia_pd,
+        pd_length=pd_length,
+        rapid_commit=rapid_commit,
+        timeout=timeout,
+    )
+    if server:
+        source = relay_address or source_for6(settings.server[0])
+        settings.link_address = link_address or source
+        mac = settings.duid.link_layer_address or b"\x02\x00\x00\x00\x00\x01"
+        settings.peer_address = str(IPv6Address(b"\xfe\x80" + bytes(6) + _eui64(mac)))
+        try:
+            sock = ProbeSocket6(source, 547 if os.geteuid() == 0 else 0)
+        except OSError:
+            sock = ProbeSocket6(source, 0)  # port 547 taken: RFC 8357 relay source port instead
+    else:
+        assert interface is not None
+        sock = ProbeSocket6(link_local_of(interface), 546, interface)
+    try:
+        ok = run(
+            settings, sock, full=full, renew=renew, rebind=rebind, release=release, info=info, as_json=as_json
+        )
+    finally:
+        sock.close()
+    return 0 if ok else 1
+
+
+def _eui64(mac: bytes) -> bytes:
+    if len(mac) != 6:
+        return bytes(8)
+    return bytes([mac[0] ^ 0x02, *mac[1:3], 0xFF, 0xFE, *mac[3:]])
