@@ -282,7 +282,9 @@ class Namespace:
         """
         label = name or Path(args[0]).name
         if log_path is None:
-            log_path = Path(tempfile.mkstemp(prefix=f"{label}-", suffix=".log", dir=self.workdir)[1])
+            fd, name_ = tempfile.mkstemp(prefix=f"{label}-", suffix=".log", dir=self.workdir)
+            os.close(fd)
+            log_path = Path(name_)
         argv = self.exec_prefix(cpu) + list(args)
         full_env = _child_env(env, clean_env)
         with open(log_path, "ab") as log:

@@ -249,7 +249,7 @@ def parse_output(text: str, family: int | None = None) -> PerfdhcpResult:
     )
 
 
-def _cpu_snapshot() -> dict[str, tuple[int, int]]:
+def cpu_snapshot() -> dict[str, tuple[int, int]]:
     """Per-CPU (busy, total) jiffies from /proc/stat (busy = user+nice+system+irq+softirq)."""
     out = {}
     for line in Path("/proc/stat").read_text().splitlines():
@@ -258,6 +258,16 @@ def _cpu_snapshot() -> dict[str, tuple[int, int]]:
             v = [int(x) for x in parts[1:8]]
             busy = v[0] + v[1] + v[2] + v[5] + v[6]
             out[parts[0]] = (busy, busy + v[3] + v[4])
+    return out
+
+
+def busy_between(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """Per-CPU busy % between two :func:`cpu_snapshot` calls (all processes and the kernel)."""
+    out = {}
+    for name, (b1, t1) in after.items():
+        b0, t0 = before.get(name, (b1, t1))
+        if t1 > t0:
+            out[name] = round(100.0 * (b1 - b0) / (t1 - t0), 1)
     return out
 
 
@@ -285,7 +295,7 @@ def run_perfdhcp(
         argv += ["taskset", "-c", str(cpu)]
     argv += ["perfdhcp", *args]
     cpu0 = process_cpu_seconds(server_pid) if server_pid else None
-    busy0 = _cpu_snapshot()
+    busy0 = cpu_snapshot()
     t0 = time.monotonic()
     try:
         proc = ns.run(argv, timeout=hard + 15, check=False)
@@ -294,7 +304,7 @@ def run_perfdhcp(
         text, code = str(exc), None
     wall = time.monotonic() - t0
     cpu1 = process_cpu_seconds(server_pid) if server_pid else None
-    busy1 = _cpu_snapshot()
+    busy1 = cpu_snapshot()
     result = parse_output(text, family)
     result.offered_rate = rate
     result.period_s = period
@@ -304,10 +314,7 @@ def run_perfdhcp(
     result.command = argv
     if cpu0 is not None and cpu1 is not None:
         result.server_cpu_s = cpu1 - cpu0
-    for name, (b1, t1) in busy1.items():
-        b0, tt0 = busy0.get(name, (b1, t1))
-        if t1 > tt0:
-            result.cpu_busy_pct[name] = round(100.0 * (b1 - b0) / (t1 - tt0), 1)
+    result.cpu_busy_pct = busy_between(busy0, busy1)
     if raw_output is not None:
         raw_output.write_text(text)
     return result
