@@ -120,6 +120,9 @@ class Answer:
     boot_file: bytes | None = None
     server_name: bytes | None = None
     prefixes: tuple[tuple[int, int], ...] = ()  # v6: (prefix, length) fixed delegations
+    renewal_time: int | None = None  # T1 override
+    rebinding_time: int | None = None  # T2 override
+    message: str | None = None  # for DENY: the NAK's option 56 / the v6 status message
     addresses6: tuple[int, ...] = ()  # v6: fixed IA_NA addresses
 
 

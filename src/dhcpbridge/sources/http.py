@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from dhcpbridge import logs
 from dhcpbridge.config.model import HttpSourceConfig
 from dhcpbridge.contract.models import AnswerAssign, parse_answer_json
-from dhcpbridge.engine.model import DENY, IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
+from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
 from dhcpbridge.wire import options4, values
 from dhcpbridge.wire.v4 import ip4_str
@@ -81,7 +81,7 @@ def question_v4(q: Any) -> dict[str, Any]:
     if q.interface:
         out["interface"] = q.interface
     if q.vendor_class:
-        out["vendor_class"] = q.vendor_class.decode("utf-8", "replace")
+        out["vendor_class"] = q.vendor_class.decode("utf-8", "backslashreplace")
     if req.ciaddr:
         out["client_ip"] = ip4_str(req.ciaddr)
     if q.requested_ip:
@@ -113,7 +113,7 @@ def answer_from_contract(raw: Any, source: str) -> Answer:
     if action == "ignore":
         return Answer(Action.IGNORE, source=source) if source else IGNORE
     if action == "deny":
-        return Answer(Action.DENY, source=source) if source else DENY
+        return Answer(Action.DENY, source=source, message=raw.message)
     assert isinstance(raw, AnswerAssign)
     opts: dict[int, bytes] = {}
     named = (
@@ -153,6 +153,8 @@ def answer_from_contract(raw: Any, source: str) -> Answer:
         server_name=raw.boot_server.encode() if raw.boot_server else None,
         addresses6=addresses6,
         prefixes=prefixes,
+        renewal_time=raw.renewal_time,
+        rebinding_time=raw.rebinding_time,
     )
 
 

@@ -174,7 +174,7 @@ class LeaseMachine(Handler[Transaction4]):
                 return self._nak(tx, "no source has an answer for this client any more")
             raise CannotRespond("unknown-client", f"{state} for {ip4_str(addr)}; not authoritative")
         if answer.action is Action.DENY:
-            return self._nak(tx, f"denied by {answer.source}")
+            return self._nak(tx, answer.message or f"denied by {answer.source}")
         if answer.address is not None:
             if addr != answer.address:
                 return self._nak(

@@ -81,6 +81,15 @@ class BuildReply(Handler[Transaction4]):
             if kind == MessageType.ACK:
                 reply.ciaddr = req.ciaddr
             opts[51], opts[58], opts[59] = self._lease_options(tx)
+            answer = tx.answer
+            if answer is not None and (answer.renewal_time is not None or answer.rebinding_time is not None):
+                t1 = min(
+                    answer.renewal_time if answer.renewal_time is not None else tx.lease_time // 2,
+                    tx.lease_time,
+                )
+                t2 = answer.rebinding_time if answer.rebinding_time is not None else tx.lease_time * 7 // 8
+                opts[58] = _U32.pack(t1)
+                opts[59] = _U32.pack(min(max(t2, t1), tx.lease_time))
         subnet = tx.subnet
         answer = tx.answer
         if answer is not None and (answer.next_server or answer.boot_file or answer.server_name):
