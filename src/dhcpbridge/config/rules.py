@@ -122,10 +122,12 @@ def _subnets6(config: Config) -> list[str]:
                 )
             links[addr] = i
     for ranges in (na, pd):
+        order = {path: n for n, (_, _, path) in enumerate(ranges)}  # report the later one in the file
         ranges.sort()
         for (_, last_a, path_a), (first_b, _, path_b) in itertools.pairwise(ranges):
             if first_b <= last_a:
-                errors.append(f"{path_b}: overlaps {path_a}")
+                early, late = sorted((path_a, path_b), key=order.__getitem__)
+                errors.append(f"{late}: overlaps {early}")
     for pd_first, pd_last, path in pd:
         for na_first, na_last, na_path in na:
             if pd_first <= na_last and na_first <= pd_last:

@@ -4,9 +4,10 @@ Bindings live in the shared lease store, one record per address (``LeaseKind.NA`
 prefix (``LeaseKind.PD``), keyed by IAID + DUID, so several IAs of one client are independent.
 An ADVERTISE holds what it offers (OFFERED, never written); a REPLY that grants something
 commits it (durable before the reply leaves: the runtime flushes first). Fixed assignments
-(static sources, the bridge) are the source's word: they are advertised without a hold and, on
-commit, taken over from another client that still has them (a replaced CPE on the same line).
-Dynamic ones come from the link's pools through one atomic ``allocate`` per IA.
+(static sources, the bridge) are the source's word: they are advertised without a hold and a
+REQUEST takes them over from another client that still has them (a replaced CPE on the same
+line; the old one's RENEW then gets lifetimes 0). Dynamic ones come from the link's pools
+through one atomic ``allocate`` per IA.
 """
 
 from __future__ import annotations
@@ -439,7 +440,8 @@ class Bindings6(Handler[Transaction6]):
         _, valid = self._lifetimes(tx, subnet)
         granted = []
         for addr, length in renew:
-            lease = await self._commit(tx, ia, addr, length, now + valid, takeover=(addr, length) in fixed)
+            # no takeover here: a device that lost its line's prefix to a newer one hears so
+            lease = await self._commit(tx, ia, addr, length, now + valid, takeover=False)
             if lease is None:
                 zero.append((addr, length))
             else:
