@@ -274,3 +274,26 @@ def test_file_errors_carry_the_file_name(tmp_path: Path) -> None:
     assert info.value.errors == [
         "subnet4[0].pools[0]: 10.67.0.100-10.67.1.199 is not inside subnet 10.67.0.0/24"
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: config/rules.py _reservations accepts a reserved ip that is the network or broadcast "
+    "address of its subnet (pools are checked for exactly this, reservations are not)",
+)
+@pytest.mark.parametrize("addr", ["10.67.0.0", "10.67.0.255"])
+def test_reservation_on_network_or_broadcast_address(addr: str) -> None:
+    doc = copy.deepcopy(GOOD)
+    doc["reservation"].append({"mac": "02:67:00:00:00:05", "ip": addr})
+    errors = errors_of(doc)
+    assert any(e.startswith("reservation[1].ip:") for e in errors)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: config/model.py Subnet4Config._times checks renew-timer only against rebind-timer: "
+    "without rebind-timer a renew-timer longer than lease-time passes (T1 is then clamped to the lease)",
+)
+def test_renew_timer_longer_than_the_lease() -> None:
+    errors = errors_of(edit(subnet4_0={"renew-timer": 5000}))
+    assert any("renew-timer" in e for e in errors)
