@@ -4,6 +4,7 @@ release addresses and delegated prefixes from ``dhcpbridge serve`` in network na
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from dhcpbridge.testing.clients import Dhclient, Dhcpcd, DhcpClient
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import Topology
-from dhcpbridge.testing.server import wait_for
+from dhcpbridge.testing.server import default_dhcpbridge_exe, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +70,50 @@ def test_client_obtains_renews_and_releases(lab6: Topology, lab6_server: Any, na
 
         assert wait_for(released, 5.0), server.leases()
     assert server.alive(), server.log()[-3000:]
+
+
+def test_probe_as_a_client_on_the_interface(lab6: Topology, lab6_server: Any) -> None:
+    """``dhcpbridge probe -6 --interface cli0``: SOLICIT from cli0's link-local address to ff02::1:2,
+    then REQUEST, RENEW, REBIND, RELEASE (multicast, like a real client)."""
+    require_e2e()
+    exe = str(default_dhcpbridge_exe())
+    argv = [
+        exe,
+        "probe",
+        "-6",
+        "--interface",
+        "cli0",
+        "--ia-pd",
+        "--full",
+        "--renew",
+        "--rebind",
+        "--release",
+        "--json",
+    ]
+    result = lab6["cli"].run(argv, timeout=30, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [s["step"] for s in steps] == [
+        "SOLICIT -> ADVERTISE",
+        "REQUEST -> REPLY",
+        "RENEW -> REPLY",
+        "REBIND -> REPLY",
+        "RELEASE -> REPLY",
+    ]
+    granted = [
+        sub["value"]
+        for opt in steps[1]["reply"]["options"]
+        if opt["code"] in (3, 25)
+        for sub in opt["value"]["options"]
+    ]
+    assert ipaddress.ip_address(granted[0]["address"]) in NA_POOL
+    assert ipaddress.ip_network(granted[1]["prefix"]).subnet_of(PD_POOL)  # type: ignore[arg-type]
+    release = steps[-1]["reply"]["options"]
+    assert {
+        "code": 13,
+        "name": "status-code",
+        "value": {"status": 0, "name": "Success", "message": "released"},
+    } in release
+    # and a human-readable table without --json
+    result = lab6["cli"].run([exe, "probe", "-6", "--interface", "cli0"], timeout=30, check=False)
+    assert result.returncode == 0 and "ADVERTISE" in result.stdout and "addresses" in result.stdout
