@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 SERVE_SECONDS = 14.0
+IDLE_SECONDS = 2.5
 MAX_PACKETS = 200
 HERE = Path(__file__).resolve().parent
 
@@ -62,11 +63,15 @@ def serve(seconds: float, record: Path) -> None:
     sock.settimeout(0.2)
     deadline = time.monotonic() + seconds
     seen: list[str] = []
+    last = time.monotonic()
     while time.monotonic() < deadline and len(seen) < MAX_PACKETS:
+        if seen and time.monotonic() - last > IDLE_SECONDS:
+            break  # perfdhcp has finished its bounded run
         try:
             data, _peer = sock.recvfrom(65535)
         except TimeoutError:
             continue
+        last = time.monotonic()
         seen.append(data.hex())
         req = parse(data)
         kind = {1: 2, 3: 5}.get(req.msg_type)
