@@ -358,6 +358,14 @@ async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
         await store.close()
 
 
+def _ask(config: Any, request: dict[str, Any]) -> Any:
+    """A control/store request; errors (bad address, no such lease) become clean CLI errors."""
+    try:
+        return asyncio.run(_control_or_store(config, request))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _lease_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(rows)} lease(s)")
     for col in ("address", "state", "hwaddr", "client", "hostname", "expires", "subnet", "source"):
@@ -393,7 +401,7 @@ def _sort_key(addr: str) -> tuple[int, int]:
 def leases_list(config_path: Path, as_json: bool, state: str | None) -> None:
     """Every lease record."""
     config = _load_config(config_path)
-    rows = asyncio.run(_control_or_store(config, {"cmd": "leases"}))
+    rows = _ask(config, {"cmd": "leases"})
     rows = [r for r in rows if r["state"] != "offered" or state == "offered"]
     if state:
         rows = [r for r in rows if r["state"] == state]
@@ -410,7 +418,7 @@ def leases_list(config_path: Path, as_json: bool, state: str | None) -> None:
 def leases_show(config_path: Path, as_json: bool, address: str) -> None:
     """One lease by address."""
     config = _load_config(config_path)
-    row = asyncio.run(_control_or_store(config, {"cmd": "lease", "address": address}))
+    row = _ask(config, {"cmd": "lease", "address": address})
     if as_json:
         click.echo(json.dumps(row, indent=2))
     else:
@@ -424,10 +432,7 @@ def leases_show(config_path: Path, as_json: bool, address: str) -> None:
 def leases_release(config_path: Path, as_json: bool, address: str) -> None:
     """Release a lease now (the address becomes free)."""
     config = _load_config(config_path)
-    try:
-        row = asyncio.run(_control_or_store(config, {"cmd": "release", "address": address}))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    row = _ask(config, {"cmd": "release", "address": address})
     if as_json:
         click.echo(json.dumps(row, indent=2))
     else:

@@ -108,11 +108,6 @@ def test_release_is_written(config: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "does not appear to be an IPv4 or IPv6 address" in bad.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli.py leases_show (and leases_list) let ValueError escape (a Python traceback) for "
-    "an address that is not an IP address; leases_release turns it into a clean error",
-)
 def test_show_bad_address_is_a_clean_error(config: Path) -> None:
     result = cli("leases", "show", "--config", str(config), "not-an-ip")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)

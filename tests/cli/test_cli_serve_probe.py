@@ -209,11 +209,6 @@ def test_leases_beside_a_running_server_without_control_socket(server: Running) 
     assert "in use by another dhcpbridge server" in result.stderr and "control-socket" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli.py leases show/list: an error from the control socket (ValueError from control.call, "
-    "e.g. 'no lease for ...') escapes as a Python traceback instead of a one-line error",
-)
 def test_show_unknown_address_through_the_control_socket(server: Running) -> None:
     result = run_real("leases", "show", "--config", str(server.config), "10.67.0.250")
     assert result.returncode == 1

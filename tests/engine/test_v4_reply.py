@@ -338,11 +338,6 @@ def test_max_message_size_makes_the_reply_use_overload(base_config: dict[str, An
     assert big.data is not None and len(big.data) > 576 and big.data[HEADER_LEN + 4] == 53
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: wire/v4.py _overload: an option that fits in no field (119 here) makes every option "
-    "after it disappear from the reply, although 121 fits in the options field and 17 in file",
-)
 def test_max_message_size_drops_only_what_cannot_fit(base_config: dict[str, Any], v4: Make) -> None:
     base_config["subnet4"][0]["options"].update(
         {
@@ -386,11 +381,6 @@ def test_inform_gets_per_client_options(base_config: dict[str, Any], v4: Make) -
     assert ack.options[15] == b"special.example"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine/v4/reply.py ApplyOptions._select: without option 55 the subnet's options are "
-    "taken first and the client's own (reservation/source) options only fill gaps, so they never override",
-)
 @pytest.mark.parametrize("kind", [1, 8])
 def test_per_client_options_override_without_option_55(
     base_config: dict[str, Any], v4: Make, kind: int

@@ -251,11 +251,6 @@ def test_configured_timers(base_config: dict[str, Any], v4: Make) -> None:
     assert [int.from_bytes(ack.options[c], "big") for c in (51, 58, 59)] == [3600, 1000, 2000]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine/v4/subnet.py Subnet4.timers clamps configured renew/rebind timers to a shorter "
-    "negotiated lease, giving T1 = T2 = lease time (the client only tries to renew when the lease ends)",
-)
 def test_timers_for_a_short_negotiated_lease_stay_below_it(base_config: dict[str, Any], v4: Make) -> None:
     base_config["subnet4"][0].update({"renew-timer": 1800, "rebind-timer": 3000})
     h = v4(base_config)

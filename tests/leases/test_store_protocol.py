@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -257,12 +256,6 @@ def test_huge_range_probe_skips_taken_addresses(store: IndexedStore) -> None:
     assert second is not None and second != first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: leases/index.py _free_in trusts the occupancy map, whose bit stays set for a lease "
-    "that has expired until reap() runs: allocate() reports a pool exhausted although an address is "
-    "free (for up to leases.reap-interval)",
-)
 def test_expired_but_unreaped_address_is_allocatable(store: IndexedStore) -> None:
     one = [R(X, X)]
     bind(store, A, X, until=NOW + 100)

@@ -218,11 +218,6 @@ def test_fqdn_too_short_or_bad_name() -> None:
         assert info.value.reason in ("bad-fqdn", "bad-domain")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: wire/options4.py ClientFqdn.from_wire rejects a partial name (canonical form without "
-    "the terminating zero label, RFC 4702 §2.3.1) with FormError",
-)
 def test_fqdn_partial_name() -> None:
     """A client that knows only its host label sends it without the root label (dhclient does)."""
     assert ClientFqdn.from_wire(b"\x05\x00\x00\x04host") == ClientFqdn(5, "host")

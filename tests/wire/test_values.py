@@ -211,11 +211,6 @@ def test_decode_domains_random_bytes_only_form_error(data: bytes) -> None:
     assert all(isinstance(n, str) for n in names)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: wire/values.py 'string' kind encodes '' as a zero-length option; RFC 2132 gives "
-    "string options (host-name, domain-name, root-path, ...) a minimum length of 1",
-)
 def test_empty_string_is_rejected() -> None:
     with pytest.raises(ValueError):
         values.encode("string", "")

@@ -142,6 +142,8 @@ class Subnet4Config(Strict):
             raise ValueError("renew-timer must not exceed rebind-timer")
         if self.rebind_timer and self.rebind_timer > self.lease_time:
             raise ValueError("rebind-timer must not exceed lease-time")
+        if self.renew_timer and self.renew_timer > self.lease_time:
+            raise ValueError("renew-timer must not exceed lease-time")
         return self
 
 
@@ -179,8 +181,11 @@ class ReservationConfig(Strict):
         keys = [k for k in ("mac", "client_id", "circuit_id", "remote_id") if getattr(self, k) is not None]
         if len(keys) != 1:
             raise ValueError("a reservation needs exactly one of mac, client-id, circuit-id, remote-id")
-        if self.ip is None and not self.options and not self.deny and self.hostname is None:
-            raise ValueError("a reservation without ip, hostname, options or deny does nothing")
+        effects = (self.ip, self.hostname, self.lease_time, self.next_server, self.boot_file_name)
+        if all(e is None for e in effects) and not self.options and not self.deny:
+            raise ValueError(
+                "a reservation without ip, hostname, lease-time, boot settings, options or deny does nothing"
+            )
         return self
 
 

@@ -79,8 +79,11 @@ def _reservations(config: Config) -> list[str]:
         if r.ip in ips:
             errors.append(f"reservation[{i}].ip: {r.ip} is also reserved by reservation[{ips[r.ip]}]")
         ips[r.ip] = i
-        if not any(r.ip in s.subnet for s in config.subnet4):
+        home = next((s.subnet for s in config.subnet4 if r.ip in s.subnet), None)
+        if home is None:
             errors.append(f"reservation[{i}].ip: {r.ip} is in no configured subnet4")
+        elif home.prefixlen < 31 and r.ip in (home.network_address, home.broadcast_address):
+            errors.append(f"reservation[{i}].ip: {r.ip} is the network or broadcast address of {home}")
     return errors
 
 

@@ -312,6 +312,27 @@ def encode_suboptions(subs: dict[int, bytes]) -> bytes:
     return bytes(out)
 
 
+def _fqdn_labels(body: bytes) -> str:
+    """RFC 4702 §2.3.1 canonical wire form: labels, ending in a zero label (fully qualified) or
+    not (a partial name such as a bare host label, as dhclient sends); no compression."""
+    labels: list[str] = []
+    pos = 0
+    while pos < len(body):
+        length = body[pos]
+        if length == 0:
+            if pos + 1 != len(body):
+                raise FormError("data after the root label of the client FQDN", "bad-fqdn")
+            return ".".join(labels)
+        if length & 0xC0:
+            raise FormError("compression is not allowed in the client FQDN option", "bad-fqdn")
+        label = body[pos + 1 : pos + 1 + length]
+        if len(label) != length:
+            raise FormError("client FQDN label runs past the end of the option", "bad-fqdn")
+        labels.append(label.decode("ascii", "backslashreplace"))
+        pos += 1 + length
+    return ".".join(labels)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientFqdn:
     """Option 81 (RFC 4702 §2): flags, two deprecated rcodes and a name (wire form if E is set)."""
@@ -330,16 +351,12 @@ class ClientFqdn:
             raise FormError("client FQDN option shorter than 3 bytes", "bad-fqdn")
         flags = data[0]
         body = bytes(data[3:])
-        if flags & cls.FLAG_E:
-            names = values.decode_domains(body) if body else []
-            name = names[0] if names else ""
-        else:
-            name = body.decode("ascii", "backslashreplace")
+        name = _fqdn_labels(body) if flags & cls.FLAG_E else body.decode("ascii", "backslashreplace")
         return cls(flags, name)
 
     def to_wire(self) -> bytes:
         if self.flags & self.FLAG_E:
-            body = values.encode_domain(self.name) if self.name else b""
+            body = b"" if not self.name else values.encode_domain(self.name)
         else:
             body = self.name.encode("ascii")
         return bytes((self.flags, 255, 255)) + body

@@ -173,9 +173,13 @@ def parse(data: bytes) -> Message4:
         raise FormError(f"hlen {hlen} exceeds the 16-byte chaddr field", "bad-hlen")
     opts: dict[int, bytes] = {}
     overload = _scan(data, MIN_LEN, len(data), opts, True)
+    if not file.strip(b"\0"):
+        file = b""
+    if not sname.strip(b"\0"):
+        sname = b""
     if overload & 1:
         _scan(data, 108, 236, opts, False)  # file field, RFC 3396 §5 order: options, file, sname
-        file = b""
+        file = b""  # carried options, not a boot file: the same as an unused field
     if overload & 2:
         _scan(data, 44, 108, opts, False)
         sname = b""
@@ -240,38 +244,37 @@ def encode(msg: Message4, max_size: int = 0) -> bytes:
 
 
 def _overload(msg: Message4, limit: int) -> tuple[bytearray, bytes, bytes]:
-    """Move options that do not fit into the free file (then sname) field (RFC 2131 §4.1, 3396)."""
-    room = limit - MIN_LEN - 1 - 3  # END, plus option 52 itself
-    main = bytearray()
-    spill: list[tuple[int, bytes]] = []
+    """Fit the options into the client's limit (RFC 2131 §4.1, RFC 3396): each option goes into
+    the options field if it fits, else into the free ``file`` field, else into the free ``sname``
+    field; only an option that fits nowhere is left out. Option 82 stays in the options field, last."""
+    room = limit - MIN_LEN - 1 - 3  # END, and option 52 itself
+    pieces: list[tuple[int, bytearray]] = []
     for code, value in msg.options.items():
         piece = bytearray()
         _put(piece, code, value)
-        if not spill and len(main) + len(piece) <= room:
+        pieces.append((code, piece))
+    relay = [piece for code, piece in pieces if code == 82]
+    reserve = sum(len(p) for p in relay)
+    main = bytearray()
+    free = {1: 127 if not msg.file.strip(b"\0") else 0, 2: 63 if not msg.sname.strip(b"\0") else 0}
+    fields = {1: bytearray(), 2: bytearray()}
+    for code, piece in pieces:
+        if code == 82:
+            continue
+        if len(main) + len(piece) + reserve <= room:
             main += piece
-        else:
-            spill.append((code, value))
-    fields: list[tuple[int, int]] = []
-    if not msg.file.strip(b"\0"):
-        fields.append((1, 128))
-    if not msg.sname.strip(b"\0"):
-        fields.append((2, 64))
-    used = 0
-    buffers = {1: bytearray(), 2: bytearray()}
-    for flag, size in fields:
-        buf = buffers[flag]
-        while spill:
-            piece = bytearray()
-            _put(piece, *spill[0])
-            if len(buf) + len(piece) + 1 > size:
+            continue
+        for flag in (1, 2):
+            if len(fields[flag]) + len(piece) <= free[flag]:
+                fields[flag] += piece
                 break
-            buf += piece
-            spill.pop(0)
-        if buf:
-            used |= flag
-    # whatever still does not fit is left out: the reply stays within the client's limit
+        # else: fits nowhere and is left out; the reply stays within the client's limit
+    for piece in relay:
+        if len(main) + len(piece) <= room:
+            main += piece
+    used = (1 if fields[1] else 0) | (2 if fields[2] else 0)
     if used:
         main = bytearray((_OVERLOAD, 1, used)) + main
-    file = bytes(buffers[1] + b"\xff").ljust(128, b"\0") if used & 1 else msg.file
-    sname = bytes(buffers[2] + b"\xff").ljust(64, b"\0") if used & 2 else msg.sname
+    file = bytes(fields[1] + b"\xff").ljust(128, b"\0") if used & 1 else msg.file
+    sname = bytes(fields[2] + b"\xff").ljust(64, b"\0") if used & 2 else msg.sname
     return main, sname, file

@@ -68,6 +68,8 @@ def _bool(value: Any) -> bytes:
 def _string(value: Any) -> bytes:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {type(value).__name__}")
+    if not value:
+        raise ValueError("a string option needs at least one character (RFC 2132)")
     return value.encode("utf-8")
 
 

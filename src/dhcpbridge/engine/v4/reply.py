@@ -132,10 +132,11 @@ class ApplyOptions(Handler[Transaction4]):
             for code in ALWAYS_SEND:
                 if code not in chosen and (code in extra or code in base):
                     chosen[code] = extra.get(code, base.get(code, b""))
+            for code, value in extra.items():
+                chosen.setdefault(code, value)
         else:
             chosen.update(base)
-        for code, value in extra.items():
-            chosen.setdefault(code, value)
+            chosen.update(extra)  # the client's own options win over the subnet's
         items = tuple(chosen.items())
         if len(self._cache) > 4096:
             self._cache.clear()

@@ -61,10 +61,18 @@ class Subnet4:
 
     def timers(self, lease_time: int) -> tuple[int, int]:
         """T1 and T2 for a lease of ``lease_time`` seconds (RFC 2131 §4.4.5: 0.5 and 0.875)."""
-        t1 = self.renew_timer if self.renew_timer is not None else lease_time // 2
-        t2 = self.rebind_timer if self.rebind_timer is not None else lease_time * 7 // 8
-        t1 = min(t1, lease_time)
-        t2 = min(max(t2, t1), lease_time)
+        t1 = (
+            self.renew_timer
+            if self.renew_timer is not None and self.renew_timer < lease_time
+            else lease_time // 2
+        )
+        t2 = (
+            self.rebind_timer
+            if self.rebind_timer is not None and self.rebind_timer < lease_time
+            else lease_time * 7 // 8
+        )
+        if t2 <= t1:  # a configured T1 that only fits a longer lease: keep the RFC proportions
+            t1, t2 = lease_time // 2, lease_time * 7 // 8
         return t1, t2
 
     def negotiate(self, requested: int | None, default: int) -> int:
