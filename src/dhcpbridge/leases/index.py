@@ -62,6 +62,7 @@ class LeaseIndex:
         self._map_by_key: dict[tuple[LeaseKind, int, int, int], _RangeMap] = {}
         self._heap: list[tuple[float, int, int]] = []
         self._persist = persist or (lambda lease: None)
+        self._reaped_early: list[Lease] = []  # expired by an allocation, reported by the next reap()
 
     # --- bookkeeping ------------------------------------------------------------------------
     def _mark(self, kind: LeaseKind, addr: int, taken: bool) -> None:
@@ -229,12 +230,17 @@ class LeaseIndex:
             else:
                 head.append((r, 0, size))
             offset += size
-        for r, lo, hi in head + tail:
-            found = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
-            if found is not None:
-                lease.address = found
-                lease.state = LeaseState.OFFERED
-                return self.put(lease, durable=False)
+        for attempt in range(2):
+            for r, lo, hi in head + tail:
+                found = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
+                if found is not None:
+                    lease.address = found
+                    lease.state = LeaseState.OFFERED
+                    return self.put(lease, durable=False)
+            if attempt or not self._heap or self._heap[0][0] > now:
+                break
+            # leases expired since the last reaping pass still look taken: reap now and retry
+            self._reaped_early += self.reap(now)
         return None
 
     def release(self, kind: LeaseKind, addr: int, client: bytes, now: float) -> Lease | None:
@@ -307,7 +313,7 @@ class LeaseIndex:
         return None
 
     def reap(self, now: float) -> list[Lease]:
-        expired: list[Lease] = []
+        expired, self._reaped_early = self._reaped_early, []
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, kind_value, addr = heapq.heappop(heap)
