@@ -22,12 +22,13 @@ import signal
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
 from dhcpbridge.assemble6 import build_engine6, load_handlers
 from dhcpbridge.config import Config, ConfigError, load
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4, Outcome4
@@ -44,7 +45,6 @@ from dhcpbridge.wire.options4 import MessageType
 BATCH = 128
 DROP_LOG_BURST = 10  # per reason and window at info level
 DROP_LOG_WINDOW = 10.0
-T = TypeVar("T")
 log = logs.get("dhcpbridge")
 
 
@@ -59,16 +59,6 @@ def tune_gc() -> None:
 
 class StartError(Exception):
     """The server cannot start (socket, store or config problem); the message says why."""
-
-
-def run_inline(coro: Coroutine[Any, Any, T]) -> T:
-    """Drive a coroutine that is known not to suspend; raise if it does."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    coro.close()
-    raise RuntimeError("an in-process coroutine suspended")
 
 
 class Meta(Protocol):
