@@ -22,6 +22,7 @@ from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import OptionSet, Subnet6Index, build_subnet6, encode_options6
 from dhcpbridge.engine.v6.transaction import HostInfo6
+from dhcpbridge.sources.static import StaticSource
 from dhcpbridge.sources.static6 import Static6Error, Static6Source
 from dhcpbridge.wire.duid import Duid, parse_duid_text, server_duid_from_mac
 
@@ -86,7 +87,11 @@ def build_env6(
 ) -> Env6:
     global_options = encode_options6(config.server6.options)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
-    chain = SourceChain([s for s in sources if 6 in getattr(s, "families", (4, 6))])
+    # sources that answer one family only stay out of the other's chain (the v4 reservations
+    # source answers "no answer" to every v6 query: asking it would only cost time)
+    chain = SourceChain(
+        [s for s in sources if 6 in getattr(s, "families", (4, 6)) and not isinstance(s, StaticSource)]
+    )
     return Env6(
         subnets=Subnet6Index(subnets),
         sources=chain,

@@ -3,12 +3,15 @@ who the client is and what it asks for, pick its link, and check the server iden
 
 from __future__ import annotations
 
+import struct
+
+from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v6.env import Env6
-from dhcpbridge.engine.v6.transaction import Transaction6, message_name6
+from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, message_name6
 from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import IANA, IAPD, MessageType6, StatusCode6
+from dhcpbridge.wire.options6 import MessageType6, StatusCode6
 
 SOLICIT = MessageType6.SOLICIT
 REQUEST = MessageType6.REQUEST
@@ -29,6 +32,40 @@ NO_SERVER_ID = frozenset({SOLICIT, CONFIRM, REBIND})
 UNICAST_OK = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
 
 _LINK_LOCAL_PREFIX = 0xFE80 >> 6  # fe80::/10
+_U32 = struct.Struct("!I")
+_HDR = struct.Struct("!HH")
+NA = LeaseKind.NA
+PD = LeaseKind.PD
+
+
+def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
+    """IAID and the addresses (IA_NA, option 3: IAADDR) or prefixes (IA_PD, option 25: IAPREFIX)
+    of one IA body (RFC 8415 §21.4, §21.21); the sub-options' own options are not looked at.
+    ``FormError`` for anything that does not frame exactly."""
+    n = len(body)
+    if n < 12:
+        raise FormError(f"IA of {n} bytes is shorter than 12", "truncated")
+    iaid = _U32.unpack_from(body)[0]
+    hints: list[tuple[int, int]] = []
+    pos = 12
+    while pos < n:
+        if pos + 4 > n:
+            raise FormError("truncated option header inside an IA", "truncated")
+        sub, length = _HDR.unpack_from(body, pos)
+        pos += 4
+        end = pos + length
+        if end > n:
+            raise FormError(f"option {sub} runs past the end of its IA", "bad-length")
+        if code == 3 and sub == 5:
+            if length < 24:
+                raise FormError("IAADDR shorter than 24 bytes", "bad-length")
+            hints.append((int.from_bytes(body[pos : pos + 16], "big"), 128))
+        elif code == 25 and sub == 26:
+            if length < 25 or body[pos + 8] > 128:
+                raise FormError("IAPREFIX shorter than 25 bytes or longer than /128", "bad-length")
+            hints.append((int.from_bytes(body[pos + 9 : pos + 25], "big"), body[pos + 8]))
+        pos = end
+    return iaid, hints
 
 
 class Classify6(Handler[Transaction6]):
@@ -45,16 +82,13 @@ class Classify6(Handler[Transaction6]):
         if served and not tx.relays and tx.meta.ifname not in served:
             raise CannotRespond("interface-not-served", tx.meta.ifname)
         client = None
-        ia_na: list[bytes] = []
-        ia_pd: list[bytes] = []
+        ias: list[tuple[int, bytes]] = []
         for opt in tx.request.options:
             code = opt.code
             if code == 1:
                 client = opt
-            elif code == 3:
-                ia_na.append(opt.to_wire())
-            elif code == 25:
-                ia_pd.append(opt.to_wire())
+            elif code in (3, 25):
+                ias.append((code, opt.to_wire()))
             elif code == 2:
                 tx.server_id = opt.to_wire()
             elif code == 6:
@@ -65,7 +99,7 @@ class Classify6(Handler[Transaction6]):
                 body = opt.to_wire()
                 if len(body) < 4:
                     raise CannotRespond("malformed:ia-ta", "IA_TA shorter than 4 bytes")
-                tx.ia_ta.append(int.from_bytes(body[:4], "big"))
+                tx.ia_ta.append(_U32.unpack_from(body)[0])
         if client is not None:
             duid = client.to_wire()
             if not MIN_DUID_LEN <= len(duid) <= MAX_DUID_LEN:
@@ -74,23 +108,16 @@ class Classify6(Handler[Transaction6]):
             tx.client_option = client
         elif kind != INFORMATION_REQUEST:
             raise CannotRespond("no-client-id", message_name6(kind))
-        try:
-            for body in ia_na:
-                ia = IANA.from_wire(body)
-                for sub in ia.options:
-                    if sub.code == 5 and len(sub.to_wire()) < 24:
-                        raise FormError("IAADDR shorter than 24 bytes", "bad-length")
-                tx.ia_na.append(ia)
-            for body in ia_pd:
-                pd = IAPD.from_wire(body)
-                for sub in pd.options:
-                    if sub.code == 26:
-                        raw = sub.to_wire()
-                        if len(raw) < 25 or raw[8] > 128:
-                            raise FormError("IAPREFIX shorter than 25 bytes or /129+", "bad-length")
-                tx.ia_pd.append(pd)
-        except FormError as exc:
-            raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
+        if ias:
+            tx.ia_raw = ias
+            duid = tx.duid
+            out = tx.ias
+            try:
+                for code, body in ias:
+                    iaid, hints = parse_ia(code, body)
+                    out.append(IaRequest(NA if code == 3 else PD, code, iaid, _U32.pack(iaid) + duid, hints))
+            except FormError as exc:
+                raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
         if tx.relays:
             self._relay_info(tx)
 
@@ -153,7 +180,7 @@ class ServerIdentity6(Handler[Transaction6]):
                 raise CannotRespond("server-id-not-allowed", message_name6(kind))
         elif sid is not None and sid != self.env.server_duid:  # INFORMATION-REQUEST
             raise CannotRespond("other-server", message_name6(kind))
-        if kind == INFORMATION_REQUEST and (tx.ia_na or tx.ia_pd or tx.ia_ta):
+        if kind == INFORMATION_REQUEST and (tx.ias or tx.ia_ta):
             raise CannotRespond("ia-in-information-request")
         if tx.unicast:
             if kind not in UNICAST_OK:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
 
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -31,8 +30,8 @@ from dhcpbridge.engine.v6.classify import (
 )
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import Encoded, Subnet6
-from dhcpbridge.engine.v6.transaction import Transaction6, ip6_str
-from dhcpbridge.wire.options6 import IANA, IAPD, MessageType6, StatusCode6
+from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
+from dhcpbridge.wire.options6 import MessageType6, StatusCode6
 
 NA = LeaseKind.NA
 PD = LeaseKind.PD
@@ -46,6 +45,10 @@ _IAADDR = struct.Struct("!HH16sII")  # option 5: header, address, preferred, val
 _IAPREFIX = struct.Struct("!HHIIB16s")  # option 26: header, preferred, valid, length, prefix
 _STATUS = struct.Struct("!HHH")
 _U32 = struct.Struct("!I")
+_PAIR = struct.Struct("!II")
+_IAADDR_HDR = _HDR.pack(5, 24)
+_IAPREFIX_HDR = _HDR.pack(26, 25)
+_ZERO8 = bytes(8)
 
 NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
 NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
@@ -76,6 +79,12 @@ def ia_option(code: int, iaid: int, t1: int, t2: int, inner: bytes) -> Encoded:
     return Encoded(code, body, _HDR.pack(code, len(body)) + body)
 
 
+def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
+    """Like :func:`ia_option` with T1/T2 already packed (the hot path)."""
+    body = _U32.pack(iaid) + timers + inner
+    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
+
+
 def iaaddr_wire(addr: int, preferred: int, valid: int) -> bytes:
     return _IAADDR.pack(5, 24, addr.to_bytes(16, "big"), preferred, valid)
 
@@ -89,32 +98,6 @@ def ia_key(iaid: int, duid: bytes) -> bytes:
     return _U32.pack(iaid) + duid
 
 
-def na_hints(ia: IANA) -> list[int]:
-    """Addresses the client put in an IA_NA (Classify checked their length)."""
-    return [int.from_bytes(o.to_wire()[:16], "big") for o in ia.options if o.code == 5]
-
-
-def pd_hints(ia: IAPD) -> list[tuple[int, int]]:
-    """(prefix, length) pairs the client put in an IA_PD; ``(0, 56)`` is a length hint."""
-    out = []
-    for o in ia.options:
-        if o.code == 26:
-            body = o.to_wire()
-            out.append((int.from_bytes(body[9:25], "big"), body[8]))
-    return out
-
-
-@dataclass(slots=True)
-class _Ia:
-    """One IA of the request, normalised: kind, option code, IAID, store key, hints."""
-
-    kind: LeaseKind
-    code: int
-    iaid: int
-    key: bytes
-    hints: list[tuple[int, int]]  # (address, 128) or (prefix, length)
-
-
 class AskSources6(Handler[Transaction6]):
     """Ask the source chain what this client should get (SOLICIT, REQUEST, RENEW, REBIND)."""
 
@@ -125,9 +108,11 @@ class AskSources6(Handler[Transaction6]):
         kind = tx.msg_type_code
         if tx.subnet is None or kind not in (SOLICIT, REQUEST, RENEW, REBIND):
             return
-        if not tx.ia_na and not tx.ia_pd:
+        if not tx.ias:
             return
-        answer = await self.env.sources.ask(tx)
+        sources = self.env.sources.sources
+        # one source (the usual [pools]): ask it directly, one coroutine less per message
+        answer = await (sources[0].ask(tx) if len(sources) == 1 else self.env.sources.ask(tx))
         tx.answer = answer
         if answer.action is Action.IGNORE:
             raise CannotRespond("ignored-by-source", answer.source)
@@ -145,7 +130,16 @@ class Bindings6(Handler[Transaction6]):
     async def handle(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
         if kind == SOLICIT:
-            await self._solicit(tx)
+            subnet = tx.subnet
+            if subnet is not None and tx.rapid_commit and subnet.rapid_commit:
+                tx.state = "rapid-commit"
+                await self._assign_all(tx, commit=True)
+                return
+            await self._assign_all(tx, commit=False)
+            if not tx.leases:  # RFC 8415 §18.3.9: nothing to offer -> only a NoAddrsAvail status
+                tx.reply_ias = []
+                tx.status = NO_ADDRS
+            tx.reply_type = ADVERTISE
         elif kind == REQUEST:
             await self._assign_all(tx, commit=True)
         elif kind in (RENEW, REBIND):
@@ -160,15 +154,6 @@ class Bindings6(Handler[Transaction6]):
             tx.reply_type = REPLY
 
     # --- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _ias(tx: Transaction6) -> list[_Ia]:
-        duid = tx.duid
-        out = [
-            _Ia(NA, 3, ia.iaid, ia_key(ia.iaid, duid), [(a, 128) for a in na_hints(ia)]) for ia in tx.ia_na
-        ]
-        out += [_Ia(PD, 25, ia.iaid, ia_key(ia.iaid, duid), pd_hints(ia)) for ia in tx.ia_pd]
-        return out
-
     def _relay_text(self, tx: Transaction6) -> str:
         link = tx.link_address
         if not link:
@@ -181,7 +166,7 @@ class Bindings6(Handler[Transaction6]):
         return text
 
     def _template(
-        self, tx: Transaction6, ia: _Ia, addr: int, length: int, state: LeaseState, until: float
+        self, tx: Transaction6, ia: IaRequest, addr: int, length: int, state: LeaseState, until: float
     ) -> Lease:
         answer = tx.answer
         subnet = tx.subnet
@@ -203,17 +188,23 @@ class Bindings6(Handler[Transaction6]):
         )
 
     @staticmethod
-    def _lifetimes(tx: Transaction6, subnet: Subnet6) -> tuple[int, int]:
+    def _grant(tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
+        """(packed preferred + valid lifetime, packed T1 + T2, valid lifetime) of this reply: the
+        subnet's, or shorter when the source gave a lease time (T1 <= T2 <= preferred then)."""
         answer = tx.answer
-        valid = answer.lease_time if answer is not None and answer.lease_time else subnet.valid
-        return min(subnet.preferred, valid), valid
+        if answer is None or not answer.lease_time or answer.lease_time >= subnet.valid:
+            return subnet.life_wire, subnet.timers_wire, subnet.valid
+        valid = answer.lease_time
+        preferred = min(subnet.preferred, valid)
+        t1, t2 = min(subnet.t1, preferred // 2), min(subnet.t2, preferred * 4 // 5)
+        return _PAIR.pack(preferred, valid), _PAIR.pack(t1, t2), valid
 
     @staticmethod
-    def _fixed(tx: Transaction6, ia: _Ia, used: set[tuple[int, int]]) -> tuple[int, int] | None:
+    def _fixed(tx: Transaction6, ia: IaRequest, used: set[tuple[int, int]]) -> tuple[int, int] | None:
         """The fixed assignment the answer has for this IA: one the client already names, else
         the first not yet given to another IA of this message."""
         answer = tx.answer
-        if answer is None or answer.action is not Action.ASSIGN:
+        if answer is None or not (answer.addresses6 or answer.prefixes) or answer.action is not Action.ASSIGN:
             return None
         if ia.kind == NA:
             subnet = tx.subnet
@@ -239,54 +230,41 @@ class Bindings6(Handler[Transaction6]):
             return frozenset((a, 128) for a in answer.addresses6)
         return frozenset(answer.prefixes)
 
-    def _ranges(self, subnet: Subnet6, ia: _Ia) -> tuple[AddressRange, ...]:
+    def _ranges(self, subnet: Subnet6, ia: IaRequest) -> tuple[AddressRange, ...]:
         if ia.kind == NA:
             return subnet.pools
         hint_len = ia.hints[0][1] if ia.hints else 0
         return tuple(subnet.pd_ranges(hint_len))
 
+    @staticmethod
     def _encode_ia(
-        self, tx: Transaction6, ia: _Ia, granted: list[Lease], zero: list[tuple[int, int]]
+        ia: IaRequest, grant: tuple[bytes, bytes, int], granted: list[Lease], zero: list[tuple[int, int]]
     ) -> Encoded:
-        subnet = tx.subnet
-        assert subnet is not None
-        preferred, valid = self._lifetimes(tx, subnet)
+        life, timers, _ = grant
         parts = []
-        for lease in granted:
-            if ia.kind == NA:
-                parts.append(iaaddr_wire(lease.address, preferred, valid))
-            else:
-                parts.append(iaprefix_wire(lease.address, lease.prefix_len, preferred, valid))
-        for addr, length in zero:
-            parts.append(iaaddr_wire(addr, 0, 0) if ia.kind == NA else iaprefix_wire(addr, length, 0, 0))
-        t1, t2 = (subnet.t1, subnet.t2) if granted else (0, 0)
-        if valid < subnet.valid:  # a shorter lease from the source: keep T1 <= T2 <= preferred
-            t1, t2 = min(t1, preferred // 2), min(t2, preferred * 4 // 5)
-        return ia_option(ia.code, ia.iaid, t1, t2, b"".join(parts))
+        if ia.kind == NA:
+            for lease in granted:
+                parts.append(_IAADDR_HDR + lease.address.to_bytes(16, "big") + life)
+            for addr, _ in zero:
+                parts.append(_IAADDR_HDR + addr.to_bytes(16, "big") + _ZERO8)
+        else:
+            for lease in granted:
+                parts.append(
+                    _IAPREFIX_HDR + life + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
+                )
+            for addr, length in zero:
+                parts.append(_IAPREFIX_HDR + _ZERO8 + bytes((length,)) + addr.to_bytes(16, "big"))
+        return ia_wire(ia.code, ia.iaid, timers if granted else _ZERO8, b"".join(parts))
 
     @staticmethod
-    def _status_ia(ia: _Ia | tuple[int, int], status: tuple[int, str]) -> Encoded:
-        code, iaid = (ia.code, ia.iaid) if isinstance(ia, _Ia) else ia
+    def _status_ia(ia: IaRequest | tuple[int, int], status: tuple[int, str]) -> Encoded:
+        code, iaid = (ia.code, ia.iaid) if isinstance(ia, IaRequest) else ia
         if code == 4:  # IA_TA: IAID only, no timers
             body = _U32.pack(iaid) + status_bytes(status)
             return Encoded(4, body, _HDR.pack(4, len(body)) + body)
         return ia_option(code, iaid, 0, 0, status_bytes(status))
 
     # --- SOLICIT / REQUEST ------------------------------------------------------------------
-    async def _solicit(self, tx: Transaction6) -> None:
-        subnet = tx.subnet
-        if subnet is None:
-            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
-        if tx.rapid_commit and subnet.rapid_commit:
-            tx.state = "rapid-commit"
-            await self._assign_all(tx, commit=True)
-            return
-        await self._assign_all(tx, commit=False)
-        if not tx.leases:  # RFC 8415 §18.3.9: nothing to offer -> only a NoAddrsAvail status
-            tx.reply_ias = []
-            tx.status = NO_ADDRS
-        tx.reply_type = ADVERTISE
-
     async def _assign_all(self, tx: Transaction6, commit: bool) -> None:
         subnet = tx.subnet
         if subnet is None:
@@ -295,7 +273,8 @@ class Bindings6(Handler[Transaction6]):
         denied = answer is None or answer.action is not Action.ASSIGN
         used: set[tuple[int, int]] = set()
         out = tx.reply_ias
-        for ia in self._ias(tx):
+        grant = self._grant(tx, subnet)
+        for ia in tx.ias:
             if denied:
                 out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
                 continue
@@ -306,25 +285,30 @@ class Bindings6(Handler[Transaction6]):
             ):  # RFC 8415 §18.3.2
                 out.append(self._status_ia(ia, NOT_ON_LINK))
                 continue
-            lease = await self._assign(tx, subnet, ia, commit, used)
+            lease = await self._assign(tx, subnet, ia, commit, used, grant[2])
             if lease is None:
                 out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
             else:
                 used.add((lease.address, lease.prefix_len))
                 tx.leases.append(lease)
-                out.append(self._encode_ia(tx, ia, [lease], []))
+                out.append(self._encode_ia(ia, grant, [lease], []))
         for iaid in tx.ia_ta:
             out.append(self._status_ia((4, iaid), NO_ADDRS))
-        if not tx.ia_na and not tx.ia_pd and not tx.ia_ta:
+        if not tx.ias and not tx.ia_ta:
             tx.status = NO_ADDRS
         tx.reply_type = REPLY
 
     async def _assign(
-        self, tx: Transaction6, subnet: Subnet6, ia: _Ia, commit: bool, used: set[tuple[int, int]]
+        self,
+        tx: Transaction6,
+        subnet: Subnet6,
+        ia: IaRequest,
+        commit: bool,
+        used: set[tuple[int, int]],
+        valid: int,
     ) -> Lease | None:
         env = self.env
         store = env.store
-        _, valid = self._lifetimes(tx, subnet)
         fixed = self._fixed(tx, ia, used)
         if fixed is not None:
             addr, length = fixed
@@ -346,14 +330,16 @@ class Bindings6(Handler[Transaction6]):
             ):
                 prefer = addr
                 if commit:
-                    lease = await self._commit(tx, ia, addr, length, tx.now + valid, takeover=False)
+                    lease = await store.commit(
+                        self._template(tx, ia, addr, length, BOUND, tx.now + valid), tx.now
+                    )
                     if lease is not None:
+                        tx.effects.append(LeaseEvent("commit", lease))
                         return lease
                 break
+        length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
         lease = await store.allocate(
-            self._template(
-                tx, ia, 0, _range_length(ranges, ranges[0].first), OFFERED, tx.now + env.offer_hold
-            ),
+            self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
             ranges,
             tx.now,
             zlib.crc32(ia.key),
@@ -366,10 +352,15 @@ class Bindings6(Handler[Transaction6]):
             lease.prefix_len = _range_length(ranges, lease.address)
         if not commit:
             return lease
-        return await self._commit(tx, ia, lease.address, lease.prefix_len, tx.now + valid, takeover=False)
+        lease = await store.commit(
+            self._template(tx, ia, lease.address, lease.prefix_len, BOUND, tx.now + valid), tx.now
+        )
+        if lease is not None:
+            tx.effects.append(LeaseEvent("commit", lease))
+        return lease
 
     async def _commit(
-        self, tx: Transaction6, ia: _Ia, addr: int, length: int, until: float, takeover: bool
+        self, tx: Transaction6, ia: IaRequest, addr: int, length: int, until: float, takeover: bool
     ) -> Lease | None:
         store = self.env.store
         lease = await store.commit(self._template(tx, ia, addr, length, BOUND, until), tx.now)
@@ -390,13 +381,13 @@ class Bindings6(Handler[Transaction6]):
         if subnet is None:  # RFC 8415 §18.3.4/§18.3.6: we cannot tell what is appropriate here
             raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
         out = tx.reply_ias
-        for ia in self._ias(tx):
+        for ia in tx.ias:
             out.append(await self._extend(tx, subnet, ia))
         for iaid in tx.ia_ta:
             out.append(self._status_ia((4, iaid), NO_BINDING))
         tx.reply_type = REPLY
 
-    def _appropriate(self, tx: Transaction6, subnet: Subnet6, ia: _Ia, addr: int, length: int) -> bool:
+    def _appropriate(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest, addr: int, length: int) -> bool:
         """Whether the client may keep this address/prefix on this link now."""
         answer = tx.answer
         if answer is None or answer.action is not Action.ASSIGN:
@@ -407,7 +398,7 @@ class Bindings6(Handler[Transaction6]):
             return False
         return subnet.in_pools(addr) if ia.kind == NA else subnet.in_pd_pools(addr, length)
 
-    async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: _Ia) -> Encoded:
+    async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
         now = tx.now
         ours = {
@@ -437,7 +428,8 @@ class Bindings6(Handler[Transaction6]):
             hinted_ours = [h for h in ia.hints if h in ours]
             if not hinted_ours and all(self._appropriate(tx, subnet, ia, a, n) for a, n in ia.hints if a):
                 return self._status_ia(ia, NO_BINDING)
-        _, valid = self._lifetimes(tx, subnet)
+        grant = self._grant(tx, subnet)
+        valid = grant[2]
         granted = []
         for addr, length in renew:
             # no takeover here: a device that lost its line's prefix to a newer one hears so
@@ -447,12 +439,12 @@ class Bindings6(Handler[Transaction6]):
             else:
                 granted.append(lease)
                 tx.leases.append(lease)
-        return self._encode_ia(tx, ia, granted, zero)
+        return self._encode_ia(ia, grant, granted, zero)
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
     async def _release(self, tx: Transaction6) -> None:
         store = self.env.store
-        for ia in self._ias(tx):
+        for ia in tx.ias:
             released = False
             for addr, _ in ia.hints:
                 lease = await store.release(ia.kind, addr, ia.key, tx.now)
@@ -468,7 +460,7 @@ class Bindings6(Handler[Transaction6]):
     async def _decline(self, tx: Transaction6) -> None:
         store = self.env.store
         until = tx.now + self.env.decline_probation
-        for ia in self._ias(tx):
+        for ia in tx.ias:
             if ia.kind != NA:
                 continue  # only addresses can be declined (RFC 8415 §18.2.8)
             declined = False
@@ -487,7 +479,7 @@ class Bindings6(Handler[Transaction6]):
     def _confirm(tx: Transaction6) -> None:
         """RFC 8415 §18.3.3: Success if every address is on the client's link, NotOnLink if any
         is not, silence if there is no address or we do not know the link."""
-        addresses = [a for ia in tx.ia_na for a in na_hints(ia)]
+        addresses = [a for ia in tx.ias if ia.kind == NA for a, _ in ia.hints]
         if not addresses:
             raise CannotRespond("confirm-without-addresses")
         subnet = tx.subnet

@@ -14,6 +14,7 @@ from dhcpbridge.wire import options6
 from dhcpbridge.wire.options6 import RawOption
 
 _HDR = struct.Struct("!HH")
+_PAIR = struct.Struct("!II")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,12 @@ class Subnet6:
     interface: str | None
     relay_links: frozenset[int]
     options: OptionSet = field(default_factory=dict)
+    life_wire: bytes = b""  # preferred + valid lifetime, packed for IAADDR / IAPREFIX
+    timers_wire: bytes = b""  # T1 + T2, packed for IA_NA / IA_PD
+
+    def __post_init__(self) -> None:
+        self.life_wire = _PAIR.pack(self.preferred, self.valid)
+        self.timers_wire = _PAIR.pack(self.t1, self.t2)
 
     @property
     def mask(self) -> int:

@@ -8,7 +8,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from dhcpbridge.engine.model import Answer, Lease, LeaseEvent
+from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.options6 import IANA, IAPD, ClientFqdn, MessageType6, Option6
@@ -30,15 +30,18 @@ def ip6_str(addr: int) -> str:
     return str(ipaddress.IPv6Address(addr))
 
 
-@dataclass(frozen=True, slots=True)
 class Meta6:
-    """What the IO layer knows about a received datagram."""
+    """What the IO layer knows about a received datagram (read-only by convention: a plain class
+    because a frozen dataclass costs four times as much to create, once per packet)."""
 
-    src: str  # the sender's address as text, no zone (a client's link-local, or a relay)
-    src_port: int
-    dst: bytes  # the packet's destination (16 bytes; ff02::1:2 for a client's multicast)
-    ifindex: int
-    ifname: str
+    __slots__ = ("dst", "ifindex", "ifname", "src", "src_port")
+
+    def __init__(self, src: str, src_port: int, dst: bytes, ifindex: int, ifname: str) -> None:
+        self.src = src  # the sender's address as text, no zone (a client's link-local, or a relay)
+        self.src_port = src_port
+        self.dst = dst  # the packet's destination (16 bytes; ff02::1:2 for a client's multicast)
+        self.ifindex = ifindex
+        self.ifname = ifname
 
     @property
     def multicast(self) -> bool:
@@ -46,6 +49,29 @@ class Meta6:
 
     def log_fields(self) -> dict[str, str]:
         return {"src": f"[{self.src}]:{self.src_port}", "interface": self.ifname}
+
+    def __repr__(self) -> str:
+        return f"Meta6({self.src!r}, {self.src_port}, {self.dst.hex()}, {self.ifindex}, {self.ifname!r})"
+
+
+class IaRequest:
+    """One IA_NA / IA_PD of the request, as the engine uses it: its store key (IAID + DUID) and
+    the addresses / prefixes the client named (``(address, 128)`` or ``(prefix, length)``; a
+    prefix of 0 is a length hint)."""
+
+    __slots__ = ("code", "hints", "iaid", "key", "kind")
+
+    def __init__(
+        self, kind: LeaseKind, code: int, iaid: int, key: bytes, hints: list[tuple[int, int]]
+    ) -> None:
+        self.kind = kind
+        self.code = code
+        self.iaid = iaid
+        self.key = key
+        self.hints = hints
+
+    def __repr__(self) -> str:
+        return f"IaRequest({self.kind.name}, iaid={self.iaid}, hints={self.hints})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +98,8 @@ class Transaction6:
     """Mutable bundle passed through the v6 pipeline.
 
     ``request`` is the client's message, ``relays`` the RELAY-FORW layers around it (outermost
-    first). Handlers fill in who the client is (``duid``, ``ia_na``, ``ia_pd``), where it is
+    first). Handlers fill in who the client is (``duid``, ``ias``; ``ia_na`` / ``ia_pd`` decode
+    the IA options on demand), where it is
     (``subnet``, ``link_address``, ``interface_id``, ``remote_id``), what the sources say
     (``answer``), then the reply: ``reply_type``, ``reply_ias`` (encoded IA options in request
     order), ``status`` (a top-level Status Code) and finally ``reply`` (a ``Message6`` that post
@@ -81,6 +108,7 @@ class Transaction6:
     """
 
     __slots__ = (
+        "_mac",
         "answer",
         "client_option",
         "done",
@@ -88,9 +116,9 @@ class Transaction6:
         "drop_reason",
         "duid",
         "effects",
-        "ia_na",
-        "ia_pd",
+        "ia_raw",
         "ia_ta",
+        "ias",
         "interface_id",
         "leases",
         "link_address",
@@ -125,9 +153,10 @@ class Transaction6:
         self.duid = b""
         self.client_option: Option6 | None = None
         self.server_id: bytes | None = None
-        self.ia_na: list[IANA] = []
-        self.ia_pd: list[IAPD] = []
+        self.ias: list[IaRequest] = []
+        self.ia_raw: list[tuple[int, bytes]] = []  # (option code, body) of each IA_NA / IA_PD
         self.ia_ta: list[int] = []  # IAIDs of IA_TA options (temporary addresses are not offered)
+        self._mac: bytes | None = None
         self.oro = b""
         self.rapid_commit = False
         self.interface_id = b""
@@ -165,8 +194,24 @@ class Transaction6:
         return self.interface_id
 
     @property
+    def ia_na(self) -> list[IANA]:
+        """The IA_NA options, decoded (``FormError`` if one is malformed deeper than the engine looks)."""
+        return [IANA.from_wire(body) for code, body in self.ia_raw if code == 3]
+
+    @property
+    def ia_pd(self) -> list[IAPD]:
+        """The IA_PD options, decoded."""
+        return [IAPD.from_wire(body) for code, body in self.ia_raw if code == 25]
+
+    @property
     def client_mac(self) -> bytes:
         """RFC 6939 Client Link-Layer Address from the first relay, else the DUID's (LL/LLT)."""
+        mac = self._mac
+        if mac is None:
+            mac = self._mac = self._find_mac()
+        return mac
+
+    def _find_mac(self) -> bytes:
         if self.relays:
             raw = self.relays[-1].raw(79)
             if raw is not None and len(raw) > 2:
@@ -208,12 +253,9 @@ class Transaction6:
     @property
     def requested_ip(self) -> int:
         """The first address the client asked for in an IA_NA (0 when none)."""
-        for ia in self.ia_na:
-            for opt in ia.options:
-                if opt.code == 5:
-                    body = opt.to_wire()
-                    if len(body) >= 24:
-                        return int.from_bytes(body[:16], "big")
+        for ia in self.ias:
+            if ia.code == 3 and ia.hints:
+                return ia.hints[0][0]
         return 0
 
     @property
@@ -249,22 +291,20 @@ class Transaction6:
             out["hostname"] = fqdn.rstrip(".").split(".")[0]
         if self.meta.ifname:
             out["interface"] = self.meta.ifname
-        na = []
-        for ia in self.ia_na:  # Classify6 checked every IAADDR / IAPREFIX: decoding cannot fail
+        na: list[dict[str, Any]] = []
+        pd: list[dict[str, Any]] = []
+        for ia in self.ias:
             entry: dict[str, Any] = {"iaid": ia.iaid}
-            addrs = [str(a.address) for a in ia.addresses]
-            if addrs:
-                entry["addresses"] = addrs
-            na.append(entry)
+            if ia.code == 3:
+                if ia.hints:
+                    entry["addresses"] = [ip6_str(a) for a, _ in ia.hints]
+                na.append(entry)
+            else:
+                if ia.hints:
+                    entry["prefixes"] = [{"prefix": ip6_str(a), "length": n} for a, n in ia.hints]
+                pd.append(entry)
         if na:
             out["ia_na"] = na
-        pd = []
-        for ia_pd in self.ia_pd:
-            entry = {"iaid": ia_pd.iaid}
-            prefixes = [{"prefix": str(p.prefix), "length": p.prefix_length} for p in ia_pd.prefixes]
-            if prefixes:
-                entry["prefixes"] = prefixes
-            pd.append(entry)
         if pd:
             out["ia_pd"] = pd
         out["client_ip"] = self.client_ip
