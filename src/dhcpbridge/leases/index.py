@@ -211,7 +211,8 @@ class LeaseIndex:
             if current is None or current.is_free_for(client, now):
                 lease.address = prefer
                 return self._hold(lease, current, now)
-        total = sum(_size(r) for r in ranges)
+        sizes = [_size(r) for r in ranges]
+        total = sum(sizes)
         if total <= 0:
             return None
         # search the ranges as one sequence, from ``hint`` to the end, then wrap around
@@ -219,8 +220,7 @@ class LeaseIndex:
         head: list[tuple[AddressRange, int, int]] = []
         tail: list[tuple[AddressRange, int, int]] = []
         offset = 0
-        for r in ranges:
-            size = _size(r)
+        for r, size in zip(ranges, sizes, strict=True):
             if start >= offset + size:
                 tail.append((r, 0, size))
             elif start >= offset:
@@ -284,8 +284,9 @@ class LeaseIndex:
     ) -> int | None:
         """A free address of ``r`` at member offsets ``lo`` <= i < ``hi``."""
         step = _step(r)
-        if _size(r) > MAP_LIMIT:
-            return self._probe(kind, r, client, now, hint, exclude)
+        size = (r.last - r.first) // step + 1
+        if size > MAP_LIMIT:
+            return self._probe(kind, r, size, step, client, now, hint, exclude)
         bits = self._map_for(kind, r.first, r.last, step).bits
         table = self.by_addr[kind]
         while lo < hi:
@@ -300,10 +301,16 @@ class LeaseIndex:
         return None
 
     def _probe(
-        self, kind: LeaseKind, r: AddressRange, client: bytes, now: float, hint: int, exclude: frozenset[int]
+        self,
+        kind: LeaseKind,
+        r: AddressRange,
+        size: int,
+        step: int,
+        client: bytes,
+        now: float,
+        hint: int,
+        exclude: frozenset[int],
     ) -> int | None:
-        size = _size(r)
-        step = _step(r)
         table = self.by_addr[kind]
         for attempt in range(64):
             addr = r.first + ((hint + attempt * _PROBE_MULT) % size) * step
