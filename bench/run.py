@@ -159,13 +159,6 @@ def _dhcpbridge_missing(opts: Options) -> str | None:
     return None if reason is None else f"dhcpbridge not runnable ({reason})"
 
 
-def _dhcpbridge6_missing(opts: Options) -> str | None:
-    # ---- DHCPv6: enable these rows once dhcpbridge_config(..., family=6) is written -----------
-    # (dhcpbridge.testing.server.dhcpbridge_config has the marked place); then return
-    # _dhcpbridge_missing(opts) here.
-    return "dhcpbridge DHCPv6 configuration is not defined yet"
-
-
 VARIANTS: list[Variant] = [
     # one entry per table row; the bench runs them in this order (each dhcpbridge row right
     # after its Kea baseline, so the two see the same machine state)
@@ -183,7 +176,7 @@ VARIANTS: list[Variant] = [
         SARR_NA,
         _dhcpbridge(6),
         "kea6",
-        _dhcpbridge6_missing,
+        _dhcpbridge_missing,
     ),
     Variant("kea6-pd", "Kea 2.2 memfile", "kea", SARR_PD, _kea6),
     Variant(
@@ -193,7 +186,7 @@ VARIANTS: list[Variant] = [
         SARR_PD,
         _dhcpbridge(6),
         "kea6-pd",
-        _dhcpbridge6_missing,
+        _dhcpbridge_missing,
     ),
 ]
 

@@ -9,7 +9,7 @@ import pytest
 
 from dhcpbridge.testing.kea import Kea4, Kea6
 from dhcpbridge.testing.netns import Namespace
-from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN
+from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN, AddressPlan
 from dhcpbridge.testing.server import DhcpbridgeServer, dhcpbridge_config, to_toml
 
 
@@ -48,9 +48,43 @@ def test_dhcpbridge_v4_config_is_the_agreed_toml(tmp_path: Path) -> None:
     assert server.ports == (67,)
 
 
-def test_dhcpbridge_v6_config_is_not_defined_yet() -> None:
-    with pytest.raises(NotImplementedError):
-        dhcpbridge_config(LAB_PLAN, "sqlite:///x", family=6)
+def test_dhcpbridge_v6_config_from_the_plan(tmp_path: Path) -> None:
+    server = DhcpbridgeServer(fake_ns(tmp_path), tmp_path / "w", RELAYED_PLAN, family=6)
+    server.workdir.mkdir()
+    doc = tomllib.loads(server.write_config().read_text())
+    assert server.ports == (547,)
+    assert doc["server"] == {"interfaces": ["srv1"]}
+    behind_relay, on_link = doc["subnet6"]
+    assert behind_relay == {
+        "subnet": "fd69::/64",
+        "pools": ["fd69::100:0/104"],
+        "preferred-lifetime": 3000,
+        "valid-lifetime": 4000,
+        "renew-timer": 1000,
+        "rebind-timer": 2000,
+        "options": {"dns-servers": ["fd68::1"], "domain-search": ["relayed.test"]},
+        "pd-pools": [{"prefix": "fd69:1000::/40", "delegated-length": 56}],
+    }
+    assert on_link["interface"] == "srv1" and on_link["relay-link-addresses"] == ["fd68::2"]
+
+
+@pytest.mark.parametrize(
+    ("plan", "family"), [(LAB_PLAN, 4), (LAB_PLAN, 6), (RELAYED_PLAN, 4), (RELAYED_PLAN, 6)]
+)
+def test_dhcpbridge_accepts_the_written_config(tmp_path: Path, plan: AddressPlan, family: int) -> None:
+    """The project's own config loader takes what the toolkit writes."""
+    loader = pytest.importorskip("dhcpbridge.config.loader")
+    doc = tomllib.loads(to_toml(dhcpbridge_config(plan, f"sqlite:///{tmp_path}/leases.db", family=family)))
+    config = loader.from_dict(doc)
+    subnets = config.subnet4 if family == 4 else config.subnet6
+    assert [str(s.subnet) for s in subnets] == [
+        s.subnet for s in (plan.subnets4 if family == 4 else plan.subnets6)
+    ]
+
+
+def test_unknown_family_is_rejected() -> None:
+    with pytest.raises(ValueError, match="family"):
+        dhcpbridge_config(LAB_PLAN, "sqlite:///x", family=5)
 
 
 def test_toml_writer_round_trips_awkward_values() -> None:

@@ -149,7 +149,9 @@ def to_toml(doc: Mapping[str, Any]) -> str:
 def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -> dict[str, Any]:
     """The dhcpbridge TOML document (as a dict) serving ``plan``.
 
-    ``family`` 4 writes ``[[subnet4]]`` tables.  DHCPv6 (``family=6``) is not defined yet.
+    ``family`` 4 writes ``[[subnet4]]`` tables, 6 ``[[subnet6]]`` tables (pools, ``pd-pools``,
+    lifetimes and timers, ``dns-servers`` / ``domain-search``, ``relay-link-addresses``); the
+    server listens on [::]:547, so relayed unicast needs no extra setting.
     """
     doc: dict[str, Any] = {
         "server": {"interfaces": list(plan.interfaces), "port": 67},
@@ -173,13 +175,35 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
             }
             subnets.append(entry)
         doc["subnet4"] = subnets
+    elif family == 6:
+        lt = plan.lifetimes
+        subnets6 = []
+        for s6 in plan.subnets6:
+            options6: dict[str, Any] = {}
+            if s6.dns_servers:
+                options6["dns-servers"] = list(s6.dns_servers)
+            if s6.domain_search:
+                options6["domain-search"] = list(s6.domain_search)
+            entry6: dict[str, Any] = {
+                "subnet": s6.subnet,
+                "pools": list(s6.pools),
+                "preferred-lifetime": lt.preferred6,
+                "valid-lifetime": lt.valid6,
+                "renew-timer": lt.renew6,
+                "rebind-timer": lt.rebind6,
+                "options": options6,
+            }
+            if s6.pd_prefix:
+                entry6["pd-pools"] = [{"prefix": s6.pd_prefix, "delegated-length": s6.delegated_len}]
+            if s6.interface:
+                entry6["interface"] = s6.interface
+            if s6.relay_addresses:
+                entry6["relay-link-addresses"] = list(s6.relay_addresses)
+            subnets6.append(entry6)
+        del doc["server"]["port"]  # [server] port is the DHCPv4 one; [server6] defaults to 547
+        doc["subnet6"] = subnets6
     else:
-        # ---- DHCPv6 CONFIG GOES HERE --------------------------------------------------------
-        # The dhcpbridge v6 configuration format is not defined yet.  When it is, build the
-        # [[subnet6]] tables from plan.subnets6 (pools, pd_prefix/delegated_len, dns_servers,
-        # domain_search, lifetimes.preferred6/valid6/renew6/rebind6) here, and set
-        # DhcpbridgeServer.ports to (547,) for family 6.
-        raise NotImplementedError("dhcpbridge DHCPv6 configuration is not defined yet")
+        raise ValueError(f"family must be 4 or 6, not {family!r}")
     return doc
 
 
