@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from dhcpbridge.assemble import build_sources
 from dhcpbridge.assemble6 import build_engine6
 from dhcpbridge.config import loader
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.options6 import (

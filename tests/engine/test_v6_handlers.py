@@ -14,11 +14,11 @@ import pytest
 from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
 from dhcpbridge.assemble6 import build_engine6, load_handlers
 from dhcpbridge.config import loader
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.transaction import HostInfo, Meta4
 from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.options6 import IANA, ClientId, MessageType6, OptionRequest, VendorClass
 from dhcpbridge.wire.v4 import Message4, encode, ip4_int, parse

@@ -18,11 +18,11 @@ from dhcpbridge.assemble6 import build_engine6
 from dhcpbridge.cli import main
 from dhcpbridge.config import ConfigError, loader
 from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.sources.static6 import Static6Error, Static6Source, build_sqlite, load_csv, read_csv
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.options6 import (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline
@@ -20,6 +20,7 @@ from dhcpbridge.engine.v6.classify import Classify6, SelectLink6, ServerIdentity
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.lease import AskSources6, Bindings6
 from dhcpbridge.engine.v6.reply import BuildReply6
+from dhcpbridge.engine.v6.transaction import MESSAGE_NAMES6 as _NAMES
 from dhcpbridge.engine.v6.transaction import Meta6, Transaction6, message_name6
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v6 import Message6, RelayMessage6, encode6, parse6, wrap_relay_reply
@@ -115,9 +116,9 @@ class Engine6:
                 stats.drops["malformed:no-relay-msg"] += 1
                 return Outcome6(None, None, None, "malformed:no-relay-msg")
             msg = inner
-        assert isinstance(msg, Message6)
-        tx = Transaction6(msg, relays, meta, now)
-        stats.received[message_name6(tx.msg_type_code)] += 1
+        tx = Transaction6(cast(Message6, msg), relays, meta, now)
+        code = tx.msg_type_code
+        stats.received[_NAMES.get(code) or message_name6(code)] += 1
         try:
             await self.pipeline.run(tx)
         except FormError as exc:  # an option a handler decoded on demand was malformed
@@ -139,5 +140,5 @@ class Engine6:
         else:
             port = env.client_port
         scope = meta.ifindex if meta.src.startswith("fe80:") else 0
-        stats.sent[message_name6(tx.reply_type)] += 1
+        stats.sent[_NAMES.get(tx.reply_type) or message_name6(tx.reply_type)] += 1
         return Outcome6(tx, wire, (meta.src, port, 0, scope))
