@@ -255,11 +255,10 @@ class Sender6:
     receiving interface, or the outermost relay's address port 547."""
 
     def __init__(self, sock: Udp6Socket) -> None:
-        self.sock = sock
+        self.sendto = sock.sock.sendto  # bound once: one call less per reply
 
     def __call__(self, outcome: Outcome6, meta: Meta6) -> None:
-        assert outcome.data is not None and outcome.dest is not None
-        self.sock.send(outcome.data, outcome.dest)
+        self.sendto(outcome.data, outcome.dest)  # type: ignore[arg-type]  # both set when there is data
 
 
 def _is_nak4(outcome: Outcome4) -> bool:

@@ -24,7 +24,9 @@ IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 _PKTINFO6 = struct.Struct("=16sI")  # struct in6_pktinfo: address, ifindex
-_ANC_SIZE = socket.CMSG_SPACE(_PKTINFO6.size)
+_PKTINFO6_SIZE = _PKTINFO6.size
+_ANC_SIZE = socket.CMSG_SPACE(_PKTINFO6_SIZE)
+_IPPROTO_IPV6 = socket.IPPROTO_IPV6
 _MREQ = struct.Struct("=16sI")  # struct ipv6_mreq: group, ifindex
 MAX_DATAGRAM = 65535
 _NO_DST = bytes(16)
@@ -91,6 +93,7 @@ class Udp6Socket:
     def receive(self, limit: int) -> list[tuple[bytes, Meta6]]:
         """Up to ``limit`` datagrams that are waiting now (never blocks)."""
         out: list[tuple[bytes, Meta6]] = []
+        append = out.append
         recvmsg = self.sock.recvmsg
         unpack = _PKTINFO6.unpack_from
         names = self._names
@@ -104,10 +107,10 @@ class Udp6Socket:
             dst = _NO_DST
             ifindex = addr[3]
             for level, kind, cdata in anc:
-                if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(cdata) >= _PKTINFO6.size:
+                if kind == IPV6_PKTINFO and level == _IPPROTO_IPV6 and len(cdata) >= _PKTINFO6_SIZE:
                     dst, ifindex = unpack(cdata)
             name = names.get(ifindex) or self.ifname(ifindex)
-            out.append((data, Meta6(addr[0].partition("%")[0], addr[1], dst, ifindex, name)))
+            append((data, Meta6(addr[0].partition("%")[0], addr[1], dst, ifindex, name)))
         return out
 
     def send(self, data: bytes, dest: tuple[str, int, int, int]) -> None:
