@@ -164,3 +164,64 @@ def test_perfdhcp_relay_mode_address_and_prefix(
         assert result.drop_pct < 1.0, result.line()
         kinds = [r["kind"] for r in server.leases() if r["state"] == 1]
         assert kinds.count(6) >= 500 and kinds.count(7) >= 500  # one address and one prefix each
+
+
+FUZZ = r"""
+import os, random, socket, sys
+random.seed(int(sys.argv[1]))
+seeds = [bytes.fromhex(h) for h in sys.argv[2:]]
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("fd68::2", 0))
+for i in range(3000):
+    data = bytearray(random.choice(seeds))
+    for _ in range(random.randint(1, 6)):
+        pos = random.randrange(len(data))
+        op = random.random()
+        if op < 0.5:
+            data[pos] ^= 1 << random.randrange(8)
+        elif op < 0.7:
+            del data[pos:]
+        elif op < 0.9:
+            data[pos:pos] = os.urandom(random.randint(1, 8))
+        else:
+            data[pos:pos + 2] = random.getrandbits(16).to_bytes(2, "big")
+        if not data:
+            data = bytearray(os.urandom(10))
+    s.sendto(bytes(data), ("fd68::1", 547))
+print("sent")
+"""
+
+
+def test_a_flood_of_mutated_packets_does_not_hurt_the_server(
+    relayed6: Topology, server6_class: Any, relayed6_plan: Any
+) -> None:
+    """3000 mutated relayed SOLICITs/REQUESTs/RELEASEs by UDP: the server stays up, logs no engine
+    failure, counts the malformed ones, and still answers a good client afterwards."""
+    require_e2e()
+    import sys
+
+    server = server6_class(relayed6["srv"], relayed6.workdir / "fuzz", relayed6_plan)
+    rly = relayed6["rly"]
+    common = ["--server", "fd68::1", "--relay-address", "fd68::2", "--link-address", "fd69::1"]
+    with server:
+        # a relayed SOLICIT (IA_NA + IA_PD) and a relayed REQUEST (IA_NA with an address)
+        solicit = (
+            "0c00fd690000000000000000000000000001fe800000000000000000000000000001"
+            "00090040" + "01000001" + "0001000a00030001020000000001" + "0003000c000000010000000000000000"
+            "0019000c000000020000000000000000" + "0006000400170018" + "000800020000"
+        )
+        request = (
+            "0c00fd690000000000000000000000000001fe800000000000000000000000000001"
+            "00090052" + "03000002" + "0001000a00030001020000000001" + "0002000a00030001026800000001"
+            "0003002800000001000000000000000000050018fd690000000000000000000001000005"
+            "0000000000000000" + "000800020000"
+        )
+        seeds = [solicit, request]
+        result = rly.run([sys.executable, "-c", FUZZ, "7", *seeds], timeout=60, check=False)
+        assert result.returncode == 0 and "sent" in result.stdout, result.stderr
+        assert server.alive()
+        steps = probe(rly, *common, "--full")
+        assert steps[-1]["step"] == "REQUEST -> REPLY"
+    log = server.log()
+    assert "engine failure" not in log and "Traceback" not in log
+    assert "malformed:" in log  # drops are logged (rate-limited) with their reason
