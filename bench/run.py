@@ -20,13 +20,15 @@ Workloads: DORA (perfdhcp -4 as a relay agent from the ``rly`` namespace), SARR 
 is pinned to CPU 1 and perfdhcp to CPU 0 (taskset).  Rates are reported with their ratio to Kea
 measured in the same run (a variant's Kea baseline is added automatically when it is selected).
 
-Noise: the machine may be shared.  Before each point the bench waits (up to 10 s) until no CPU
-is busy with other work; a failing point during which other processes took more than 10 % of
-the server's core is measured once more; the table flags variants measured on a shared core.
+Noise: the machine may be shared.  Before each point the bench waits (up to 10 s, quick 3 s)
+until no CPU is busy with other work; a failing point during which other processes took more
+than 10 % of the server's core is measured once more; the table flags variants measured on a
+shared core (and the JSON keeps ``other_load_pct`` per point).
 
 Results: a table on the terminal, and ``bench/results/bench-<time>.json`` (every point) plus
-``.txt`` (the table).  Budget: the default run takes ~10-16 min (bounded by ``--budget``, 20 min),
-``--quick`` ~3 min.  Every perfdhcp run is bounded by -p and a hard timeout.
+``.txt`` (the table).  Budget: the default run takes ~16 min on a quiet machine (six variants of
+at most 6 x 20 s points plus a 10 s latency run; bounded by ``--budget``, 20 min), ``--quick``
+~3-4 min (5 min bound).  Every perfdhcp run is bounded by -p and a hard timeout.
 
 Examples:
   bench/run.py --quick
@@ -115,6 +117,7 @@ class Options:
     dhcpbridge_exe: Path
     keep_workdirs: bool
     verbose: bool
+    quiet_wait: float = 10.0
 
 
 ServerFactory = Callable[[Topology, Path, Options], ManagedServer]
@@ -262,7 +265,7 @@ class Bench:
 
     def point(self, v: Variant, rate: float, period: float, latency: bool = False) -> PerfdhcpResult:
         """Fresh server on an empty lease dir, 1 s idle, one bounded perfdhcp run, stop."""
-        busy = self.wait_quiet()
+        busy = self.wait_quiet(self.opts.quiet_wait)
         if busy > CONTENDED_PCT:
             self.console.print(f"    [yellow]machine still busy ({busy:.0f} % on a CPU): measuring anyway[/]")
         workdir = Path(tempfile.mkdtemp(prefix=f"{v.key}-{rate:g}-", dir=self.workroot))
@@ -320,7 +323,9 @@ class Bench:
         if self.opts.verbose:
             self.console.print(f"    {r.line(v.key)}", markup=False)
 
-    def run_variant(self, v: Variant, deadline: float) -> VariantResult:
+    def run_variant(self, v: Variant, deadline: float, hard_deadline: float) -> VariantResult:
+        """Search until ``deadline`` (this variant's share), then the latency run if the whole
+        run's ``hard_deadline`` allows it."""
         o = self.opts
         res = VariantResult(v.key, v.label, v.workload.title, v.baseline)
         t0 = time.monotonic()
@@ -333,7 +338,8 @@ class Bench:
             self.record(res, "search", r, ok)
             other = self.other_load(r)
             contended = other is not None and other > CONTENDED_PCT
-            if not ok and contended and rate < o.ceiling and time.monotonic() < deadline:
+            room = time.monotonic() + o.period + POINT_OVERHEAD_S < deadline
+            if not ok and contended and rate < o.ceiling and room:
                 # another process competed for the server's core: this failure says nothing
                 self.console.print("    [yellow]server CPU was shared: measuring this rate again[/]")
                 r = self.point(v, rate, o.period)
@@ -379,7 +385,7 @@ class Bench:
         if isinstance(best_result, PerfdhcpResult):
             res.drop_pct_at_max = best_result.drop_pct
             res.cpu_us_at_max = best_result.cpu_us_per_exchange
-        if o.latency_rate > 0 and time.monotonic() + latency_cost <= deadline + 5:
+        if o.latency_rate > 0 and time.monotonic() + latency_cost <= hard_deadline:
             r = self.point(v, o.latency_rate, o.latency_period, latency=True)
             self._show(v, r, None)
             self.record(res, "latency", r, None)
@@ -501,7 +507,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         + ". Needs root, perfdhcp and Kea (make system-deps).",
     )
     p.add_argument(
-        "--quick", action="store_true", help="short runs (5 s points, 4 per variant, ~3 min in all)"
+        "--quick", action="store_true", help="short runs (4 s points, 4 per variant, ~3-4 min in all)"
     )
     p.add_argument("--only", action="append", default=[], metavar="KEY[,KEY]", help="run only these variants")
     p.add_argument(
@@ -510,21 +516,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--list", action="store_true", help="list the variants and whether they can run, then exit"
     )
-    p.add_argument("--period", type=float, help="seconds per search point (default 20, quick 5)")
-    p.add_argument("--max-points", type=int, help="search points per variant (default 7, quick 4)")
+    p.add_argument("--period", type=float, help="seconds per search point (default 20, quick 4)")
+    p.add_argument("--max-points", type=int, help="search points per variant (default 6, quick 4)")
     p.add_argument(
         "--ceiling", type=float, default=40_000, help="first (highest) rate probed (default 40000)"
     )
     p.add_argument("--rates", default="", metavar="R,R,...", help="fixed rate sweep instead of the search")
     p.add_argument("--latency-rate", type=float, default=1000, help="rate of the -x t latency run (0: skip)")
-    p.add_argument("--latency-period", type=float, help="seconds of the latency run (default 10, quick 3)")
+    p.add_argument("--latency-period", type=float, help="seconds of the latency run (default 10, quick 2)")
     p.add_argument(
         "--drop-threshold", type=float, default=0.1, help="max drops %% for 'sustained' (default 0.1)"
     )
     p.add_argument(
         "--clients", type=int, default=50_000, help="simulated clients, perfdhcp -R (default 50000)"
     )
-    p.add_argument("--budget", type=float, help="overall time bound in s (default 1200, quick 240)")
+    p.add_argument("--budget", type=float, help="overall time bound in s (default 1200, quick 300)")
     p.add_argument("--server-cpu", type=int, default=1, help="CPU the server is pinned to (-1: no pinning)")
     p.add_argument("--client-cpu", type=int, default=0, help="CPU perfdhcp is pinned to (-1: no pinning)")
     p.add_argument("--checksum-offload", choices=("on", "off"), default="on", help="veth tx checksum offload")
@@ -542,20 +548,21 @@ def options_from(args: argparse.Namespace) -> Options:
     q = args.quick
     pin = (os.cpu_count() or 1) >= 2
     return Options(
-        period=args.period or (5.0 if q else 20.0),
-        max_points=args.max_points or (4 if q else 7),
+        period=args.period or (4.0 if q else 20.0),
+        max_points=args.max_points or (4 if q else 6),
         ceiling=args.ceiling,
         rates=[float(r) for r in args.rates.split(",") if r.strip()],
         latency_rate=args.latency_rate,
-        latency_period=args.latency_period or (3.0 if q else 10.0),
+        latency_period=args.latency_period or (2.0 if q else 10.0),
         drop_threshold=args.drop_threshold,
         clients=args.clients,
-        budget=args.budget or (240.0 if q else 1200.0),
+        budget=args.budget or (300.0 if q else 1200.0),
         server_cpu=args.server_cpu if pin and args.server_cpu >= 0 else None,
         client_cpu=args.client_cpu if pin and args.client_cpu >= 0 else None,
         dhcpbridge_exe=args.dhcpbridge or default_dhcpbridge_exe(),
         keep_workdirs=args.keep_workdirs,
         verbose=args.verbose,
+        quiet_wait=3.0 if q else 10.0,
     )
 
 
@@ -643,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 share = remaining / (len(runnable) - i)
                 console.print(f"[bold]{v.key}[/] {v.label}, {v.workload.title} (time share {share:.0f} s)")
                 try:
-                    res = bench.run_variant(v, time.monotonic() + share)
+                    res = bench.run_variant(v, time.monotonic() + share, deadline)
                 except Exception as exc:  # one broken server must not hide the others' numbers
                     res = VariantResult(v.key, v.label, v.workload.title, v.baseline, status="failed")
                     res.note = (
