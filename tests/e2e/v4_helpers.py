@@ -159,7 +159,12 @@ class V4Server(DhcpbridgeServer):
         return rows
 
     def lease_by_address(self) -> dict[str, dict[str, Any]]:
+        """The v4 lease table by address, as ``dhcpbridge leases list --json`` prints it."""
         return {r["address"]: r for r in self.leases_cli() if r["kind"] == "v4"}
+
+    def control_leases(self) -> dict[str, dict[str, Any]]:
+        """The same table straight from the control socket ``{"cmd": "leases"}`` (any size)."""
+        return {r["address"]: r for r in self.control({"cmd": "leases"}) if r["kind"] == "v4"}
 
     def db_rows(self) -> list[dict[str, Any]]:
         """The v4 rows of the SQLite file, opened read-only (works while the server is dead)."""
