@@ -38,6 +38,8 @@ def test_client_obtains_renews_and_releases(lab_with_kea: KeaLab, name: str) -> 
     with make_client(name, cli) as client:
         lease = client.obtain(timeout=30)
         configured = cli.addresses("cli0", scope="global")
+        banner = {"dhclient": "Internet Systems Consortium DHCP Client", "udhcpc": "udhcpc: started"}
+        assert banner.get(client.program, "dhcpcd-") in lease.log
         if client.family == 4:
             assert lease.address is not None
             assert lease.address.ip in POOL4 and 100 <= int(lease.address.ip) & 0xFF <= 199

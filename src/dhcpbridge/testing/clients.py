@@ -141,6 +141,7 @@ class Lease:
     preferred_lifetime: int | None = None
     valid_lifetime: int | None = None
     time: float = 0.0
+    log: str = field(default="", repr=False, compare=False)  # the client's log when returned
 
     @property
     def address6(self) -> ipaddress.IPv6Interface | None:
@@ -155,6 +156,8 @@ class Lease:
         values: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             mine, theirs = getattr(self, name), getattr(other, name)
+            if name == "log":
+                continue
             if name in ("addresses6", "prefixes"):
                 values[name] = tuple(dict.fromkeys((*mine, *theirs)))
             elif theirs not in (None, (), "", 0.0):
@@ -454,7 +457,7 @@ class DhcpClient:
         while True:
             lease = check()
             if lease is not None and self.satisfied(lease):
-                return lease
+                return dataclasses.replace(lease, log=self.log())
             if self.proc is not None and not self.proc.alive():
                 raise ClientError(self._failure(f"{what}: {self.name} exited ({self.proc.returncode})"))
             if time.monotonic() >= deadline:
