@@ -751,4 +751,4 @@ def bad_packets(
                 + fixed_gi.to_bytes(4, "big")
                 + data[28:]
             )
-        yield Bad(kind, data, broadcast)
+        yield Bad(kind, data, broadcast and len(data) <= 1472)  # a frame cannot be fragmented
