@@ -21,6 +21,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,13 +169,13 @@ class BridgeServer(DhcpbridgeServer):
                         out.append(doc)
         return out
 
+    def bridge_failures(self) -> list[dict[str, Any]]:
+        """The log lines of failed questions (``reason``, ``client``, ...), in order."""
+        return [e for e in self.events() if str(e.get("event", "")).startswith("bridge failed")]
+
     def failures(self, client_mac: str) -> list[str]:
         """Reasons of the bridge failures the server logged for one client, in order."""
-        return [
-            e["reason"]
-            for e in self.events()
-            if str(e.get("event", "")).startswith("bridge failed") and e.get("client") == client_mac
-        ]
+        return [e["reason"] for e in self.bridge_failures() if e.get("client") == client_mac]
 
     def stale_served(self, client_mac: str) -> int:
         return len(
@@ -308,6 +309,11 @@ class FakeAnswer(Service):
     def recorded(self, name: str) -> list[dict[str, Any]]:
         path = self.record / f"{name}.jsonl"
         return json_lines(path.read_text()) if path.exists() else []
+
+
+def log_time(line: Mapping[str, Any]) -> float:
+    """A structlog line's ``timestamp`` (ISO 8601, UTC) as seconds since the epoch."""
+    return datetime.fromisoformat(line["timestamp"]).timestamp()
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -561,6 +567,95 @@ def test_misbehaving_service_known_client_renews_new_client_gets_the_pool(
         assert wait_for(lambda: len(fake.recorded("commits")) >= 2, 20.0), fake.recorded("commits")
         commits = fake.recorded("commits")
         assert all(c["lease"]["client_mac"] == MAC_A and c["event"] == "commit" for c in commits), commits
+
+
+def test_after_the_stale_grace_a_known_client_moves_to_the_pool(lab: Topology, work: Path) -> None:
+    """The grace is bounded: once the cached answer is older than cache-ttl + stale-grace, a known
+    client's renewal is NAKed (its address is in no pool) and it gets a pool address - never a guess."""
+    require_e2e("udhcpc")
+    fake = fake_with_hosts(lab, work)
+    grace = 2.0
+    server = BridgeServer(lab["srv"], work / "srv", fake.port, **{"stale-grace": grace})
+    with fake, server, Udhcpc(lab["cla"]) as a:
+        assert str(a.obtain(timeout=40).address) == "10.67.0.50/24"
+        fake.set_mode("status-500")
+        time.sleep(CACHE_TTL + grace + 1.0)
+        moved = renew_udhcpc(a, in_pool)
+        assert moved.routers == (ipaddress.IPv4Address(SERVER_IP),) and moved.domain_name == "pool.test"
+        naks = {e.get("message") for e in a.events if e.reason == "nak"}
+        assert naks == {f"10.67.0.50 is not in a pool of {SUBNET}"}, naks
+        assert server.stale_served(MAC_A) == 0
+        assert set(server.failures(MAC_A)) == {"status-5xx"}
+        assert moved.address is not None
+        assert row(server, str(moved.address.ip))["source"] == "pools"
+        assert server.alive()
+
+
+def test_on_error_drop_a_new_client_gets_no_offer_a_known_one_keeps_its_answer(
+    lab: Topology, work: Path
+) -> None:
+    """``on-error = "drop"``: with the service failing, a client without a cached answer is not
+    answered at all (no pool address), while a client with one still renews from the cache."""
+    require_e2e("udhcpc")
+    fake = fake_with_hosts(lab, work)
+    server = BridgeServer(lab["srv"], work / "srv", fake.port, **{"on-error": "drop"})
+    with fake, server, Udhcpc(lab["cla"]) as a, Udhcpc(lab["clb"]) as b:
+        assert str(a.obtain(timeout=40).address) == "10.67.0.50/24"
+        fake.set_mode("status-500")
+        time.sleep(CACHE_TTL + 0.5)
+        assert_stale_renewal(server, renew_udhcpc(a, lambda lease: True), "status-5xx")
+
+        b.start(timeout=40)
+
+        def dropped() -> list[dict[str, Any]]:
+            return [e for e in server.events("drop") if e.get("client") == MAC_B]
+
+        assert wait_for(lambda: bool(dropped()), 30.0), server.log()[-3000:]
+        assert {(e["reason"], e["type"], e["detail"]) for e in dropped()} == {
+            ("ignored-by-source", "DHCPDISCOVER", SOURCE)
+        }
+        assert set(server.failures(MAC_B)) == {"status-5xx"}
+        assert MAC_B not in {r["hwaddr"] for r in server.store_rows()}
+        assert latest(b, 0.0) is None  # no OFFER, so nothing to be bound to
+        assert server.alive()
+
+
+def test_circuit_breaker_stops_asking_a_failing_service_then_probes_it(lab: Topology, work: Path) -> None:
+    """After ``breaker-failures`` failures in a row the service is not asked (the client still gets
+    the pool); after ``breaker-reset`` one probe asks again, and a good answer closes the circuit."""
+    require_e2e("udhcpc")
+    fake = fake_with_hosts(lab, work)
+    reset = 10.0
+    server = BridgeServer(
+        lab["srv"], work / "srv", fake.port, **{"breaker-failures": 2, "breaker-reset": reset}
+    )
+    with fake, server, Udhcpc(lab["clb"]) as b:
+        fake.set_mode("status-500")
+        assert in_pool(b.obtain(timeout=40))  # DISCOVER + REQUEST: two failures, the circuit opens
+        assert wait_for(lambda: bool(server.events("bridge circuit open")), 10.0), server.log()[-3000:]
+        renewed = renew_udhcpc(b, lambda lease: True)
+        assert in_pool(renewed) and renewed.reason == "renew"
+        # on the server's own clock: the failures after the one that opened the circuit and well
+        # within breaker-reset of it (the renewal's, unless the machine stalled for seconds) are
+        # breaker-open; those never reach the service
+        lines = server.events()
+        at = next(i for i, e in enumerate(lines) if e.get("event") == "bridge circuit open")
+        opened = log_time(lines[at])
+        failed = [e for e in server.bridge_failures() if e["client"] == MAC_B]
+        later = [e for e in lines[at:] if str(e.get("event")).startswith("bridge failed")][1:]
+        while_open = [e["reason"] for e in later if log_time(e) - opened < reset - 2.0]
+        assert set(while_open) <= {"breaker-open"}, later
+        assert failed[-1]["reason"] == "breaker-open" or log_time(failed[-1]) - opened >= reset - 2.0
+        asked = [q for q in fake.recorded("questions") if q["question"]["client_mac"] == MAC_B]
+        assert len(asked) == len([e for e in failed if e["reason"] != "breaker-open"]), (asked, failed)
+
+        fake.set_mode("ok")
+        time.sleep(reset + 0.5)
+        moved = renew_udhcpc(b, address_is("10.67.0.51"))  # the probe gets B's answer: NAK, then .51
+        assert moved.domain_name == "bridge.test"
+        assert server.events("bridge service is answering again")
+        assert row(server, "10.67.0.51")["source"] == SOURCE
+        assert server.alive()
 
 
 # --------------------------------------------------------------------------------------------
