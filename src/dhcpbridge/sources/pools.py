@@ -23,3 +23,10 @@ class PoolSource:
         if subnet is None or not (subnet.pools or getattr(subnet, "pd_pools", None)):
             return NO_ANSWER  # (a DHCPv6 link may have prefix-delegation pools only)
         return self._answer
+
+    def answer(self, query: Query) -> Answer:
+        """``ask`` without a coroutine (the v6 engine uses it when every source has one)."""
+        subnet = query.subnet
+        if subnet is None or not (subnet.pools or getattr(subnet, "pd_pools", None)):
+            return NO_ANSWER
+        return self._answer

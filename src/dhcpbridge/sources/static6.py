@@ -343,6 +343,10 @@ class Static6Source:
         return answer
 
     async def ask(self, query: Query) -> Answer:
+        return self.answer(query)
+
+    def answer(self, query: Query) -> Answer:
+        """``ask`` without a coroutine (in-process lookups; SQLite reads are local and short)."""
         if query.protocol != 6:
             return NO_ANSWER
         answer = self._lookup(KEY_DUID + query.client_id) if query.client_id else None

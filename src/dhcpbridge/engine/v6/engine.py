@@ -18,7 +18,7 @@ from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline
 from dhcpbridge.engine.v6.classify import Classify6, SelectLink6, ServerIdentity6
 from dhcpbridge.engine.v6.env import Env6
-from dhcpbridge.engine.v6.lease import AskSources6, Bindings6
+from dhcpbridge.engine.v6.lease import Bindings6, ask_sources
 from dhcpbridge.engine.v6.reply import BuildReply6
 from dhcpbridge.engine.v6.transaction import MESSAGE_NAMES6 as _NAMES
 from dhcpbridge.engine.v6.transaction import Meta6, Transaction6, message_name6
@@ -81,7 +81,7 @@ def builtin_handlers(env: Env6) -> list[Handler[Transaction6]]:
         Classify6(env),
         SelectLink6(env),
         ServerIdentity6(env),
-        AskSources6(env),
+        ask_sources(env),
         Bindings6(env),
         BuildReply6(env),
     ]

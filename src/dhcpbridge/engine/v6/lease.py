@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.model import NO_ANSWER, Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.v6.classify import (
@@ -98,6 +98,9 @@ def ia_key(iaid: int, duid: bytes) -> bytes:
     return _U32.pack(iaid) + duid
 
 
+ASKED = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
+
+
 class AskSources6(Handler[Transaction6]):
     """Ask the source chain what this client should get (SOLICIT, REQUEST, RENEW, REBIND)."""
 
@@ -105,19 +108,44 @@ class AskSources6(Handler[Transaction6]):
         self.env = env
 
     async def handle(self, tx: Transaction6) -> None:
-        kind = tx.msg_type_code
-        if tx.subnet is None or kind not in (SOLICIT, REQUEST, RENEW, REBIND):
+        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
             return
-        if not tx.ias:
-            return
-        sources = self.env.sources.sources
-        # one source (the usual [pools]): ask it directly, one coroutine less per message
-        answer = await (sources[0].ask(tx) if len(sources) == 1 else self.env.sources.ask(tx))
+        self._check(tx, await self.env.sources.ask(tx))
+
+    @staticmethod
+    def _check(tx: Transaction6, answer: Answer) -> None:
         tx.answer = answer
         if answer.action is Action.IGNORE:
             raise CannotRespond("ignored-by-source", answer.source)
-        if answer.action is Action.DENY and kind == SOLICIT:
+        if answer.action is Action.DENY and tx.msg_type_code == SOLICIT:
             raise CannotRespond("denied-by-source", answer.source)
+
+
+class AskSourcesNow6(AskSources6):
+    """The same when every source can answer synchronously (``answer(query)``, in-process sources
+    such as the pools and static6): no coroutine per source and message."""
+
+    def __init__(self, env: Env6) -> None:
+        super().__init__(env)
+        self._answers = [s.answer for s in env.sources.sources]  # type: ignore[attr-defined]
+
+    def handle(self, tx: Transaction6) -> None:  # type: ignore[override]
+        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
+            return
+        for answer_now in self._answers:
+            answer = answer_now(tx)
+            if answer.action is not Action.NONE:
+                break
+        else:
+            answer = NO_ANSWER
+        self._check(tx, answer)
+
+
+def ask_sources(env: Env6) -> AskSources6:
+    """The sources handler for ``env``: synchronous when every source offers ``answer``."""
+    if all(callable(getattr(s, "answer", None)) for s in env.sources.sources):
+        return AskSourcesNow6(env)
+    return AskSources6(env)
 
 
 class Bindings6(Handler[Transaction6]):
@@ -129,19 +157,44 @@ class Bindings6(Handler[Transaction6]):
 
     async def handle(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
-        if kind == SOLICIT:
+        if kind in (SOLICIT, REQUEST):  # the hot path: one coroutine for the whole message
             subnet = tx.subnet
-            if subnet is not None and tx.rapid_commit and subnet.rapid_commit:
-                tx.state = "rapid-commit"
-                await self._assign_all(tx, commit=True)
-                return
-            await self._assign_all(tx, commit=False)
-            if not tx.leases:  # RFC 8415 §18.3.9: nothing to offer -> only a NoAddrsAvail status
-                tx.reply_ias = []
+            if subnet is None:
+                raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
+            rapid = kind == SOLICIT and tx.rapid_commit and subnet.rapid_commit
+            commit = kind == REQUEST or rapid
+            answer = tx.answer
+            denied = answer is None or answer.action is not Action.ASSIGN
+            used: set[tuple[int, int]] = set()
+            out = tx.reply_ias
+            grant = self._grant(tx, subnet)
+            for ia in tx.ias:
+                if denied:
+                    out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
+                    continue
+                if kind == REQUEST and ia.kind == NA and not subnet.contains_all(ia.hints):
+                    out.append(self._status_ia(ia, NOT_ON_LINK))  # RFC 8415 §18.3.2
+                    continue
+                lease = await self._assign(tx, subnet, ia, commit, used, grant[2])
+                if lease is None:
+                    out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
+                else:
+                    used.add((lease.address, lease.prefix_len))
+                    tx.leases.append(lease)
+                    out.append(self._encode_one(ia, grant, lease))
+            for iaid in tx.ia_ta:
+                out.append(self._status_ia((4, iaid), NO_ADDRS))
+            if not tx.ias and not tx.ia_ta:
                 tx.status = NO_ADDRS
-            tx.reply_type = ADVERTISE
-        elif kind == REQUEST:
-            await self._assign_all(tx, commit=True)
+            if commit:
+                tx.reply_type = REPLY
+                if rapid:
+                    tx.state = "rapid-commit"
+            else:
+                if not tx.leases:  # RFC 8415 §18.3.9: nothing to offer -> only a NoAddrsAvail status
+                    tx.reply_ias = []
+                    tx.status = NO_ADDRS
+                tx.reply_type = ADVERTISE
         elif kind in (RENEW, REBIND):
             await self._extend_all(tx)
         elif kind == RELEASE:
@@ -257,6 +310,15 @@ class Bindings6(Handler[Transaction6]):
         return ia_wire(ia.code, ia.iaid, timers if granted else _ZERO8, b"".join(parts))
 
     @staticmethod
+    def _encode_one(ia: IaRequest, grant: tuple[bytes, bytes, int], lease: Lease) -> Encoded:
+        """The IA with one granted address or prefix (the hot path of :meth:`_encode_ia`)."""
+        if ia.code == 3:
+            inner = _IAADDR_HDR + lease.address.to_bytes(16, "big") + grant[0]
+        else:
+            inner = _IAPREFIX_HDR + grant[0] + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
+        return ia_wire(ia.code, ia.iaid, grant[1], inner)
+
+    @staticmethod
     def _status_ia(ia: IaRequest | tuple[int, int], status: tuple[int, str]) -> Encoded:
         code, iaid = (ia.code, ia.iaid) if isinstance(ia, IaRequest) else ia
         if code == 4:  # IA_TA: IAID only, no timers
@@ -265,39 +327,6 @@ class Bindings6(Handler[Transaction6]):
         return ia_option(code, iaid, 0, 0, status_bytes(status))
 
     # --- SOLICIT / REQUEST ------------------------------------------------------------------
-    async def _assign_all(self, tx: Transaction6, commit: bool) -> None:
-        subnet = tx.subnet
-        if subnet is None:
-            raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
-        answer = tx.answer
-        denied = answer is None or answer.action is not Action.ASSIGN
-        used: set[tuple[int, int]] = set()
-        out = tx.reply_ias
-        grant = self._grant(tx, subnet)
-        for ia in tx.ias:
-            if denied:
-                out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
-                continue
-            if (
-                ia.kind == NA
-                and tx.msg_type_code == REQUEST
-                and any(not subnet.contains(a) for a, _ in ia.hints)
-            ):  # RFC 8415 §18.3.2
-                out.append(self._status_ia(ia, NOT_ON_LINK))
-                continue
-            lease = await self._assign(tx, subnet, ia, commit, used, grant[2])
-            if lease is None:
-                out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
-            else:
-                used.add((lease.address, lease.prefix_len))
-                tx.leases.append(lease)
-                out.append(self._encode_ia(ia, grant, [lease], []))
-        for iaid in tx.ia_ta:
-            out.append(self._status_ia((4, iaid), NO_ADDRS))
-        if not tx.ias and not tx.ia_ta:
-            tx.status = NO_ADDRS
-        tx.reply_type = REPLY
-
     async def _assign(
         self,
         tx: Transaction6,
@@ -309,21 +338,25 @@ class Bindings6(Handler[Transaction6]):
     ) -> Lease | None:
         env = self.env
         store = env.store
-        fixed = self._fixed(tx, ia, used)
+        answer = tx.answer
+        fixed = (
+            self._fixed(tx, ia, used)
+            if answer is not None and (answer.addresses6 or answer.prefixes)
+            else None
+        )
         if fixed is not None:
             addr, length = fixed
             if not commit:  # the source reserved it for this client: no hold needed
                 return self._template(tx, ia, addr, length, OFFERED, tx.now + env.offer_hold)
             return await self._commit(tx, ia, addr, length, tx.now + valid, takeover=True)
-        answer = tx.answer
         if answer is None or not answer.dynamic:
             return None
-        ranges = self._ranges(subnet, ia)
+        ranges = subnet.pools if ia.kind == NA else self._ranges(subnet, ia)
         if not ranges:
             return None
         prefer = 0
         for addr, length in ia.hints:
-            if not addr or (addr, length) in used or addr in env.reserved:
+            if not addr or addr in env.reserved or (used and (addr, length) in used):
                 continue
             if (ia.kind == NA and subnet.in_pools(addr)) or (
                 ia.kind == PD and subnet.in_pd_pools(addr, length)

@@ -96,10 +96,14 @@ class Subnet6:
     options: OptionSet = field(default_factory=dict)
     life_wire: bytes = b""  # preferred + valid lifetime, packed for IAADDR / IAPREFIX
     timers_wire: bytes = b""  # T1 + T2, packed for IA_NA / IA_PD
+    _shift: int = 0
+    _top: int = 0
 
     def __post_init__(self) -> None:
         self.life_wire = _PAIR.pack(self.preferred, self.valid)
         self.timers_wire = _PAIR.pack(self.t1, self.t2)
+        self._shift = 128 - self.prefixlen
+        self._top = self.network >> self._shift
 
     @property
     def mask(self) -> int:
@@ -107,7 +111,15 @@ class Subnet6:
 
     def contains(self, addr: int) -> bool:
         """Whether ``addr`` is on this link (RFC 8415 "appropriate for the link")."""
-        return (addr >> (128 - self.prefixlen)) == (self.network >> (128 - self.prefixlen))
+        return (addr >> self._shift) == self._top
+
+    def contains_all(self, hints: list[tuple[int, int]]) -> bool:
+        """Whether every address of an IA's ``(address, length)`` hints is on this link."""
+        shift, top = self._shift, self._top
+        for addr, _ in hints:  # noqa: SIM110 - a plain loop beats all() on the hot path
+            if addr >> shift != top:
+                return False
+        return True
 
     def in_pools(self, addr: int) -> bool:
         for pool in self.pools:  # noqa: SIM110 - a plain loop beats any() on the hot path
