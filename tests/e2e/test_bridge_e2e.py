@@ -421,6 +421,8 @@ def test_clients_get_answers_from_files_and_the_next_renewal_gets_a_changed_file
         for address, mac in (("10.67.0.50", MAC_A), ("10.67.0.51", MAC_B)):
             stored = row(server, address)
             assert (stored["state"], stored["source"], stored["hwaddr"]) == (BOUND, SOURCE, mac)
+        running = {lease["address"]: lease for lease in server.control("leases")}  # the server's view
+        assert (running["10.67.0.50"]["state"], running["10.67.0.50"]["source"]) == ("bound", SOURCE)
 
         def notified(address: str, mac: str) -> bool:
             return any(
