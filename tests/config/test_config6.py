@@ -204,6 +204,13 @@ def sub(**kw: Any) -> dict[str, Any]:
             },
             'static6: entries are never used: add [[source]] type = "static6"',
         ),
+        (
+            {
+                "subnet6": [sub(**{"pd-pools": [{"prefix": "2001:db8:1000::/40", "delegated-length": 56}]})],
+                "static6": [{"id": "interface-id-str:a", "prefix": "2001:db8:1000::/48"}],
+            },
+            "static6[0].prefix: 2001:db8:1000::/48 lies in subnet6[0].pd-pools[0] but is not one of its /56",
+        ),
         ({"handler": [{"path": "nomodule"}]}, "handler[0].path: 'nomodule' must be"),
         ({"handler": [{"path": "m:C", "family": 5}]}, "handler[0].family"),
     ],

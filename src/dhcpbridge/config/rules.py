@@ -161,6 +161,13 @@ def _static6(config: Config) -> list[str]:
                 if entry.prefix.overlaps(other):
                     errors.append(f"static6[{i}].prefix: {entry.prefix} overlaps static6[{j}] {other}")
             prefixes[entry.prefix] = i
+            for k, s in enumerate(config.subnet6):
+                for n, pool in enumerate(s.pd_pools):
+                    if entry.prefix.overlaps(pool.prefix) and entry.prefix.prefixlen != pool.delegated_length:
+                        errors.append(
+                            f"static6[{i}].prefix: {entry.prefix} lies in subnet6[{k}].pd-pools[{n}] but is not "
+                            f"one of its /{pool.delegated_length} prefixes (the pool could delegate parts of it)"
+                        )
     uses_static6 = any(getattr(src, "type", "") == "static6" for src in config.source)
     if config.static6 and not uses_static6:
         errors.append('static6: entries are never used: add [[source]] type = "static6" to the chain')
