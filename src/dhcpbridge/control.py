@@ -98,6 +98,7 @@ class ControlServer:
             return {
                 **{name: s.snapshot() for name, s in server.stats.items()},
                 "leases": server.lease_counts(),
+                "sources": server.source_stats(),
             }
         if cmd == "reload":
             errors = await server.reload()

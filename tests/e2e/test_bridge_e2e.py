@@ -661,14 +661,9 @@ def test_circuit_breaker_stops_asking_a_failing_service_then_probes_it(lab: Topo
 
 
 # --------------------------------------------------------------------------------------------
-# server bugs found by these tests (strict xfails: they fail loudly once fixed)
+# server bugs these tests found (fixed): per-source counters, moved addresses, notifications, NAK logs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the control socket's stats carry no per-source counters: control.py (cmd 'stats') "
-    "never includes Server.source_stats() (runtime.py), so bridge failures are counted but unobservable",
-)
 def test_control_socket_stats_count_bridge_answers_and_failures(lab: Topology, work: Path) -> None:
     require_e2e("udhcpc")
     fake = fake_with_hosts(lab, work)
@@ -689,13 +684,6 @@ def test_control_socket_stats_count_bridge_answers_and_failures(lab: Topology, w
         assert counters["answers"]["stale"] == server.stale_served(MAC_A)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an address the service moves from one client to another stays BOUND to the first "
-    "client after it was NAKed onto its new address, so the new holder's DISCOVER is dropped "
-    "(address-in-use) until the old lease expires: engine/v4/lease.py LeaseMachine._request NAKs "
-    "without releasing the client's lease on the old address",
-)
 def test_address_moved_to_another_client_goes_to_it_after_the_old_holder_moved(
     lab: Topology, work: Path
 ) -> None:
@@ -723,12 +711,6 @@ def test_address_moved_to_another_client_goes_to_it_after_the_old_holder_moved(
         assert str(wait_lease(b, since, address_is("10.67.0.50"), 40.0).address) == "10.67.0.50/24"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on-commit notifications never carry `question` (docs/bridge.md: the client message "
-    "behind the event, absent only for expire): sources/http.py HttpSource._notify builds the body "
-    "without it, so the --notify-hook of dhcpbridge answer gets no DHCP_* question variables",
-)
 def test_commit_notification_carries_the_question(lab: Topology, work: Path) -> None:
     require_e2e("udhcpc")
     answer = FilesAnswer(lab["srv"], work)
@@ -746,12 +728,6 @@ def test_commit_notification_carries_the_question(lab: Topology, work: Path) -> 
         assert answer.notify_environments()[0].get("DHCP_CLIENT_MAC") == MAC_A
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the server's `nak` log line has an empty `why`: engine/v4/engine.py Engine4.process "
-    "returns Outcome4(tx, wire) without tx.drop_detail, which runtime.py Endpoint.finish logs as why "
-    "(the NAK itself carries the text in option 56)",
-)
 def test_nak_log_line_says_why(lab: Topology, work: Path) -> None:
     require_e2e("udhcpc")
     fake = fake_with_hosts(lab, work)

@@ -137,3 +137,4 @@ class LeaseEvent:
 
     event: str  # "commit" | "release" | "decline" | "expire"
     lease: Lease
+    query: Any = None  # the transaction that caused it (absent for expiries and admin actions)

@@ -151,7 +151,10 @@ class Query(Protocol):
 
 
 class Source(Protocol):
-    """A source of truth: answers a query, or says it has no answer (``Action.NONE``)."""
+    """A source of truth: answers a query, or says it has no answer (``Action.NONE``).
+
+    An in-process source may also offer a synchronous ``answer(query) -> Answer`` with the same
+    result as ``ask``; when every source of a chain has one, the engine calls that instead."""
 
     name: str
 

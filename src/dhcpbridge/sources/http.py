@@ -426,6 +426,11 @@ class HttpSource:
         else:
             doc["prefixes"] = [{"prefix": lease.address_text, "length": lease.prefix_len}]
         doc["lease_time"] = max(0, int(lease.expires - lease.starts))
+        if event.query is not None and event.event != "expire":
+            try:
+                body["question"] = self._question(event.query)
+            except (AttributeError, ValueError):
+                pass
         doc["expires_at"] = datetime.fromtimestamp(lease.expires, UTC).isoformat()
         payload = json.dumps(body).encode()
         assert self.cfg.on_commit is not None

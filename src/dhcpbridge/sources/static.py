@@ -144,6 +144,10 @@ class StaticSource:
         return self._reserved
 
     async def ask(self, query: Query) -> Answer:
+        return self.answer(query)
+
+    def answer(self, query: Query) -> Answer:
+        """``ask`` without a coroutine (dict lookups only)."""
         if query.protocol != 4:
             return NO_ANSWER
         entry = None

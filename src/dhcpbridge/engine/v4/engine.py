@@ -110,4 +110,4 @@ class Engine4:
             stats.errors["encode"] += 1
             return Outcome4(tx, None, "encode-error", str(exc))
         stats.sent[MESSAGE_NAMES[tx.reply_type]] += 1
-        return Outcome4(tx, wire)
+        return Outcome4(tx, wire, None, tx.drop_detail)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Awaitable
 
-from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import Subnet4
@@ -27,15 +27,25 @@ class AskSources(Handler[Transaction4]):
     def __init__(self, env: Env4) -> None:
         self.env = env
 
-    async def handle(self, tx: Transaction4) -> None:
+    def handle(self, tx: Transaction4) -> Awaitable[None] | None:
         kind = tx.msg_type_code
         if kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server":
-            return
-        answer = await self.env.sources.ask(tx)
+            return None
+        sources = self.env.sources
+        if sources.sync:  # in-process sources: no coroutine
+            self._check(tx, sources.answer(tx))
+            return None
+        return self._ask(tx)
+
+    async def _ask(self, tx: Transaction4) -> None:
+        self._check(tx, await self.env.sources.ask(tx))
+
+    @staticmethod
+    def _check(tx: Transaction4, answer: Answer) -> None:
         tx.answer = answer
         if answer.action is Action.IGNORE:
             raise CannotRespond("ignored-by-source", answer.source)
-        if answer.action is Action.DENY and kind == DISCOVER:
+        if answer.action is Action.DENY and tx.msg_type_code == DISCOVER:
             raise CannotRespond("denied-by-source", answer.source)
 
 
@@ -91,8 +101,9 @@ class LeaseMachine(Handler[Transaction4]):
 
     def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:
         answer = tx.answer
-        default = answer.lease_time if answer and answer.lease_time else subnet.lease_time
-        return subnet.negotiate(tx.requested_lease, default)
+        if answer is not None and answer.lease_time:
+            return answer.lease_time  # the source of truth decides, whatever the client asks
+        return subnet.negotiate(tx.requested_lease, subnet.lease_time)
 
     # --- DISCOVER ---------------------------------------------------------------------------
     async def _discover(self, tx: Transaction4) -> None:
@@ -177,6 +188,10 @@ class LeaseMachine(Handler[Transaction4]):
             return self._nak(tx, answer.message or f"denied by {answer.source}")
         if answer.address is not None:
             if addr != answer.address:
+                # the client's old address is no longer its own: free it for whoever gets it now
+                released = await store.release(V4, addr, key, tx.now)
+                if released is not None:
+                    tx.effects.append(LeaseEvent("release", released, tx))
                 return self._nak(
                     tx, f"{answer.source} assigns {ip4_str(answer.address)}, not {ip4_str(addr)}"
                 )
@@ -204,7 +219,18 @@ class LeaseMachine(Handler[Transaction4]):
         tx.lease = lease
         tx.lease_time = lease_time
         tx.reply_type = MessageType.ACK
-        tx.effects.append(LeaseEvent("commit", lease))
+        tx.effects.append(LeaseEvent("commit", lease, tx))
+        await self._forget_other_bindings(tx, subnet, addr)
+
+    async def _forget_other_bindings(self, tx: Transaction4, subnet: Subnet4, keep: int) -> None:
+        """One lease per client and subnet (as Kea keeps it): an ACK for a new address releases the
+        client's other bound leases in the subnet, so those addresses are free for others at once."""
+        store = self.env.store
+        for old in await store.find_client(V4, tx.client_key):
+            if old.address != keep and old.state == LeaseState.BOUND and subnet.contains(old.address):
+                released = await store.release(V4, old.address, tx.client_key, tx.now)
+                if released is not None:
+                    tx.effects.append(LeaseEvent("release", released, tx))
 
     # --- RELEASE / DECLINE ------------------------------------------------------------------
     async def _release(self, tx: Transaction4) -> None:
@@ -217,7 +243,7 @@ class LeaseMachine(Handler[Transaction4]):
         if lease is None:
             raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
         tx.lease = lease
-        tx.effects.append(LeaseEvent("release", lease))
+        tx.effects.append(LeaseEvent("release", lease, tx))
         tx.done = True
 
     async def _decline(self, tx: Transaction4) -> None:
@@ -231,5 +257,5 @@ class LeaseMachine(Handler[Transaction4]):
         if lease is None:
             raise CannotRespond("decline-unknown", f"{ip4_str(addr)} is not leased to this client")
         tx.lease = lease
-        tx.effects.append(LeaseEvent("decline", lease))
+        tx.effects.append(LeaseEvent("decline", lease, tx))
         tx.done = True
