@@ -340,18 +340,21 @@ class Server:
         self.store.retention = float(cfg.leases.expired_retention)
         try:
             await self._open_endpoints()
+            if cfg.server.control_socket:
+                from dhcpbridge.control import ControlServer
+
+                control = ControlServer(self, cfg.resolve_path(cfg.server.control_socket))
+                try:
+                    await control.start()
+                except OSError as exc:
+                    raise StartError(f"control socket {control.path}: {exc.strerror or exc}") from None
+                self._control = control
+            if cfg.server.metrics:
+                await self._start_metrics(cfg.server.metrics)
         except StartError:
-            await self._close_endpoints()
-            await self.store.close()
+            await self._abort_start()
             raise
         self._reaper = self.loop.create_task(self._reap_forever())
-        if cfg.server.control_socket:
-            from dhcpbridge.control import ControlServer
-
-            self._control = ControlServer(self, cfg.resolve_path(cfg.server.control_socket))
-            await self._control.start()
-        if cfg.server.metrics:
-            await self._start_metrics(cfg.server.metrics)
         leases = len(await self.store.leases())
         tune_gc()
         log.info(
@@ -364,6 +367,19 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    async def _abort_start(self) -> None:
+        """Undo a half-done start: nothing stays bound or open."""
+        await self._close_endpoints()
+        if self._control is not None:
+            await self._control.stop()
+            self._control = None
+        for source in self.sources:
+            if hasattr(source, "close"):
+                await source.close()
+        self.sources = []
+        if self.store is not None:
+            await self.store.close()
 
     async def _open_endpoints(self) -> None:
         cfg = self.config
