@@ -138,6 +138,11 @@ def check_config(config_path: Path) -> None:
 @click.option("--link-address", help="v6 relay mode: the relay's link-address (selects the subnet)")
 @click.option("--relay-address", help="v6 relay mode: the address to send from (default: the route's)")
 @click.option("--relays", default=1, show_default=True, help="v6 relay mode: nested RELAY-FORW layers")
+@click.option(
+    "--source-port",
+    type=int,
+    help="v6 relay mode: send from this port (0: any, with RFC 8357); default 547 as root",
+)
 @click.option("--interface-id", help="v6 relay mode: Interface-ID (text, or 0x hex)")
 @click.option("--ia-na/--no-ia-na", default=True, show_default=True, help="v6: ask for an address (IA_NA)")
 @click.option("--ia-pd", is_flag=True, help="v6: ask for a delegated prefix (IA_PD)")
@@ -166,6 +171,7 @@ def probe(
     link_address: str | None,
     relay_address: str | None,
     relays: int,
+    source_port: int | None,
     interface_id: str | None,
     ia_na: bool,
     ia_pd: bool,
@@ -186,6 +192,7 @@ def probe(
                 link_address=link_address,
                 relay_address=relay_address,
                 relays=relays,
+                source_port=source_port,
                 interface_id=interface_id or circuit_id,
                 remote_id=remote_id,
                 ia_na=ia_na,

@@ -388,6 +388,7 @@ def main(
     link_address: str | None,
     relay_address: str | None,
     relays: int,
+    source_port: int | None = None,
     interface_id: str | None,
     remote_id: str | None,
     ia_na: bool,
@@ -428,9 +429,12 @@ def main(
         settings.link_address = link_address or source
         mac = settings.duid.link_layer_address or b"\x02\x00\x00\x00\x00\x01"
         settings.peer_address = str(IPv6Address(b"\xfe\x80" + bytes(6) + _eui64(mac)))
+        port = source_port if source_port is not None else (547 if os.geteuid() == 0 else 0)
         try:
-            sock = ProbeSocket6(source, 547 if os.geteuid() == 0 else 0)
+            sock = ProbeSocket6(source, port)
         except OSError:
+            if source_port is not None:
+                raise
             sock = ProbeSocket6(source, 0)  # port 547 taken: RFC 8357 relay source port instead
     else:
         assert interface is not None

@@ -417,6 +417,10 @@ class Server:
                 raise StartError(
                     f"cannot listen on [{s6.address}]:{s6.port}: {exc.strerror or exc}"
                 ) from None
+            for name, why in sock6.not_joined.items():
+                log.warning(
+                    "no DHCPv6 multicast on this interface (relayed traffic only)", interface=name, error=why
+                )
             endpoint6 = Endpoint(self, "v6", sock6, engine6, Sender6(sock6), self.stats6)
             endpoint6.inline = self._all_in_process(engine6)
             self.endpoints["v6"] = endpoint6

@@ -53,28 +53,23 @@ class Udp6Socket:
         self.port = sock.getsockname()[1]
         self._names: dict[int, str] = {}
 
-    @staticmethod
-    def _join(sock: socket.socket, interfaces: list[str]) -> list[str]:
-        """Join the DHCPv6 groups; a named interface that cannot join is an error, others are skipped."""
+    def _join(self, sock: socket.socket, interfaces: list[str]) -> list[str]:
+        """Join the DHCPv6 groups on each interface; where that fails (``lo`` has no multicast)
+        the interface still gets relayed (unicast) traffic, and ``not_joined`` says so."""
         names = interfaces or [name for _, name in socket.if_nameindex() if name != "lo"]
         joined = []
+        self.not_joined: dict[str, str] = {}
         for name in names:
             try:
                 index = socket.if_nametoindex(name)
+                for group in (ALL_RELAYS_AND_SERVERS, ALL_SERVERS):
+                    mreq = _MREQ.pack(socket.inet_pton(socket.AF_INET6, group), index)
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
             except OSError as exc:
                 if interfaces:
-                    raise OSError(exc.errno, f"interface {name}: {exc.strerror}") from None
+                    self.not_joined[name] = exc.strerror or str(exc)
                 continue
-            for group in (ALL_RELAYS_AND_SERVERS, ALL_SERVERS):
-                mreq = _MREQ.pack(socket.inet_pton(socket.AF_INET6, group), index)
-                try:
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
-                except OSError as exc:
-                    if interfaces and group == ALL_RELAYS_AND_SERVERS:
-                        raise OSError(exc.errno, f"cannot join {group} on {name}: {exc.strerror}") from None
-                    break
-            else:
-                joined.append(name)
+            joined.append(name)
         return joined
 
     def fileno(self) -> int:
