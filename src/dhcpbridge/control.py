@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from dhcpbridge.runtime import Server
 
 
+REPLY_LIMIT = 1 << 30  # a lease list of a million leases is one (long) line
+
+
 def parse_address(text: str) -> tuple[LeaseKind, int]:
     addr = ipaddress.ip_address(text.split("/")[0])
     if addr.version == 4:
@@ -111,7 +114,9 @@ class ControlServer:
 async def call(path: Path, request: dict[str, Any], timeout: float = 5.0) -> Any:
     """Send one request to a running server; raises ``ConnectionError`` when none answers."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), timeout)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_unix_connection(str(path), limit=REPLY_LIMIT), timeout
+        )
     except (TimeoutError, OSError) as exc:
         raise ConnectionError(f"no server on {path}: {exc}") from None
     try:

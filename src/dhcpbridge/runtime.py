@@ -555,6 +555,11 @@ class Server:
             return ["no config file to reload"]
         try:
             new = load(self.config_path)
+            missing = missing_interfaces(new.server.interfaces)
+            if missing:
+                raise ConfigError(
+                    str(self.config_path), [f"server.interfaces: not found: {', '.join(missing)}"]
+                )
             host = host_info(new.server.interfaces)
             host6 = host_info6(self.interfaces6(new)) if "v6" in self.endpoints else self.host6
             sources, engine4, engine6 = self._build_engines(

@@ -100,7 +100,7 @@ class Transaction4:
         self.requested_ip = 0
         self.requested_lease: int | None = None
         self.prl = b""
-        self.max_size = 0
+        self.max_size = 576  # RFC 2131 §2: what every client accepts without option 57
         self.vendor_class = b""
         self.subnet: Subnet4 | None = None
         self.server_id = 0
