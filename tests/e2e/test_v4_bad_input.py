@@ -312,7 +312,7 @@ def test_ten_thousand_bad_packets_are_all_accounted_for(
         assert lease.address is not None
         assert ipaddress.ip_address("10.67.0.100") <= lease.address.ip <= ipaddress.ip_address("10.67.0.199")
         assert lease.lease_time == 7200
-        assert server.control_leases()[str(lease.address.ip)]["state"] == "bound"
+        assert server.lease_by_address()[str(lease.address.ip)]["state"] == "bound"
     assert server.alive()
 
 
