@@ -50,10 +50,11 @@ def config4(
     lease_store: str,
     *,
     server: Mapping[str, Any] | None = None,
+    leases: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The dhcpbridge TOML document (as a dict) serving ``plan.subnets4`` with the plan's lease
-    time and T1/T2; ``server`` adds ``[server]`` keys, ``extra`` top-level tables
+    time and T1/T2; ``server`` and ``leases`` add keys to those tables, ``extra`` top-level tables
     (``reservation``, ``options``, ``source``...)."""
     lt = plan.lifetimes
     subnets = []
@@ -76,7 +77,7 @@ def config4(
         subnets.append(entry)
     doc: dict[str, Any] = {
         "server": {"interfaces": list(plan.interfaces), **(server or {})},
-        "leases": {"store": lease_store},
+        "leases": {"store": lease_store, **(leases or {})},
         "subnet4": subnets,
     }
     doc.update(extra or {})
@@ -96,6 +97,7 @@ class V4Server(DhcpbridgeServer):
         plan: AddressPlan,
         *,
         server: Mapping[str, Any] | None = None,
+        leases: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         log_level: str = "info",
         cpu: int | None = None,
@@ -109,10 +111,13 @@ class V4Server(DhcpbridgeServer):
             cpu=cpu,
         )
         self.server_keys = {"control-socket": str(self.workdir / "control.sock"), **(server or {})}
+        self.leases_keys = dict(leases or {})
         self.extra = dict(extra or {})
 
     def document(self) -> dict[str, Any]:
-        return config4(self.plan, self.lease_store, server=self.server_keys, extra=self.extra)
+        return config4(
+            self.plan, self.lease_store, server=self.server_keys, leases=self.leases_keys, extra=self.extra
+        )
 
     def write_config(self) -> Path:
         self.config_path.write_text(to_toml(self.document()))
