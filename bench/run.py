@@ -229,6 +229,7 @@ class Bench:
         self.console = console
         self.workroot = Path(tempfile.mkdtemp(prefix="bench-", dir=topo.workdir))
         self.last_server_log = ""
+        self.current: VariantResult | None = None  # the variant being measured (for interruptions)
 
     def load(self, v: Variant, rate: float, period: float, server_pid: int, latency: bool) -> PerfdhcpResult:
         o = self.opts
@@ -328,6 +329,7 @@ class Bench:
         run's ``hard_deadline`` allows it."""
         o = self.opts
         res = VariantResult(v.key, v.label, v.workload.title, v.baseline)
+        self.current = res
         t0 = time.monotonic()
         threshold = o.drop_threshold
 
@@ -432,7 +434,7 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
     table.add_column("CPU us/exch\n@ max", justify="right")
     table.add_column("note")
     for r in results:
-        if r.status != "ok":
+        if r.status not in ("ok", "interrupted"):
             table.add_row(r.key, r.label, r.workload, "-", "-", "-", "-", "-", f"{r.status}: {r.note}")
             continue
         lat = f"{_fmt(r.p50_ms, '.3f')} / {_fmt(r.p99_ms, '.3f')}"
@@ -630,6 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     results: list[VariantResult] = []
     runnable: list[Variant] = []
+    bench: Bench | None = None
     for v in variants:
         why = v.unavailable(opts)
         if why:
@@ -658,9 +661,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     console.print(f"[red]{v.key} failed:[/] {exc}", markup=True)
                 results.append(res)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (the topology turns it into SystemExit)
         interrupted = True
         console.print("[yellow]interrupted: namespaces removed, reporting what was measured[/]")
+        partial = bench.current if bench is not None else None
+        if partial is not None and partial.status == "pending":
+            partial.status, partial.note = "interrupted", "partial: best passing point so far"
+            passing = [p["offered_rate"] for p in partial.points if p.get("ok")]
+            partial.max_sustained = max(passing, default=None)
+            results.append(partial)
     elapsed = time.monotonic() - start
     order = {v.key: i for i, v in enumerate(VARIANTS)}
     results.sort(key=lambda r: order[r.key])
