@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from dhcpbridge.engine.model import NO_ANSWER, Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.v6.classify import (
@@ -122,30 +122,18 @@ class AskSources6(Handler[Transaction6]):
 
 
 class AskSourcesNow6(AskSources6):
-    """The same when every source can answer synchronously (``answer(query)``, in-process sources
-    such as the pools and static6): no coroutine per source and message."""
-
-    def __init__(self, env: Env6) -> None:
-        super().__init__(env)
-        self._answers = [s.answer for s in env.sources.sources]  # type: ignore[attr-defined]
+    """The same when every source can answer synchronously (``SourceChain.sync``: pools, static6
+    and other in-process sources): no coroutine per source and message."""
 
     def handle(self, tx: Transaction6) -> None:  # type: ignore[override]
         if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
             return
-        for answer_now in self._answers:
-            answer = answer_now(tx)
-            if answer.action is not Action.NONE:
-                break
-        else:
-            answer = NO_ANSWER
-        self._check(tx, answer)
+        self._check(tx, self.env.sources.answer(tx))
 
 
 def ask_sources(env: Env6) -> AskSources6:
-    """The sources handler for ``env``: synchronous when every source offers ``answer``."""
-    if all(callable(getattr(s, "answer", None)) for s in env.sources.sources):
-        return AskSourcesNow6(env)
-    return AskSources6(env)
+    """The sources handler for ``env``: synchronous when the whole chain can answer that way."""
+    return AskSourcesNow6(env) if env.sources.sync else AskSources6(env)
 
 
 class Bindings6(Handler[Transaction6]):
