@@ -291,6 +291,10 @@ def test_request_commits_what_was_advertised() -> None:
     delegated = lab.lease(LeaseKind.PD, prefix.split("/")[0])
     assert delegated.state == LeaseState.BOUND and delegated.prefix_len == 56
     assert [e.event for e in out.effects] == ["commit", "commit"]  # the runtime flushes these first
+    # each effect carries its transaction: the bridge's on-commit notification sends the question
+    question = out.effects[0].query.question()
+    assert question["msg_type"] == "REQUEST" and question["duid"] == duid(1).hex()
+    assert question["ia_na"] == [{"iaid": 1, "addresses": [addr]}]
 
 
 def test_request_without_hints_gets_the_held_address() -> None:

@@ -355,7 +355,7 @@ class Bindings6(Handler[Transaction6]):
                         self._template(tx, ia, addr, length, BOUND, tx.now + valid), tx.now
                     )
                     if lease is not None:
-                        tx.effects.append(LeaseEvent("commit", lease))
+                        tx.effects.append(LeaseEvent("commit", lease, tx))
                         return lease
                 break
         length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
@@ -377,7 +377,7 @@ class Bindings6(Handler[Transaction6]):
             self._template(tx, ia, lease.address, lease.prefix_len, BOUND, tx.now + valid), tx.now
         )
         if lease is not None:
-            tx.effects.append(LeaseEvent("commit", lease))
+            tx.effects.append(LeaseEvent("commit", lease, tx))
         return lease
 
     async def _commit(
@@ -390,10 +390,10 @@ class Bindings6(Handler[Transaction6]):
             if current is not None and current.client != ia.key:
                 gone = await store.release(ia.kind, addr, current.client, tx.now)
                 if gone is not None:
-                    tx.effects.append(LeaseEvent("release", gone))
+                    tx.effects.append(LeaseEvent("release", gone, tx))
                 lease = await store.commit(self._template(tx, ia, addr, length, BOUND, until), tx.now)
         if lease is not None:
-            tx.effects.append(LeaseEvent("commit", lease))
+            tx.effects.append(LeaseEvent("commit", lease, tx))
         return lease
 
     # --- RENEW / REBIND ---------------------------------------------------------------------
@@ -472,7 +472,7 @@ class Bindings6(Handler[Transaction6]):
                 if lease is not None:
                     released = True
                     tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("release", lease))
+                    tx.effects.append(LeaseEvent("release", lease, tx))
             if not released:  # RFC 8415 §18.3.7
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
         tx.status = (StatusCode6.SUCCESS, "released")
@@ -490,7 +490,7 @@ class Bindings6(Handler[Transaction6]):
                 if lease is not None:
                     declined = True
                     tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("decline", lease))
+                    tx.effects.append(LeaseEvent("decline", lease, tx))
             if not declined:  # RFC 8415 §18.3.8
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
         tx.status = (StatusCode6.SUCCESS, "declined")
