@@ -373,6 +373,32 @@ def test_rebind_extends_and_withdraws_what_left_the_link() -> None:
     assert unknown is not None and ia_status(unknown) == {(3, 1): SC.NO_BINDING}
 
 
+def test_renew_withdraws_a_binding_that_left_the_pools_and_frees_it() -> None:
+    lab = Lab()
+    reply = exchange(lab, duid(1), na(1))
+    [(_, addr, *_)] = addresses(reply)
+    # the operator moves the pool: the old address is still on the link but no longer handed out
+    moved = {**BASE, "subnet6": [{**BASE["subnet6"][0], "pools": ["fd67::200:0/120"]}]}
+    lab.engine = build_engine6(
+        loader.from_dict(moved),
+        lab.store,
+        HostInfo6.build({}),
+        lab.stats,
+        build_sources(loader.from_dict(moved)),
+    )
+    out = lab.run(lab.message(MT.RENEW, duid(1), na(1, addr), server=SERVER_DUID))
+    renewed = parse6(out.data or b"")
+    assert isinstance(renewed, Message6)
+    assert addresses(renewed) == [(1, addr, 0, 0)]
+    assert [e.event for e in out.effects] == ["release"]
+    assert lab.lease(LeaseKind.NA, addr).state == LeaseState.RELEASED
+    # the next REQUEST gets an address of the new pool
+    again = lab.send(lab.message(MT.REQUEST, duid(1), na(1), server=SERVER_DUID))
+    assert again is not None and ipaddress.IPv6Address(addresses(again)[0][1]) in ipaddress.ip_network(
+        "fd67::200:0/120"
+    )
+
+
 def test_renew_after_the_lease_expired_is_nobinding() -> None:
     lab = Lab()
     reply = exchange(lab, duid(1), na(1))

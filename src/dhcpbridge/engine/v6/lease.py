@@ -440,15 +440,16 @@ class Bindings6(Handler[Transaction6]):
                 renew.append((addr, length))
             elif (addr, length) in ours or not self._appropriate(tx, subnet, ia, addr, length):
                 zero.append((addr, length))  # no longer for this client here: lifetimes 0
-        if not renew and not zero:
-            fixed_entry = self._fixed(tx, ia, set())
-            if fixed_entry is None:
-                return self._status_ia(ia, NO_BINDING)
-            renew.append(fixed_entry)
         if not renew:
-            hinted_ours = [h for h in ia.hints if h in ours]
-            if not hinted_ours and all(self._appropriate(tx, subnet, ia, a, n) for a, n in ia.hints if a):
-                return self._status_ia(ia, NO_BINDING)
+            if not zero:  # the client named nothing and has nothing here
+                fixed_entry = self._fixed(tx, ia, set())
+                if fixed_entry is None:
+                    return self._status_ia(ia, NO_BINDING)
+                renew.append(fixed_entry)
+            elif not any(z in ours for z in zero) and all(
+                self._appropriate(tx, subnet, ia, *z) for z in zero
+            ):
+                return self._status_ia(ia, NO_BINDING)  # addresses of this link we never bound to it
         grant = self._grant(tx, subnet)
         valid = grant[2]
         granted = []
@@ -460,6 +461,11 @@ class Bindings6(Handler[Transaction6]):
             else:
                 granted.append(lease)
                 tx.leases.append(lease)
+        for addr, length in zero:
+            if (addr, length) in ours:  # withdrawn with lifetime 0: free in the store as well
+                gone = await store.release(ia.kind, addr, ia.key, now)
+                if gone is not None:
+                    tx.effects.append(LeaseEvent("release", gone, tx))
         return self._encode_ia(ia, grant, granted, zero)
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
