@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +117,59 @@ def test_dhcrelay_option82_is_echoed_and_giaddr_selects_the_subnet(v4_relayed: T
         assert r["dhcp.option.agent_information_option.agent_circuit_id"].replace(":", "") == circuit, r
     assert set(drops) <= {"release-unknown"}, drops  # the relayed copy of the RELEASE, if any
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a client whose reservation is keyed by option 82 (circuit-id/remote-id) is NAKed at every "
+    "unicast RENEW: RENEWING goes straight to the server (RFC 2131 4.4.5), without the relay, so without "
+    "option 82; StaticSource.answer (src/dhcpbridge/sources/static.py:149-159) finds nothing, the pools source answers "
+    "and LeaseMachine._request (src/dhcpbridge/engine/v4/lease.py:200) NAKs the reserved address as 'not in a "
+    "pool' - although it is this client's bound lease. The NAK is broadcast on the server's link, so the "
+    "client hears nothing and can only rebind at T2",
+)
+def test_a_client_reserved_by_circuit_id_renews_by_unicast(v4_relayed: Topology) -> None:
+    """A relay that forwards only broadcasts (as router relays do) is played by a socket on the
+    relay's client-side address; the client renews by unicast through the router."""
+    require_e2e()
+    topo = v4_relayed
+    reservation = {"circuit-id": "port-7", "ip": "10.69.0.50"}
+    server = h.V4Server(topo["srv"], topo.workdir / "circuit", PLAN, extra={"reservation": [reservation]})
+    relay = h.relay_socket(topo["rly"], GIADDR)  # giaddr: replies come back here
+    cli = topo["cli"]
+    mac = bytes.fromhex("02690000aa01")
+    agent = (82, h.tlv(1, b"port-7"))
+    try:
+        with server:
+            xid = 0x5EED
+            discover = h.build(h.DISCOVER, xid, mac, [agent, (55, h.PRL)], hops=1, giaddr=h.ip2int(GIADDR))
+            offer = h.exchange(relay, discover, (SERVER, 67), xid, wanted=(h.OFFER,))
+            assert offer is not None and h.int2ip(offer.yiaddr) == "10.69.0.50"
+            opts = [(50, offer.yiaddr.to_bytes(4, "big")), (54, offer.server_id), agent, (55, h.PRL)]
+            ack = h.exchange(
+                relay, h.build(h.REQUEST, xid, mac, opts, hops=1, giaddr=h.ip2int(GIADDR)), (SERVER, 67), xid
+            )
+            assert ack is not None and ack.type == h.ACK and ack.options[82] == agent[1]
+            row = server.lease_by_address()["10.69.0.50"]
+            assert (row["state"], row["source"], row["circuit_id"]) == (
+                "bound",
+                "reservations",
+                b"port-7".hex(":"),
+            )
+
+            # the client configures its lease and renews at T1: unicast to the server, no relay involved
+            cli.ip("addr", "add", "10.69.0.50/24", "dev", "cli0")
+            cli.ip("route", "add", "default", "via", GIADDR)
+            client = h.socket_in(cli, socket.AF_INET, socket.SOCK_DGRAM)
+            client.bind(("0.0.0.0", 68))
+            try:
+                renew = h.build(h.REQUEST, xid + 1, mac, [(55, h.PRL)], ciaddr=offer.yiaddr)
+                reply = h.exchange(client, renew, (SERVER, 67), xid + 1, tries=2)
+            finally:
+                client.close()
+            stats = server.stats()
+            assert reply is not None and reply.type == h.ACK, stats
+            assert h.int2ip(reply.yiaddr) == "10.69.0.50"
+    finally:
+        relay.close()
+        cli.flush_addresses("cli0")
