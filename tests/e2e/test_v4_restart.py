@@ -125,6 +125,11 @@ def test_kill9_mid_load_loses_no_acknowledged_lease() -> None:
                 assert renewed.address == first.address
                 row = server.lease_by_address()[str(first.address.ip)]
                 assert (row["state"], row["client"]) == ("bound", "01:02:67:00:00:00:02")
+
+            # SIGTERM: a clean stop after flushing, with the counters in the last log line
+            assert server.stop() == 0
+            stopped = server.events("stopped")
+            assert len(stopped) == 1 and stopped[0]["stats"]["v4"]["sent"]["DHCPACK"] >= CLIENTS - len(seen)
         finally:
             loader.stop()
             sock.close()
