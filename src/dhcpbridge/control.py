@@ -95,6 +95,9 @@ class ControlServer:
             if released is None:
                 raise ValueError(f"{request['address']} is {lease.state.name.lower()}, not leased")
             await store.flush()
+            checkpoint = getattr(store, "checkpoint", None)
+            if checkpoint is not None:
+                checkpoint()  # an operator's change shows in the SQLite file at once
             server.emit(LeaseEvent("release", released))
             return released.as_dict()
         if cmd == "stats":

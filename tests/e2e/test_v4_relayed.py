@@ -119,15 +119,6 @@ def test_dhcrelay_option82_is_echoed_and_giaddr_selects_the_subnet(v4_relayed: T
     assert "Traceback" not in server.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a client whose reservation is keyed by option 82 (circuit-id/remote-id) is NAKed at every "
-    "unicast RENEW: RENEWING goes straight to the server (RFC 2131 4.4.5), without the relay, so without "
-    "option 82; StaticSource.answer (src/dhcpbridge/sources/static.py:149-159) finds nothing, the pools source answers "
-    "and LeaseMachine._request (src/dhcpbridge/engine/v4/lease.py:200) NAKs the reserved address as 'not in a "
-    "pool' - although it is this client's bound lease. The NAK is broadcast on the server's link, so the "
-    "client hears nothing and can only rebind at T2",
-)
 def test_a_client_reserved_by_circuit_id_renews_by_unicast(v4_relayed: Topology) -> None:
     """A relay that forwards only broadcasts (as router relays do) is played by a socket on the
     relay's client-side address; the client renews by unicast through the router."""

@@ -96,13 +96,6 @@ def test_without_raw_socket_replies_are_broadcast(lab: Topology) -> None:
     expect_broadcast(replies(cap), "0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with [server] address = one of the host's unicast addresses the UDP socket "
-    "(src/dhcpbridge/io/udp4.py:33, bound in runtime.py _open_endpoints) never receives the "
-    "255.255.255.255 DISCOVERs of the clients on [server] interfaces; the server starts, logs 'serving' "
-    "and answers nobody - no error, no warning (check-config says ok too)",
-)
 def test_a_unicast_bind_address_still_serves_its_interfaces_or_is_refused(lab: Topology) -> None:
     require_e2e("udhcpc")
     server = h.V4Server(lab["srv"], lab.workdir / "srv", LAB_PLAN, server={"address": SERVER})

@@ -107,12 +107,6 @@ def test_the_client_is_bound_by_exactly_one_server(
         assert client.release(timeout=15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the server the client did not choose keeps its OFFER held (offer-hold, 30 s): "
-    "LeaseMachine._request (src/dhcpbridge/engine/v4/lease.py:159-162) unholds only the address "
-    "the client REQUESTs (from the other server), which with split pools is never the one it offered",
-)
 def test_the_server_not_chosen_releases_its_offer(split_scope: tuple[Topology, dict[str, Any]]) -> None:
     topo, servers = split_scope
     with Udhcpc(topo["cli"]) as client:

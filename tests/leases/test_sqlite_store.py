@@ -205,13 +205,15 @@ def test_flush_failure_keeps_pending_changes(tmp_path: Path) -> None:
     path = tmp_path / "leases.db"
     store = SqliteStore(path)
     commit(store, full_lease())
-    store.db.execute("PRAGMA query_only = ON")  # every write now fails inside SQLite
-    with pytest.raises(StoreError, match="cannot commit 1 lease change"):
+    good = store._journal_fd
+    store._journal_fd = os.open(path.with_suffix(".ro"), os.O_RDONLY | os.O_CREAT)  # writes now fail
+    with pytest.raises(StoreError, match="cannot write 1 lease change"):
         run(store.flush())
     assert store.pending == 1
     commit(store, full_lease(X + 1, b"later"))
     assert store.pending == 2
-    store.db.execute("PRAGMA query_only = OFF")
+    os.close(store._journal_fd)
+    store._journal_fd = good
     run(store.flush())
     assert store.pending == 0
     run(store.close())
@@ -220,18 +222,37 @@ def test_flush_failure_keeps_pending_changes(tmp_path: Path) -> None:
     run(reader.close())
 
 
-def test_flush_on_a_closed_connection(tmp_path: Path) -> None:
+def test_checkpoint_failure_keeps_rows_in_the_journal(tmp_path: Path) -> None:
+    """A failing SQLite write does not fail the flush (the batch is durable in the journal) and
+    the rows reach SQLite at the next successful checkpoint."""
     path = tmp_path / "leases.db"
-    store = SqliteStore(path)
+    store = SqliteStore(path, checkpoint=0)
+    store.db.execute("PRAGMA query_only = ON")  # every SQLite write now fails
     commit(store, full_lease())
-    store.db.close()
-    with pytest.raises(StoreError):
-        run(store.flush())
-    assert store.pending == 1
-    store.db = sqlite3.connect(path, isolation_level=None)  # the runtime would retry on the next batch
     run(store.flush())
-    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone() == (1,)
+    assert store.pending == 0 and store.checkpoint_failures == 1
+    assert SqliteStore(path, readonly=True).index.get(LeaseKind.V4, X) is not None  # journal replayed
+    store.db.execute("PRAGMA query_only = OFF")
+    commit(store, full_lease(X + 1, b"later"))
+    run(store.flush())
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone() == (2,)
+    assert store.journal_path.stat().st_size == 0
     run(store.close())
+
+
+def test_kill_before_checkpoint_replays_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "leases.db"
+    store = SqliteStore(path, checkpoint=3600)
+    commit(store, full_lease())
+    run(store.flush())
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone() == (0,)
+    with store.journal_path.open("ab") as handle:
+        handle.write(b"\x00\x00\x01\x00torn")  # a record cut short by a crash
+    store._unlock()  # as if the process died: no checkpoint, no close
+    again = SqliteStore(path)
+    assert again.index.get(LeaseKind.V4, X) is not None
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone() == (1,)
+    run(again.close())
 
 
 CHILD = """

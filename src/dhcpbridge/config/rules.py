@@ -17,11 +17,23 @@ from dhcpbridge.wire import values
 def check(config: Config) -> list[str]:
     """Every cross-field error of ``config`` as ``path: message``."""
     errors: list[str] = []
+    errors += _server(config)
     errors += _subnets(config)
     errors += _reservations(config)
     errors += _subnets6(config)
     errors += _static6(config)
     return errors
+
+
+def _server(config: Config) -> list[str]:
+    server = config.server
+    if server.interfaces and not server.address.is_unspecified and config.subnet4:
+        return [
+            f"server.address: {server.address} is a unicast address: a socket bound to it never receives "
+            "the broadcast DISCOVERs of clients on server.interfaces; use 0.0.0.0, or interfaces = [] "
+            "to serve relayed clients only"
+        ]
+    return []
 
 
 def _subnets(config: Config) -> list[str]:

@@ -1,12 +1,19 @@
 """``sqlite:///PATH``: the embedded default store — an in-memory index made durable in SQLite.
 
 One process owns the file (an ``flock`` on ``PATH.lock`` keeps a second server out, so two
-servers can never hand out the same address from one file). WAL journal, one writer, group
-commit: the engine's changes queue up and ``flush`` writes a whole batch in one transaction; the
-runtime sends ACKs only after it returns, so a ``kill -9`` never loses a lease a client was told
-about. ``synchronous=NORMAL`` (the default) survives a process crash; ``?sync=full`` also survives
-power loss at the cost of an fsync per batch. Offers are never written. The file can be read
-while the server runs (``dhcpbridge leases list``).
+servers can never hand out the same address from one file). The engine's changes queue up and
+``flush`` makes a whole batch durable at once; the runtime sends ACKs only after it returns, so a
+``kill -9`` never loses a lease a client was told about. Offers are never written.
+
+Durability has two steps, so the hot path pays one ``write`` per batch instead of one SQLite
+transaction: ``flush`` appends the batch's changed rows to ``PATH.journal`` (length-prefixed
+records, one ``os.write``); at most every ``checkpoint`` seconds (default 1) the rows written
+since the last checkpoint go into the SQLite file (WAL mode, one writer) in one transaction and
+the journal is truncated. Opening the store loads the SQLite rows and replays the journal
+(a record torn by a crash at the very end is ignored; replaying a row twice is harmless), then
+checkpoints. ``?sync=full`` fsyncs the journal on every flush (survives power loss, not just a
+process crash). Read-only opens (``dhcpbridge leases list`` beside a server without a control
+socket) replay the journal too, so they see every committed lease.
 """
 
 from __future__ import annotations
@@ -14,11 +21,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import socket
 import sqlite3
+import struct
+import time
 from pathlib import Path
 from typing import Any
 
+from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases.indexed import IndexedStore
 
@@ -46,6 +57,37 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 _UPSERT = "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _DELETE = "DELETE FROM leases WHERE kind = ? AND address = ?"
+
+
+log = logs.get("dhcpbridge.leases")
+_FRAME = struct.Struct("!I")
+_DELETED = "-"  # journal record of a deleted row: (_DELETED, kind, address text)
+
+
+def _frame(record: tuple[Any, ...]) -> bytes:
+    body = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(body)) + body
+
+
+def read_journal(path: Path) -> list[tuple[Any, ...]]:
+    """Every complete record of a journal file (a torn last record is ignored)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    records: list[tuple[Any, ...]] = []
+    pos = 0
+    while pos + 4 <= len(data):
+        (size,) = _FRAME.unpack_from(data, pos)
+        body = data[pos + 4 : pos + 4 + size]
+        if len(body) < size:
+            break
+        try:
+            records.append(pickle.loads(body))
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            break
+        pos += 4 + size
+    return records
 
 
 class StoreError(Exception):
@@ -103,12 +145,21 @@ def path_from_url(url: str) -> Path:
 class SqliteStore(IndexedStore):
     """See the module docstring."""
 
-    def __init__(self, path: Path, sync: str = "normal", readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path, sync: str = "normal", readonly: bool = False, checkpoint: float = 1.0
+    ) -> None:
         super().__init__()
         self.path = path
+        self.journal_path = Path(f"{path}.journal")
         self.readonly = readonly
+        self.sync = sync
+        self.checkpoint_interval = checkpoint
         self._pending: dict[tuple[int, int], Lease | None] = {}
+        self._unsaved: dict[tuple[int, str], tuple[Any, ...]] = {}  # journaled, not yet in SQLite
+        self._last_checkpoint = time.monotonic()
+        self.checkpoint_failures = 0
         self._lock_fd: int | None = None
+        self._journal_fd: int | None = None
         try:
             if not readonly:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +173,6 @@ class SqliteStore(IndexedStore):
                 self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
-                self.db.execute("PRAGMA wal_autocheckpoint=8192")
                 self.db.executescript(_SCHEMA)
                 self.db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -133,37 +183,34 @@ class SqliteStore(IndexedStore):
                     raise StoreError(f"{path} does not exist")
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             self._load()
+            if not readonly:
+                self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                self.checkpoint()
         except sqlite3.Error as exc:
             self._unlock()
             raise StoreError(f"{path}: {exc}") from None
+        except OSError as exc:
+            self._unlock()
+            raise StoreError(f"{self.journal_path}: {exc.strerror or exc}") from None
 
     def _load(self) -> None:
         try:
             rows = self.db.execute("SELECT * FROM leases").fetchall()
         except sqlite3.OperationalError as exc:
             if self.readonly and "no such table" in str(exc):
-                return
-            raise
+                rows = []
+            else:
+                raise
         for row in rows:
-            kind = LeaseKind(row[0])
-            self.index.load(
-                Lease(
-                    address=_addr_int(kind, row[1]),
-                    prefix_len=row[2],
-                    client=bytes(row[3]),
-                    state=LeaseState(row[4]),
-                    starts=row[5],
-                    expires=row[6],
-                    hwaddr=bytes(row[7]),
-                    hostname=row[8],
-                    subnet=row[9],
-                    source=row[10],
-                    relay=row[11],
-                    circuit_id=bytes(row[12]),
-                    remote_id=bytes(row[13]),
-                    info=json.loads(row[14]) if row[14] and row[14] != "{}" else None,
-                    kind=kind,
-                )
+            self.index.load(_lease(tuple(row)))
+        for record in read_journal(self.journal_path):
+            if record[0] == _DELETED:
+                kind = LeaseKind(record[1])
+                self.index.delete(kind, _addr_int(kind, record[2]))
+            else:
+                self.index.load(_lease(record))
+            self._unsaved[(record[1], record[2]) if record[0] == _DELETED else (record[0], record[1])] = (
+                record
             )
 
     def _persist(self, lease: Lease) -> None:
@@ -180,18 +227,45 @@ class SqliteStore(IndexedStore):
         self.flush_sync()
 
     def flush_sync(self) -> None:
-        """Write every pending change in one transaction; on failure keep them for the next try."""
-        if not self._pending:
+        """Make every pending change durable with one journal write; on failure keep them."""
+        if self._pending:
+            if self.readonly or self._journal_fd is None:
+                raise StoreError(f"{self.path} is open read-only")
+            records: list[tuple[Any, ...]] = []
+            for (kind, addr), lease in self._pending.items():
+                if lease is None:
+                    records.append((_DELETED, int(kind), _addr_text(LeaseKind(kind), addr)))
+                else:
+                    records.append(_row(lease))
+            data = b"".join(_frame(r) for r in records)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._journal_fd, view) :]
+                if self.sync == "full":
+                    os.fsync(self._journal_fd)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.journal_path}: cannot write {len(records)} lease change(s): {exc.strerror or exc}"
+                ) from None
+            self._pending = {}
+            unsaved = self._unsaved
+            for r in records:
+                unsaved[(r[1], r[2]) if r[0] == _DELETED else (r[0], r[1])] = r
+        if self._unsaved and time.monotonic() - self._last_checkpoint >= self.checkpoint_interval:
+            try:
+                self.checkpoint()
+            except StoreError as exc:  # the batch is durable in the journal: not a flush failure
+                self.checkpoint_failures += 1
+                log.error("lease checkpoint into SQLite failed; the journal keeps the rows", error=str(exc))
+
+    def checkpoint(self) -> None:
+        """Move the journaled rows into SQLite in one transaction, then empty the journal."""
+        self._last_checkpoint = time.monotonic()
+        if not self._unsaved or self._journal_fd is None:
             return
-        if self.readonly:
-            raise StoreError(f"{self.path} is open read-only")
-        pending = self._pending
-        upserts = [_row(lease) for lease in pending.values() if lease is not None]
-        deletes = [
-            (kind, _addr_text(LeaseKind(kind), addr))
-            for (kind, addr), lease in pending.items()
-            if lease is None
-        ]
+        upserts = [r for r in self._unsaved.values() if r[0] != _DELETED]
+        deletes = [(r[1], r[2]) for r in self._unsaved.values() if r[0] == _DELETED]
         try:
             self.db.execute("BEGIN")
             if upserts:
@@ -204,10 +278,15 @@ class SqliteStore(IndexedStore):
                 self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            raise StoreError(f"{self.path}: cannot commit {len(pending)} lease change(s): {exc}") from None
-        self._pending = {}
+            # the rows stay in the journal (durable) and in _unsaved: the next checkpoint retries
+            raise StoreError(f"{self.path}: cannot save {len(self._unsaved)} lease row(s): {exc}") from None
+        self._unsaved = {}
+        os.ftruncate(self._journal_fd, 0)
 
     def _unlock(self) -> None:
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -216,6 +295,28 @@ class SqliteStore(IndexedStore):
         try:
             if not self.readonly:
                 self.flush_sync()
+                self.checkpoint()
         finally:
             self.db.close()
             self._unlock()
+
+
+def _lease(row: tuple[Any, ...]) -> Lease:
+    kind = LeaseKind(row[0])
+    return Lease(
+        address=_addr_int(kind, row[1]),
+        prefix_len=row[2],
+        client=bytes(row[3]),
+        state=LeaseState(row[4]),
+        starts=row[5],
+        expires=row[6],
+        hwaddr=bytes(row[7]),
+        hostname=row[8],
+        subnet=row[9],
+        source=row[10],
+        relay=row[11],
+        circuit_id=bytes(row[12]),
+        remote_id=bytes(row[13]),
+        info=json.loads(row[14]) if row[14] and row[14] != "{}" else None,
+        kind=kind,
+    )

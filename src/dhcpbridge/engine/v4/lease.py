@@ -31,6 +31,8 @@ class AskSources(Handler[Transaction4]):
         kind = tx.msg_type_code
         if kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server":
             return None
+        if tx.request.ciaddr and not tx.request.giaddr and tx.relay_info is None:
+            return self._ask_renewal(tx)
         sources = self.env.sources
         if sources.sync:  # in-process sources: no coroutine
             self._check(tx, sources.answer(tx))
@@ -38,6 +40,17 @@ class AskSources(Handler[Transaction4]):
         return self._ask(tx)
 
     async def _ask(self, tx: Transaction4) -> None:
+        self._check(tx, await self.env.sources.ask(tx))
+
+    async def _ask_renewal(self, tx: Transaction4) -> None:
+        """A unicast RENEW/INFORM reaches us without the relay, so without option 82: a client's
+        bound lease remembers where it was seen (relay, circuit-id, remote-id), and a reservation
+        keyed by circuit-id still recognises it."""
+        lease = await self.env.store.get(V4, tx.request.ciaddr)
+        if lease is not None and lease.client == tx.client_key and lease.state == LeaseState.BOUND:
+            tx.circuit_id = lease.circuit_id
+            tx.remote_id = lease.remote_id
+            tx.known_relay = lease.relay
         self._check(tx, await self.env.sources.ask(tx))
 
     @staticmethod
@@ -86,7 +99,7 @@ class LeaseMachine(Handler[Transaction4]):
             answer.hostname if answer is not None and answer.hostname else tx.hostname,
             tx.subnet.name if tx.subnet is not None else "",
             answer.source if answer is not None else "",
-            self._relay_text(giaddr) if giaddr else "",
+            self._relay_text(giaddr) if giaddr else tx.known_relay,
             tx.circuit_id,
             tx.remote_id,
         )
@@ -156,9 +169,10 @@ class LeaseMachine(Handler[Transaction4]):
         req = tx.request
         store = self.env.store
         key = tx.client_key
-        if tx.state == "other-server":
-            if tx.requested_ip:
-                await store.unhold(V4, tx.requested_ip, key)
+        if tx.state == "other-server":  # the client chose another server: drop our offers
+            for held in await store.find_client(V4, key):
+                if held.state == LeaseState.OFFERED:
+                    await store.unhold(V4, held.address, key)
             raise CannotRespond("other-server", "the client chose another server")
         if 54 in req.options:
             state, addr = "selecting", tx.requested_ip

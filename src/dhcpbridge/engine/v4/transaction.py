@@ -59,6 +59,7 @@ class Transaction4:
         "drop_reason",
         "effects",
         "hostname",
+        "known_relay",
         "lease",
         "lease_time",
         "link_selection",
@@ -93,6 +94,7 @@ class Transaction4:
         self.client_key = b""
         self.hostname = ""
         self.circuit_id = b""
+        self.known_relay = ""  # a unicast renewal: the relay its lease was seen through
         self.remote_id = b""
         self.relay_info: dict[int, bytes] | None = None
         self.link_selection = 0
