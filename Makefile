@@ -4,15 +4,31 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup system-deps demo test lint format bench clean
+NATIVE_SOURCES := $(shell $(PYTHON) -c "import ast,sys; t=ast.parse(open('src/dhcpbridge/_native.py').read()); print(' '.join('src/dhcpbridge/'+m.value for n in ast.walk(t) if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '')=='MODULES' for m in n.value.elts))" 2>/dev/null)
 
-setup: $(VENV)/.installed
+.PHONY: setup native pure system-deps demo test lint format bench clean
+
+setup: $(VENV)/.installed $(VENV)/.native
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,speed]'
 	touch $@
+
+# The hot path compiled with mypyc (about 1.6x faster); rebuilt whenever one of its sources changes.
+# Without a C compiler it warns and everything runs as pure Python.
+$(VENV)/.native: $(VENV)/.installed src/dhcpbridge/_native.py $(NATIVE_SOURCES)
+	$(PY) scripts/build_native.py
+	touch $@
+
+native:
+	rm -f $(VENV)/.native
+	$(MAKE) $(VENV)/.native
+
+pure:
+	$(PY) scripts/build_native.py --clean
+	rm -f $(VENV)/.native
 
 # Debian packages for the end-to-end tests and the benchmark (real clients, relay, perfdhcp, Kea).
 system-deps:
@@ -22,8 +38,8 @@ demo: setup
 	$(VENV)/bin/dhcpbridge demo
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
 format: setup
@@ -37,4 +53,5 @@ bench: setup system-deps
 	$(PY) bench/run.py
 
 clean:
+	$(PYTHON) scripts/build_native.py --clean
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

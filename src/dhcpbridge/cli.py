@@ -50,6 +50,12 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         log.error("invalid config", file=str(config_path), errors=exc.errors)
         sys.exit(2)
     logs.configure(log_level or config.server.log_level, log_format or config.server.log_format)
+    from dhcpbridge import _native
+
+    if _native.stale():
+        log.warning(
+            "compiled modules are older than their sources (run `make native`)", modules=_native.stale()
+        )
     _use_uvloop()
     try:
         asyncio.run(Server(config, config_path).run())

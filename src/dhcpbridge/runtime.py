@@ -192,6 +192,16 @@ class Endpoint:
 
     def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
         effects = outcome.effects
+        try:
+            self._finish(outcome, meta, now, committed, effects)
+        finally:
+            # lease events point back at their transaction: empty the list so the transaction and
+            # its events form no reference cycle (freed at once, no work for the garbage collector)
+            effects.clear()
+
+    def _finish(
+        self, outcome: Outcome, meta: Any, now: float, committed: bool, effects: list[LeaseEvent]
+    ) -> None:
         if outcome.data is None:
             if outcome.drop_reason is not None:
                 self.drop_log(now, outcome, meta)

@@ -13,6 +13,7 @@ from dhcpbridge.assemble import build_sources
 from dhcpbridge.assemble6 import build_engine6
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Outcome6
 from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
@@ -214,5 +215,5 @@ def test_relayed_exchange_binds_and_renews_through_the_relay() -> None:
     [na] = got.ia_na
     assert ipaddress.IPv6Address(na.addresses[0].address) in ipaddress.ip_network("fd69::100:0/120")
     assert got.ia_pd[0].status is not None  # fd69::/64 has no PD pool: NoPrefixAvail in the IA
-    lease = run_inline(eng.env.store.get(6, int(na.addresses[0].address)))
+    lease = run_inline(eng.env.store.get(LeaseKind.NA, int(na.addresses[0].address)))
     assert lease.relay == "fd69::1" and lease.subnet == "fd69::/64"

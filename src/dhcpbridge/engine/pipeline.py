@@ -14,6 +14,8 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 
 class CannotRespond(Exception):
     """Drop this request without a reply; ``reason`` becomes a counter label and a log field."""
@@ -34,6 +36,7 @@ T = TypeVar("T", bound=TransactionLike)
 Step = Callable[[Any], Any]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users subclass it in plain Python
 class Handler(Generic[T]):
     """Base class: override the hooks you need; the others are skipped."""
 
@@ -49,12 +52,11 @@ class Handler(Generic[T]):
 
 def _steps(handlers: Sequence[Handler[T]], hook: str) -> list[Step]:
     steps: list[Step] = []
+    base = getattr(Handler, hook)
     for h in handlers:
-        fn = getattr(h, hook)
-        base = getattr(Handler, hook)
-        if getattr(fn, "__func__", None) is base:
+        if getattr(type(h), hook) is base:  # not overridden (works for compiled classes too)
             continue
-        steps.append(fn)
+        steps.append(getattr(h, hook))
     return steps
 
 
@@ -63,7 +65,7 @@ def is_async_hook(handler: Handler[Any]) -> bool:
     return any(
         inspect.iscoroutinefunction(getattr(handler, hook))
         for hook in ("pre", "handle", "post")
-        if getattr(getattr(handler, hook), "__func__", None) is not getattr(Handler, hook)
+        if getattr(type(handler), hook) is not getattr(Handler, hook)
     )
 
 

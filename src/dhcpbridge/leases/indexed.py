@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mypy_extensions import mypyc_attr
+
 from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.index import LeaseIndex
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # memory/sqlite stores subclass it
 class IndexedStore:
     """Async facade of a ``LeaseIndex``; see ``dhcpbridge.engine.ports.LeaseStore``."""
 

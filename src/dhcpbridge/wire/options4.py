@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar, Final
 
 from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
@@ -333,17 +333,35 @@ def _fqdn_labels(body: bytes) -> str:
     return ".".join(labels)
 
 
-@dataclass(frozen=True, slots=True)
+FQDN_S: Final = 0x01  # the server does the A record update
+FQDN_O: Final = 0x02  # the server overrode the client's S
+FQDN_E: Final = 0x04  # the name is in RFC 1035 wire form
+FQDN_N: Final = 0x08  # no update at all
+
+
 class ClientFqdn:
     """Option 81 (RFC 4702 §2): flags, two deprecated rcodes and a name (wire form if E is set)."""
 
-    flags: int
-    name: str
+    __slots__ = ("flags", "name")
+    FLAG_S: ClassVar[int] = FQDN_S
+    FLAG_O: ClassVar[int] = FQDN_O
+    FLAG_E: ClassVar[int] = FQDN_E
+    FLAG_N: ClassVar[int] = FQDN_N
 
-    FLAG_S = 0x01
-    FLAG_O = 0x02
-    FLAG_E = 0x04
-    FLAG_N = 0x08
+    def __init__(self, flags: int, name: str) -> None:
+        self.flags = flags
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClientFqdn):
+            return NotImplemented
+        return self.flags == other.flags and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((self.flags, self.name))
+
+    def __repr__(self) -> str:
+        return f"ClientFqdn(flags={self.flags:#04x}, name={self.name!r})"
 
     @classmethod
     def from_wire(cls, data: bytes) -> ClientFqdn:
@@ -351,11 +369,11 @@ class ClientFqdn:
             raise FormError("client FQDN option shorter than 3 bytes", "bad-fqdn")
         flags = data[0]
         body = bytes(data[3:])
-        name = _fqdn_labels(body) if flags & cls.FLAG_E else body.decode("ascii", "backslashreplace")
+        name = _fqdn_labels(body) if flags & FQDN_E else body.decode("ascii", "backslashreplace")
         return cls(flags, name)
 
     def to_wire(self) -> bytes:
-        if self.flags & self.FLAG_E:
+        if self.flags & FQDN_E:
             body = b"" if not self.name else values.encode_domain(self.name)
         else:
             body = self.name.encode("ascii")

@@ -30,6 +30,25 @@ _END = 255
 _PAD = 0
 
 
+FIELDS = (
+    "op",
+    "htype",
+    "hlen",
+    "hops",
+    "xid",
+    "secs",
+    "flags",
+    "ciaddr",
+    "yiaddr",
+    "siaddr",
+    "giaddr",
+    "chaddr",
+    "sname",
+    "file",
+    "options",
+)
+
+
 class Message4:
     """One DHCPv4/BOOTP message; plain attributes, ints for addresses."""
 
@@ -106,7 +125,23 @@ class Message4:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message4):
             return NotImplemented
-        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+        return (
+            self.op == other.op
+            and self.htype == other.htype
+            and self.hlen == other.hlen
+            and self.hops == other.hops
+            and self.xid == other.xid
+            and self.secs == other.secs
+            and self.flags == other.flags
+            and self.ciaddr == other.ciaddr
+            and self.yiaddr == other.yiaddr
+            and self.siaddr == other.siaddr
+            and self.giaddr == other.giaddr
+            and self.chaddr == other.chaddr
+            and self.sname == other.sname
+            and self.file == other.file
+            and self.options == other.options
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -157,31 +192,31 @@ def _scan(data: bytes, pos: int, end: int, opts: dict[int, bytes], allow_overloa
     return overload
 
 
-def parse(data: bytes) -> Message4:
+def parse(data: bytes | bytearray | memoryview) -> Message4:
     """Decode a DHCPv4 message; raise ``FormError`` for anything that is not one."""
     if len(data) < MIN_LEN:
         raise FormError(f"{len(data)} bytes is shorter than a DHCP message ({MIN_LEN})", "short")
-    data = bytes(data)
-    if data[HEADER_LEN:MIN_LEN] != MAGIC:
+    raw = bytes(data)
+    if raw[HEADER_LEN:MIN_LEN] != MAGIC:
         raise FormError("no DHCP magic cookie (BOOTP is not served)", "no-cookie")
     (op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file) = (
-        HEADER.unpack_from(data)
+        HEADER.unpack_from(raw)
     )
     if op not in (BOOTREQUEST, BOOTREPLY):
         raise FormError(f"op {op} is neither BOOTREQUEST nor BOOTREPLY", "bad-op")
     if hlen > 16:
         raise FormError(f"hlen {hlen} exceeds the 16-byte chaddr field", "bad-hlen")
     opts: dict[int, bytes] = {}
-    overload = _scan(data, MIN_LEN, len(data), opts, True)
+    overload = _scan(raw, MIN_LEN, len(raw), opts, True)
     if not file.strip(b"\0"):
         file = b""
     if not sname.strip(b"\0"):
         sname = b""
     if overload & 1:
-        _scan(data, 108, 236, opts, False)  # file field, RFC 3396 §5 order: options, file, sname
+        _scan(raw, 108, 236, opts, False)  # file field, RFC 3396 §5 order: options, file, sname
         file = b""  # carried options, not a boot file: the same as an unused field
     if overload & 2:
-        _scan(data, 44, 108, opts, False)
+        _scan(raw, 44, 108, opts, False)
         sname = b""
     return Message4(
         op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, opts

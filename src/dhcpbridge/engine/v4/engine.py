@@ -102,12 +102,8 @@ class Engine4:
             return Outcome4(tx, None)
         try:
             wire = encode(reply, tx.max_size)
-        except (
-            ValueError,
-            OverflowError,
-            struct.error,
-        ) as exc:  # a handler put something unencodable in the reply
+        except (ValueError, OverflowError, TypeError, struct.error) as bad:  # a handler's unencodable value
             stats.errors["encode"] += 1
-            return Outcome4(tx, None, "encode-error", str(exc))
+            return Outcome4(tx, None, "encode-error", str(bad))
         stats.sent[MESSAGE_NAMES[tx.reply_type]] += 1
         return Outcome4(tx, wire, None, tx.drop_detail)

@@ -1,0 +1,61 @@
+"""Which modules are compiled to C with mypyc (``make setup`` / ``scripts/build_native.py``), and
+whether a compiled one is older than its source (then the stale extension would shadow the edit).
+
+The hot path (wire codec, engine, in-process stores and sources, the UDP socket) is plain typed
+Python that mypyc compiles without changes; compiled it runs about 1.6x faster. Without a C
+compiler everything still runs as Python.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+MODULES: tuple[str, ...] = (
+    "wire/errors.py",
+    "wire/values.py",
+    "wire/options4.py",
+    "wire/v4.py",
+    "engine/model.py",
+    "engine/ports.py",
+    "engine/stats.py",
+    "engine/pipeline.py",
+    "engine/chain.py",
+    "engine/inline.py",
+    "engine/v4/__init__.py",
+    "engine/v4/subnet.py",
+    "engine/v4/transaction.py",
+    "engine/v4/env.py",
+    "engine/v4/classify.py",
+    "engine/v4/lease.py",
+    "engine/v4/reply.py",
+    "engine/v4/engine.py",
+    "leases/index.py",
+    "leases/indexed.py",
+    "sources/static.py",
+    "sources/pools.py",
+    "io/udp4.py",
+)
+
+
+def _extensions(source: Path) -> list[Path]:
+    stem = source.with_suffix("")
+    return [Path(f"{stem}{suffix}") for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+
+
+def compiled() -> list[str]:
+    """The modules that have a compiled extension next to their source."""
+    return [m for m in MODULES if any(p.exists() for p in _extensions(PACKAGE / m))]
+
+
+def stale() -> list[str]:
+    """Compiled modules whose source changed after they were compiled (rebuild: ``make native``)."""
+    out = []
+    for module in MODULES:
+        source = PACKAGE / module
+        for ext in _extensions(source):
+            if ext.exists() and ext.stat().st_mtime < source.stat().st_mtime:
+                out.append(module)
+    return out
