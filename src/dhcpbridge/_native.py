@@ -32,11 +32,23 @@ MODULES: tuple[str, ...] = (
     "engine/v4/lease.py",
     "engine/v4/reply.py",
     "engine/v4/engine.py",
+    "engine/v6/__init__.py",
+    "engine/v6/subnet.py",
+    "engine/v6/transaction.py",
+    "engine/v6/env.py",
+    "engine/v6/classify.py",
+    "engine/v6/lease.py",
+    "engine/v6/reply.py",
+    "engine/v6/engine.py",
     "leases/index.py",
     "leases/indexed.py",
+    "leases/memory.py",
+    "leases/sqlite.py",
     "sources/static.py",
     "sources/pools.py",
+    "sources/static6.py",
     "io/udp4.py",
+    "io/udp6.py",
 )
 
 

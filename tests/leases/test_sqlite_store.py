@@ -234,10 +234,32 @@ def test_checkpoint_failure_keeps_rows_in_the_journal(tmp_path: Path) -> None:
     assert SqliteStore(path, readonly=True).index.get(LeaseKind.V4, X) is not None  # journal replayed
     store.db.execute("PRAGMA query_only = OFF")
     commit(store, full_lease(X + 1, b"later"))
-    run(store.flush())
+    run(store.flush())  # saves the rows that failed before
+    run(store.flush())  # rotates the journal with the later row and saves it
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone() == (2,)
     assert store.journal_path.stat().st_size == 0
+    assert not store.old_journal_path.exists()
     run(store.close())
+
+
+def test_rows_drain_into_sqlite_a_slice_per_flush(tmp_path: Path) -> None:
+    """A rotated journal is saved in slices (no long stall), and a crash mid-way loses nothing."""
+    from dhcpbridge.leases import sqlite as module
+
+    path = tmp_path / "leases.db"
+    store = SqliteStore(path, checkpoint=0)
+    for i in range(module.CHECKPOINT_STEP * 2 + 10):
+        commit(store, full_lease(X + i, b"c%d" % i))
+    run(store.flush())  # journaled, rotated, first slice saved
+    count = sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone()[0]
+    assert count == module.CHECKPOINT_STEP
+    assert store.old_journal_path.exists()
+    store._unlock()  # crash with the old journal half drained
+    again = SqliteStore(path)
+    assert len(again.index.all(LeaseKind.V4)) == module.CHECKPOINT_STEP * 2 + 10
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM leases").fetchone()[0] == count * 2 + 10
+    assert not again.old_journal_path.exists()
+    run(again.close())
 
 
 def test_kill_before_checkpoint_replays_the_journal(tmp_path: Path) -> None:

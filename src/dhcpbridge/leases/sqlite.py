@@ -6,12 +6,14 @@ servers can never hand out the same address from one file). The engine's changes
 ``kill -9`` never loses a lease a client was told about. Offers are never written.
 
 Durability has two steps, so the hot path pays one ``write`` per batch instead of one SQLite
-transaction: ``flush`` appends the batch's changed rows to ``PATH.journal`` (length-prefixed
-records, one ``os.write``); at most every ``checkpoint`` seconds (default 1) the rows written
-since the last checkpoint go into the SQLite file (WAL mode, one writer) in one transaction and
-the journal is truncated. Opening the store loads the SQLite rows and replays the journal
-(a record torn by a crash at the very end is ignored; replaying a row twice is harmless), then
-checkpoints. ``?sync=full`` fsyncs the journal on every flush (survives power loss, not just a
+transaction: ``flush`` appends the batch's changed rows to ``PATH.journal`` (one length-prefixed
+record per batch, one ``os.write``). Every ``checkpoint`` seconds (default 1) the journal is
+rotated to ``PATH.journal.old``, and the rows it holds are moved into the SQLite file (WAL mode,
+one writer) a slice per flush (at most ``CHECKPOINT_STEP`` rows, a few milliseconds), so the
+server never stalls for a whole second's worth of rows; when they are all in SQLite the old
+journal is deleted. Opening the store loads the SQLite rows and replays ``.journal.old`` then
+``.journal`` (a record torn by a crash at the very end is ignored; replaying a row twice is
+harmless), then saves everything. ``?sync=full`` fsyncs the journal on every flush (survives power loss, not just a
 process crash). Read-only opens (``dhcpbridge leases list`` beside a server without a control
 socket) replay the journal too, so they see every committed lease.
 """
@@ -64,13 +66,16 @@ _FRAME = struct.Struct("!I")
 _DELETED = "-"  # journal record of a deleted row: (_DELETED, kind, address text)
 
 
-def _frame(record: tuple[Any, ...]) -> bytes:
-    body = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+CHECKPOINT_STEP = 1000  # rows moved into SQLite per flush while a rotated journal drains
+
+
+def _frame(records: list[tuple[Any, ...]]) -> bytes:
+    body = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
     return _FRAME.pack(len(body)) + body
 
 
 def read_journal(path: Path) -> list[tuple[Any, ...]]:
-    """Every complete record of a journal file (a torn last record is ignored)."""
+    """Every row record of a journal file, in order (a torn last batch is ignored)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -83,8 +88,8 @@ def read_journal(path: Path) -> list[tuple[Any, ...]]:
         if len(body) < size:
             break
         try:
-            records.append(pickle.loads(body))
-        except (pickle.UnpicklingError, EOFError, ValueError):
+            records.extend(pickle.loads(body))
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
             break
         pos += 4 + size
     return records
@@ -151,11 +156,13 @@ class SqliteStore(IndexedStore):
         super().__init__()
         self.path = path
         self.journal_path = Path(f"{path}.journal")
+        self.old_journal_path = Path(f"{path}.journal.old")
         self.readonly = readonly
         self.sync = sync
         self.checkpoint_interval = checkpoint
         self._pending: dict[tuple[int, int], Lease | None] = {}
-        self._unsaved: dict[tuple[int, str], tuple[Any, ...]] = {}  # journaled, not yet in SQLite
+        self._unsaved: dict[tuple[int, str], tuple[Any, ...]] = {}  # in .journal, not yet in SQLite
+        self._draining: dict[tuple[int, str], tuple[Any, ...]] = {}  # in .journal.old, being saved
         self._last_checkpoint = time.monotonic()
         self.checkpoint_failures = 0
         self._lock_fd: int | None = None
@@ -203,7 +210,7 @@ class SqliteStore(IndexedStore):
                 raise
         for row in rows:
             self.index.load(_lease(tuple(row)))
-        for record in read_journal(self.journal_path):
+        for record in read_journal(self.old_journal_path) + read_journal(self.journal_path):
             if record[0] == _DELETED:
                 kind = LeaseKind(record[1])
                 self.index.delete(kind, _addr_int(kind, record[2]))
@@ -227,7 +234,8 @@ class SqliteStore(IndexedStore):
         self.flush_sync()
 
     def flush_sync(self) -> None:
-        """Make every pending change durable with one journal write; on failure keep them."""
+        """Make every pending change durable with one journal write; on failure keep them.
+        Then move a slice of the previous second's rows into SQLite (see the module docstring)."""
         if self._pending:
             if self.readonly or self._journal_fd is None:
                 raise StoreError(f"{self.path} is open read-only")
@@ -237,7 +245,7 @@ class SqliteStore(IndexedStore):
                     records.append((_DELETED, int(kind), _addr_text(LeaseKind(kind), addr)))
                 else:
                     records.append(_row(lease))
-            data = b"".join(_frame(r) for r in records)
+            data = _frame(records)
             try:
                 view = memoryview(data)
                 while view:
@@ -252,20 +260,44 @@ class SqliteStore(IndexedStore):
             unsaved = self._unsaved
             for r in records:
                 unsaved[(r[1], r[2]) if r[0] == _DELETED else (r[0], r[1])] = r
-        if self._unsaved and time.monotonic() - self._last_checkpoint >= self.checkpoint_interval:
-            try:
-                self.checkpoint()
-            except StoreError as exc:  # the batch is durable in the journal: not a flush failure
-                self.checkpoint_failures += 1
-                log.error("lease checkpoint into SQLite failed; the journal keeps the rows", error=str(exc))
+        try:
+            if self._draining:
+                self._save_step()
+            elif self._unsaved and time.monotonic() - self._last_checkpoint >= self.checkpoint_interval:
+                self._rotate()
+        except StoreError as exc:  # the batch is durable in the journal: not a flush failure
+            self.checkpoint_failures += 1
+            log.error("lease checkpoint into SQLite failed; the journal keeps the rows", error=str(exc))
 
-    def checkpoint(self) -> None:
-        """Move the journaled rows into SQLite in one transaction, then empty the journal."""
+    def _rotate(self) -> None:
+        """Start draining: the current journal becomes ``.journal.old``, a new one takes writes."""
+        assert self._journal_fd is not None
         self._last_checkpoint = time.monotonic()
-        if not self._unsaved or self._journal_fd is None:
-            return
-        upserts = [r for r in self._unsaved.values() if r[0] != _DELETED]
-        deletes = [(r[1], r[2]) for r in self._unsaved.values() if r[0] == _DELETED]
+        os.close(self._journal_fd)
+        self._journal_fd = None
+        os.replace(self.journal_path, self.old_journal_path)
+        self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._draining, self._unsaved = self._unsaved, {}
+        self._save_step()
+
+    def _save_step(self, limit: int = CHECKPOINT_STEP) -> None:
+        """Save up to ``limit`` draining rows into SQLite in one transaction."""
+        draining = self._draining
+        batch: list[tuple[Any, ...]] = []
+        for key in list(draining)[:limit]:
+            batch.append(draining[key])
+        self._save(batch)
+        for r in batch:
+            draining.pop((r[1], r[2]) if r[0] == _DELETED else (r[0], r[1]), None)
+        if not draining:
+            try:
+                self.old_journal_path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _save(self, rows: list[tuple[Any, ...]]) -> None:
+        upserts = [r for r in rows if r[0] != _DELETED]
+        deletes = [(r[1], r[2]) for r in rows if r[0] == _DELETED]
         try:
             self.db.execute("BEGIN")
             if upserts:
@@ -278,10 +310,25 @@ class SqliteStore(IndexedStore):
                 self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            # the rows stay in the journal (durable) and in _unsaved: the next checkpoint retries
-            raise StoreError(f"{self.path}: cannot save {len(self._unsaved)} lease row(s): {exc}") from None
+            # the rows stay in the journal (durable) and in memory: a later step retries
+            raise StoreError(f"{self.path}: cannot save {len(rows)} lease row(s): {exc}") from None
+
+    def checkpoint(self) -> None:
+        """Save every journaled row into SQLite now and empty both journals (start, close, and
+        operator actions that should show in the file at once)."""
+        self._last_checkpoint = time.monotonic()
+        if self._journal_fd is None:
+            return
+        rows = {**self._draining, **self._unsaved}
+        if rows:
+            self._save(list(rows.values()))
+        self._draining = {}
         self._unsaved = {}
         os.ftruncate(self._journal_fd, 0)
+        try:
+            self.old_journal_path.unlink()
+        except FileNotFoundError:
+            pass
 
     def _unlock(self) -> None:
         if self._journal_fd is not None:

@@ -252,6 +252,24 @@ class RawOption(Option6):
         return _HDR.pack(self.code, n) + self.data
 
 
+@dataclass(slots=True)
+class Encoded(RawOption):
+    """An option whose wire form (header included) is built once: encoding it costs nothing.
+
+    Used for the server identifier, configured options and the IAs the engine builds. Handlers
+    may read ``code`` / ``data`` like any ``RawOption``; to change one, replace it in the reply's
+    option list (the configured ones are shared by every reply)."""
+
+    wire: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.wire:
+            self.wire = _HDR.pack(self.code, len(self.data)) + self.data
+
+    def encode(self) -> bytes:
+        return self.wire
+
+
 def parse_options(data: bytes, start: int = 0, end: int | None = None) -> list[Option6]:
     """Split an option area (RFC 8415 §21.1) into :class:`RawOption` objects, in wire order.
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.subnet import Encoded, OptionSet, Subnet6Index
+from dhcpbridge.engine.v6.subnet import OptionSet, Subnet6Index
 from dhcpbridge.engine.v6.transaction import HostInfo6
+from dhcpbridge.wire.options6 import Encoded
 
 
 @dataclass(slots=True)

@@ -13,9 +13,9 @@ from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, SOLICIT
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.lease import ADVERTISE, status_bytes
-from dhcpbridge.engine.v6.subnet import Encoded, OptionSet
+from dhcpbridge.engine.v6.subnet import OptionSet
 from dhcpbridge.engine.v6.transaction import Transaction6
-from dhcpbridge.wire.options6 import Option6, OptionCode6
+from dhcpbridge.wire.options6 import Encoded, Option6, OptionCode6
 from dhcpbridge.wire.v6 import Message6
 
 _U16 = struct.Struct("!H")

@@ -11,7 +11,7 @@ from typing import Any
 
 from dhcpbridge.config.model6 import Subnet6Config, parse_range6
 from dhcpbridge.wire import options6
-from dhcpbridge.wire.options6 import RawOption
+from dhcpbridge.wire.options6 import Encoded
 
 _HDR = struct.Struct("!HH")
 _PAIR = struct.Struct("!II")
@@ -42,24 +42,6 @@ class PdRange:
     @property
     def size(self) -> int:
         return (self.last - self.first) // self.step + 1
-
-
-@dataclass(slots=True)
-class Encoded(RawOption):
-    """An option whose wire form (header included) is built once: encoding it costs nothing.
-
-    Used for the server identifier, configured options and the IAs the engine builds. Handlers
-    may read ``code`` / ``data`` like any ``RawOption``; to change one, replace it in the reply's
-    option list (the configured ones are shared by every reply)."""
-
-    wire: bytes = b""
-
-    def __post_init__(self) -> None:
-        if not self.wire:
-            self.wire = _HDR.pack(self.code, len(self.data)) + self.data
-
-    def encode(self) -> bytes:
-        return self.wire
 
 
 OptionSet = dict[int, tuple[Encoded, ...]]
