@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-NATIVE_SOURCES := $(shell $(PYTHON) -c "import ast,sys; t=ast.parse(open('src/dhcpbridge/_native.py').read()); print(' '.join('src/dhcpbridge/'+m.value for n in ast.walk(t) if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '')=='MODULES' for m in n.value.elts))" 2>/dev/null)
+NATIVE_SOURCES := $(shell $(PYTHON) -c "import runpy; print(' '.join('src/dhcpbridge/' + m for m in runpy.run_path('src/dhcpbridge/_native.py')['MODULES']))" 2>/dev/null)
 
 .PHONY: setup native pure system-deps demo test lint format bench clean
 

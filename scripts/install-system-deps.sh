@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and the benchmark drive: real DHCP clients
-# (isc-dhcp-client, udhcpc, dhcpcd-base), the ISC relay, iproute2, perfdhcp (kea-admin) and
+# (isc-dhcp-client, udhcpc, dhcpcd-base), the ISC relay, iproute2, ethtool, perfdhcp (kea-admin) and
 # Kea itself as the benchmark yardstick. Package services are never started (policy-rc.d),
 # and any unit they ship is masked so nothing serves DHCP on the host's real interfaces.
 # Without root this only reports what is missing: the end-to-end tests then skip (or fail in CI).
@@ -10,7 +10,7 @@ set -euo pipefail
 PAIRS=(
   ip:iproute2 taskset:util-linux dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   dhcrelay:isc-dhcp-relay perfdhcp:kea-admin kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server
-  tshark:tshark
+  tshark:tshark ethtool:ethtool
 )
 missing=()
 for pair in "${PAIRS[@]}"; do
