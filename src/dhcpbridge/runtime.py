@@ -28,6 +28,7 @@ from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
 from dhcpbridge.assemble6 import build_engine6, load_handlers
 from dhcpbridge.config import Config, ConfigError, load
+from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
 from dhcpbridge.engine.stats import Stats
@@ -83,7 +84,7 @@ class Outcome(Protocol):
 class Engine(Protocol):
     extra_async: bool
 
-    async def process(self, data: bytes, meta: Any, now: float) -> Any: ...
+    async def process(self, data: bytes, meta: Any, now: float, io: bool = False) -> Any: ...
 
 
 class Socket(Protocol):
@@ -164,6 +165,9 @@ class Endpoint:
             for data, meta in batch:
                 try:
                     outcome = run_inline(engine.process(data, meta, now))
+                except NeedsIO:  # a source must do IO for this one: run it as a task
+                    self.server.spawn(self._one(engine, data, meta, now))
+                    continue
                 except Exception:
                     self.stats.errors["engine"] += 1
                     log.exception("engine failure", family=self.family, **meta.log_fields())
@@ -181,7 +185,7 @@ class Endpoint:
 
     async def _one(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
         try:
-            outcome = await engine.process(data, meta, now)
+            outcome = await engine.process(data, meta, now, True)
         except Exception:
             self.stats.errors["engine"] += 1
             log.exception("engine failure", family=self.family, **meta.log_fields())
@@ -289,6 +293,7 @@ class Server:
         self._flush_waiters: list[asyncio.Future[None]] = []
         self._flush_scheduled = False
         self._reaper: asyncio.Task[None] | None = None
+        self._saver: asyncio.Task[None] | None = None
         self._control: Any = None
         self._metrics_runner: Any = None
         self.listeners: list[Callable[[LeaseEvent], None]] = []  # DNS, the bridge, the looking glass
@@ -370,6 +375,7 @@ class Server:
             await self._abort_start()
             raise
         self._reaper = self.loop.create_task(self._reap_forever())
+        self._saver = self.loop.create_task(self._save_forever())
         leases = len(await self.store.leases())
         tune_gc()
         log.info(
@@ -475,11 +481,7 @@ class Server:
         """True when nothing the engine awaits can suspend (in-process store and sources, no
         asynchronous user handlers): then packets are processed inline, without tasks."""
         env = engine.env
-        return (
-            isinstance(env.store, IndexedStore)
-            and all(getattr(s, "in_process", False) for s in env.sources.sources)
-            and not engine.extra_async
-        )
+        return isinstance(env.store, IndexedStore) and env.sources.sync and not engine.extra_async
 
     async def _start_metrics(self, listen: str) -> None:
         from aiohttp import web
@@ -522,10 +524,11 @@ class Server:
             self._commit_now()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        for task in (self._reaper, self._saver):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._control is not None:
             await self._control.stop()
         if self._metrics_runner is not None:
@@ -633,6 +636,13 @@ class Server:
                 log.info("leases expired", count=len(expired))
                 for lease in expired:
                     self.emit(LeaseEvent("expire", lease))
+
+    async def _save_forever(self) -> None:
+        """A quiet server still moves journaled leases into the SQLite file (a flush with nothing
+        pending only does that), so the file is never more than a couple of seconds behind."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.flush_inline(self.stats4)
 
     # --- commits ----------------------------------------------------------------------------
     def commit_later(self, endpoint: Endpoint, waiting: list[tuple[Outcome, Any]], packets: int) -> None:

@@ -8,6 +8,11 @@ from dhcpbridge.engine.model import NO_ANSWER, Action, Answer
 from dhcpbridge.engine.ports import Query, Source
 
 
+class NeedsIO(Exception):
+    """A source cannot answer without IO now (e.g. the HTTP bridge's cache has no fresh answer):
+    the runtime runs the request again as a task, where sources are awaited."""
+
+
 class SourceChain:
     """First answer that is not ``Action.NONE`` wins; no source with an answer means no answer."""
 
@@ -20,7 +25,7 @@ class SourceChain:
         self._answers = answers if self.sync else []
 
     def answer(self, query: Query) -> Answer:
-        """``ask`` without coroutines; only when ``sync`` is true."""
+        """``ask`` without coroutines; only when ``sync`` is true. May raise ``NeedsIO``."""
         for answer_now in self._answers:
             assert answer_now is not None
             answer: Answer = answer_now(query)

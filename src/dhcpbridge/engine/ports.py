@@ -153,8 +153,10 @@ class Query(Protocol):
 class Source(Protocol):
     """A source of truth: answers a query, or says it has no answer (``Action.NONE``).
 
-    An in-process source may also offer a synchronous ``answer(query) -> Answer`` with the same
-    result as ``ask``; when every source of a chain has one, the engine calls that instead."""
+    A source may also offer a synchronous ``answer(query) -> Answer`` with the same result as
+    ``ask``, raising ``dhcpbridge.engine.chain.NeedsIO`` when it cannot answer without IO (a
+    cache miss); when every source of a chain has one, the engine tries that first and the
+    runtime repeats the request as a task only when it must."""
 
     name: str
 

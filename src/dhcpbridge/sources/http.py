@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from dhcpbridge import logs
 from dhcpbridge.config.model import HttpSourceConfig
 from dhcpbridge.contract.models import AnswerAssign, parse_answer_json
+from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
 from dhcpbridge.wire import options4, values
@@ -258,6 +259,14 @@ class HttpSource:
         subnet = query.subnet
         ident = query.client_id or query.client_mac
         return bytes((query.protocol,)) + (subnet.name.encode() if subnet else b"") + b"|" + ident
+
+    def answer(self, query: Query) -> Answer:
+        """A fresh cached answer without IO, else ``NeedsIO`` (the runtime then awaits ``ask``)."""
+        entry = self._cache.get(self.cache_key(query))
+        if entry is not None and time.monotonic() < entry.fresh_until:
+            self.counts["cache-hit"] += 1
+            return entry.answer
+        raise NeedsIO
 
     async def ask(self, query: Query) -> Answer:
         key = self.cache_key(query)

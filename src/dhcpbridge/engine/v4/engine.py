@@ -7,6 +7,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline, is_async_hook
 from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
@@ -83,7 +84,7 @@ class Engine4:
         self.pipeline: Pipeline[Transaction4] = Pipeline([*builtin_handlers(env), *extra])
         self.extra_async = any(is_async_hook(h) for h in extra)
 
-    async def process(self, data: bytes, meta: Meta4, now: float) -> Outcome4:
+    async def process(self, data: bytes, meta: Meta4, now: float, io: bool = False) -> Outcome4:
         stats = self.env.stats
         try:
             request = parse(data)
@@ -91,9 +92,14 @@ class Engine4:
             reason = "malformed:" + exc.reason
             stats.drops[reason] += 1
             return Outcome4(None, None, reason, str(exc))
-        tx = Transaction4(request, meta, now)
-        stats.received[MESSAGE_NAMES.get(tx.msg_type_code, "BOOTP")] += 1
-        await self.pipeline.run(tx)
+        tx = Transaction4(request, meta, now, io)
+        name = MESSAGE_NAMES.get(tx.msg_type_code, "BOOTP")
+        stats.received[name] += 1
+        try:
+            await self.pipeline.run(tx)
+        except NeedsIO:
+            stats.received[name] -= 1  # counted again when the runtime repeats it as a task
+            raise
         if tx.drop_reason is not None:
             stats.drops[tx.drop_reason] += 1
             return Outcome4(tx, None, tx.drop_reason, tx.drop_detail)

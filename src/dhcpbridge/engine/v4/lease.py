@@ -34,7 +34,7 @@ class AskSources(Handler[Transaction4]):
         if tx.request.ciaddr and not tx.request.giaddr and tx.relay_info is None:
             return self._ask_renewal(tx)
         sources = self.env.sources
-        if sources.sync:  # in-process sources: no coroutine
+        if sources.sync and not tx.io_ok:  # synchronous answers (may raise NeedsIO): no coroutine
             self._check(tx, sources.answer(tx))
             return None
         return self._ask(tx)
@@ -51,7 +51,11 @@ class AskSources(Handler[Transaction4]):
             tx.circuit_id = lease.circuit_id
             tx.remote_id = lease.remote_id
             tx.known_relay = lease.relay
-        self._check(tx, await self.env.sources.ask(tx))
+        sources = self.env.sources
+        if sources.sync and not tx.io_ok:  # may raise NeedsIO (then repeated as a task)
+            self._check(tx, sources.answer(tx))
+        else:
+            self._check(tx, await sources.ask(tx))
 
     @staticmethod
     def _check(tx: Transaction4, answer: Answer) -> None:

@@ -59,6 +59,7 @@ class Transaction4:
         "drop_reason",
         "effects",
         "hostname",
+        "io_ok",
         "known_relay",
         "lease",
         "lease_time",
@@ -83,8 +84,9 @@ class Transaction4:
         "vendor_class",
     )
 
-    def __init__(self, request: Message4, meta: Meta4, now: float) -> None:
+    def __init__(self, request: Message4, meta: Meta4, now: float, io_ok: bool = False) -> None:
         self.protocol = 4
+        self.io_ok = io_ok  # sources may be awaited (a task); else only their synchronous answers
         self.request = request
         self.meta = meta
         self.now = now

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any, cast
 
+from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline
 from dhcpbridge.engine.v6.classify import Classify6, SelectLink6, ServerIdentity6
@@ -97,7 +98,7 @@ class Engine6:
             inspect.iscoroutinefunction(getattr(h, hook)) for h in extra for hook in ("pre", "handle", "post")
         )
 
-    async def process(self, data: bytes, meta: Meta6, now: float) -> Outcome6:
+    async def process(self, data: bytes, meta: Meta6, now: float, io: bool = False) -> Outcome6:
         stats = self.env.stats
         try:
             msg = parse6(data)
@@ -116,11 +117,15 @@ class Engine6:
                 stats.drops["malformed:no-relay-msg"] += 1
                 return Outcome6(None, None, None, "malformed:no-relay-msg")
             msg = inner
-        tx = Transaction6(cast(Message6, msg), relays, meta, now)
+        tx = Transaction6(cast(Message6, msg), relays, meta, now, io)
         code = tx.msg_type_code
-        stats.received[_NAMES.get(code) or message_name6(code)] += 1
+        name = _NAMES.get(code) or message_name6(code)
+        stats.received[name] += 1
         try:
             await self.pipeline.run(tx)
+        except NeedsIO:
+            stats.received[name] -= 1  # counted again when the runtime repeats it as a task
+            raise
         except FormError as exc:  # an option a handler decoded on demand was malformed
             tx.drop_reason, tx.drop_detail = "malformed:" + exc.reason, str(exc)
         if tx.drop_reason is not None:

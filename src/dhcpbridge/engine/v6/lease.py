@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Awaitable
 
 from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -125,10 +126,13 @@ class AskSourcesNow6(AskSources6):
     """The same when every source can answer synchronously (``SourceChain.sync``: pools, static6
     and other in-process sources): no coroutine per source and message."""
 
-    def handle(self, tx: Transaction6) -> None:  # type: ignore[override]
+    def handle(self, tx: Transaction6) -> Awaitable[None] | None:  # type: ignore[override]
         if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
-            return
-        self._check(tx, self.env.sources.answer(tx))
+            return None
+        if tx.io_ok:
+            return super().handle(tx)
+        self._check(tx, self.env.sources.answer(tx))  # may raise NeedsIO
+        return None
 
 
 def ask_sources(env: Env6) -> AskSources6:

@@ -120,6 +120,7 @@ class Transaction6:
         "ia_ta",
         "ias",
         "interface_id",
+        "io_ok",
         "leases",
         "link_address",
         "meta",
@@ -143,8 +144,11 @@ class Transaction6:
         "unicast",
     )
 
-    def __init__(self, request: Message6, relays: list[RelayMessage6], meta: Meta6, now: float) -> None:
+    def __init__(
+        self, request: Message6, relays: list[RelayMessage6], meta: Meta6, now: float, io_ok: bool = False
+    ) -> None:
         self.protocol = 6
+        self.io_ok = io_ok  # sources may be awaited (a task); else only their synchronous answers
         self.request = request
         self.relays = relays
         self.meta = meta
