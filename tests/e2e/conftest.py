@@ -8,7 +8,6 @@ test wants (``[[static6]]``, a ``[[source]]`` chain, ``[[handler]]``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -80,28 +79,29 @@ class Dhcpbridge6(DhcpbridgeServer):
         return Path("/" + self.lease_store.removeprefix("sqlite:").lstrip("/"))
 
     def leases(self) -> list[dict[str, Any]]:
-        """Every lease record in the SQLite store (kind 6 = IA_NA, 7 = IA_PD), read-only."""
+        """Every lease record of the SQLite store (kind 6 = IA_NA, 7 = IA_PD; file and journal), read-only."""
+        from dhcpbridge.leases.sqlite import read_rows
+
         if not self.db_path.exists():
             return []
-        db = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
-        try:
-            cols = [
-                "kind",
-                "address",
-                "prefix_len",
-                "client",
-                "state",
-                "expires",
-                "interface_id",
-                "remote_id",
-                "source",
-            ]
-            rows = db.execute(
-                "SELECT kind, address, prefix_len, client, state, expires, circuit_id, remote_id, source FROM leases"
-            ).fetchall()
-        finally:
-            db.close()
-        return [dict(zip(cols, row, strict=True)) for row in rows]
+        out = []
+        for r in read_rows(self.db_path):
+            row = {
+                k: r[k]
+                for k in (
+                    "kind",
+                    "address",
+                    "prefix_len",
+                    "client",
+                    "state",
+                    "expires",
+                    "remote_id",
+                    "source",
+                )
+            }
+            row["interface_id"] = r["circuit_id"]
+            out.append(row)
+        return out
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ import ipaddress
 import itertools
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 
 from dhcpbridge.control import call
+from dhcpbridge.leases.sqlite import path_from_url, read_rows
 from dhcpbridge.testing.clients import Dhclient, DhcpClient, Lease, Udhcpc, lease_from_event
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import BackgroundProcess, Namespace, Topology, TopologySpec, Veth
@@ -148,15 +148,16 @@ class BridgeServer(DhcpbridgeServer):
         return asyncio.run(call(self.control_path, {"cmd": cmd}, timeout=10.0))
 
     def store_rows(self) -> list[dict[str, Any]]:
-        """The v4 lease records in the SQLite store file, read-only."""
-        db_path = Path(self.lease_store.removeprefix("sqlite:///"))
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT address, hwaddr, state, source, subnet FROM leases WHERE kind = 4")
-            return [{**dict(r), "hwaddr": bytes(r["hwaddr"]).hex(":")} for r in rows]
-        finally:
-            db.close()
+        """The v4 lease records of the SQLite store (file and journal), read-only."""
+        rows = read_rows(path_from_url(self.lease_store))
+        return [
+            {
+                **{k: r[k] for k in ("address", "state", "source", "subnet")},
+                "hwaddr": bytes(r["hwaddr"]).hex(":"),
+            }
+            for r in rows
+            if r["kind"] == 4
+        ]
 
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
         """The server's JSON log lines (``event`` to filter by message)."""
@@ -440,7 +441,7 @@ def test_clients_get_answers_from_files_and_the_next_renewal_gets_a_changed_file
         )
         time.sleep(CACHE_TTL + 0.5)  # the server's cached answer for A is stale by now
         renewed = renew_udhcpc(a, lambda lease: lease.routers == (ipaddress.IPv4Address("10.67.0.253"),))
-        assert renewed.reason == "renew" and str(renewed.address) == "10.67.0.50/24"
+        assert renewed.reason == "renew" and str(renewed.address) == "10.67.0.50/24", server.log()[-6000:]
         assert renewed.dns_servers == (
             ipaddress.IPv4Address("10.67.0.54"),
             ipaddress.IPv4Address("10.67.0.55"),

@@ -25,7 +25,6 @@ import random
 import select
 import signal
 import socket
-import sqlite3
 import struct
 import subprocess
 import threading
@@ -172,16 +171,11 @@ class V4Server(DhcpbridgeServer):
         return {r["address"]: r for r in self.control({"cmd": "leases"}) if r["kind"] == "v4"}
 
     def db_rows(self) -> list[dict[str, Any]]:
-        """The v4 rows of the SQLite file, opened read-only (works while the server is dead)."""
-        db = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
-        try:
-            rows = db.execute(
-                "SELECT address, client, hwaddr, state, expires FROM leases WHERE kind = 4"
-            ).fetchall()
-        finally:
-            db.close()
+        """The v4 rows of the SQLite store (file and journal), read-only (works while the server is dead)."""
+        from dhcpbridge.leases.sqlite import read_rows
+
         keys = ("address", "client", "hwaddr", "state", "expires")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [{k: r[k] for k in keys} for r in read_rows(self.db_path) if r["kind"] == 4]
 
     def records(self) -> list[dict[str, Any]]:
         """The JSON log lines written so far (other lines, e.g. tracebacks, are skipped)."""

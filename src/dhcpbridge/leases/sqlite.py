@@ -142,6 +142,8 @@ def path_from_url(url: str) -> Path:
     if rest.startswith("//"):
         rest = rest[2:]
     rest = rest.split("?", 1)[0]
+    if rest.startswith("/"):
+        rest = "/" + rest.lstrip("/")  # sqlite:////var/x.db (SQLAlchemy style) is /var/x.db too
     if not rest:
         raise StoreError(f"{url!r} names no file")
     return Path(rest)
@@ -346,6 +348,35 @@ class SqliteStore(IndexedStore):
         finally:
             self.db.close()
             self._unlock()
+
+
+COLUMNS = (
+    "kind",
+    "address",
+    "prefix_len",
+    "client",
+    "state",
+    "starts",
+    "expires",
+    "hwaddr",
+    "hostname",
+    "subnet",
+    "source",
+    "relay",
+    "circuit_id",
+    "remote_id",
+    "info",
+)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Every lease row of a store (the SQLite file plus what its journals hold), read-only, as
+    ``column -> value`` dicts: what the file will hold after the next checkpoint."""
+    store = SqliteStore(path, readonly=True)
+    try:
+        return [dict(zip(COLUMNS, _row(lease), strict=True)) for lease in store.index.all()]
+    finally:
+        store.db.close()
 
 
 def _lease(row: tuple[Any, ...]) -> Lease:
