@@ -17,8 +17,18 @@ For every server variant (one row of :data:`VARIANTS`: a server and a workload):
 
 Workloads: DORA (perfdhcp -4 as a relay agent from the ``rly`` namespace), SARR address
 (perfdhcp -6 -e address-only, direct from ``cli``) and SARR prefix (-e prefix-only).  The server
-is pinned to CPU 1 and perfdhcp to CPU 0 (taskset).  Rates are reported with their ratio to Kea
-measured in the same run (a variant's Kea baseline is added automatically when it is selected).
+is pinned to CPU 1 and perfdhcp to CPU 0 (taskset).  Rates are reported with their ratio to a
+baseline measured in the same run (added automatically when a variant is selected): Kea for the
+dhcpbridge rows, the in-process (pools) dhcpbridge row for the bridge rows.
+
+The bridge rows (:mod:`bridge`) run DORA through the HTTP source asking ``dhcpbridge answer``
+(options from the service, addresses from the pool behind it).  Cache off: every DISCOVER and
+REQUEST of 50,000 clients asks the service (ratio to ``dhcpbridge4``).  Cache on (60 s): the
+cache serves known clients, so that row uses 2,000 clients made known by a 4 s warm-up run before
+each point, and its ratio is to ``dhcpbridge4-known``, the in-process row with the same clients
+and warm-up.  The answer service runs on the perfdhcp CPU; the table notes what the bridge did
+during the measured run (questions asked / answers from the cache / failures) and the service's
+CPU share and time per exchange.
 
 Noise: the machine may be shared.  Before each point the bench waits (up to 10 s, quick 3 s)
 until no CPU is busy with other work; a failing point during which other processes took more
@@ -26,9 +36,9 @@ than 10 % of the server's core is measured once more; the table flags variants m
 shared core (and the JSON keeps ``other_load_pct`` per point).
 
 Results: a table on the terminal, and ``bench/results/bench-<time>.json`` (every point) plus
-``.txt`` (the table).  Budget: the default run takes ~16 min on a quiet machine (six variants of
-at most 6 x 20 s points plus a 10 s latency run; bounded by ``--budget``, 20 min), ``--quick``
-~3-4 min (5 min bound).  Every perfdhcp run is bounded by -p and a hard timeout.
+``.txt`` (the table).  Budget: the default run takes ~21 min on a quiet machine (eight variants of
+at most 6 x 20 s points plus a 10 s latency run; bounded by ``--budget``, 25 min), ``--quick``
+~4-5 min (6 min bound).  Every perfdhcp run is bounded by -p and a hard timeout.
 
 Examples:
   bench/run.py --quick
@@ -79,6 +89,9 @@ from dhcpbridge.testing.server import (
     dhcpbridge_unavailable,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bridge  # bench/bridge.py: the bridge rows' two processes
+
 RESULTS_DIR = REPO / "bench" / "results"
 POINT_OVERHEAD_S = 3.5  # quiet check + server start + 1 s idle + stop + perfdhcp start/exit (~2.2 s seen)
 CONTENDED_PCT = 10.0  # CPU % other processes may take on the server's core before a point is suspect
@@ -127,8 +140,10 @@ ServerFactory = Callable[[Topology, Path, Options], ManagedServer]
 class Variant:
     """One table row: a server configuration under one workload.
 
-    ``kind`` groups rows for ``--servers``; ``baseline`` names the Kea row the ratio refers to;
-    ``unavailable`` returns why the row cannot run here (None = it can).
+    ``kind`` groups rows for ``--servers``; ``baseline`` names the row the ratio refers to;
+    ``unavailable`` returns why the row cannot run here (None = it can).  ``clients`` replaces
+    ``--clients`` for this row; ``warmup`` > 0 runs perfdhcp that many seconds (at most
+    :data:`WARMUP_RATE`/s) before each measured point, on the same server, so the clients are known.
     """
 
     key: str
@@ -138,6 +153,13 @@ class Variant:
     make: ServerFactory
     baseline: str | None = None
     unavailable: Callable[[Options], str | None] = lambda _opts: None
+    clients: int | None = None
+    warmup: float = 0.0
+
+
+WARMUP_RATE = 4000.0
+KNOWN_CLIENTS = 2000  # the cache-on bridge row and its static twin: every client seen in the warm-up
+WARMUP_S = 4.0  # 16,000 DORAs over 2,000 clients: each one about 8 times
 
 
 def _kea4(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
@@ -157,6 +179,21 @@ def _dhcpbridge(family: int) -> ServerFactory:
     return make
 
 
+def _bridged(cache_ttl: float) -> ServerFactory:
+    def make(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+        return bridge.BridgedServer(
+            topo["srv"],
+            workdir,
+            LAB_PLAN,
+            cache_ttl=cache_ttl,
+            exe=opts.dhcpbridge_exe,
+            cpu=opts.server_cpu,
+            answer_cpu=opts.client_cpu,
+        )
+
+    return make
+
+
 def _dhcpbridge_missing(opts: Options) -> str | None:
     reason = dhcpbridge_unavailable(opts.dhcpbridge_exe)
     return None if reason is None else f"dhcpbridge not runnable ({reason})"
@@ -169,8 +206,37 @@ VARIANTS: list[Variant] = [
     Variant(
         "dhcpbridge4", "dhcpbridge sqlite", "dhcpbridge", DORA, _dhcpbridge(4), "kea4", _dhcpbridge_missing
     ),
-    # issue 4 adds the HTTP bridge source as one more row, e.g.:
-    # Variant("bridge4", "dhcpbridge + HTTP bridge", "bridge", DORA, _bridge(4), "kea4", _bridge_missing),
+    Variant(
+        "bridge4-nocache",
+        "dhcpbridge + HTTP bridge, cache off",
+        "bridge",
+        DORA,
+        _bridged(0),
+        "dhcpbridge4",
+        _dhcpbridge_missing,
+    ),
+    Variant(
+        "dhcpbridge4-known",
+        f"dhcpbridge sqlite, {KNOWN_CLIENTS:,} known clients",
+        "bridge",
+        DORA,
+        _dhcpbridge(4),
+        None,
+        _dhcpbridge_missing,
+        clients=KNOWN_CLIENTS,
+        warmup=WARMUP_S,
+    ),
+    Variant(
+        "bridge4-cache",
+        f"dhcpbridge + HTTP bridge, cache 60 s, {KNOWN_CLIENTS:,} known clients",
+        "bridge",
+        DORA,
+        _bridged(60),
+        "dhcpbridge4-known",
+        _dhcpbridge_missing,
+        clients=KNOWN_CLIENTS,
+        warmup=WARMUP_S,
+    ),
     Variant("kea6", "Kea 2.2 memfile", "kea", SARR_NA, _kea6),
     Variant(
         "dhcpbridge6",
@@ -218,6 +284,7 @@ class VariantResult:
     latency_drop_pct: float | None = None
     cpu_us_at_latency: float | None = None
     points: list[dict[str, Any]] = field(default_factory=list)
+    extras_at_max: dict[str, Any] = field(default_factory=dict)  # what a bridge row's source did
     max_other_load_pct: float | None = None
     seconds: float = 0.0
 
@@ -230,6 +297,7 @@ class Bench:
         self.workroot = Path(tempfile.mkdtemp(prefix="bench-", dir=topo.workdir))
         self.last_server_log = ""
         self.current: VariantResult | None = None  # the variant being measured (for interruptions)
+        self.extras: dict[int, dict[str, Any]] = {}  # id(result) -> the server's point_extras()
 
     def load(self, v: Variant, rate: float, period: float, server_pid: int, latency: bool) -> PerfdhcpResult:
         o = self.opts
@@ -238,7 +306,7 @@ class Bench:
                 self.topo["rly"],
                 rate=rate,
                 period=period,
-                clients=o.clients,
+                clients=v.clients or o.clients,
                 latency=latency,
                 server_pid=server_pid,
                 cpu=o.client_cpu,
@@ -249,7 +317,7 @@ class Bench:
             period=period,
             interface="cli0",
             lease_type=v.workload.lease_type,
-            clients=o.clients,
+            clients=v.clients or o.clients,
             latency=latency,
             server_pid=server_pid,
             cpu=o.client_cpu,
@@ -274,9 +342,16 @@ class Bench:
         try:
             server.start()
             time.sleep(1.0)
+            if v.warmup > 0:  # the clients become known (leases, cached answers); not measured
+                self.load(v, min(rate, WARMUP_RATE), v.warmup, server.pid, False)
+                time.sleep(0.5)
+            if isinstance(server, bridge.BridgedServer):
+                server.mark()
             result = self.load(v, rate, period, server.pid, latency)
             if not server.alive():
                 raise RuntimeError(f"{server.name} died during the run:\n{server.log()[-2000:]}")
+            if isinstance(server, bridge.BridgedServer):
+                self.extras[id(result)] = dict(server.point_extras(result.completed, result.wall_s or 0.0))
             self.last_server_log = server.log()[-1500:] if result.completed == 0 else ""
             return result
         finally:
@@ -297,6 +372,8 @@ class Bench:
         other = self.other_load(r)
         entry: dict[str, Any] = {"kind": kind, "ok": ok, **r.summary(), "cpu_busy_pct": r.cpu_busy_pct}
         entry["other_load_pct"] = other
+        if id(r) in self.extras:
+            entry["extras"] = self.extras[id(r)]
         if r.completed == 0:
             entry["server_log_tail"] = self.last_server_log
             self.console.print(
@@ -321,6 +398,8 @@ class Bench:
             f"  {v.key:<15} {r.offered_rate or 0:>8.0f}/s -> {r.rate:>9.1f} done/s  "
             f"drops {r.drop_pct:6.3f} %  cpu {_fmt(cpu, '.1f'):>6} us/exch{lat}  {mark}"
         )
+        if id(r) in self.extras:
+            self.console.print(f"    bridge: {bridge.summary(self.extras[id(r)])}", markup=False)
         if self.opts.verbose:
             self.console.print(f"    {r.line(v.key)}", markup=False)
 
@@ -332,6 +411,7 @@ class Bench:
         self.current = res
         t0 = time.monotonic()
         threshold = o.drop_threshold
+        overhead = POINT_OVERHEAD_S + (v.warmup + 1.0 if v.warmup else 0.0)
 
         def measure(rate: float) -> PerfdhcpResult:
             r = self.point(v, rate, o.period)
@@ -340,7 +420,7 @@ class Bench:
             self.record(res, "search", r, ok)
             other = self.other_load(r)
             contended = other is not None and other > CONTENDED_PCT
-            room = time.monotonic() + o.period + POINT_OVERHEAD_S < deadline
+            room = time.monotonic() + o.period + overhead < deadline
             if not ok and contended and rate < o.ceiling and room:
                 # another process competed for the server's core: this failure says nothing
                 self.console.print("    [yellow]server CPU was shared: measuring this rate again[/]")
@@ -350,12 +430,12 @@ class Bench:
                 self.record(res, "search-again", r, ok)
             return r
 
-        latency_cost = o.latency_period + POINT_OVERHEAD_S + 5 if o.latency_rate > 0 else 0.0
+        latency_cost = o.latency_period + overhead + 5 if o.latency_rate > 0 else 0.0
         search_deadline = deadline - latency_cost
         if o.rates:  # fixed sweep
             points: list[SearchPoint] = []
             for rate in o.rates:
-                if time.monotonic() + o.period + POINT_OVERHEAD_S > search_deadline:
+                if time.monotonic() + o.period + overhead > search_deadline:
                     res.stopped_by = "deadline"
                     break
                 r = measure(rate)
@@ -376,7 +456,7 @@ class Bench:
                 max_points=o.max_points,
                 drop_threshold_pct=threshold,
                 deadline=search_deadline,
-                point_cost_s=o.period + POINT_OVERHEAD_S,
+                point_cost_s=o.period + overhead,
             )
             res.max_sustained = search.best
             res.peak_completed = search.peak_completed if search.points else None
@@ -387,6 +467,7 @@ class Bench:
         if isinstance(best_result, PerfdhcpResult):
             res.drop_pct_at_max = best_result.drop_pct
             res.cpu_us_at_max = best_result.cpu_us_per_exchange
+            res.extras_at_max = self.extras.get(id(best_result), {})
         if o.latency_rate > 0 and time.monotonic() + latency_cost <= hard_deadline:
             r = self.point(v, o.latency_rate, o.latency_period, latency=True)
             self._show(v, r, None)
@@ -414,7 +495,7 @@ def _fmt(v: float | None, spec: str) -> str:
 
 def ratio(res: VariantResult, by_key: dict[str, VariantResult]) -> str:
     if res.baseline is None:
-        return "1.00" if res.status == "ok" else "-"
+        return "1.00" if res.status == "ok" and any(r.baseline == res.key for r in by_key.values()) else "-"
     base = by_key.get(res.baseline)
     if base is None or not base.max_sustained or res.max_sustained is None:
         return "-"
@@ -428,7 +509,7 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
     table.add_column("server")
     table.add_column("workload")
     table.add_column(f"max sustained/s\n(<= {opts.drop_threshold:g} % drops)", justify="right")
-    table.add_column("vs Kea", justify="right")
+    table.add_column("vs\nbaseline", justify="right")
     table.add_column("peak done/s", justify="right")
     table.add_column(f"p50 / p99 ms\n@ {opts.latency_rate:g}/s", justify="right")
     table.add_column("CPU us/exch\n@ max", justify="right")
@@ -444,6 +525,10 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
             note += f", fails at {_fmt_rate(r.lowest_failing)}"
         if r.max_other_load_pct is not None and r.max_other_load_pct > CONTENDED_PCT:
             note += f"; CPU shared (<= {r.max_other_load_pct:.0f} %)"
+        if r.baseline and not r.baseline.startswith("kea"):
+            note += f"; vs {r.baseline}"
+        if r.extras_at_max:
+            note += f"; at max: {bridge.summary(r.extras_at_max)}"
         if r.note:
             note += f"; {r.note}"
         table.add_row(
@@ -513,7 +598,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--only", action="append", default=[], metavar="KEY[,KEY]", help="run only these variants")
     p.add_argument(
-        "--servers", default="", metavar="KIND[,KIND]", help="run only these kinds: kea, dhcpbridge"
+        "--servers", default="", metavar="KIND[,KIND]", help="run only these kinds: kea, dhcpbridge, bridge"
     )
     p.add_argument(
         "--list", action="store_true", help="list the variants and whether they can run, then exit"
@@ -532,7 +617,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--clients", type=int, default=50_000, help="simulated clients, perfdhcp -R (default 50000)"
     )
-    p.add_argument("--budget", type=float, help="overall time bound in s (default 1200, quick 300)")
+    p.add_argument("--budget", type=float, help="overall time bound in s (default 1500, quick 360)")
     p.add_argument("--server-cpu", type=int, default=1, help="CPU the server is pinned to (-1: no pinning)")
     p.add_argument("--client-cpu", type=int, default=0, help="CPU perfdhcp is pinned to (-1: no pinning)")
     p.add_argument("--checksum-offload", choices=("on", "off"), default="on", help="veth tx checksum offload")
@@ -558,7 +643,7 @@ def options_from(args: argparse.Namespace) -> Options:
         latency_period=args.latency_period or (2.0 if q else 10.0),
         drop_threshold=args.drop_threshold,
         clients=args.clients,
-        budget=args.budget or (300.0 if q else 1200.0),
+        budget=args.budget or (360.0 if q else 1500.0),
         server_cpu=args.server_cpu if pin and args.server_cpu >= 0 else None,
         client_cpu=args.client_cpu if pin and args.client_cpu >= 0 else None,
         dhcpbridge_exe=args.dhcpbridge or default_dhcpbridge_exe(),
@@ -576,12 +661,15 @@ def select(args: argparse.Namespace, console: Console) -> list[Variant]:
         raise SystemExit(f"unknown variant(s) {unknown}; known: {list(by_key)}")
     kinds = {k.strip() for k in args.servers.split(",") if k.strip()}
     chosen = [v for v in VARIANTS if (not wanted or v.key in wanted) and (not kinds or v.kind in kinds)]
-    # a ratio needs its Kea baseline measured in the same run
+    # a ratio needs its baseline measured in the same run (and a baseline's own baseline)
     keys = {v.key for v in chosen}
-    for v in list(chosen):
+    todo = list(chosen)
+    while todo:
+        v = todo.pop()
         if v.baseline and v.baseline not in keys:
             console.print(f"[dim]adding {v.baseline} as the baseline of {v.key}[/]")
             keys.add(v.baseline)
+            todo.append(by_key[v.baseline])
     return [v for v in VARIANTS if v.key in keys]
 
 
