@@ -188,7 +188,9 @@ class HttpSource:
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._inflight: dict[bytes, asyncio.Future[Answer]] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._sem: asyncio.Semaphore | None = None
+        # the whole question - waiting for one of max-concurrency connections, sending, reading the
+        # answer - within ``timeout``: one aiohttp timer, no extra asyncio.timeout or semaphore
+        self._deadline = aiohttp.ClientTimeout(total=cfg.timeout)
         self._consecutive = 0
         self._open_until = 0.0
         self._probing = False
@@ -232,8 +234,11 @@ class HttpSource:
     async def start(self) -> None:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency, ssl=self._ssl or True)
-            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers)
-            self._sem = asyncio.Semaphore(self.cfg.max_concurrency)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                cookie_jar=aiohttp.DummyCookieJar(),  # a service's cookies mean nothing here
+            )
 
     async def close(self) -> None:
         if self._notify_tasks:
@@ -350,14 +355,10 @@ class HttpSource:
             raise BridgeFailure("breaker-open", f"not asking {self.cfg.url} for {self.cfg.breaker_reset}s")
         if self._session is None:
             await self.start()
-        assert self._session is not None and self._sem is not None
+        assert self._session is not None
         body = json.dumps(self._question(query), separators=(",", ":")).encode()
         try:
-            async with (
-                asyncio.timeout(self.cfg.timeout),
-                self._sem,
-                self._session.post(self.cfg.url, data=body) as resp,
-            ):
+            async with self._session.post(self.cfg.url, data=body, timeout=self._deadline) as resp:
                 payload = await resp.read()
                 status = resp.status
         except TimeoutError:
