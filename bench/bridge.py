@@ -147,6 +147,16 @@ class BridgedServer(DhcpbridgeServer):
                 self.answer.stop(timeout)
 
 
+def failure_pct(extras: Mapping[str, Any]) -> float:
+    """Questions that failed (timeout, breaker open, ...) in % of all questions; 100 if unknown."""
+    counts: Mapping[str, Any] = extras.get("bridge_counts", {})
+    if not counts:
+        return 100.0
+    asked = sum(n for k, n in counts.get("answers", {}).items() if k not in ("cache-hit", "stale"))
+    failed = sum(counts.get("failures", {}).values())
+    return 100.0 * failed / (asked + failed) if asked + failed else 0.0
+
+
 def summary(extras: Mapping[str, Any]) -> str:
     """One short line for the table's note: where the answers came from, the service's CPU."""
     counts: Mapping[str, Any] = extras.get("bridge_counts", {})

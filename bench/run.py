@@ -359,6 +359,14 @@ class Bench:
             if not self.opts.keep_workdirs:
                 shutil.rmtree(workdir, ignore_errors=True)
 
+    def passes(self, r: PerfdhcpResult, threshold: float) -> bool:
+        """Sustained: something completed, drops within the threshold and, for a bridge row,
+        the bridge answered (an overloaded bridge falls back to the pool; that is not the bridge)."""
+        if r.completed == 0 or r.drop_pct > threshold:
+            return False
+        extras = self.extras.get(id(r))
+        return extras is None or bridge.failure_pct(extras) <= threshold
+
     def other_load(self, r: PerfdhcpResult) -> float | None:
         """CPU % that other processes (and the kernel) took on the server's core during the run."""
         if self.opts.server_cpu is None or not r.wall_s or r.server_cpu_s is None:
@@ -415,7 +423,7 @@ class Bench:
 
         def measure(rate: float) -> PerfdhcpResult:
             r = self.point(v, rate, o.period)
-            ok = r.completed > 0 and r.drop_pct <= threshold
+            ok = self.passes(r, threshold)
             self._show(v, r, ok)
             self.record(res, "search", r, ok)
             other = self.other_load(r)
@@ -425,7 +433,7 @@ class Bench:
                 # another process competed for the server's core: this failure says nothing
                 self.console.print("    [yellow]server CPU was shared: measuring this rate again[/]")
                 r = self.point(v, rate, o.period)
-                ok = r.completed > 0 and r.drop_pct <= threshold
+                ok = self.passes(r, threshold)
                 self._show(v, r, ok)
                 self.record(res, "search-again", r, ok)
             return r
@@ -439,7 +447,7 @@ class Bench:
                     res.stopped_by = "deadline"
                     break
                 r = measure(rate)
-                ok = r.completed > 0 and r.drop_pct <= threshold
+                ok = self.passes(r, threshold)
                 points.append(SearchPoint(rate, r.rate, r.drop_pct, ok, r))
             passing = [p for p in points if p.ok]
             best = max(passing, key=lambda p: p.offered) if passing else None

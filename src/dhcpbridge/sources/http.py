@@ -3,7 +3,7 @@
 One JSON question per request is POSTed to the configured URL; the answer (assign / none /
 ignore / deny) becomes the engine's ``Answer``. Around that:
 
-- a keep-alive connection pool, a per-request deadline (default 500 ms, well below a client's
+- a keep-alive connection pool (``http_client``), a per-request deadline (default 500 ms, well below a client's
   retransmit time) and bounded concurrency; requests for a client already in flight share it;
 - a cache per client key with a TTL (the answer's ``cache_ttl`` or the configured one);
 - stale-if-error: when the service fails, a client that had an answer keeps getting it for
@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from pydantic import ValidationError
 
 from dhcpbridge import logs
@@ -42,6 +41,7 @@ from dhcpbridge.contract.models import AnswerAssign, parse_answer_json
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
+from dhcpbridge.sources.http_client import HttpClient, HttpConnectionError, HttpProtocolError
 from dhcpbridge.wire import options4, values
 from dhcpbridge.wire.v4 import ip4_str
 
@@ -187,10 +187,8 @@ class HttpSource:
         self.counts: Counter[str] = Counter()
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._inflight: dict[bytes, asyncio.Future[Answer]] = {}
-        self._session: aiohttp.ClientSession | None = None
-        # the whole question - waiting for one of max-concurrency connections, sending, reading the
-        # answer - within ``timeout``: one aiohttp timer, no extra asyncio.timeout or semaphore
-        self._deadline = aiohttp.ClientTimeout(total=cfg.timeout)
+        self._client: HttpClient | None = None  # questions
+        self._notifier: HttpClient | None = None  # on-commit notifications
         self._consecutive = 0
         self._open_until = 0.0
         self._probing = False
@@ -232,20 +230,23 @@ class HttpSource:
         return ctx
 
     async def start(self) -> None:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency, ssl=self._ssl or True)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                cookie_jar=aiohttp.DummyCookieJar(),  # a service's cookies mean nothing here
+        if self._client is None:
+            cfg = self.cfg
+            self._client = HttpClient(
+                cfg.url, limit=cfg.max_concurrency, headers=self._headers, ssl_context=self._ssl
             )
+            if cfg.on_commit:
+                self._notifier = HttpClient(
+                    cfg.on_commit, limit=8, headers=self._headers, ssl_context=self._ssl
+                )
 
     async def close(self) -> None:
         if self._notify_tasks:
             await asyncio.wait(list(self._notify_tasks), timeout=2.0)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for client in (self._client, self._notifier):
+            if client is not None:
+                await client.close()
+        self._client = self._notifier = None
 
     def reserved(self) -> frozenset[int]:
         return frozenset()
@@ -353,21 +354,21 @@ class HttpSource:
     async def _fetch(self, query: Query) -> tuple[Answer, float]:
         if not self._breaker_allows():
             raise BridgeFailure("breaker-open", f"not asking {self.cfg.url} for {self.cfg.breaker_reset}s")
-        if self._session is None:
+        if self._client is None:
             await self.start()
-        assert self._session is not None
+        assert self._client is not None
         body = json.dumps(self._question(query), separators=(",", ":")).encode()
         try:
-            async with self._session.post(self.cfg.url, data=body, timeout=self._deadline) as resp:
-                payload = await resp.read()
-                status = resp.status
+            # the whole question - waiting for a free connection, sending, reading - in the deadline
+            async with asyncio.timeout(self.cfg.timeout):
+                status, payload = await self._client.post(body)
         except TimeoutError:
             self._record(False)
             raise BridgeFailure("timeout", f"no answer within {self.cfg.timeout}s") from None
-        except aiohttp.ClientConnectionError as exc:
+        except HttpConnectionError as exc:
             self._record(False)
             raise BridgeFailure("connection", str(exc) or type(exc).__name__) from None
-        except aiohttp.ClientError as exc:
+        except (HttpProtocolError, ssl.SSLError) as exc:
             self._record(False)
             raise BridgeFailure("http", str(exc) or type(exc).__name__) from None
         if status != 200:
@@ -446,18 +447,15 @@ class HttpSource:
         assert self.cfg.on_commit is not None
         for attempt in range(self.cfg.commit_retries + 1):
             try:
-                if self._session is None:
+                if self._notifier is None:
                     await self.start()
-                assert self._session is not None
-                async with (
-                    asyncio.timeout(max(self.cfg.timeout, 2.0)),
-                    self._session.post(self.cfg.on_commit, data=payload) as resp,
-                ):
-                    await resp.read()
-                    if resp.status < 300:
-                        self.counts["notified"] += 1
-                        return
-            except (TimeoutError, aiohttp.ClientError):
+                assert self._notifier is not None
+                async with asyncio.timeout(max(self.cfg.timeout, 2.0)):
+                    status, _ = await self._notifier.post(payload)
+                if status < 300:
+                    self.counts["notified"] += 1
+                    return
+            except (TimeoutError, HttpConnectionError, HttpProtocolError, ssl.SSLError):
                 pass
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         self.failures["notify"] += 1
