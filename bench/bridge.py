@@ -168,9 +168,13 @@ def summary(extras: Mapping[str, Any]) -> str:
         parts.append(
             f"{asked:,} asked, {answers.get('cache-hit', 0):,} cached, {sum(failures.values()):,} failed"
         )
+    if "server_cpu_pct" in extras:
+        parts.append(f"server {extras['server_cpu_pct']:.0f} % CPU")
     if "answer_cpu_pct" in extras:
         parts.append(
             f"answer svc {extras['answer_cpu_pct']:.0f} % CPU, "
             f"{extras.get('answer_cpu_us_per_exchange', 0):.0f} us/exch"
         )
+    if "answer_core_busy_pct" in extras:
+        parts.append(f"its core (with perfdhcp) {extras['answer_core_busy_pct']:.0f} % busy")
     return "; ".join(parts)

@@ -351,7 +351,14 @@ class Bench:
             if not server.alive():
                 raise RuntimeError(f"{server.name} died during the run:\n{server.log()[-2000:]}")
             if isinstance(server, bridge.BridgedServer):
-                self.extras[id(result)] = dict(server.point_extras(result.completed, result.wall_s or 0.0))
+                extras = dict(server.point_extras(result.completed, result.wall_s or 0.0))
+                if result.server_cpu_s is not None and result.wall_s:
+                    extras["server_cpu_pct"] = round(100.0 * result.server_cpu_s / result.wall_s, 1)
+                if self.opts.client_cpu is not None:  # the answer service shares perfdhcp's core
+                    core_busy = result.cpu_busy_pct.get(f"cpu{self.opts.client_cpu}")
+                    if core_busy is not None:
+                        extras["answer_core_busy_pct"] = round(core_busy, 1)
+                self.extras[id(result)] = extras
             self.last_server_log = server.log()[-1500:] if result.completed == 0 else ""
             return result
         finally:
