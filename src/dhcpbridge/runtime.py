@@ -642,7 +642,12 @@ class Server:
         pending only does that), so the file is never more than a couple of seconds behind."""
         while True:
             await asyncio.sleep(1.0)
-            self.flush_inline(self.stats4)
+            if not isinstance(self.store, IndexedStore):
+                return  # a shared store has no checkpoint to drive
+            try:
+                self.flush_inline(self.stats4)
+            except Exception:  # a bug must not end the saver silently
+                log.exception("periodic lease store flush failed")
 
     # --- commits ----------------------------------------------------------------------------
     def commit_later(self, endpoint: Endpoint, waiting: list[tuple[Outcome, Any]], packets: int) -> None:

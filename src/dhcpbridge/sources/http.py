@@ -3,8 +3,8 @@
 One JSON question per request is POSTed to the configured URL; the answer (assign / none /
 ignore / deny) becomes the engine's ``Answer``. Around that:
 
-- a keep-alive connection pool (``http_client``), a per-request deadline (default 500 ms, well below a client's
-  retransmit time) and bounded concurrency; requests for a client already in flight share it;
+- keep-alive connections (``http_client``), a per-request deadline (default 500 ms, well below a
+  client's retransmit time) and bounded concurrency; requests for a client already in flight share it;
 - a cache per client key with a TTL (the answer's ``cache_ttl`` or the configured one);
 - stale-if-error: when the service fails, a client that had an answer keeps getting it for
   ``stale-grace`` seconds after it went stale; a client without one gets what the next source
@@ -230,15 +230,13 @@ class HttpSource:
         return ctx
 
     async def start(self) -> None:
+        cfg = self.cfg
         if self._client is None:
-            cfg = self.cfg
             self._client = HttpClient(
                 cfg.url, limit=cfg.max_concurrency, headers=self._headers, ssl_context=self._ssl
             )
-            if cfg.on_commit:
-                self._notifier = HttpClient(
-                    cfg.on_commit, limit=8, headers=self._headers, ssl_context=self._ssl
-                )
+        if self._notifier is None and cfg.on_commit:
+            self._notifier = HttpClient(cfg.on_commit, limit=8, headers=self._headers, ssl_context=self._ssl)
 
     async def close(self) -> None:
         if self._notify_tasks:

@@ -170,6 +170,7 @@ class HttpClient:
             try:
                 status, payload = await conn.request(data)
             except BaseException:
+                conn.close()
                 self._release(conn)
                 raise
         except BaseException:  # cancelled (deadline) or a protocol error: the connection is spent
