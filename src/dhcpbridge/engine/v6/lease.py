@@ -279,7 +279,7 @@ class Bindings6(Handler[Transaction6]):
         if ia.kind == NA:
             return subnet.pools
         hint_len = ia.hints[0][1] if ia.hints else 0
-        return tuple(subnet.pd_ranges(hint_len))
+        return subnet.pd_ranges(hint_len)
 
     @staticmethod
     def _encode_ia(

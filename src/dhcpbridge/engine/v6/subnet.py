@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,12 +80,17 @@ class Subnet6:
     timers_wire: bytes = b""  # T1 + T2, packed for IA_NA / IA_PD
     _shift: int = 0
     _top: int = 0
+    _pd_by_length: dict[int, tuple[PdRange, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.life_wire = _PAIR.pack(self.preferred, self.valid)
         self.timers_wire = _PAIR.pack(self.t1, self.t2)
         self._shift = 128 - self.prefixlen
         self._top = self.network >> self._shift
+        for pool in self.pd_pools:
+            self._pd_by_length.setdefault(
+                pool.length, tuple(p for p in self.pd_pools if p.length == pool.length)
+            )
 
     @property
     def mask(self) -> int:
@@ -119,11 +124,11 @@ class Subnet6:
                 return True
         return False
 
-    def pd_ranges(self, length_hint: int) -> Sequence[PdRange]:
+    def pd_ranges(self, length_hint: int) -> tuple[PdRange, ...]:
         """The PD pools to search: those delegating the hinted length, else all of them."""
         if length_hint:
-            wanted = tuple(p for p in self.pd_pools if p.length == length_hint)
-            if wanted:
+            wanted = self._pd_by_length.get(length_hint)
+            if wanted is not None:
                 return wanted
         return self.pd_pools
 
