@@ -350,31 +350,13 @@ class SqliteStore(IndexedStore):
             self._unlock()
 
 
-COLUMNS = (
-    "kind",
-    "address",
-    "prefix_len",
-    "client",
-    "state",
-    "starts",
-    "expires",
-    "hwaddr",
-    "hostname",
-    "subnet",
-    "source",
-    "relay",
-    "circuit_id",
-    "remote_id",
-    "info",
-)
-
-
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Every lease row of a store (the SQLite file plus what its journals hold), read-only, as
     ``column -> value`` dicts: what the file will hold after the next checkpoint."""
     store = SqliteStore(path, readonly=True)
     try:
-        return [dict(zip(COLUMNS, _row(lease), strict=True)) for lease in store.index.all()]
+        columns = [info[1] for info in store.db.execute("PRAGMA table_info(leases)")]  # _row's order
+        return [dict(zip(columns, _row(lease), strict=True)) for lease in store.index.all()]
     finally:
         store.db.close()
 
