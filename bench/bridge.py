@@ -147,13 +147,19 @@ class BridgedServer(DhcpbridgeServer):
                 self.answer.stop(timeout)
 
 
+def _tally(counts: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(questions the service answered, answers from the cache, failed questions)."""
+    answers: Mapping[str, int] = counts.get("answers", {})
+    asked = sum(n for k, n in answers.items() if k not in ("cache-hit", "stale"))
+    return asked, answers.get("cache-hit", 0), sum(counts.get("failures", {}).values())
+
+
 def failure_pct(extras: Mapping[str, Any]) -> float:
     """Questions that failed (timeout, breaker open, ...) in % of all questions; 100 if unknown."""
     counts: Mapping[str, Any] = extras.get("bridge_counts", {})
     if not counts:
         return 100.0
-    asked = sum(n for k, n in counts.get("answers", {}).items() if k not in ("cache-hit", "stale"))
-    failed = sum(counts.get("failures", {}).values())
+    asked, _, failed = _tally(counts)
     return 100.0 * failed / (asked + failed) if asked + failed else 0.0
 
 
@@ -162,12 +168,8 @@ def summary(extras: Mapping[str, Any]) -> str:
     counts: Mapping[str, Any] = extras.get("bridge_counts", {})
     parts = []
     if counts:
-        answers: Mapping[str, int] = counts.get("answers", {})
-        failures: Mapping[str, int] = counts.get("failures", {})
-        asked = sum(n for k, n in answers.items() if k not in ("cache-hit", "stale"))
-        parts.append(
-            f"{asked:,} asked, {answers.get('cache-hit', 0):,} cached, {sum(failures.values()):,} failed"
-        )
+        asked, cached, failed = _tally(counts)
+        parts.append(f"{asked:,} asked, {cached:,} cached, {failed:,} failed")
     if "server_cpu_pct" in extras:
         parts.append(f"server {extras['server_cpu_pct']:.0f} % CPU")
     if "answer_cpu_pct" in extras:

@@ -63,11 +63,21 @@ async def server(
         await srv.wait_closed()
 
 
-async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while True:
-        _, body = await read_request(reader)
-        writer.write(ok(body))  # echo
-        await writer.drain()
+def echo_after(delay: float) -> Handler:
+    """A keep-alive service that answers each request with its body after ``delay`` seconds."""
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            _, body = await read_request(reader)
+            if delay:
+                await asyncio.sleep(delay)
+            writer.write(ok(body))
+            await writer.drain()
+
+    return echo
+
+
+keep_alive = echo_after(0)
 
 
 async def test_sequential_requests_reuse_one_connection() -> None:
@@ -80,13 +90,7 @@ async def test_sequential_requests_reuse_one_connection() -> None:
 
 
 async def test_concurrency_is_bounded_by_the_limit() -> None:
-    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            _, body = await read_request(reader)
-            await asyncio.sleep(0.02)
-            writer.write(ok(body))
-            await writer.drain()
-
+    slow = echo_after(0.02)
     async with server(slow) as (url, conns):
         client = HttpClient(url, limit=2)
         results = await asyncio.gather(*(client.post(b"%d" % i) for i in range(10)))
@@ -189,12 +193,7 @@ async def test_a_cancelled_request_frees_its_slot_for_the_next() -> None:
 
 
 async def test_waiters_that_give_up_do_not_leak_slots() -> None:
-    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            _, body = await read_request(reader)
-            await asyncio.sleep(0.05)
-            writer.write(ok(body))
-            await writer.drain()
+    slow = echo_after(0.05)
 
     async def bounded(client: HttpClient, i: int) -> bytes | None:
         try:
