@@ -16,7 +16,7 @@ import pytest
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import MemoryStore, SqliteStore, StoreError, open_store
-from dhcpbridge.leases.sqlite import path_from_url
+from dhcpbridge.leases.sqlite import path_from_url, read_journal
 from dhcpbridge.runtime import run_inline as run
 from dhcpbridge.wire.v4 import ip4_int as ip
 
@@ -108,6 +108,16 @@ def test_every_durable_change_survives_a_reopen(tmp_path: Path) -> None:
     run(store.close())
     store = SqliteStore(path)
     assert {lease.address - X: lease.state for lease in run(store.leases())} == {0: LeaseState.BOUND}
+    run(store.close())
+
+
+def test_each_flush_appends_its_changes_once(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "leases.db")
+    for i in range(3):
+        commit(store, full_lease(X + i, b"c%d" % i))
+    run(store.flush())
+    run(store.flush())  # nothing pending: nothing written
+    assert [r[1] for r in read_journal(store.journal_path)] == ["10.67.0.10", "10.67.0.11", "10.67.0.12"]
     run(store.close())
 
 

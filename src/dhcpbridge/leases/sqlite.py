@@ -251,7 +251,10 @@ class SqliteStore(IndexedStore):
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(self._journal_fd, view) :]
+                    # not ``view[os.write(...):]``: mypyc 2.4 evaluates a memoryview slice's start
+                    # twice, which wrote every batch twice
+                    written = os.write(self._journal_fd, view)
+                    view = view[written:]
                 if self.sync == "full":
                     os.fsync(self._journal_fd)
             except OSError as exc:
