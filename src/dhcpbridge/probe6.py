@@ -239,7 +239,8 @@ def status_of(reply: Message6) -> str | None:
         top = reply.status
         if top is not None and top.status != 0:
             return top.name
-        for ia in [*reply.ia_na, *reply.ia_pd]:
+        ias: list[IANA | IAPD] = [*reply.ia_na, *reply.ia_pd]
+        for ia in ias:
             st = ia.status
             if st is not None and st.status != 0:
                 return st.name

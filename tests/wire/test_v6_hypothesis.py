@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from ipaddress import IPv6Address
 from pathlib import Path
@@ -189,9 +188,10 @@ def assert_same(orig: Option6, parsed: Option6) -> None:
         assert_same_message(orig.message, decoded.message)
     elif isinstance(orig, OptionContainer):
         assert isinstance(decoded, OptionContainer)
-        for f in dataclasses.fields(orig):  # type: ignore[arg-type]  # OptionContainer subclasses are dataclasses
-            if f.name != "options":
-                assert getattr(decoded, f.name) == getattr(orig, f.name), f.name
+        assert isinstance(orig, Option6)
+        for name in orig._FIELDS:
+            if name != "options":
+                assert getattr(decoded, name) == getattr(orig, name), name
         assert len(decoded.options) == len(orig.options)
         for a, b in zip(orig.options, decoded.options, strict=True):
             assert_same(a, b)

@@ -270,9 +270,7 @@ def parse_duid_text(text: str) -> Duid:
         if low.startswith("duid:"):
             s = s[5:]
         return Duid(bytes.fromhex(_strip_hex(s)))
-    except FormError as exc:
-        raise ValueError(f"invalid DUID {text!r}: {exc}") from None
-    except (ValueError, struct.error) as exc:
+    except (FormError, ValueError, struct.error) as exc:
         raise ValueError(f"invalid DUID {text!r}: {exc}") from None
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from ipaddress import IPv6Address
 from typing import Any, ClassVar, Self, TypeVar
+
+from mypy_extensions import trait
 
 from dhcpbridge.wire import values
 from dhcpbridge.wire.duid import Duid
@@ -203,11 +204,22 @@ def option_name(code: int) -> str:
 
 
 class Option6:
-    """Base of every DHCPv6 option object: a ``code`` and a body (``to_wire``)."""
+    """Base of every DHCPv6 option object: a ``code`` and a body (``to_wire``).
+
+    A typed option class names its code in ``CODE``; ``opt.code`` reads it (a :class:`RawOption`
+    carries its own). Two options are equal when they are of the same class with equal fields
+    (``_FIELDS``), as dataclasses would be; the classes are plain so that mypyc compiles them.
+    """
 
     __slots__ = ()
 
-    code: int
+    CODE: ClassVar[int] = 0
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def code(self) -> int:
+        """The option code (RFC 8415 §21.1)."""
+        return self.CODE
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -229,16 +241,32 @@ class Option6:
         """A JSON-friendly value for logs, the API and the diagnostic probe."""
         return self.to_wire().hex(":")
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
 
-@dataclass(slots=True)
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclasses they replace
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS)
+        return f"{type(self).__name__}({fields})"
+
+
 class RawOption(Option6):
     """An option kept as bytes: unknown codes, and every option until someone decodes it."""
 
-    code: int
+    __slots__ = ("code", "data")
+    _FIELDS: ClassVar[tuple[str, ...]] = ("code", "data")
+    code: int  # its own code, not the class's
     data: bytes
 
+    def __init__(self, code: int, data: bytes) -> None:
+        self.code = code
+        self.data = data
+
     @classmethod
-    def of(cls, option: Option6) -> RawOption:
+    def of(cls, option: Option6) -> Self:
         """Pre-encode a typed option once (e.g. the server DUID) to reuse it in every reply."""
         return cls(option.code, option.to_wire())
 
@@ -252,7 +280,6 @@ class RawOption(Option6):
         return _HDR.pack(self.code, n) + self.data
 
 
-@dataclass(slots=True)
 class Encoded(RawOption):
     """An option whose wire form (header included) is built once: encoding it costs nothing.
 
@@ -260,11 +287,14 @@ class Encoded(RawOption):
     may read ``code`` / ``data`` like any ``RawOption``; to change one, replace it in the reply's
     option list (the configured ones are shared by every reply)."""
 
-    wire: bytes = b""
+    __slots__ = ("wire",)
+    _FIELDS = ("code", "data", "wire")
+    wire: bytes
 
-    def __post_init__(self) -> None:
-        if not self.wire:
-            self.wire = _HDR.pack(self.code, len(self.data)) + self.data
+    def __init__(self, code: int, data: bytes, wire: bytes = b"") -> None:
+        self.code = code
+        self.data = data
+        self.wire = wire or _HDR.pack(code, len(data)) + data
 
     def encode(self) -> bytes:
         return self.wire
@@ -301,6 +331,7 @@ def encode_options(options: Iterable[Option6]) -> bytes:
     return b"".join([o.encode() for o in options])
 
 
+@trait
 class OptionContainer:
     """Lookup helpers shared by messages and by options that carry options (IA_NA, IAADDR, ...).
 
@@ -313,8 +344,8 @@ class OptionContainer:
     options: list[Option6]
 
     def get(self, cls: type[T]) -> T | None:
-        """The first option with ``cls.code``, as a ``cls``; None when absent."""
-        code = cls.code
+        """The first option with ``cls.CODE``, as a ``cls``; None when absent."""
+        code = cls.CODE
         for opt in self.options:
             if opt.code == code:
                 if isinstance(opt, cls):
@@ -323,8 +354,8 @@ class OptionContainer:
         return None
 
     def get_all(self, cls: type[T]) -> list[T]:
-        """Every option with ``cls.code``, in order, as ``cls`` objects."""
-        code = cls.code
+        """Every option with ``cls.CODE``, in order, as ``cls`` objects."""
+        code = cls.CODE
         out: list[T] = []
         for opt in self.options:
             if opt.code == code:
@@ -442,39 +473,54 @@ class _DuidOption(Option6):
         return self.duid.to_json()
 
 
-@dataclass(slots=True)
 class ClientId(_DuidOption):
     """OPTION_CLIENTID (1): the client's DUID (RFC 8415 §21.2)."""
 
-    code = OptionCode6.CLIENTID
+    __slots__ = ("duid",)
+    CODE = OptionCode6.CLIENTID
+    _FIELDS = ("duid",)
     duid: Duid
+
+    def __init__(self, duid: Duid) -> None:
+        self.duid = duid
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         return cls(Duid(data))
 
 
-@dataclass(slots=True)
 class ServerId(_DuidOption):
     """OPTION_SERVERID (2): the server's DUID (RFC 8415 §21.3)."""
 
-    code = OptionCode6.SERVERID
+    __slots__ = ("duid",)
+    CODE = OptionCode6.SERVERID
+    _FIELDS = ("duid",)
     duid: Duid
+
+    def __init__(self, duid: Duid) -> None:
+        self.duid = duid
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         return cls(Duid(data))
 
 
-@dataclass(slots=True)
-class IANA(OptionContainer, Option6):
+class IANA(Option6, OptionContainer):
     """OPTION_IA_NA (3): IAID, T1, T2 and IA_NA-options such as IAADDR (RFC 8415 §21.4)."""
 
-    code = OptionCode6.IA_NA
+    __slots__ = ("iaid", "options", "t1", "t2")
+    CODE = OptionCode6.IA_NA
+    _FIELDS = ("iaid", "t1", "t2", "options")
     iaid: int
-    t1: int = 0
-    t2: int = 0
-    options: list[Option6] = field(default_factory=list)
+    t1: int
+    t2: int
+    options: list[Option6]
+
+    def __init__(self, iaid: int, t1: int = 0, t2: int = 0, options: list[Option6] | None = None) -> None:
+        self.iaid = iaid
+        self.t1 = t1
+        self.t2 = t2
+        self.options = [] if options is None else options
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -494,13 +540,18 @@ class IANA(OptionContainer, Option6):
         return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
 
 
-@dataclass(slots=True)
-class IATA(OptionContainer, Option6):
+class IATA(Option6, OptionContainer):
     """OPTION_IA_TA (4): IAID and IA_TA-options, no T1/T2 (RFC 8415 §21.5)."""
 
-    code = OptionCode6.IA_TA
+    __slots__ = ("iaid", "options")
+    CODE = OptionCode6.IA_TA
+    _FIELDS = ("iaid", "options")
     iaid: int
-    options: list[Option6] = field(default_factory=list)
+    options: list[Option6]
+
+    def __init__(self, iaid: int, options: list[Option6] | None = None) -> None:
+        self.iaid = iaid
+        self.options = [] if options is None else options
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -519,15 +570,24 @@ class IATA(OptionContainer, Option6):
         return {"iaid": self.iaid, "options": options_to_json(self.options)}
 
 
-@dataclass(slots=True)
-class IAAddr(OptionContainer, Option6):
+class IAAddr(Option6, OptionContainer):
     """OPTION_IAADDR (5): address, preferred and valid lifetimes, IAaddr-options (RFC 8415 §21.6)."""
 
-    code = OptionCode6.IAADDR
+    __slots__ = ("address", "options", "preferred", "valid")
+    CODE = OptionCode6.IAADDR
+    _FIELDS = ("address", "preferred", "valid", "options")
     address: IPv6Address
-    preferred: int = 0
-    valid: int = 0
-    options: list[Option6] = field(default_factory=list)
+    preferred: int
+    valid: int
+    options: list[Option6]
+
+    def __init__(
+        self, address: IPv6Address, preferred: int = 0, valid: int = 0, options: list[Option6] | None = None
+    ) -> None:
+        self.address = address
+        self.preferred = preferred
+        self.valid = valid
+        self.options = [] if options is None else options
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -550,12 +610,16 @@ class IAAddr(OptionContainer, Option6):
         return out
 
 
-@dataclass(slots=True)
 class OptionRequest(Option6):
     """OPTION_ORO (6): the option codes a client asks for (RFC 8415 §21.7)."""
 
-    code = OptionCode6.ORO
-    codes: list[int] = field(default_factory=list)
+    __slots__ = ("codes",)
+    CODE = OptionCode6.ORO
+    _FIELDS = ("codes",)
+    codes: list[int]
+
+    def __init__(self, codes: list[int] | None = None) -> None:
+        self.codes = [] if codes is None else codes
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -591,32 +655,44 @@ class _UIntOption(Option6):
         return self.value
 
 
-@dataclass(slots=True)
 class Preference(_UIntOption):
     """OPTION_PREFERENCE (7): server preference 0-255 (RFC 8415 §21.8)."""
 
-    code = OptionCode6.PREFERENCE
+    __slots__ = ("value",)
+    CODE = OptionCode6.PREFERENCE
     _st = _U8
     _what = "PREFERENCE"
+    _FIELDS = ("value",)
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class ElapsedTime(_UIntOption):
     """OPTION_ELAPSED_TIME (8): hundredths of a second since the exchange began (RFC 8415 §21.9)."""
 
-    code = OptionCode6.ELAPSED_TIME
+    __slots__ = ("value",)
+    CODE = OptionCode6.ELAPSED_TIME
     _st = _U16
     _what = "ELAPSED_TIME"
+    _FIELDS = ("value",)
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class Unicast(Option6):
     """OPTION_UNICAST (12): the server address a client may unicast to (RFC 8415 §21.12)."""
 
-    code = OptionCode6.UNICAST
+    __slots__ = ("address",)
+    CODE = OptionCode6.UNICAST
+    _FIELDS = ("address",)
     address: IPv6Address
+
+    def __init__(self, address: IPv6Address) -> None:
+        self.address = address
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -630,13 +706,18 @@ class Unicast(Option6):
         return str(self.address)
 
 
-@dataclass(slots=True)
 class StatusCode(Option6):
     """OPTION_STATUS_CODE (13): a status code and a UTF-8 message (RFC 8415 §21.13)."""
 
-    code = OptionCode6.STATUS_CODE
+    __slots__ = ("message", "status")
+    CODE = OptionCode6.STATUS_CODE
+    _FIELDS = ("status", "message")
     status: int
-    message: str = ""
+    message: str
+
+    def __init__(self, status: int, message: str = "") -> None:
+        self.status = status
+        self.message = message
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -675,20 +756,28 @@ class _EmptyOption(Option6):
         return True
 
 
-@dataclass(slots=True)
 class RapidCommit(_EmptyOption):
     """OPTION_RAPID_COMMIT (14): two-message exchange requested/used; empty body (RFC 8415 §21.14)."""
 
-    code = OptionCode6.RAPID_COMMIT
+    __slots__ = ()
+    CODE = OptionCode6.RAPID_COMMIT
     _what = "RAPID_COMMIT"
+    _FIELDS = ()
+
+    def __init__(self) -> None:
+        pass
 
 
-@dataclass(slots=True)
 class ReconfAccept(_EmptyOption):
     """OPTION_RECONF_ACCEPT (20): the client accepts Reconfigure messages; empty (RFC 8415 §21.20)."""
 
-    code = OptionCode6.RECONF_ACCEPT
+    __slots__ = ()
+    CODE = OptionCode6.RECONF_ACCEPT
     _what = "RECONF_ACCEPT"
+    _FIELDS = ()
+
+    def __init__(self) -> None:
+        pass
 
 
 def _opaque_list(data: bytes, pos: int, what: str) -> list[bytes]:
@@ -711,12 +800,16 @@ def _opaque_join(items: Sequence[bytes]) -> bytes:
     return b"".join([_U16.pack(len(x)) + x for x in items])
 
 
-@dataclass(slots=True)
 class UserClass(Option6):
     """OPTION_USER_CLASS (15): a list of opaque user-class-data items (RFC 8415 §21.15)."""
 
-    code = OptionCode6.USER_CLASS
-    data: list[bytes] = field(default_factory=list)
+    __slots__ = ("data",)
+    CODE = OptionCode6.USER_CLASS
+    _FIELDS = ("data",)
+    data: list[bytes]
+
+    def __init__(self, data: list[bytes] | None = None) -> None:
+        self.data = [] if data is None else data
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -729,13 +822,18 @@ class UserClass(Option6):
         return [x.decode("utf-8", "backslashreplace") for x in self.data]
 
 
-@dataclass(slots=True)
 class VendorClass(Option6):
     """OPTION_VENDOR_CLASS (16): enterprise number and vendor-class-data items (RFC 8415 §21.16)."""
 
-    code = OptionCode6.VENDOR_CLASS
+    __slots__ = ("data", "enterprise")
+    CODE = OptionCode6.VENDOR_CLASS
+    _FIELDS = ("enterprise", "data")
     enterprise: int
-    data: list[bytes] = field(default_factory=list)
+    data: list[bytes]
+
+    def __init__(self, enterprise: int, data: list[bytes] | None = None) -> None:
+        self.enterprise = enterprise
+        self.data = [] if data is None else data
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -752,13 +850,18 @@ class VendorClass(Option6):
         }
 
 
-@dataclass(slots=True)
 class VendorOpts(Option6):
     """OPTION_VENDOR_OPTS (17): enterprise number and (code, data) sub-options (RFC 8415 §21.17)."""
 
-    code = OptionCode6.VENDOR_OPTS
+    __slots__ = ("enterprise", "suboptions")
+    CODE = OptionCode6.VENDOR_OPTS
+    _FIELDS = ("enterprise", "suboptions")
     enterprise: int
-    suboptions: list[tuple[int, bytes]] = field(default_factory=list)
+    suboptions: list[tuple[int, bytes]]
+
+    def __init__(self, enterprise: int, suboptions: list[tuple[int, bytes]] | None = None) -> None:
+        self.enterprise = enterprise
+        self.suboptions = [] if suboptions is None else suboptions
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -792,20 +895,28 @@ class _BytesOption(Option6):
         return self.value.hex(":")
 
 
-@dataclass(slots=True)
 class InterfaceId(_BytesOption):
     """OPTION_INTERFACE_ID (18): opaque relay interface identifier, echoed in Relay-reply (RFC 8415 §21.18)."""
 
-    code = OptionCode6.INTERFACE_ID
+    __slots__ = ("value",)
+    CODE = OptionCode6.INTERFACE_ID
+    _FIELDS = ("value",)
     value: bytes
 
+    def __init__(self, value: bytes) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class SubscriberId(_BytesOption):
     """OPTION_SUBSCRIBER_ID (38): opaque subscriber identifier added by a relay (RFC 4580 §2)."""
 
-    code = OptionCode6.SUBSCRIBER_ID
+    __slots__ = ("value",)
+    CODE = OptionCode6.SUBSCRIBER_ID
+    _FIELDS = ("value",)
     value: bytes
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
 
 
 class _AddressListOption(Option6):
@@ -825,30 +936,42 @@ class _AddressListOption(Option6):
         return [str(a) for a in self.addresses]
 
 
-@dataclass(slots=True)
 class DnsServers(_AddressListOption):
     """OPTION_DNS_SERVERS (23): recursive DNS server addresses (RFC 3646 §3)."""
 
-    code = OptionCode6.DNS_SERVERS
+    __slots__ = ("addresses",)
+    CODE = OptionCode6.DNS_SERVERS
     _what = "DNS_SERVERS"
-    addresses: list[IPv6Address] = field(default_factory=list)
+    _FIELDS = ("addresses",)
+    addresses: list[IPv6Address]
+
+    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
+        self.addresses = [] if addresses is None else addresses
 
 
-@dataclass(slots=True)
 class SntpServers(_AddressListOption):
     """OPTION_SNTP_SERVERS (31): SNTP server addresses (RFC 4075 §4)."""
 
-    code = OptionCode6.SNTP_SERVERS
+    __slots__ = ("addresses",)
+    CODE = OptionCode6.SNTP_SERVERS
     _what = "SNTP_SERVERS"
-    addresses: list[IPv6Address] = field(default_factory=list)
+    _FIELDS = ("addresses",)
+    addresses: list[IPv6Address]
+
+    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
+        self.addresses = [] if addresses is None else addresses
 
 
-@dataclass(slots=True)
 class DomainList(Option6):
     """OPTION_DOMAIN_LIST (24): domain search list, uncompressed names (RFC 3646 §4, RFC 8415 §10)."""
 
-    code = OptionCode6.DOMAIN_LIST
-    names: list[str] = field(default_factory=list)
+    __slots__ = ("names",)
+    CODE = OptionCode6.DOMAIN_LIST
+    _FIELDS = ("names",)
+    names: list[str]
+
+    def __init__(self, names: list[str] | None = None) -> None:
+        self.names = [] if names is None else names
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -861,15 +984,22 @@ class DomainList(Option6):
         return list(self.names)
 
 
-@dataclass(slots=True)
-class IAPD(OptionContainer, Option6):
+class IAPD(Option6, OptionContainer):
     """OPTION_IA_PD (25): IAID, T1, T2 and IA_PD-options such as IAPREFIX (RFC 8415 §21.21)."""
 
-    code = OptionCode6.IA_PD
+    __slots__ = ("iaid", "options", "t1", "t2")
+    CODE = OptionCode6.IA_PD
+    _FIELDS = ("iaid", "t1", "t2", "options")
     iaid: int
-    t1: int = 0
-    t2: int = 0
-    options: list[Option6] = field(default_factory=list)
+    t1: int
+    t2: int
+    options: list[Option6]
+
+    def __init__(self, iaid: int, t1: int = 0, t2: int = 0, options: list[Option6] | None = None) -> None:
+        self.iaid = iaid
+        self.t1 = t1
+        self.t2 = t2
+        self.options = [] if options is None else options
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -889,20 +1019,35 @@ class IAPD(OptionContainer, Option6):
         return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
 
 
-@dataclass(slots=True)
-class IAPrefix(OptionContainer, Option6):
+class IAPrefix(Option6, OptionContainer):
     """OPTION_IAPREFIX (26): lifetimes, prefix length, prefix, IAprefix-options (RFC 8415 §21.22).
 
     ``prefix`` is kept exactly as sent (a client hint may carry host bits or ``::``);
     :attr:`network` gives the ``IPv6Network`` view.
     """
 
-    code = OptionCode6.IAPREFIX
+    __slots__ = ("options", "preferred", "prefix", "prefix_length", "valid")
+    CODE = OptionCode6.IAPREFIX
+    _FIELDS = ("preferred", "valid", "prefix_length", "prefix", "options")
     preferred: int
     valid: int
     prefix_length: int
     prefix: IPv6Address
-    options: list[Option6] = field(default_factory=list)
+    options: list[Option6]
+
+    def __init__(
+        self,
+        preferred: int,
+        valid: int,
+        prefix_length: int,
+        prefix: IPv6Address,
+        options: list[Option6] | None = None,
+    ) -> None:
+        self.preferred = preferred
+        self.valid = valid
+        self.prefix_length = prefix_length
+        self.prefix = prefix
+        self.options = [] if options is None else options
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -939,23 +1084,32 @@ class IAPrefix(OptionContainer, Option6):
         return out
 
 
-@dataclass(slots=True)
 class InformationRefreshTime(_UIntOption):
     """OPTION_INFORMATION_REFRESH_TIME (32): seconds before refreshing stateless info (RFC 8415 §21.23)."""
 
-    code = OptionCode6.INFORMATION_REFRESH_TIME
+    __slots__ = ("value",)
+    CODE = OptionCode6.INFORMATION_REFRESH_TIME
     _st = _U32
     _what = "INFORMATION_REFRESH_TIME"
+    _FIELDS = ("value",)
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class RemoteId(Option6):
     """OPTION_REMOTE_ID (37): enterprise number and relay-supplied remote-id (RFC 4649 §3)."""
 
-    code = OptionCode6.REMOTE_ID
+    __slots__ = ("enterprise", "remote_id")
+    CODE = OptionCode6.REMOTE_ID
+    _FIELDS = ("enterprise", "remote_id")
     enterprise: int
     remote_id: bytes
+
+    def __init__(self, enterprise: int, remote_id: bytes) -> None:
+        self.enterprise = enterprise
+        self.remote_id = remote_id
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -969,7 +1123,6 @@ class RemoteId(Option6):
         return {"enterprise": self.enterprise, "remote_id": self.remote_id.hex(":")}
 
 
-@dataclass(slots=True)
 class ClientFqdn(Option6):
     """OPTION_CLIENT_FQDN (39): flags S/O/N and a domain name (RFC 4704 §4).
 
@@ -977,12 +1130,18 @@ class ClientFqdn(Option6):
     the dot it is a partial name (RFC 4704 §4.2: no terminating zero octet); ``""`` is empty.
     """
 
-    code = OptionCode6.CLIENT_FQDN
+    __slots__ = ("flags", "name")
+    CODE = OptionCode6.CLIENT_FQDN
     FLAG_S: ClassVar[int] = 0x01
     FLAG_O: ClassVar[int] = 0x02
     FLAG_N: ClassVar[int] = 0x04
+    _FIELDS = ("flags", "name")
     flags: int
-    name: str = ""
+    name: str
+
+    def __init__(self, flags: int, name: str = "") -> None:
+        self.flags = flags
+        self.name = name
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -1025,7 +1184,6 @@ class ClientFqdn(Option6):
 NtpEntry = tuple[int, IPv6Address | str | bytes]
 
 
-@dataclass(slots=True)
 class NtpServer(Option6):
     """OPTION_NTP_SERVER (56): time source sub-options (RFC 5908 §4).
 
@@ -1035,8 +1193,13 @@ class NtpServer(Option6):
     repeat); many servers and clients also use several sub-options in one instance.
     """
 
-    code = OptionCode6.NTP_SERVER
-    entries: list[NtpEntry] = field(default_factory=list)
+    __slots__ = ("entries",)
+    CODE = OptionCode6.NTP_SERVER
+    _FIELDS = ("entries",)
+    entries: list[NtpEntry]
+
+    def __init__(self, entries: list[NtpEntry] | None = None) -> None:
+        self.entries = [] if entries is None else entries
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -1083,13 +1246,18 @@ class NtpServer(Option6):
         return out
 
 
-@dataclass(slots=True)
 class ClientLinkLayerAddr(Option6):
     """OPTION_CLIENT_LINKLAYER_ADDR (79): hardware type and client MAC, added by a relay (RFC 6939 §4)."""
 
-    code = OptionCode6.CLIENT_LINKLAYER_ADDR
+    __slots__ = ("address", "hwtype")
+    CODE = OptionCode6.CLIENT_LINKLAYER_ADDR
+    _FIELDS = ("hwtype", "address")
     hwtype: int
     address: bytes
+
+    def __init__(self, hwtype: int, address: bytes) -> None:
+        self.hwtype = hwtype
+        self.address = address
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -1103,42 +1271,58 @@ class ClientLinkLayerAddr(Option6):
         return {"hwtype": self.hwtype, "address": self.address.hex(":")}
 
 
-@dataclass(slots=True)
 class SolMaxRt(_UIntOption):
     """OPTION_SOL_MAX_RT (82): upper bound for the Solicit retransmission time, s (RFC 8415 §21.24)."""
 
-    code = OptionCode6.SOL_MAX_RT
+    __slots__ = ("value",)
+    CODE = OptionCode6.SOL_MAX_RT
     _st = _U32
     _what = "SOL_MAX_RT"
+    _FIELDS = ("value",)
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class InfMaxRt(_UIntOption):
     """OPTION_INF_MAX_RT (83): upper bound for Information-request retransmission, s (RFC 8415 §21.25)."""
 
-    code = OptionCode6.INF_MAX_RT
+    __slots__ = ("value",)
+    CODE = OptionCode6.INF_MAX_RT
     _st = _U32
     _what = "INF_MAX_RT"
+    _FIELDS = ("value",)
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
 
-@dataclass(slots=True)
+
 class RelaySourcePort(_UIntOption):
     """OPTION_RELAY_SOURCE_PORT (135): downstream relay's source port, 0 if standard (RFC 8357 §5)."""
 
-    code = OptionCode6.RELAY_SOURCE_PORT
+    __slots__ = ("value",)
+    CODE = OptionCode6.RELAY_SOURCE_PORT
     _st = _U16
     _what = "RELAY_SOURCE_PORT"
-    value: int = 0
+    _FIELDS = ("value",)
+    value: int
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
 
 
-@dataclass(slots=True)
 class EchoRequest(Option6):
     """OPTION_ERO (43): option codes a relay asks the server to echo in Relay-reply (RFC 4994 §3)."""
 
-    code = OptionCode6.ERO
-    codes: list[int] = field(default_factory=list)
+    __slots__ = ("codes",)
+    CODE = OptionCode6.ERO
+    _FIELDS = ("codes",)
+    codes: list[int]
+
+    def __init__(self, codes: list[int] | None = None) -> None:
+        self.codes = [] if codes is None else codes
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
@@ -1155,7 +1339,7 @@ class EchoRequest(Option6):
 
 #: Typed class per option code (RELAY_MSG (9) lives in :mod:`dhcpbridge.wire.v6`).
 OPTION_CLASSES: dict[int, type[Option6]] = {
-    cls.code: cls
+    cls.CODE: cls
     for cls in (
         ClientId,
         ServerId,

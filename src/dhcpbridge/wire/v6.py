@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from ipaddress import IPv6Address
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
@@ -68,17 +67,41 @@ _RELAY_HDR = struct.Struct("!BB16s16s")
 _RELAY_HDR_LEN = _RELAY_HDR.size  # 34
 
 
-@dataclass(slots=True)
-class Message6(OptionContainer):
+class _Message(OptionContainer):
+    """Equality and repr by fields, as the dataclasses these were (plain classes compile with mypyc)."""
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS)
+        return f"{type(self).__name__}({fields})"
+
+
+class Message6(_Message):
     """A client/server message (RFC 8415 §8): ``msg_type``, 24-bit ``transaction_id``, options.
 
     ``msg_type`` is a plain int (compare with :class:`MessageType6`); options are raw until
     decoded with ``get(ClassName)``; the properties below decode the usual ones.
     """
 
+    __slots__ = ("msg_type", "options", "transaction_id")
+    _FIELDS = ("msg_type", "transaction_id", "options")
     msg_type: int
     transaction_id: int
-    options: list[Option6] = field(default_factory=list)
+    options: list[Option6]
+
+    def __init__(self, msg_type: int, transaction_id: int, options: list[Option6] | None = None) -> None:
+        self.msg_type = msg_type
+        self.transaction_id = transaction_id
+        self.options = [] if options is None else options
 
     @property
     def client_id(self) -> Duid | None:
@@ -130,8 +153,7 @@ class Message6(OptionContainer):
         return _type_name(self.msg_type)
 
 
-@dataclass(slots=True)
-class RelayMessage6(OptionContainer):
+class RelayMessage6(_Message):
     """RELAY-FORW (12) / RELAY-REPL (13) (RFC 8415 §9): the nested message is in option 9.
 
     ``link_address`` is the relay's link (``::`` from a Lightweight DHCPv6 Relay Agent, RFC 6221,
@@ -139,11 +161,27 @@ class RelayMessage6(OptionContainer):
     message came from.
     """
 
+    __slots__ = ("hop_count", "link_address", "msg_type", "options", "peer_address")
+    _FIELDS = ("msg_type", "hop_count", "link_address", "peer_address", "options")
     msg_type: int
     hop_count: int
     link_address: IPv6Address
     peer_address: IPv6Address
-    options: list[Option6] = field(default_factory=list)
+    options: list[Option6]
+
+    def __init__(
+        self,
+        msg_type: int,
+        hop_count: int,
+        link_address: IPv6Address,
+        peer_address: IPv6Address,
+        options: list[Option6] | None = None,
+    ) -> None:
+        self.msg_type = msg_type
+        self.hop_count = hop_count
+        self.link_address = link_address
+        self.peer_address = peer_address
+        self.options = [] if options is None else options
 
     @property
     def message(self) -> Message6 | RelayMessage6 | None:
@@ -166,12 +204,16 @@ class RelayMessage6(OptionContainer):
         return _type_name(self.msg_type)
 
 
-@dataclass(slots=True)
 class RelayMsg(Option6):
     """OPTION_RELAY_MSG (9): the message a relay forwards or returns (RFC 8415 §21.10)."""
 
-    code = OptionCode6.RELAY_MSG
+    __slots__ = ("message",)
+    CODE = OptionCode6.RELAY_MSG
+    _FIELDS = ("message",)
     message: Message6 | RelayMessage6
+
+    def __init__(self, message: Message6 | RelayMessage6) -> None:
+        self.message = message
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
