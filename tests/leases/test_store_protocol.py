@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import IndexedStore, MemoryStore
+from dhcpbridge.leases.index import HEAP_SLACK
 from dhcpbridge.runtime import run_inline as run
 from dhcpbridge.wire.v4 import ip4_int as ip
 
@@ -290,6 +291,15 @@ def test_renewed_lease_is_not_reaped_at_its_old_expiry(store: IndexedStore) -> N
     assert run(store.reap(NOW + 200)) == []
     assert run(store.get(V4, X)).state == LeaseState.BOUND  # type: ignore[union-attr]
     assert [lease.address for lease in run(store.reap(NOW + 600))] == [X]
+
+
+def test_frequent_renewals_keep_the_expiry_heap_bounded(store: IndexedStore) -> None:
+    for i in range(20_000):  # a renewal leaves its old expiry entry behind until the heap is rebuilt
+        bind(store, A, X, now=NOW + i, until=NOW + i + 3600)
+        bind(store, B, X + 1, now=NOW + i, until=NOW + i + 3600)
+    assert len(store.index._heap) <= 2 * 2 + HEAP_SLACK
+    assert run(store.reap(NOW + 20_000)) == []  # no stale entry expires a renewed lease
+    assert sorted(lease.address for lease in run(store.reap(NOW + 30_000))) == [X, X + 1]
 
 
 def test_reap_purges_old_records_after_retention(store: IndexedStore) -> None:

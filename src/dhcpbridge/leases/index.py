@@ -21,6 +21,7 @@ from dhcpbridge.engine.ports import AddressRange
 
 MAP_LIMIT = 1 << 22  # ranges up to 4M addresses get an occupancy map (4 MiB)
 _PROBE_MULT = 0x9E3779B97F4A7C15
+HEAP_SLACK = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
 
 
 def _step(r: AddressRange) -> int:
@@ -60,7 +61,10 @@ class LeaseIndex:
         self._map_firsts: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
         self._map_span: dict[LeaseKind, int] = dict.fromkeys(LeaseKind, 0)
         self._map_by_key: dict[tuple[LeaseKind, int, int, int], _RangeMap] = {}
+        # expiry times of active leases; a renewed lease leaves its old entry behind (skipped when
+        # it comes up), so the heap is rebuilt from the table when it outgrows it (see put)
         self._heap: list[tuple[float, int, int]] = []
+        self._heap_limit = HEAP_SLACK
         self._persist = persist or (lambda lease: None)
         self._reaped_early: list[Lease] = []  # expired by an allocation, reported by the next reap()
 
@@ -119,10 +123,27 @@ class LeaseIndex:
         if old is None or (old.state in ACTIVE_STATES) != active:
             self._mark(kind, lease.address, active)
         if active:
-            heapq.heappush(self._heap, (lease.expires, kind, lease.address))
+            heap = self._heap
+            heapq.heappush(heap, (lease.expires, kind, lease.address))
+            if len(heap) > self._heap_limit:
+                self._compact_heap()
         if durable:
             self._persist(lease)
         return lease
+
+    def _compact_heap(self) -> None:
+        """Drop the stale entries: one entry per active lease. Runs when the heap holds twice as
+        many entries as there are leases (plus slack), so it costs O(1) per put on average and
+        memory stays bounded however often clients renew."""
+        heap: list[tuple[float, int, int]] = [
+            (lease.expires, kind, addr)
+            for kind, table in self.by_addr.items()
+            for addr, lease in table.items()
+            if lease.state in ACTIVE_STATES
+        ]
+        heapq.heapify(heap)
+        self._heap = heap
+        self._heap_limit = 2 * sum(len(table) for table in self.by_addr.values()) + HEAP_SLACK
 
     def load(self, lease: Lease) -> None:
         """Add a lease read back from durable storage (no persist)."""
