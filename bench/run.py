@@ -472,6 +472,7 @@ class Bench:
                 drop_threshold_pct=threshold,
                 deadline=search_deadline,
                 point_cost_s=o.period + overhead,
+                passes=lambda r: self.passes(r, threshold),
             )
             res.max_sustained = search.best
             res.peak_completed = search.peak_completed if search.points else None

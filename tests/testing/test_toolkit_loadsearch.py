@@ -134,3 +134,18 @@ def test_lowest_failing_ignores_a_rate_that_passed_on_retry() -> None:
     result = find_max_rate(measure, max_points=3)
     assert result.best == seen[1] == seen[2]
     assert result.lowest_failing == 40_000
+
+
+def test_the_callers_pass_rule_decides() -> None:
+    # the server completes up to 1,600/s, but a point only counts up to 1,500/s (the bench: a
+    # bridge row passes only when the bridge itself answered, not the pool behind it)
+    measure, _ = server(1_600.0)
+    result = find_max_rate(
+        measure,
+        ceiling=40_000,
+        max_points=12,
+        precision=0.05,
+        passes=lambda m: m.drop_pct == 0 and m.rate <= 1_500,
+    )
+    assert 1_500 / 1.06 - 5 <= result.best <= 1_500
+    assert all(p.ok == (p.drop_pct == 0 and p.completed_rate <= 1_500) for p in result.points)

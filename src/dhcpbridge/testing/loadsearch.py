@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class Measurement(Protocol):
@@ -40,6 +40,9 @@ class Measurement(Protocol):
 
     @property
     def completed(self) -> int: ...
+
+
+M = TypeVar("M", bound=Measurement)
 
 
 @dataclass
@@ -85,7 +88,7 @@ def nice_rate(rate: float) -> float:
 
 
 def find_max_rate(
-    measure: Callable[[float], Measurement],
+    measure: Callable[[float], M],
     *,
     ceiling: float = 40_000,
     floor: float = 100,
@@ -97,6 +100,7 @@ def find_max_rate(
     deadline: float | None = None,
     point_cost_s: float = 0.0,
     on_point: Callable[[SearchPoint], None] | None = None,
+    passes: Callable[[M], bool] | None = None,
 ) -> SearchResult:
     """Run the search; ``measure(rate)`` runs one bounded load test at ``rate`` offered/s.
 
@@ -104,7 +108,9 @@ def find_max_rate(
     measured once more before it counts as a failure - single points on a shared machine show
     sporadic drops well below the knee.  ``deadline`` (a ``time.monotonic()`` value) and
     ``point_cost_s`` (expected seconds per point) stop the search before a point would end past
-    the deadline.
+    the deadline. ``passes(measurement)`` replaces the pass rule (something completed, drops
+    within the threshold) when a point must meet more than that (the bench's bridge rows: the
+    bridge itself must have answered).
     """
     result = SearchResult(best=0.0)
     lo = 0.0  # highest passing offered rate
@@ -121,7 +127,7 @@ def find_max_rate(
             result.stopped_by = "deadline"
             break
         m = measure(rate)
-        ok = m.completed > 0 and m.drop_pct <= drop_threshold_pct
+        ok = passes(m) if passes is not None else m.completed > 0 and m.drop_pct <= drop_threshold_pct
         point = SearchPoint(offered=rate, completed_rate=m.rate, drop_pct=m.drop_pct, ok=ok, result=m)
         result.points.append(point)
         if on_point is not None:
