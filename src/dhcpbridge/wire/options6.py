@@ -462,9 +462,17 @@ def encode_names(names: Iterable[str]) -> bytes:
 
 
 class _DuidOption(Option6):
-    __slots__ = ()
+    __slots__ = ("duid",)
+    _FIELDS = ("duid",)
 
     duid: Duid
+
+    def __init__(self, duid: Duid) -> None:
+        self.duid = duid
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> Self:
+        return cls(Duid(data))
 
     def to_wire(self) -> bytes:
         return self.duid.raw
@@ -476,40 +484,21 @@ class _DuidOption(Option6):
 class ClientId(_DuidOption):
     """OPTION_CLIENTID (1): the client's DUID (RFC 8415 §21.2)."""
 
-    __slots__ = ("duid",)
+    __slots__ = ()
     CODE = OptionCode6.CLIENTID
-    _FIELDS = ("duid",)
-    duid: Duid
-
-    def __init__(self, duid: Duid) -> None:
-        self.duid = duid
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        return cls(Duid(data))
 
 
 class ServerId(_DuidOption):
     """OPTION_SERVERID (2): the server's DUID (RFC 8415 §21.3)."""
 
-    __slots__ = ("duid",)
+    __slots__ = ()
     CODE = OptionCode6.SERVERID
-    _FIELDS = ("duid",)
-    duid: Duid
-
-    def __init__(self, duid: Duid) -> None:
-        self.duid = duid
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        return cls(Duid(data))
 
 
-class IANA(Option6, OptionContainer):
-    """OPTION_IA_NA (3): IAID, T1, T2 and IA_NA-options such as IAADDR (RFC 8415 §21.4)."""
+class _IaWithTimers(Option6, OptionContainer):
+    """IA_NA and IA_PD: IAID, T1, T2 and the IA's options."""
 
     __slots__ = ("iaid", "options", "t1", "t2")
-    CODE = OptionCode6.IA_NA
     _FIELDS = ("iaid", "t1", "t2", "options")
     iaid: int
     t1: int
@@ -524,20 +513,27 @@ class IANA(Option6, OptionContainer):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 12, "IA_NA")
+        _at_least(data, 12, OptionCode6(cls.CODE).name)
         iaid, t1, t2 = _IA.unpack_from(data)
         return cls(iaid, t1, t2, parse_options(data, 12))
 
     def to_wire(self) -> bytes:
         return _IA.pack(self.iaid, self.t1, self.t2) + encode_options(self.options)
 
+    def to_json(self) -> Any:
+        return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
+
+
+class IANA(_IaWithTimers):
+    """OPTION_IA_NA (3): IAID, T1, T2 and IA_NA-options such as IAADDR (RFC 8415 §21.4)."""
+
+    __slots__ = ()
+    CODE = OptionCode6.IA_NA
+
     @property
     def addresses(self) -> list[IAAddr]:
         """The IAADDR options inside this IA."""
         return self.get_all(IAAddr)
-
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
 
 
 class IATA(Option6, OptionContainer):
@@ -637,16 +633,19 @@ class OptionRequest(Option6):
 class _UIntOption(Option6):
     """Shared body for options that are one unsigned integer."""
 
-    __slots__ = ()
-
+    __slots__ = ("value",)
+    _FIELDS = ("value",)
     _st: ClassVar[struct.Struct]
     _what: ClassVar[str]
     value: int
 
+    def __init__(self, value: int) -> None:
+        self.value = value
+
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         _exact(data, cls._st.size, cls._what)
-        return cls(cls._st.unpack(data)[0])  # type: ignore[call-arg]
+        return cls(cls._st.unpack(data)[0])
 
     def to_wire(self) -> bytes:
         return self._st.pack(self.value)
@@ -658,29 +657,19 @@ class _UIntOption(Option6):
 class Preference(_UIntOption):
     """OPTION_PREFERENCE (7): server preference 0-255 (RFC 8415 §21.8)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.PREFERENCE
     _st = _U8
     _what = "PREFERENCE"
-    _FIELDS = ("value",)
-    value: int
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
 
 class ElapsedTime(_UIntOption):
     """OPTION_ELAPSED_TIME (8): hundredths of a second since the exchange began (RFC 8415 §21.9)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.ELAPSED_TIME
     _st = _U16
     _what = "ELAPSED_TIME"
-    _FIELDS = ("value",)
-    value: int
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
 
 class Unicast(Option6):
@@ -762,10 +751,6 @@ class RapidCommit(_EmptyOption):
     __slots__ = ()
     CODE = OptionCode6.RAPID_COMMIT
     _what = "RAPID_COMMIT"
-    _FIELDS = ()
-
-    def __init__(self) -> None:
-        pass
 
 
 class ReconfAccept(_EmptyOption):
@@ -774,10 +759,6 @@ class ReconfAccept(_EmptyOption):
     __slots__ = ()
     CODE = OptionCode6.RECONF_ACCEPT
     _what = "RECONF_ACCEPT"
-    _FIELDS = ()
-
-    def __init__(self) -> None:
-        pass
 
 
 def _opaque_list(data: bytes, pos: int, what: str) -> list[bytes]:
@@ -880,13 +861,17 @@ class VendorOpts(Option6):
 
 
 class _BytesOption(Option6):
-    __slots__ = ()
+    __slots__ = ("value",)
+    _FIELDS = ("value",)
 
     value: bytes
 
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        return cls(bytes(data))  # type: ignore[call-arg]
+        return cls(bytes(data))
 
     def to_wire(self) -> bytes:
         return self.value
@@ -898,36 +883,30 @@ class _BytesOption(Option6):
 class InterfaceId(_BytesOption):
     """OPTION_INTERFACE_ID (18): opaque relay interface identifier, echoed in Relay-reply (RFC 8415 §21.18)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.INTERFACE_ID
-    _FIELDS = ("value",)
-    value: bytes
-
-    def __init__(self, value: bytes) -> None:
-        self.value = value
 
 
 class SubscriberId(_BytesOption):
     """OPTION_SUBSCRIBER_ID (38): opaque subscriber identifier added by a relay (RFC 4580 §2)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.SUBSCRIBER_ID
-    _FIELDS = ("value",)
-    value: bytes
-
-    def __init__(self, value: bytes) -> None:
-        self.value = value
 
 
 class _AddressListOption(Option6):
-    __slots__ = ()
+    __slots__ = ("addresses",)
+    _FIELDS = ("addresses",)
 
     _what: ClassVar[str]
     addresses: list[IPv6Address]
 
+    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
+        self.addresses = [] if addresses is None else addresses
+
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        return cls(_ip6_list(data, cls._what))  # type: ignore[call-arg]
+        return cls(_ip6_list(data, cls._what))
 
     def to_wire(self) -> bytes:
         return b"".join([a.packed for a in self.addresses])
@@ -939,27 +918,17 @@ class _AddressListOption(Option6):
 class DnsServers(_AddressListOption):
     """OPTION_DNS_SERVERS (23): recursive DNS server addresses (RFC 3646 §3)."""
 
-    __slots__ = ("addresses",)
+    __slots__ = ()
     CODE = OptionCode6.DNS_SERVERS
     _what = "DNS_SERVERS"
-    _FIELDS = ("addresses",)
-    addresses: list[IPv6Address]
-
-    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
-        self.addresses = [] if addresses is None else addresses
 
 
 class SntpServers(_AddressListOption):
     """OPTION_SNTP_SERVERS (31): SNTP server addresses (RFC 4075 §4)."""
 
-    __slots__ = ("addresses",)
+    __slots__ = ()
     CODE = OptionCode6.SNTP_SERVERS
     _what = "SNTP_SERVERS"
-    _FIELDS = ("addresses",)
-    addresses: list[IPv6Address]
-
-    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
-        self.addresses = [] if addresses is None else addresses
 
 
 class DomainList(Option6):
@@ -984,39 +953,16 @@ class DomainList(Option6):
         return list(self.names)
 
 
-class IAPD(Option6, OptionContainer):
+class IAPD(_IaWithTimers):
     """OPTION_IA_PD (25): IAID, T1, T2 and IA_PD-options such as IAPREFIX (RFC 8415 §21.21)."""
 
-    __slots__ = ("iaid", "options", "t1", "t2")
+    __slots__ = ()
     CODE = OptionCode6.IA_PD
-    _FIELDS = ("iaid", "t1", "t2", "options")
-    iaid: int
-    t1: int
-    t2: int
-    options: list[Option6]
-
-    def __init__(self, iaid: int, t1: int = 0, t2: int = 0, options: list[Option6] | None = None) -> None:
-        self.iaid = iaid
-        self.t1 = t1
-        self.t2 = t2
-        self.options = [] if options is None else options
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 12, "IA_PD")
-        iaid, t1, t2 = _IA.unpack_from(data)
-        return cls(iaid, t1, t2, parse_options(data, 12))
-
-    def to_wire(self) -> bytes:
-        return _IA.pack(self.iaid, self.t1, self.t2) + encode_options(self.options)
 
     @property
     def prefixes(self) -> list[IAPrefix]:
         """The IAPREFIX options inside this IA."""
         return self.get_all(IAPrefix)
-
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
 
 
 class IAPrefix(Option6, OptionContainer):
@@ -1087,15 +1033,10 @@ class IAPrefix(Option6, OptionContainer):
 class InformationRefreshTime(_UIntOption):
     """OPTION_INFORMATION_REFRESH_TIME (32): seconds before refreshing stateless info (RFC 8415 §21.23)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.INFORMATION_REFRESH_TIME
     _st = _U32
     _what = "INFORMATION_REFRESH_TIME"
-    _FIELDS = ("value",)
-    value: int
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
 
 class RemoteId(Option6):
@@ -1274,40 +1215,28 @@ class ClientLinkLayerAddr(Option6):
 class SolMaxRt(_UIntOption):
     """OPTION_SOL_MAX_RT (82): upper bound for the Solicit retransmission time, s (RFC 8415 §21.24)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.SOL_MAX_RT
     _st = _U32
     _what = "SOL_MAX_RT"
-    _FIELDS = ("value",)
-    value: int
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
 
 class InfMaxRt(_UIntOption):
     """OPTION_INF_MAX_RT (83): upper bound for Information-request retransmission, s (RFC 8415 §21.25)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.INF_MAX_RT
     _st = _U32
     _what = "INF_MAX_RT"
-    _FIELDS = ("value",)
-    value: int
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
 
 class RelaySourcePort(_UIntOption):
     """OPTION_RELAY_SOURCE_PORT (135): downstream relay's source port, 0 if standard (RFC 8357 §5)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
     CODE = OptionCode6.RELAY_SOURCE_PORT
     _st = _U16
     _what = "RELAY_SOURCE_PORT"
-    _FIELDS = ("value",)
-    value: int
 
     def __init__(self, value: int = 0) -> None:
         self.value = value
