@@ -549,20 +549,38 @@ class Server:
         log.info("stopped", stats={name: s.snapshot() for name, s in self.stats.items()})
 
     async def run(self) -> None:
-        """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads."""
-        await self.start()
+        """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads.
+
+        The handlers are in place before the sockets open: a SIGHUP that arrives while the server
+        starts (its ports already answer) is a reload once it has started, not the default
+        action that would end the process; SIGTERM/SIGINT then stop it right after the start."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        started = False
+        reload_asked = False
+
+        def on_hup() -> None:
+            nonlocal reload_asked
+            if started:
+                self.spawn(self.reload())
+            else:
+                reload_asked = True
+
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self.spawn(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
         try:
+            await self.start()
+            started = True
+            if reload_asked:
+                self.spawn(self.reload())
             await stop.wait()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
-            log.info("stopping")
-            await self.stop()
+            if started:
+                log.info("stopping")
+                await self.stop()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         assert self.loop is not None

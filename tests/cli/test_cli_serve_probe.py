@@ -243,3 +243,42 @@ def test_sigterm_stops_cleanly_and_leases_stay_in_the_store(tmp_path: Path) -> N
     assert leases(running, "release", addr)["state"] == "released"
     assert leases(running, "show", addr)["state"] == "released"
     assert os.path.getsize(tmp_path / "leases.db") > 0
+
+
+SIGHUP_DURING_START = """\
+import os, signal, sys
+from dhcpbridge import runtime
+from dhcpbridge.cli import main
+
+started = runtime.Server.start
+
+
+async def start_then_hup(self):
+    await started(self)  # the ports are open: a reload can come in before run() has returned here
+    os.kill(os.getpid(), signal.SIGHUP)
+
+
+runtime.Server.start = start_then_hup
+sys.argv = ["dhcpbridge", "serve", "--config", sys.argv[1], "--log-format", "json"]
+main()
+"""
+
+
+def test_sighup_while_starting_is_a_reload_not_the_end(tmp_path: Path) -> None:
+    """Regression: the signal handlers came after the sockets, so a SIGHUP in that window ended the
+    server (the default action) without a word."""
+    config = write_config(tmp_path, free_port(), control=False)
+    script = tmp_path / "hup_while_starting.py"
+    script.write_text(SIGHUP_DURING_START)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(config)], stdout=out, stderr=subprocess.STDOUT
+        )
+    running = Running(proc, config, 0, log)
+    try:
+        assert wait_for(lambda: '"reloaded"' in log.read_text() or proc.poll() is not None, 20.0)
+        assert proc.poll() is None, f"serve ended with {proc.returncode}: {log.read_text()}"
+    finally:
+        code = running.stop()
+    assert code == 0, log.read_text()
