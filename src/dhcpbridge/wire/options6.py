@@ -76,6 +76,8 @@ __all__ = [
     "encode_config_options6",
     "encode_names",
     "encode_options",
+    "fields_equal",
+    "fields_repr",
     "option_name",
     "options_to_json",
     "parse_options",
@@ -203,6 +205,19 @@ def option_name(code: int) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def fields_equal(a: object, b: object, names: tuple[str, ...]) -> Any:
+    """``a == b`` as a dataclass has it: same class and equal ``names``, else ``NotImplemented``."""
+    if type(b) is not type(a):
+        return NotImplemented
+    return all(getattr(a, f) == getattr(b, f) for f in names)
+
+
+def fields_repr(obj: object, names: tuple[str, ...]) -> str:
+    """``Class(name=value, ...)`` as a dataclass prints it."""
+    fields = ", ".join(f"{f}={getattr(obj, f)!r}" for f in names)
+    return f"{type(obj).__name__}({fields})"
+
+
 class Option6:
     """Base of every DHCPv6 option object: a ``code`` and a body (``to_wire``).
 
@@ -242,15 +257,12 @@ class Option6:
         return self.to_wire().hex(":")
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+        return fields_equal(self, other, self._FIELDS)  # type: ignore[no-any-return]
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclasses they replace
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS)
-        return f"{type(self).__name__}({fields})"
+        return fields_repr(self, self._FIELDS)
 
 
 class RawOption(Option6):

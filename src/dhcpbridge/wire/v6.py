@@ -33,6 +33,8 @@ from dhcpbridge.wire.options6 import (
     OptionContainer,
     OptionRequest,
     encode_options,
+    fields_equal,
+    fields_repr,
     options_to_json,
     parse_options,
 )
@@ -74,15 +76,12 @@ class _Message(OptionContainer):
     _FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+        return fields_equal(self, other, self._FIELDS)  # type: ignore[no-any-return]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS)
-        return f"{type(self).__name__}({fields})"
+        return fields_repr(self, self._FIELDS)
 
 
 class Message6(_Message):
