@@ -135,12 +135,17 @@ def _row(lease: Lease) -> tuple[Any, ...]:
     )
 
 
+def _columns(db: sqlite3.Connection) -> list[str]:
+    """The lease table's column names, in table order (the order of :func:`_row`)."""
+    return [info[1] for info in db.execute("PRAGMA table_info(leases)")]
+
+
 def _upsert_statement(db: sqlite3.Connection) -> str:
     """The row upsert, columns from the table itself. ``ON CONFLICT DO UPDATE`` rewrites a lease
     row in place: half the cost of ``INSERT OR REPLACE`` (a delete and an insert in the table and
     in its key index) when the row exists, as it does for every renewal (10 -> 5.5 µs per row in
     a 50,000-row table). SQLite before 3.24 (2018) has no upsert: ``INSERT OR REPLACE`` there."""
-    columns = [info[1] for info in db.execute("PRAGMA table_info(leases)")]
+    columns = _columns(db)
     marks = ",".join("?" * len(columns))
     if sqlite3.sqlite_version_info < (3, 24, 0):
         return f"INSERT OR REPLACE INTO leases VALUES ({marks})"
@@ -372,7 +377,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     ``column -> value`` dicts: what the file will hold after the next checkpoint."""
     store = SqliteStore(path, readonly=True)
     try:
-        columns = [info[1] for info in store.db.execute("PRAGMA table_info(leases)")]  # _row's order
+        columns = _columns(store.db)
         return [dict(zip(columns, _row(lease), strict=True)) for lease in store.index.all()]
     finally:
         store.db.close()
