@@ -15,11 +15,11 @@ from pathlib import Path
 from dhcpbridge.assemble import build_engine4
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.records import HostInfo, Meta4
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v4.transaction import HostInfo, Meta4
 from dhcpbridge.leases import open_store
 from dhcpbridge.runtime import tune_gc
-from dhcpbridge.wire.v4 import Message4, encode, ip4_int, parse
+from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, parse
 
 CONFIG = {
     "subnet4": [

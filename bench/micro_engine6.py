@@ -19,15 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from dhcpbridge.assemble import build_sources
-from dhcpbridge.assemble6 import build_engine6
+from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import open_store
 from dhcpbridge.runtime import tune_gc
-from dhcpbridge.wire.v6 import Message6, RelayMessage6, parse6, unwrap_relay
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6, unwrap_relay
 
 CONFIG = {
     "server6": {"server-duid": "ll:02:67:00:00:00:01"},

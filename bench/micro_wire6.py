@@ -14,7 +14,15 @@ from collections.abc import Callable
 from ipaddress import IPv6Address, IPv6Network
 
 from dhcpbridge.wire.duid import Duid
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import (
+    Message6,
+    encode6,
+    parse6,
+    reply_skeleton,
+    unwrap_relay,
+    wrap_relay_reply,
+)
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     DnsServers,
@@ -24,7 +32,6 @@ from dhcpbridge.wire.options6 import (
     RawOption,
     ServerId,
 )
-from dhcpbridge.wire.v6 import Message6, encode6, parse6, reply_skeleton, unwrap_relay, wrap_relay_reply
 
 # perfdhcp 2.2.0 -6 SOLICIT (client-id DUID-LLT, IA_NA, ORO 23/24, elapsed time), and the same
 # inside perfdhcp -A 1's RELAY-FORW (tests/wire/vectors6/perfdhcp6-relay-01-relayforw.hex).

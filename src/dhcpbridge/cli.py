@@ -85,7 +85,7 @@ def check_config(config_path: Path) -> None:
     try:
         config = load(config_path)
         sources = build_sources(config)
-        from dhcpbridge.assemble6 import load_handlers
+        from dhcpbridge.assemble import load_handlers
 
         handlers = [*load_handlers(config, 4), *load_handlers(config, 6)] if config.handler else []
     except ConfigError as exc:
@@ -188,7 +188,7 @@ def probe(
 ) -> None:
     """Send a real DHCPv4 DISCOVER (or with -6 a DHCPv6 SOLICIT, and more) and print the decoded replies."""
     if v6:
-        from dhcpbridge import probe6
+        from dhcpbridge.tools import probe6
 
         try:
             code = probe6.main(
@@ -216,10 +216,10 @@ def probe(
         except (ValueError, OSError) as exc:
             raise click.UsageError(str(exc)) from None
         sys.exit(code)
-    from dhcpbridge import probe as p
     from dhcpbridge.io.client4 import ProbeSocket
     from dhcpbridge.sources.static import relay_id
-    from dhcpbridge.wire.v4 import ip4_int
+    from dhcpbridge.tools import probe4 as p
+    from dhcpbridge.wire.v4.message import ip4_int
     from dhcpbridge.wire.values import parse_hex
 
     if bool(interface) == bool(server):
@@ -272,7 +272,7 @@ def _source_for(host: str) -> str:
 
 
 def _probe_walk(runner: Any, full: bool, renew: bool, release: bool, as_json: bool) -> bool:
-    from dhcpbridge import probe as p
+    from dhcpbridge.tools import probe4 as p
 
     def show(label: str, ex: p.Exchange) -> None:
         if as_json:
@@ -305,7 +305,7 @@ def _probe_walk(runner: Any, full: bool, renew: bool, release: bool, as_json: bo
 
 
 def render_message(msg: Any, title: str) -> Table:
-    from dhcpbridge.probe import describe
+    from dhcpbridge.tools.probe4 import describe
 
     info = describe(msg)
     table = Table(title=title, show_header=False, title_justify="left")
@@ -491,7 +491,7 @@ def build_sqlite_command(csv_path: Path, db_path: Path) -> None:
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), help="keep the demo's files here")
 def demo(clients: int, workdir: Path | None) -> None:
     """Start a server on 127.0.0.1 (embedded SQLite store) and walk clients through it."""
-    from dhcpbridge.demo import run_demo
+    from dhcpbridge.tools.demo import run_demo
 
     sys.exit(run_demo(clients, workdir))
 

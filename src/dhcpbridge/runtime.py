@@ -25,23 +25,22 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dhcpbridge import logs
-from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
-from dhcpbridge.assemble6 import build_engine6, load_handlers
+from dhcpbridge.assemble import AssemblyError, build_engine4, build_engine6, build_sources, load_handlers
 from dhcpbridge.config import Config, ConfigError, load
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
+from dhcpbridge.engine.records import HostInfo, HostInfo6, Meta4, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4, Outcome4
-from dhcpbridge.engine.v4.transaction import BROADCAST, HostInfo, Meta4
+from dhcpbridge.engine.v4.transaction import BROADCAST
 from dhcpbridge.engine.v6.engine import Engine6, Outcome6
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
 from dhcpbridge.leases import IndexedStore, StoreError, open_store
-from dhcpbridge.wire.options4 import MessageType
+from dhcpbridge.wire.v4.options import MessageType
 
 BATCH = 128
 GROUP_COMMIT = 0.0005  # seconds: under load, at most one store flush per this interval

@@ -12,7 +12,7 @@ from dhcpbridge.cli import main
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import SqliteStore
 from dhcpbridge.runtime import run_inline
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 CONFIG = """\
 [leases]

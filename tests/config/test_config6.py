@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dhcpbridge.assemble6 import build_engine6, load_handlers
+from dhcpbridge.assemble import build_engine6, load_handlers
 from dhcpbridge.cli import main
 from dhcpbridge.config import ConfigError, loader
+from dhcpbridge.engine.records import HostInfo6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.transaction import HostInfo6
 from dhcpbridge.leases import MemoryStore
 
 GOOD = """\

@@ -80,7 +80,7 @@ class Dhcpbridge6(DhcpbridgeServer):
 
     def leases(self) -> list[dict[str, Any]]:
         """Every lease record of the SQLite store (kind 6 = IA_NA, 7 = IA_PD; file and journal), read-only."""
-        from dhcpbridge.leases.sqlite import read_rows
+        from dhcpbridge.leases.embedded.sqlite import read_rows
 
         if not self.db_path.exists():
             return []

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from dhcpbridge.control import call
-from dhcpbridge.leases.sqlite import path_from_url, read_rows
+from dhcpbridge.leases.embedded.sqlite import path_from_url, read_rows
 from dhcpbridge.testing.clients import Dhclient, DhcpClient, Lease, Udhcpc, lease_from_event
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import BackgroundProcess, Namespace, Topology, TopologySpec, Veth

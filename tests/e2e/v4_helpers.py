@@ -172,7 +172,7 @@ class V4Server(DhcpbridgeServer):
 
     def db_rows(self) -> list[dict[str, Any]]:
         """The v4 rows of the SQLite store (file and journal), read-only (works while the server is dead)."""
-        from dhcpbridge.leases.sqlite import read_rows
+        from dhcpbridge.leases.embedded.sqlite import read_rows
 
         keys = ("address", "client", "hwaddr", "state", "expires")
         return [{k: r[k] for k in keys} for r in read_rows(self.db_path) if r["kind"] == 4]

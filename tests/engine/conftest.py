@@ -17,12 +17,13 @@ from dhcpbridge.assemble import build_engine4
 from dhcpbridge.config.loader import from_dict
 from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.pipeline import Handler
+from dhcpbridge.engine.records import HostInfo, Meta4
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4, Outcome4
-from dhcpbridge.engine.v4.transaction import BROADCAST, HostInfo, Meta4
-from dhcpbridge.leases.memory import MemoryStore
+from dhcpbridge.engine.v4.transaction import BROADCAST
+from dhcpbridge.leases.embedded.memory import MemoryStore
 from dhcpbridge.runtime import run_inline
-from dhcpbridge.wire.v4 import FLAG_BROADCAST, Message4, encode, ip4_int, parse
+from dhcpbridge.wire.v4.message import FLAG_BROADCAST, Message4, encode, ip4_int, parse
 
 NOW = 1_700_000_000.0
 SERVER = ip4_int("10.67.0.1")

@@ -12,20 +12,19 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.assemble import build_sources
-from dhcpbridge.assemble6 import build_engine6
+from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
 from dhcpbridge.engine.chain import NeedsIO, SourceChain
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Action, Answer
 from dhcpbridge.engine.ports import Query
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
-from dhcpbridge.wire.options6 import IANA, ClientId, MessageType6
-from dhcpbridge.wire.v4 import encode, ip4_str
-from dhcpbridge.wire.v6 import Message6, encode6, parse6
+from dhcpbridge.wire.v4.message import encode, ip4_str
+from dhcpbridge.wire.v6.message import Message6, encode6, parse6
+from dhcpbridge.wire.v6.options import IANA, ClientId, MessageType6
 
 V4 = Any  # the harness class lives in conftest.py
 MAC = "02:67:00:00:00:0c"

@@ -16,7 +16,7 @@ import pytest
 from dhcpbridge.engine.pipeline import CannotRespond, Handler, Pipeline, load_handler
 from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.runtime import run_inline
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire.v4.message import ip4_str
 
 
 class Tx:
@@ -223,14 +223,14 @@ def test_user_handler_in_the_engine(handler_pkg: str, v4: Callable[..., Any]) ->
 
 
 def run_async(h: Any, msg: Any) -> Any:
-    from dhcpbridge.wire.v4 import encode
+    from dhcpbridge.wire.v4.message import encode
 
     return asyncio.run(h.engine.process(encode(msg), h.direct(), h.now))
 
 
 async def test_engine_process_awaited(v4: Callable[..., Any]) -> None:
     h = v4()
-    from dhcpbridge.wire.v4 import encode, parse
+    from dhcpbridge.wire.v4.message import encode, parse
 
     out = await h.engine.process(encode(h.msg(1, "02:67:00:00:00:0a")), h.direct(), h.now)
     assert out.tx is not None and isinstance(out.tx, Transaction4)

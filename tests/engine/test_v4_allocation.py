@@ -8,8 +8,8 @@ from typing import Any
 
 from dhcpbridge.engine.model import LeaseState
 from dhcpbridge.runtime import run_inline
-from dhcpbridge.wire.v4 import ip4_int as ip
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire.v4.message import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_str
 
 NOW = 1_700_000_000.0  # the harness's clock (tests/engine/conftest.py)
 V4 = Any  # the harness class lives in conftest.py

@@ -11,8 +11,9 @@ from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.model import Action, Answer
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import Query
-from dhcpbridge.engine.v4.transaction import BROADCAST, Meta4, Transaction4
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.engine.records import Meta4
+from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4 = Any  # the harness class lives in conftest.py
 Make = Callable[..., V4]

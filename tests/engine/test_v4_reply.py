@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.wire.options4 import encode_suboptions, parse_suboptions
-from dhcpbridge.wire.v4 import FLAG_BROADCAST, HEADER_LEN, ip4_str
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import FLAG_BROADCAST, HEADER_LEN, ip4_str
+from dhcpbridge.wire.v4.message import ip4_int as ip
+from dhcpbridge.wire.v4.options import encode_suboptions, parse_suboptions
 
 V4 = Any  # the harness class lives in conftest.py
 Make = Callable[..., V4]

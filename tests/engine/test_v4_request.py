@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dhcpbridge.engine.model import LeaseState
-from dhcpbridge.wire.v4 import FLAG_BROADCAST, Message4, encode, ip4_str
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import FLAG_BROADCAST, Message4, encode, ip4_str
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4 = Any  # the harness class lives in conftest.py
 Make = Callable[..., V4]

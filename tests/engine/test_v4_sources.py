@@ -11,9 +11,9 @@ import pytest
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.model import DENY, IGNORE, NO_ANSWER, Action, Answer
 from dhcpbridge.engine.ports import Query
-from dhcpbridge.wire.options4 import encode_suboptions
-from dhcpbridge.wire.v4 import ip4_int as ip
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire.v4.message import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_str
+from dhcpbridge.wire.v4.options import encode_suboptions
 
 V4 = Any  # the harness class lives in conftest.py
 Make = Callable[..., V4]

@@ -11,16 +11,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dhcpbridge.assemble import build_sources
-from dhcpbridge.assemble6 import build_engine6
+from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6, parse6
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     ClientId,
@@ -33,7 +33,6 @@ from dhcpbridge.wire.options6 import (
     RawOption,
     RemoteId,
 )
-from dhcpbridge.wire.v6 import Message6, RelayMessage6, RelayMsg, encode6, parse6
 
 VECTORS = Path(__file__).resolve().parents[1] / "wire" / "vectors6"
 SERVER_DUID = bytes.fromhex("00030001026700000001")

@@ -11,18 +11,16 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.assemble import AssemblyError, build_engine4, build_sources
-from dhcpbridge.assemble6 import build_engine6, load_handlers
+from dhcpbridge.assemble import AssemblyError, build_engine4, build_engine6, build_sources, load_handlers
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.records import HostInfo, HostInfo6, Meta4, Meta6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v4.transaction import HostInfo, Meta4
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
-from dhcpbridge.wire.options6 import IANA, ClientId, MessageType6, OptionRequest, VendorClass
-from dhcpbridge.wire.v4 import Message4, encode, ip4_int, parse
-from dhcpbridge.wire.v6 import Message6, encode6, parse6
+from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, parse
+from dhcpbridge.wire.v6.message import Message6, encode6, parse6
+from dhcpbridge.wire.v6.options import IANA, ClientId, MessageType6, OptionRequest, VendorClass
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "v6.md"
 META6 = Meta6("fe80::2", 546, ipaddress.IPv6Address("ff02::1:2").packed, 2, "srv0")

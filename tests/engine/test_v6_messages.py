@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.assemble import build_sources
-from dhcpbridge.assemble6 import build_engine6
+from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseKind, LeaseState
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Engine6, Outcome6
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import Message6, encode6, parse6
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     IATA,
@@ -34,7 +34,6 @@ from dhcpbridge.wire.options6 import (
     RawOption,
     StatusCode6,
 )
-from dhcpbridge.wire.v6 import Message6, encode6, parse6
 
 MT = MessageType6
 SC = StatusCode6

@@ -16,9 +16,9 @@ import pytest
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import MemoryStore, SqliteStore, StoreError, open_store
-from dhcpbridge.leases.sqlite import path_from_url, read_journal
+from dhcpbridge.leases.embedded.sqlite import path_from_url, read_journal
 from dhcpbridge.runtime import run_inline as run
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 NOW = 1_700_000_000.0
 X = ip("10.67.0.10")
@@ -254,7 +254,7 @@ def test_checkpoint_failure_keeps_rows_in_the_journal(tmp_path: Path) -> None:
 
 def test_rows_drain_into_sqlite_a_slice_per_flush(tmp_path: Path) -> None:
     """A rotated journal is saved in slices (no long stall), and a crash mid-way loses nothing."""
-    from dhcpbridge.leases import sqlite as module
+    from dhcpbridge.leases.embedded import sqlite as module
 
     path = tmp_path / "leases.db"
     store = SqliteStore(path, checkpoint=0)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import IndexedStore, MemoryStore
-from dhcpbridge.leases.index import HEAP_SLACK
+from dhcpbridge.leases.embedded.index import HEAP_SLACK
 from dhcpbridge.runtime import run_inline as run
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4, NA = LeaseKind.V4, LeaseKind.NA
 NOW = 1_700_000_000.0

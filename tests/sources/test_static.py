@@ -16,8 +16,8 @@ from dhcpbridge.config.model import ReservationConfig
 from dhcpbridge.engine.model import Action, Answer
 from dhcpbridge.runtime import run_inline
 from dhcpbridge.sources.static import ReservationError, StaticSource, load_file, relay_id
-from dhcpbridge.wire.options4 import encode_config_option
-from dhcpbridge.wire.v4 import ip4_int as ip
+from dhcpbridge.wire.v4.message import ip4_int as ip
+from dhcpbridge.wire.v4.options import encode_config_option
 
 MAC = bytes.fromhex("02670000000a")
 

@@ -13,19 +13,19 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dhcpbridge.assemble import AssemblyError, build_sources
-from dhcpbridge.assemble6 import build_engine6
+from dhcpbridge.assemble import AssemblyError, build_engine6, build_sources
 from dhcpbridge.cli import main
 from dhcpbridge.config import ConfigError, loader
 from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseKind, LeaseState
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.sources.static6 import Static6Error, Static6Source, build_sqlite, load_csv, read_csv
 from dhcpbridge.wire.duid import Duid
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6, parse6, unwrap_relay
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     ClientId,
@@ -35,7 +35,6 @@ from dhcpbridge.wire.options6 import (
     RawOption,
     RemoteId,
 )
-from dhcpbridge.wire.v6 import Message6, RelayMessage6, RelayMsg, encode6, parse6, unwrap_relay
 
 CSV = """id,address,prefix
 # a comment row

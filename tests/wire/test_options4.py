@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.wire import options4, values
+from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options4 import (
+from dhcpbridge.wire.v4 import options as options4
+from dhcpbridge.wire.v4.options import (
     ALIASES,
     BY_CODE,
     BY_NAME,

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.v4 import (
+from dhcpbridge.wire.v4.message import (
     BOOTP_MIN,
     BOOTREPLY,
     BOOTREQUEST,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.v4 import FIELDS, MAGIC, Message4, encode, parse
+from dhcpbridge.wire.v4.message import FIELDS, MAGIC, Message4, encode, parse
 
 VECTORS = Path(__file__).parent / "vectors4"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dhcpbridge.testing.e2e import require_e2e
-from dhcpbridge.wire.options4 import ClientFqdn, parse_suboptions
-from dhcpbridge.wire.v4 import BOOTP_MIN, encode, ip4_str, parse
+from dhcpbridge.wire.v4.message import BOOTP_MIN, encode, ip4_str, parse
+from dhcpbridge.wire.v4.options import ClientFqdn, parse_suboptions
 
 pytestmark = pytest.mark.e2e
 SCRIPT = Path(__file__).parent / "vectors4" / "capture_perfdhcp4.py"

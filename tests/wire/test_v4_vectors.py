@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from dhcpbridge.wire import options4, values
-from dhcpbridge.wire.options4 import ClientFqdn, parse_suboptions
-from dhcpbridge.wire.v4 import BOOTP_MIN, FLAG_BROADCAST, Message4, encode, ip4_str, parse
+from dhcpbridge.wire import values
+from dhcpbridge.wire.v4 import options as options4
+from dhcpbridge.wire.v4.message import BOOTP_MIN, FLAG_BROADCAST, Message4, encode, ip4_str, parse
+from dhcpbridge.wire.v4.options import ClientFqdn, parse_suboptions
 
 VECTORS = Path(__file__).parent / "vectors4"
 

@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import (
+    Message6,
+    RelayMessage6,
+    RelayMsg,
+    encode6,
+    message6_to_json,
+    parse6,
+    unwrap_relay,
+    wrap_relay_reply,
+)
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     IATA,
@@ -54,16 +64,6 @@ from dhcpbridge.wire.options6 import (
     VendorClass,
     VendorOpts,
     decode_option6_for_display,
-)
-from dhcpbridge.wire.v6 import (
-    Message6,
-    RelayMessage6,
-    RelayMsg,
-    encode6,
-    message6_to_json,
-    parse6,
-    unwrap_relay,
-    wrap_relay_reply,
 )
 
 VECTORS = Path(__file__).parent / "vectors6"

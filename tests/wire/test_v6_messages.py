@@ -8,7 +8,19 @@ import pytest
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import (
+    MAX_RELAY_DEPTH,
+    Message6,
+    RelayMessage6,
+    RelayMsg,
+    encode6,
+    message6_to_json,
+    parse6,
+    reply_skeleton,
+    unwrap_relay,
+    wrap_relay_reply,
+)
+from dhcpbridge.wire.v6.options import (
     IANA,
     ClientId,
     DnsServers,
@@ -26,18 +38,6 @@ from dhcpbridge.wire.options6 import (
     RemoteId,
     ServerId,
     SubscriberId,
-)
-from dhcpbridge.wire.v6 import (
-    MAX_RELAY_DEPTH,
-    Message6,
-    RelayMessage6,
-    RelayMsg,
-    encode6,
-    message6_to_json,
-    parse6,
-    reply_skeleton,
-    unwrap_relay,
-    wrap_relay_reply,
 )
 
 CLIENT = Duid(bytes.fromhex("000100013299d0e2000c01020304"))

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.wire import options6
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6 import options as options6
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     IATA,
@@ -170,7 +170,7 @@ def test_every_typed_class_is_covered() -> None:
 
 def test_docstrings_cite_an_rfc() -> None:
     # read from the source: classes compiled with mypyc carry no __doc__
-    tree = ast.parse((Path(options6.__file__).parent / "options6.py").read_text())
+    tree = ast.parse((Path(options6.__file__).parent / "__init__.py").read_text())
     docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.ClassDef)}
     for cls in OPTION_CLASSES.values():
         assert "RFC" in docs[cls.__name__] and "§" in docs[cls.__name__], cls.__name__

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import (
+    Message6,
+    RelayMessage6,
+    RelayMsg,
+    encode6,
+    message6_to_json,
+    parse6,
+    unwrap_relay,
+)
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     IATA,
@@ -29,15 +38,6 @@ from dhcpbridge.wire.options6 import (
     ServerId,
     StatusCode,
     VendorClass,
-)
-from dhcpbridge.wire.v6 import (
-    Message6,
-    RelayMessage6,
-    RelayMsg,
-    encode6,
-    message6_to_json,
-    parse6,
-    unwrap_relay,
 )
 
 VECTORS = Path(__file__).parent / "vectors6"

@@ -22,7 +22,8 @@ from pydantic import (
 )
 
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
-from dhcpbridge.wire import options4, values
+from dhcpbridge.wire import values
+from dhcpbridge.wire.v4 import options as options4
 
 
 def _kebab(name: str) -> str:

@@ -21,8 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dhcpbridge.wire import options6, values
+from dhcpbridge.wire import values
 from dhcpbridge.wire.duid import parse_duid_text
+from dhcpbridge.wire.v6 import options as options6
 
 KEY_DUID = b"d"
 KEY_INTERFACE_ID = b"i"

@@ -7,7 +7,7 @@ import socket
 
 import psutil
 
-from dhcpbridge.engine.v4.transaction import HostInfo
+from dhcpbridge.engine.records import HostInfo
 
 
 def ipv4_addresses() -> dict[str, tuple[int, ...]]:

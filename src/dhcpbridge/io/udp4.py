@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from dhcpbridge.engine.v4.transaction import Meta4
+from dhcpbridge.engine.records import Meta4
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Python 3.11 lacks the constant on Linux
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)

@@ -16,7 +16,7 @@ import struct
 
 import psutil
 
-from dhcpbridge.engine.v6.transaction import HostInfo6, Meta6
+from dhcpbridge.engine.records import HostInfo6, Meta6
 
 ALL_RELAYS_AND_SERVERS = "ff02::1:2"
 ALL_SERVERS = "ff05::1:3"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dhcpbridge.leases.indexed import IndexedStore
-from dhcpbridge.leases.memory import MemoryStore
-from dhcpbridge.leases.sqlite import SqliteStore, StoreError, path_from_url
+from dhcpbridge.leases.embedded.indexed import IndexedStore
+from dhcpbridge.leases.embedded.memory import MemoryStore
+from dhcpbridge.leases.embedded.sqlite import SqliteStore, StoreError, path_from_url
 
 
 def open_store(url: str, base_dir: str | None = None, readonly: bool = False) -> IndexedStore:

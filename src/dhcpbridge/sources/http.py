@@ -42,8 +42,9 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
 from dhcpbridge.sources.http_client import HttpClient, HttpConnectionError, HttpProtocolError
-from dhcpbridge.wire import options4, values
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire import values
+from dhcpbridge.wire.v4 import options as options4
+from dhcpbridge.wire.v4.message import ip4_str
 
 log = logs.get("dhcpbridge.bridge")
 

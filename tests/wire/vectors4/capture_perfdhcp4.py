@@ -56,7 +56,7 @@ RUNS = {
 def serve(seconds: float, record: Path) -> None:
     """Record each datagram on 127.0.0.1:67 and answer it; bounded in time and count."""
     sys.path.insert(0, str(HERE.parents[2] / "src"))
-    from dhcpbridge.wire.v4 import BOOTREPLY, Message4, encode, parse
+    from dhcpbridge.wire.v4.message import BOOTREPLY, Message4, encode, parse
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 67))

@@ -28,7 +28,8 @@ MAX_PACKETS = 40
 def serve(seconds: float) -> None:
     """Answer RELAY-FORW(SOLICIT/REQUEST) with RELAY-REPL(ADVERTISE/REPLY); bounded in time and count."""
     from dhcpbridge.wire.duid import Duid
-    from dhcpbridge.wire.options6 import (
+    from dhcpbridge.wire.v6.message import encode6, parse6, reply_skeleton, unwrap_relay, wrap_relay_reply
+    from dhcpbridge.wire.v6.options import (
         IANA,
         IAPD,
         DnsServers,
@@ -39,7 +40,6 @@ def serve(seconds: float) -> None:
         RawOption,
         ServerId,
     )
-    from dhcpbridge.wire.v6 import encode6, parse6, reply_skeleton, unwrap_relay, wrap_relay_reply
 
     server_id = RawOption.of(ServerId(Duid.en(2495, b"dhcpbridge-vectors")))
     dns = DnsServers([ipaddress.IPv6Address("fd69::1")])

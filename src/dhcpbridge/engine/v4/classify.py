@@ -6,8 +6,8 @@ from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options4 import MessageType, RelaySub, parse_suboptions
-from dhcpbridge.wire.v4 import BOOTREQUEST
+from dhcpbridge.wire.v4.message import BOOTREQUEST
+from dhcpbridge.wire.v4.options import MessageType, RelaySub, parse_suboptions
 
 ACCEPTED = frozenset(
     {MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE, MessageType.RELEASE, MessageType.INFORM}

@@ -10,14 +10,15 @@ from typing import Any
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline, is_async_hook
+from dhcpbridge.engine.records import Meta4
 from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.lease import AskSources, LeaseMachine
 from dhcpbridge.engine.v4.reply import ApplyOptions, BuildReply, Destination, EchoRelayInfo
-from dhcpbridge.engine.v4.transaction import Meta4, Transaction4
+from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options4 import MESSAGE_NAMES
-from dhcpbridge.wire.v4 import encode, ip4_str, parse
+from dhcpbridge.wire.v4.message import encode, ip4_str, parse
+from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 
 
 class Outcome4:

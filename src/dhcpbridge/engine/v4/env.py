@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.engine.records import HostInfo
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.subnet import SubnetIndex
-from dhcpbridge.engine.v4.transaction import HostInfo
 
 
 @dataclass(slots=True)

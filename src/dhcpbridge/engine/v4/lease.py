@@ -10,8 +10,8 @@ from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
-from dhcpbridge.wire.options4 import MessageType
-from dhcpbridge.wire.v4 import ip4_str
+from dhcpbridge.wire.v4.message import ip4_str
+from dhcpbridge.wire.v4.options import MessageType
 
 V4 = LeaseKind.V4
 DISCOVER = MessageType.DISCOVER

@@ -7,8 +7,8 @@ import struct
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
-from dhcpbridge.wire.options4 import MessageType
-from dhcpbridge.wire.v4 import BOOTREPLY, FLAG_BROADCAST, Message4
+from dhcpbridge.wire.v4.message import BOOTREPLY, FLAG_BROADCAST, Message4
+from dhcpbridge.wire.v4.options import MessageType
 
 _U32 = struct.Struct("!I")
 _TYPE_BYTES = {int(t): bytes((int(t),)) for t in MessageType}

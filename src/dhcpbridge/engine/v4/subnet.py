@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dhcpbridge.config.model import Config, Subnet4Config, parse_range
-from dhcpbridge.wire import options4
+from dhcpbridge.wire.v4 import options as options4
 
 
 @dataclass(frozen=True, slots=True)

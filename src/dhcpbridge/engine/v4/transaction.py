@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dhcpbridge.engine.model import Answer, Lease, LeaseEvent
+from dhcpbridge.engine.records import Meta4
 from dhcpbridge.engine.v4.subnet import Subnet4
-from dhcpbridge.wire.options4 import MESSAGE_NAMES
-from dhcpbridge.wire.v4 import Message4, ip4_str
+from dhcpbridge.wire.v4.message import Message4, ip4_str
+from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 
 BROADCAST = 0xFFFFFFFF
-
-
-@dataclass(frozen=True, slots=True)
-class Meta4:
-    """What the IO layer knows about a received datagram."""
-
-    src_ip: int
-    src_port: int
-    dst_ip: int  # the packet's destination (255.255.255.255 for broadcasts)
-    local_ip: int  # our address on the receiving interface (IP_PKTINFO ipi_spec_dst)
-    ifindex: int
-    ifname: str
-
-    def log_fields(self) -> dict[str, str]:
-        return {"src": f"{ip4_str(self.src_ip)}:{self.src_port}", "interface": self.ifname}
-
-
-@dataclass(frozen=True, slots=True)
-class HostInfo:
-    """The server host's view of its interfaces (refreshed by the runtime, read by handlers)."""
-
-    addresses: dict[str, tuple[int, ...]]
-    served: frozenset[str]  # interfaces whose broadcast traffic we answer; empty = all
-    local: frozenset[int]  # every address of the host
-
-    @classmethod
-    def build(cls, addresses: dict[str, tuple[int, ...]], served: frozenset[str] = frozenset()) -> HostInfo:
-        return cls(addresses, served, frozenset(a for addrs in addresses.values() for a in addrs))
 
 
 class Transaction4:

@@ -11,7 +11,7 @@ from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, message_name6
 from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import MessageType6, StatusCode6
+from dhcpbridge.wire.v6.options import MessageType6, StatusCode6
 
 SOLICIT = MessageType6.SOLICIT
 REQUEST = MessageType6.REQUEST

@@ -17,14 +17,15 @@ from typing import Any, cast
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.pipeline import Handler, Pipeline
+from dhcpbridge.engine.records import Meta6
 from dhcpbridge.engine.v6.classify import Classify6, SelectLink6, ServerIdentity6
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.lease import Bindings6, ask_sources
 from dhcpbridge.engine.v6.reply import BuildReply6
 from dhcpbridge.engine.v6.transaction import MESSAGE_NAMES6 as _NAMES
-from dhcpbridge.engine.v6.transaction import Meta6, Transaction6, message_name6
+from dhcpbridge.engine.v6.transaction import Transaction6, message_name6
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.v6 import Message6, RelayMessage6, encode6, parse6, wrap_relay_reply
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, encode6, parse6, wrap_relay_reply
 
 _RELAY_FORW = 12
 _RELAY_SOURCE_PORT = 135

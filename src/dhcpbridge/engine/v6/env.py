@@ -1,6 +1,6 @@
 """Everything the v6 handlers share: links, sources, the store, host info, the server DUID, settings.
 
-One ``Env6`` is built per loaded config (``dhcpbridge.assemble6``); a reload builds a new one and
+One ``Env6`` is built per loaded config (``dhcpbridge.assemble.v6``); a reload builds a new one and
 the runtime swaps the engine (the lease store, the sources and the counters carry over). The
 server identifier is encoded once here, with its option header, for every reply.
 """
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.engine.records import HostInfo6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.subnet import OptionSet, Subnet6Index
-from dhcpbridge.engine.v6.transaction import HostInfo6
-from dhcpbridge.wire.options6 import Encoded
+from dhcpbridge.wire.v6.options import Encoded
 
 
 @dataclass(slots=True)

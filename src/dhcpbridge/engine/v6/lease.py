@@ -32,7 +32,7 @@ from dhcpbridge.engine.v6.classify import (
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
-from dhcpbridge.wire.options6 import Encoded, MessageType6, StatusCode6
+from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
 
 NA = LeaseKind.NA
 PD = LeaseKind.PD

@@ -15,8 +15,8 @@ from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.lease import ADVERTISE, status_bytes
 from dhcpbridge.engine.v6.subnet import OptionSet
 from dhcpbridge.engine.v6.transaction import Transaction6
-from dhcpbridge.wire.options6 import Encoded, Option6, OptionCode6
-from dhcpbridge.wire.v6 import Message6
+from dhcpbridge.wire.v6.message import Message6
+from dhcpbridge.wire.v6.options import Encoded, Option6, OptionCode6
 
 _U16 = struct.Struct("!H")
 RAPID_COMMIT = Encoded(OptionCode6.RAPID_COMMIT, b"")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dhcpbridge.config.model6 import Subnet6Config, parse_range6
-from dhcpbridge.wire import options6
-from dhcpbridge.wire.options6 import Encoded
+from dhcpbridge.wire.v6 import options as options6
+from dhcpbridge.wire.v6.options import Encoded
 
 _HDR = struct.Struct("!HH")
 _PAIR = struct.Struct("!II")

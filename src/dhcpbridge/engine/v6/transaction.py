@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
+from dhcpbridge.engine.records import Meta6
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import IANA, IAPD, ClientFqdn, MessageType6, Option6
-from dhcpbridge.wire.v6 import Message6, RelayMessage6
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6
+from dhcpbridge.wire.v6.options import IANA, IAPD, ClientFqdn, MessageType6, Option6
 
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
@@ -28,30 +28,6 @@ def message_name6(code: int) -> str:
 
 def ip6_str(addr: int) -> str:
     return str(ipaddress.IPv6Address(addr))
-
-
-class Meta6:
-    """What the IO layer knows about a received datagram (read-only by convention: a plain class
-    because a frozen dataclass costs four times as much to create, once per packet)."""
-
-    __slots__ = ("dst", "ifindex", "ifname", "src", "src_port")
-
-    def __init__(self, src: str, src_port: int, dst: bytes, ifindex: int, ifname: str) -> None:
-        self.src = src  # the sender's address as text, no zone (a client's link-local, or a relay)
-        self.src_port = src_port
-        self.dst = dst  # the packet's destination (16 bytes; ff02::1:2 for a client's multicast)
-        self.ifindex = ifindex
-        self.ifname = ifname
-
-    @property
-    def multicast(self) -> bool:
-        return self.dst[:1] == b"\xff"
-
-    def log_fields(self) -> dict[str, str]:
-        return {"src": f"[{self.src}]:{self.src_port}", "interface": self.ifname}
-
-    def __repr__(self) -> str:
-        return f"Meta6({self.src!r}, {self.src_port}, {self.dst.hex()}, {self.ifindex}, {self.ifname!r})"
 
 
 class IaRequest:
@@ -72,26 +48,6 @@ class IaRequest:
 
     def __repr__(self) -> str:
         return f"IaRequest({self.kind.name}, iaid={self.iaid}, hints={self.hints})"
-
-
-@dataclass(frozen=True, slots=True)
-class HostInfo6:
-    """The server host's interfaces as DHCPv6 needs them: global addresses (for choosing a
-    subnet by receiving interface), link-layer addresses (for a default server DUID), and the
-    interfaces whose multicast traffic we answer (empty = all)."""
-
-    addresses: dict[str, tuple[int, ...]]
-    served: frozenset[str]
-    macs: dict[str, bytes]
-
-    @classmethod
-    def build(
-        cls,
-        addresses: dict[str, tuple[int, ...]],
-        served: frozenset[str] = frozenset(),
-        macs: dict[str, bytes] | None = None,
-    ) -> HostInfo6:
-        return cls(addresses, served, macs or {})
 
 
 class Transaction6:

@@ -11,17 +11,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from dhcpbridge.assemble import AssemblyError
+from dhcpbridge.assemble.errors import AssemblyError
 from dhcpbridge.config.model import Config
 from dhcpbridge.config.model6 import parse_range6
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.pipeline import Handler, load_handler
 from dhcpbridge.engine.ports import LeaseStore, Source
+from dhcpbridge.engine.records import HostInfo6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import OptionSet, Subnet6Index, build_subnet6, encode_options6
-from dhcpbridge.engine.v6.transaction import HostInfo6
 from dhcpbridge.sources.static import StaticSource
 from dhcpbridge.sources.static6 import Static6Error, Static6Source
 from dhcpbridge.wire.duid import Duid, parse_duid_text, server_duid_from_mac

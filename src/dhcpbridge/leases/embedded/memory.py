@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dhcpbridge.leases.indexed import IndexedStore
+from dhcpbridge.leases.embedded.indexed import IndexedStore
 
 
 class MemoryStore(IndexedStore):

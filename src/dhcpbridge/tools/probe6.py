@@ -23,7 +23,16 @@ from typing import Any
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.message import (
+    Message6,
+    RelayMessage6,
+    RelayMsg,
+    encode6,
+    message6_to_json,
+    parse6,
+    unwrap_relay,
+)
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     ClientId,
@@ -37,15 +46,6 @@ from dhcpbridge.wire.options6 import (
     RawOption,
     RelaySourcePort,
     RemoteId,
-)
-from dhcpbridge.wire.v6 import (
-    Message6,
-    RelayMessage6,
-    RelayMsg,
-    encode6,
-    message6_to_json,
-    parse6,
-    unwrap_relay,
 )
 
 ALL_RELAYS_AND_SERVERS = "ff02::1:2"

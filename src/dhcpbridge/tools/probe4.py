@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dhcpbridge.io.client4 import ProbeSocket
-from dhcpbridge.wire import options4, values
+from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options4 import MESSAGE_NAMES, MessageType, RelaySub, encode_suboptions
-from dhcpbridge.wire.v4 import BOOTREPLY, FLAG_BROADCAST, Message4, encode, ip4_int, ip4_str, parse
+from dhcpbridge.wire.v4 import options as options4
+from dhcpbridge.wire.v4.message import BOOTREPLY, FLAG_BROADCAST, Message4, encode, ip4_int, ip4_str, parse
+from dhcpbridge.wire.v4.options import MESSAGE_NAMES, MessageType, RelaySub, encode_suboptions
 
 DEFAULT_PRL = bytes([1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59, 119, 121])
 

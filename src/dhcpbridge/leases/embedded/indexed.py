@@ -13,7 +13,7 @@ from mypy_extensions import mypyc_attr
 
 from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
-from dhcpbridge.leases.index import LeaseIndex
+from dhcpbridge.leases.embedded.index import LeaseIndex
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # memory/sqlite stores subclass it

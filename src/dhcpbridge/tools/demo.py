@@ -22,10 +22,10 @@ from rich.table import Table
 from dhcpbridge import logs
 from dhcpbridge.config import load
 from dhcpbridge.io.client4 import ProbeSocket
-from dhcpbridge.probe import Exchange, Probe, ProbeSettings
 from dhcpbridge.runtime import Server
-from dhcpbridge.wire.options4 import MESSAGE_NAMES
-from dhcpbridge.wire.v4 import ip4_int, ip4_str
+from dhcpbridge.tools.probe4 import Exchange, Probe, ProbeSettings
+from dhcpbridge.wire.v4.message import ip4_int, ip4_str
+from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 
 console = Console()
 

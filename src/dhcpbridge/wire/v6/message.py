@@ -3,7 +3,7 @@
 ``parse6`` decodes a UDP payload into a client/server :class:`Message6` (msg-type, 24-bit
 transaction id, options) or a :class:`RelayMessage6` (RELAY-FORW / RELAY-REPL: hop count, link
 and peer address, options) whose Relay Message option (9) holds the nested message, to any depth
-up to ``max_depth``. Options stay raw until asked for (see :mod:`dhcpbridge.wire.options6`), so
+up to ``max_depth``. Options stay raw until asked for (see :mod:`dhcpbridge.wire.v6.options`), so
 ``encode6(parse6(x)) == x`` for every well-formed ``x``.
 
 A server answers a relayed request inside the matching chain: :func:`unwrap_relay` returns the
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.options6 import (
+from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
     IATA,

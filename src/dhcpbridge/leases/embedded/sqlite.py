@@ -33,7 +33,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
-from dhcpbridge.leases.indexed import IndexedStore
+from dhcpbridge.leases.embedded.indexed import IndexedStore
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

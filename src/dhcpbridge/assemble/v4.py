@@ -9,25 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.assemble.errors import AssemblyError
 from dhcpbridge.config.model import Config, HttpSourceConfig
 from dhcpbridge.engine.chain import SourceChain
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
+from dhcpbridge.engine.records import HostInfo
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import SubnetIndex, build_subnet, encode_options
-from dhcpbridge.engine.v4.transaction import HostInfo
 from dhcpbridge.sources.pools import PoolSource
 from dhcpbridge.sources.static import ReservationError, StaticSource, load_file
-
-
-class AssemblyError(Exception):
-    """The config is valid but something it names cannot be used (a file, a handler module)."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 def build_sources(config: Config) -> list[Source]:
@@ -54,7 +47,7 @@ def build_sources(config: Config) -> list[Source]:
         elif spec.type == "pools":
             sources.append(PoolSource())
         elif spec.type == "static6":
-            from dhcpbridge.assemble6 import build_static6
+            from dhcpbridge.assemble.v6 import build_static6
 
             try:
                 static6 = build_static6(config, spec.files)

@@ -1278,7 +1278,7 @@ class EchoRequest(Option6):
         return [option_name(c) for c in self.codes]
 
 
-#: Typed class per option code (RELAY_MSG (9) lives in :mod:`dhcpbridge.wire.v6`).
+#: Typed class per option code (RELAY_MSG (9) lives in :mod:`dhcpbridge.wire.v6.message`).
 OPTION_CLASSES: dict[int, type[Option6]] = {
     cls.CODE: cls
     for cls in (
@@ -1495,7 +1495,7 @@ def decode_option6_for_display(code: int, data: bytes) -> Any:
     """
     try:
         if code == OptionCode6.RELAY_MSG:
-            from dhcpbridge.wire.v6 import message6_to_json, parse6  # local: v6 imports this module
+            from dhcpbridge.wire.v6.message import message6_to_json, parse6  # local: v6 imports this module
 
             return message6_to_json(parse6(data))
         cls = OPTION_CLASSES.get(code)

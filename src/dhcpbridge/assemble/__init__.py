@@ -1,0 +1,18 @@
+"""The only place config models become engine objects: sources, subnets, environments, engines,
+user handlers. Used by the server at start and on reload, and by ``check-config``."""
+
+from __future__ import annotations
+
+from dhcpbridge.assemble.errors import AssemblyError
+from dhcpbridge.assemble.v4 import build_engine4, build_env4, build_sources
+from dhcpbridge.assemble.v6 import build_engine6, build_env6, load_handlers
+
+__all__ = [
+    "AssemblyError",
+    "build_engine4",
+    "build_engine6",
+    "build_env4",
+    "build_env6",
+    "build_sources",
+    "load_handlers",
+]

@@ -1,0 +1,1 @@
+"""The DHCPv6 wire format (RFC 8415): messages, relay messages and options."""
