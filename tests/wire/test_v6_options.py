@@ -11,7 +11,9 @@ import pytest
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.v6 import message as message6
 from dhcpbridge.wire.v6 import options as options6
+from dhcpbridge.wire.v6.message import RelayMsg
 from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
@@ -165,13 +167,23 @@ def test_layout_and_round_trip(opt: Option6, body_hex: str) -> None:
 
 
 def test_every_typed_class_is_covered() -> None:
-    assert {type(o) for o, _ in CASES} == set(OPTION_CLASSES.values())
+    # RELAY_MSG (9) registers itself from wire.v6.message; test_v6_messages covers it
+    assert {type(o) for o, _ in CASES} | {RelayMsg} == set(OPTION_CLASSES.values())
+
+
+def test_registry_is_filled_by_the_classes() -> None:
+    for code, cls in OPTION_CLASSES.items():
+        assert code == cls.CODE
+    assert OPTION_CLASSES[9] is RelayMsg
 
 
 def test_docstrings_cite_an_rfc() -> None:
     # read from the source: classes compiled with mypyc carry no __doc__
-    tree = ast.parse((Path(options6.__file__).parent / "__init__.py").read_text())
-    docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.ClassDef)}
+    sources = [*Path(options6.__file__).parent.glob("*.py"), Path(message6.__file__).parent / "message.py"]
+    docs: dict[str, str] = {}
+    for source in sources:
+        tree = ast.parse(source.read_text())
+        docs.update({n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.ClassDef)})
     for cls in OPTION_CLASSES.values():
         assert "RFC" in docs[cls.__name__] and "§" in docs[cls.__name__], cls.__name__
 
