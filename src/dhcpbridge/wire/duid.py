@@ -15,6 +15,8 @@ from enum import IntEnum
 from typing import Any
 
 from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.parser import U16, U16U16, U32
+from dhcpbridge.wire.values import parse_hex
 
 __all__ = [
     "DUID_EPOCH_UNIX",
@@ -38,8 +40,6 @@ HWTYPE_ETHERNET = 1
 #: DUID-LLT time counts seconds since midnight (UTC), January 1, 2000 (RFC 8415 §11.2).
 DUID_EPOCH_UNIX = 946_684_800
 
-_U16 = struct.Struct("!H")
-_U16U16 = struct.Struct("!HH")
 _U16U32 = struct.Struct("!HI")
 _U16U16U32 = struct.Struct("!HHI")
 
@@ -57,11 +57,8 @@ def _mac_bytes(mac: str | bytes) -> bytes:
     if isinstance(mac, (bytes, bytearray)):
         raw = bytes(mac)
     else:
-        text = mac.strip()
-        for sep in (":", "-", ".", " "):
-            text = text.replace(sep, "")
         try:
-            raw = bytes.fromhex(text)
+            raw = parse_hex(mac)
         except ValueError:
             raise ValueError(f"{mac!r} is not a link-layer address") from None
     if not raw:
@@ -112,58 +109,57 @@ class Duid:
     @classmethod
     def ll(cls, hwtype: int, lladdr: str | bytes) -> Duid:
         """DUID-LL (RFC 8415 §11.4): hardware type and link-layer address."""
-        return cls(_U16U16.pack(DuidType.LL, hwtype) + _mac_bytes(lladdr))
+        return cls(U16U16.pack(DuidType.LL, hwtype) + _mac_bytes(lladdr))
 
     @classmethod
     def from_uuid(cls, value: str | _uuid.UUID) -> Duid:
         """DUID-UUID (RFC 6355 §4): a 16-byte UUID."""
         u = value if isinstance(value, _uuid.UUID) else _uuid.UUID(str(value))
-        return cls(_U16.pack(DuidType.UUID) + u.bytes)
+        return cls(U16.pack(DuidType.UUID) + u.bytes)
 
     # -- views ------------------------------------------------------------------------------
     @property
     def type(self) -> int:
         """The 2-byte DUID type code (a :class:`DuidType` value for the standard ones)."""
-        return int(_U16.unpack_from(self.raw)[0])
+        return int(U16.unpack_from(self.raw)[0])
+
+    def _ll_start(self) -> int:
+        """Where the link-layer address of a DUID-LLT / DUID-LL starts; 0 for other DUIDs."""
+        t = self.type
+        if t == DuidType.LLT and len(self.raw) > 8:
+            return 8
+        if t == DuidType.LL and len(self.raw) > 4:
+            return 4
+        return 0
+
+    def _is_en(self) -> bool:
+        return self.type == DuidType.EN and len(self.raw) > 6
 
     @property
     def hwtype(self) -> int | None:
         """Hardware type of a DUID-LLT / DUID-LL, else None."""
-        t = self.type
-        if (t == DuidType.LLT and len(self.raw) > 8) or (t == DuidType.LL and len(self.raw) > 4):
-            return int(_U16.unpack_from(self.raw, 2)[0])
-        return None
+        return int(U16.unpack_from(self.raw, 2)[0]) if self._ll_start() else None
 
     @property
     def time(self) -> int | None:
         """DUID-LLT time field (seconds since 2000-01-01 UTC, modulo 2**32), else None."""
-        if self.type == DuidType.LLT and len(self.raw) > 8:
-            return int(struct.unpack_from("!I", self.raw, 4)[0])
-        return None
+        return int(U32.unpack_from(self.raw, 4)[0]) if self._ll_start() == 8 else None
 
     @property
     def link_layer_address(self) -> bytes | None:
         """Link-layer address of a DUID-LLT / DUID-LL, else None."""
-        t = self.type
-        if t == DuidType.LLT and len(self.raw) > 8:
-            return self.raw[8:]
-        if t == DuidType.LL and len(self.raw) > 4:
-            return self.raw[4:]
-        return None
+        start = self._ll_start()
+        return self.raw[start:] if start else None
 
     @property
     def enterprise(self) -> int | None:
         """Enterprise number of a DUID-EN, else None."""
-        if self.type == DuidType.EN and len(self.raw) > 6:
-            return int(struct.unpack_from("!I", self.raw, 2)[0])
-        return None
+        return int(U32.unpack_from(self.raw, 2)[0]) if self._is_en() else None
 
     @property
     def identifier(self) -> bytes | None:
         """Identifier of a DUID-EN, else None."""
-        if self.type == DuidType.EN and len(self.raw) > 6:
-            return self.raw[6:]
-        return None
+        return self.raw[6:] if self._is_en() else None
 
     @property
     def uuid(self) -> _uuid.UUID | None:
@@ -235,17 +231,8 @@ def server_duid_from_mac(mac: str | bytes, hwtype: int = HWTYPE_ETHERNET) -> Dui
 
 def server_duid_en(enterprise: int, identifier: bytes | str) -> Duid:
     """A stable server DUID-EN (RFC 8415 §11.3); a str identifier is taken as hex."""
-    ident = bytes.fromhex(_strip_hex(identifier)) if isinstance(identifier, str) else identifier
+    ident = parse_hex(identifier) if isinstance(identifier, str) else identifier
     return Duid.en(enterprise, ident)
-
-
-def _strip_hex(text: str) -> str:
-    t = text.strip()
-    if t.lower().startswith("0x"):
-        t = t[2:]
-    for sep in (":", "-", " ", "."):
-        t = t.replace(sep, "")
-    return t
 
 
 def parse_duid_text(text: str) -> Duid:
@@ -269,7 +256,7 @@ def parse_duid_text(text: str) -> Duid:
             return Duid.from_uuid(s[5:])
         if low.startswith("duid:"):
             s = s[5:]
-        return Duid(bytes.fromhex(_strip_hex(s)))
+        return Duid(parse_hex(s))
     except (FormError, ValueError, struct.error) as exc:
         raise ValueError(f"invalid DUID {text!r}: {exc}") from None
 

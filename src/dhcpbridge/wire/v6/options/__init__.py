@@ -8,7 +8,7 @@ every public name re-exported here.
 - :mod:`.shapes`: shared bases of the one-field options;
 - :mod:`.ia`, :mod:`.identity`, :mod:`.exchange`, :mod:`.status`, :mod:`.relay`, :mod:`.dns`,
   :mod:`.ntp`: the typed option classes;
-- :mod:`.names`: uncompressed domain names; :mod:`.registry`: configured options by name;
+- :mod:`.registry`: configured options by name;
   :mod:`.display`: JSON-friendly views.
 """
 
@@ -49,7 +49,6 @@ from dhcpbridge.wire.v6.options.exchange import (
 )
 from dhcpbridge.wire.v6.options.ia import IANA, IAPD, IATA, IAAddr, IAPrefix
 from dhcpbridge.wire.v6.options.identity import ClientId, ServerId, UserClass, VendorClass, VendorOpts
-from dhcpbridge.wire.v6.options.names import decode_names, encode_names
 from dhcpbridge.wire.v6.options.ntp import NtpEntry, NtpServer, SntpServers
 from dhcpbridge.wire.v6.options.registry import (
     KINDS6,
@@ -66,6 +65,7 @@ from dhcpbridge.wire.v6.options.relay import (
     SubscriberId,
 )
 from dhcpbridge.wire.v6.options.status import StatusCode
+from dhcpbridge.wire.values import decode_names, encode_names
 
 __all__ = [
     "IANA",

@@ -9,8 +9,8 @@ from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import U8, Parser
 from dhcpbridge.wire.v6.options.base import Option6
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.names import decode_name, decode_names, encode_names
 from dhcpbridge.wire.v6.options.shapes import AddressListOption
+from dhcpbridge.wire.values import decode_name, decode_names, encode_names
 
 __all__ = ["ClientFqdn", "DnsServers", "DomainList"]
 
@@ -20,7 +20,6 @@ class DnsServers(AddressListOption):
 
     __slots__ = ()
     CODE = OptionCode6.DNS_SERVERS
-    _what = "DNS_SERVERS"
 
 
 class DomainList(Option6):

@@ -30,7 +30,6 @@ class OptionRequest(CodeListOption):
 
     __slots__ = ()
     CODE = OptionCode6.ORO
-    _what = "ORO"
 
 
 class Preference(UIntOption):
@@ -39,7 +38,6 @@ class Preference(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.PREFERENCE
     _st = U8
-    _what = "PREFERENCE"
 
 
 class ElapsedTime(UIntOption):
@@ -48,7 +46,6 @@ class ElapsedTime(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.ELAPSED_TIME
     _st = U16
-    _what = "ELAPSED_TIME"
 
 
 class Unicast(Option6):
@@ -79,7 +76,6 @@ class RapidCommit(EmptyOption):
 
     __slots__ = ()
     CODE = OptionCode6.RAPID_COMMIT
-    _what = "RAPID_COMMIT"
 
 
 class ReconfAccept(EmptyOption):
@@ -87,7 +83,6 @@ class ReconfAccept(EmptyOption):
 
     __slots__ = ()
     CODE = OptionCode6.RECONF_ACCEPT
-    _what = "RECONF_ACCEPT"
 
 
 class InformationRefreshTime(UIntOption):
@@ -96,7 +91,6 @@ class InformationRefreshTime(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.INFORMATION_REFRESH_TIME
     _st = U32
-    _what = "INFORMATION_REFRESH_TIME"
 
 
 class SolMaxRt(UIntOption):
@@ -105,7 +99,6 @@ class SolMaxRt(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.SOL_MAX_RT
     _st = U32
-    _what = "SOL_MAX_RT"
 
 
 class InfMaxRt(UIntOption):
@@ -114,4 +107,3 @@ class InfMaxRt(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.INF_MAX_RT
     _st = U32
-    _what = "INF_MAX_RT"

@@ -16,8 +16,8 @@ from dhcpbridge.wire.v6.options.codes import (
     NTP_SUBOPTION_SRV_FQDN,
     OptionCode6,
 )
-from dhcpbridge.wire.v6.options.names import decode_name
 from dhcpbridge.wire.v6.options.shapes import AddressListOption
+from dhcpbridge.wire.values import decode_name
 
 __all__ = ["NtpEntry", "NtpServer", "SntpServers", "ntp_entries"]
 
@@ -27,7 +27,6 @@ class SntpServers(AddressListOption):
 
     __slots__ = ()
     CODE = OptionCode6.SNTP_SERVERS
-    _what = "SNTP_SERVERS"
 
 
 NtpEntry = tuple[int, IPv6Address | str | bytes]

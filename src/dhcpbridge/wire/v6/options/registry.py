@@ -7,8 +7,8 @@ from typing import Any
 
 from dhcpbridge.wire import values
 from dhcpbridge.wire.v6.options.codes import OptionCode6, option_name
-from dhcpbridge.wire.v6.options.names import decode_names
 from dhcpbridge.wire.v6.options.ntp import NtpServer, ntp_entries
+from dhcpbridge.wire.values import decode_names
 
 __all__ = [
     "KINDS6",

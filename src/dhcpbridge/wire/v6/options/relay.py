@@ -84,7 +84,6 @@ class RelaySourcePort(UIntOption):
     __slots__ = ()
     CODE = OptionCode6.RELAY_SOURCE_PORT
     _st = U16
-    _what = "RELAY_SOURCE_PORT"
 
     def __init__(self, value: int = 0) -> None:
         self.value = value
@@ -95,4 +94,3 @@ class EchoRequest(CodeListOption):
 
     __slots__ = ()
     CODE = OptionCode6.ERO
-    _what = "ERO"

@@ -9,11 +9,14 @@ from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.parser import expect_length
 from dhcpbridge.wire.v6.options.base import Option6
-from dhcpbridge.wire.v6.options.codes import option_name
+from dhcpbridge.wire.v6.options.codes import OptionCode6, option_name
 
 __all__ = ["AddressListOption", "BytesOption", "CodeListOption", "DuidOption", "EmptyOption", "UIntOption"]
+
+
+def _bad_length(cls: type[Option6], what: str) -> FormError:
+    return FormError(f"{OptionCode6(cls.CODE).name} body {what}", "bad-length")
 
 
 class DuidOption(Option6):
@@ -44,7 +47,6 @@ class UIntOption(Option6):
     __slots__ = ("value",)
     _FIELDS = ("value",)
     _st: ClassVar[struct.Struct]
-    _what: ClassVar[str]
     value: int
 
     def __init__(self, value: int) -> None:
@@ -52,7 +54,8 @@ class UIntOption(Option6):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        expect_length(data, cls._st.size, cls._what)
+        if len(data) != cls._st.size:
+            raise _bad_length(cls, f"must be {cls._st.size} bytes, got {len(data)}")
         return cls(cls._st.unpack(data)[0])
 
     def to_wire(self) -> bytes:
@@ -67,11 +70,10 @@ class EmptyOption(Option6):
 
     __slots__ = ()
 
-    _what: ClassVar[str]
-
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        expect_length(data, 0, cls._what)
+        if data:
+            raise _bad_length(cls, f"must be empty, got {len(data)} bytes")
         return cls()
 
     def to_wire(self) -> bytes:
@@ -109,7 +111,6 @@ class AddressListOption(Option6):
     __slots__ = ("addresses",)
     _FIELDS = ("addresses",)
 
-    _what: ClassVar[str]
     addresses: list[IPv6Address]
 
     def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
@@ -118,7 +119,7 @@ class AddressListOption(Option6):
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         if len(data) % 16:
-            raise FormError(f"{cls._what} body length {len(data)} is not a multiple of 16", "bad-length")
+            raise _bad_length(cls, f"length {len(data)} is not a multiple of 16")
         return cls([IPv6Address(data[i : i + 16]) for i in range(0, len(data), 16)])
 
     def to_wire(self) -> bytes:
@@ -133,7 +134,6 @@ class CodeListOption(Option6):
 
     __slots__ = ("codes",)
     _FIELDS = ("codes",)
-    _what: ClassVar[str]
     codes: list[int]
 
     def __init__(self, codes: list[int] | None = None) -> None:
@@ -142,7 +142,7 @@ class CodeListOption(Option6):
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         if len(data) % 2:
-            raise FormError(f"{cls._what} body length {len(data)} is odd", "bad-length")
+            raise _bad_length(cls, f"length {len(data)} is odd")
         return cls(list(struct.unpack(f"!{len(data) // 2}H", data)))
 
     def to_wire(self) -> bytes:
