@@ -80,7 +80,10 @@ class Option6:
 
     def encode(self) -> bytes:
         """The whole option: code, length, body (RFC 8415 §21.1)."""
-        return _with_header(self.code, self.to_wire())
+        body = self.to_wire()
+        if len(body) > 0xFFFF:
+            raise ValueError(f"option {self.code} body is {len(body)} bytes, more than 65535")
+        return HDR.pack(self.code, len(body)) + body
 
     def to_json(self) -> Any:
         """A JSON-friendly value for logs, the API and the diagnostic probe."""
@@ -93,13 +96,6 @@ class Option6:
 
     def __repr__(self) -> str:
         return fields_repr(self, self._FIELDS)
-
-
-def _with_header(code: int, body: bytes) -> bytes:
-    n = len(body)
-    if n > 0xFFFF:
-        raise ValueError(f"option {code} body is {n} bytes, more than 65535")
-    return HDR.pack(code, n) + body
 
 
 class RawOption(Option6):
@@ -123,7 +119,10 @@ class RawOption(Option6):
         return self.data
 
     def encode(self) -> bytes:
-        return _with_header(self.code, self.data)
+        n = len(self.data)
+        if n > 0xFFFF:
+            raise ValueError(f"option {self.code} body is {n} bytes, more than 65535")
+        return HDR.pack(self.code, n) + self.data
 
 
 class Encoded(RawOption):
