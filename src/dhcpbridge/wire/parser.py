@@ -68,11 +68,15 @@ class Parser:
 
     def get_u16(self) -> int:
         """A big-endian unsigned 16-bit integer."""
-        return int(U16.unpack_from(self.data, self._take(2))[0])
+        i = self._take(2)
+        data = self.data
+        return data[i] << 8 | data[i + 1]
 
     def get_u32(self) -> int:
         """A big-endian unsigned 32-bit integer."""
-        return int(U32.unpack_from(self.data, self._take(4))[0])
+        i = self._take(4)
+        data = self.data
+        return data[i] << 24 | data[i + 1] << 16 | data[i + 2] << 8 | data[i + 3]
 
     def get_bytes(self, n: int) -> bytes:
         """The next ``n`` bytes."""
