@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from ipaddress import IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Any
@@ -488,3 +489,12 @@ def test_config_round_trips_through_display() -> None:
     ]:
         code, body = encode_config_option6(name, value)
         assert decode_option6_for_display(code, body) == value
+
+
+def test_the_package_re_exports_every_option_module() -> None:
+    # each family module's public names stay importable from dhcpbridge.wire.v6.options
+    for name in ("base", "codes", "container", "dns", "exchange", "ia", "identity", "ntp", "relay", "status"):
+        module = importlib.import_module(f"dhcpbridge.wire.v6.options.{name}")
+        for public in module.__all__:
+            if public not in ("HDR", "ntp_entries"):  # module-level helpers, not package API
+                assert getattr(options6, public) is getattr(module, public), f"{name}.{public}"

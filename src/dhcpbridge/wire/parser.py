@@ -14,15 +14,13 @@ from types import TracebackType
 
 from dhcpbridge.wire.errors import FormError
 
-__all__ = ["HDR", "U8", "U16", "U16U16", "U32", "Parser", "Restriction", "expect_length"]
+__all__ = ["U8", "U16", "U16U16", "U32", "Parser", "Restriction", "expect_length"]
 
 #: Network-order layouts used across the codecs.
 U8 = struct.Struct("!B")
 U16 = struct.Struct("!H")
 U32 = struct.Struct("!I")
 U16U16 = struct.Struct("!HH")
-#: DHCPv6 option header: code, length (RFC 8415 §21.1).
-HDR = U16U16
 
 
 def expect_length(data: bytes, size: int, what: str) -> None:

@@ -21,7 +21,6 @@ from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.parser import U32
 from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
@@ -64,6 +63,7 @@ _OPT_INTERFACE_ID = 18
 _OPT_ERO = 43
 _OPT_RELAY_SOURCE_PORT = 135
 
+_WORD = struct.Struct("!I")
 _RELAY_HDR = struct.Struct("!BB16s16s")
 _RELAY_HDR_LEN = _RELAY_HDR.size  # 34
 
@@ -255,7 +255,7 @@ def _parse(data: bytes, depth: int, max_depth: int) -> Message6 | RelayMessage6:
         raise FormError(f"DHCPv6 message of {n} bytes is shorter than its 4-byte header", "truncated")
     msg_type = data[0]
     if msg_type != _RELAY_FORW and msg_type != _RELAY_REPL:
-        word = U32.unpack_from(data)[0]
+        word = _WORD.unpack_from(data)[0]
         return Message6(msg_type, word & 0xFFFFFF, parse_options(data, 4, n))
     if n < _RELAY_HDR_LEN:
         raise FormError(f"relay message of {n} bytes is shorter than its 34-byte header", "truncated")
@@ -282,7 +282,7 @@ def encode6(msg: Message6 | RelayMessage6) -> bytes:
         mt = msg.msg_type
         if not 0 <= tid <= 0xFFFFFF or not 0 <= mt <= 0xFF or mt in (_RELAY_FORW, _RELAY_REPL):
             raise ValueError(f"bad client/server header: msg_type={mt} transaction_id={tid}")
-        return U32.pack(mt << 24 | tid) + encode_options(msg.options)
+        return _WORD.pack(mt << 24 | tid) + encode_options(msg.options)
     if isinstance(msg, RelayMessage6):
         if msg.msg_type != _RELAY_FORW and msg.msg_type != _RELAY_REPL:
             raise ValueError(f"relay message type must be 12 or 13, not {msg.msg_type}")

@@ -11,13 +11,14 @@ verbatim, in order.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.parser import HDR
 
 __all__ = [
+    "HDR",
     "OPTION_CLASSES",
     "Encoded",
     "Option6",
@@ -27,6 +28,9 @@ __all__ = [
     "fields_repr",
     "parse_options",
 ]
+
+#: The option header: code, length (RFC 8415 §21.1).
+HDR = struct.Struct("!HH")
 
 #: Typed class per option code, filled by each class as it is defined (``Option6.__init_subclass__``).
 OPTION_CLASSES: dict[int, type[Option6]] = {}

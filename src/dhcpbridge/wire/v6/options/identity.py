@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Self
 
-from dhcpbridge.wire.parser import HDR, U16, U32, Parser
-from dhcpbridge.wire.v6.options.base import Option6, parse_options
+from dhcpbridge.wire.parser import U16, U32, Parser
+from dhcpbridge.wire.v6.options.base import HDR, Option6, parse_options
 from dhcpbridge.wire.v6.options.codes import OptionCode6
 from dhcpbridge.wire.v6.options.shapes import DuidOption
 

@@ -8,8 +8,8 @@ from typing import Any, Self
 
 from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.parser import HDR, expect_length
-from dhcpbridge.wire.v6.options.base import Option6, parse_options
+from dhcpbridge.wire.parser import expect_length
+from dhcpbridge.wire.v6.options.base import HDR, Option6, parse_options
 from dhcpbridge.wire.v6.options.codes import (
     NTP_SUBOPTION_MC_ADDR,
     NTP_SUBOPTION_SRV_ADDR,
