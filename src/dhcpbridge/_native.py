@@ -22,6 +22,7 @@ MODULES: tuple[str, ...] = (
     "wire/v6/options/__init__.py",
     "wire/v6/message.py",
     "engine/model.py",
+    "engine/core.py",
     "engine/records.py",
     "engine/ports.py",
     "engine/stats.py",

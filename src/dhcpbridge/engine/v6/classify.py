@@ -68,7 +68,7 @@ def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
     return iaid, hints
 
 
-class Classify6(Handler[Transaction6]):
+class Classify(Handler[Transaction6]):
     """Message type, client identity, the IAs and options asked for, and what the relays added."""
 
     def __init__(self, env: Env6) -> None:
@@ -128,8 +128,8 @@ class Classify6(Handler[Transaction6]):
         for relay in reversed(tx.relays):
             for opt in relay.options:
                 code = opt.code
-                if code == 18 and not tx.interface_id:
-                    tx.interface_id = opt.to_wire()
+                if code == 18 and not tx.circuit_id:
+                    tx.circuit_id = opt.to_wire()  # the Interface-ID
                 elif code == 37 and tx.remote_enterprise is None:
                     body = opt.to_wire()
                     if len(body) > 4:
@@ -139,7 +139,7 @@ class Classify6(Handler[Transaction6]):
                     tx.subscriber_id = opt.to_wire()
 
 
-class SelectLink6(Handler[Transaction6]):
+class SelectSubnet(Handler[Transaction6]):
     """The client's link (RFC 8415 §13.1): the link-address of the relay closest to the client
     that set one (a Lightweight Relay, RFC 6221, leaves it ``::``; link-local ones say nothing),
     else the interface the message arrived on."""
@@ -160,7 +160,7 @@ class SelectLink6(Handler[Transaction6]):
         tx.subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
 
 
-class ServerIdentity6(Handler[Transaction6]):
+class ServerIdentity(Handler[Transaction6]):
     """RFC 8415 §16 server identifier rules (silence when they fail) and §18.4 unicast rules
     (UseMulticast for a client that unicasts without being told it may)."""
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Awaitable
 
-from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine import core
+from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.v6.classify import (
@@ -102,50 +103,22 @@ def ia_key(iaid: int, duid: bytes) -> bytes:
 ASKED = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
 
 
-class AskSources6(Handler[Transaction6]):
+class AskSources(core.AskSources[Transaction6]):
     """Ask the source chain what this client should get (SOLICIT, REQUEST, RENEW, REBIND)."""
 
     def __init__(self, env: Env6) -> None:
-        self.env = env
+        super().__init__(env, SOLICIT)
 
-    async def handle(self, tx: Transaction6) -> None:
-        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
-            return
-        self._check(tx, await self.env.sources.ask(tx))
-
-    @staticmethod
-    def _check(tx: Transaction6, answer: Answer) -> None:
-        tx.answer = answer
-        if answer.action is Action.IGNORE:
-            raise CannotRespond("ignored-by-source", answer.source)
-        if answer.action is Action.DENY and tx.msg_type_code == SOLICIT:
-            raise CannotRespond("denied-by-source", answer.source)
+    def wanted(self, tx: Transaction6) -> bool:
+        return tx.subnet is not None and bool(tx.ias) and tx.msg_type_code in ASKED
 
 
-class AskSourcesNow6(AskSources6):
-    """The same when every source can answer synchronously (``SourceChain.sync``: pools, static6
-    and other in-process sources): no coroutine per source and message."""
-
-    def handle(self, tx: Transaction6) -> Awaitable[None] | None:  # type: ignore[override]
-        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
-            return None
-        if tx.io_ok:
-            return super().handle(tx)
-        self._check(tx, self.env.sources.answer(tx))  # may raise NeedsIO
-        return None
-
-
-def ask_sources(env: Env6) -> AskSources6:
-    """The sources handler for ``env``: synchronous when the whole chain can answer that way."""
-    return AskSourcesNow6(env) if env.sources.sync else AskSources6(env)
-
-
-class Bindings6(Handler[Transaction6]):
+class Bindings(Handler[Transaction6]):
     """Answers each IA_NA / IA_PD (and IA_TA: never served) of the message; see the module docstring."""
 
     def __init__(self, env: Env6) -> None:
         self.env = env
-        self._relay_names: dict[int, str] = {}
+        self._relay_names = RelayNames(ip6_str)
 
     async def handle(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
@@ -199,37 +172,23 @@ class Bindings6(Handler[Transaction6]):
             tx.reply_type = REPLY
 
     # --- helpers ----------------------------------------------------------------------------
-    def _relay_text(self, tx: Transaction6) -> str:
-        link = tx.link_address
-        if not link:
-            return ""
-        text = self._relay_names.get(link)
-        if text is None:
-            if len(self._relay_names) > 4096:
-                self._relay_names.clear()
-            text = self._relay_names[link] = ip6_str(link)
-        return text
-
     def _template(
         self, tx: Transaction6, ia: IaRequest, addr: int, length: int, state: LeaseState, until: float
     ) -> Lease:
-        answer = tx.answer
         subnet = tx.subnet
-        return Lease(
-            addr,
-            ia.key,
-            state,
-            tx.now,
-            until,
+        link = tx.link_address
+        return lease_template(
+            tx,
             ia.kind,
+            ia.key,
+            addr,
             length,
+            state,
+            until,
             tx.client_mac,
-            answer.hostname if answer is not None and answer.hostname else "",
             subnet.name if subnet is not None else "",
-            answer.source if answer is not None else "",
-            self._relay_text(tx),
-            tx.interface_id,
-            tx.remote_id,
+            self._relay_names.get(link) if link else "",
+            "",
         )
 
     @staticmethod

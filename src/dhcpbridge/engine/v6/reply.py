@@ -26,7 +26,7 @@ INFO_ONLY = frozenset({OptionCode6.INFORMATION_REFRESH_TIME, OptionCode6.INF_MAX
 _EMPTY: OptionSet = {}
 
 
-class BuildReply6(Handler[Transaction6]):
+class BuildReply(Handler[Transaction6]):
     """See the module docstring."""
 
     def __init__(self, env: Env6) -> None:
