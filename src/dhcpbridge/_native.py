@@ -41,6 +41,7 @@ MODULES: tuple[str, ...] = (
     "engine/v6/subnet.py",
     "engine/v6/transaction.py",
     "engine/v6/env.py",
+    "engine/v6/ia.py",
     "engine/v6/classify.py",
     "engine/v6/lease.py",
     "engine/v6/reply.py",

@@ -8,6 +8,7 @@ import struct
 from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.ia import parse_ia
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, message_name6
 from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
@@ -33,39 +34,8 @@ UNICAST_OK = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
 
 _LINK_LOCAL_PREFIX = 0xFE80 >> 6  # fe80::/10
 _U32 = struct.Struct("!I")
-_HDR = struct.Struct("!HH")
 NA = LeaseKind.NA
 PD = LeaseKind.PD
-
-
-def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
-    """IAID and the addresses (IA_NA, option 3: IAADDR) or prefixes (IA_PD, option 25: IAPREFIX)
-    of one IA body (RFC 8415 §21.4, §21.21); the sub-options' own options are not looked at.
-    ``FormError`` for anything that does not frame exactly."""
-    n = len(body)
-    if n < 12:
-        raise FormError(f"IA of {n} bytes is shorter than 12", "truncated")
-    iaid = _U32.unpack_from(body)[0]
-    hints: list[tuple[int, int]] = []
-    pos = 12
-    while pos < n:
-        if pos + 4 > n:
-            raise FormError("truncated option header inside an IA", "truncated")
-        sub, length = _HDR.unpack_from(body, pos)
-        pos += 4
-        end = pos + length
-        if end > n:
-            raise FormError(f"option {sub} runs past the end of its IA", "bad-length")
-        if code == 3 and sub == 5:
-            if length < 24:
-                raise FormError("IAADDR shorter than 24 bytes", "bad-length")
-            hints.append((int.from_bytes(body[pos : pos + 16], "big"), 128))
-        elif code == 25 and sub == 26:
-            if length < 25 or body[pos + 8] > 128:
-                raise FormError("IAPREFIX shorter than 25 bytes or longer than /128", "bad-length")
-            hints.append((int.from_bytes(body[pos + 9 : pos + 25], "big"), body[pos + 8]))
-        pos = end
-    return iaid, hints
 
 
 class Classify(Handler[Transaction6]):

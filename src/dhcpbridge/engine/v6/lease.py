@@ -31,6 +31,7 @@ from dhcpbridge.engine.v6.classify import (
     SOLICIT,
 )
 from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.ia import ZERO8, ia_entry, ia_wire, status_ia
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
@@ -41,63 +42,12 @@ ADVERTISE = MessageType6.ADVERTISE
 BOUND = LeaseState.BOUND
 OFFERED = LeaseState.OFFERED
 
-_HDR = struct.Struct("!HH")
-_IA = struct.Struct("!III")
-_IAADDR = struct.Struct("!HH16sII")  # option 5: header, address, preferred, valid
-_IAPREFIX = struct.Struct("!HHIIB16s")  # option 26: header, preferred, valid, length, prefix
-_STATUS = struct.Struct("!HHH")
-_U32 = struct.Struct("!I")
 _PAIR = struct.Struct("!II")
-_IAADDR_HDR = _HDR.pack(5, 24)
-_IAPREFIX_HDR = _HDR.pack(26, 25)
-_ZERO8 = bytes(8)
 
 NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
 NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
 NO_BINDING = (StatusCode6.NO_BINDING, "no binding for this IA")
 NOT_ON_LINK = (StatusCode6.NOT_ON_LINK, "address not appropriate for this link")
-
-
-def status_wire(code: int, message: str) -> bytes:
-    text = message.encode("utf-8")
-    return _STATUS.pack(13, 2 + len(text), code) + text
-
-
-_STATUS_WIRE: dict[tuple[int, str], bytes] = {}
-
-
-def status_bytes(status: tuple[int, str]) -> bytes:
-    wire = _STATUS_WIRE.get(status)
-    if wire is None:
-        wire = status_wire(*status)
-        if len(_STATUS_WIRE) < 256:
-            _STATUS_WIRE[status] = wire
-    return wire
-
-
-def ia_option(code: int, iaid: int, t1: int, t2: int, inner: bytes) -> Encoded:
-    """An IA_NA (3) / IA_PD (25) with its already-encoded sub-options."""
-    body = _IA.pack(iaid, t1, t2) + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
-
-
-def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
-    """Like :func:`ia_option` with T1/T2 already packed (the hot path)."""
-    body = _U32.pack(iaid) + timers + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
-
-
-def iaaddr_wire(addr: int, preferred: int, valid: int) -> bytes:
-    return _IAADDR.pack(5, 24, addr.to_bytes(16, "big"), preferred, valid)
-
-
-def iaprefix_wire(prefix: int, length: int, preferred: int, valid: int) -> bytes:
-    return _IAPREFIX.pack(26, 25, preferred, valid, length, prefix.to_bytes(16, "big"))
-
-
-def ia_key(iaid: int, duid: bytes) -> bytes:
-    """The lease store's client key of one IA: IAID (4 bytes) + DUID."""
-    return _U32.pack(iaid) + duid
 
 
 ASKED = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
@@ -245,37 +195,21 @@ class Bindings(Handler[Transaction6]):
         ia: IaRequest, grant: tuple[bytes, bytes, int], granted: list[Lease], zero: list[tuple[int, int]]
     ) -> Encoded:
         life, timers, _ = grant
-        parts = []
-        if ia.kind == NA:
-            for lease in granted:
-                parts.append(_IAADDR_HDR + lease.address.to_bytes(16, "big") + life)
-            for addr, _ in zero:
-                parts.append(_IAADDR_HDR + addr.to_bytes(16, "big") + _ZERO8)
-        else:
-            for lease in granted:
-                parts.append(
-                    _IAPREFIX_HDR + life + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
-                )
-            for addr, length in zero:
-                parts.append(_IAPREFIX_HDR + _ZERO8 + bytes((length,)) + addr.to_bytes(16, "big"))
-        return ia_wire(ia.code, ia.iaid, timers if granted else _ZERO8, b"".join(parts))
+        code = ia.code
+        parts = [ia_entry(code, lease.address, lease.prefix_len, life) for lease in granted]
+        parts.extend(ia_entry(code, addr, length, ZERO8) for addr, length in zero)
+        return ia_wire(code, ia.iaid, timers if granted else ZERO8, b"".join(parts))
 
     @staticmethod
     def _encode_one(ia: IaRequest, grant: tuple[bytes, bytes, int], lease: Lease) -> Encoded:
         """The IA with one granted address or prefix (the hot path of :meth:`_encode_ia`)."""
-        if ia.code == 3:
-            inner = _IAADDR_HDR + lease.address.to_bytes(16, "big") + grant[0]
-        else:
-            inner = _IAPREFIX_HDR + grant[0] + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
-        return ia_wire(ia.code, ia.iaid, grant[1], inner)
+        code = ia.code
+        return ia_wire(code, ia.iaid, grant[1], ia_entry(code, lease.address, lease.prefix_len, grant[0]))
 
     @staticmethod
     def _status_ia(ia: IaRequest | tuple[int, int], status: tuple[int, str]) -> Encoded:
         code, iaid = (ia.code, ia.iaid) if isinstance(ia, IaRequest) else ia
-        if code == 4:  # IA_TA: IAID only, no timers
-            body = _U32.pack(iaid) + status_bytes(status)
-            return Encoded(4, body, _HDR.pack(4, len(body)) + body)
-        return ia_option(code, iaid, 0, 0, status_bytes(status))
+        return status_ia(code, iaid, status)
 
     # --- SOLICIT / REQUEST ------------------------------------------------------------------
     async def _assign(
