@@ -111,22 +111,34 @@ class Outcome(Generic[T]):
         return tx.log_fields(self.dest) if tx is not None else {}
 
 
-class Engine(Generic[T, M]):
+class EngineEnv(Protocol):
+    """What the core needs of a family's environment (``Env4`` / ``Env6``)."""
+
+    sources: SourceChain
+    store: LeaseStore
+    stats: Stats
+
+
+E = TypeVar("E", bound=EngineEnv)
+
+
+class Engine(Generic[T, M, E]):
     """One exchange, the same for both families (see the module docstring); user handlers in
     ``before`` run before the built-in handlers of each phase, those in ``extra`` after them."""
 
     def __init__(
-        self,
-        stats: Stats,
-        builtins: Sequence[Handler[T]],
-        extra: Sequence[Handler[Any]] = (),
-        before: Sequence[Handler[Any]] = (),
+        self, env: E, extra: Sequence[Handler[Any]] = (), before: Sequence[Handler[Any]] = ()
     ) -> None:
-        self.stats = stats
-        self.pipeline: Pipeline[T] = Pipeline([*before, *builtins, *extra])
+        self.env = env
+        self.stats = env.stats
+        self.pipeline: Pipeline[T] = Pipeline([*before, *self.builtins(env), *extra])
         self.extra_async = any(is_async_hook(h) for h in (*before, *extra))
 
     # --- what a family supplies --------------------------------------------------------------
+    def builtins(self, env: E) -> list[Handler[T]]:
+        """The family's built-in handlers, in pipeline order."""
+        raise NotImplementedError
+
     def start(self, data: bytes, meta: M, now: float, io: bool) -> T:
         """The transaction for this datagram; ``FormError`` / ``CannotRespond`` drop it."""
         raise NotImplementedError
@@ -179,19 +191,12 @@ class Engine(Generic[T, M]):
         return Outcome(tx, wire, None, tx.drop_detail, dest)
 
 
-class SourcesEnv(Protocol):
-    """What ``AskSources`` needs of a family's environment."""
-
-    sources: SourceChain
-    store: LeaseStore
-
-
 class AskSources(Handler[T]):
     """Ask the source chain what this client should get, when the family says it asks
     (``wanted``); synchronously (no coroutine) when every source can answer that way and the
     exchange runs inline (``NeedsIO`` then repeats it as a task)."""
 
-    def __init__(self, env: SourcesEnv, first: int) -> None:
+    def __init__(self, env: EngineEnv, first: int) -> None:
         self.env = env  # read at each exchange: a test or a reload may swap the chain
         self.first = first  # DISCOVER / SOLICIT: a DENY of it is silence, not a NAK
 

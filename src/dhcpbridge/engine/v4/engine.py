@@ -3,8 +3,7 @@ the transaction, effects, or the reason for silence) out. Pure: the caller passe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
 
 from dhcpbridge.engine.core import Engine, Outcome
 from dhcpbridge.engine.pipeline import Handler
@@ -21,29 +20,26 @@ from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 Outcome4 = Outcome[Transaction4]
 
 
-def builtin_handlers(env: Env4) -> list[Handler[Transaction4]]:
-    return [
-        Classify(env),
-        SelectSubnet(env),
-        ServerIdentity(env),
-        AskSources(env),
-        Bindings(env),
-        BuildReply(env),
-        ApplyOptions(env),
-        EchoRelayInfo(),
-        Destination(env),
-    ]
+#: The built-in handlers, in pipeline order (each made with the ``Env4``).
+STEPS: tuple[Callable[[Env4], Handler[Transaction4]], ...] = (
+    Classify,
+    SelectSubnet,
+    ServerIdentity,
+    AskSources,
+    Bindings,
+    BuildReply,
+    ApplyOptions,
+    EchoRelayInfo,
+    Destination,
+)
 
 
-class Engine4(Engine[Transaction4, Meta4]):
-    """Runs the v4 pipeline; ``before`` handlers run before the built-in ones of each phase,
-    ``extra`` handlers after them."""
+class Engine4(Engine[Transaction4, Meta4, Env4]):
+    """Runs the v4 pipeline: ``Engine4(env, extra=(), before=())``; ``before`` handlers run
+    before the built-in ones of each phase, ``extra`` handlers after them."""
 
-    def __init__(
-        self, env: Env4, extra: Sequence[Handler[Any]] = (), before: Sequence[Handler[Any]] = ()
-    ) -> None:
-        super().__init__(env.stats, builtin_handlers(env), extra, before)
-        self.env = env
+    def builtins(self, env: Env4) -> list[Handler[Transaction4]]:
+        return [step(env) for step in STEPS]
 
     def start(self, data: bytes, meta: Meta4, now: float, io: bool) -> Transaction4:
         return Transaction4(parse(data), meta, now, io)

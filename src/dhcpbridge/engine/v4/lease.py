@@ -16,11 +16,8 @@ from dhcpbridge.wire.v4.message import ip4_str
 from dhcpbridge.wire.v4.options import MessageType
 
 V4 = LeaseKind.V4
-DISCOVER = MessageType.DISCOVER
-REQUEST = MessageType.REQUEST
-RELEASE = MessageType.RELEASE
-DECLINE = MessageType.DECLINE
-INFORM = MessageType.INFORM
+MT = MessageType
+DISCOVER, REQUEST, RELEASE, DECLINE, INFORM = MT.DISCOVER, MT.REQUEST, MT.RELEASE, MT.DECLINE, MT.INFORM
 
 
 class AskSources(core.AskSources[Transaction4]):
@@ -55,7 +52,8 @@ class AskSources(core.AskSources[Transaction4]):
 
 
 class Bindings(Handler[Transaction4]):
-    """The RFC 2131 lease state machine: DISCOVER -> hold an address; REQUEST -> commit or NAK or silence; RELEASE; DECLINE; INFORM."""
+    """The RFC 2131 lease state machine: DISCOVER -> hold an address; REQUEST -> commit or NAK
+    or silence; RELEASE; DECLINE; INFORM."""
 
     def __init__(self, env: Env4) -> None:
         self.env = env

@@ -9,8 +9,8 @@ Source Port option, RFC 8357), and a direct reply to the client's address, port 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable
+from typing import cast
 
 from dhcpbridge.engine.core import Dest, Engine, Outcome
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -31,26 +31,14 @@ _RELAY_SOURCE_PORT = 135
 Outcome6 = Outcome[Transaction6]
 
 
-def builtin_handlers(env: Env6) -> list[Handler[Transaction6]]:
-    return [
-        Classify(env),
-        SelectSubnet(env),
-        ServerIdentity(env),
-        AskSources(env),
-        Bindings(env),
-        BuildReply(env),
-    ]
+Step6 = Callable[[Env6], Handler[Transaction6]]
+#: The built-in handlers, in pipeline order.
+STEPS: tuple[Step6, ...] = (Classify, SelectSubnet, ServerIdentity, AskSources, Bindings, BuildReply)
 
 
-class Engine6(Engine[Transaction6, Meta6]):
-    """Runs the v6 pipeline; ``before`` handlers run before the built-in ones of each phase,
-    ``extra`` handlers after them."""
-
-    def __init__(
-        self, env: Env6, extra: Sequence[Handler[Any]] = (), before: Sequence[Handler[Any]] = ()
-    ) -> None:
-        super().__init__(env.stats, builtin_handlers(env), extra, before)
-        self.env = env
+class Engine6(Engine[Transaction6, Meta6, Env6]):
+    """``Engine6(env, extra=(), before=())``: unwraps relays, runs ``STEPS`` between the user's
+    ``before`` and ``extra`` handlers, wraps the reply for the relays and says where it goes."""
 
     def start(self, data: bytes, meta: Meta6, now: float, io: bool) -> Transaction6:
         msg = parse6(data)
@@ -86,3 +74,6 @@ class Engine6(Engine[Transaction6, Meta6]):
             port = self.env.client_port
         scope = meta.ifindex if meta.src.startswith("fe80:") else 0
         return (meta.src, port, 0, scope)
+
+    def builtins(self, env: Env6) -> list[Handler[Transaction6]]:
+        return [step(env) for step in STEPS]

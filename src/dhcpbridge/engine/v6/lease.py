@@ -367,36 +367,31 @@ class Bindings(Handler[Transaction6]):
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
     async def _release(self, tx: Transaction6) -> None:
-        store = self.env.store
-        for ia in tx.ias:
-            released = False
-            for addr, _ in ia.hints:
-                lease = await store.release(ia.kind, addr, ia.key, tx.now)
-                if lease is not None:
-                    released = True
-                    tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("release", lease, tx))
-            if not released:  # RFC 8415 §18.3.7
-                tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
-        tx.status = (StatusCode6.SUCCESS, "released")
-        tx.reply_type = REPLY
+        await self._let_go(tx, "release", 0.0)
 
     async def _decline(self, tx: Transaction6) -> None:
+        await self._let_go(tx, "decline", tx.now + self.env.decline_probation)
+
+    async def _let_go(self, tx: Transaction6, event: str, until: float) -> None:
+        """RELEASE (RFC 8415 §18.3.7) or DECLINE (§18.3.8, addresses only, quarantined until
+        ``until``) of every address the IAs name; NoBinding for an IA without any of ours."""
         store = self.env.store
-        until = tx.now + self.env.decline_probation
         for ia in tx.ias:
-            if ia.kind != NA:
-                continue  # only addresses can be declined (RFC 8415 §18.2.8)
-            declined = False
+            if event == "decline" and ia.kind != NA:
+                continue
+            found = False
             for addr, _ in ia.hints:
-                lease = await store.decline(NA, addr, ia.key, tx.now, until)
+                if event == "release":
+                    lease = await store.release(ia.kind, addr, ia.key, tx.now)
+                else:
+                    lease = await store.decline(NA, addr, ia.key, tx.now, until)
                 if lease is not None:
-                    declined = True
+                    found = True
                     tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("decline", lease, tx))
-            if not declined:  # RFC 8415 §18.3.8
+                    tx.effects.append(LeaseEvent(event, lease, tx))
+            if not found:
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
-        tx.status = (StatusCode6.SUCCESS, "declined")
+        tx.status = (StatusCode6.SUCCESS, event + "d")
         tx.reply_type = REPLY
 
     @staticmethod
