@@ -10,18 +10,19 @@ handlers that want objects use ``tx.ia_na`` / ``tx.ia_pd``.
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.v6.options import Encoded
+from dhcpbridge.wire.v6.options import Encoded, OptionCode6
 
-IA_NA = 3
-IA_TA = 4
-IA_PD = 25
 _HDR = struct.Struct("!HH")
 _U32 = struct.Struct("!I")
 _STATUS = struct.Struct("!HHH")
-_IAADDR_HDR = _HDR.pack(5, 24)
-_IAPREFIX_HDR = _HDR.pack(26, 25)
+_IAADDR_HDR = _HDR.pack(5, 24)  # IAADDR in an IA_NA: address, preferred, valid
+_IAPREFIX_HDR = _HDR.pack(26, 25)  # IAPREFIX in an IA_PD: preferred, valid, length, prefix
+IA_NA: Final = int(OptionCode6.IA_NA)
+IA_TA: Final = int(OptionCode6.IA_TA)
+IA_PD: Final = int(OptionCode6.IA_PD)
 #: Preferred and valid lifetime 0: withdrawn (RFC 8415 §18.3.4); also T1 = T2 = 0.
 ZERO8 = bytes(8)
 
