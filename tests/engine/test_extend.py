@@ -27,7 +27,7 @@ from dhcpbridge.extend import Handler, Transaction4, Transaction6
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v6.message import Message6, encode6, parse6
-from dhcpbridge.wire.v6.options import IANA, ClientId, ElapsedTime, MessageType6
+from dhcpbridge.wire.v6.options import IANA, ClientId, ElapsedTime, MessageType6, OptionRequest
 
 V4 = Any  # the harness class lives in conftest.py
 
@@ -161,3 +161,24 @@ def test_before_handlers_run_before_the_builtins_and_extra_after(family: int, v4
         assert v6_solicit(last, before=(first,)).data is not None
     assert first.seen == {"pre": False, "handle": False, "post": family == 4}  # v4 builds in handle
     assert last.seen == {"pre": True, "handle": True, "post": True}
+
+
+def test_v6_reply_options_replace_an_option_of_the_same_code() -> None:
+    class Dns(Handler[Transaction6]):
+        def post(self, tx: Transaction6) -> None:
+            tx.reply_options[23] = ipaddress.IPv6Address("fd67::53").packed
+
+    cfg = dict(V6_CONFIG, subnet6=[dict(V6_CONFIG["subnet6"][0], options={"dns-servers": ["fd67::1"]})])
+    host = HostInfo6.build({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)})
+    built = build_engine6(
+        loader.from_dict(cfg), MemoryStore(), host, Stats(), build_sources(loader.from_dict(cfg))
+    )
+    engine = Engine6(built.env, [Dns()])
+    duid = Duid.ll(1, bytes.fromhex("026700000022")).raw
+    opts = [ClientId(Duid(duid)), ElapsedTime(0), IANA(1), OptionRequest([23])]
+    data = encode6(Message6(MessageType6.SOLICIT, 8, opts))
+    out = run_inline(engine.process(data, META6, 1_800_000_000.0))
+    assert out.data is not None
+    reply = parse6(out.data)
+    assert isinstance(reply, Message6)
+    assert [o.to_wire() for o in reply.options if o.code == 23] == [ipaddress.IPv6Address("fd67::53").packed]
