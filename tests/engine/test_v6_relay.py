@@ -11,6 +11,7 @@ import pytest
 
 from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
+from dhcpbridge.engine.core import Outcome
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.records import HostInfo6, Meta6
@@ -76,7 +77,7 @@ def wrap(msg: Message6 | RelayMessage6, links: list[str], innermost_options: lis
 def run(eng: Any, msg: Message6 | RelayMessage6 | bytes, meta: Meta6 = META) -> Outcome6:
     data = msg if isinstance(msg, bytes) else encode6(msg)
     out = run_inline(eng.process(data, meta, NOW))
-    assert isinstance(out, Outcome6)
+    assert isinstance(out, Outcome)
     return out
 
 

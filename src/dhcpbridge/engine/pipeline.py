@@ -5,7 +5,8 @@ a plain method or a coroutine — or a plain method that returns an awaitable (t
 whatever a hook returns that is not None), so plain hooks cost one call.
 ``CannotRespond`` drops the request with a reason; ``tx.done = True`` ends the handle phase early.
 Post hooks always run, so they can also observe drops. Users add handlers from their own modules
-(a dotted path in the config); they run after the built-in ones of each phase.
+(a dotted path in the config); they run before or after the built-in ones of each phase (the
+engines' ``before`` and ``extra``). ``dhcpbridge.extend`` re-exports what a handler needs.
 """
 
 from __future__ import annotations
@@ -91,16 +92,19 @@ class Pipeline(Generic[T]):
                 if result is not None:
                     await result
         except CannotRespond as drop:
-            tx.drop_reason = drop.reason
-            tx.drop_detail = drop.detail
+            _dropped(tx, drop)
         try:
             for fn in self._post:
                 result = fn(tx)
                 if result is not None:
                     await result
         except CannotRespond as drop:
-            tx.drop_reason = drop.reason
-            tx.drop_detail = drop.detail
+            _dropped(tx, drop)
+
+
+def _dropped(tx: TransactionLike, drop: CannotRespond) -> None:
+    tx.drop_reason = drop.reason
+    tx.drop_detail = drop.detail
 
 
 def load_handler(path: str, options: dict[str, Any] | None = None) -> Handler[Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Awaitable
 
-from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine import core
+from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import Subnet4
@@ -14,33 +16,26 @@ from dhcpbridge.wire.v4.message import ip4_str
 from dhcpbridge.wire.v4.options import MessageType
 
 V4 = LeaseKind.V4
-DISCOVER = MessageType.DISCOVER
-REQUEST = MessageType.REQUEST
-RELEASE = MessageType.RELEASE
-DECLINE = MessageType.DECLINE
-INFORM = MessageType.INFORM
+MT = MessageType
+DISCOVER, REQUEST, RELEASE, DECLINE, INFORM = MT.DISCOVER, MT.REQUEST, MT.RELEASE, MT.DECLINE, MT.INFORM
 
 
-class AskSources(Handler[Transaction4]):
+class AskSources(core.AskSources[Transaction4]):
     """Ask the source chain what this client should get (not for RELEASE/DECLINE)."""
 
     def __init__(self, env: Env4) -> None:
-        self.env = env
+        super().__init__(env, DISCOVER)
+
+    def wanted(self, tx: Transaction4) -> bool:
+        kind = tx.msg_type_code
+        return not (kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server")
 
     def handle(self, tx: Transaction4) -> Awaitable[None] | None:
-        kind = tx.msg_type_code
-        if kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server":
+        if not self.wanted(tx):
             return None
         if tx.request.ciaddr and not tx.request.giaddr and tx.relay_info is None:
             return self._ask_renewal(tx)
-        sources = self.env.sources
-        if sources.sync and not tx.io_ok:  # synchronous answers (may raise NeedsIO): no coroutine
-            self._check(tx, sources.answer(tx))
-            return None
-        return self._ask(tx)
-
-    async def _ask(self, tx: Transaction4) -> None:
-        self._check(tx, await self.env.sources.ask(tx))
+        return self.ask(tx)
 
     async def _ask_renewal(self, tx: Transaction4) -> None:
         """A unicast RENEW/INFORM reaches us without the relay, so without option 82: a client's
@@ -51,27 +46,18 @@ class AskSources(Handler[Transaction4]):
             tx.circuit_id = lease.circuit_id
             tx.remote_id = lease.remote_id
             tx.known_relay = lease.relay
-        sources = self.env.sources
-        if sources.sync and not tx.io_ok:  # may raise NeedsIO (then repeated as a task)
-            self._check(tx, sources.answer(tx))
-        else:
-            self._check(tx, await sources.ask(tx))
-
-    @staticmethod
-    def _check(tx: Transaction4, answer: Answer) -> None:
-        tx.answer = answer
-        if answer.action is Action.IGNORE:
-            raise CannotRespond("ignored-by-source", answer.source)
-        if answer.action is Action.DENY and tx.msg_type_code == DISCOVER:
-            raise CannotRespond("denied-by-source", answer.source)
+        asking = self.ask(tx)  # may raise NeedsIO (then repeated as a task)
+        if asking is not None:
+            await asking
 
 
-class LeaseMachine(Handler[Transaction4]):
-    """DISCOVER -> hold an address; REQUEST -> commit or NAK or silence; RELEASE; DECLINE; INFORM."""
+class Bindings(Handler[Transaction4]):
+    """The RFC 2131 lease state machine: DISCOVER -> hold an address; REQUEST -> commit or NAK
+    or silence; RELEASE; DECLINE; INFORM."""
 
     def __init__(self, env: Env4) -> None:
         self.env = env
-        self._relay_names: dict[int, str] = {}
+        self._relay_names = RelayNames(ip4_str)
 
     def handle(self, tx: Transaction4) -> Awaitable[None] | None:
         """Returns the coroutine of the message's own step (the pipeline awaits it): one coroutine
@@ -89,32 +75,20 @@ class LeaseMachine(Handler[Transaction4]):
         return None
 
     def _template(self, tx: Transaction4, address: int, state: LeaseState, until: float) -> Lease:
-        answer = tx.answer
         giaddr = tx.request.giaddr
-        return Lease(
-            address,
-            tx.client_key,
-            state,
-            tx.now,
-            until,
+        return lease_template(
+            tx,
             V4,
+            tx.client_key,
+            address,
             32,
+            state,
+            until,
             tx.client_mac,
-            answer.hostname if answer is not None and answer.hostname else tx.hostname,
             tx.subnet.name if tx.subnet is not None else "",
-            answer.source if answer is not None else "",
-            self._relay_text(giaddr) if giaddr else tx.known_relay,
-            tx.circuit_id,
-            tx.remote_id,
+            self._relay_names.get(giaddr) if giaddr else tx.known_relay,
+            tx.hostname,
         )
-
-    def _relay_text(self, giaddr: int) -> str:
-        text = self._relay_names.get(giaddr)
-        if text is None:
-            if len(self._relay_names) > 4096:
-                self._relay_names.clear()
-            text = self._relay_names[giaddr] = ip4_str(giaddr)
-        return text
 
     def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:
         answer = tx.answer

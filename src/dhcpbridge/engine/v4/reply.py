@@ -162,17 +162,18 @@ class ApplyOptions(Handler[Transaction4]):
 class EchoRelayInfo(Handler[Transaction4]):
     """RFC 6842: echo the client identifier; RFC 3046 §2.2: echo option 82, as the last option."""
 
+    def __init__(self, env: Env4) -> None:
+        self.env = env
+
     def post(self, tx: Transaction4) -> None:
-        reply = tx.reply
-        if reply is None:
-            return
-        req_opts = tx.request.options
-        if tx.client_id:
-            reply.options[61] = tx.client_id
-        rai = req_opts.get(82)
-        if rai is not None:
-            reply.options.pop(82, None)
-            reply.options[82] = rai
+        if tx.reply is not None:
+            opts = tx.reply.options
+            if tx.client_id:
+                opts[61] = tx.client_id
+            rai = tx.request.options.get(82)
+            if rai is not None:
+                opts.pop(82, None)
+                opts[82] = rai
 
 
 class Destination(Handler[Transaction4]):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dhcpbridge.engine.model import Answer, Lease, LeaseEvent
+from typing import Any
+
+from dhcpbridge.engine.core import Dest, Transaction
+from dhcpbridge.engine.model import Lease
 from dhcpbridge.engine.records import Meta4
 from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.wire.v4.message import Message4, ip4_str
@@ -11,64 +14,46 @@ from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 BROADCAST = 0xFFFFFFFF
 
 
-class Transaction4:
+class Transaction4(Transaction):
     """Mutable bundle passed through the pipeline. Fields of the ``Query`` protocol are filled by
     the classify handler so sources can read them directly."""
 
     __slots__ = (
-        "answer",
         "broadcast_reply",
-        "circuit_id",
         "client_id",
         "client_key",
         "client_mac",
         "dest_ip",
         "dest_l2",
         "dest_port",
-        "done",
-        "drop_detail",
-        "drop_reason",
-        "effects",
         "hostname",
-        "io_ok",
         "known_relay",
         "lease",
         "lease_time",
         "link_selection",
         "max_size",
         "meta",
-        "msg_type_code",
-        "now",
         "prl",
-        "protocol",
         "relay_info",
         "relay_port",
-        "remote_id",
         "reply",
-        "reply_type",
         "request",
         "requested_ip",
         "requested_lease",
         "server_id",
-        "state",
         "subnet",
         "vendor_class",
     )
 
     def __init__(self, request: Message4, meta: Meta4, now: float, io_ok: bool = False) -> None:
-        self.protocol = 4
-        self.io_ok = io_ok  # sources may be awaited (a task); else only their synchronous answers
+        super().__init__(4, request.msg_type, now, io_ok)
         self.request = request
         self.meta = meta
-        self.now = now
-        self.msg_type_code = request.msg_type
         self.client_mac = b""
         self.client_id = b""
         self.client_key = b""
         self.hostname = ""
-        self.circuit_id = b""
         self.known_relay = ""  # a unicast renewal: the relay its lease was seen through
-        self.remote_id = b""
         self.relay_info: dict[int, bytes] | None = None
         self.link_selection = 0
         self.relay_port = 0
@@ -79,20 +64,26 @@ class Transaction4:
         self.vendor_class = b""
         self.subnet: Subnet4 | None = None
         self.server_id = 0
-        self.state = ""
-        self.answer: Answer | None = None
         self.lease: Lease | None = None
         self.lease_time = 0
         self.reply: Message4 | None = None
-        self.reply_type = 0
         self.broadcast_reply = False
         self.dest_ip = 0
         self.dest_port = 0
         self.dest_l2 = False  # unicast to a client without an address: needs a link-layer frame
-        self.effects: list[LeaseEvent] = []
-        self.done = False
-        self.drop_reason: str | None = None
-        self.drop_detail = ""
+
+    def log_fields(self, dest: Dest | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "client": self.request.mac.hex(":"),
+            "type": MESSAGE_NAMES.get(self.msg_type_code, "BOOTP"),
+        }
+        if self.reply is not None:
+            fields["reply"] = MESSAGE_NAMES.get(self.reply_type, "?")
+            fields["yiaddr"] = ip4_str(self.reply.yiaddr)
+            fields["dest"] = f"{ip4_str(self.dest_ip)}:{self.dest_port}"
+        if self.state:
+            fields["state"] = self.state
+        return fields
 
     # --- Query protocol (derived text fields, computed only when a source asks) -------------
     @property

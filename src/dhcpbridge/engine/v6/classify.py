@@ -8,6 +8,7 @@ import struct
 from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.ia import parse_ia
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, message_name6
 from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
@@ -33,42 +34,11 @@ UNICAST_OK = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
 
 _LINK_LOCAL_PREFIX = 0xFE80 >> 6  # fe80::/10
 _U32 = struct.Struct("!I")
-_HDR = struct.Struct("!HH")
 NA = LeaseKind.NA
 PD = LeaseKind.PD
 
 
-def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
-    """IAID and the addresses (IA_NA, option 3: IAADDR) or prefixes (IA_PD, option 25: IAPREFIX)
-    of one IA body (RFC 8415 §21.4, §21.21); the sub-options' own options are not looked at.
-    ``FormError`` for anything that does not frame exactly."""
-    n = len(body)
-    if n < 12:
-        raise FormError(f"IA of {n} bytes is shorter than 12", "truncated")
-    iaid = _U32.unpack_from(body)[0]
-    hints: list[tuple[int, int]] = []
-    pos = 12
-    while pos < n:
-        if pos + 4 > n:
-            raise FormError("truncated option header inside an IA", "truncated")
-        sub, length = _HDR.unpack_from(body, pos)
-        pos += 4
-        end = pos + length
-        if end > n:
-            raise FormError(f"option {sub} runs past the end of its IA", "bad-length")
-        if code == 3 and sub == 5:
-            if length < 24:
-                raise FormError("IAADDR shorter than 24 bytes", "bad-length")
-            hints.append((int.from_bytes(body[pos : pos + 16], "big"), 128))
-        elif code == 25 and sub == 26:
-            if length < 25 or body[pos + 8] > 128:
-                raise FormError("IAPREFIX shorter than 25 bytes or longer than /128", "bad-length")
-            hints.append((int.from_bytes(body[pos + 9 : pos + 25], "big"), body[pos + 8]))
-        pos = end
-    return iaid, hints
-
-
-class Classify6(Handler[Transaction6]):
+class Classify(Handler[Transaction6]):
     """Message type, client identity, the IAs and options asked for, and what the relays added."""
 
     def __init__(self, env: Env6) -> None:
@@ -128,8 +98,8 @@ class Classify6(Handler[Transaction6]):
         for relay in reversed(tx.relays):
             for opt in relay.options:
                 code = opt.code
-                if code == 18 and not tx.interface_id:
-                    tx.interface_id = opt.to_wire()
+                if code == 18 and not tx.circuit_id:
+                    tx.circuit_id = opt.to_wire()  # the Interface-ID
                 elif code == 37 and tx.remote_enterprise is None:
                     body = opt.to_wire()
                     if len(body) > 4:
@@ -139,7 +109,7 @@ class Classify6(Handler[Transaction6]):
                     tx.subscriber_id = opt.to_wire()
 
 
-class SelectLink6(Handler[Transaction6]):
+class SelectSubnet(Handler[Transaction6]):
     """The client's link (RFC 8415 §13.1): the link-address of the relay closest to the client
     that set one (a Lightweight Relay, RFC 6221, leaves it ``::``; link-local ones say nothing),
     else the interface the message arrived on."""
@@ -160,7 +130,7 @@ class SelectLink6(Handler[Transaction6]):
         tx.subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
 
 
-class ServerIdentity6(Handler[Transaction6]):
+class ServerIdentity(Handler[Transaction6]):
     """RFC 8415 §16 server identifier rules (silence when they fail) and §18.4 unicast rules
     (UseMulticast for a client that unicasts without being told it may)."""
 

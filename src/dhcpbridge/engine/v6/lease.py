@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Awaitable
 
-from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine import core
+from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.v6.classify import (
@@ -30,6 +31,7 @@ from dhcpbridge.engine.v6.classify import (
     SOLICIT,
 )
 from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.ia import ZERO8, ia_entry, ia_wire, status_ia
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
@@ -40,16 +42,7 @@ ADVERTISE = MessageType6.ADVERTISE
 BOUND = LeaseState.BOUND
 OFFERED = LeaseState.OFFERED
 
-_HDR = struct.Struct("!HH")
-_IA = struct.Struct("!III")
-_IAADDR = struct.Struct("!HH16sII")  # option 5: header, address, preferred, valid
-_IAPREFIX = struct.Struct("!HHIIB16s")  # option 26: header, preferred, valid, length, prefix
-_STATUS = struct.Struct("!HHH")
-_U32 = struct.Struct("!I")
 _PAIR = struct.Struct("!II")
-_IAADDR_HDR = _HDR.pack(5, 24)
-_IAPREFIX_HDR = _HDR.pack(26, 25)
-_ZERO8 = bytes(8)
 
 NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
 NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
@@ -57,95 +50,25 @@ NO_BINDING = (StatusCode6.NO_BINDING, "no binding for this IA")
 NOT_ON_LINK = (StatusCode6.NOT_ON_LINK, "address not appropriate for this link")
 
 
-def status_wire(code: int, message: str) -> bytes:
-    text = message.encode("utf-8")
-    return _STATUS.pack(13, 2 + len(text), code) + text
-
-
-_STATUS_WIRE: dict[tuple[int, str], bytes] = {}
-
-
-def status_bytes(status: tuple[int, str]) -> bytes:
-    wire = _STATUS_WIRE.get(status)
-    if wire is None:
-        wire = status_wire(*status)
-        if len(_STATUS_WIRE) < 256:
-            _STATUS_WIRE[status] = wire
-    return wire
-
-
-def ia_option(code: int, iaid: int, t1: int, t2: int, inner: bytes) -> Encoded:
-    """An IA_NA (3) / IA_PD (25) with its already-encoded sub-options."""
-    body = _IA.pack(iaid, t1, t2) + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
-
-
-def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
-    """Like :func:`ia_option` with T1/T2 already packed (the hot path)."""
-    body = _U32.pack(iaid) + timers + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
-
-
-def iaaddr_wire(addr: int, preferred: int, valid: int) -> bytes:
-    return _IAADDR.pack(5, 24, addr.to_bytes(16, "big"), preferred, valid)
-
-
-def iaprefix_wire(prefix: int, length: int, preferred: int, valid: int) -> bytes:
-    return _IAPREFIX.pack(26, 25, preferred, valid, length, prefix.to_bytes(16, "big"))
-
-
-def ia_key(iaid: int, duid: bytes) -> bytes:
-    """The lease store's client key of one IA: IAID (4 bytes) + DUID."""
-    return _U32.pack(iaid) + duid
-
-
 ASKED = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
 
 
-class AskSources6(Handler[Transaction6]):
+class AskSources(core.AskSources[Transaction6]):
     """Ask the source chain what this client should get (SOLICIT, REQUEST, RENEW, REBIND)."""
 
     def __init__(self, env: Env6) -> None:
-        self.env = env
+        super().__init__(env, SOLICIT)
 
-    async def handle(self, tx: Transaction6) -> None:
-        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
-            return
-        self._check(tx, await self.env.sources.ask(tx))
-
-    @staticmethod
-    def _check(tx: Transaction6, answer: Answer) -> None:
-        tx.answer = answer
-        if answer.action is Action.IGNORE:
-            raise CannotRespond("ignored-by-source", answer.source)
-        if answer.action is Action.DENY and tx.msg_type_code == SOLICIT:
-            raise CannotRespond("denied-by-source", answer.source)
+    def wanted(self, tx: Transaction6) -> bool:
+        return tx.subnet is not None and bool(tx.ias) and tx.msg_type_code in ASKED
 
 
-class AskSourcesNow6(AskSources6):
-    """The same when every source can answer synchronously (``SourceChain.sync``: pools, static6
-    and other in-process sources): no coroutine per source and message."""
-
-    def handle(self, tx: Transaction6) -> Awaitable[None] | None:  # type: ignore[override]
-        if tx.subnet is None or not tx.ias or tx.msg_type_code not in ASKED:
-            return None
-        if tx.io_ok:
-            return super().handle(tx)
-        self._check(tx, self.env.sources.answer(tx))  # may raise NeedsIO
-        return None
-
-
-def ask_sources(env: Env6) -> AskSources6:
-    """The sources handler for ``env``: synchronous when the whole chain can answer that way."""
-    return AskSourcesNow6(env) if env.sources.sync else AskSources6(env)
-
-
-class Bindings6(Handler[Transaction6]):
+class Bindings(Handler[Transaction6]):
     """Answers each IA_NA / IA_PD (and IA_TA: never served) of the message; see the module docstring."""
 
     def __init__(self, env: Env6) -> None:
         self.env = env
-        self._relay_names: dict[int, str] = {}
+        self._relay_names = RelayNames(ip6_str)
 
     async def handle(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
@@ -199,37 +122,23 @@ class Bindings6(Handler[Transaction6]):
             tx.reply_type = REPLY
 
     # --- helpers ----------------------------------------------------------------------------
-    def _relay_text(self, tx: Transaction6) -> str:
-        link = tx.link_address
-        if not link:
-            return ""
-        text = self._relay_names.get(link)
-        if text is None:
-            if len(self._relay_names) > 4096:
-                self._relay_names.clear()
-            text = self._relay_names[link] = ip6_str(link)
-        return text
-
     def _template(
         self, tx: Transaction6, ia: IaRequest, addr: int, length: int, state: LeaseState, until: float
     ) -> Lease:
-        answer = tx.answer
         subnet = tx.subnet
-        return Lease(
-            addr,
-            ia.key,
-            state,
-            tx.now,
-            until,
+        link = tx.link_address
+        return lease_template(
+            tx,
             ia.kind,
+            ia.key,
+            addr,
             length,
+            state,
+            until,
             tx.client_mac,
-            answer.hostname if answer is not None and answer.hostname else "",
             subnet.name if subnet is not None else "",
-            answer.source if answer is not None else "",
-            self._relay_text(tx),
-            tx.interface_id,
-            tx.remote_id,
+            self._relay_names.get(link) if link else "",
+            "",
         )
 
     @staticmethod
@@ -286,37 +195,21 @@ class Bindings6(Handler[Transaction6]):
         ia: IaRequest, grant: tuple[bytes, bytes, int], granted: list[Lease], zero: list[tuple[int, int]]
     ) -> Encoded:
         life, timers, _ = grant
-        parts = []
-        if ia.kind == NA:
-            for lease in granted:
-                parts.append(_IAADDR_HDR + lease.address.to_bytes(16, "big") + life)
-            for addr, _ in zero:
-                parts.append(_IAADDR_HDR + addr.to_bytes(16, "big") + _ZERO8)
-        else:
-            for lease in granted:
-                parts.append(
-                    _IAPREFIX_HDR + life + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
-                )
-            for addr, length in zero:
-                parts.append(_IAPREFIX_HDR + _ZERO8 + bytes((length,)) + addr.to_bytes(16, "big"))
-        return ia_wire(ia.code, ia.iaid, timers if granted else _ZERO8, b"".join(parts))
+        code = ia.code
+        parts = [ia_entry(code, lease.address, lease.prefix_len, life) for lease in granted]
+        parts.extend(ia_entry(code, addr, length, ZERO8) for addr, length in zero)
+        return ia_wire(code, ia.iaid, timers if granted else ZERO8, b"".join(parts))
 
     @staticmethod
     def _encode_one(ia: IaRequest, grant: tuple[bytes, bytes, int], lease: Lease) -> Encoded:
         """The IA with one granted address or prefix (the hot path of :meth:`_encode_ia`)."""
-        if ia.code == 3:
-            inner = _IAADDR_HDR + lease.address.to_bytes(16, "big") + grant[0]
-        else:
-            inner = _IAPREFIX_HDR + grant[0] + bytes((lease.prefix_len,)) + lease.address.to_bytes(16, "big")
-        return ia_wire(ia.code, ia.iaid, grant[1], inner)
+        code = ia.code
+        return ia_wire(code, ia.iaid, grant[1], ia_entry(code, lease.address, lease.prefix_len, grant[0]))
 
     @staticmethod
     def _status_ia(ia: IaRequest | tuple[int, int], status: tuple[int, str]) -> Encoded:
         code, iaid = (ia.code, ia.iaid) if isinstance(ia, IaRequest) else ia
-        if code == 4:  # IA_TA: IAID only, no timers
-            body = _U32.pack(iaid) + status_bytes(status)
-            return Encoded(4, body, _HDR.pack(4, len(body)) + body)
-        return ia_option(code, iaid, 0, 0, status_bytes(status))
+        return status_ia(code, iaid, status)
 
     # --- SOLICIT / REQUEST ------------------------------------------------------------------
     async def _assign(
@@ -474,36 +367,31 @@ class Bindings6(Handler[Transaction6]):
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
     async def _release(self, tx: Transaction6) -> None:
-        store = self.env.store
-        for ia in tx.ias:
-            released = False
-            for addr, _ in ia.hints:
-                lease = await store.release(ia.kind, addr, ia.key, tx.now)
-                if lease is not None:
-                    released = True
-                    tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("release", lease, tx))
-            if not released:  # RFC 8415 §18.3.7
-                tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
-        tx.status = (StatusCode6.SUCCESS, "released")
-        tx.reply_type = REPLY
+        await self._let_go(tx, "release", 0.0)
 
     async def _decline(self, tx: Transaction6) -> None:
+        await self._let_go(tx, "decline", tx.now + self.env.decline_probation)
+
+    async def _let_go(self, tx: Transaction6, event: str, until: float) -> None:
+        """RELEASE (RFC 8415 §18.3.7) or DECLINE (§18.3.8, addresses only, quarantined until
+        ``until``) of every address the IAs name; NoBinding for an IA without any of ours."""
         store = self.env.store
-        until = tx.now + self.env.decline_probation
         for ia in tx.ias:
-            if ia.kind != NA:
-                continue  # only addresses can be declined (RFC 8415 §18.2.8)
-            declined = False
+            if event == "decline" and ia.kind != NA:
+                continue
+            found = False
             for addr, _ in ia.hints:
-                lease = await store.decline(NA, addr, ia.key, tx.now, until)
+                if event == "release":
+                    lease = await store.release(ia.kind, addr, ia.key, tx.now)
+                else:
+                    lease = await store.decline(NA, addr, ia.key, tx.now, until)
                 if lease is not None:
-                    declined = True
+                    found = True
                     tx.leases.append(lease)
-                    tx.effects.append(LeaseEvent("decline", lease, tx))
-            if not declined:  # RFC 8415 §18.3.8
+                    tx.effects.append(LeaseEvent(event, lease, tx))
+            if not found:
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
-        tx.status = (StatusCode6.SUCCESS, "declined")
+        tx.status = (StatusCode6.SUCCESS, event + "d")
         tx.reply_type = REPLY
 
     @staticmethod

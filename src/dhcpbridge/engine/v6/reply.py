@@ -12,7 +12,8 @@ import struct
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, SOLICIT
 from dhcpbridge.engine.v6.env import Env6
-from dhcpbridge.engine.v6.lease import ADVERTISE, status_bytes
+from dhcpbridge.engine.v6.ia import status_bytes
+from dhcpbridge.engine.v6.lease import ADVERTISE
 from dhcpbridge.engine.v6.subnet import OptionSet
 from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.message import Message6
@@ -26,7 +27,7 @@ INFO_ONLY = frozenset({OptionCode6.INFORMATION_REFRESH_TIME, OptionCode6.INF_MAX
 _EMPTY: OptionSet = {}
 
 
-class BuildReply6(Handler[Transaction6]):
+class BuildReply(Handler[Transaction6]):
     """See the module docstring."""
 
     def __init__(self, env: Env6) -> None:

@@ -7,7 +7,8 @@ import ipaddress
 import struct
 from typing import Any
 
-from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
+from dhcpbridge.engine.core import Dest, Transaction
+from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.records import Meta6
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.wire.errors import FormError
@@ -50,13 +51,13 @@ class IaRequest:
         return f"IaRequest({self.kind.name}, iaid={self.iaid}, hints={self.hints})"
 
 
-class Transaction6:
+class Transaction6(Transaction):
     """Mutable bundle passed through the v6 pipeline.
 
     ``request`` is the client's message, ``relays`` the RELAY-FORW layers around it (outermost
     first). Handlers fill in who the client is (``duid``, ``ias``; ``ia_na`` / ``ia_pd`` decode
     the IA options on demand), where it is
-    (``subnet``, ``link_address``, ``interface_id``, ``remote_id``), what the sources say
+    (``subnet``, ``link_address``, ``interface_id`` (= ``circuit_id``), ``remote_id``), what the sources say
     (``answer``), then the reply: ``reply_type``, ``reply_ias`` (encoded IA options in request
     order), ``status`` (a top-level Status Code) and finally ``reply`` (a ``Message6`` that post
     handlers - including user handlers - may still change). Attributes of the ``Query`` protocol
@@ -65,35 +66,22 @@ class Transaction6:
 
     __slots__ = (
         "_mac",
-        "answer",
         "client_option",
-        "done",
-        "drop_detail",
-        "drop_reason",
         "duid",
-        "effects",
         "ia_raw",
         "ia_ta",
         "ias",
-        "interface_id",
-        "io_ok",
         "leases",
         "link_address",
         "meta",
-        "msg_type_code",
-        "now",
         "oro",
-        "protocol",
         "rapid_commit",
         "relays",
         "remote_enterprise",
-        "remote_id",
         "reply",
         "reply_ias",
-        "reply_type",
         "request",
         "server_id",
-        "state",
         "status",
         "subnet",
         "subscriber_id",
@@ -103,13 +91,10 @@ class Transaction6:
     def __init__(
         self, request: Message6, relays: list[RelayMessage6], meta: Meta6, now: float, io_ok: bool = False
     ) -> None:
-        self.protocol = 6
-        self.io_ok = io_ok  # sources may be awaited (a task); else only their synchronous answers
+        super().__init__(6, request.msg_type, now, io_ok)
         self.request = request
         self.relays = relays
         self.meta = meta
-        self.now = now
-        self.msg_type_code = request.msg_type
         self.duid = b""
         self.client_option: Option6 | None = None
         self.server_id: bytes | None = None
@@ -119,24 +104,30 @@ class Transaction6:
         self._mac: bytes | None = None
         self.oro = b""
         self.rapid_commit = False
-        self.interface_id = b""
-        self.remote_id = b""
         self.remote_enterprise: int | None = None
         self.subscriber_id = b""
         self.link_address = 0
         self.unicast = not relays and meta.dst[:1] != b"\xff"
         self.subnet: Subnet6 | None = None
-        self.state = ""
-        self.answer: Answer | None = None
-        self.reply_type = 0
         self.reply_ias: list[Option6] = []
         self.status: tuple[int, str] | None = None
         self.reply: Message6 | None = None
         self.leases: list[Lease] = []
-        self.effects: list[LeaseEvent] = []
-        self.done = False
-        self.drop_reason: str | None = None
-        self.drop_detail = ""
+
+    def log_fields(self, dest: Dest | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"duid": self.duid.hex(":"), "type": message_name6(self.msg_type_code)}
+        if self.relays:
+            fields["relays"] = len(self.relays)
+        if self.reply is not None:
+            fields["reply"] = message_name6(self.reply_type)
+            fields["leases"] = [lease.as_dict()["address"] for lease in self.leases]
+            if dest is not None:
+                fields["dest"] = f"[{dest[0]}]:{dest[1]}"
+        if self.status is not None:
+            fields["status"] = self.status[1]
+        if self.state:
+            fields["state"] = self.state
+        return fields
 
     # --- Query protocol (derived fields, computed only when a source asks) ------------------
     @property
@@ -149,9 +140,14 @@ class Transaction6:
         return self.duid
 
     @property
-    def circuit_id(self) -> bytes:
-        """The v6 analogue of a v4 circuit-id: the Interface-ID of the relay closest to the client."""
-        return self.interface_id
+    def interface_id(self) -> bytes:
+        """The Interface-ID of the relay closest to the client: the v6 analogue of a v4
+        circuit-id, kept as ``circuit_id``."""
+        return self.circuit_id
+
+    @interface_id.setter
+    def interface_id(self, value: bytes) -> None:
+        self.circuit_id = value
 
     @property
     def ia_na(self) -> list[IANA]:
