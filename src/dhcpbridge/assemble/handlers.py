@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from dhcpbridge.assemble.errors import AssemblyError
@@ -57,3 +58,12 @@ def load_handlers(config: Config, family: int, position: Position | None = "afte
     if errors:
         raise AssemblyError(errors)
     return out
+
+
+def handlers_before(
+    config: Config, family: int, before: Sequence[Handler[Any]] | None = None
+) -> dict[str, Sequence[Handler[Any]]]:
+    """The engine's ``before`` keyword: ``before``, else the config's ``position = "before"``
+    handlers of ``family``; nothing when there are none (engines without the keyword still work)."""
+    first = load_handlers(config, family, "before") if before is None else before
+    return {"before": first} if first else {}

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dhcpbridge.assemble.handlers import load_handlers
-from dhcpbridge.assemble.sources import build_sources, family_chain
+from dhcpbridge.assemble.env import shared_env
+from dhcpbridge.assemble.handlers import handlers_before
+from dhcpbridge.assemble.sources import build_sources
 from dhcpbridge.assemble.subnets4 import build_subnets4
 from dhcpbridge.config.model import Config
 from dhcpbridge.engine.pipeline import Handler
@@ -28,24 +29,16 @@ def build_env4(
 ) -> Env4:
     """``sources``: the chain's sources when already built (shared with the v6 engine)."""
     subnets = build_subnets4(config)
-    chain = family_chain(build_sources(config) if sources is None else sources, 4)
+    built = build_sources(config) if sources is None else sources
     server_id = int(config.server.server_id) if config.server.server_id else None
     server_ids = {s.server_id for s in subnets if s.server_id}
     if server_id:
         server_ids.add(server_id)
     return Env4(
         subnets=SubnetIndex(subnets),
-        sources=chain,
-        store=store,
-        host=host,
-        stats=stats,
         server_id=server_id,
         server_ids=frozenset(server_ids),
-        offer_hold=config.server.offer_hold,
-        decline_probation=config.server.decline_probation,
-        client_port=config.server.client_port,
-        relay_port=config.server.relay_port,
-        reserved=chain.reserved(),
+        **shared_env(config, 4, built, store, host, stats),
     )
 
 
@@ -58,9 +51,7 @@ def build_engine4(
     sources: Sequence[Source] | None = None,
     before: Sequence[Handler[Any]] | None = None,
 ) -> Engine4:
-    """``extra``: user handlers after the built-in ones (``load_handlers(config, 4)``);
-    ``before``: those before them (default: the config's ``position = "before"`` handlers)."""
+    """``extra``: user handlers after the built-in ones (``load_handlers(config, 4)``), ``before``:
+    those before them (default: the config's ``position = "before"`` handlers)."""
     env = build_env4(config, store, host, stats, sources)
-    first = load_handlers(config, 4, "before") if before is None else before
-    kwargs: dict[str, Any] = {"before": first} if first else {}  # a keyword of engines that run them
-    return Engine4(env, extra, **kwargs)
+    return Engine4(env, extra, **handlers_before(config, 4, before))

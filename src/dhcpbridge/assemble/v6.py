@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dhcpbridge.assemble.handlers import load_handlers
-from dhcpbridge.assemble.sources import family_chain
+from dhcpbridge.assemble.env import shared_env
+from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.subnets6 import build_subnet6
 from dhcpbridge.config.model import Config
 from dhcpbridge.engine.pipeline import Handler
@@ -48,20 +48,11 @@ def build_env6(
 ) -> Env6:
     global_options = encode_options6(config.server6.options)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
-    chain = family_chain(sources, 6)
     return Env6(
         subnets=Subnet6Index(subnets),
-        sources=chain,
-        store=store,
-        host=host,
-        stats=stats,
         server_duid=server_duid(config, host),
         options=global_options,
-        offer_hold=config.server.offer_hold,
-        decline_probation=config.server.decline_probation,
-        client_port=config.server6.client_port,
-        relay_port=config.server6.relay_port,
-        reserved=chain.reserved(),
+        **shared_env(config, 6, sources, store, host, stats),
     )
 
 
@@ -74,9 +65,7 @@ def build_engine6(
     extra: Sequence[Handler[Any]] = (),
     before: Sequence[Handler[Any]] | None = None,
 ) -> Engine6:
-    """``extra``: user handlers after the built-in ones (``load_handlers(config, 6)``);
-    ``before``: those before them (default: the config's ``position = "before"`` handlers)."""
+    """``extra``: user handlers after the built-in ones (``load_handlers(config, 6)``), ``before``:
+    those before them (default: the config's ``position = "before"`` handlers)."""
     env = build_env6(config, store, host, stats, sources)
-    first = load_handlers(config, 6, "before") if before is None else before
-    kwargs: dict[str, Any] = {"before": first} if first else {}  # a keyword of engines that run them
-    return Engine6(env, extra, **kwargs)
+    return Engine6(env, extra, **handlers_before(config, 6, before))

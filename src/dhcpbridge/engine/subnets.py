@@ -10,17 +10,16 @@ from typing import Generic, Protocol, TypeVar
 class Indexed(Protocol):
     """What the index reads of a subnet (an IPv4 ``Subnet4`` or an IPv6 ``Subnet6``)."""
 
-    @property
-    def network(self) -> int: ...
+    network: int
+    interface: str | None
 
     @property
     def prefixlen(self) -> int: ...
 
     @property
-    def interface(self) -> str | None: ...
-
-    @property
-    def relays(self) -> frozenset[int]: ...
+    def relays(self) -> frozenset[int]:
+        """The relay addresses (v4 giaddr, v6 link-address) configured for the subnet."""
+        ...
 
 
 S = TypeVar("S", bound=Indexed)

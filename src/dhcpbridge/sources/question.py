@@ -24,6 +24,10 @@ def relay_id(data: bytes, enterprise: int | None = None) -> dict[str, Any]:
     return out
 
 
+def _head(q: Any, protocol: int, xid: str) -> dict[str, Any]:
+    return {"version": 1, "protocol": protocol, "msg_type": q.msg_type, "xid": xid}
+
+
 def question(q: Any) -> dict[str, Any]:
     """The contract's question for a DHCPv4 (``Transaction4``) or DHCPv6 (``Transaction6``) request."""
     return question_v6(q) if q.protocol == 6 else question_v4(q)
@@ -32,12 +36,7 @@ def question(q: Any) -> dict[str, Any]:
 def question_v4(q: Any) -> dict[str, Any]:
     """The contract's Question4 for a v4 transaction."""
     req = q.request
-    out: dict[str, Any] = {
-        "version": 1,
-        "protocol": 4,
-        "msg_type": q.msg_type,
-        "xid": f"{req.xid:08x}",
-    }
+    out = _head(q, 4, f"{req.xid:08x}")
     if q.client_mac:
         out["client_mac"] = q.client_mac.hex(":")
     if q.client_id:
@@ -69,12 +68,7 @@ def question_v4(q: Any) -> dict[str, Any]:
 
 def question_v6(q: Any) -> dict[str, Any]:
     """The contract's Question6 for a v6 transaction (the request unwrapped from its relays)."""
-    out: dict[str, Any] = {
-        "version": 1,
-        "protocol": 6,
-        "msg_type": q.msg_type,
-        "xid": f"{q.request.transaction_id:06x}",
-    }
+    out = _head(q, 6, f"{q.request.transaction_id:06x}")
     if q.duid:
         out["duid"] = q.duid.hex()
     mac = q.client_mac
