@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     field_validator,
@@ -21,17 +19,9 @@ from pydantic import (
 )
 
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
-from dhcpbridge.config.values import OptionTable, PoolText
+from dhcpbridge.config.values import OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
 
 
 class ServerConfig(Strict):

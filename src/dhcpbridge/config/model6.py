@@ -19,9 +19,9 @@ import ipaddress
 import struct
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from dhcpbridge.config.values import Option6Table, Pool6Text
+from dhcpbridge.config.values import Option6Table, Pool6Text, Strict
 from dhcpbridge.config.values import parse_range6 as parse_range6  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
 from dhcpbridge.wire.duid import parse_duid_text
@@ -30,16 +30,6 @@ KEY_DUID = b"d"
 KEY_INTERFACE_ID = b"i"
 KEY_REMOTE_ID = b"r"
 _U32 = struct.Struct("!I")
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Strict6(BaseModel):
-    """Same conventions as ``config.model.Strict`` (kept here so the two modules import one way)."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
 
 
 # --- static assignment ids --------------------------------------------------------------------
@@ -110,7 +100,7 @@ def canonical_static_id(key: bytes) -> str:
 # --- sections ---------------------------------------------------------------------------------
 
 
-class Server6Config(Strict6):
+class Server6Config(Strict):
     """``[server6]``: the DHCPv6 listener and server-wide v6 settings (all optional)."""
 
     interfaces: list[str] | None = None  # default: [server] interfaces
@@ -129,7 +119,7 @@ class Server6Config(Strict6):
         return value
 
 
-class PdPoolConfig(Strict6):
+class PdPoolConfig(Strict):
     """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``."""
 
     prefix: ipaddress.IPv6Network
@@ -148,7 +138,7 @@ class PdPoolConfig(Strict6):
         return 1 << (self.delegated_length - self.prefix.prefixlen)
 
 
-class Subnet6Config(Strict6):
+class Subnet6Config(Strict):
     """``[[subnet6]]``: one IPv6 link, its address and prefix pools, lifetimes and options."""
 
     id: int | None = None
@@ -179,7 +169,7 @@ class Subnet6Config(Strict6):
         return self
 
 
-class Static6Config(Strict6):
+class Static6Config(Strict):
     """``[[static6]]``: a fixed address and/or delegated prefix for one client, line or DUID."""
 
     id: str
@@ -200,7 +190,7 @@ class Static6Config(Strict6):
         return self
 
 
-class HandlerConfig(Strict6):
+class HandlerConfig(Strict):
     """``[[handler]]``: a user handler class from a Python module (``package.module:ClassName``).
 
     ``options`` become the class's keyword arguments; ``family`` limits it to DHCPv4 or DHCPv6

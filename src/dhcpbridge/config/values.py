@@ -1,5 +1,6 @@
-"""Value types both halves of the config share: pool ranges (``first-last`` or a CIDR block)
-and option tables checked by the wire encoders, for IPv4 and IPv6."""
+"""What both halves of the config share: the base of every section (hyphenated keys, unknown keys
+are errors), pool ranges (``first-last`` or a CIDR block) and option tables checked by the wire
+encoders, for IPv4 and IPv6."""
 
 from __future__ import annotations
 
@@ -7,10 +8,21 @@ import ipaddress
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from dhcpbridge.wire.v4 import options as options4
 from dhcpbridge.wire.v6 import options as options6
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Strict(BaseModel):
+    """A config section: keys spelled with hyphens (``lease-time``), unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
+
 
 A = TypeVar("A", ipaddress.IPv4Address, ipaddress.IPv6Address)
 
