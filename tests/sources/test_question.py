@@ -20,17 +20,8 @@ from dhcpbridge.leases import MemoryStore
 from dhcpbridge.sources.question import question, relay_id
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int
+from dhcpbridge.wire.v6 import options as o6
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6
-from dhcpbridge.wire.v6.options import (
-    IANA,
-    IAPD,
-    ClientId,
-    InterfaceId,
-    MessageType6,
-    Option6,
-    RawOption,
-    RemoteId,
-)
 
 NOW = 1_800_000_000.0
 CONFIG: dict[str, Any] = {
@@ -73,34 +64,36 @@ V4 = [
 ]
 
 
-def wrap(msg: Message6, links: list[str], innermost: list[Option6]) -> Message6 | RelayMessage6:
-    cur: Message6 | RelayMessage6 = msg
-    for hop, link in enumerate(links):
-        opts: list[Option6] = list(innermost) if hop == 0 else [InterfaceId(f"hop{hop}".encode())]
-        opts.append(RelayMsg(cur))
-        peer = "fe80::69:ff:fe00:2" if hop == 0 else f"fe80::{hop}"
-        cur = RelayMessage6(12, hop, ipaddress.IPv6Address(link), ipaddress.IPv6Address(peer), opts)
-    return cur
+def relayed(msg: Message6, closest: list[o6.Option6]) -> RelayMessage6:
+    """``msg`` through two relays: fd69::1 next to the client (with ``closest``), then fd68::2."""
+    first = RelayMessage6(
+        12,
+        0,
+        ipaddress.IPv6Address("fd69::1"),
+        ipaddress.IPv6Address("fe80::69:ff:fe00:2"),
+        [*closest, RelayMsg(msg)],
+    )
+    hop = [o6.InterfaceId(b"hop1"), RelayMsg(first)]
+    return RelayMessage6(12, 1, ipaddress.IPv6Address("fd68::2"), ipaddress.IPv6Address("fe80::1"), hop)
 
 
-V6 = [
-    wrap(
+V6: list[Message6 | RelayMessage6] = [
+    relayed(
         Message6(
-            MessageType6.SOLICIT,
+            o6.MessageType6.SOLICIT,
             0xABCDEF,
             [
-                ClientId(Duid.ll(1, bytes.fromhex("026900000002"))),
-                IANA(1),
-                IAPD(2),
-                RawOption(6, bytes([0, 23, 0, 24])),
-                RawOption(16, bytes([0, 0, 0, 9, 0, 3]) + b"abc"),
-                RawOption(39, b"\x00\x04host\x07example\x00"),
+                o6.ClientId(Duid.ll(1, bytes.fromhex("026900000002"))),
+                o6.IANA(1),
+                o6.IAPD(2),
+                o6.RawOption(6, bytes([0, 23, 0, 24])),
+                o6.RawOption(16, bytes([0, 0, 0, 9, 0, 3]) + b"abc"),
+                o6.RawOption(39, b"\x00\x04host\x07example\x00"),
             ],
         ),
-        ["fd69::1", "fd68::2"],
-        [InterfaceId(b"eth0/1/2"), RemoteId(4491, b"\x0a\x0b"), RawOption(38, b"subscriber-1")],
+        [o6.InterfaceId(b"eth0/1/2"), o6.RemoteId(4491, b"\x0a\x0b"), o6.RawOption(38, b"subscriber-1")],
     ),
-    Message6(MessageType6.SOLICIT, 7, [ClientId(Duid.en(9, b"abc")), IANA(3)]),
+    Message6(o6.MessageType6.SOLICIT, 7, [o6.ClientId(Duid.en(9, b"abc")), o6.IANA(3)]),
 ]
 
 # what the bridge was sent before the question moved out of the engine (kept byte for byte)
