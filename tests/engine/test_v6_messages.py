@@ -17,6 +17,7 @@ from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Engine6, Outcome6
 from dhcpbridge.leases import MemoryStore
+from dhcpbridge.sources.question import question as build_question
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v6.message import Message6, encode6, parse6
 from dhcpbridge.wire.v6.options import (
@@ -291,7 +292,7 @@ def test_request_commits_what_was_advertised() -> None:
     assert delegated.state == LeaseState.BOUND and delegated.prefix_len == 56
     assert [e.event for e in out.effects] == ["commit", "commit"]  # the runtime flushes these first
     # each effect carries its transaction: the bridge's on-commit notification sends the question
-    question = out.effects[0].query.question()
+    question = build_question(out.effects[0].query)
     assert question["msg_type"] == "REQUEST" and question["duid"] == duid(1).hex()
     assert question["ia_na"] == [{"iaid": 1, "addresses": [addr]}]
 

@@ -18,6 +18,7 @@ from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Outcome6
 from dhcpbridge.leases import MemoryStore
+from dhcpbridge.sources.question import question
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6, parse6
 from dhcpbridge.wire.v6.options import (
@@ -171,7 +172,7 @@ def test_relay_identifiers_reach_the_transaction() -> None:
     assert (tx.interface_id, tx.remote_enterprise, tx.remote_id) == (b"eth0/1/2", 4491, b"\x0a\x0b")
     assert tx.subscriber_id == b"subscriber-1"
     assert tx.relay_ip == "fd69::1"
-    q = tx.question()
+    q = question(tx)
     assert q["interface_id"] == {"hex": "657468302f312f32", "text": "eth0/1/2"}
     assert q["remote_id"] == {"hex": "0a0b", "enterprise": 4491}
     assert q["msg_type"] == "SOLICIT" and q["duid"] == "00030001026900000002"

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from dhcpbridge.config.model import HttpSourceConfig
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseState
-from dhcpbridge.sources.http import HttpSource, question_v4
+from dhcpbridge.sources.http import HttpSource
+from dhcpbridge.sources.question import question_v4
 from dhcpbridge.wire.v4.message import Message4, ip4_int
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

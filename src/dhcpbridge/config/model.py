@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     field_validator,
@@ -22,48 +19,9 @@ from pydantic import (
 )
 
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
+from dhcpbridge.config.values import OptionTable, PoolText, Strict
+from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
-from dhcpbridge.wire.v4 import options as options4
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
-
-
-def _check_options(raw: dict[str, Any]) -> dict[str, Any]:
-    for key, value in raw.items():
-        try:
-            options4.encode_config_option(key, value)
-        except ValueError as exc:
-            raise ValueError(f"option {key!r}: {exc}") from None
-    return raw
-
-
-def _pool_text(text: str) -> str:
-    parse_range(text)
-    return text
-
-
-def parse_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
-    """A pool: ``first-last`` or a CIDR block (all of its addresses)."""
-    text = text.strip()
-    if "-" in text:
-        first_text, last_text = (p.strip() for p in text.split("-", 1))
-        first, last = ipaddress.IPv4Address(first_text), ipaddress.IPv4Address(last_text)
-    else:
-        net = ipaddress.IPv4Network(text, strict=True)
-        first, last = net.network_address, net.broadcast_address
-    if int(last) < int(first):
-        raise ValueError(f"pool {text!r} ends before it starts")
-    return first, last
-
-
-PoolText = Annotated[str, AfterValidator(_pool_text)]
-OptionTable = Annotated[dict[str, Any], AfterValidator(_check_options)]
 
 
 class ServerConfig(Strict):

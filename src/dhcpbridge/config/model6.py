@@ -19,26 +19,17 @@ import ipaddress
 import struct
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from dhcpbridge.config.values import Option6Table, Pool6Text, Strict
+from dhcpbridge.config.values import parse_range6 as parse_range6  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
 from dhcpbridge.wire.duid import parse_duid_text
-from dhcpbridge.wire.v6 import options as options6
 
 KEY_DUID = b"d"
 KEY_INTERFACE_ID = b"i"
 KEY_REMOTE_ID = b"r"
 _U32 = struct.Struct("!I")
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Strict6(BaseModel):
-    """Same conventions as ``config.model.Strict`` (kept here so the two modules import one way)."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
 
 
 # --- static assignment ids --------------------------------------------------------------------
@@ -106,42 +97,10 @@ def canonical_static_id(key: bytes) -> str:
 # --- values -----------------------------------------------------------------------------------
 
 
-def parse_range6(text: str) -> tuple[ipaddress.IPv6Address, ipaddress.IPv6Address]:
-    """An IA_NA pool: ``first-last`` or a CIDR block (all of its addresses)."""
-    text = text.strip()
-    if "-" in text:
-        first_text, last_text = (p.strip() for p in text.split("-", 1))
-        first, last = ipaddress.IPv6Address(first_text), ipaddress.IPv6Address(last_text)
-    else:
-        net = ipaddress.IPv6Network(text, strict=True)
-        first, last = net.network_address, net.broadcast_address
-    if int(last) < int(first):
-        raise ValueError(f"pool {text!r} ends before it starts")
-    return first, last
-
-
-def _pool_text(text: str) -> str:
-    parse_range6(text)
-    return text
-
-
-def check_options6(raw: dict[str, Any]) -> dict[str, Any]:
-    for key, value in raw.items():
-        try:
-            options6.encode_config_options6(key, value)
-        except ValueError as exc:
-            raise ValueError(f"option {key!r}: {exc}") from None
-    return raw
-
-
-Pool6Text = Annotated[str, AfterValidator(_pool_text)]
-Option6Table = Annotated[dict[str, Any], AfterValidator(check_options6)]
-
-
 # --- sections ---------------------------------------------------------------------------------
 
 
-class Server6Config(Strict6):
+class Server6Config(Strict):
     """``[server6]``: the DHCPv6 listener and server-wide v6 settings (all optional)."""
 
     interfaces: list[str] | None = None  # default: [server] interfaces
@@ -160,7 +119,7 @@ class Server6Config(Strict6):
         return value
 
 
-class PdPoolConfig(Strict6):
+class PdPoolConfig(Strict):
     """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``."""
 
     prefix: ipaddress.IPv6Network
@@ -179,7 +138,7 @@ class PdPoolConfig(Strict6):
         return 1 << (self.delegated_length - self.prefix.prefixlen)
 
 
-class Subnet6Config(Strict6):
+class Subnet6Config(Strict):
     """``[[subnet6]]``: one IPv6 link, its address and prefix pools, lifetimes and options."""
 
     id: int | None = None
@@ -210,7 +169,7 @@ class Subnet6Config(Strict6):
         return self
 
 
-class Static6Config(Strict6):
+class Static6Config(Strict):
     """``[[static6]]``: a fixed address and/or delegated prefix for one client, line or DUID."""
 
     id: str
@@ -231,15 +190,17 @@ class Static6Config(Strict6):
         return self
 
 
-class HandlerConfig(Strict6):
+class HandlerConfig(Strict):
     """``[[handler]]``: a user handler class from a Python module (``package.module:ClassName``).
 
     ``options`` become the class's keyword arguments; ``family`` limits it to DHCPv4 or DHCPv6
-    (default: both); ``search-path`` (relative to the config file) is added to ``sys.path`` first.
+    (default: both); ``position`` runs it before or after (default) the built-in handlers of each
+    phase; ``search-path`` (relative to the config file) is added to ``sys.path`` first.
     """
 
     path: Annotated[str, Field(min_length=3)]
     family: Literal[4, 6] | None = None
+    position: Literal["before", "after"] = "after"
     options: dict[str, Any] = Field(default_factory=dict)
     search_path: str | None = None
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from collections.abc import Sequence
 
-from dhcpbridge.config.model import Config, parse_range
-from dhcpbridge.config.model6 import canonical_static_id, parse_range6, parse_static_id
+from dhcpbridge.config.model import Config
+from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
+from dhcpbridge.config.values import parse_range, parse_range6
 from dhcpbridge.wire import values
 
 
@@ -36,20 +38,31 @@ def _server(config: Config) -> list[str]:
     return []
 
 
-def _subnets(config: Config) -> list[str]:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(section: str, subnets: Sequence[tuple[int | None, Network]]) -> list[str]:
+    """Overlapping networks and repeated ids of one family's ``(id, network)`` list."""
     errors: list[str] = []
-    subnets = config.subnet4
-    for i, a in enumerate(subnets):
+    for i, (_, a) in enumerate(subnets):
         for j in range(i + 1, len(subnets)):
-            if a.subnet.overlaps(subnets[j].subnet):
-                errors.append(f"subnet4[{j}].subnet: {subnets[j].subnet} overlaps subnet4[{i}] {a.subnet}")
+            b = subnets[j][1]
+            if a.overlaps(b):  # one family per list
+                errors.append(f"{section}[{j}].subnet: {b} overlaps {section}[{i}] {a}")
     ids: dict[int, int] = {}
+    for i, (ident, _) in enumerate(subnets):
+        if ident is not None:
+            if ident in ids:
+                errors.append(f"{section}[{i}].id: {ident} is also the id of {section}[{ids[ident]}]")
+            ids[ident] = i
+    return errors
+
+
+def _subnets(config: Config) -> list[str]:
+    subnets = config.subnet4
+    errors = _networks("subnet4", [(s.id, s.subnet) for s in subnets])
     relays: dict[ipaddress.IPv4Address, int] = {}
     for i, s in enumerate(subnets):
-        if s.id is not None:
-            if s.id in ids:
-                errors.append(f"subnet4[{i}].id: {s.id} is also the id of subnet4[{ids[s.id]}]")
-            ids[s.id] = i
         ranges: list[tuple[int, int, int]] = []
         for k, text in enumerate(s.pools):
             first, last = parse_range(text)
@@ -100,22 +113,13 @@ def _reservations(config: Config) -> list[str]:
 
 
 def _subnets6(config: Config) -> list[str]:
-    errors: list[str] = []
     subnets = config.subnet6
-    for i, a in enumerate(subnets):
-        for j in range(i + 1, len(subnets)):
-            if a.subnet.overlaps(subnets[j].subnet):
-                errors.append(f"subnet6[{j}].subnet: {subnets[j].subnet} overlaps subnet6[{i}] {a.subnet}")
-    ids: dict[int, int] = {}
+    errors = _networks("subnet6", [(s.id, s.subnet) for s in subnets])
     links: dict[ipaddress.IPv6Address, int] = {}
     interfaces: dict[str, int] = {}
     na: list[tuple[int, int, str]] = []  # every IA_NA pool: first, last, path
     pd: list[tuple[int, int, str]] = []  # every PD pool
     for i, s in enumerate(subnets):
-        if s.id is not None:
-            if s.id in ids:
-                errors.append(f"subnet6[{i}].id: {s.id} is also the id of subnet6[{ids[s.id]}]")
-            ids[s.id] = i
         if s.interface is not None:
             if s.interface in interfaces:
                 errors.append(

@@ -42,9 +42,9 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
 from dhcpbridge.sources.http_client import HttpClient, HttpConnectionError, HttpProtocolError
+from dhcpbridge.sources.question import question
 from dhcpbridge.wire import values
 from dhcpbridge.wire.v4 import options as options4
-from dhcpbridge.wire.v4.message import ip4_str
 
 log = logs.get("dhcpbridge.bridge")
 
@@ -56,51 +56,6 @@ class BridgeFailure(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-def _relay_id(data: bytes) -> dict[str, Any]:
-    out: dict[str, Any] = {"hex": data.hex()}
-    if all(0x20 <= b <= 0x7E for b in data):
-        out["text"] = data.decode("ascii")
-    return out
-
-
-def question_v4(q: Any) -> dict[str, Any]:
-    """The contract's Question4 for a v4 transaction (fields left out when unknown)."""
-    req = q.request
-    out: dict[str, Any] = {
-        "version": 1,
-        "protocol": 4,
-        "msg_type": q.msg_type,
-        "xid": f"{req.xid:08x}",
-    }
-    if q.client_mac:
-        out["client_mac"] = q.client_mac.hex(":")
-    if q.client_id:
-        out["client_id"] = q.client_id.hex()
-    if q.hostname:
-        out["hostname"] = q.hostname
-    if q.interface:
-        out["interface"] = q.interface
-    if q.vendor_class:
-        out["vendor_class"] = q.vendor_class.decode("utf-8", "backslashreplace")
-    if req.ciaddr:
-        out["client_ip"] = ip4_str(req.ciaddr)
-    if q.requested_ip:
-        out["requested_ip"] = ip4_str(q.requested_ip)
-    if req.giaddr:
-        out["relay_ip"] = ip4_str(req.giaddr)
-    if q.server_id:
-        out["server_ip"] = ip4_str(q.server_id)
-    if q.subnet is not None:
-        out["subnet"] = q.subnet.name
-    if q.circuit_id:
-        out["circuit_id"] = _relay_id(q.circuit_id)
-    if q.remote_id:
-        out["remote_id"] = _relay_id(q.remote_id)
-    if q.prl:
-        out["requested_options"] = [c for c in q.prl if 1 <= c <= 254]
-    return out
 
 
 def _encode(code_or_name: str | int, value: Any) -> tuple[int, bytes]:
@@ -396,10 +351,7 @@ class HttpSource:
         return answer, ttl
 
     def _question(self, query: Query) -> dict[str, Any]:
-        build = getattr(query, "question", None)
-        if build is not None:
-            return build()  # type: ignore[no-any-return]
-        return question_v4(query)
+        return question(query)
 
     # --- notifications ----------------------------------------------------------------------
     def notify(self, event: LeaseEvent) -> None:

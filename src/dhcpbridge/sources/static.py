@@ -25,16 +25,13 @@ from dhcpbridge.config.loader import format_loc
 from dhcpbridge.config.model import ReservationConfig
 from dhcpbridge.engine.model import DENY, NO_ANSWER, Action, Answer
 from dhcpbridge.engine.ports import Query
-from dhcpbridge.engine.v4.subnet import encode_options
+from dhcpbridge.sources.errors import SourceError
+from dhcpbridge.sources.options import encode_options4
 from dhcpbridge.wire.values import parse_hex
 
 
-class ReservationError(Exception):
+class ReservationError(SourceError):
     """A reservation file that cannot be used; ``errors`` has one ``file:line: message`` per problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 def relay_id(text: str) -> bytes:
@@ -50,7 +47,7 @@ def _answer(r: ReservationConfig, name: str) -> Answer:
         source=name,
         address=int(r.ip) if r.ip is not None else None,
         dynamic=r.ip is None,
-        options=encode_options(r.options),
+        options=encode_options4(r.options),
         lease_time=r.lease_time,
         hostname=r.hostname,
         next_server=int(r.next_server) if r.next_server is not None else None,
@@ -115,6 +112,7 @@ class StaticSource:
     """The ``reservations`` source; see the module docstring."""
 
     in_process = True  # answers without IO: the runtime may drive it inline
+    families = frozenset({4})  # the v6 engine leaves it out of its chain
 
     def __init__(self, reservations: Iterable[ReservationConfig], name: str = "reservations") -> None:
         self.name = name

@@ -39,6 +39,7 @@ from dhcpbridge.config.model6 import (
 )
 from dhcpbridge.engine.model import NO_ANSWER, Action, Answer
 from dhcpbridge.engine.ports import Query
+from dhcpbridge.sources.errors import SourceError
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SCHEMA_VERSION = "1"
@@ -55,12 +56,8 @@ CREATE TABLE assignments (
 """
 
 
-class Static6Error(Exception):
+class Static6Error(SourceError):
     """Assignments that cannot be used; ``errors`` has one ``file:line N: message`` per problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,17 @@
 """IPv6 links (``[[subnet6]]``) as the engine uses them: int ranges for IA_NA and IA_PD pools,
-lifetimes and timers, pre-encoded options, and the index that finds a link for a request."""
+lifetimes and timers, pre-encoded options, and the index that finds a link for a request (built
+from the config by ``dhcpbridge.assemble``)."""
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from dhcpbridge.config.model6 import Subnet6Config, parse_range6
+from dhcpbridge.engine.subnets import SubnetIndexBase
 from dhcpbridge.wire.v6 import options as options6
 from dhcpbridge.wire.v6.options import Encoded
 
-_HDR = struct.Struct("!HH")
 _PAIR = struct.Struct("!II")
 
 
@@ -44,18 +42,7 @@ class PdRange:
         return (self.last - self.first) // self.step + 1
 
 
-OptionSet = dict[int, tuple[Encoded, ...]]
-
-
-def encode_options6(raw: dict[str, Any]) -> OptionSet:
-    """Configured options as ``code -> encoded options`` (an option that repeats, like RFC 5908
-    ntp-servers with one instance per server, has several)."""
-    out: OptionSet = {}
-    for key, value in raw.items():
-        items = tuple(Encoded(code, body) for code, body in options6.encode_config_options6(key, value))
-        if items:
-            out[items[0].code] = items
-    return out
+OptionSet = dict[int, tuple[Encoded, ...]]  # code -> encoded options (some, like ntp-servers, repeat)
 
 
 @dataclass(slots=True)
@@ -91,6 +78,10 @@ class Subnet6:
             self._pd_by_length.setdefault(
                 pool.length, tuple(p for p in self.pd_pools if p.length == pool.length)
             )
+
+    @property
+    def relays(self) -> frozenset[int]:
+        return self.relay_links
 
     @property
     def mask(self) -> int:
@@ -138,93 +129,21 @@ class Subnet6:
         return options6.OptionCode6.UNICAST in self.options
 
 
-def timers(preferred: int, renew: int | None, rebind: int | None) -> tuple[int, int]:
-    """T1 and T2 (RFC 8415 §14.2: 0.5 and 0.8 times the shortest preferred lifetime by default)."""
-    t1 = renew if renew is not None else preferred // 2
-    t2 = rebind if rebind is not None else preferred * 4 // 5
-    return t1, max(t1, t2)
-
-
-def build_subnet6(index: int, cfg: Subnet6Config, global_options: OptionSet) -> Subnet6:
-    pools = []
-    for text in cfg.pools:
-        low, high = parse_range6(text)
-        pools.append(Range6(int(low), int(high)))
-    pd = []
-    for p in cfg.pd_pools:
-        step = 1 << (128 - p.delegated_length)
-        first = int(p.prefix.network_address)
-        pd.append(PdRange(first, int(p.prefix.broadcast_address) - step + 1, step, p.delegated_length))
-    opts = dict(global_options)
-    opts.update(encode_options6(cfg.options))
-    t1, t2 = timers(cfg.preferred_lifetime, cfg.renew_timer, cfg.rebind_timer)
-    net = cfg.subnet
-    return Subnet6(
-        id=cfg.id if cfg.id is not None else index + 1,
-        name=str(net),
-        network=int(net.network_address),
-        prefixlen=net.prefixlen,
-        pools=tuple(sorted(pools, key=lambda r: r.first)),
-        pd_pools=tuple(sorted(pd, key=lambda r: r.first)),
-        preferred=cfg.preferred_lifetime,
-        valid=cfg.valid_lifetime,
-        t1=t1,
-        t2=t2,
-        rapid_commit=cfg.rapid_commit,
-        interface=cfg.interface,
-        relay_links=frozenset(int(a) for a in cfg.relay_link_addresses),
-        options=opts,
-    )
-
-
-class Subnet6Index:
+class Subnet6Index(SubnetIndexBase[Subnet6]):
     """Finds the link of a request: a relay's link-address (configured, else the subnet that
     contains it), or the receiving interface (configured, else the subnet of one of its addresses)."""
 
     def __init__(self, subnets: Iterable[Subnet6]) -> None:
-        self.subnets = list(subnets)
-        self._by_link: dict[int, Subnet6] = {}
-        self._by_interface: dict[str, Subnet6] = {}
-        self._by_prefix: dict[int, dict[int, Subnet6]] = {}
-        for s in self.subnets:
-            for link in s.relay_links:
-                self._by_link[link] = s
-            if s.interface:
-                self._by_interface.setdefault(s.interface, s)
-            self._by_prefix.setdefault(s.prefixlen, {})[s.network >> (128 - s.prefixlen)] = s
-        self._lengths = sorted(self._by_prefix, reverse=True)  # longest prefix first
+        super().__init__(subnets, 128)
         self._cache: dict[int, Subnet6 | None] = {}
-
-    def by_address(self, addr: int) -> Subnet6 | None:
-        for length in self._lengths:
-            hit = self._by_prefix[length].get(addr >> (128 - length))
-            if hit is not None:
-                return hit
-        return None
 
     def by_link(self, link: int) -> Subnet6 | None:
         """The subnet for a relay's link-address (cached: relays are few)."""
         cache = self._cache
         if link in cache:
             return cache[link]
-        hit = self._by_link.get(link)
-        if hit is None:
-            hit = self.by_address(link)
+        hit = self.by_relay(link)
         if len(cache) > 65536:
             cache.clear()
         cache[link] = hit
         return hit
-
-    def by_interface(self, ifname: str, addresses: Iterable[int]) -> Subnet6 | None:
-        hit = self._by_interface.get(ifname)
-        if hit is not None:
-            return hit
-        for addr in addresses:
-            hit = self.by_address(addr)
-            if hit is not None:
-                return hit
-        return None
-
-
-def network_text(prefix: int, length: int) -> str:
-    return f"{ipaddress.IPv6Address(prefix)}/{length}"

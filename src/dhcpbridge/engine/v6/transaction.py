@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from typing import Any
 
 from dhcpbridge.engine.core import Dest, Transaction
 from dhcpbridge.engine.model import Lease, LeaseKind
@@ -227,66 +226,3 @@ class Transaction6(Transaction):
     def vendor_class_enterprise(self) -> int | None:
         raw = self.request.raw(16)
         return _U32.unpack_from(raw)[0] if raw is not None and len(raw) >= 4 else None
-
-    def question(self) -> dict[str, Any]:
-        """This request as the bridge contract's Question6 (fields left out when unknown)."""
-        out: dict[str, Any] = {
-            "version": 1,
-            "protocol": 6,
-            "msg_type": self.msg_type,
-            "xid": f"{self.request.transaction_id:06x}",
-        }
-        if self.duid:
-            out["duid"] = self.duid.hex()
-        mac = self.client_mac
-        if len(mac) == 6:
-            out["client_mac"] = mac.hex(":")
-        fqdn = self.fqdn
-        if fqdn:
-            out["fqdn"] = fqdn
-            out["hostname"] = fqdn.rstrip(".").split(".")[0]
-        if self.meta.ifname:
-            out["interface"] = self.meta.ifname
-        na: list[dict[str, Any]] = []
-        pd: list[dict[str, Any]] = []
-        for ia in self.ias:
-            entry: dict[str, Any] = {"iaid": ia.iaid}
-            if ia.code == 3:
-                if ia.hints:
-                    entry["addresses"] = [ip6_str(a) for a, _ in ia.hints]
-                na.append(entry)
-            else:
-                if ia.hints:
-                    entry["prefixes"] = [{"prefix": ip6_str(a), "length": n} for a, n in ia.hints]
-                pd.append(entry)
-        if na:
-            out["ia_na"] = na
-        if pd:
-            out["ia_pd"] = pd
-        out["client_ip"] = self.client_ip
-        if self.relays and self.link_address:
-            out["relay_ip"] = ip6_str(self.link_address)
-        if self.subnet is not None:
-            out["subnet"] = self.subnet.name
-        if self.interface_id:
-            out["interface_id"] = _relay_id(self.interface_id)
-        if self.remote_id:
-            out["remote_id"] = _relay_id(self.remote_id, self.remote_enterprise)
-        if self.subscriber_id:
-            out["subscriber_id"] = _relay_id(self.subscriber_id)
-        enterprise = self.vendor_class_enterprise
-        if enterprise is not None:
-            out["vendor_class_enterprise"] = enterprise
-        codes = [c for c in self.requested_options if c > 0]
-        if codes:
-            out["requested_options"] = codes
-        return out
-
-
-def _relay_id(data: bytes, enterprise: int | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"hex": data.hex()}
-    if all(0x20 <= b <= 0x7E for b in data):
-        out["text"] = data.decode("ascii")
-    if enterprise is not None:
-        out["enterprise"] = enterprise
-    return out

@@ -1,0 +1,68 @@
+"""The subnet index both families share: longest-prefix match of an address, the subnet of a
+receiving interface, and the table of configured relay addresses (per-family lookups build on it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Generic, Protocol, TypeVar
+
+
+class Indexed(Protocol):
+    """What the index reads of a subnet (an IPv4 ``Subnet4`` or an IPv6 ``Subnet6``)."""
+
+    network: int
+    interface: str | None
+
+    @property
+    def prefixlen(self) -> int: ...
+
+    @property
+    def relays(self) -> frozenset[int]:
+        """The relay addresses (v4 giaddr, v6 link-address) configured for the subnet."""
+        ...
+
+
+S = TypeVar("S", bound=Indexed)
+
+
+class SubnetIndexBase(Generic[S]):
+    """Finds the subnet for an address, a relay address or a receiving interface.
+
+    ``width`` is the address size in bits (32 or 128); an address is matched by shifting off its
+    host bits, longest prefix first."""
+
+    def __init__(self, subnets: Iterable[S], width: int) -> None:
+        self.subnets: list[S] = list(subnets)
+        self._by_relay: dict[int, S] = {}
+        self._by_interface: dict[str, S] = {}
+        self._by_prefix: dict[int, dict[int, S]] = {}
+        for s in self.subnets:
+            for relay in s.relays:
+                self._by_relay[relay] = s
+            if s.interface:
+                self._by_interface.setdefault(s.interface, s)
+            shift = width - s.prefixlen
+            self._by_prefix.setdefault(shift, {})[s.network >> shift] = s
+        self._shifts = sorted(self._by_prefix)  # longest prefix (smallest shift) first
+
+    def by_address(self, addr: int) -> S | None:
+        for shift in self._shifts:
+            hit = self._by_prefix[shift].get(addr >> shift)
+            if hit is not None:
+                return hit
+        return None
+
+    def by_relay(self, addr: int) -> S | None:
+        """The subnet a relay address is configured for, else the one that contains it."""
+        hit = self._by_relay.get(addr)
+        return hit if hit is not None else self.by_address(addr)
+
+    def by_interface(self, ifname: str, addresses: Iterable[int]) -> S | None:
+        hit = self._by_interface.get(ifname)
+        if hit is not None:
+            return hit
+        for addr in addresses:
+            hit = self.by_address(addr)
+            if hit is not None:
+                return hit
+        return None
