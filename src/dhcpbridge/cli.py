@@ -39,8 +39,9 @@ def main() -> None:
 )
 def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
     """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
+    from dhcpbridge import control
     from dhcpbridge.config import ConfigError, load
-    from dhcpbridge.runtime import Server, StartError
+    from dhcpbridge.server import Server, StartError
 
     logs.configure(log_level or "info", log_format or "console")
     log = logs.get("dhcpbridge")
@@ -58,7 +59,7 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(Server(config, config_path).run())
+        asyncio.run(Server(config, config_path, control.addons(config)).run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)
@@ -338,9 +339,11 @@ def _load_config(path: Path) -> Any:
 
 
 async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
-    """Ask the running server if it has a control socket; else read/write the store directly."""
+    """Ask the running server if it has a control socket; else read/write the store directly
+    (the same ``LeaseAdmin`` commands the server runs)."""
     from dhcpbridge import control
     from dhcpbridge.leases import StoreError, open_store
+    from dhcpbridge.service import LeaseAdmin
 
     if config.server.control_socket:
         try:
@@ -355,18 +358,7 @@ async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
             f"{exc} (a running server is reachable only through [server] control-socket)"
         ) from None
     try:
-        if request["cmd"] == "leases":
-            return [lease.as_dict() for lease in await store.leases()]
-        kind, addr = control.parse_address(request["address"])
-        lease = await store.get(kind, addr)
-        if lease is None:
-            raise click.ClickException(f"no lease for {request['address']}")
-        if request["cmd"] == "lease":
-            return lease.as_dict()
-        released = await store.release(kind, addr, lease.client, time.time())
-        if released is None:
-            raise click.ClickException(f"{request['address']} is {lease.state.name.lower()}, not leased")
-        return released.as_dict()
+        return await LeaseAdmin(store).handle(request)
     finally:
         await store.close()
 

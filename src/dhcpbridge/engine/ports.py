@@ -14,9 +14,9 @@ only after ``flush`` returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from dhcpbridge.engine.model import Answer, Lease, LeaseKind
+from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
 
 
 class AddressRange(Protocol):
@@ -165,3 +165,38 @@ class Source(Protocol):
     def reserved(self) -> frozenset[int]:
         """Addresses this source assigns itself, which dynamic pools must never hand out."""
         ...
+
+
+# --- optional capabilities of sources (and anything else the server owns) ----------------------
+# The server finds them with ``isinstance`` against these runtime-checkable protocols.
+
+
+@runtime_checkable
+class LeaseListener(Protocol):
+    """Wants lease events (the HTTP bridge's on-commit hook, DNS updates). Called off the packet
+    path by the server's event bus, in the order the events happened; must not block."""
+
+    def notify(self, event: LeaseEvent) -> None: ...
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """Has something to start once the event loop runs (a connection pool)."""
+
+    async def start(self) -> None: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Holds resources to let go of when the server stops or the object is replaced."""
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class HasStats(Protocol):
+    """Reports its own counters (shown by ``stats``)."""
+
+    name: str
+
+    def stats(self) -> dict[str, Any]: ...

@@ -33,6 +33,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.embedded.indexed import IndexedStore
 
 SCHEMA_VERSION = 1
@@ -92,10 +93,6 @@ def read_journal(path: Path) -> list[tuple[Any, ...]]:
             break
         pos += 4 + size
     return records
-
-
-class StoreError(Exception):
-    """The store cannot do its job (file locked by another server, disk full, corrupt file)."""
 
 
 def _addr_text(kind: LeaseKind, addr: int) -> str:
