@@ -23,7 +23,6 @@ MODULES: tuple[str, ...] = (
     "wire/v6/message.py",
     "engine/model.py",
     "engine/records.py",
-    "engine/ports.py",
     "engine/stats.py",
     "engine/pipeline.py",
     "engine/chain.py",
@@ -51,6 +50,7 @@ MODULES: tuple[str, ...] = (
     "sources/static.py",
     "sources/pools.py",
     "sources/static6.py",
+    "io/udp.py",
     "io/udp4.py",
     "io/udp6.py",
 )
