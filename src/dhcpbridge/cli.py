@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -416,32 +416,30 @@ def leases_list(config_path: Path, as_json: bool, state: str | None) -> None:
         console.print(_lease_table(rows))
 
 
-@leases.command("show")
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-@click.argument("address")
-def leases_show(config_path: Path, as_json: bool, address: str) -> None:
-    """One lease by address."""
-    config = _load_config(config_path)
-    row = _ask(config, {"cmd": "lease", "address": address})
-    if as_json:
-        click.echo(json.dumps(row, indent=2))
-    else:
-        console.print(_lease_table([row]))
+def _one_lease(name: str, cmd: str, help_text: str, render: Callable[[dict[str, Any]], Any]) -> click.Command:
+    """``leases show|release --config FILE [--json] ADDRESS``: one control request about one lease,
+    printed as JSON or by ``render``."""
+
+    def command(config_path: Path, as_json: bool, address: str) -> None:
+        row = _ask(_load_config(config_path), {"cmd": cmd, "address": address})
+        if as_json:
+            click.echo(json.dumps(row, indent=2))
+        else:
+            console.print(render(row))
+
+    command.__doc__ = help_text
+    config = click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+    json_flag = click.option("--json", "as_json", is_flag=True)
+    return leases.command(name)(config(json_flag(click.argument("address")(command))))
 
 
-@leases.command("release")
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-@click.argument("address")
-def leases_release(config_path: Path, as_json: bool, address: str) -> None:
-    """Release a lease now (the address becomes free)."""
-    config = _load_config(config_path)
-    row = _ask(config, {"cmd": "release", "address": address})
-    if as_json:
-        click.echo(json.dumps(row, indent=2))
-    else:
-        console.print(f"released {row['address']} (was {row['hwaddr']})")
+leases_show = _one_lease("show", "lease", "One lease by address.", lambda row: _lease_table([row]))
+leases_release = _one_lease(
+    "release",
+    "release",
+    "Release a lease now (the address becomes free).",
+    lambda row: f"released {row['address']} (was {row['hwaddr']})",
+)
 
 
 # --- build-sqlite --------------------------------------------------------------------------
