@@ -1,13 +1,13 @@
 """The two interfaces the engine talks through: the lease store and the sources of truth.
 
 Both are async so that shared stores (Redis, PostgreSQL) and the HTTP bridge fit without changing
-the engine; in-process implementations return without suspending, and the runtime drives such
+the engine; in-process implementations return without suspending, and the server drives such
 coroutines to completion without scheduling a task.
 
 Every state-changing store call is atomic in the store: ``allocate``, ``offer`` and ``commit``
 succeed only when the address is free for the client at that moment, so two servers sharing one
 store can never hand out the same address. Writes that must be durable before the client hears
-of them (commits, releases, declines) are made durable by ``flush``; the runtime sends replies
+of them (commits, releases, declines) are made durable by ``flush``; the server sends replies
 only after ``flush`` returns.
 """
 
@@ -156,7 +156,7 @@ class Source(Protocol):
     A source may also offer a synchronous ``answer(query) -> Answer`` with the same result as
     ``ask``, raising ``dhcpbridge.engine.chain.NeedsIO`` when it cannot answer without IO (a
     cache miss); when every source of a chain has one, the engine tries that first and the
-    runtime repeats the request as a task only when it must."""
+    server repeats the request as a task only when it must."""
 
     name: str
 

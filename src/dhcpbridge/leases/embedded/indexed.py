@@ -1,6 +1,6 @@
 """The ``LeaseStore`` protocol over an in-process ``LeaseIndex`` (shared by memory and SQLite).
 
-Every method completes without suspending, so the runtime can drive the engine's coroutines to
+Every method completes without suspending, so the server can drive the engine's coroutines to
 the end without scheduling a task. Subclasses make changes durable by overriding ``_persist``
 (called for each durable change) and ``flush``.
 """
