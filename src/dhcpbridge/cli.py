@@ -59,10 +59,16 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(Server(config, config_path, control.addons(config)).run())
+        asyncio.run(Server(config, config_path, control.addons(control_path(config))).run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)
+
+
+def control_path(config: Any) -> Path | None:
+    """Where ``[server] control-socket`` is (relative to the config file), if the config has one."""
+    socket = config.server.control_socket
+    return config.resolve_path(socket) if socket else None
 
 
 def _use_uvloop() -> None:
@@ -345,9 +351,10 @@ async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
     from dhcpbridge.leases import StoreError, open_store
     from dhcpbridge.service import LeaseAdmin
 
-    if config.server.control_socket:
+    path = control_path(config)
+    if path is not None:
         try:
-            return await control.call(config.resolve_path(config.server.control_socket), request)
+            return await control.call(path, request)
         except ConnectionError:
             pass
     readonly = request["cmd"] != "release"

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from dhcpbridge.config import Config
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.service import LeaseAdmin, Running
 
@@ -73,13 +72,12 @@ class Served(Running, Protocol):
     store: LeaseStore | None
 
 
-def addons(config: Config) -> list[Callable[[Served], contextlib.AbstractAsyncContextManager[None]]]:
-    """The server add-on (see ``dhcpbridge.server.Server``) that serves ``[server] control-socket``
-    while the server runs; none when the config has no control socket. An add-on that cannot
-    start raises ``OSError`` with the reason (the server reports it as a start error)."""
-    if not config.server.control_socket:
+def addons(path: Path | None) -> list[Callable[[Served], contextlib.AbstractAsyncContextManager[None]]]:
+    """The server add-on (see ``dhcpbridge.server.Server``) that serves the control socket at
+    ``path`` while the server runs; none without a path. An add-on that cannot start raises
+    ``OSError`` with the reason (the server reports it as a start error)."""
+    if path is None:
         return []
-    path = config.resolve_path(config.server.control_socket)
 
     @contextlib.asynccontextmanager
     async def control_socket(server: Served) -> AsyncIterator[None]:

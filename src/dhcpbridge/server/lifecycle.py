@@ -34,13 +34,13 @@ from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
 from dhcpbridge.leases.base import CountsLeases, StoreError, is_inline
 from dhcpbridge.leases.registry import open_store
-from dhcpbridge.server import reload as configs
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.server.errors import StartError
 from dhcpbridge.server.metrics_http import start_metrics
 from dhcpbridge.server.reaper import reap_forever, save_forever
+from dhcpbridge.server.reload import build_engines, interfaces6, restart_notes, serves_v4, subnet_names
 from dhcpbridge.server.tasks import TaskOwner
 
 log = logs.get("dhcpbridge")
@@ -154,8 +154,8 @@ class Server:
             "serving",
             ports={name: getattr(ep.sock, "port", 0) for name, ep in self.endpoints.items()},
             interfaces=cfg.server.interfaces or "all",
-            subnets4=configs.subnet_names(self.engine4),
-            subnets6=configs.subnet_names(self.engine6),
+            subnets4=subnet_names(self.engine4),
+            subnets6=subnet_names(self.engine6),
             store=cfg.leases.store,
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
@@ -173,13 +173,13 @@ class Server:
         self.host = host_info(cfg.server.interfaces)
         v6 = bool(cfg.subnet6)
         if v6:
-            missing = missing_interfaces(configs.interfaces6(cfg))
+            missing = missing_interfaces(interfaces6(cfg))
             if missing:
                 raise StartError(f"server6 interfaces not found: {', '.join(missing)}")
-            self.host6 = host_info6(configs.interfaces6(cfg))
+            self.host6 = host_info6(interfaces6(cfg))
         try:
-            sources, engine4, engine6 = configs.build_engines(
-                cfg, store, self.host, self.host6, self.stats, configs.serves_v4(cfg), v6
+            sources, engine4, engine6 = build_engines(
+                cfg, store, self.host, self.host6, self.stats, serves_v4(cfg), v6
             )
         except AssemblyError as exc:
             raise StartError("\n".join(exc.errors)) from None
@@ -195,9 +195,7 @@ class Server:
         if engine6 is not None:
             s6 = cfg.server6
             try:
-                sock6 = Udp6Socket(
-                    str(s6.address), s6.port, configs.interfaces6(cfg), cfg.server.receive_buffer
-                )
+                sock6 = Udp6Socket(str(s6.address), s6.port, interfaces6(cfg), cfg.server.receive_buffer)
             except OSError as exc:
                 raise StartError(
                     f"cannot listen on [{s6.address}]:{s6.port}: {exc.strerror or exc}"
@@ -342,14 +340,12 @@ class Server:
                     str(self.config_path), [f"server.interfaces: not found: {', '.join(missing)}"]
                 )
             host = host_info(new.server.interfaces)
-            host6 = host_info6(configs.interfaces6(new)) if v6 else self.host6
-            sources, engine4, engine6 = configs.build_engines(
-                new, self.store, host, host6, self.stats, v4, v6
-            )
+            host6 = host_info6(interfaces6(new)) if v6 else self.host6
+            sources, engine4, engine6 = build_engines(new, self.store, host, host6, self.stats, v4, v6)
         except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors
-        notes = configs.restart_notes(self.config, new, v4, v6)
+        notes = restart_notes(self.config, new, v4, v6)
         self.config = new
         self.host = host
         self.host6 = host6
@@ -361,8 +357,8 @@ class Server:
                 endpoint.inline = self._all_in_process(engine)
         log.info(
             "reloaded",
-            subnets4=configs.subnet_names(engine4),
-            subnets6=configs.subnet_names(engine6),
+            subnets4=subnet_names(engine4),
+            subnets6=subnet_names(engine6),
             notes=notes,
         )
         return []

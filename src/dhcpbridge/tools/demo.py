@@ -122,7 +122,8 @@ async def _run(workdir: Path, clients: int) -> int:
     config_path.write_text(CONFIG.format(port=port), encoding="utf-8")
     console.print(Panel.fit(Syntax(config_path.read_text(), "toml"), title=str(config_path)))
     config = load(config_path)
-    server = Server(config, config_path, control.addons(config))
+    control_socket = config.resolve_path(config.server.control_socket or "control.sock")
+    server = Server(config, config_path, control.addons(control_socket))
     await server.start()
     try:
         macs = [bytes.fromhex("026700000002")] + [
