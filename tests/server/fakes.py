@@ -82,6 +82,8 @@ class Engine:
 class Socket:
     """Returns the queued batches one ``receive`` at a time (at most ``limit`` datagrams)."""
 
+    port = 67
+
     def __init__(self, batches: Iterable[list[bytes]]) -> None:
         self.batches = [list(b) for b in batches]
         self.receives: list[int] = []

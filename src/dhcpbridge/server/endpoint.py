@@ -52,6 +52,8 @@ class Engine(Protocol):
 
 
 class Socket(Protocol):
+    port: int
+
     def fileno(self) -> int: ...
 
     def receive(self, limit: int) -> list[tuple[bytes, Any]]: ...

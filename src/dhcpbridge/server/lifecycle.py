@@ -152,7 +152,7 @@ class Server:
         tune_gc()
         log.info(
             "serving",
-            ports={name: getattr(ep.sock, "port", 0) for name, ep in self.endpoints.items()},
+            ports={name: ep.sock.port for name, ep in self.endpoints.items()},
             interfaces=cfg.server.interfaces or "all",
             subnets4=subnet_names(self.engine4),
             subnets6=subnet_names(self.engine6),
