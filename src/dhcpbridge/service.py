@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
-from dhcpbridge.leases.base import Checkpointing, matches
+from dhcpbridge.leases.base import Checkpointing, QueriesLeases, matches
 
 
 class Running(Protocol):
@@ -44,8 +44,20 @@ class LeaseAdmin:
         self.store = store
         self.server = server
 
-    async def list(self, kind: LeaseKind | None = None, state: LeaseState | None = None) -> list[Lease]:
-        return [lease for lease in await self.store.leases(kind) if matches(lease, kind, state)]
+    async def list(
+        self,
+        kind: LeaseKind | None = None,
+        state: LeaseState | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Lease]:
+        """Lease records of ``kind`` in ``state`` (None: any), in store order; with ``offset`` or
+        ``limit`` a page of them (ordered by kind and address when the store can query)."""
+        store = self.store
+        if (offset or limit is not None) and isinstance(store, QueriesLeases):
+            return await store.query(kind, state, offset, limit)
+        rows = [lease for lease in await store.leases(kind) if matches(lease, kind, state)]
+        return rows[offset : None if limit is None else offset + limit]
 
     async def get(self, address: str) -> Lease:
         kind, addr = parse_address(address)

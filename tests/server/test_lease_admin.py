@@ -77,3 +77,17 @@ async def test_stats_and_reload_need_the_server() -> None:
     server.reload_errors = ["bad"]
     with pytest.raises(ValueError, match="reload rejected: bad"):
         await admin.handle({"cmd": "reload"})
+
+
+async def test_pages_of_leases() -> None:
+    store = MemoryStore()
+    for i in (5, 1, 3, 2, 4):
+        await store.commit(lease(0x0A430000 + i, bytes([i])), 0.0)
+    await store.release(LeaseKind.V4, 0x0A430003, bytes([3]), 1.0)
+    admin = LeaseAdmin(store)
+    page = await admin.list(offset=1, limit=2)
+    assert [x.address & 0xFF for x in page] == [2, 3]
+    bound = await admin.list(state=LeaseState.BOUND, offset=0, limit=10)
+    assert [x.address & 0xFF for x in bound] == [1, 2, 4, 5]
+    assert len(await admin.list()) == 5
+    assert await admin.list(kind=LeaseKind.NA, limit=3) == []

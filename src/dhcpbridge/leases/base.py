@@ -7,6 +7,8 @@ runtime-checkable protocols, never by probing attribute names).
 * ``Checkpointing``: ``checkpoint()`` moves everything durable into the store's main file now
   (an operator's change shows there at once).
 * ``CountsLeases``: ``count_by_state()`` for metrics and ``stats`` without listing every lease.
+* ``QueriesLeases``: ``query(kind, state, offset, limit)``, one page of lease records in a stable
+  order (for the CLI and the HTTP API, without copying a million records per request).
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ class Checkpointing(Protocol):
 class CountsLeases(Protocol):
     def count_by_state(self) -> dict[str, int]:
         """Lease records per ``{kind}_{state}`` (e.g. ``v4_bound``), lower case."""
+        ...
+
+
+@runtime_checkable
+class QueriesLeases(Protocol):
+    async def query(
+        self,
+        kind: LeaseKind | None = None,
+        state: LeaseState | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Lease]:
+        """Records of ``kind`` in ``state`` (None: any), ordered by kind and address, from the
+        ``offset``-th match, at most ``limit`` (None: all)."""
         ...
 
 
