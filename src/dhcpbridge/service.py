@@ -14,9 +14,9 @@ import ipaddress
 import time
 from typing import Any, Protocol
 
-from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import LeaseStore
-from dhcpbridge.leases.base import Checkpointing, QueriesLeases, matches
+from dhcpbridge.leases.base import Checkpointing, LeaseQuery, QueriesLeases
 
 
 class Running(Protocol):
@@ -27,6 +27,9 @@ class Running(Protocol):
     async def reload(self) -> list[str]: ...
 
     def emit(self, event: LeaseEvent) -> None: ...
+
+
+EVERY_LEASE = LeaseQuery()
 
 
 def parse_address(text: str) -> tuple[LeaseKind, int]:
@@ -44,20 +47,13 @@ class LeaseAdmin:
         self.store = store
         self.server = server
 
-    async def list(
-        self,
-        kind: LeaseKind | None = None,
-        state: LeaseState | None = None,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> list[Lease]:
-        """Lease records of ``kind`` in ``state`` (None: any), in store order; with ``offset`` or
-        ``limit`` a page of them (ordered by kind and address when the store can query)."""
+    async def list(self, query: LeaseQuery = EVERY_LEASE) -> list[Lease]:
+        """The records ``query`` selects, in store order; a page of them ordered by kind and
+        address when the store can query."""
         store = self.store
-        if (offset or limit is not None) and isinstance(store, QueriesLeases):
-            return await store.query(kind, state, offset, limit)
-        rows = [lease for lease in await store.leases(kind) if matches(lease, kind, state)]
-        return rows[offset : None if limit is None else offset + limit]
+        if query.paged and isinstance(store, QueriesLeases):
+            return await store.query(query)
+        return query.select(await store.leases(query.kind))
 
     async def get(self, address: str) -> Lease:
         kind, addr = parse_address(address)

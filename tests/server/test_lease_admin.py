@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from dhcpbridge.engine.model import LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.leases.base import LeaseQuery
 from dhcpbridge.leases.embedded.memory import MemoryStore
 from dhcpbridge.service import LeaseAdmin, parse_address
 
@@ -55,8 +56,10 @@ async def test_list_get_release_through_handle() -> None:
     assert [(e.event, e.lease.state) for e in server.events] == [("release", LeaseState.RELEASED)]
     with pytest.raises(ValueError, match="is released, not leased"):
         await admin.release(ADDR)
-    assert [lease.state for lease in await admin.list(state=LeaseState.RELEASED)] == [LeaseState.RELEASED]
-    assert await admin.list(state=LeaseState.BOUND) == []
+    assert [lease.state for lease in await admin.list(LeaseQuery(state=LeaseState.RELEASED))] == [
+        LeaseState.RELEASED
+    ]
+    assert await admin.list(LeaseQuery(state=LeaseState.BOUND)) == []
 
 
 async def test_errors_are_value_errors_for_the_operator() -> None:
@@ -85,9 +88,9 @@ async def test_pages_of_leases() -> None:
         await store.commit(lease(0x0A430000 + i, bytes([i])), 0.0)
     await store.release(LeaseKind.V4, 0x0A430003, bytes([3]), 1.0)
     admin = LeaseAdmin(store)
-    page = await admin.list(offset=1, limit=2)
+    page = await admin.list(LeaseQuery(offset=1, limit=2))
     assert [x.address & 0xFF for x in page] == [2, 3]
-    bound = await admin.list(state=LeaseState.BOUND, offset=0, limit=10)
+    bound = await admin.list(LeaseQuery(state=LeaseState.BOUND, limit=10))
     assert [x.address & 0xFF for x in bound] == [1, 2, 4, 5]
     assert len(await admin.list()) == 5
-    assert await admin.list(kind=LeaseKind.NA, limit=3) == []
+    assert await admin.list(LeaseQuery(kind=LeaseKind.NA, limit=3)) == []

@@ -7,12 +7,14 @@ runtime-checkable protocols, never by probing attribute names).
 * ``Checkpointing``: ``checkpoint()`` moves everything durable into the store's main file now
   (an operator's change shows there at once).
 * ``CountsLeases``: ``count_by_state()`` for metrics and ``stats`` without listing every lease.
-* ``QueriesLeases``: ``query(kind, state, offset, limit)``, one page of lease records in a stable
+* ``QueriesLeases``: ``query(LeaseQuery(kind, state, offset, limit))``, one page of records in a stable
   order (for the CLI and the HTTP API, without copying a million records per request).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
@@ -41,17 +43,37 @@ class CountsLeases(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LeaseQuery:
+    """Which lease records to list: of ``kind`` in ``state`` (None: any), from the ``offset``-th
+    match, at most ``limit`` (None: all)."""
+
+    kind: LeaseKind | None = None
+    state: LeaseState | None = None
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def paged(self) -> bool:
+        return bool(self.offset) or self.limit is not None
+
+    def matches(self, lease: Lease) -> bool:
+        return (self.kind is None or lease.kind == self.kind) and (
+            self.state is None or lease.state == self.state
+        )
+
+    def select(self, leases: Iterable[Lease]) -> list[Lease]:
+        """The matching records of ``leases`` (in their order), paged."""
+        rows = [lease for lease in leases if self.matches(lease)]
+        if not self.paged:
+            return rows
+        return rows[self.offset : None if self.limit is None else self.offset + self.limit]
+
+
 @runtime_checkable
 class QueriesLeases(Protocol):
-    async def query(
-        self,
-        kind: LeaseKind | None = None,
-        state: LeaseState | None = None,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> list[Lease]:
-        """Records of ``kind`` in ``state`` (None: any), ordered by kind and address, from the
-        ``offset``-th match, at most ``limit`` (None: all)."""
+    async def query(self, query: LeaseQuery) -> list[Lease]:
+        """The records ``query`` selects, ordered by kind and address."""
         ...
 
 
@@ -63,7 +85,3 @@ def is_inline(store: object) -> bool:
 def count_key(lease: Lease) -> str:
     """The ``count_by_state`` key of one lease record."""
     return f"{lease.kind.name.lower()}_{lease.state.name.lower()}"
-
-
-def matches(lease: Lease, kind: LeaseKind | None, state: LeaseState | None) -> bool:
-    return (kind is None or lease.kind == kind) and (state is None or lease.state == state)

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from mypy_extensions import mypyc_attr
 
-from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
-from dhcpbridge.leases.base import count_key
+from dhcpbridge.leases.base import LeaseQuery, count_key
 from dhcpbridge.leases.embedded.index import LeaseIndex
 
 
@@ -75,19 +75,10 @@ class IndexedStore:
     async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
         return self.index.all(kind)
 
-    async def query(
-        self,
-        kind: LeaseKind | None = None,
-        state: LeaseState | None = None,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> list[Lease]:
+    async def query(self, query: LeaseQuery) -> list[Lease]:
         """One page of records (``leases.base.QueriesLeases``)."""
-        rows = sorted(
-            (lease for lease in self.index.all(kind) if state is None or lease.state == state),
-            key=lambda lease: (lease.kind, lease.address),
-        )
-        return rows[offset : None if limit is None else offset + limit]
+        rows = sorted(self.index.all(query.kind), key=lambda lease: (lease.kind, lease.address))
+        return query.select(rows)
 
     def count_by_state(self) -> dict[str, int]:
         """Lease records per ``{kind}_{state}`` (``leases.base.CountsLeases``)."""
