@@ -22,7 +22,7 @@ from dhcpbridge.wire.v4.message import ip4_int as ip
 
 NOW = 1_700_000_000.0
 X = ip("10.67.0.10")
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 
 class R:
