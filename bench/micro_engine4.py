@@ -18,7 +18,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.records import HostInfo, Meta4
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases import open_store
-from dhcpbridge.runtime import tune_gc
+from dhcpbridge.server import tune_gc
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, parse
 
 CONFIG = {

@@ -25,7 +25,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases import open_store
-from dhcpbridge.runtime import tune_gc
+from dhcpbridge.server import tune_gc
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6, unwrap_relay
 
 CONFIG = {

@@ -42,7 +42,6 @@ MODULES: tuple[str, ...] = (
     "engine/model.py",
     "engine/core.py",
     "engine/records.py",
-    "engine/ports.py",
     "engine/stats.py",
     "engine/pipeline.py",
     "engine/chain.py",
@@ -73,6 +72,7 @@ MODULES: tuple[str, ...] = (
     "sources/static.py",
     "sources/pools.py",
     "sources/static6.py",
+    "io/udp.py",
     "io/udp4.py",
     "io/udp6.py",
 )

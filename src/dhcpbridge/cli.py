@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ def main() -> None:
 )
 def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
     """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
+    from dhcpbridge import control
     from dhcpbridge.config import ConfigError, load
-    from dhcpbridge.runtime import Server, StartError
+    from dhcpbridge.server import Server, StartError
 
     logs.configure(log_level or "info", log_format or "console")
     log = logs.get("dhcpbridge")
@@ -58,10 +59,16 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(Server(config, config_path).run())
+        asyncio.run(Server(config, config_path, control.addons(control_path(config))).run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)
+
+
+def control_path(config: Any) -> Path | None:
+    """Where ``[server] control-socket`` is (relative to the config file), if the config has one."""
+    socket = config.server.control_socket
+    return config.resolve_path(socket) if socket else None
 
 
 def _use_uvloop() -> None:
@@ -338,13 +345,16 @@ def _load_config(path: Path) -> Any:
 
 
 async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
-    """Ask the running server if it has a control socket; else read/write the store directly."""
+    """Ask the running server if it has a control socket; else read/write the store directly
+    (the same ``LeaseAdmin`` commands the server runs)."""
     from dhcpbridge import control
     from dhcpbridge.leases import StoreError, open_store
+    from dhcpbridge.service import LeaseAdmin
 
-    if config.server.control_socket:
+    path = control_path(config)
+    if path is not None:
         try:
-            return await control.call(config.resolve_path(config.server.control_socket), request)
+            return await control.call(path, request)
         except ConnectionError:
             pass
     readonly = request["cmd"] != "release"
@@ -355,18 +365,7 @@ async def _control_or_store(config: Any, request: dict[str, Any]) -> Any:
             f"{exc} (a running server is reachable only through [server] control-socket)"
         ) from None
     try:
-        if request["cmd"] == "leases":
-            return [lease.as_dict() for lease in await store.leases()]
-        kind, addr = control.parse_address(request["address"])
-        lease = await store.get(kind, addr)
-        if lease is None:
-            raise click.ClickException(f"no lease for {request['address']}")
-        if request["cmd"] == "lease":
-            return lease.as_dict()
-        released = await store.release(kind, addr, lease.client, time.time())
-        if released is None:
-            raise click.ClickException(f"{request['address']} is {lease.state.name.lower()}, not leased")
-        return released.as_dict()
+        return await LeaseAdmin(store).handle(request)
     finally:
         await store.close()
 
@@ -424,32 +423,30 @@ def leases_list(config_path: Path, as_json: bool, state: str | None) -> None:
         console.print(_lease_table(rows))
 
 
-@leases.command("show")
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-@click.argument("address")
-def leases_show(config_path: Path, as_json: bool, address: str) -> None:
-    """One lease by address."""
-    config = _load_config(config_path)
-    row = _ask(config, {"cmd": "lease", "address": address})
-    if as_json:
-        click.echo(json.dumps(row, indent=2))
-    else:
-        console.print(_lease_table([row]))
+def _one_lease(name: str, cmd: str, help_text: str, render: Callable[[dict[str, Any]], Any]) -> click.Command:
+    """``leases show|release --config FILE [--json] ADDRESS``: one control request about one lease,
+    printed as JSON or by ``render``."""
+
+    def command(config_path: Path, as_json: bool, address: str) -> None:
+        row = _ask(_load_config(config_path), {"cmd": cmd, "address": address})
+        if as_json:
+            click.echo(json.dumps(row, indent=2))
+        else:
+            console.print(render(row))
+
+    command.__doc__ = help_text
+    config = click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+    json_flag = click.option("--json", "as_json", is_flag=True)
+    return leases.command(name)(config(json_flag(click.argument("address")(command))))
 
 
-@leases.command("release")
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-@click.argument("address")
-def leases_release(config_path: Path, as_json: bool, address: str) -> None:
-    """Release a lease now (the address becomes free)."""
-    config = _load_config(config_path)
-    row = _ask(config, {"cmd": "release", "address": address})
-    if as_json:
-        click.echo(json.dumps(row, indent=2))
-    else:
-        console.print(f"released {row['address']} (was {row['hwaddr']})")
+leases_show = _one_lease("show", "lease", "One lease by address.", lambda row: _lease_table([row]))
+leases_release = _one_lease(
+    "release",
+    "release",
+    "Release a lease now (the address becomes free).",
+    lambda row: f"released {row['address']} (was {row['hwaddr']})",
+)
 
 
 # --- build-sqlite --------------------------------------------------------------------------

@@ -11,34 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import os
-import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from dhcpbridge.engine.model import LeaseEvent, LeaseKind
-
-if TYPE_CHECKING:
-    from dhcpbridge.runtime import Server
-
+from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.service import LeaseAdmin, Running
 
 REPLY_LIMIT = 1 << 30  # a lease list of a million leases is one (long) line
 
 
-def parse_address(text: str) -> tuple[LeaseKind, int]:
-    addr = ipaddress.ip_address(text.split("/")[0])
-    if addr.version == 4:
-        return LeaseKind.V4, int(addr)
-    return (LeaseKind.PD if "/" in text else LeaseKind.NA), int(addr)
-
-
 class ControlServer:
-    """Serves the control protocol for one ``Server``."""
+    """Serves the control protocol: each request goes to one ``LeaseAdmin``."""
 
-    def __init__(self, server: Server, path: Path) -> None:
-        self.server = server
+    def __init__(self, admin: LeaseAdmin, path: Path) -> None:
+        self.admin = admin
         self.path = path
         self._srv: asyncio.AbstractServer | None = None
 
@@ -74,44 +63,36 @@ class ControlServer:
             writer.close()
 
     async def handle(self, request: dict[str, Any]) -> Any:
-        server = self.server
-        store = server.store
-        assert store is not None
-        cmd = request.get("cmd")
-        if cmd == "leases":
-            return [lease.as_dict() for lease in await store.leases()]
-        if cmd == "lease":
-            kind, addr = parse_address(str(request["address"]))
-            lease = await store.get(kind, addr)
-            if lease is None:
-                raise ValueError(f"no lease for {request['address']}")
-            return lease.as_dict()
-        if cmd == "release":
-            kind, addr = parse_address(str(request["address"]))
-            lease = await store.get(kind, addr)
-            if lease is None:
-                raise ValueError(f"no lease for {request['address']}")
-            released = await store.release(kind, addr, lease.client, time.time())
-            if released is None:
-                raise ValueError(f"{request['address']} is {lease.state.name.lower()}, not leased")
-            await store.flush()
-            checkpoint = getattr(store, "checkpoint", None)
-            if checkpoint is not None:
-                checkpoint()  # an operator's change shows in the SQLite file at once
-            server.emit(LeaseEvent("release", released))
-            return released.as_dict()
-        if cmd == "stats":
-            return {
-                **{name: s.snapshot() for name, s in server.stats.items()},
-                "leases": server.lease_counts(),
-                "sources": server.source_stats(),
-            }
-        if cmd == "reload":
-            errors = await server.reload()
-            if errors:
-                raise ValueError("reload rejected: " + "; ".join(errors))
-            return "reloaded"
-        raise ValueError(f"unknown command {cmd!r}")
+        return await self.admin.handle(request)
+
+
+class Served(Running, Protocol):
+    """The running server, as the control socket sees it."""
+
+    store: LeaseStore | None
+
+
+def addons(path: Path | None) -> list[Callable[[Served], contextlib.AbstractAsyncContextManager[None]]]:
+    """The server add-on (see ``dhcpbridge.server.Server``) that serves the control socket at
+    ``path`` while the server runs; none without a path. An add-on that cannot start raises
+    ``OSError`` with the reason (the server reports it as a start error)."""
+    if path is None:
+        return []
+
+    @contextlib.asynccontextmanager
+    async def control_socket(server: Served) -> AsyncIterator[None]:
+        assert server.store is not None
+        control = ControlServer(LeaseAdmin(server.store, server), path)
+        try:
+            await control.start()
+        except OSError as exc:
+            raise OSError(f"control socket {control.path}: {exc.strerror or exc}") from None
+        try:
+            yield
+        finally:
+            await control.stop()
+
+    return [control_socket]
 
 
 async def call(path: Path, request: dict[str, Any], timeout: float = 5.0) -> Any:

@@ -17,9 +17,15 @@ def _items(counter: dict[str, int]) -> list[tuple[str, int]]:
 class StatsCollector(Collector):
     """Reads ``Stats`` objects (per protocol family) and a lease-count callback when scraped."""
 
-    def __init__(self, stats: dict[str, Stats], lease_counts: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        stats: dict[str, Stats],
+        lease_counts: Callable[[], dict[str, int]],
+        events: Callable[[], dict[str, int]] | None = None,
+    ) -> None:
         self.stats = stats
         self.lease_counts = lease_counts
+        self.events = events
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         received = CounterMetricFamily("dhcpbridge_received", "Requests received", labels=["family", "type"])
@@ -42,9 +48,21 @@ class StatsCollector(Collector):
         for state, count in sorted(self.lease_counts().items()):
             leases.add_metric([state], count)
         yield leases
+        if self.events is not None:
+            counts = self.events()
+            events = CounterMetricFamily(
+                "dhcpbridge_lease_events", "Lease events for listeners", labels=["outcome"]
+            )
+            for outcome in ("delivered", "overflow", "listener_failures"):
+                events.add_metric([outcome], counts.get(outcome, 0))
+            yield events
 
 
-def registry_for(stats: dict[str, Stats], lease_counts: Callable[[], dict[str, int]]) -> CollectorRegistry:
+def registry_for(
+    stats: dict[str, Stats],
+    lease_counts: Callable[[], dict[str, int]],
+    events: Callable[[], dict[str, int]] | None = None,
+) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(StatsCollector(stats, lease_counts))
+    registry.register(StatsCollector(stats, lease_counts, events))
     return registry

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dhcpbridge.cli import main
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import SqliteStore
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.wire.v4.message import ip4_int as ip
 
 CONFIG = """\

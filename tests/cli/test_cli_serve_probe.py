@@ -247,10 +247,10 @@ def test_sigterm_stops_cleanly_and_leases_stay_in_the_store(tmp_path: Path) -> N
 
 SIGHUP_DURING_START = """\
 import os, signal, sys
-from dhcpbridge import runtime
 from dhcpbridge.cli import main
+from dhcpbridge.server import Server
 
-started = runtime.Server.start
+started = Server.start
 
 
 async def start_then_hup(self):
@@ -258,7 +258,7 @@ async def start_then_hup(self):
     os.kill(os.getpid(), signal.SIGHUP)
 
 
-runtime.Server.start = start_then_hup
+Server.start = start_then_hup
 sys.argv = ["dhcpbridge", "serve", "--config", sys.argv[1], "--log-format", "json"]
 main()
 """

@@ -15,6 +15,7 @@ import pytest
 
 from dhcpbridge.assemble import build_engine4
 from dhcpbridge.config.loader import from_dict
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.records import HostInfo, Meta4
@@ -22,7 +23,6 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4, Outcome4
 from dhcpbridge.engine.v4.transaction import BROADCAST
 from dhcpbridge.leases.embedded.memory import MemoryStore
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.wire.v4.message import FLAG_BROADCAST, Message4, encode, ip4_int, parse
 
 NOW = 1_700_000_000.0

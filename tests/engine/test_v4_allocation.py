@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseState
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.wire.v4.message import ip4_int as ip
 from dhcpbridge.wire.v4.message import ip4_str
 

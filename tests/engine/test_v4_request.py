@@ -306,7 +306,7 @@ def test_malformed_requests_are_dropped_with_a_counted_reason(v4: Make) -> None:
 
 
 def run_leases(h: V4) -> list[Any]:
-    from dhcpbridge.runtime import run_inline
+    from dhcpbridge.engine.inline import run_inline
 
     return list(run_inline(h.store.leases()))
 

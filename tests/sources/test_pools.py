@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Action
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.sources.pools import PoolSource
 
 

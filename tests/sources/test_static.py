@@ -13,8 +13,8 @@ import pytest
 from dhcpbridge.assemble import AssemblyError, build_sources
 from dhcpbridge.config.loader import from_dict
 from dhcpbridge.config.model import ReservationConfig
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Action, Answer
-from dhcpbridge.runtime import run_inline
 from dhcpbridge.sources.static import ReservationError, StaticSource, load_file, relay_id
 from dhcpbridge.wire.v4.message import ip4_int as ip
 from dhcpbridge.wire.v4.options import encode_config_option

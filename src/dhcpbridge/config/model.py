@@ -63,11 +63,9 @@ class LeasesConfig(Strict):
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:
-        scheme = value.split(":", 1)[0]
-        if scheme not in ("memory", "sqlite"):
-            raise ValueError(f"unsupported lease store {value!r} (known: memory://, sqlite:///PATH)")
-        if scheme == "sqlite" and not value.removeprefix("sqlite:").lstrip("/"):
-            raise ValueError("sqlite store needs a path, e.g. sqlite:///var/lib/dhcpbridge/leases.db")
+        from dhcpbridge.leases.registry import check_url
+
+        check_url(value)
         return value
 
 

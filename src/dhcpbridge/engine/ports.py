@@ -1,22 +1,22 @@
 """The two interfaces the engine talks through: the lease store and the sources of truth.
 
 Both are async so that shared stores (Redis, PostgreSQL) and the HTTP bridge fit without changing
-the engine; in-process implementations return without suspending, and the runtime drives such
+the engine; in-process implementations return without suspending, and the server drives such
 coroutines to completion without scheduling a task.
 
 Every state-changing store call is atomic in the store: ``allocate``, ``offer`` and ``commit``
 succeed only when the address is free for the client at that moment, so two servers sharing one
 store can never hand out the same address. Writes that must be durable before the client hears
-of them (commits, releases, declines) are made durable by ``flush``; the runtime sends replies
+of them (commits, releases, declines) are made durable by ``flush``; the server sends replies
 only after ``flush`` returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from dhcpbridge.engine.model import Answer, Lease, LeaseKind
+from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
 
 
 class AddressRange(Protocol):
@@ -156,7 +156,7 @@ class Source(Protocol):
     A source may also offer a synchronous ``answer(query) -> Answer`` with the same result as
     ``ask``, raising ``dhcpbridge.engine.chain.NeedsIO`` when it cannot answer without IO (a
     cache miss); when every source of a chain has one, the engine tries that first and the
-    runtime repeats the request as a task only when it must."""
+    server repeats the request as a task only when it must."""
 
     name: str
 
@@ -165,3 +165,38 @@ class Source(Protocol):
     def reserved(self) -> frozenset[int]:
         """Addresses this source assigns itself, which dynamic pools must never hand out."""
         ...
+
+
+# --- optional capabilities of sources (and anything else the server owns) ----------------------
+# The server finds them with ``isinstance`` against these runtime-checkable protocols.
+
+
+@runtime_checkable
+class LeaseListener(Protocol):
+    """Wants lease events (the HTTP bridge's on-commit hook, DNS updates). Called off the packet
+    path by the server's event bus, in the order the events happened; must not block."""
+
+    def notify(self, event: LeaseEvent) -> None: ...
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """Has something to start once the event loop runs (a connection pool)."""
+
+    async def start(self) -> None: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Holds resources to let go of when the server stops or the object is replaced."""
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class HasStats(Protocol):
+    """Reports its own counters (shown by ``stats``)."""
+
+    name: str
+
+    def stats(self) -> dict[str, Any]: ...

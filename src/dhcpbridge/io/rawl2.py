@@ -4,7 +4,7 @@ RFC 2131 §4.1: when neither giaddr, ciaddr nor the broadcast bit is set, the re
 client's hardware address and yiaddr. A plain ``sendto(yiaddr)`` would stall on ARP for an
 address nobody owns yet, so the frame is built here: IPv4 + UDP headers with real checksums, sent
 through a cooked (SOCK_DGRAM) packet socket that adds the Ethernet header for the given MAC.
-Needs CAP_NET_RAW; ``RawSender.open`` returns None without it and the runtime broadcasts instead.
+Needs CAP_NET_RAW; ``RawSender.open`` returns None without it and the server broadcasts instead.
 """
 
 from __future__ import annotations

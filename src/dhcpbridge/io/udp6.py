@@ -3,36 +3,34 @@
 receiving interface and destination; drains datagrams without blocking and sends to a chosen
 address, port and scope (a client's link-local address needs the interface it came from).
 
-Also reads what DHCPv6 needs to know about the host's interfaces (``host_info6``).
-
-asyncio's datagram transports cannot return ancillary data, so the runtime registers
-``fileno()`` with ``loop.add_reader`` and calls ``receive`` to drain the socket.
+Also reads what DHCPv6 needs to know about the host's interfaces (``host_info6``). Draining is
+``io.udp.UdpSocket``'s.
 """
 
 from __future__ import annotations
 
 import socket
 import struct
+from typing import Any
 
 import psutil
 
 from dhcpbridge.engine.records import HostInfo6, Meta6
+from dhcpbridge.io.udp import UdpSocket, grow_buffer
 
 ALL_RELAYS_AND_SERVERS = "ff02::1:2"
 ALL_SERVERS = "ff05::1:3"
 IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 _PKTINFO6 = struct.Struct("=16sI")  # struct in6_pktinfo: address, ifindex
 _PKTINFO6_SIZE = _PKTINFO6.size
 _ANC_SIZE = socket.CMSG_SPACE(_PKTINFO6_SIZE)
 _IPPROTO_IPV6 = socket.IPPROTO_IPV6
 _MREQ = struct.Struct("=16sI")  # struct ipv6_mreq: group, ifindex
-MAX_DATAGRAM = 65535
 _NO_DST = bytes(16)
 
 
-class Udp6Socket:
+class Udp6Socket(UdpSocket[Meta6]):
     """See the module docstring. ``interfaces`` empty: join the groups on every interface that can."""
 
     def __init__(self, address: str, port: int, interfaces: list[str], receive_buffer: int = 8 << 20) -> None:
@@ -42,16 +40,14 @@ class Udp6Socket:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
-            self.receive_buffer = _grow_buffer(sock, receive_buffer)
+            self.receive_buffer = grow_buffer(sock, receive_buffer)
             sock.bind((address, port))
             sock.setblocking(False)
             self.joined = self._join(sock, interfaces)
         except OSError:
             sock.close()
             raise
-        self.sock = sock
-        self.port = sock.getsockname()[1]
-        self._names: dict[int, str] = {}
+        super().__init__(sock, _ANC_SIZE)
 
     def _join(self, sock: socket.socket, interfaces: list[str]) -> list[str]:
         """Join the DHCPv6 groups on each interface; where that fails (``lo`` has no multicast)
@@ -72,57 +68,18 @@ class Udp6Socket:
             joined.append(name)
         return joined
 
-    def fileno(self) -> int:
-        return self.sock.fileno()
-
-    def ifname(self, ifindex: int) -> str:
-        name = self._names.get(ifindex)
-        if name is None:
-            try:
-                name = socket.if_indextoname(ifindex)
-            except OSError:
-                name = f"if{ifindex}"
-            self._names[ifindex] = name
-        return name
-
-    def receive(self, limit: int) -> list[tuple[bytes, Meta6]]:
-        """Up to ``limit`` datagrams that are waiting now (never blocks)."""
-        out: list[tuple[bytes, Meta6]] = []
-        append = out.append
-        recvmsg = self.sock.recvmsg
-        unpack = _PKTINFO6.unpack_from
-        names = self._names
-        for _ in range(limit):
-            try:
-                data, anc, _flags, addr = recvmsg(MAX_DATAGRAM, _ANC_SIZE)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                continue  # e.g. ICMP errors surfaced on the socket: nothing to read for them
-            dst = _NO_DST
-            ifindex = addr[3]
-            for level, kind, cdata in anc:
-                if kind == IPV6_PKTINFO and level == _IPPROTO_IPV6 and len(cdata) >= _PKTINFO6_SIZE:
-                    dst, ifindex = unpack(cdata)
-            name = names.get(ifindex) or self.ifname(ifindex)
-            append((data, Meta6(addr[0].partition("%")[0], addr[1], dst, ifindex, name)))
-        return out
+    def meta(self, anc: list[tuple[int, int, bytes]], addr: Any) -> Meta6:
+        dst = _NO_DST
+        ifindex = addr[3]
+        for level, kind, cdata in anc:
+            if kind == IPV6_PKTINFO and level == _IPPROTO_IPV6 and len(cdata) >= _PKTINFO6_SIZE:
+                dst, ifindex = _PKTINFO6.unpack_from(cdata)
+        name = self._names.get(ifindex) or self.ifname(ifindex)
+        return Meta6(addr[0].partition("%")[0], addr[1], dst, ifindex, name)
 
     def send(self, data: bytes, dest: tuple[str, int, int, int]) -> None:
         """Send ``data`` to (address, port, flowinfo, scope id)."""
         self.sock.sendto(data, dest)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def _grow_buffer(sock: socket.socket, size: int) -> int:
-    """A big receive buffer absorbs bursts while a batch is committed (SO_RCVBUFFORCE needs root)."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
-    except OSError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
 def host_info6(served: list[str]) -> HostInfo6:

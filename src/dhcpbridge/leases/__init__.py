@@ -1,26 +1,30 @@
-"""Lease stores behind ``dhcpbridge.engine.ports.LeaseStore``: one module per backend."""
+"""Lease stores behind ``dhcpbridge.engine.ports.LeaseStore``: one module per backend, opened by
+URL through ``leases.registry``; ``leases.base`` holds the error and the optional capabilities.
+
+The embedded stores are loaded on first use (``from dhcpbridge.leases import MemoryStore``), so
+importing the package, as the config does for the URL check, loads no backend.
+"""
 
 from __future__ import annotations
 
-from dhcpbridge.leases.embedded.indexed import IndexedStore
-from dhcpbridge.leases.embedded.memory import MemoryStore
-from dhcpbridge.leases.embedded.sqlite import SqliteStore, StoreError, path_from_url
+import importlib
+from typing import Any
+
+from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.registry import open_store
+
+_LAZY = {
+    "IndexedStore": "dhcpbridge.leases.embedded.indexed",
+    "MemoryStore": "dhcpbridge.leases.embedded.memory",
+    "SqliteStore": "dhcpbridge.leases.embedded.sqlite",
+}
 
 
-def open_store(url: str, base_dir: str | None = None, readonly: bool = False) -> IndexedStore:
-    """Open the store a ``[leases] store`` URL names; raises ``StoreError`` with the reason."""
-    scheme = url.split(":", 1)[0]
-    if scheme == "memory":
-        return MemoryStore()
-    if scheme == "sqlite":
-        from pathlib import Path
-
-        path = path_from_url(url)
-        if not path.is_absolute() and base_dir:
-            path = Path(base_dir) / path
-        sync = "full" if "sync=full" in url else "normal"
-        return SqliteStore(path, sync=sync, readonly=readonly)
-    raise StoreError(f"unsupported lease store {url!r}")
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = ["IndexedStore", "MemoryStore", "SqliteStore", "StoreError", "open_store"]

@@ -19,10 +19,10 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from dhcpbridge import logs
+from dhcpbridge import control, logs
 from dhcpbridge.config import load
 from dhcpbridge.io.client4 import ProbeSocket
-from dhcpbridge.runtime import Server
+from dhcpbridge.server import Server
 from dhcpbridge.tools.probe4 import Exchange, Probe, ProbeSettings
 from dhcpbridge.wire.v4.message import ip4_int, ip4_str
 from dhcpbridge.wire.v4.options import MESSAGE_NAMES
@@ -122,7 +122,8 @@ async def _run(workdir: Path, clients: int) -> int:
     config_path.write_text(CONFIG.format(port=port), encoding="utf-8")
     console.print(Panel.fit(Syntax(config_path.read_text(), "toml"), title=str(config_path)))
     config = load(config_path)
-    server = Server(config, config_path)
+    control_socket = config.resolve_path(config.server.control_socket or "control.sock")
+    server = Server(config, config_path, control.addons(control_socket))
     await server.start()
     try:
         macs = [bytes.fromhex("026700000002")] + [

@@ -264,7 +264,8 @@ class LeaseIndex:
             self._reaped_early += self.reap(now)
         return None
 
-    def release(self, kind: LeaseKind, addr: int, client: bytes, now: float) -> Lease | None:
+    def _held_by(self, kind: LeaseKind, addr: int, client: bytes) -> Lease | None:
+        """The lease of ``addr`` if ``client`` holds it (bound, or an offer held for it)."""
         current = self.by_addr[kind].get(addr)
         if (
             current is None
@@ -272,17 +273,19 @@ class LeaseIndex:
             or current.state not in (LeaseState.BOUND, LeaseState.OFFERED)
         ):
             return None
+        return current
+
+    def release(self, kind: LeaseKind, addr: int, client: bytes, now: float) -> Lease | None:
+        current = self._held_by(kind, addr, client)
+        if current is None:
+            return None
         was_bound = current.state == LeaseState.BOUND
         released = replace(current, state=LeaseState.RELEASED, expires=now)
         return self.put(released, durable=was_bound)
 
     def decline(self, kind: LeaseKind, addr: int, client: bytes, now: float, until: float) -> Lease | None:
-        current = self.by_addr[kind].get(addr)
-        if (
-            current is None
-            or current.client != client
-            or current.state not in (LeaseState.BOUND, LeaseState.OFFERED)
-        ):
+        current = self._held_by(kind, addr, client)
+        if current is None:
             return None
         declined = replace(current, state=LeaseState.DECLINED, starts=now, expires=until, hostname="")
         return self.put(declined, durable=True)

@@ -1,6 +1,6 @@
 """The ``LeaseStore`` protocol over an in-process ``LeaseIndex`` (shared by memory and SQLite).
 
-Every method completes without suspending, so the runtime can drive the engine's coroutines to
+Every method completes without suspending, so the server can drive the engine's coroutines to
 the end without scheduling a task. Subclasses make changes durable by overriding ``_persist``
 (called for each durable change) and ``flush``.
 """
@@ -13,6 +13,7 @@ from mypy_extensions import mypyc_attr
 
 from dhcpbridge.engine.model import Lease, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.base import LeaseQuery, count_key
 from dhcpbridge.leases.embedded.index import LeaseIndex
 
 
@@ -23,6 +24,7 @@ class IndexedStore:
     def __init__(self) -> None:
         self.index = LeaseIndex(self._persist)
         self.retention = 86400.0
+        self.inline = True  # no coroutine here ever suspends (``leases.base.InlineStore``)
 
     def _persist(self, lease: Lease) -> None:
         return None
@@ -72,6 +74,19 @@ class IndexedStore:
 
     async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
         return self.index.all(kind)
+
+    async def query(self, query: LeaseQuery) -> list[Lease]:
+        """One page of records (``leases.base.QueriesLeases``)."""
+        rows = sorted(self.index.all(query.kind), key=lambda lease: (lease.kind, lease.address))
+        return query.select(rows)
+
+    def count_by_state(self) -> dict[str, int]:
+        """Lease records per ``{kind}_{state}`` (``leases.base.CountsLeases``)."""
+        counts: dict[str, int] = {}
+        for lease in self.index.all():
+            name = count_key(lease)
+            counts[name] = counts.get(name, 0) + 1
+        return counts
 
     async def flush(self) -> None:
         return None

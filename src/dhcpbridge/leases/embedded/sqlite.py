@@ -2,7 +2,7 @@
 
 One process owns the file (an ``flock`` on ``PATH.lock`` keeps a second server out, so two
 servers can never hand out the same address from one file). The engine's changes queue up and
-``flush`` makes a whole batch durable at once; the runtime sends ACKs only after it returns, so a
+``flush`` makes a whole batch durable at once; the server sends ACKs only after it returns, so a
 ``kill -9`` never loses a lease a client was told about. Offers are never written.
 
 Durability has two steps, so the hot path pays one ``write`` per batch instead of one SQLite
@@ -33,6 +33,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.embedded.indexed import IndexedStore
 
 SCHEMA_VERSION = 1
@@ -92,10 +93,6 @@ def read_journal(path: Path) -> list[tuple[Any, ...]]:
             break
         pos += 4 + size
     return records
-
-
-class StoreError(Exception):
-    """The store cannot do its job (file locked by another server, disk full, corrupt file)."""
 
 
 def _addr_text(kind: LeaseKind, addr: int) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.leases import IndexedStore, MemoryStore, SqliteStore
-from dhcpbridge.runtime import run_inline
 
 
 @pytest.fixture(params=["memory", "sqlite"])

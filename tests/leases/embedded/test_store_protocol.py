@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dhcpbridge.engine.inline import run_inline as run
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import IndexedStore, MemoryStore
 from dhcpbridge.leases.embedded.index import HEAP_SLACK
-from dhcpbridge.runtime import run_inline as run
 from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4, NA = LeaseKind.V4, LeaseKind.NA

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from dhcpbridge.engine.inline import run_inline as run
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import MemoryStore, SqliteStore, StoreError, open_store
 from dhcpbridge.leases.embedded.sqlite import path_from_url, read_journal
-from dhcpbridge.runtime import run_inline as run
 from dhcpbridge.wire.v4.message import ip4_int as ip
 
 NOW = 1_700_000_000.0
 X = ip("10.67.0.10")
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 
 class R:
@@ -292,7 +292,7 @@ import os, sys, time
 from pathlib import Path
 from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.leases import SqliteStore
-from dhcpbridge.runtime import run_inline
+from dhcpbridge.engine.inline import run_inline
 
 store = SqliteStore(Path(sys.argv[1]))
 for i in range(50):

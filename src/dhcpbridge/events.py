@@ -1,0 +1,126 @@
+"""The lease event bus: the packet path hands lease changes over, listeners get them later.
+
+``emit`` (on the hot path) only appends the event to one bounded queue and, when the queue was
+empty, asks the loop to drain it at its next turn, after the batch's replies are sent: no task
+and no listener call per packet. When the queue is full the event is dropped, counted in
+``overflow`` and logged at most once per ``OVERFLOW_LOG_WINDOW``; the packet path never waits.
+The drain calls every listener for each event in order; a listener that raises is counted and
+logged and the others still get the event. Delivered events leave the queue, so the bus holds
+no transaction (``LeaseEvent.query``) past its delivery.
+
+The bus belongs to the server, not to a config: listeners stay across reloads; sources that
+want events subscribe when adopted and unsubscribe when a reload replaces them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+from dhcpbridge import logs
+from dhcpbridge.engine.model import LeaseEvent, LeaseState
+from dhcpbridge.engine.ports import LeaseListener
+
+QUEUE_LIMIT = 65536  # events waiting for delivery; more are dropped and counted
+OVERFLOW_LOG_WINDOW = 10.0
+log = logs.get("dhcpbridge")
+
+
+class EventBus:
+    """See the module docstring."""
+
+    def __init__(self, limit: int = QUEUE_LIMIT) -> None:
+        self.limit = limit
+        self.listeners: list[LeaseListener] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.delivered = 0
+        self.overflow = 0
+        self.failures = 0
+        self._queue: deque[LeaseEvent] = deque()
+        self._scheduled = False
+        self._overflow_logged = -OVERFLOW_LOG_WINDOW
+        self._overflow_unlogged = 0
+
+    def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Deliver on ``loop`` from now on (None: deliver at once, inside ``emit``)."""
+        self.loop = loop
+
+    def subscribe(self, listener: LeaseListener) -> None:
+        if listener not in self.listeners:
+            self.listeners.append(listener)
+
+    def unsubscribe(self, listener: LeaseListener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+
+    def emit(self, event: LeaseEvent) -> None:
+        """Queue ``event`` for the listeners; never blocks, never calls a listener."""
+        queue = self._queue
+        if len(queue) >= self.limit:
+            self._overflowed()
+            return
+        queue.append(event)
+        if not self._scheduled:
+            loop = self.loop
+            if loop is None:
+                self.drain()
+                return
+            self._scheduled = True
+            loop.call_soon(self.drain)
+
+    def drain(self) -> None:
+        """Deliver every queued event to every listener, oldest first."""
+        self._scheduled = False
+        queue = self._queue
+        listeners = tuple(self.listeners)
+        while queue:
+            event = queue.popleft()
+            for listener in listeners:
+                try:
+                    listener.notify(event)
+                except Exception:
+                    self.failures += 1
+                    log.exception("lease event listener failed", listener=repr(listener))
+            self.delivered += 1
+
+    def close(self) -> None:
+        """Deliver what is still queued (the server is stopping)."""
+        self.drain()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "queued": len(self._queue),
+            "delivered": self.delivered,
+            "overflow": self.overflow,
+            "listener_failures": self.failures,
+        }
+
+    def _overflowed(self) -> None:
+        self.overflow += 1
+        self._overflow_unlogged += 1
+        now = time.monotonic()
+        if now - self._overflow_logged >= OVERFLOW_LOG_WINDOW:
+            log.warning(
+                "lease event queue full; events dropped",
+                dropped=self._overflow_unlogged,
+                total=self.overflow,
+                limit=self.limit,
+            )
+            self._overflow_logged = now
+            self._overflow_unlogged = 0
+
+
+class LeaseLog:
+    """Listener that logs lease changes: all at debug level; at info level all but renewals
+    (a commit of a BOUND lease)."""
+
+    def notify(self, event: LeaseEvent) -> None:
+        lease = event.lease
+        if logs.debug_enabled():
+            log.debug("lease", change=event.event, **lease.as_dict())
+        elif event.event != "commit" or lease.state != LeaseState.BOUND:
+            log.info("lease", change=event.event, address=lease.address_text, client=lease.client.hex(":"))
+
+    def __repr__(self) -> str:
+        return "LeaseLog()"

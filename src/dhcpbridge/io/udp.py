@@ -1,0 +1,72 @@
+"""What the DHCPv4 and DHCPv6 server sockets share: the receive loop that drains datagrams with
+their ancillary data without blocking, interface names by index (cached), the big receive
+buffer, ``fileno``/``close``. Each family's subclass says how big its ancillary data is and turns
+one datagram's ancillary data and peer address into its ``Meta4``/``Meta6`` (``meta``).
+
+asyncio's datagram transports cannot return ancillary data, so the server registers
+``fileno()`` with ``loop.add_reader`` and calls ``receive`` to drain the socket.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Generic, TypeVar
+
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+MAX_DATAGRAM = 65535
+MetaT = TypeVar("MetaT")
+
+
+def grow_buffer(sock: socket.socket, size: int) -> int:
+    """A big receive buffer absorbs bursts while a batch is committed (SO_RCVBUFFORCE needs root)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+
+class UdpSocket(Generic[MetaT]):
+    """A bound, non-blocking UDP socket (``sock``) drained by ``receive``; see the module docstring."""
+
+    def __init__(self, sock: socket.socket, anc_size: int) -> None:
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.anc_size = anc_size
+        self._names: dict[int, str] = {}
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def ifname(self, ifindex: int) -> str:
+        name = self._names.get(ifindex)
+        if name is None:
+            try:
+                name = socket.if_indextoname(ifindex)
+            except OSError:
+                name = f"if{ifindex}"
+            self._names[ifindex] = name
+        return name
+
+    def meta(self, anc: list[tuple[int, int, bytes]], addr: Any) -> MetaT:
+        """What the engine needs to know of one datagram besides its bytes."""
+        raise NotImplementedError
+
+    def receive(self, limit: int) -> list[tuple[bytes, MetaT]]:
+        """Up to ``limit`` datagrams that are waiting now (never blocks)."""
+        out: list[tuple[bytes, MetaT]] = []
+        append = out.append
+        recvmsg = self.sock.recvmsg
+        anc_size = self.anc_size
+        for _ in range(limit):
+            try:
+                data, anc, _flags, addr = recvmsg(MAX_DATAGRAM, anc_size)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                continue  # e.g. ICMP errors surfaced on the socket: nothing to read for them
+            append((data, self.meta(anc, addr)))
+        return out
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,0 +1,87 @@
+"""What every lease store shares beyond ``engine.ports.LeaseStore``: the error it raises and the
+optional capabilities the server and the admin service look for (by ``isinstance`` against these
+runtime-checkable protocols, never by probing attribute names).
+
+* ``InlineStore``: ``inline`` is True when no coroutine of the store ever suspends (the embedded
+  stores); the server then drives packets inline and runs the periodic saver.
+* ``Checkpointing``: ``checkpoint()`` moves everything durable into the store's main file now
+  (an operator's change shows there at once).
+* ``CountsLeases``: ``count_by_state()`` for metrics and ``stats`` without listing every lease.
+* ``QueriesLeases``: ``query(LeaseQuery(kind, state, offset, limit))``, one page of records in a stable
+  order (for the CLI and the HTTP API, without copying a million records per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+
+
+class StoreError(Exception):
+    """The store cannot do its job (file locked by another server, disk full, corrupt file)."""
+
+
+@runtime_checkable
+class InlineStore(Protocol):
+    """A store that says whether its coroutines can suspend."""
+
+    inline: bool
+
+
+@runtime_checkable
+class Checkpointing(Protocol):
+    def checkpoint(self) -> None: ...
+
+
+@runtime_checkable
+class CountsLeases(Protocol):
+    def count_by_state(self) -> dict[str, int]:
+        """Lease records per ``{kind}_{state}`` (e.g. ``v4_bound``), lower case."""
+        ...
+
+
+@dataclass(frozen=True)
+class LeaseQuery:
+    """Which lease records to list: of ``kind`` in ``state`` (None: any), from the ``offset``-th
+    match, at most ``limit`` (None: all)."""
+
+    kind: LeaseKind | None = None
+    state: LeaseState | None = None
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def paged(self) -> bool:
+        return bool(self.offset) or self.limit is not None
+
+    def matches(self, lease: Lease) -> bool:
+        return (self.kind is None or lease.kind == self.kind) and (
+            self.state is None or lease.state == self.state
+        )
+
+    def select(self, leases: Iterable[Lease]) -> list[Lease]:
+        """The matching records of ``leases`` (in their order), paged."""
+        rows = [lease for lease in leases if self.matches(lease)]
+        if not self.paged:
+            return rows
+        return rows[self.offset : None if self.limit is None else self.offset + self.limit]
+
+
+@runtime_checkable
+class QueriesLeases(Protocol):
+    async def query(self, query: LeaseQuery) -> list[Lease]:
+        """The records ``query`` selects, ordered by kind and address."""
+        ...
+
+
+def is_inline(store: object) -> bool:
+    """True when ``store`` never suspends (see ``InlineStore``)."""
+    return isinstance(store, InlineStore) and bool(store.inline)
+
+
+def count_key(lease: Lease) -> str:
+    """The ``count_by_state`` key of one lease record."""
+    return f"{lease.kind.name.lower()}_{lease.state.name.lower()}"

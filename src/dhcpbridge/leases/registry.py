@@ -1,0 +1,81 @@
+"""The one place lease store URL schemes are known: scheme -> factory, and the check the config
+runs on ``[leases] store``. Factories import their backend lazily, so importing this module (the
+config does) loads no store. New backends (redis, postgres) add a ``register`` call here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.leases.base import StoreError
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How to check and open the stores of one URL scheme."""
+
+    example: str  # shown in the "known:" list of the error message
+    open: Callable[[str, Path | None, bool], LeaseStore]  # (url, base_dir, readonly)
+    check: Callable[[str], None] = lambda url: None  # raises ValueError when the URL is unusable
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def register(scheme: str, backend: Backend) -> None:
+    _BACKENDS[scheme] = backend
+
+
+def _scheme(url: str) -> str:
+    return url.split(":", 1)[0]
+
+
+def check_url(url: str) -> None:
+    """Raise ``ValueError`` (the config's message) if no backend can open ``url``."""
+    backend = _BACKENDS.get(_scheme(url))
+    if backend is None:
+        known = ", ".join(b.example for b in _BACKENDS.values())
+        raise ValueError(f"unsupported lease store {url!r} (known: {known})")
+    backend.check(url)
+
+
+def open_store(
+    url: str, base_dir: str | None = None, readonly: bool = False, retention: float | None = None
+) -> LeaseStore:
+    """Open the store a ``[leases] store`` URL names; raises ``StoreError`` with the reason.
+    ``retention``: seconds an expired or released record is kept before it is purged."""
+    backend = _BACKENDS.get(_scheme(url))
+    if backend is None:
+        raise StoreError(f"unsupported lease store {url!r}")
+    store = backend.open(url, Path(base_dir) if base_dir else None, readonly)
+    if retention is not None:
+        store.retention = retention  # type: ignore[attr-defined]  # every registered store keeps it
+    return store
+
+
+def _open_memory(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.embedded.memory import MemoryStore
+
+    return MemoryStore()
+
+
+def _check_sqlite(url: str) -> None:
+    if not url.removeprefix("sqlite:").lstrip("/"):
+        raise ValueError("sqlite store needs a path, e.g. sqlite:///var/lib/dhcpbridge/leases.db")
+
+
+def _open_sqlite(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.embedded.sqlite import SqliteStore, path_from_url
+
+    path = path_from_url(url)
+    if not path.is_absolute() and base_dir:
+        path = base_dir / path
+    sync = "full" if "sync=full" in url else "normal"
+    return SqliteStore(path, sync=sync, readonly=readonly)
+
+
+register("memory", Backend("memory://", _open_memory))
+register("sqlite", Backend("sqlite:///PATH", _open_sqlite, _check_sqlite))

@@ -1,0 +1,201 @@
+"""The hot path of one protocol family: drain the socket, run each datagram through the engine,
+make the batch's lease changes durable with one commit, then send.
+
+Replies that change nothing durable (OFFER, NAK, ADVERTISE) go out at once; those that grant
+leases wait for the group commit (``server.commit``). When the store and every source work
+in-process, the engine's coroutines finish without suspending and are driven inline (no task
+per packet); a packet whose source must do IO (``NeedsIO``), or every packet when something can
+suspend, runs as a task instead. Drops are counted always and logged by ``DropLog``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from dhcpbridge import logs
+from dhcpbridge.engine.chain import NeedsIO
+from dhcpbridge.engine.inline import run_inline
+from dhcpbridge.engine.model import LeaseEvent
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.tasks import TaskOwner
+
+BATCH = 128
+DROP_LOG_BURST = 10  # per reason and window at info level
+DROP_LOG_WINDOW = 10.0
+log = logs.get("dhcpbridge")
+
+
+class Meta(Protocol):
+    def log_fields(self) -> dict[str, str]: ...
+
+
+class Outcome(Protocol):
+    """What an engine returns for one datagram (``Outcome4`` / ``Outcome6``)."""
+
+    data: bytes | None
+    drop_reason: str | None
+    drop_detail: str
+
+    @property
+    def effects(self) -> list[LeaseEvent]: ...
+
+    def log_fields(self) -> dict[str, Any]: ...
+
+
+class Engine(Protocol):
+    extra_async: bool
+
+    async def process(self, data: bytes, meta: Any, now: float, io: bool = False) -> Any: ...
+
+
+class Socket(Protocol):
+    port: int
+
+    def fileno(self) -> int: ...
+
+    def receive(self, limit: int) -> list[tuple[bytes, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class DropLog:
+    """Logs drops: every one at debug level; at most a burst per reason and window at info."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.window_start = 0.0
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, now: float, outcome: Outcome, meta: Meta) -> None:
+        reason = outcome.drop_reason or "?"
+        fields: dict[str, Any] = {"family": self.family, "reason": reason, "detail": outcome.drop_detail}
+        fields.update(meta.log_fields())
+        fields.update(outcome.log_fields())
+        if logs.debug_enabled():
+            log.debug("drop", **fields)
+            return
+        if now - self.window_start > DROP_LOG_WINDOW:
+            suppressed = {k: v - DROP_LOG_BURST for k, v in self.counts.items() if v > DROP_LOG_BURST}
+            if suppressed:
+                log.info("drops suppressed", family=self.family, window_s=DROP_LOG_WINDOW, counts=suppressed)
+            self.window_start = now
+            self.counts = {}
+        seen = self.counts.get(reason, 0) + 1
+        self.counts[reason] = seen
+        if seen <= DROP_LOG_BURST:
+            log.info("drop", **fields)
+
+
+class Endpoint:
+    """One family's socket, engine and sender; see the module docstring."""
+
+    def __init__(
+        self,
+        family: str,
+        sock: Socket,
+        engine: Engine,
+        send: Callable[[Any, Any], None],
+        stats: Stats,
+        commits: GroupCommit,
+        tasks: TaskOwner,
+        emit: Callable[[LeaseEvent], None],
+        is_nak: Callable[[Any], bool] = lambda outcome: False,
+    ) -> None:
+        self.family = family
+        self.sock = sock
+        self.engine = engine
+        self.send = send
+        self.stats = stats
+        self.commits = commits
+        self.spawn = tasks.spawn
+        self.emit = emit
+        self.is_nak = is_nak
+        self.inline = True
+        self.drop_log = DropLog(family)
+
+    def on_readable(self) -> None:
+        """Replies that need no commit go out at once; those that do wait for the next group
+        commit (``GroupCommit.commit_later``). Draining again after each round lets a batch grow
+        when the server is busy."""
+        sock, engine = self.sock, self.engine
+        batch = sock.receive(BATCH)
+        if not batch:
+            return
+        now = time.time()
+        if not self.inline:
+            for data, meta in batch:
+                self.spawn(self._one(engine, data, meta, now))
+            return
+        waiting: list[tuple[Outcome, Any]] = []
+        handled = 0
+        while batch:
+            for data, meta in batch:
+                try:
+                    outcome = run_inline(engine.process(data, meta, now))
+                except NeedsIO:  # a source must do IO for this one: run it as a task
+                    self.spawn(self._one(engine, data, meta, now))
+                    continue
+                except Exception:
+                    self.stats.errors["engine"] += 1
+                    log.exception("engine failure", family=self.family, **meta.log_fields())
+                    continue
+                if outcome.effects:
+                    waiting.append((outcome, meta))
+                else:
+                    self.finish(outcome, meta, now, True)
+            handled += len(batch)
+            if handled >= BATCH or not waiting:
+                break
+            batch = sock.receive(BATCH - handled)
+            now = time.time()
+        self.commits.commit_later(self, waiting, handled)
+
+    async def _one(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
+        try:
+            outcome = await engine.process(data, meta, now, True)
+        except Exception:
+            self.stats.errors["engine"] += 1
+            log.exception("engine failure", family=self.family, **meta.log_fields())
+            return
+        committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
+        self.finish(outcome, meta, now, committed)
+
+    def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
+        effects = outcome.effects
+        try:
+            self._finish(outcome, meta, now, committed, effects)
+        finally:
+            # lease events point back at their transaction: empty the list so the transaction and
+            # its events form no reference cycle (freed at once, no work for the garbage collector)
+            effects.clear()
+
+    def _finish(
+        self, outcome: Outcome, meta: Any, now: float, committed: bool, effects: list[LeaseEvent]
+    ) -> None:
+        if outcome.data is None:
+            if outcome.drop_reason is not None:
+                self.drop_log(now, outcome, meta)
+            if effects and committed:
+                for event in effects:
+                    self.emit(event)
+            return
+        if effects and not committed:
+            self.stats.drops["store-unavailable"] += 1
+            return
+        try:
+            self.send(outcome, meta)
+        except OSError as exc:
+            self.stats.errors["send"] += 1
+            log.warning(
+                "send failed", family=self.family, error=exc.strerror or str(exc), **outcome.log_fields()
+            )
+            return
+        if self.is_nak(outcome):  # worth a line even at info level
+            log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
+        elif logs.debug_enabled():
+            log.debug("reply", family=self.family, **outcome.log_fields())
+        for event in effects:
+            self.emit(event)

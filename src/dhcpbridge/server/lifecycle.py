@@ -1,0 +1,364 @@
+"""The ``Server``: one dhcpbridge process's life cycle — start, stop, run until a signal, reload.
+
+Everything a start opens (store, sockets, sources, add-ons such as the control socket, the
+metrics endpoint, the readers on the loop) is entered into one ``contextlib.AsyncExitStack`` as
+it is opened, so ``stop`` and a failed start undo exactly what was done, last opened first; every
+task belongs to one ``TaskOwner``. SIGHUP reloads the config (a bad one is rejected and the old
+one keeps serving); SIGTERM/SIGINT stop after flushing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import signal
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from dhcpbridge import logs
+from dhcpbridge.assemble import AssemblyError
+from dhcpbridge.config import Config, ConfigError, load
+from dhcpbridge.engine.model import LeaseEvent
+from dhcpbridge.engine.ports import Closable, HasStats, LeaseListener, LeaseStore, Startable
+from dhcpbridge.engine.records import HostInfo, HostInfo6
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.engine.v4.engine import Engine4
+from dhcpbridge.engine.v6.engine import Engine6
+from dhcpbridge.events import EventBus, LeaseLog
+from dhcpbridge.io.host import host_info, missing_interfaces
+from dhcpbridge.io.rawl2 import RawSender
+from dhcpbridge.io.udp4 import Udp4Socket
+from dhcpbridge.io.udp6 import Udp6Socket, host_info6
+from dhcpbridge.leases.base import CountsLeases, StoreError, is_inline
+from dhcpbridge.leases.registry import open_store
+from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
+from dhcpbridge.server.endpoint import Endpoint
+from dhcpbridge.server.errors import StartError
+from dhcpbridge.server.metrics_http import start_metrics
+from dhcpbridge.server.reaper import reap_forever, save_forever
+from dhcpbridge.server.reload import build_engines, interfaces6, restart_notes, serves_v4, subnet_names
+from dhcpbridge.server.tasks import TaskOwner
+
+log = logs.get("dhcpbridge")
+Addon = Callable[["Server"], AbstractAsyncContextManager[Any]]
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections: the lease table is large and long-lived, and young
+    collections every 700 allocations cost more than the packet work itself. Survivors are moved
+    to the permanent generation (``gc.freeze``) at start and after each reaping pass, so full
+    collections only look at what is new."""
+    gc.set_threshold(100_000, 50, 1000)
+    gc.freeze()
+
+
+class Server:
+    """One dhcpbridge server process; ``start``/``stop``, or ``run`` until a signal.
+
+    ``addons`` are entered once the sockets are open and left before they close, each called
+    with the server (the control socket is one: ``dhcpbridge.control.addons``)."""
+
+    def __init__(self, config: Config, config_path: Path | None = None, addons: Sequence[Addon] = ()) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.addons = list(addons)
+        self.stats: dict[str, Stats] = {"v4": Stats(), "v6": Stats()}
+        self.store: LeaseStore | None = None
+        self.endpoints: dict[str, Endpoint] = {}
+        self.host: HostInfo = HostInfo.build({})
+        self.host6: HostInfo6 = HostInfo6.build({})
+        self.tasks = TaskOwner()
+        self.bus = EventBus()
+        self.bus.subscribe(LeaseLog())
+        self.sources: list[Any] = []
+        self.commits: GroupCommit | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._raw: RawSender | None = None
+
+    @property
+    def stats4(self) -> Stats:
+        return self.stats["v4"]
+
+    @property
+    def stats6(self) -> Stats:
+        return self.stats["v6"]
+
+    @property
+    def engine4(self) -> Engine4 | None:
+        endpoint = self.endpoints.get("v4")
+        return endpoint.engine if endpoint is not None else None  # type: ignore[return-value]
+
+    @property
+    def engine6(self) -> Engine6 | None:
+        endpoint = self.endpoints.get("v6")
+        return endpoint.engine if endpoint is not None else None  # type: ignore[return-value]
+
+    def emit(self, event: LeaseEvent) -> None:
+        """Hand a lease event to the listeners (queued; see ``dhcpbridge.events``)."""
+        self.bus.emit(event)
+
+    def spawn(self, coro: Any) -> None:
+        self.tasks.spawn(coro)
+
+    # --- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.loop = loop = asyncio.get_running_loop()
+        self.tasks.bind(loop)
+        self.bus.bind(loop)
+        cfg = self.config
+        stack = self._stack = contextlib.AsyncExitStack()
+        missing = missing_interfaces(cfg.server.interfaces)
+        if missing:
+            raise StartError(f"interfaces not found: {', '.join(missing)}")
+        try:
+            store = open_store(
+                cfg.leases.store,
+                str(cfg.resolve_path(".")),
+                retention=float(cfg.leases.expired_retention),
+            )
+        except StoreError as exc:
+            raise StartError(f"lease store: {exc}") from None
+        self.store = store
+        stack.push_async_callback(self._close_store, store)
+        stack.push_async_callback(self._close_sources)
+        stack.callback(self.bus.close)
+        stack.push_async_callback(self._close_endpoints)
+        stack.push_async_callback(self.tasks.close)
+        self.commits = GroupCommit(store, loop, self.tasks)
+        stack.callback(self.commits.close)
+        try:
+            await self._open_endpoints(store)
+            for addon in self.addons:
+                try:
+                    await stack.enter_async_context(addon(self))
+                except OSError as exc:
+                    raise StartError(str(exc)) from None
+            if cfg.server.metrics:
+                from dhcpbridge.metrics import registry_for
+
+                registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
+                stack.push_async_callback((await start_metrics(cfg.server.metrics, registry)).cleanup)
+        except BaseException:
+            await stack.aclose()  # undo a half-done start: nothing stays bound or open
+            raise
+        self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
+        self.tasks.daemon(save_forever(store, self._flush_inline))
+        leases = len(await store.leases())
+        tune_gc()
+        log.info(
+            "serving",
+            ports={name: ep.sock.port for name, ep in self.endpoints.items()},
+            interfaces=cfg.server.interfaces or "all",
+            subnets4=subnet_names(self.engine4),
+            subnets6=subnet_names(self.engine6),
+            store=cfg.leases.store,
+            leases=leases,
+            mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
+        )
+
+    def _flush_inline(self) -> bool:
+        return self.commits is not None and self.commits.flush_inline(self.stats4)
+
+    def _reap_interval(self) -> float:
+        return float(self.config.leases.reap_interval)
+
+    async def _open_endpoints(self, store: LeaseStore) -> None:
+        cfg = self.config
+        assert self.loop is not None and self.commits is not None
+        self.host = host_info(cfg.server.interfaces)
+        v6 = bool(cfg.subnet6)
+        if v6:
+            missing = missing_interfaces(interfaces6(cfg))
+            if missing:
+                raise StartError(f"server6 interfaces not found: {', '.join(missing)}")
+            self.host6 = host_info6(interfaces6(cfg))
+        try:
+            sources, engine4, engine6 = build_engines(
+                cfg, store, self.host, self.host6, self.stats, serves_v4(cfg), v6
+            )
+        except AssemblyError as exc:
+            raise StartError("\n".join(exc.errors)) from None
+        if engine4 is not None:
+            try:
+                sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
+                ) from None
+            self._raw = raw = RawSender.open() if cfg.server.raw_socket else None
+            self._add_endpoint("v4", sock4, engine4, Sender4(sock4, raw), is_nak4)
+        if engine6 is not None:
+            s6 = cfg.server6
+            try:
+                sock6 = Udp6Socket(str(s6.address), s6.port, interfaces6(cfg), cfg.server.receive_buffer)
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on [{s6.address}]:{s6.port}: {exc.strerror or exc}"
+                ) from None
+            for name, why in sock6.not_joined.items():
+                log.warning(
+                    "no DHCPv6 multicast on this interface (relayed traffic only)", interface=name, error=why
+                )
+            self._add_endpoint("v6", sock6, engine6, Sender6(sock6))
+        await self._adopt_sources(sources)
+        for endpoint in self.endpoints.values():
+            self.loop.add_reader(endpoint.sock.fileno(), endpoint.on_readable)
+            self._stack.callback(self.loop.remove_reader, endpoint.sock.fileno())
+
+    def _add_endpoint(
+        self, family: str, sock: Any, engine: Any, send: Any, is_nak: Callable[[Any], bool] | None = None
+    ) -> None:
+        assert self.commits is not None
+        endpoint = Endpoint(
+            family, sock, engine, send, self.stats[family], self.commits, self.tasks, self.emit
+        )
+        if is_nak is not None:
+            endpoint.is_nak = is_nak
+        endpoint.inline = self._all_in_process(engine)
+        self.endpoints[family] = endpoint
+
+    async def _adopt_sources(self, sources: Any) -> None:
+        """Start sources that have a life cycle (the HTTP bridge's connection pool) and subscribe
+        those that want lease events; sources of a replaced config are unsubscribed and closed.
+        Other listeners of the bus stay."""
+        old = self.sources
+        self.sources = list(sources)
+        for source in self.sources:
+            if isinstance(source, Startable):
+                await source.start()
+        for source in old:
+            if source not in self.sources:
+                if isinstance(source, LeaseListener):
+                    self.bus.unsubscribe(source)
+                if isinstance(source, Closable):
+                    self.tasks.spawn(source.close())
+        for source in self.sources:
+            if isinstance(source, LeaseListener):
+                self.bus.subscribe(source)
+
+    async def _close_sources(self) -> None:
+        sources, self.sources = self.sources, []
+        for source in sources:
+            if isinstance(source, LeaseListener):
+                self.bus.unsubscribe(source)
+            if isinstance(source, Closable):
+                await source.close()
+
+    async def _close_endpoints(self) -> None:
+        for endpoint in self.endpoints.values():
+            endpoint.sock.close()
+        self.endpoints = {}
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    @staticmethod
+    async def _close_store(store: LeaseStore) -> None:
+        try:
+            await store.close()
+        except StoreError as exc:
+            log.error("lease store close failed", error=str(exc))
+
+    @staticmethod
+    def _all_in_process(engine: Any) -> bool:
+        """True when nothing the engine awaits can suspend (in-process store and sources, no
+        asynchronous user handlers): then packets are processed inline, without tasks."""
+        env = engine.env
+        return is_inline(env.store) and bool(env.sources.sync) and not engine.extra_async
+
+    def source_stats(self) -> dict[str, Any]:
+        return {s.name: s.stats() for s in self.sources if isinstance(s, HasStats)}
+
+    def lease_counts(self) -> dict[str, int]:
+        store = self.store
+        return store.count_by_state() if isinstance(store, CountsLeases) else {}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every counter: per family, lease records by state, per source, the event bus."""
+        return {
+            **{name: s.snapshot() for name, s in self.stats.items()},
+            "leases": self.lease_counts(),
+            "sources": self.source_stats(),
+            "events": self.bus.stats(),
+        }
+
+    async def stop(self) -> None:
+        """Stop serving: the add-ons end, the readers go, waiting replies are committed and sent,
+        tasks finish (or are cancelled), then sockets, sources and the store close."""
+        await self._stack.aclose()
+        log.info("stopped", stats={name: s.snapshot() for name, s in self.stats.items()})
+
+    async def run(self) -> None:
+        """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads.
+
+        The handlers are in place before the sockets open: a SIGHUP that arrives while the server
+        starts (its ports already answer) is a reload once it has started, not the default
+        action that would end the process; SIGTERM/SIGINT then stop it right after the start."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        started = False
+        reload_asked = False
+
+        def on_hup() -> None:
+            nonlocal reload_asked
+            if started:
+                self.spawn(self.reload())
+            else:
+                reload_asked = True
+
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        try:
+            await self.start()
+            started = True
+            if reload_asked:
+                self.spawn(self.reload())
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            if started:
+                log.info("stopping")
+                await self.stop()
+
+    async def reload(self) -> list[str]:
+        """Re-read the config file; on any error keep serving with the old one."""
+        if self.config_path is None or self.store is None:
+            return ["no config file to reload"]
+        v4, v6 = "v4" in self.endpoints, "v6" in self.endpoints
+        try:
+            new = load(self.config_path)
+            missing = missing_interfaces(new.server.interfaces)
+            if missing:
+                raise ConfigError(
+                    str(self.config_path), [f"server.interfaces: not found: {', '.join(missing)}"]
+                )
+            host = host_info(new.server.interfaces)
+            host6 = host_info6(interfaces6(new)) if v6 else self.host6
+            sources, engine4, engine6 = build_engines(new, self.store, host, host6, self.stats, v4, v6)
+        except (ConfigError, AssemblyError) as exc:
+            log.error("reload rejected; still serving the previous config", errors=exc.errors)
+            return exc.errors
+        notes = restart_notes(self.config, new, v4, v6)
+        self.config = new
+        self.host = host
+        self.host6 = host6
+        await self._adopt_sources(sources)
+        for name, engine in (("v4", engine4), ("v6", engine6)):
+            endpoint = self.endpoints.get(name)
+            if endpoint is not None and engine is not None:
+                endpoint.engine = engine
+                endpoint.inline = self._all_in_process(engine)
+        log.info(
+            "reloaded",
+            subnets4=subnet_names(engine4),
+            subnets6=subnet_names(engine6),
+            notes=notes,
+        )
+        return []

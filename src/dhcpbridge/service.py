@@ -1,0 +1,106 @@
+"""``LeaseAdmin``: the operator's lease commands (list, show, release, stats, reload), one
+implementation for the control socket, the CLI (when no server runs it opens the store itself)
+and the HTTP API to come.
+
+Requests are the control protocol's JSON objects (``{"cmd": "leases"}``, ``{"cmd": "lease",
+"address": ...}``, ``{"cmd": "release", "address": ...}``, ``{"cmd": "stats"}``,
+``{"cmd": "reload"}``); results are JSON-ready. Problems a caller caused (a bad address, no such
+lease, no running server for ``stats``) raise ``ValueError`` with a message for the operator.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Any, Protocol
+
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
+from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.leases.base import Checkpointing, LeaseQuery, QueriesLeases
+
+
+class Running(Protocol):
+    """What the admin needs of a running server (``dhcpbridge.server.Server`` has it)."""
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    async def reload(self) -> list[str]: ...
+
+    def emit(self, event: LeaseEvent) -> None: ...
+
+
+EVERY_LEASE = LeaseQuery()
+
+
+def parse_address(text: str) -> tuple[LeaseKind, int]:
+    """``10.0.0.5`` -> (V4, int); ``2001:db8::5`` -> (NA, int); ``2001:db8:1::/48`` -> (PD, int)."""
+    addr = ipaddress.ip_address(text.split("/")[0])
+    if addr.version == 4:
+        return LeaseKind.V4, int(addr)
+    return (LeaseKind.PD if "/" in text else LeaseKind.NA), int(addr)
+
+
+class LeaseAdmin:
+    """Lease commands over a store, and with ``server`` the commands only a running server has."""
+
+    def __init__(self, store: LeaseStore, server: Running | None = None) -> None:
+        self.store = store
+        self.server = server
+
+    async def list(self, query: LeaseQuery = EVERY_LEASE) -> list[Lease]:
+        """The records ``query`` selects, in store order; a page of them ordered by kind and
+        address when the store can query."""
+        store = self.store
+        if query.paged and isinstance(store, QueriesLeases):
+            return await store.query(query)
+        return query.select(await store.leases(query.kind))
+
+    async def get(self, address: str) -> Lease:
+        kind, addr = parse_address(address)
+        lease = await self.store.get(kind, addr)
+        if lease is None:
+            raise ValueError(f"no lease for {address}")
+        return lease
+
+    async def release(self, address: str) -> Lease:
+        """Release a lease now (the address becomes free), durably, and tell the listeners."""
+        lease = await self.get(address)
+        store = self.store
+        released = await store.release(lease.kind, lease.address, lease.client, time.time())
+        if released is None:
+            raise ValueError(f"{address} is {lease.state.name.lower()}, not leased")
+        await store.flush()
+        if isinstance(store, Checkpointing):
+            store.checkpoint()  # an operator's change shows in the SQLite file at once
+        if self.server is not None:
+            self.server.emit(LeaseEvent("release", released))
+        return released
+
+    def stats(self) -> dict[str, Any]:
+        return self._running().snapshot()
+
+    async def reload(self) -> str:
+        errors = await self._running().reload()
+        if errors:
+            raise ValueError("reload rejected: " + "; ".join(errors))
+        return "reloaded"
+
+    def _running(self) -> Running:
+        if self.server is None:
+            raise ValueError("no running server")
+        return self.server
+
+    async def handle(self, request: dict[str, Any]) -> Any:
+        """One control-protocol request; the JSON-ready result."""
+        cmd = request.get("cmd")
+        if cmd == "leases":
+            return [lease.as_dict() for lease in await self.list()]
+        if cmd == "lease":
+            return (await self.get(str(request["address"]))).as_dict()
+        if cmd == "release":
+            return (await self.release(str(request["address"]))).as_dict()
+        if cmd == "stats":
+            return self.stats()
+        if cmd == "reload":
+            return await self.reload()
+        raise ValueError(f"unknown command {cmd!r}")
