@@ -41,7 +41,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dhcpbridge.testing.netns import Namespace, NetnsError, process_cpu_seconds
+from dhcpbridge.testing.netns import Namespace, NetnsError
+from dhcpbridge.testing.process import process_cpu_seconds
 
 CLIENT_CPU = 0
 """CPU perfdhcp is pinned to (the server under test gets CPU 1)."""

@@ -15,10 +15,11 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from dhcpbridge.testing.netns import BackgroundProcess, Namespace, NetnsError
+from dhcpbridge.testing.netns import Namespace, NetnsError
 from dhcpbridge.testing.plan import AddressPlan
+from dhcpbridge.testing.process import BackgroundProcess, ProcessOwner
 
 SERVER_CPU = 1
 """CPU the server under test is pinned to (perfdhcp gets :data:`~dhcpbridge.testing.perfdhcp.CLIENT_CPU`)."""
@@ -28,7 +29,7 @@ class ServerError(RuntimeError):
     """A server did not start (the message carries its log)."""
 
 
-class ManagedServer:
+class ManagedServer(ProcessOwner):
     """A server process in namespace ``ns`` with its files in ``workdir``; a context manager.
 
     Subclasses implement :meth:`command` (argv), :meth:`write_config` and set ``ports``
@@ -79,9 +80,7 @@ class ManagedServer:
         return self
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        if self.proc is None:
-            return None
-        return self.proc.stop(timeout)
+        return super().stop(timeout)
 
     @property
     def pid(self) -> int:
@@ -89,20 +88,12 @@ class ManagedServer:
             raise ServerError(f"{self.name} is not running")
         return self.proc.pid
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.alive()
-
     def cpu_seconds(self) -> float | None:
         return None if self.proc is None else self.proc.cpu_seconds()
 
-    def log(self) -> str:
-        return self.proc.log() if self.proc is not None else ""
-
-    def __enter__(self) -> ManagedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
 
 # --------------------------------------------------------------------------------------------
