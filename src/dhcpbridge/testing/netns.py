@@ -517,6 +517,11 @@ LAB_MACS = {
 }
 
 
+def _both(role: str, ifname: str, v4: str, v6: str) -> tuple[Address, Address]:
+    """An interface's IPv4 and IPv6 address."""
+    return Address(role, ifname, v4), Address(role, ifname, v6)
+
+
 def lab_spec() -> TopologySpec:
     """The lab topology: srv <-> cli, srv <-> rly."""
     return TopologySpec(
@@ -526,12 +531,9 @@ def lab_spec() -> TopologySpec:
             Veth("srv", "srv1", LAB_MACS["srv1"], "rly", "rly0", LAB_MACS["rly0"]),
         ),
         addresses=(
-            Address("srv", "srv0", "10.67.0.1/24"),
-            Address("srv", "srv0", "fd67::1/64"),
-            Address("srv", "srv1", "10.68.0.1/16"),
-            Address("srv", "srv1", "fd68::1/64"),
-            Address("rly", "rly0", "10.68.0.2/16"),
-            Address("rly", "rly0", "fd68::2/64"),
+            *_both("srv", "srv0", "10.67.0.1/24", "fd67::1/64"),
+            *_both("srv", "srv1", "10.68.0.1/16", "fd68::1/64"),
+            *_both("rly", "rly0", "10.68.0.2/16", "fd68::2/64"),
         ),
         description="cli(cli0) <-> srv(srv0 10.67.0.1/24, srv1 10.68.0.1/16) <-> rly(rly0 10.68.0.2/16)",
         facts={
@@ -557,12 +559,9 @@ def relayed_spec() -> TopologySpec:
             Veth("srv", "srv1", LAB_MACS["srv1"], "rly", "rly1", LAB_MACS["rly0"]),
         ),
         addresses=(
-            Address("rly", "rly0", "10.69.0.1/24"),
-            Address("rly", "rly0", "fd69::1/64"),
-            Address("rly", "rly1", "10.68.0.2/16"),
-            Address("rly", "rly1", "fd68::2/64"),
-            Address("srv", "srv1", "10.68.0.1/16"),
-            Address("srv", "srv1", "fd68::1/64"),
+            *_both("rly", "rly0", "10.69.0.1/24", "fd69::1/64"),
+            *_both("rly", "rly1", "10.68.0.2/16", "fd68::2/64"),
+            *_both("srv", "srv1", "10.68.0.1/16", "fd68::1/64"),
         ),
         routes=(
             Route("srv", "10.69.0.0/24", "10.68.0.2"),
