@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dhcpbridge.testing.netns import Namespace, NetnsError, Topology
-from dhcpbridge.testing.plan import AddressPlan
+from dhcpbridge.testing.plan import AddressPlan, Subnet4, Subnet6
 from dhcpbridge.testing.server import SERVER_CPU, ManagedServer, ServerError
 
 
@@ -147,19 +147,7 @@ class Kea4(KeaServer):
         lt = self.plan.lifetimes
         subnets = []
         for i, s in enumerate(self.plan.subnets4, start=1):
-            options = []
-            if s.routers:
-                options.append({"name": "routers", "data": ", ".join(s.routers)})
-            if s.dns_servers:
-                options.append({"name": "domain-name-servers", "data": ", ".join(s.dns_servers)})
-            if s.domain_name:
-                options.append({"name": "domain-name", "data": s.domain_name})
-            entry: dict[str, Any] = {
-                "id": i,
-                "subnet": s.subnet,
-                "pools": [{"pool": _pool4(p)} for p in s.pools],
-                "option-data": options,
-            }
+            entry = _subnet(i, s, [_pool4(p) for p in s.pools])
             if s.interface:
                 entry["interface"] = s.interface
             subnets.append(entry)
@@ -185,17 +173,7 @@ class Kea6(KeaServer):
         lt = self.plan.lifetimes
         subnets = []
         for i, s in enumerate(self.plan.subnets6, start=1):
-            options = []
-            if s.dns_servers:
-                options.append({"name": "dns-servers", "data": ", ".join(s.dns_servers)})
-            if s.domain_search:
-                options.append({"name": "domain-search", "data": ", ".join(s.domain_search)})
-            entry: dict[str, Any] = {
-                "id": i,
-                "subnet": s.subnet,
-                "pools": [{"pool": p} for p in s.pools],
-                "option-data": options,
-            }
+            entry = _subnet(i, s, list(s.pools))
             if s.pd_prefix:
                 prefix, length = s.pd_prefix.split("/")
                 entry["pd-pools"] = [
@@ -217,6 +195,19 @@ class Kea6(KeaServer):
             "rebind-timer": lt.rebind6,
             "subnet6": subnets,
         }
+
+
+def _subnet(number: int, s: Subnet4 | Subnet6, pools: list[str]) -> dict[str, Any]:
+    """The part of a Kea subnet entry that v4 and v6 share: id, subnet, pools and options."""
+    return {
+        "id": number,
+        "subnet": s.subnet,
+        "pools": [{"pool": p} for p in pools],
+        "option-data": [
+            {"name": name, "data": value if isinstance(value, str) else ", ".join(value)}
+            for name, value in s.options().items()
+        ],
+    }
 
 
 def kea_for(family: int) -> type[KeaServer]:

@@ -151,18 +151,11 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
     if family == 4:
         subnets = []
         for s in plan.subnets4:
-            options: dict[str, Any] = {}
-            if s.routers:
-                options["routers"] = list(s.routers)
-            if s.dns_servers:
-                options["domain-name-servers"] = list(s.dns_servers)
-            if s.domain_name:
-                options["domain-name"] = s.domain_name
             entry: dict[str, Any] = {
                 "subnet": s.subnet,
                 "pools": list(s.pools),
                 "lease-time": plan.lifetimes.valid4,
-                "options": options,
+                "options": s.options(),
             }
             subnets.append(entry)
         doc["subnet4"] = subnets
@@ -170,11 +163,6 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
         lt = plan.lifetimes
         subnets6 = []
         for s6 in plan.subnets6:
-            options6: dict[str, Any] = {}
-            if s6.dns_servers:
-                options6["dns-servers"] = list(s6.dns_servers)
-            if s6.domain_search:
-                options6["domain-search"] = list(s6.domain_search)
             entry6: dict[str, Any] = {
                 "subnet": s6.subnet,
                 "pools": list(s6.pools),
@@ -182,7 +170,7 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
                 "valid-lifetime": lt.valid6,
                 "renew-timer": lt.renew6,
                 "rebind-timer": lt.rebind6,
-                "options": options6,
+                "options": s6.options(),
             }
             if s6.pd_prefix:
                 entry6["pd-pools"] = [{"prefix": s6.pd_prefix, "delegated-length": s6.delegated_len}]
