@@ -39,9 +39,6 @@ def _pool4(pool: str) -> str:
 class KeaServer(ManagedServer):
     """Common part of :class:`Kea4` and :class:`Kea6`."""
 
-    daemon = "kea-dhcp4"
-    root = "Dhcp4"
-
     def __init__(
         self,
         ns: Namespace,
@@ -56,6 +53,15 @@ class KeaServer(ManagedServer):
         self.plan = plan
         self.persist = persist
         self.debug = debug
+
+    @property
+    def daemon(self) -> str:
+        return f"kea-dhcp{self.family}"
+
+    @property
+    def root(self) -> str:
+        """The top-level key of the configuration."""
+        return f"Dhcp{self.family}"
 
     @property
     def config_path(self) -> Path:
@@ -140,17 +146,10 @@ class Kea4(KeaServer):
     name = "kea4"
     family = 4
     ports = (67,)
-    daemon = "kea-dhcp4"
-    root = "Dhcp4"
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
-        subnets = []
-        for i, s in enumerate(self.plan.subnets4, start=1):
-            entry = _subnet(i, s, [_pool4(p) for p in s.pools])
-            if s.interface:
-                entry["interface"] = s.interface
-            subnets.append(entry)
+        subnets = [_subnet(i, s, [_pool4(p) for p in s.pools]) for i, s in enumerate(self.plan.subnets4, 1)]
         return {
             "interfaces-config": {"interfaces": list(self.plan.interfaces), "dhcp-socket-type": "raw"},
             "valid-lifetime": lt.valid4,
@@ -166,8 +165,6 @@ class Kea6(KeaServer):
     name = "kea6"
     family = 6
     ports = (547,)
-    daemon = "kea-dhcp6"
-    root = "Dhcp6"
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
@@ -179,8 +176,6 @@ class Kea6(KeaServer):
                 entry["pd-pools"] = [
                     {"prefix": prefix, "prefix-len": int(length), "delegated-len": s.delegated_len}
                 ]
-            if s.interface:
-                entry["interface"] = s.interface
             if s.relay_addresses:
                 entry["relay"] = {"ip-addresses": list(s.relay_addresses)}
             subnets.append(entry)
@@ -198,8 +193,8 @@ class Kea6(KeaServer):
 
 
 def _subnet(number: int, s: Subnet4 | Subnet6, pools: list[str]) -> dict[str, Any]:
-    """The part of a Kea subnet entry that v4 and v6 share: id, subnet, pools and options."""
-    return {
+    """The part of a Kea subnet entry that v4 and v6 share: id, subnet, pools, options, interface."""
+    entry: dict[str, Any] = {
         "id": number,
         "subnet": s.subnet,
         "pools": [{"pool": p} for p in pools],
@@ -208,6 +203,9 @@ def _subnet(number: int, s: Subnet4 | Subnet6, pools: list[str]) -> dict[str, An
             for name, value in s.options().items()
         ],
     }
+    if s.interface:
+        entry["interface"] = s.interface
+    return entry
 
 
 def kea_for(family: int) -> type[KeaServer]:
