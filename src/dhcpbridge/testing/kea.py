@@ -54,6 +54,13 @@ class KeaServer(ManagedServer):
         self.persist = persist
         self.debug = debug
 
+    def __init_subclass__(cls, family: int = 4, **kwargs: Any) -> None:
+        """``class Kea6(KeaServer, family=6)``: name, family and port follow from the family."""
+        super().__init_subclass__(**kwargs)
+        cls.name = f"kea{family}"
+        cls.family = family
+        cls.ports = (67,) if family == 4 else (547,)
+
     @property
     def daemon(self) -> str:
         return f"kea-dhcp{self.family}"
@@ -140,12 +147,8 @@ class KeaServer(ManagedServer):
         return list(latest.values())
 
 
-class Kea4(KeaServer):
+class Kea4(KeaServer, family=4):
     """kea-dhcp4 with raw sockets serving ``plan.subnets4`` on ``plan.interfaces``."""
-
-    name = "kea4"
-    family = 4
-    ports = (67,)
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
@@ -159,12 +162,8 @@ class Kea4(KeaServer):
         }
 
 
-class Kea6(KeaServer):
+class Kea6(KeaServer, family=6):
     """kea-dhcp6 serving ``plan.subnets6`` (IA_NA pools and IA_PD pools) on ``plan.interfaces``."""
-
-    name = "kea6"
-    family = 6
-    ports = (547,)
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
