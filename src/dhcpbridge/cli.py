@@ -94,7 +94,11 @@ def check_config(config_path: Path) -> None:
         sources = build_sources(config)
         from dhcpbridge.assemble import load_handlers
 
-        handlers = [*load_handlers(config, 4), *load_handlers(config, 6)] if config.handler else []
+        handlers = (
+            [*load_handlers(config, 4, position=None), *load_handlers(config, 6, position=None)]
+            if config.handler
+            else []
+        )
     except ConfigError as exc:
         for line in exc.errors:
             click.echo(f"{config_path}: {line}", err=True)
@@ -163,167 +167,15 @@ def check_config(config_path: Path) -> None:
 @click.option("--rapid-commit", is_flag=True, help="v6: SOLICIT with Rapid Commit")
 @click.option("--rebind", is_flag=True, help="v6: after the REPLY, REBIND once")
 @click.option("--info", is_flag=True, help="v6: INFORMATION-REQUEST only")
-def probe(
-    interface: str | None,
-    server: str | None,
-    giaddr: str | None,
-    mac: str | None,
-    client_id: str | None,
-    hostname: str | None,
-    request_ip: str | None,
-    circuit_id: str | None,
-    remote_id: str | None,
-    extra: tuple[str, ...],
-    full: bool,
-    renew: bool,
-    release: bool,
-    timeout: float,
-    as_json: bool,
-    v6: bool,
-    duid: str | None,
-    link_address: str | None,
-    relay_address: str | None,
-    relays: int,
-    source_port: int | None,
-    interface_id: str | None,
-    ia_na: bool,
-    ia_pd: bool,
-    pd_length: int,
-    rapid_commit: bool,
-    rebind: bool,
-    info: bool,
-) -> None:
+def probe(v6: bool, **options: Any) -> None:
     """Send a real DHCPv4 DISCOVER (or with -6 a DHCPv6 SOLICIT, and more) and print the decoded replies."""
-    if v6:
-        from dhcpbridge.tools import probe6
+    from dhcpbridge.tools import probe4, probe6
 
-        try:
-            code = probe6.main(
-                interface=interface,
-                server=server,
-                duid=duid,
-                link_address=link_address,
-                relay_address=relay_address,
-                relays=relays,
-                source_port=source_port,
-                interface_id=interface_id or circuit_id,
-                remote_id=remote_id,
-                ia_na=ia_na,
-                ia_pd=ia_pd,
-                pd_length=pd_length,
-                rapid_commit=rapid_commit,
-                full=full,
-                renew=renew,
-                rebind=rebind,
-                release=release,
-                info=info,
-                timeout=timeout,
-                as_json=as_json,
-            )
-        except (ValueError, OSError) as exc:
-            raise click.UsageError(str(exc)) from None
-        sys.exit(code)
-    from dhcpbridge.io.client4 import ProbeSocket
-    from dhcpbridge.sources.static import relay_id
-    from dhcpbridge.tools import probe4 as p
-    from dhcpbridge.wire.v4.message import ip4_int
-    from dhcpbridge.wire.values import parse_hex
-
-    if bool(interface) == bool(server):
-        raise click.UsageError("give exactly one of --interface IF or --server ADDR[:PORT]")
     try:
-        settings = p.ProbeSettings(
-            mac=p.parse_mac(mac) if mac else p.random_mac(),
-            server=p.parse_server(server) if server else ("255.255.255.255", 67),
-            hostname=hostname,
-            request_ip=ip4_int(request_ip) if request_ip else 0,
-            client_id=parse_hex(client_id) if client_id else None,
-            circuit_id=relay_id(circuit_id) if circuit_id else None,
-            remote_id=relay_id(remote_id) if remote_id else None,
-            extra=dict(p.parse_option_arg(o) for o in extra),
-            broadcast_flag=bool(interface),
-            timeout=timeout,
-        )
-        if server:
-            relay = giaddr or _source_for(settings.server[0])
-            settings.giaddr = ip4_int(relay)
-            try:
-                sock = ProbeSocket(relay, 67 if _is_root() else 0)
-            except OSError:
-                sock = ProbeSocket(relay, 0)  # port 67 taken: RFC 8357 relay source port instead
-        else:
-            sock = ProbeSocket("0.0.0.0", 68, interface)
+        code = (probe6.main if v6 else probe4.main)(**options)
     except (ValueError, OSError) as exc:
         raise click.UsageError(str(exc)) from None
-    runner = p.Probe(settings, sock)
-    ok = _probe_walk(runner, full or renew or release, renew, release, as_json)
-    sock.close()
-    sys.exit(0 if ok else 1)
-
-
-def _is_root() -> bool:
-    import os
-
-    return os.geteuid() == 0
-
-
-def _source_for(host: str) -> str:
-    import socket
-
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.connect((host, 9))
-        return str(s.getsockname()[0])
-    finally:
-        s.close()
-
-
-def _probe_walk(runner: Any, full: bool, renew: bool, release: bool, as_json: bool) -> bool:
-    from dhcpbridge.tools import probe4 as p
-
-    def show(label: str, ex: p.Exchange) -> None:
-        if as_json:
-            click.echo(json.dumps({"step": label, "reply": p.describe(ex.reply) if ex.reply else None}))
-        elif ex.reply is None:
-            err_console.print(f"[red]{label}: no reply[/red]")
-        else:
-            console.print(render_message(ex.reply, f"{label} ({ex.elapsed_ms:.1f} ms)"))
-
-    offer = runner.discover()
-    show("DISCOVER -> OFFER", offer)
-    if offer.reply is None:
-        return False
-    if not full:
-        return True
-    ack = runner.request(offer.reply)
-    show("REQUEST -> ACK", ack)
-    if ack.reply is None or ack.reply.msg_type != 5:
-        return False
-    if renew:
-        again = runner.renew(ack.reply)
-        show("RENEW -> ACK", again)
-        if again.reply is None or again.reply.msg_type != 5:
-            return False
-    if release:
-        runner.release(ack.reply)
-        if not as_json:
-            console.print("RELEASE sent")
-    return True
-
-
-def render_message(msg: Any, title: str) -> Table:
-    from dhcpbridge.tools.probe4 import describe
-
-    info = describe(msg)
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("field", style="cyan")
-    table.add_column("value")
-    for key in ("type", "yiaddr", "ciaddr", "siaddr", "giaddr", "chaddr", "flags", "sname", "file"):
-        if key in info:
-            table.add_row(key, str(info[key]))
-    for key, value in info["options"].items():
-        table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
-    return table
+    sys.exit(code)
 
 
 # --- leases --------------------------------------------------------------------------------

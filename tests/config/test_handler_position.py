@@ -69,7 +69,6 @@ def test_without_before_handlers_the_engines_build_as_before(tmp_path: Path) -> 
     build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), sources, load_handlers(cfg, 6))
 
 
-@pytest.mark.xfail(reason="needs the engine branch (Engine4(env, extra, before=...))", strict=False)
 def test_before_handlers_run_before_the_built_in_ones(tmp_path: Path) -> None:
     cfg = config(tmp_path, "pos_run", "before", "after")
     engine = build_engine4(cfg, MemoryStore(), HostInfo.build({}), Stats(), load_handlers(cfg, 4))

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from dhcpbridge.assemble.handlers import load_handler
 from dhcpbridge.engine.inline import run_inline
-from dhcpbridge.engine.pipeline import CannotRespond, Handler, Pipeline, load_handler
+from dhcpbridge.engine.pipeline import CannotRespond, Handler, Pipeline
 from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.wire.v4.message import ip4_str
 

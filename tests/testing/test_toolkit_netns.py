@@ -20,9 +20,9 @@ from dhcpbridge.testing.netns import (
     Topology,
     lab_topology,
     list_namespaces,
-    pid_alive,
     relayed_topology,
 )
+from dhcpbridge.testing.process import pid_alive
 
 pytestmark = pytest.mark.e2e
 

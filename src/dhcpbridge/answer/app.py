@@ -40,12 +40,16 @@ MAX_BODY = 256 << 10
 _SCHEMA_FILES = {schema_file_name(name): name for name in ROOTS}
 
 
-def _problems(body: bytes, check: Any) -> tuple[str, list[str]]:
+def _rejected(log: Any, body: bytes, check: Any, what: str, peer: str | None) -> web.Response:
+    """The 400 answer (and its log line) for a body the contract models rejected."""
     try:
         obj = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return "the body is not JSON", [str(exc)]
-    return "does not follow contract version 1", check(obj) or ["rejected by the models"]
+        error, details = "the body is not JSON", [str(exc)]
+    else:
+        error, details = "does not follow contract version 1", check(obj) or ["rejected by the models"]
+    log.warning(what, error=error, details=details, peer=peer)
+    return web.json_response({"error": error, "details": details}, status=400)
 
 
 def _summary(question: Any) -> dict[str, Any]:
@@ -94,9 +98,7 @@ def make_app(
         try:
             parsed = parse_question_json(body)
         except ValidationError:
-            error, details = _problems(body, question_errors)
-            log.warning("bad question", error=error, details=details, peer=request.remote)
-            return web.json_response({"error": error, "details": details}, status=400)
+            return _rejected(log, body, question_errors, "bad question", request.remote)
         resolution = await service.resolve(parsed, body)
         log.info(
             "answer",
@@ -118,9 +120,7 @@ def make_app(
         try:
             notification = parse_notification_json(body)
         except ValidationError:
-            error, details = _problems(body, notification_errors)
-            log.warning("bad notification", error=error, details=details, peer=request.remote)
-            return web.json_response({"error": error, "details": details}, status=400)
+            return _rejected(log, body, notification_errors, "bad notification", request.remote)
         lease = notification.lease.to_json()
         log.info("lease event", lease_event=notification.event, protocol=notification.protocol, **lease)
         if notify_hook is not None:

@@ -46,14 +46,6 @@ def answer_problems(answer: Any) -> list[str]:
     return []
 
 
-class EntryError(ValueError):
-    """An entry that cannot be used; ``problems`` says why, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A checked partial answer, the key it is stored under and where it came from."""
@@ -67,6 +59,14 @@ class Entry:
         """The entry's action (``assign`` when it does not say)."""
         action = self.answer.get("action", "assign")
         return str(action)
+
+
+class EntryError(ValueError):
+    """An entry that cannot be used; ``problems`` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 def check_entry(key: str, data: Any, origin: str) -> tuple[Entry, list[str]]:

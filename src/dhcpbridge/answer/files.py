@@ -25,6 +25,7 @@ from typing import Any
 
 from dhcpbridge.answer.entries import Entry, EntryError, check_entry
 from dhcpbridge.answer.keys import InvalidKey, normalise_key
+from dhcpbridge.answer.memory import InMemoryStore
 
 Signature = tuple[int, int, int]
 _PARSERS: dict[str, Callable[[str], Any]] = {".json": json.loads, ".toml": tomllib.loads}
@@ -51,28 +52,16 @@ class Change:
     removed: list[str]
 
 
-class FileStore:
+class FileStore(InMemoryStore):
     """Entries from a directory of static files."""
 
     name = "files"
-    wants_prefetch = False
 
     def __init__(self, directory: Path, log: Any) -> None:
+        super().__init__(directory, log)
         self.directory = directory
-        self.log = log
-        self.generation = 0
         self._files: dict[str, FileState] = {}
-        self._index: dict[str, Entry] = {}
         self._duplicates: list[str] = []
-
-    # -- requests ----------------------------------------------------------------------------
-
-    def get(self, key: str) -> Entry | None:
-        """The entry stored under ``key`` (no IO)."""
-        return self._index.get(key)
-
-    def prefetch(self, keys: list[str]) -> None:
-        """Nothing to do: everything is in memory."""
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -199,16 +188,3 @@ class FileStore:
         ]
         lines += [f"{origin}: duplicate key, ignored" for origin in self._duplicates]
         return lines
-
-    def stats(self) -> dict[str, Any]:
-        """Counters for ``/healthz``."""
-        return {
-            "name": self.name,
-            "path": str(self.directory),
-            "entries": len(self._index),
-            "errors": len(self.problems()),
-            "generation": self.generation,
-        }
-
-    def close(self) -> None:
-        """Nothing to release."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from dhcpbridge.answer.entries import TABLE_COLUMNS, Entry, EntryError, row_to_entry
 from dhcpbridge.answer.keys import InvalidKey, normalise_key
+from dhcpbridge.answer.memory import InMemoryStore
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -35,26 +36,16 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-class CsvStore:
+class CsvStore(InMemoryStore):
     """Entries from a CSV file."""
 
     name = "csv"
-    wants_prefetch = False
 
     def __init__(self, path: Path, log: Any) -> None:
+        super().__init__(path, log)
         self.path = path
-        self.log = log
-        self.generation = 0
         self._signature: tuple[int, int, int] | None = None
-        self._index: dict[str, Entry] = {}
         self._problems: list[str] = []
-
-    def get(self, key: str) -> Entry | None:
-        """The entry stored under ``key`` (no IO)."""
-        return self._index.get(key)
-
-    def prefetch(self, keys: list[str]) -> None:
-        """Nothing to do: everything is in memory."""
 
     def _read(self) -> tuple[dict[str, Entry], list[str], list[str]]:
         """Parse the whole file: (entries, problems, warnings). Blocking."""
@@ -135,19 +126,6 @@ class CsvStore:
     def problems(self) -> list[str]:
         """Current problems, one line each."""
         return list(self._problems)
-
-    def stats(self) -> dict[str, Any]:
-        """Counters for ``/healthz``."""
-        return {
-            "name": self.name,
-            "path": str(self.path),
-            "entries": len(self._index),
-            "errors": len(self._problems),
-            "generation": self.generation,
-        }
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 class SqliteStore:

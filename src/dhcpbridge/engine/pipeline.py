@@ -105,25 +105,3 @@ class Pipeline(Generic[T]):
 def _dropped(tx: TransactionLike, drop: CannotRespond) -> None:
     tx.drop_reason = drop.reason
     tx.drop_detail = drop.detail
-
-
-def load_handler(path: str, options: dict[str, Any] | None = None) -> Handler[Any]:
-    """Instantiate a user handler from ``package.module:ClassName`` (or ``package.module.ClassName``)."""
-    import importlib
-
-    module_name, _, attr = path.partition(":")
-    if not attr:
-        module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise ValueError(f"handler {path!r} must be 'package.module:ClassName'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import handler module {module_name!r}: {exc}") from None
-    cls = getattr(module, attr, None)
-    if cls is None:
-        raise ValueError(f"module {module_name!r} has no {attr!r}")
-    handler = cls(**(options or {}))
-    if not isinstance(handler, Handler):
-        raise ValueError(f"{path} is not a dhcpbridge.engine.pipeline.Handler subclass")
-    return handler

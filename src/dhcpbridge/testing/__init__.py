@@ -41,7 +41,6 @@ from dhcpbridge.testing.e2e import e2e_required, e2e_unavailable, require_e2e
 from dhcpbridge.testing.kea import Kea4, Kea6, KeaLab, kea_lab
 from dhcpbridge.testing.loadsearch import SearchResult, find_max_rate
 from dhcpbridge.testing.netns import (
-    BackgroundProcess,
     Namespace,
     NetnsError,
     Topology,
@@ -53,6 +52,7 @@ from dhcpbridge.testing.netns import (
 )
 from dhcpbridge.testing.perfdhcp import PerfdhcpResult, parse_output, perfdhcp4, perfdhcp6
 from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN, SHORT_LEASES, AddressPlan, Subnet4, Subnet6
+from dhcpbridge.testing.process import BackgroundProcess
 from dhcpbridge.testing.server import DhcpbridgeServer, ManagedServer, ServerError, dhcpbridge_unavailable
 
 LAB_POOL4 = ipaddress.ip_network("10.67.0.0/24")

@@ -20,7 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from dhcpbridge.testing.netns import BackgroundProcess, Namespace, NetnsError
+from dhcpbridge.testing.netns import Namespace, NetnsError
+from dhcpbridge.testing.process import BackgroundProcess
 
 DHCP_FILTER = "udp portrange 67-68 or udp portrange 546-547 or arp"
 

@@ -82,9 +82,7 @@ ISC dhcrelay 4.4.3 (:class:`Dhcrelay`)
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import ipaddress
 import shlex
 import signal
 import tempfile
@@ -92,288 +90,31 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from dhcpbridge.testing.netns import BackgroundProcess, Namespace, NetnsError
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-REASONS_BOUND4 = frozenset({"BOUND", "RENEW", "REBIND", "REBOOT", "bound", "renew"})
-REASONS_BOUND6 = frozenset({"BOUND6", "RENEW6", "REBIND6", "REBOOT6"})
-REASONS_RENEW = frozenset({"RENEW", "REBIND", "RENEW6", "REBIND6", "renew"})
+from dhcpbridge.testing.hook_events import (
+    HOOK_SCRIPT,
+    REASONS_BOUND4,
+    REASONS_BOUND6,
+    REASONS_RENEW,
+    HookEvent,
+    Lease,
+    lease_from_event,
+    read_events,
+)
+from dhcpbridge.testing.netns import Namespace, NetnsError
+from dhcpbridge.testing.process import BackgroundProcess, ProcessOwner
 
 
 class ClientError(RuntimeError):
     """A client did not do what was asked in time (the message carries its log)."""
 
 
-@dataclass(frozen=True)
-class HookEvent:
-    """One call of the hook script: the reason and the environment the client passed."""
-
-    reason: str
-    env: Mapping[str, str]
-    time: float
-    args: str = ""
-
-    def get(self, key: str) -> str | None:
-        value = self.env.get(key)
-        return value if value else None
-
-
-@dataclass(frozen=True)
-class Lease:
-    """What a client obtained (fields a client does not report are None / empty)."""
-
-    client: str
-    reason: str
-    address: ipaddress.IPv4Interface | None = None
-    routers: tuple[ipaddress.IPv4Address, ...] = ()
-    dns_servers: tuple[IPAddress, ...] = ()
-    domain_name: str | None = None
-    domain_search: tuple[str, ...] = ()
-    lease_time: int | None = None
-    server_id: str | None = None  # v4: address; v6: server DUID as plain hex
-    t1: int | None = None
-    t2: int | None = None
-    addresses6: tuple[ipaddress.IPv6Interface, ...] = ()
-    prefixes: tuple[ipaddress.IPv6Network, ...] = ()
-    preferred_lifetime: int | None = None
-    valid_lifetime: int | None = None
-    time: float = 0.0
-    log: str = field(default="", repr=False, compare=False)  # the client's log when returned
-
-    @property
-    def address6(self) -> ipaddress.IPv6Interface | None:
-        return self.addresses6[0] if self.addresses6 else None
-
-    @property
-    def prefix(self) -> ipaddress.IPv6Network | None:
-        return self.prefixes[0] if self.prefixes else None
-
-    def merged(self, other: Lease) -> Lease:
-        """``other`` layered over ``self`` (dhclient -6 reports each IA in its own hook call)."""
-        values: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if name == "log":
-                continue
-            if name in ("addresses6", "prefixes"):
-                values[name] = tuple(dict.fromkeys((*mine, *theirs)))
-            elif theirs not in (None, (), "", 0.0):
-                values[name] = theirs
-            else:
-                values[name] = mine
-        return dataclasses.replace(self, **values)
-
-
-# --------------------------------------------------------------------------------------------
-# parsing hook environments
-
-
-def _ints(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _hex_int(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None
-
-
-def _addrs(value: str | None) -> tuple[IPAddress, ...]:
-    out: list[IPAddress] = []
-    for word in (value or "").split():
-        with contextlib.suppress(ValueError):
-            out.append(ipaddress.ip_address(word))
-    return tuple(out)
-
-
-def _v4addrs(value: str | None) -> tuple[ipaddress.IPv4Address, ...]:
-    return tuple(a for a in _addrs(value) if isinstance(a, ipaddress.IPv4Address))
-
-
-def _duid_hex(value: str | None) -> str | None:
-    """A DUID as plain lower-case hex (dhclient prints ``0:1:0:1:32:99...``, dhcpcd ``00010001...``)."""
-    if not value:
-        return None
-    if ":" in value:
-        return "".join(part.zfill(2) for part in value.split(":")).lower()
-    return value.lower()
-
-
-def _domains(value: str | None) -> tuple[str, ...]:
-    return tuple(d.rstrip(".") for d in (value or "").split() if d.rstrip("."))
-
-
-def lease_from_event(client: str, ev: HookEvent) -> Lease:
-    """Turn one hook call of any supported client into a (possibly partial) :class:`Lease`."""
-    g = ev.get
-    if ev.reason in ("bound", "renew"):  # udhcpc
-        address = None
-        if g("ip"):
-            address = ipaddress.IPv4Interface(f"{g('ip')}/{g('mask') or 32}")
-        return Lease(
-            client=client,
-            reason=ev.reason,
-            address=address,
-            routers=_v4addrs(g("router")),
-            dns_servers=_addrs(g("dns")),
-            domain_name=g("domain"),
-            lease_time=_ints(g("lease")),
-            server_id=g("serverid"),
-            t1=_hex_int(g("opt58")),
-            t2=_hex_int(g("opt59")),
-            time=ev.time,
-        )
-    if ev.reason in REASONS_BOUND4:  # dhclient -4, dhcpcd -4
-        address = None
-        if g("new_ip_address"):
-            plen = g("new_subnet_cidr") or g("new_subnet_mask") or "32"
-            address = ipaddress.IPv4Interface(f"{g('new_ip_address')}/{plen}")
-        return Lease(
-            client=client,
-            reason=ev.reason,
-            address=address,
-            routers=_v4addrs(g("new_routers")),
-            dns_servers=_addrs(g("new_domain_name_servers")),
-            domain_name=g("new_domain_name"),
-            domain_search=_domains(g("new_domain_search")),
-            lease_time=_ints(g("new_dhcp_lease_time")),
-            server_id=g("new_dhcp_server_identifier"),
-            t1=_ints(g("new_dhcp_renewal_time")),
-            t2=_ints(g("new_dhcp_rebinding_time")),
-            time=ev.time,
-        )
-    if ev.reason in REASONS_BOUND6:
-        addresses: list[ipaddress.IPv6Interface] = []
-        prefixes: list[ipaddress.IPv6Network] = []
-        preferred = _ints(g("new_preferred_life"))
-        valid = _ints(g("new_max_life"))
-        t1, t2 = _ints(g("new_renew")), _ints(g("new_rebind"))
-        # dhclient: one lease per call
-        if g("new_ip6_address"):
-            addresses.append(
-                ipaddress.IPv6Interface(f"{g('new_ip6_address')}/{g('new_ip6_prefixlen') or 128}")
-            )
-        if g("new_ip6_prefix"):
-            prefixes.append(ipaddress.IPv6Network(g("new_ip6_prefix") or "", strict=False))
-        # dhcpcd: every IA in one call, new_dhcp6_ia_na<i>_ia_addr<j> / new_dhcp6_ia_pd<i>_prefix<j>
-        for key in sorted(ev.env):
-            value = ev.env[key]
-            if not key.startswith("new_dhcp6_ia_") or not value:
-                continue
-            # ["ia", "na1", "ia_addr1"] / ["ia", "pd1", "prefix1"] / ["ia", "na1", "t1"]
-            ia = key[len("new_dhcp6_") :].split("_", 2)
-            if len(ia) != 3:
-                continue
-            item = ia[2]
-            if ia[1].startswith("na") and item.startswith("ia_addr") and item[7:].isdigit():
-                addresses.append(ipaddress.IPv6Interface(f"{value}/128"))
-                preferred = preferred or _ints(g(f"{key}_pltime"))
-                valid = valid or _ints(g(f"{key}_vltime"))
-            elif ia[1].startswith("pd") and item.startswith("prefix") and item[6:].isdigit():
-                prefixes.append(ipaddress.IPv6Network(f"{value}/{g(f'{key}_length') or 64}", strict=False))
-                preferred = preferred or _ints(g(f"{key}_pltime"))
-                valid = valid or _ints(g(f"{key}_vltime"))
-            elif item in ("t1", "t2"):
-                if item == "t1":
-                    t1 = t1 if t1 is not None else _ints(value)
-                else:
-                    t2 = t2 if t2 is not None else _ints(value)
-        return Lease(
-            client=client,
-            reason=ev.reason,
-            addresses6=tuple(addresses),
-            prefixes=tuple(prefixes),
-            dns_servers=_addrs(g("new_dhcp6_name_servers")),
-            domain_search=_domains(g("new_dhcp6_domain_search")),
-            server_id=_duid_hex(g("new_dhcp6_server_id")),
-            t1=t1,
-            t2=t2,
-            preferred_lifetime=preferred,
-            valid_lifetime=valid,
-            lease_time=valid,
-            time=ev.time,
-        )
-    return Lease(client=client, reason=ev.reason, time=ev.time)
-
-
-def read_events(directory: Path) -> list[HookEvent]:
-    """Hook events stored by the generated hook (``<ns-time>-<pid>`` files, ``env -0`` format)."""
-    out: list[HookEvent] = []
-    if not directory.exists():
-        return out
-    for path in directory.iterdir():
-        if path.name.endswith(".tmp"):
-            continue
-        stamp = path.name.split("-", 1)[0]
-        env: dict[str, str] = {}
-        for item in path.read_bytes().split(b"\0"):
-            key, sep, value = item.decode(errors="replace").partition("=")
-            if sep:
-                env[key.strip()] = value
-        args = env.pop("HOOK_ARGS", "")
-        reason = env.get("reason") or (args.split()[0] if args.split() else "")
-        out.append(
-            HookEvent(reason=reason, env=env, time=int(stamp) / 1e9 if stamp.isdigit() else 0.0, args=args)
-        )
-    out.sort(key=lambda e: e.time)
-    return out
-
-
-_HOOK = r"""#!/bin/sh
-# Generated by dhcpbridge.testing.clients: record this call, then configure the interface like a
-# real client script would (only inside the test namespace).  Never touches resolv.conf etc.
-EVENTS=@EVENTS@
-CONFIGURE=@CONFIGURE@
-f="$EVENTS/$(date +%s%N)-$$"
-{ printf 'HOOK_ARGS=%s\0' "$*"; env -0; } > "$f.tmp" && mv "$f.tmp" "$f"
-r="${reason:-${1:-}}"
-[ "$CONFIGURE" = 1 ] || exit 0
-first() { echo "$1"; }
-case "$r" in
-  PREINIT|PREINIT6)
-    ip link set dev "$interface" up ;;
-  BOUND|RENEW|REBIND|REBOOT)
-    if [ -n "${new_ip_address:-}" ]; then
-      ip addr replace "$new_ip_address/${new_subnet_mask:-32}" dev "$interface"
-      gw=$(first ${new_routers:-})
-      [ -n "$gw" ] && ip route replace default via "$gw" dev "$interface"
-    fi ;;
-  EXPIRE|FAIL|RELEASE|STOP)
-    [ -n "${old_ip_address:-}" ] && ip addr del "$old_ip_address/${old_subnet_mask:-32}" dev "$interface" 2>/dev/null ;;
-  BOUND6|RENEW6|REBIND6|REBOOT6)
-    if [ -n "${new_ip6_address:-}" ]; then
-      ip -6 addr replace "$new_ip6_address/${new_ip6_prefixlen:-128}" dev "$interface" nodad \
-        valid_lft "${new_max_life:-forever}" preferred_lft "${new_preferred_life:-forever}"
-    fi ;;
-  EXPIRE6|RELEASE6|STOP6)
-    [ -n "${old_ip6_address:-}" ] && ip -6 addr del "$old_ip6_address/${old_ip6_prefixlen:-128}" dev "$interface" 2>/dev/null ;;
-  bound|renew)
-    ip addr replace "$ip/${mask:-32}" dev "$interface"
-    gw=$(first ${router:-})
-    [ -n "$gw" ] && ip route replace default via "$gw" dev "$interface" ;;
-  deconfig)
-    ip -4 addr flush dev "$interface" ;;
-esac
-exit 0
-"""
-
-
 # --------------------------------------------------------------------------------------------
 # drivers
 
 
-class DhcpClient:
+class DhcpClient(ProcessOwner):
     """Common machinery: private work dir, hook, events, foreground process, waiting."""
 
     name = "client"
@@ -391,7 +132,7 @@ class DhcpClient:
         self.events_dir.mkdir()
         self.hook = self.workdir / "hook"
         self.hook.write_text(
-            _HOOK.replace("@EVENTS@", shlex.quote(str(self.events_dir))).replace(
+            HOOK_SCRIPT.replace("@EVENTS@", shlex.quote(str(self.events_dir))).replace(
                 "@CONFIGURE@", "1" if self.configure_in_hook else "0"
             )
         )
@@ -421,11 +162,8 @@ class DhcpClient:
     def events(self) -> list[HookEvent]:
         return read_events(self.events_dir)
 
-    def log(self) -> str:
-        return self.proc.log() if self.proc is not None else ""
-
     def running(self) -> bool:
-        return self.proc is not None and self.proc.alive()
+        return self.alive()
 
     def start(self, timeout: float = 30.0) -> BackgroundProcess:
         if self.running():
@@ -492,21 +230,11 @@ class DhcpClient:
             self.proc.stop()
         return self.release_sent()
 
-    def stop(self) -> None:
-        """Stop the client process (SIGTERM, then SIGKILL) without asking it to release."""
-        if self.proc is not None:
-            self.proc.stop()
-
     def close(self, flush: bool = True) -> None:
+        """Stop the client (without asking it to release) and flush the interface's addresses."""
         self.stop()
         if flush:
             self.ns.flush_addresses(self.interface)
-
-    def __enter__(self) -> DhcpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} on {self.ns.name}/{self.interface}>"
@@ -765,7 +493,7 @@ CLIENT_TOOLS = {
 
 
 @dataclass
-class Dhcrelay:
+class Dhcrelay(ProcessOwner):
     """ISC dhcrelay in the relay namespace (v4: ``-id``/``-iu``; v6: ``-l``/``-u``, ``-I``).
 
     ``servers`` are the server addresses (v6: one, sent to via ``upstream``).  Use as a context
@@ -823,18 +551,9 @@ class Dhcrelay:
                 raise ClientError(f"dhcrelay -{self.family} did not start:\n{log}")
             time.sleep(0.05)
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-
-    def log(self) -> str:
-        return self.proc.log() if self.proc is not None else ""
-
-    def __enter__(self) -> Dhcrelay:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
 
 def relay_for(ns: Namespace, family: int, facts: Mapping[str, str]) -> Dhcrelay:

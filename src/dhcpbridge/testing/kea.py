@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dhcpbridge.testing.netns import Namespace, NetnsError, Topology
-from dhcpbridge.testing.plan import AddressPlan
+from dhcpbridge.testing.plan import AddressPlan, Subnet4, Subnet6
 from dhcpbridge.testing.server import SERVER_CPU, ManagedServer, ServerError
 
 
@@ -38,9 +38,6 @@ def _pool4(pool: str) -> str:
 
 class KeaServer(ManagedServer):
     """Common part of :class:`Kea4` and :class:`Kea6`."""
-
-    daemon = "kea-dhcp4"
-    root = "Dhcp4"
 
     def __init__(
         self,
@@ -56,6 +53,22 @@ class KeaServer(ManagedServer):
         self.plan = plan
         self.persist = persist
         self.debug = debug
+
+    def __init_subclass__(cls, family: int = 4, **kwargs: Any) -> None:
+        """``class Kea6(KeaServer, family=6)``: name, family and port follow from the family."""
+        super().__init_subclass__(**kwargs)
+        cls.name = f"kea{family}"
+        cls.family = family
+        cls.ports = (67,) if family == 4 else (547,)
+
+    @property
+    def daemon(self) -> str:
+        return f"kea-dhcp{self.family}"
+
+    @property
+    def root(self) -> str:
+        """The top-level key of the configuration."""
+        return f"Dhcp{self.family}"
 
     @property
     def config_path(self) -> Path:
@@ -134,35 +147,12 @@ class KeaServer(ManagedServer):
         return list(latest.values())
 
 
-class Kea4(KeaServer):
+class Kea4(KeaServer, family=4):
     """kea-dhcp4 with raw sockets serving ``plan.subnets4`` on ``plan.interfaces``."""
-
-    name = "kea4"
-    family = 4
-    ports = (67,)
-    daemon = "kea-dhcp4"
-    root = "Dhcp4"
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
-        subnets = []
-        for i, s in enumerate(self.plan.subnets4, start=1):
-            options = []
-            if s.routers:
-                options.append({"name": "routers", "data": ", ".join(s.routers)})
-            if s.dns_servers:
-                options.append({"name": "domain-name-servers", "data": ", ".join(s.dns_servers)})
-            if s.domain_name:
-                options.append({"name": "domain-name", "data": s.domain_name})
-            entry: dict[str, Any] = {
-                "id": i,
-                "subnet": s.subnet,
-                "pools": [{"pool": _pool4(p)} for p in s.pools],
-                "option-data": options,
-            }
-            if s.interface:
-                entry["interface"] = s.interface
-            subnets.append(entry)
+        subnets = [_subnet(i, s, [_pool4(p) for p in s.pools]) for i, s in enumerate(self.plan.subnets4, 1)]
         return {
             "interfaces-config": {"interfaces": list(self.plan.interfaces), "dhcp-socket-type": "raw"},
             "valid-lifetime": lt.valid4,
@@ -172,37 +162,19 @@ class Kea4(KeaServer):
         }
 
 
-class Kea6(KeaServer):
+class Kea6(KeaServer, family=6):
     """kea-dhcp6 serving ``plan.subnets6`` (IA_NA pools and IA_PD pools) on ``plan.interfaces``."""
-
-    name = "kea6"
-    family = 6
-    ports = (547,)
-    daemon = "kea-dhcp6"
-    root = "Dhcp6"
 
     def body(self) -> dict[str, Any]:
         lt = self.plan.lifetimes
         subnets = []
         for i, s in enumerate(self.plan.subnets6, start=1):
-            options = []
-            if s.dns_servers:
-                options.append({"name": "dns-servers", "data": ", ".join(s.dns_servers)})
-            if s.domain_search:
-                options.append({"name": "domain-search", "data": ", ".join(s.domain_search)})
-            entry: dict[str, Any] = {
-                "id": i,
-                "subnet": s.subnet,
-                "pools": [{"pool": p} for p in s.pools],
-                "option-data": options,
-            }
+            entry = _subnet(i, s, list(s.pools))
             if s.pd_prefix:
                 prefix, length = s.pd_prefix.split("/")
                 entry["pd-pools"] = [
                     {"prefix": prefix, "prefix-len": int(length), "delegated-len": s.delegated_len}
                 ]
-            if s.interface:
-                entry["interface"] = s.interface
             if s.relay_addresses:
                 entry["relay"] = {"ip-addresses": list(s.relay_addresses)}
             subnets.append(entry)
@@ -217,6 +189,22 @@ class Kea6(KeaServer):
             "rebind-timer": lt.rebind6,
             "subnet6": subnets,
         }
+
+
+def _subnet(number: int, s: Subnet4 | Subnet6, pools: list[str]) -> dict[str, Any]:
+    """The part of a Kea subnet entry that v4 and v6 share: id, subnet, pools, options, interface."""
+    entry: dict[str, Any] = {
+        "id": number,
+        "subnet": s.subnet,
+        "pools": [{"pool": p} for p in pools],
+        "option-data": [
+            {"name": name, "data": value if isinstance(value, str) else ", ".join(value)}
+            for name, value in s.options().items()
+        ],
+    }
+    if s.interface:
+        entry["interface"] = s.interface
+    return entry
 
 
 def kea_for(family: int) -> type[KeaServer]:

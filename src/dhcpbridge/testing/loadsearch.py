@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar, Unpack
 
 
 class Measurement(Protocol):
@@ -87,22 +87,32 @@ def nice_rate(rate: float) -> float:
     return float(max(5, round(rate / step) * step))
 
 
+class SearchLimits(TypedDict, total=False):
+    """The search's bounds and tolerances (defaults in :func:`find_max_rate`'s docstring)."""
+
+    ceiling: float
+    floor: float
+    max_points: int
+    drop_threshold_pct: float
+    precision: float
+    headroom: float
+    retry_marginal: bool
+    deadline: float | None
+    point_cost_s: float
+
+
 def find_max_rate(
     measure: Callable[[float], M],
     *,
-    ceiling: float = 40_000,
-    floor: float = 100,
-    max_points: int = 7,
-    drop_threshold_pct: float = 0.1,
-    precision: float = 0.05,
-    headroom: float = 0.95,
-    retry_marginal: bool = True,
-    deadline: float | None = None,
-    point_cost_s: float = 0.0,
     on_point: Callable[[SearchPoint], None] | None = None,
     passes: Callable[[M], bool] | None = None,
+    **limits: Unpack[SearchLimits],
 ) -> SearchResult:
     """Run the search; ``measure(rate)`` runs one bounded load test at ``rate`` offered/s.
+
+    Limits (:class:`SearchLimits`) and their defaults: ``ceiling`` 40 000, ``floor`` 100,
+    ``max_points`` 7, ``drop_threshold_pct`` 0.1, ``precision`` 0.05, ``headroom`` 0.95,
+    ``retry_marginal`` True, ``deadline`` None, ``point_cost_s`` 0.
 
     ``retry_marginal``: a point that fails with few drops (at most 10 x the threshold) is
     measured once more before it counts as a failure - single points on a shared machine show
@@ -112,6 +122,15 @@ def find_max_rate(
     within the threshold) when a point must meet more than that (the bench's bridge rows: the
     bridge itself must have answered).
     """
+    ceiling = limits.get("ceiling", 40_000)
+    floor = limits.get("floor", 100)
+    max_points = limits.get("max_points", 7)
+    drop_threshold_pct = limits.get("drop_threshold_pct", 0.1)
+    precision = limits.get("precision", 0.05)
+    headroom = limits.get("headroom", 0.95)
+    retry_marginal = limits.get("retry_marginal", True)
+    deadline = limits.get("deadline")
+    point_cost_s = limits.get("point_cost_s", 0.0)
     result = SearchResult(best=0.0)
     lo = 0.0  # highest passing offered rate
     hi: float | None = None  # lowest failing offered rate

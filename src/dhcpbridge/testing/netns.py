@@ -3,7 +3,7 @@
 One job: build a set of network namespaces joined by veth pairs, run commands and background
 processes inside them, and always tear everything down again.
 
-Rules this module enforces (see docs/HELPERS.md, network rule):
+Rules this module enforces (the network rule of CONTRIBUTING.md):
 
 * Namespace names are unique per run: ``dbt<pid>-<n>-<role>`` (``pid`` of the creating process,
   ``n`` a per-process counter), so parallel runs never collide and a leftover namespace names the
@@ -22,7 +22,7 @@ Rules this module enforces (see docs/HELPERS.md, network rule):
 
 Two ready topologies:
 
-* :func:`lab_topology` - the lab of /work/shared/lab: ``srv`` (srv0 10.67.0.1/24 fd67::1/64,
+* :func:`lab_topology` - the lab layout: ``srv`` (srv0 10.67.0.1/24 fd67::1/64,
   srv1 10.68.0.1/16 fd68::1/64) <-> ``cli`` (cli0, link-local only) and <-> ``rly``
   (rly0 10.68.0.2/16 fd68::2/64).  Real clients and ``perfdhcp -6`` run in ``cli``;
   ``perfdhcp -4`` (always a relay agent) and ``perfdhcp -6 -A 1`` run in ``rly``.
@@ -32,8 +32,8 @@ Two ready topologies:
   The relay namespace forwards IP, so a client can also reach the server by unicast.
 
 Processes: :meth:`Namespace.run` (``subprocess.run`` with a timeout) and :meth:`Namespace.popen`
-(a :class:`BackgroundProcess`, output to a log file, stopped by PID).  ``ip netns exec`` and
-``taskset`` both ``exec`` their command, so the PID of the Popen is the PID of the program itself
+(a :class:`~dhcpbridge.testing.process.BackgroundProcess`, output to a log file, stopped by
+PID).  ``ip netns exec`` and ``taskset`` both ``exec`` their command, so the PID of the Popen is the PID of the program itself
 (used for CPU accounting in /proc/PID/stat).
 """
 
@@ -56,6 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
+
+from dhcpbridge.testing.process import BackgroundProcess as BackgroundProcess  # re-exported
+from dhcpbridge.testing.process import pid_alive
 
 NAME_PREFIX = "dbt"
 _NETNS_RUN_DIR = Path("/run/netns")
@@ -96,110 +99,6 @@ def _run_host(args: Sequence[str], *, timeout: float = 30.0, check: bool = True)
     if check and proc.returncode != 0:
         raise NetnsError(f"{' '.join(args)}: exit {proc.returncode}: {proc.stderr.strip()}")
     return proc.stdout
-
-
-def pid_alive(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    # the state is the first field after the parenthesised command name
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
-
-
-def terminate_pid(pid: int, timeout: float = 5.0) -> None:
-    """SIGTERM ``pid``, wait up to ``timeout`` s for it to go, then SIGKILL it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if pid_alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-class BackgroundProcess:
-    """A process started in a namespace with :meth:`Namespace.popen`; stopped by PID.
-
-    stdout and stderr go to ``log_path`` (no pipes that could fill up and block the program).
-    """
-
-    def __init__(
-        self, args: Sequence[str], popen: subprocess.Popen[bytes], log_path: Path, name: str
-    ) -> None:
-        self.args = list(args)
-        self.popen = popen
-        self.log_path = log_path
-        self.name = name
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self.popen.poll()
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def wait(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` s for the process to exit; its return code, or None if still running."""
-        try:
-            return self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, sig)
-
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to ``timeout`` s, then SIGKILL; return the exit status (None if unknown)."""
-        if self.alive():
-            self.signal(signal.SIGTERM)
-            if self.wait(timeout) is None:
-                self.signal(signal.SIGKILL)
-                self.wait(5.0)
-        return self.popen.poll()
-
-    def log(self) -> str:
-        """Everything the process wrote so far (stdout and stderr interleaved)."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def cpu_seconds(self) -> float | None:
-        """utime + stime of the process (all its threads) from /proc/PID/stat, None once it is gone."""
-        return process_cpu_seconds(self.pid)
-
-    def __enter__(self) -> BackgroundProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<BackgroundProcess {self.name} pid={self.pid} alive={self.alive()}>"
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of ``pid`` in seconds (fields 14 and 15 of /proc/PID/stat); None if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state); utime is field 14, stime field 15
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
 def _child_env(env: Mapping[str, str] | None, clean: bool) -> dict[str, str] | None:
@@ -618,8 +517,13 @@ LAB_MACS = {
 }
 
 
+def _both(role: str, ifname: str, v4: str, v6: str) -> tuple[Address, Address]:
+    """An interface's IPv4 and IPv6 address."""
+    return Address(role, ifname, v4), Address(role, ifname, v6)
+
+
 def lab_spec() -> TopologySpec:
-    """The lab topology (srv <-> cli, srv <-> rly) of /work/shared/lab/netns-lab."""
+    """The lab topology: srv <-> cli, srv <-> rly."""
     return TopologySpec(
         roles=("srv", "cli", "rly"),
         veths=(
@@ -627,12 +531,9 @@ def lab_spec() -> TopologySpec:
             Veth("srv", "srv1", LAB_MACS["srv1"], "rly", "rly0", LAB_MACS["rly0"]),
         ),
         addresses=(
-            Address("srv", "srv0", "10.67.0.1/24"),
-            Address("srv", "srv0", "fd67::1/64"),
-            Address("srv", "srv1", "10.68.0.1/16"),
-            Address("srv", "srv1", "fd68::1/64"),
-            Address("rly", "rly0", "10.68.0.2/16"),
-            Address("rly", "rly0", "fd68::2/64"),
+            *_both("srv", "srv0", "10.67.0.1/24", "fd67::1/64"),
+            *_both("srv", "srv1", "10.68.0.1/16", "fd68::1/64"),
+            *_both("rly", "rly0", "10.68.0.2/16", "fd68::2/64"),
         ),
         description="cli(cli0) <-> srv(srv0 10.67.0.1/24, srv1 10.68.0.1/16) <-> rly(rly0 10.68.0.2/16)",
         facts={
@@ -658,12 +559,9 @@ def relayed_spec() -> TopologySpec:
             Veth("srv", "srv1", LAB_MACS["srv1"], "rly", "rly1", LAB_MACS["rly0"]),
         ),
         addresses=(
-            Address("rly", "rly0", "10.69.0.1/24"),
-            Address("rly", "rly0", "fd69::1/64"),
-            Address("rly", "rly1", "10.68.0.2/16"),
-            Address("rly", "rly1", "fd68::2/64"),
-            Address("srv", "srv1", "10.68.0.1/16"),
-            Address("srv", "srv1", "fd68::1/64"),
+            *_both("rly", "rly0", "10.69.0.1/24", "fd69::1/64"),
+            *_both("rly", "rly1", "10.68.0.2/16", "fd68::2/64"),
+            *_both("srv", "srv1", "10.68.0.1/16", "fd68::1/64"),
         ),
         routes=(
             Route("srv", "10.69.0.0/24", "10.68.0.2"),

@@ -37,11 +37,13 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
-from dhcpbridge.testing.netns import Namespace, NetnsError, process_cpu_seconds
+from dhcpbridge.testing.netns import Namespace, NetnsError
+from dhcpbridge.testing.process import process_cpu_seconds
 
 CLIENT_CPU = 0
 """CPU perfdhcp is pinned to (the server under test gets CPU 1)."""
@@ -334,34 +336,54 @@ def latency_timeout(rate: float, period: float) -> float:
     return period + 20 + rate * period / 5000.0
 
 
-def perfdhcp4(
+class LoadOptions(TypedDict, total=False):
+    """What :func:`perfdhcp4` and :func:`perfdhcp6` take besides rate and period.
+
+    ``clients`` (default :data:`DEFAULT_CLIENTS`), ``latency`` (``-x t``, bounded by
+    :func:`latency_timeout`), ``server_pid`` (CPU accounting), ``drop_time``, ``extra`` perfdhcp
+    arguments, ``cpu`` (default :data:`CLIENT_CPU`), ``raw_output`` (keep perfdhcp's output there).
+    """
+
+    clients: int
+    latency: bool
+    server_pid: int | None
+    drop_time: float | None
+    extra: Sequence[str]
+    cpu: int | None
+    raw_output: Path | None
+
+
+def _load(
     ns: Namespace,
-    *,
+    family: int,
     rate: float,
     period: float,
-    server: str = "10.68.0.1",
-    clients: int = DEFAULT_CLIENTS,
-    latency: bool = False,
-    server_pid: int | None = None,
-    drop_time: float | None = None,
-    extra: Sequence[str] = (),
-    cpu: int | None = CLIENT_CPU,
-    raw_output: Path | None = None,
+    args: Callable[[list[str], Sequence[str]], list[str]],
+    options: LoadOptions,
 ) -> PerfdhcpResult:
-    """DORA load as a relay agent from ``ns`` (the lab's ``rly``) to ``server``."""
-    args = ["-4", *_common(rate, period, clients, latency, drop_time), *extra, server]
+    """Run perfdhcp with ``args(common arguments, extra arguments)``."""
+    clients = options.get("clients", DEFAULT_CLIENTS)
+    latency = options.get("latency", False)
+    common = _common(rate, period, clients, latency, options.get("drop_time"))
     return run_perfdhcp(
         ns,
-        args,
-        family=4,
+        args(common, options.get("extra", ())),
+        family=family,
         period=period,
         rate=rate,
         clients=clients,
-        server_pid=server_pid,
-        cpu=cpu,
+        server_pid=options.get("server_pid"),
+        cpu=options.get("cpu", CLIENT_CPU),
         timeout=latency_timeout(rate, period) if latency else None,
-        raw_output=raw_output,
+        raw_output=options.get("raw_output"),
     )
+
+
+def perfdhcp4(
+    ns: Namespace, *, rate: float, period: float, server: str = "10.68.0.1", **options: Unpack[LoadOptions]
+) -> PerfdhcpResult:
+    """DORA load as a relay agent from ``ns`` (the lab's ``rly``) to ``server``."""
+    return _load(ns, 4, rate, period, lambda common, extra: ["-4", *common, *extra, server], options)
 
 
 LEASE_TYPES = ("address-only", "prefix-only", "address-and-prefix")
@@ -376,13 +398,7 @@ def perfdhcp6(
     lease_type: str = "address-only",
     relay: bool = False,
     link_address: str = "fd68::2",
-    clients: int = DEFAULT_CLIENTS,
-    latency: bool = False,
-    server_pid: int | None = None,
-    drop_time: float | None = None,
-    extra: Sequence[str] = (),
-    cpu: int | None = CLIENT_CPU,
-    raw_output: Path | None = None,
+    **options: Unpack[LoadOptions],
 ) -> PerfdhcpResult:
     """SARR load: direct from ``interface`` (the lab's ``cli``/cli0) or, with ``relay``, ``-A 1``.
 
@@ -391,28 +407,20 @@ def perfdhcp6(
     """
     if lease_type not in LEASE_TYPES:
         raise ValueError(f"lease_type must be one of {LEASE_TYPES}")
-    args = ["-6", *_common(rate, period, clients, latency, drop_time), "-e", lease_type, *extra]
+    relays: list[str] = []
     jfile: Path | None = None
     if relay:
         fd, name = tempfile.mkstemp(prefix="perfdhcp6-relays-", dir=ns.workdir)
         os.close(fd)
         jfile = Path(name)
         jfile.write_text(link_address + "\n")
-        args += ["-A", "1", "-J", str(jfile)]
-    args += ["-l", interface, "all"]
+        relays = ["-A", "1", "-J", str(jfile)]
+
+    def args(common: list[str], extra: Sequence[str]) -> list[str]:
+        return ["-6", *common, "-e", lease_type, *extra, *relays, "-l", interface, "all"]
+
     try:
-        return run_perfdhcp(
-            ns,
-            args,
-            family=6,
-            period=period,
-            rate=rate,
-            clients=clients,
-            server_pid=server_pid,
-            cpu=cpu,
-            timeout=latency_timeout(rate, period) if latency else None,
-            raw_output=raw_output,
-        )
+        return _load(ns, 6, rate, period, args, options)
     finally:
         if jfile is not None:
             jfile.unlink(missing_ok=True)

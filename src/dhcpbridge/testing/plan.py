@@ -29,6 +29,16 @@ class Subnet4:
     domain_name: str | None = None
     interface: str | None = None
 
+    def options(self) -> dict[str, list[str] | str]:
+        """The options the subnet sets, by their name in Kea and in dhcpbridge."""
+        return _given(
+            {
+                "routers": self.routers,
+                "domain-name-servers": self.dns_servers,
+                "domain-name": self.domain_name,
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Subnet6:
@@ -42,6 +52,16 @@ class Subnet6:
     domain_search: tuple[str, ...] = ()
     interface: str | None = None
     relay_addresses: tuple[str, ...] = ()
+
+    def options(self) -> dict[str, list[str] | str]:
+        """The options the subnet sets, by their name in Kea and in dhcpbridge."""
+        return _given({"dns-servers": self.dns_servers, "domain-search": self.domain_search})
+
+
+def _given(options: dict[str, tuple[str, ...] | str | None]) -> dict[str, list[str] | str]:
+    return {
+        name: value if isinstance(value, str) else list(value) for name, value in options.items() if value
+    }
 
 
 @dataclass(frozen=True)
@@ -87,26 +107,25 @@ SHORT_LEASES = {
 }
 """Timers for renew tests: a client renews after ~5 s (dhcpcd never renews before 10 s: min lease 20 s)."""
 
+
+def _clients4(net: str, dns: str, domain: str, interface: str | None = None) -> Subnet4:
+    """A /24 of clients (``net`` its first three octets): pool .100-.199, the router at .1."""
+    return Subnet4(f"{net}.0/24", (f"{net}.100-{net}.199",), (f"{net}.1",), (dns,), domain, interface)
+
+
+def _clients6(net: str, dns: str, domain: str, interface: str | None = None) -> Subnet6:
+    """A /64 of clients (``net`` its first two groups): IA_NA ``net::100:0/104``, IA_PD ``net:1000::/40``."""
+    return Subnet6(
+        f"{net}::/64", (f"{net}::100:0/104",), f"{net}:1000::/40", 56, (dns,), (domain,), interface
+    )
+
+
 _LAB_SUBNETS4 = (
-    Subnet4(
-        "10.67.0.0/24",
-        ("10.67.0.100-10.67.0.199",),
-        routers=("10.67.0.1",),
-        dns_servers=("10.67.0.1",),
-        domain_name="lab.test",
-        interface="srv0",
-    ),
+    _clients4("10.67.0", "10.67.0.1", "lab.test", "srv0"),
     Subnet4("10.68.0.0/16", ("10.68.1.0-10.68.255.254",), routers=("10.68.0.1",)),
 )
 _LAB_SUBNETS6 = (
-    Subnet6(
-        "fd67::/64",
-        ("fd67::100:0/104",),
-        pd_prefix="fd67:1000::/40",
-        dns_servers=("fd67::1",),
-        domain_search=("lab.test",),
-        interface="srv0",
-    ),
+    _clients6("fd67", "fd67::1", "lab.test", "srv0"),
     Subnet6(
         "fd68::/64",
         ("fd68::100:0/104",),
@@ -122,23 +141,11 @@ RELAYED_PLAN = AddressPlan(
     interfaces=("srv1",),
     unicast6=(("srv1", "fd68::1"),),
     subnets4=(
-        Subnet4(
-            "10.69.0.0/24",
-            ("10.69.0.100-10.69.0.199",),
-            routers=("10.69.0.1",),
-            dns_servers=("10.68.0.1",),
-            domain_name="relayed.test",
-        ),
+        _clients4("10.69.0", "10.68.0.1", "relayed.test"),
         _LAB_SUBNETS4[1],
     ),
     subnets6=(
-        Subnet6(
-            "fd69::/64",
-            ("fd69::100:0/104",),
-            pd_prefix="fd69:1000::/40",
-            dns_servers=("fd68::1",),
-            domain_search=("relayed.test",),
-        ),
+        _clients6("fd69", "fd68::1", "relayed.test"),
         _LAB_SUBNETS6[1],
     ),
 )

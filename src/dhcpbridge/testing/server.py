@@ -15,10 +15,11 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from dhcpbridge.testing.netns import BackgroundProcess, Namespace, NetnsError
+from dhcpbridge.testing.netns import Namespace, NetnsError
 from dhcpbridge.testing.plan import AddressPlan
+from dhcpbridge.testing.process import BackgroundProcess, ProcessOwner
 
 SERVER_CPU = 1
 """CPU the server under test is pinned to (perfdhcp gets :data:`~dhcpbridge.testing.perfdhcp.CLIENT_CPU`)."""
@@ -28,7 +29,7 @@ class ServerError(RuntimeError):
     """A server did not start (the message carries its log)."""
 
 
-class ManagedServer:
+class ManagedServer(ProcessOwner):
     """A server process in namespace ``ns`` with its files in ``workdir``; a context manager.
 
     Subclasses implement :meth:`command` (argv), :meth:`write_config` and set ``ports``
@@ -79,9 +80,7 @@ class ManagedServer:
         return self
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        if self.proc is None:
-            return None
-        return self.proc.stop(timeout)
+        return super().stop(timeout)
 
     @property
     def pid(self) -> int:
@@ -89,20 +88,12 @@ class ManagedServer:
             raise ServerError(f"{self.name} is not running")
         return self.proc.pid
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.alive()
-
     def cpu_seconds(self) -> float | None:
         return None if self.proc is None else self.proc.cpu_seconds()
 
-    def log(self) -> str:
-        return self.proc.log() if self.proc is not None else ""
-
-    def __enter__(self) -> ManagedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,18 +151,11 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
     if family == 4:
         subnets = []
         for s in plan.subnets4:
-            options: dict[str, Any] = {}
-            if s.routers:
-                options["routers"] = list(s.routers)
-            if s.dns_servers:
-                options["domain-name-servers"] = list(s.dns_servers)
-            if s.domain_name:
-                options["domain-name"] = s.domain_name
             entry: dict[str, Any] = {
                 "subnet": s.subnet,
                 "pools": list(s.pools),
                 "lease-time": plan.lifetimes.valid4,
-                "options": options,
+                "options": s.options(),
             }
             subnets.append(entry)
         doc["subnet4"] = subnets
@@ -179,11 +163,6 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
         lt = plan.lifetimes
         subnets6 = []
         for s6 in plan.subnets6:
-            options6: dict[str, Any] = {}
-            if s6.dns_servers:
-                options6["dns-servers"] = list(s6.dns_servers)
-            if s6.domain_search:
-                options6["domain-search"] = list(s6.domain_search)
             entry6: dict[str, Any] = {
                 "subnet": s6.subnet,
                 "pools": list(s6.pools),
@@ -191,7 +170,7 @@ def dhcpbridge_config(plan: AddressPlan, lease_store: str, *, family: int = 4) -
                 "valid-lifetime": lt.valid6,
                 "renew-timer": lt.renew6,
                 "rebind-timer": lt.rebind6,
-                "options": options6,
+                "options": s6.options(),
             }
             if s6.pd_prefix:
                 entry6["pd-pools"] = [{"prefix": s6.pd_prefix, "delegated-length": s6.delegated_len}]

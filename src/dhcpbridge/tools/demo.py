@@ -21,9 +21,9 @@ from rich.table import Table
 
 from dhcpbridge import control, logs
 from dhcpbridge.config import load
-from dhcpbridge.io.client4 import ProbeSocket
 from dhcpbridge.server import Server
-from dhcpbridge.tools.probe4 import Exchange, Probe, ProbeSettings
+from dhcpbridge.tools.probe import ProbeSocket
+from dhcpbridge.tools.probe4 import Exchange4, Probe, ProbeSettings
 from dhcpbridge.wire.v4.message import ip4_int, ip4_str
 from dhcpbridge.wire.v4.options import MESSAGE_NAMES
 
@@ -62,7 +62,7 @@ def _free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _summary(label: str, ex: Exchange) -> Table:
+def _summary(label: str, ex: Exchange4) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", width=22)
     table.add_column()
@@ -93,11 +93,11 @@ def _summary(label: str, ex: Exchange) -> Table:
     return table
 
 
-def _walk(settings: list[ProbeSettings], release_last: bool) -> list[list[tuple[str, Exchange]]]:
+def _walk(settings: list[ProbeSettings], release_last: bool) -> list[list[tuple[str, Exchange4]]]:
     """Runs in a worker thread: the probe uses blocking sockets while the server runs on the loop."""
-    results: list[list[tuple[str, Exchange]]] = []
+    results: list[list[tuple[str, Exchange4]]] = []
     for i, s in enumerate(settings):
-        steps: list[tuple[str, Exchange]] = []
+        steps: list[tuple[str, Exchange4]] = []
         sock = ProbeSocket("127.0.0.1", 0)
         try:
             probe = Probe(s, sock)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dhcpbridge.io.client4 import ProbeSocket
+from rich.table import Table
+
+from dhcpbridge.tools import probe as common
 from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4 import options as options4
@@ -51,6 +52,9 @@ def random_mac() -> bytes:
     return bytes([0x02, *os.urandom(5)])
 
 
+Exchange4 = common.Exchange[Message4]
+
+
 @dataclass
 class ProbeSettings:
     mac: bytes
@@ -67,17 +71,10 @@ class ProbeSettings:
     retries: int = 2
 
 
-@dataclass
-class Exchange:
-    sent: Message4
-    reply: Message4 | None
-    elapsed_ms: float
-
-
 class Probe:
     """Builds the client's messages, sends them, and matches replies by xid and chaddr."""
 
-    def __init__(self, settings: ProbeSettings, sock: ProbeSocket) -> None:
+    def __init__(self, settings: ProbeSettings, sock: common.ProbeSocket) -> None:
         self.settings = settings
         self.sock = sock
         self.relay_port = sock.port
@@ -114,50 +111,51 @@ class Probe:
             options=options,
         )
 
-    def _exchange(
-        self, msg: Message4, expect: tuple[int, ...], dest: tuple[str, int] | None = None
-    ) -> Exchange:
-        data = encode(msg)
-        target = dest or self.settings.server
-        start = time.monotonic()
-        for _ in range(self.settings.retries + 1):
-            self.sock.send(data, *target)
-            if not expect:
-                return Exchange(msg, None, 0.0)
-            deadline = time.monotonic() + self.settings.timeout
-            while (got := self.sock.receive(deadline)) is not None:
-                try:
-                    reply = parse(got[0])
-                except FormError:
-                    continue
-                if (
-                    reply.op == BOOTREPLY
-                    and reply.xid == msg.xid
-                    and reply.mac == msg.mac
-                    and reply.msg_type in expect
-                ):
-                    return Exchange(msg, reply, (time.monotonic() - start) * 1000)
-        return Exchange(msg, None, (time.monotonic() - start) * 1000)
+    def _exchange(self, msg: Message4, expect: tuple[int, ...]) -> Exchange4:
+        def match(data: bytes) -> tuple[Message4, None] | None:
+            try:
+                reply = parse(data)
+            except FormError:
+                return None
+            if (
+                reply.op == BOOTREPLY
+                and reply.xid == msg.xid
+                and reply.mac == msg.mac
+                and reply.msg_type in expect
+            ):
+                return reply, None
+            return None
 
-    def discover(self) -> Exchange:
+        s = self.settings
+        return common.exchange(
+            self.sock,
+            msg,
+            encode(msg),
+            s.server,
+            timeout=s.timeout,
+            retries=s.retries,
+            match=match if expect else None,
+        )
+
+    def discover(self) -> Exchange4:
         opts = {50: self.settings.request_ip.to_bytes(4, "big")} if self.settings.request_ip else {}
         return self._exchange(self._message(MessageType.DISCOVER, _xid(), opts), (MessageType.OFFER,))
 
-    def request(self, offer: Message4) -> Exchange:
+    def request(self, offer: Message4) -> Exchange4:
         sid = offer.options.get(54, b"")
         opts = {50: offer.yiaddr.to_bytes(4, "big"), 54: sid}
         return self._exchange(
             self._message(MessageType.REQUEST, offer.xid, opts), (MessageType.ACK, MessageType.NAK)
         )
 
-    def renew(self, ack: Message4) -> Exchange:
+    def renew(self, ack: Message4) -> Exchange4:
         """REQUEST with ciaddr set: RENEWING when direct; through a relay it is a REBINDING broadcast."""
         return self._exchange(
             self._message(MessageType.REQUEST, _xid(), {}, ciaddr=ack.yiaddr),
             (MessageType.ACK, MessageType.NAK),
         )
 
-    def release(self, ack: Message4) -> Exchange:
+    def release(self, ack: Message4) -> Exchange4:
         sid = ack.options.get(54, b"")
         msg = self._message(MessageType.RELEASE, _xid(), {54: sid}, ciaddr=ack.yiaddr)
         return self._exchange(msg, ())
@@ -196,3 +194,80 @@ def parse_server(text: str, default_port: int = 67) -> tuple[str, int]:
         return text, default_port
     ip4_int(host)
     return host, int(port)
+
+
+def render(msg: Message4, title: str) -> Table:
+    info = describe(msg)
+    header = ("type", "yiaddr", "ciaddr", "siaddr", "giaddr", "chaddr", "flags", "sname", "file")
+    return common.table(title, [*((k, info[k]) for k in header if k in info), *info["options"].items()])
+
+
+def walk(runner: Probe, *, full: bool, renew: bool, release: bool, as_json: bool) -> bool:
+    """DISCOVER (-> REQUEST -> renewal -> RELEASE), printing every reply; True when each step got
+    the reply it wanted."""
+    steps = common.Steps(as_json=as_json, describe=describe, render=render)
+    offer = steps.show("DISCOVER -> OFFER", runner.discover())
+    if offer is None:
+        return False
+    if not (full or renew or release):
+        return True
+    ack = steps.show("REQUEST -> ACK", runner.request(offer))
+    if ack is None or ack.msg_type != MessageType.ACK:
+        return False
+    if renew:
+        again = steps.show("RENEW -> ACK", runner.renew(ack))
+        if again is None or again.msg_type != MessageType.ACK:
+            return False
+    if release:
+        runner.release(ack)
+        steps.note("RELEASE sent")
+    return True
+
+
+def main(
+    *,
+    interface: str | None,
+    server: str | None,
+    giaddr: str | None,
+    mac: str | None,
+    client_id: str | None,
+    hostname: str | None,
+    request_ip: str | None,
+    circuit_id: str | None,
+    remote_id: str | None,
+    extra: tuple[str, ...],
+    full: bool,
+    renew: bool,
+    release: bool,
+    timeout: float,
+    as_json: bool,
+    **_v6_only: object,
+) -> int:
+    """``dhcpbridge probe``; ``ValueError`` / ``OSError`` for bad arguments (the CLI shows them).
+    The v6-only options are ignored."""
+    from dhcpbridge.sources.static import relay_id
+
+    common.check_target(interface, server)
+    settings = ProbeSettings(
+        mac=parse_mac(mac) if mac else random_mac(),
+        server=parse_server(server) if server else ("255.255.255.255", 67),
+        hostname=hostname,
+        request_ip=ip4_int(request_ip) if request_ip else 0,
+        client_id=values.parse_hex(client_id) if client_id else None,
+        circuit_id=relay_id(circuit_id) if circuit_id else None,
+        remote_id=relay_id(remote_id) if remote_id else None,
+        extra=dict(parse_option_arg(o) for o in extra),
+        broadcast_flag=bool(interface),
+        timeout=timeout,
+    )
+    if server:
+        relay = giaddr or common.source_for(settings.server[0])
+        settings.giaddr = ip4_int(relay)
+        sock = common.relay_socket(relay, 67)
+    else:
+        sock = common.ProbeSocket("0.0.0.0", 68, interface)
+    try:
+        ok = walk(Probe(settings, sock), full=full, renew=renew, release=release, as_json=as_json)
+    finally:
+        sock.close()
+    return 0 if ok else 1

@@ -11,16 +11,16 @@ adds the RFC 8357 Relay Source Port option so the server answers its real port.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import select
-import socket
 import time
 from dataclasses import dataclass, field
 from ipaddress import IPv6Address
 from typing import Any
 
+from rich.table import Table
+
+from dhcpbridge.tools import probe as common
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v6.message import (
@@ -49,47 +49,9 @@ from dhcpbridge.wire.v6.options import (
 )
 
 ALL_RELAYS_AND_SERVERS = "ff02::1:2"
-SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 DEFAULT_ORO = (23, 24, 31, 32, 56, 82)
 IAID_NA = 1
 IAID_PD = 2
-
-
-class ProbeSocket6:
-    """A blocking UDP/IPv6 socket with a receive deadline."""
-
-    def __init__(self, bind_addr: str, bind_port: int, interface: str | None = None) -> None:
-        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.ifindex = 0
-            if interface:
-                self.ifindex = socket.if_nametoindex(interface)
-                sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode() + b"\0")
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, self.ifindex)
-            sock.bind((bind_addr, bind_port, 0, self.ifindex if bind_addr.startswith("fe80") else 0))
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
-        self.address, self.port = sock.getsockname()[:2]
-
-    def send(self, data: bytes, host: str, port: int) -> None:
-        scope = self.ifindex if host.lower().startswith(("fe80", "ff02")) else 0
-        self.sock.sendto(data, (host, port, 0, scope))
-
-    def receive(self, deadline: float) -> bytes | None:
-        """The next datagram before ``deadline`` (time.monotonic()), or None."""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if ready:
-                return self.sock.recvfrom(65535)[0]
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @dataclass
@@ -111,19 +73,14 @@ class Probe6Settings:
     retries: int = 2
 
 
-@dataclass
-class Exchange6:
-    sent: Message6
-    reply: Message6 | None
-    elapsed_ms: float
-    relay_reply: Message6 | RelayMessage6 | None = None
+Exchange6 = common.Exchange[Message6]  # relay_reply: the RELAY-REPL around the reply, if any
 
 
 class Probe6:
     """Builds the client's messages, (wraps them as a relay,) sends them, matches replies by
     transaction id."""
 
-    def __init__(self, settings: Probe6Settings, sock: ProbeSocket6) -> None:
+    def __init__(self, settings: Probe6Settings, sock: common.ProbeSocket) -> None:
         self.settings = settings
         self.sock = sock
         self.started = time.monotonic()
@@ -165,23 +122,21 @@ class Probe6:
         return out
 
     def _exchange(self, msg: Message6, expect: tuple[int, ...]) -> Exchange6:
+        def match(data: bytes) -> tuple[Message6, Message6 | RelayMessage6 | None] | None:
+            try:
+                outer = parse6(data)
+                inner, _ = unwrap_relay(outer)
+            except FormError:
+                return None
+            if inner.transaction_id == msg.transaction_id and inner.msg_type in expect:
+                return inner, (outer if outer is not inner else None)
+            return None
+
+        s = self.settings
         data = encode6(self._wrap(msg))
-        start = time.monotonic()
-        for _ in range(self.settings.retries + 1):
-            self.sock.send(data, *self.settings.server)
-            if not expect:
-                return Exchange6(msg, None, 0.0)
-            deadline = time.monotonic() + self.settings.timeout
-            while (got := self.sock.receive(deadline)) is not None:
-                try:
-                    outer = parse6(got)
-                    inner, _ = unwrap_relay(outer)
-                except FormError:
-                    continue
-                if inner.transaction_id == msg.transaction_id and inner.msg_type in expect:
-                    elapsed = (time.monotonic() - start) * 1000
-                    return Exchange6(msg, inner, elapsed, outer if outer is not inner else None)
-        return Exchange6(msg, None, (time.monotonic() - start) * 1000)
+        return common.exchange(
+            self.sock, msg, data, s.server, timeout=s.timeout, retries=s.retries, match=match
+        )
 
     def _ias(self, reply: Message6 | None = None) -> list[Option6]:
         """Fresh IAs for a Solicit, or the reply's IAs echoed (lifetimes kept) for what follows."""
@@ -290,32 +245,21 @@ def link_local_of(interface: str) -> str:
 # --- the command ------------------------------------------------------------------------------
 
 
-def _render(msg: Message6, title: str) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("field", style="cyan")
-    table.add_column("value")
+def render(msg: Message6, title: str) -> Table:
     info = describe6(msg)
-    table.add_row("type", info["type"])
-    table.add_row("transaction-id", info["transaction_id"])
+    rows: list[tuple[str, Any]] = [("type", info["type"]), ("transaction-id", info["transaction_id"])]
     granted = leases_of(msg)
-    if granted["addresses"]:
-        table.add_row("addresses", ", ".join(granted["addresses"]))
-    if granted["prefixes"]:
-        table.add_row("prefixes", ", ".join(granted["prefixes"]))
+    rows += [(kind, ", ".join(granted[kind])) for kind in ("addresses", "prefixes") if granted[kind]]
     status = status_of(msg)
     if status:
-        table.add_row("status", status)
-    for opt in info["options"]:
-        value = opt["value"]
-        table.add_row(f"{opt['code']} {opt['name']}", value if isinstance(value, str) else json.dumps(value))
-    return table
+        rows.append(("status", status))
+    rows += [(f"{opt['code']} {opt['name']}", opt["value"]) for opt in info["options"]]
+    return common.table(title, rows)
 
 
 def run(
     settings: Probe6Settings,
-    sock: ProbeSocket6,
+    sock: common.ProbeSocket,
     *,
     full: bool,
     renew: bool,
@@ -325,60 +269,31 @@ def run(
     as_json: bool,
 ) -> bool:
     """Walk the exchange and print every reply; True when every step got the reply it wanted."""
-    from rich.console import Console
-
-    out, err = Console(), Console(stderr=True)
+    steps = common.Steps(as_json=as_json, describe=describe6, render=render)
     runner = Probe6(settings, sock)
 
-    def show(label: str, ex: Exchange6) -> bool:
-        if as_json:
-            print(json.dumps({"step": label, "reply": describe6(ex.reply) if ex.reply else None}))
-        elif ex.reply is None:
-            err.print(f"[red]{label}: no reply[/red]")
-        else:
-            out.print(_render(ex.reply, f"{label} ({ex.elapsed_ms:.1f} ms)"))
-        return ex.reply is not None
+    def fine(reply: Message6 | None) -> bool:
+        return reply is not None and status_of(reply) is None
 
     if info:
-        return show("INFORMATION-REQUEST -> REPLY", runner.information_request())
+        return steps.show("INFORMATION-REQUEST -> REPLY", runner.information_request()) is not None
     first = runner.solicit()
     committed = first.reply is not None and first.reply.msg_type == MessageType6.REPLY
-    if not show("SOLICIT -> REPLY (rapid commit)" if committed else "SOLICIT -> ADVERTISE", first):
+    reply = steps.show("SOLICIT -> REPLY (rapid commit)" if committed else "SOLICIT -> ADVERTISE", first)
+    if reply is None:
         return False
-    assert first.reply is not None
     if not (full or renew or rebind or release):
-        return status_of(first.reply) is None
-    reply = first.reply
+        return status_of(reply) is None
     if not committed:
-        done = runner.request(reply)
-        if not show("REQUEST -> REPLY", done) or done.reply is None or status_of(done.reply):
+        reply = steps.show("REQUEST -> REPLY", runner.request(reply))
+        if reply is None or not fine(reply):
             return False
-        reply = done.reply
-    if renew:
-        again = runner.renew(reply)
-        if not show("RENEW -> REPLY", again) or again.reply is None or status_of(again.reply):
-            return False
-        reply = again.reply
-    if rebind:
-        again = runner.rebind(reply)
-        if not show("REBIND -> REPLY", again) or again.reply is None or status_of(again.reply):
-            return False
-        reply = again.reply
-    if release:
-        gone = runner.release(reply)
-        if not show("RELEASE -> REPLY", gone):
-            return False
-    return True
-
-
-def source_for6(host: str) -> str:
-    """The local address the kernel would use towards ``host``."""
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        s.connect((host, 9))
-        return str(s.getsockname()[0]).split("%")[0]
-    finally:
-        s.close()
+    for wanted, label, step in ((renew, "RENEW", runner.renew), (rebind, "REBIND", runner.rebind)):
+        if wanted:
+            reply = steps.show(f"{label} -> REPLY", step(reply))
+            if reply is None or not fine(reply):
+                return False
+    return not release or steps.show("RELEASE -> REPLY", runner.release(reply)) is not None
 
 
 def main(
@@ -403,13 +318,16 @@ def main(
     info: bool,
     timeout: float,
     as_json: bool,
+    circuit_id: str | None = None,
+    **_v4_only: object,
 ) -> int:
-    """``dhcpbridge probe -6``; ``ValueError`` / ``OSError`` for bad arguments (the CLI shows them)."""
+    """``dhcpbridge probe -6``; ``ValueError`` / ``OSError`` for bad arguments (the CLI shows them).
+    ``--circuit-id`` stands for ``--interface-id`` when that is not given; the v4-only options are
+    ignored."""
     from dhcpbridge.sources.static import relay_id
     from dhcpbridge.wire.duid import parse_duid_text
 
-    if bool(interface) == bool(server):
-        raise ValueError("give exactly one of --interface IF or --server ADDR[:PORT]")
+    common.check_target(interface, server)
     if not 1 <= relays <= 32:
         raise ValueError("--relays must be 1..32")
     settings = Probe6Settings(
@@ -417,7 +335,7 @@ def main(
         server=parse_server6(server) if server else (ALL_RELAYS_AND_SERVERS, 547),
         relay=bool(server),
         relays=relays,
-        interface_id=relay_id(interface_id) if interface_id else None,
+        interface_id=relay_id(given_id) if (given_id := interface_id or circuit_id) else None,
         remote_id=parse_remote_id(remote_id) if remote_id else None,
         ia_na=ia_na,
         ia_pd=ia_pd,
@@ -426,20 +344,14 @@ def main(
         timeout=timeout,
     )
     if server:
-        source = relay_address or source_for6(settings.server[0])
+        source = relay_address or common.source_for(settings.server[0])
         settings.link_address = link_address or source
         mac = settings.duid.link_layer_address or b"\x02\x00\x00\x00\x00\x01"
         settings.peer_address = str(IPv6Address(b"\xfe\x80" + bytes(6) + _eui64(mac)))
-        port = source_port if source_port is not None else (547 if os.geteuid() == 0 else 0)
-        try:
-            sock = ProbeSocket6(source, port)
-        except OSError:
-            if source_port is not None:
-                raise
-            sock = ProbeSocket6(source, 0)  # port 547 taken: RFC 8357 relay source port instead
+        sock = common.relay_socket(source, 547, source_port)
     else:
         assert interface is not None
-        sock = ProbeSocket6(link_local_of(interface), 546, interface)
+        sock = common.ProbeSocket(link_local_of(interface), 546, interface)
     try:
         ok = run(
             settings, sock, full=full, renew=renew, rebind=rebind, release=release, info=info, as_json=as_json

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from typing import Any
 
 from dhcpbridge.engine.core import Dest, Transaction
 from dhcpbridge.engine.model import Lease, LeaseKind
