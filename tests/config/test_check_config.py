@@ -148,3 +148,13 @@ def test_real_entry_point_exit_codes(tmp_path: Path) -> None:
     assert ok.returncode == 0 and ": ok: 2 subnet4" in ok.stdout
     no = subprocess.run([*cli, "check-config", str(bad)], capture_output=True, text=True, timeout=60)
     assert no.returncode == 1 and f"{bad}: server.port:" in no.stderr and no.stdout == ""
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_a_broken_handler_fails_the_check_in_either_position(tmp_path: Path, position: str) -> None:
+    # check-config used to load only the "after" handlers: a broken "before" one passed the check
+    # and then stopped the server at start
+    text = GOOD + f'\n[[handler]]\npath = "no_such_module_xyz:Handler"\nposition = "{position}"\n'
+    code, _, err = check(write(tmp_path, text))
+    assert code == 1
+    assert "no_such_module_xyz" in err
