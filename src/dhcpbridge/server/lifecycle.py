@@ -148,7 +148,8 @@ class Server:
             raise
         self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
         self.tasks.daemon(save_forever(store, self._flush_inline))
-        leases = len(await store.leases())
+        counts = self.lease_counts()
+        leases = sum(counts.values()) if counts else len(await store.leases())
         tune_gc()
         log.info(
             "serving",
