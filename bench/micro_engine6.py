@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from micro_engine4 import release  # bench/ is the script's folder, first on sys.path
+
 from dhcpbridge.assemble import build_engine6, build_sources
 from dhcpbridge.config import loader
 from dhcpbridge.engine.inline import run_inline
@@ -101,14 +103,16 @@ def run(store_url: str, clients: int, batch: int, prefix: bool, relayed: bool) -
     now = time.time()
     start = time.process_time()
     for base in range(0, clients, batch):
-        advertises = [run_inline(engine.process(d, meta, now)).data for d in solicits[base : base + batch]]
+        advertised = [run_inline(engine.process(d, meta, now)) for d in solicits[base : base + batch]]
         requests = []
-        for n, adv in enumerate(advertises):
+        for n, outcome in enumerate(advertised):
+            adv = outcome.data
             assert adv is not None
             requests.append(wrap(request(base + n + 1, inner(adv))))
         replies = [run_inline(engine.process(r, meta, now)) for r in requests]
         run_inline(store.flush())
         assert all(r.data for r in replies), replies[0].drop_reason
+        release(advertised, replies)
     elapsed = time.process_time() - start
     asyncio.run(store.close())
     return elapsed / clients * 1e6
