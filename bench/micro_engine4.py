@@ -11,6 +11,7 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from dhcpbridge.assemble import build_engine4
 from dhcpbridge.config import loader
@@ -42,7 +43,7 @@ def perfdhcp_like(kind: int, i: int, extra: dict[int, bytes] | None = None) -> b
     return encode(Message4(xid=i, hops=1, giaddr=GIADDR, chaddr=i.to_bytes(6, "big"), options=opts))
 
 
-def release(*batches: list[Outcome]) -> None:
+def release(*batches: list[Outcome[Any]]) -> None:
     """Drop the batch's lease events once flushed, as the server's endpoint does: an event refers to
     its transaction, which refers to the event list, so kept events leave cycles for the GC."""
     for outcomes in batches:
