@@ -11,6 +11,7 @@ import pytest
 
 from dhcpbridge.io.rawl2 import RawSender
 
+
 @pytest.fixture
 def raw() -> RawSender:
     sender = RawSender.open()
@@ -22,9 +23,10 @@ def raw() -> RawSender:
 
 def test_raw_socket_is_send_only_and_sees_no_ipv4_traffic(raw: RawSender) -> None:
     assert raw.sock.proto == 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, socket.socket(
-        socket.AF_INET, socket.SOCK_DGRAM
-    ) as tx:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx,
+    ):
         rx.bind(("127.0.0.1", 0))
         for i in range(5):
             tx.sendto(b"ipv4 traffic %d" % i, rx.getsockname())
@@ -33,4 +35,3 @@ def test_raw_socket_is_send_only_and_sees_no_ipv4_traffic(raw: RawSender) -> Non
         time.sleep(0.05)
         with pytest.raises(BlockingIOError):  # ETH_P_IP queued a copy of each of these frames
             raw.sock.recv(2048, socket.MSG_DONTWAIT)
-
