@@ -122,7 +122,7 @@ def test_one_duid_holds_at_most_max_leases_per_duid_over_many_messages() -> None
         granted += len(addresses(reply))
     assert granted == 16
     assert len(leases(lab, LeaseKind.NA)) == 16
-    assert lab.stats.drops["ia-refused:duid-lease-cap"] > 0
+    assert lab.stats.refused["duid-lease-cap"] == 6 * 8 - 16
     # the IAs it holds still renew, and another DUID is not affected
     held = exchange(lab, duid(1), *[na(i) for i in range(8)])
     assert len(addresses(held)) == 8
@@ -184,4 +184,17 @@ def test_declines_are_rate_limited_per_client_and_counted() -> None:
         assert done is not None
         declined += lab.lease(LeaseKind.NA, addr).state == LeaseState.DECLINED
     assert declined == 4  # decline-client-burst
-    assert lab.stats.drops["decline-rate-limited:client"] == 2
+    assert lab.stats.refused["decline-rate-limited:client"] == 2
+
+
+def test_refusals_and_drops_are_on_metrics() -> None:
+    from prometheus_client import generate_latest
+
+    from dhcpbridge.metrics import registry_for
+
+    lab = Lab(config(**{"max-leases-per-duid": 1}))
+    lab.run(lab.message(MT.SOLICIT, duid(1), *[na(i) for i in range(9)]))
+    lab.run(lab.message(MT.SOLICIT, duid(1), na(1), na(2)))
+    text = generate_latest(registry_for({"v6": lab.stats}, dict)).decode()
+    assert 'dhcpbridge_dropped_total{family="v6",reason="too-many-ias"} 1.0' in text
+    assert 'dhcpbridge_refused_total{family="v6",reason="duid-lease-cap"} 1.0' in text

@@ -300,7 +300,7 @@ class Bindings(Handler[Transaction6]):
         if held < cap:
             tx.duid_held = held + 1
             return True
-        env.stats.drops["ia-refused:duid-lease-cap"] += 1
+        env.stats.refused["duid-lease-cap"] += 1
         return False
 
     async def _commit(
@@ -430,7 +430,7 @@ class Bindings(Handler[Transaction6]):
             return None
         refused = env.declines.check(tx.duid, tx.now)
         if refused:
-            env.stats.drops[refused] += 1
+            env.stats.refused[refused] += 1
             return None
         return await store.decline(NA, addr, ia.key, tx.now, until)
 
