@@ -43,7 +43,13 @@ class StatsCollector(Collector):
                 drops.add_metric([family, name], value)
             for name, value in _items(stats.errors):
                 errors.add_metric([family, name], value)
-        yield from (received, sent, drops, errors)
+        refused = CounterMetricFamily(
+            "dhcpbridge_refused", "Parts of answered requests refused", labels=["family", "reason"]
+        )
+        for family, stats in self.stats.items():
+            for name, value in _items(stats.refused):
+                refused.add_metric([family, name], value)
+        yield from (received, sent, drops, errors, refused)
         leases = GaugeMetricFamily("dhcpbridge_leases", "Lease records by state", labels=["state"])
         for state, count in sorted(self.lease_counts().items()):
             leases.add_metric([state], count)

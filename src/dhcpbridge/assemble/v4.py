@@ -15,6 +15,7 @@ from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.sources import build_sources
 from dhcpbridge.assemble.subnets4 import build_subnets4
 from dhcpbridge.config.model import Config
+from dhcpbridge.engine.limits import DeclineLimiter
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
 from dhcpbridge.engine.records import HostInfo
@@ -39,6 +40,16 @@ def build_env4(
         server_id=server_id,
         server_ids=frozenset(server_ids),
         **shared_env(config, 4, built, store, host, stats),
+        declines=decline_limiter(config),
+        trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
+    )
+
+
+def decline_limiter(config: Config) -> DeclineLimiter:
+    """The DECLINE rate limits of ``[server]`` (one limiter per family)."""
+    cfg = config.server
+    return DeclineLimiter(
+        cfg.decline_rate, cfg.decline_burst, cfg.decline_client_burst, cfg.decline_client_interval
     )
 
 

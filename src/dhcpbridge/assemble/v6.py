@@ -13,6 +13,7 @@ from typing import Any
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.subnets6 import build_subnet6
+from dhcpbridge.assemble.v4 import decline_limiter
 from dhcpbridge.config.model import Config
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
@@ -53,6 +54,10 @@ def build_env6(
         server_duid=server_duid(config, host),
         options=global_options,
         **shared_env(config, 6, sources, store, host, stats),
+        max_ia_na=config.server6.max_ia_na,
+        max_ia_pd=config.server6.max_ia_pd,
+        max_leases_per_duid=config.server6.max_leases_per_duid,
+        declines=decline_limiter(config),
     )
 
 

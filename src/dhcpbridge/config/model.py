@@ -43,6 +43,21 @@ class ServerConfig(Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 
+    # --- hardening (issue 9): relay trust and DECLINE limits (v4 and v6) -------------------------
+    trusted_relays: list[ipaddress.IPv4Network] = Field(default_factory=list)  # empty: any relay
+    decline_rate: Annotated[float, Field(gt=0)] = 10.0  # DECLINEs accepted per second, server-wide
+    decline_burst: Annotated[int, Field(ge=1)] = 100
+    decline_client_burst: Annotated[int, Field(ge=1)] = 4  # DECLINEs one client may send at once
+    decline_client_interval: Annotated[float, Field(gt=0)] = 60.0  # ... and one more per interval
+
+    @field_validator("trusted_relays", mode="before")
+    @classmethod
+    def _relay_networks(cls, value: object) -> object:
+        """Addresses or networks: ``"192.0.2.1"`` means that host (``strict``: no host bits)."""
+        if isinstance(value, list):
+            return [ipaddress.IPv4Network(v, strict=True) if isinstance(v, str) else v for v in value]
+        return value
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:

@@ -111,6 +111,11 @@ class Server6Config(Strict):
     server_duid: str | None = None  # default: DUID-LL of the first served interface
     options: Option6Table = Field(default_factory=dict)
 
+    # --- hardening (issue 9): what one client may hold ------------------------------------------
+    max_ia_na: Annotated[int, Field(ge=1, le=256)] = 8  # IA_NA + IA_TA per message; more: dropped
+    max_ia_pd: Annotated[int, Field(ge=1, le=256)] = 8  # IA_PD per message; more: dropped
+    max_leases_per_duid: Annotated[int, Field(ge=1, le=4096)] = 16  # addresses + prefixes per DUID
+
     @field_validator("server_duid")
     @classmethod
     def _duid(cls, value: str | None) -> str | None:

@@ -12,13 +12,16 @@ from collections import Counter
 class Stats:
     """Counters by message type and by drop reason, for one protocol family."""
 
-    __slots__ = ("drops", "errors", "received", "sent")
+    __slots__ = ("drops", "errors", "received", "refused", "sent")
 
     def __init__(self) -> None:
         self.received: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
         self.drops: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        # parts of an answered request that were refused (an IA over a cap, a DECLINE over its
+        # rate limit), by reason: the request itself got its reply, so these are no drops
+        self.refused: Counter[str] = Counter()
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         return {
@@ -26,4 +29,5 @@ class Stats:
             "sent": dict(self.sent),
             "drops": dict(self.drops),
             "errors": dict(self.errors),
+            "refused": dict(self.refused),
         }

@@ -4,6 +4,8 @@ RFC 2131 §4.1: when neither giaddr, ciaddr nor the broadcast bit is set, the re
 client's hardware address and yiaddr. A plain ``sendto(yiaddr)`` would stall on ARP for an
 address nobody owns yet, so the frame is built here: IPv4 + UDP headers with real checksums, sent
 through a cooked (SOCK_DGRAM) packet socket that adds the Ethernet header for the given MAC.
+The socket is opened with protocol 0: it only sends (the EtherType of each frame is named per
+``sendto``), so the kernel never queues it a copy of the host's IPv4 traffic that nobody reads.
 Needs CAP_NET_RAW; ``RawSender.open`` returns None without it and the server broadcasts instead.
 """
 
@@ -49,7 +51,8 @@ class RawSender:
     @classmethod
     def open(cls) -> RawSender | None:
         try:
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
+            # protocol 0: send-only, receives nothing (ETH_P_IP would get a copy of every IPv4 frame)
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
         except (OSError, AttributeError):
             return None
         sock.setblocking(False)

@@ -6,12 +6,16 @@ from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.errors import FormError
-from dhcpbridge.wire.v4.message import BOOTREQUEST
+from dhcpbridge.wire.v4.message import BOOTREQUEST, ip4_str
 from dhcpbridge.wire.v4.options import MessageType, RelaySub, parse_suboptions
 
 ACCEPTED = frozenset(
     {MessageType.DISCOVER, MessageType.REQUEST, MessageType.DECLINE, MessageType.RELEASE, MessageType.INFORM}
 )
+
+
+#: Requests answered to ciaddr when not relayed (RELEASE and DECLINE get no reply).
+ANSWERED = frozenset({MessageType.DISCOVER, MessageType.REQUEST, MessageType.INFORM})
 
 
 def _u32(value: bytes) -> int:
@@ -35,6 +39,14 @@ class Classify(Handler[Transaction4]):
         served = self.env.host.served
         if served and req.giaddr == 0 and meta.dst_ip == BROADCAST and meta.ifname not in served:
             raise CannotRespond("interface-not-served", meta.ifname)
+        if req.giaddr:
+            self._check_relay(tx)
+        elif req.ciaddr and meta.src_ip and req.ciaddr != meta.src_ip and kind in ANSWERED:
+            # the reply would go to ciaddr: only to the address the request came from, so nobody
+            # routed can make us send to a third address (a 0.0.0.0 source never left its link)
+            raise CannotRespond(
+                "ciaddr-not-source", f"ciaddr {ip4_str(req.ciaddr)} from {ip4_str(meta.src_ip)}"
+            )
         opts = req.options
         tx.client_mac = req.chaddr[: req.hlen]
         cid = opts.get(61)
@@ -72,11 +84,36 @@ class Classify(Handler[Transaction4]):
             tx.relay_info = subs
             tx.circuit_id = subs.get(RelaySub.CIRCUIT_ID, b"")
             tx.remote_id = subs.get(RelaySub.REMOTE_ID, b"")
-            link = subs.get(RelaySub.LINK_SELECTION)
-            if link is not None and len(link) == 4:
-                tx.link_selection = _u32(link)
-            if RelaySub.RELAY_SOURCE_PORT in subs:
-                tx.relay_port = meta.src_port  # RFC 8357 §5.1: answer the relay's own port
+            if tx.from_relay:  # link selection and the relay's port: only from the relay itself
+                link = subs.get(RelaySub.LINK_SELECTION)
+                if link is not None and len(link) == 4:
+                    tx.link_selection = _u32(link)
+                if RelaySub.RELAY_SOURCE_PORT in subs:
+                    tx.relay_port = meta.src_port  # RFC 8357 §5.1: answer the relay's own port
+
+    def _check_relay(self, tx: Transaction4) -> None:
+        """A relayed request (giaddr set): refuse a giaddr no relay can have ("this network",
+        multicast, reserved/broadcast; loopback or one of ours unless sent from that very address)
+        and, with ``trusted-relays``, a relay (source address) not on the list; note whether the relay itself sent it (source = giaddr), the only
+        case whose relay sub-options (82/5, 82/11, 82/19) and option 118 are honoured."""
+        env = self.env
+        giaddr = tx.request.giaddr
+        top = giaddr >> 24
+        src = tx.meta.src_ip
+        if top == 0 or top >= 224:
+            raise CannotRespond("bad-giaddr", ip4_str(giaddr))
+        if (top == 127 or giaddr in env.host.local or giaddr in env.server_ids) and src != giaddr:
+            # loopback or our own address: only a relay on this host itself (``dhcpbridge probe``);
+            # the kernel never accepts such a source address from the network
+            raise CannotRespond("bad-giaddr", ip4_str(giaddr))
+        trusted = env.trusted_relays
+        if trusted:
+            for network, mask in trusted:
+                if src & mask == network:
+                    break
+            else:
+                raise CannotRespond("untrusted-relay", ip4_str(src))
+        tx.from_relay = src == giaddr
 
 
 class SelectSubnet(Handler[Transaction4]):
@@ -88,7 +125,7 @@ class SelectSubnet(Handler[Transaction4]):
     def pre(self, tx: Transaction4) -> None:
         req = tx.request
         index = self.env.subnets
-        selector = req.options.get(118)
+        selector = req.options.get(118) if tx.from_relay else None  # RFC 3011 only through a relay
         if tx.link_selection:
             subnet = index.by_address(tx.link_selection)
         elif selector is not None and len(selector) == 4:
@@ -114,7 +151,7 @@ class ServerIdentity(Handler[Transaction4]):
 
     def pre(self, tx: Transaction4) -> None:
         env = self.env
-        override = tx.relay_info.get(RelaySub.SERVER_ID_OVERRIDE) if tx.relay_info else None
+        override = tx.relay_info.get(RelaySub.SERVER_ID_OVERRIDE) if tx.relay_info and tx.from_relay else None
         if override is not None and len(override) == 4:
             sid = _u32(override)
         elif tx.subnet is not None and tx.subnet.server_id:

@@ -6,9 +6,10 @@ One ``Env4`` is built per loaded config; a reload builds a new one and the engin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.limits import DeclineLimiter
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo
 from dhcpbridge.engine.stats import Stats
@@ -29,3 +30,6 @@ class Env4:
     client_port: int = 68
     relay_port: int = 67
     reserved: frozenset[int] = frozenset()
+    # --- hardening (issue 9): relay trust and DECLINE limits -----------------------------------
+    declines: DeclineLimiter = field(default_factory=DeclineLimiter)
+    trusted_relays: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: any relay

@@ -244,10 +244,24 @@ class Bindings(Handler[Transaction4]):
         addr = tx.requested_ip
         if not addr:
             raise CannotRespond("malformed-decline", "DECLINE without a requested address")
-        until = tx.now + self.env.decline_probation
-        lease = await self.env.store.decline(V4, addr, tx.client_key, tx.now, until)
+        env = self.env
+        store = env.store
+        key = tx.client_key
+        current = await store.get(V4, addr)
+        if (
+            current is None
+            or current.client != key
+            or current.state != LeaseState.BOUND
+            or current.expires <= tx.now
+        ):
+            # only a lease bound (acknowledged) to this client: an offer or another's lease is not its to decline
+            raise CannotRespond("decline-unknown", f"{ip4_str(addr)} is not bound to this client")
+        refused = env.declines.check(key, tx.now)
+        if refused:
+            raise CannotRespond(refused, ip4_str(addr))
+        lease = await store.decline(V4, addr, key, tx.now, tx.now + env.decline_probation)
         if lease is None:
-            raise CannotRespond("decline-unknown", f"{ip4_str(addr)} is not leased to this client")
+            raise CannotRespond("decline-unknown", f"{ip4_str(addr)} is not bound to this client")
         tx.lease = lease
         tx.effects.append(LeaseEvent("decline", lease, tx))
         tx.done = True

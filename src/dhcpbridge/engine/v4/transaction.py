@@ -26,6 +26,7 @@ class Transaction4(Transaction):
         "dest_ip",
         "dest_l2",
         "dest_port",
+        "from_relay",
         "hostname",
         "known_relay",
         "lease",
@@ -53,6 +54,7 @@ class Transaction4(Transaction):
         self.client_id = b""
         self.client_key = b""
         self.hostname = ""
+        self.from_relay = False  # giaddr set and the relay itself sent it (source = giaddr)
         self.known_relay = ""  # a unicast renewal: the relay its lease was seen through
         self.relay_info: dict[int, bytes] | None = None
         self.link_selection = 0

@@ -78,18 +78,39 @@ class Classify(Handler[Transaction6]):
             tx.client_option = client
         elif kind != INFORMATION_REQUEST:
             raise CannotRespond("no-client-id", message_name6(kind))
+        if ias or tx.ia_ta:
+            self._cap(tx, ias)
         if ias:
             tx.ia_raw = ias
             duid = tx.duid
             out = tx.ias
+            cap = self.env.max_leases_per_duid
             try:
                 for code, body in ias:
                     iaid, hints = parse_ia(code, body)
+                    if len(hints) > cap:
+                        raise CannotRespond("too-many-ia-addresses", f"{len(hints)} in one IA (cap {cap})")
                     out.append(IaRequest(NA if code == 3 else PD, code, iaid, _U32.pack(iaid) + duid, hints))
             except FormError as exc:
                 raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
         if tx.relays:
             self._relay_info(tx)
+
+    def _cap(self, tx: Transaction6, ias: list[tuple[int, bytes]]) -> None:
+        """No real client sends more IAs than the caps allow (``max-ia-na`` IA_NA + IA_TA,
+        ``max-ia-pd`` IA_PD): such a message is dropped whole and counted, so it holds nothing,
+        quarantines nothing, and is reflected by no reply at all."""
+        env = self.env
+        n_pd = 0
+        for code, _ in ias:
+            if code == 25:
+                n_pd += 1
+        n_na = len(ias) - n_pd + len(tx.ia_ta)
+        if n_na > env.max_ia_na or n_pd > env.max_ia_pd:
+            raise CannotRespond(
+                "too-many-ias",
+                f"{n_na} IA_NA/IA_TA (cap {env.max_ia_na}), {n_pd} IA_PD (cap {env.max_ia_pd})",
+            )
 
     @staticmethod
     def _relay_info(tx: Transaction6) -> None:

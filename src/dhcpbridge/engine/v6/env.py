@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.limits import DeclineLimiter
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo6
 from dhcpbridge.engine.stats import Stats
@@ -31,6 +32,11 @@ class Env6:
     client_port: int = 546
     relay_port: int = 547
     reserved: frozenset[int] = frozenset()
+    # --- hardening (issue 9): IA caps and DECLINE limits ----------------------------------------
+    max_ia_na: int = 8  # IA_NA (and IA_TA) options one message may carry; more: dropped, counted
+    max_ia_pd: int = 8  # IA_PD options one message may carry
+    max_leases_per_duid: int = 16  # addresses + prefixes held by one DUID (all its IAs together)
+    declines: DeclineLimiter = field(default_factory=DeclineLimiter)
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

@@ -237,7 +237,7 @@ class Bindings(Handler[Transaction6]):
         if answer is None or not answer.dynamic:
             return None
         ranges = subnet.pools if ia.kind == NA else self._ranges(subnet, ia)
-        if not ranges:
+        if not ranges or not await self._room(tx, ia):
             return None
         prefer = 0
         for addr, length in ia.hints:
@@ -276,6 +276,32 @@ class Bindings(Handler[Transaction6]):
         if lease is not None:
             tx.effects.append(LeaseEvent("commit", lease, tx))
         return lease
+
+    async def _room(self, tx: Transaction6, ia: IaRequest) -> bool:
+        """Whether this IA may get a dynamic address / prefix under ``max-leases-per-duid`` (all IAs
+        of the DUID together; an IA that already holds one keeps it). Exact and cheap: the store
+        is asked per IA only when this message could reach the cap. A refusal is counted."""
+        env = self.env
+        counter = getattr(env.store, "duid_lease_count", None)
+        if counter is None:  # a store that cannot count per DUID: only the per-message caps apply
+            return True
+        cap = env.max_leases_per_duid
+        held = tx.duid_held
+        if held < 0:
+            held = tx.duid_held = int(counter(tx.duid, tx.now))
+            if held + len(tx.ias) <= cap:
+                tx.duid_held = 0  # this message cannot reach the cap: no more checks
+                tx.duid_room = True
+        if tx.duid_room:
+            return True
+        for lease in await env.store.find_client(ia.kind, ia.key):
+            if lease.expires > tx.now and lease.state in (BOUND, OFFERED):
+                return True  # the IA has its own already: no new lease
+        if held < cap:
+            tx.duid_held = held + 1
+            return True
+        env.stats.refused["duid-lease-cap"] += 1
+        return False
 
     async def _commit(
         self, tx: Transaction6, ia: IaRequest, addr: int, length: int, until: float, takeover: bool
@@ -384,7 +410,7 @@ class Bindings(Handler[Transaction6]):
                 if event == "release":
                     lease = await store.release(ia.kind, addr, ia.key, tx.now)
                 else:
-                    lease = await store.decline(NA, addr, ia.key, tx.now, until)
+                    lease = await self._decline_one(tx, ia, addr, until)
                 if lease is not None:
                     found = True
                     tx.leases.append(lease)
@@ -393,6 +419,20 @@ class Bindings(Handler[Transaction6]):
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
         tx.status = (StatusCode6.SUCCESS, event + "d")
         tx.reply_type = REPLY
+
+    async def _decline_one(self, tx: Transaction6, ia: IaRequest, addr: int, until: float) -> Lease | None:
+        """Quarantine ``addr`` only when it is bound (acknowledged) to this IA, within the DECLINE
+        rate limits (per DUID and server-wide; refusals are counted)."""
+        env = self.env
+        store = env.store
+        current = await store.get(NA, addr)
+        if current is None or current.client != ia.key or current.state != BOUND or current.expires <= tx.now:
+            return None
+        refused = env.declines.check(tx.duid, tx.now)
+        if refused:
+            env.stats.refused[refused] += 1
+            return None
+        return await store.decline(NA, addr, ia.key, tx.now, until)
 
     @staticmethod
     def _confirm(tx: Transaction6) -> None:

@@ -68,6 +68,8 @@ class Transaction6(Transaction):
         "_mac",
         "client_option",
         "duid",
+        "duid_held",
+        "duid_room",
         "ia_raw",
         "ia_ta",
         "ias",
@@ -113,6 +115,8 @@ class Transaction6(Transaction):
         self.status: tuple[int, str] | None = None
         self.reply: Message6 | None = None
         self.leases: list[Lease] = []
+        self.duid_held = -1  # leases the DUID holds (max-leases-per-duid), -1 until counted
+        self.duid_room = False  # the message cannot reach that cap: no per-IA check
 
     def log_fields(self, dest: Dest | None) -> dict[str, Any]:
         fields: dict[str, Any] = {"duid": self.duid.hex(":"), "type": message_name6(self.msg_type_code)}

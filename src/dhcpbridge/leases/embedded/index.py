@@ -5,7 +5,10 @@ Lookups by address and by client are dicts; free addresses of a pool range are f
 per-client hint so a returning client tends to land on the same address. Ranges too large for a
 map (IPv6 /64 pools) are searched by hashing instead. A range may have a ``step`` (an IPv6
 prefix-delegation pool: its members are ``first + k * step``, each one delegated prefix); ranges
-without one step by 1. Expiry is a heap of (expires, address).
+without one step by 1. Expiry is a heap of (expires, address). An offer (OFFERED, never bound) is dropped, from the
+table and the by-client index, as soon as its hold time has passed or the client chose another
+server (an offer to a returning client on its old address falls back to an expired record, the
+history it had); the by-client index never keeps an entry for a client without records.
 ``persist`` is called with every lease whose change must be durable (never with OFFERED holds).
 """
 
@@ -67,6 +70,11 @@ class LeaseIndex:
         self._heap_limit = HEAP_SLACK
         self._persist = persist or (lambda lease: None)
         self._reaped_early: list[Lease] = []  # expired by an allocation, reported by the next reap()
+        # DHCPv6 client keys are IAID (4 bytes) + DUID: the keys of each DUID with records, so the
+        # leases of one DUID across all its IAs can be counted (the per-DUID cap)
+        self._duid_keys: dict[bytes, set[tuple[LeaseKind, bytes]]] = {}
+        # offers made to a returning client on the address of its own earlier record
+        self._reoffered: set[tuple[LeaseKind, int]] = set()
 
     # --- bookkeeping ------------------------------------------------------------------------
     def _mark(self, kind: LeaseKind, addr: int, taken: bool) -> None:
@@ -114,7 +122,16 @@ class LeaseIndex:
         table = self.by_addr[kind]
         old = table.get(lease.address)
         table[lease.address] = lease
-        addrs = self.by_client[kind].setdefault(lease.client, [])
+        if self._reoffered and lease.state != LeaseState.OFFERED:
+            self._reoffered.discard((kind, lease.address))
+        if old is not None and old.client != lease.client:
+            self._unlink(kind, old.client, lease.address)  # the address is another client's now
+        clients = self.by_client[kind]
+        addrs = clients.get(lease.client)
+        if addrs is None:
+            addrs = clients[lease.client] = []
+            if kind != LeaseKind.V4:
+                self._duid_keys.setdefault(lease.client[4:], set()).add((kind, lease.client))
         if not addrs or addrs[-1] != lease.address:
             if lease.address in addrs:
                 addrs.remove(lease.address)
@@ -149,14 +166,32 @@ class LeaseIndex:
         """Add a lease read back from durable storage (no persist)."""
         self.put(lease, durable=False)
 
+    def _unlink(self, kind: LeaseKind, client: bytes, addr: int) -> None:
+        """Forget ``addr`` in ``client``'s entry of the by-client index, and the entry once empty:
+        the index holds no entry for a client without records (bounded by the table)."""
+        clients = self.by_client[kind]
+        addrs = clients.get(client)
+        if addrs is not None:
+            if addr in addrs:
+                addrs.remove(addr)
+            if not addrs:
+                del clients[client]
+                if kind != LeaseKind.V4:
+                    self._forget_duid_key(kind, client)
+
+    def _forget_duid_key(self, kind: LeaseKind, client: bytes) -> None:
+        duid = client[4:]
+        keys = self._duid_keys.get(duid)
+        if keys is not None:
+            keys.discard((kind, client))
+            if not keys:
+                del self._duid_keys[duid]
+
     def delete(self, kind: LeaseKind, addr: int) -> None:
         lease = self.by_addr[kind].pop(addr, None)
         if lease is not None:
-            addrs = self.by_client[kind].get(lease.client)
-            if addrs and addr in addrs:
-                addrs.remove(addr)
-                if not addrs:
-                    del self.by_client[kind][lease.client]
+            self._reoffered.discard((kind, addr))
+            self._unlink(kind, lease.client, addr)
             if lease.state in ACTIVE_STATES:
                 self._mark(kind, addr, False)
 
@@ -176,6 +211,26 @@ class LeaseIndex:
                 out.append(lease)
         return out
 
+    def duid_lease_count(self, duid: bytes, now: float) -> int:
+        """How many addresses and prefixes (IA_NA + IA_PD records keyed IAID + ``duid``) are held
+        for one DUID now: bound or offered, not yet expired."""
+        keys = self._duid_keys.get(duid)
+        if not keys:
+            return 0
+        count = 0
+        for kind, client in keys:
+            table = self.by_addr[kind]
+            for addr in self.by_client[kind].get(client, ()):
+                lease = table.get(addr)
+                if (
+                    lease is not None
+                    and lease.client == client
+                    and lease.expires > now
+                    and lease.state in (LeaseState.BOUND, LeaseState.OFFERED)
+                ):
+                    count += 1
+        return count
+
     # --- atomic state changes ---------------------------------------------------------------
     def _hold(self, lease: Lease, current: Lease | None, now: float) -> Lease:
         """Hold ``lease.address`` for ``lease.client``, which is known to be free for it."""
@@ -187,7 +242,20 @@ class LeaseIndex:
         ):
             return current  # already bound to this client: keep the real lease untouched
         lease.state = LeaseState.OFFERED
-        return self.put(lease, durable=False)
+        held = self.put(lease, durable=False)
+        if current is not None and current.client == lease.client and current.state != LeaseState.OFFERED:
+            self._reoffered.add((lease.kind, lease.address))  # a returning client: its history stays
+        return held
+
+    def _offer_ended(self, lease: Lease) -> None:
+        """An offer lapsed or was given up: a never-bound offer leaves nothing behind; one made to
+        a returning client on its old address leaves an expired record (the history it had)."""
+        key = (lease.kind, lease.address)
+        if key in self._reoffered:
+            self._reoffered.discard(key)
+            self.put(replace(lease, state=LeaseState.EXPIRED, expires=lease.starts), durable=False)
+        else:
+            self.delete(lease.kind, lease.address)
 
     def offer(self, lease: Lease, now: float) -> Lease | None:
         current = self.by_addr[lease.kind].get(lease.address)
@@ -284,16 +352,24 @@ class LeaseIndex:
         return self.put(released, durable=was_bound)
 
     def decline(self, kind: LeaseKind, addr: int, client: bytes, now: float, until: float) -> Lease | None:
-        current = self._held_by(kind, addr, client)
-        if current is None:
+        """Quarantine ``addr`` until ``until``: only a lease bound (acknowledged) to ``client`` and
+        not yet expired; a mere offer, or anybody else's lease, is not the client's to decline."""
+        current = self.by_addr[kind].get(addr)
+        if (
+            current is None
+            or current.client != client
+            or current.state != LeaseState.BOUND
+            or current.expires <= now
+        ):
             return None
         declined = replace(current, state=LeaseState.DECLINED, starts=now, expires=until, hostname="")
         return self.put(declined, durable=True)
 
     def unhold(self, kind: LeaseKind, addr: int, client: bytes) -> None:
+        """Give up an offer held for ``client``: a never-bound offer leaves no record behind."""
         current = self.by_addr[kind].get(addr)
         if current is not None and current.client == client and current.state == LeaseState.OFFERED:
-            self.put(replace(current, state=LeaseState.EXPIRED, expires=current.starts), durable=False)
+            self._offer_ended(current)
 
     def _free_in(
         self,
@@ -351,6 +427,9 @@ class LeaseIndex:
             kind = LeaseKind(kind_value)
             lease = self.by_addr[kind].get(addr)
             if lease is None or lease.state not in ACTIVE_STATES or lease.expires > now:
+                continue
+            if lease.state == LeaseState.OFFERED:  # never bound: nothing to keep (Kea keeps no offers)
+                self._offer_ended(lease)
                 continue
             was_bound = lease.state == LeaseState.BOUND
             gone = replace(lease, state=LeaseState.EXPIRED)

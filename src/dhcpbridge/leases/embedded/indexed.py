@@ -60,6 +60,10 @@ class IndexedStore:
     ) -> Lease | None:
         return self.index.decline(kind, address, client, now, until)
 
+    def duid_lease_count(self, duid: bytes, now: float) -> int:
+        """Addresses + prefixes one DUID holds now (``engine.v6.lease.CountsDuidLeases``)."""
+        return self.index.duid_lease_count(duid, now)
+
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
         self.index.unhold(kind, address, client)
 
