@@ -269,23 +269,26 @@ class HttpSource:
         except BridgeFailure as fail:
             self.failures[fail.reason] += 1
             client = (query.client_mac or query.client_id).hex(":")
+            loud = logs.limited("bridge-failure")  # clients can cause these: within the shared limit
             if entry is not None and now < entry.stale_until:
                 self.counts["stale"] += 1
+                if loud:
+                    log.warning(
+                        "bridge failed; serving the cached answer",
+                        reason=fail.reason,
+                        detail=fail.detail,
+                        client=client,
+                    )
+                return entry.answer
+            fallback = "next" if fail.question_fault else self.cfg.on_error
+            if loud:
                 log.warning(
-                    "bridge failed; serving the cached answer",
+                    "bridge failed; falling back",
                     reason=fail.reason,
                     detail=fail.detail,
                     client=client,
+                    fallback=fallback,
                 )
-                return entry.answer
-            fallback = "next" if fail.question_fault else self.cfg.on_error
-            log.warning(
-                "bridge failed; falling back",
-                reason=fail.reason,
-                detail=fail.detail,
-                client=client,
-                fallback=fallback,
-            )
             return NO_ANSWER if fallback == "next" else Answer(Action.IGNORE, source=self.name)
         self.counts[answer.action.value] += 1
         if ttl > 0:
@@ -440,9 +443,10 @@ class HttpSource:
                 pass
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         self.failures["notify"] += 1
-        log.warning(
-            "on-commit notification failed",
-            url=self.cfg.on_commit,
-            lease=lease.address_text,
-            event=event.event,
-        )
+        if logs.limited("bridge-failure"):
+            log.warning(
+                "on-commit notification failed",
+                url=self.cfg.on_commit,
+                lease=lease.address_text,
+                event=event.event,
+            )
