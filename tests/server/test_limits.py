@@ -207,3 +207,18 @@ async def test_oversized_datagrams_the_socket_refused_are_counted_as_drops() -> 
     h.endpoint.on_readable()
     assert h.stats.drops["oversize"] == 3 and sock.oversized == 0
     assert h.sent == [b"reply:a"]
+
+
+def test_limits_settings_are_kebab_case_with_defaults_and_checked() -> None:
+    import pytest
+
+    from dhcpbridge.config import ConfigError
+
+    defaults = from_dict({}).limits
+    assert (defaults.max_datagram4, defaults.max_datagram6, defaults.max_pending) == (2048, 4096, 4096)
+    assert (defaults.client_rate, defaults.client_burst, defaults.relay_rate) == (2.0, 16, 0.0)
+    cfg = from_dict({"limits": {"relay-rate": 50, "relay-burst": 100, "log-queue": 500}}).limits
+    assert (cfg.relay_rate, cfg.relay_burst, cfg.log_queue) == (50, 100, 500)
+    for bad in ({"max-datagram4": 100}, {"relay-rates": 5}, {"client-rate": -1}):
+        with pytest.raises(ConfigError):
+            from_dict({"limits": bad})

@@ -512,3 +512,23 @@ async def test_a_400_answering_the_half_open_probe_lets_the_next_question_probe(
 
 async def _server_error(request: web.Request) -> web.StreamResponse:
     return web.Response(status=500, text="boom")
+
+
+async def test_bridge_failures_are_logged_within_the_shared_limit(service: tuple[Service, str]) -> None:
+    from structlog.testing import capture_logs
+
+    from dhcpbridge import logs
+
+    logs.LIMITER.counts = {}
+    logs.LIMITER.window_start = time.monotonic()
+    svc, base = service
+    svc.behaviour = _error500
+    source = make_source(base, **{"breaker-failures": 1000, "cache-ttl": 0})
+    try:
+        with capture_logs() as lines:
+            for i in range(30):
+                await source.ask(FakeQuery(f"02:67:00:00:03:{i:02x}"))
+    finally:
+        await source.close()
+    assert source.failures["status-5xx"] == 30  # every failure is counted ...
+    assert len([line for line in lines if line["event"].startswith("bridge failed")]) == logs.LIMITER.burst
