@@ -122,6 +122,8 @@ def stop_queue() -> None:
         listener.stop()
         for handler in listener.handlers:
             handler.flush()
+        if _sink.dropped:
+            get("dhcpbridge").warning("log lines dropped: the log queue was full", lines=_sink.dropped)
 
 
 atexit.register(stop_queue)

@@ -165,8 +165,11 @@ class Endpoint:
         self.commits.commit_later(self, waiting, handled)
 
     def _oversized(self) -> None:
-        self.stats.drops["oversize"] += self.sock.oversized
-        self.sock.oversized = 0
+        count, self.sock.oversized = self.sock.oversized, 0
+        self.stats.drops["oversize"] += count
+        if logs.debug_enabled():  # every drop has its line at debug level
+            for _ in range(count):
+                log.debug("drop", family=self.family, reason="oversize", detail="datagram over the size cap")
 
     def _admit(self, batch: list[tuple[bytes, Any]], limiter: RateLimiter) -> list[tuple[bytes, Any]]:
         """The datagrams the rate limiter lets through; the others are counted by reason."""
@@ -180,12 +183,16 @@ class Endpoint:
                 kept.append(item)
             else:
                 drops[reason] += 1
+                if logs.debug_enabled():
+                    log.debug("drop", family=self.family, reason=reason, detail="", **item[1].log_fields())
         return kept
 
     def _task(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
         """Run one packet as a task, unless ``max_pending`` already wait (then drop, count)."""
         if self.pending >= self.max_pending:
             self.stats.drops["overload"] += 1
+            if logs.debug_enabled():
+                log.debug("drop", family=self.family, reason="overload", detail="", **meta.log_fields())
             return
         self.pending += 1
         self.spawn(self._one(engine, data, meta, now))
