@@ -61,8 +61,18 @@ def test_v6_keys_are_the_duid_or_the_relays_link_and_peer() -> None:
     link, peer = IPv6Address("2001:db8:1::1"), IPv6Address("fe80::2")
     forw = RelayMessage6(12, 0, link, peer, [RelayMsg(solicit)])
     relay_meta = Meta6("2001:db8:1::1", 547, bytes(16), 3, "eth0")
-    assert limiter.keys(encode6(forw), relay_meta) == (link.packed + peer.packed, link.packed)
+    assert limiter.keys(encode6(forw), relay_meta) == (duid.to_wire(), link.packed)  # the client behind it
+    twice = RelayMessage6(12, 1, IPv6Address("2001:db8:2::1"), link, [RelayMsg(forw)])
+    assert limiter.keys(encode6(twice), relay_meta) == (duid.to_wire(), IPv6Address("2001:db8:2::1").packed)
+    anonymous = RelayMessage6(12, 0, link, peer, [RelayMsg(Message6(1, 1, []))])
+    assert limiter.keys(encode6(anonymous), relay_meta) == (link.packed + peer.packed, link.packed)
     zero = RelayMessage6(12, 0, IPv6Address("::"), peer, [RelayMsg(solicit)])
     assert limiter.keys(encode6(zero), relay_meta)[1] == "2001:db8:1::1"  # type: ignore[index]
+    other = Message6(1, 0x1234, [ClientId(server_duid_from_mac("02:00:00:00:00:02"))])
+    many = [RelayMessage6(12, 0, link, peer, [RelayMsg(m)]) for m in (solicit, other)]
+    per_client = RateLimiter6((1.0, 2), (0.0, 1), 100, Counter())  # two clients behind one relay:
+    assert [per_client.check(encode6(m), relay_meta, 0.0) for m in many * 3] == [None] * 4 + [
+        "rate-client"
+    ] * 2
     assert limiter.keys(encode6(Message6(1, 1, [])), META6) == ("fe80::1", 3)  # no DUID: the sender
     assert limiter.keys(b"\x0c\x00", META6) is None

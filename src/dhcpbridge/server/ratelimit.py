@@ -2,15 +2,16 @@
 
 Why here: the endpoint sees every datagram first, and a flood must cost as little as possible. The
 keys are read straight from fixed offsets of the bytes (no parse, no option decoding, except a
-short walk of a direct DHCPv6 message's top-level options for its Client ID), so a refused packet
+short walk of DHCPv6 options down to the client's Client ID), so a refused packet
 costs two slices, two dict lookups and a few float operations. Anything too short to read a key
 from passes on to the engine, which drops it as malformed.
 
 - DHCPv4: client = htype + chaddr[:hlen]; relay = giaddr, or the receiving interface for direct
   traffic (then the bucket is that link's).
-- DHCPv6: client = the Client ID (DUID) of a direct message, or the outermost relay's link and peer
-  address (the client's link-local address behind a single relay); relay = the outermost
-  RELAY-FORW's link-address (its sender when that is ``::``), or the receiving interface.
+- DHCPv6: client = the Client ID (DUID) of the client's message (found by walking down the Relay
+  Message options of a relayed one; without a DUID, the sender or the outermost relay's link and
+  peer address); relay = the outermost RELAY-FORW's link-address (its sender when that is ``::``),
+  or the receiving interface.
 
 The client bucket is checked first, so one chatty client does not spend its relay's tokens.
 Memory is bounded: each table holds at most ``max_buckets`` keys; when full, the oldest key goes
@@ -115,19 +116,39 @@ class RateLimiter6(RateLimiter):
         n = len(data)
         if n < 4:
             return None
-        if data[0] == 12:  # RELAY-FORW
-            if n < 34:
-                return None
-            link = data[2:18]
-            return data[2:34], (link if link != _ZERO16 else meta.src)
-        i = 4
-        client: Any = meta.src
-        for _ in range(16):  # the Client ID comes early; give up after a few options
-            if i + 4 > n:
+        if data[0] != 12:  # a client's own message
+            duid = _option(data, 4, n, 1)
+            return (data[duid[0] : duid[1]] if duid is not None else meta.src), meta.ifindex
+        if n < 34:
+            return None
+        link = data[2:18]
+        relay = link if link != _ZERO16 else meta.src
+        start, end = 0, n
+        for _ in range(32):  # down the Relay Message options to the client's message (RFC 8415: 32 hops)
+            inner = _option(data, start + 34, end, 9)
+            if inner is None:
                 break
-            length = data[i + 2] << 8 | data[i + 3]
-            if data[i] == 0 and data[i + 1] == 1:
-                client = data[i + 4 : i + 4 + length]
+            start, end = inner
+            if end - start < 4:
                 break
-            i += 4 + length
-        return client, meta.ifindex
+            if data[start] != 12:
+                duid = _option(data, start + 4, end, 1)
+                if duid is not None:
+                    return data[duid[0] : duid[1]], relay
+                break
+            if end - start < 34:
+                break
+        return data[2:34], relay  # no DUID found: the outermost relay's link and peer address
+
+
+def _option(data: bytes, i: int, end: int, code: int) -> tuple[int, int] | None:
+    """Where the body of the first option ``code`` among the options in ``data[i:end]`` lies
+    (looks at 16 options at most: the ones wanted here come early)."""
+    for _ in range(16):
+        if i + 4 > end:
+            return None
+        length = data[i + 2] << 8 | data[i + 3]
+        if data[i] == code >> 8 and data[i + 1] == code & 0xFF:
+            return (i + 4, min(i + 4 + length, end))
+        i += 4 + length
+    return None
