@@ -23,8 +23,8 @@ class LimitsConfig(Strict):
     # packets of one family waiting for IO (the HTTP bridge, an async store or handler); more are
     # dropped and counted (``overload``) instead of becoming unbounded tasks
     max_pending: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
-    # token buckets before the engine (0 = off): per client (v4 chaddr, v6 DUID or relayed peer
-    # address) and per relay (v4 giaddr, v6 outermost link-address; direct traffic by interface)
+    # token buckets before the engine (0 = off): per client (v4 chaddr, v6 DUID, found inside relay
+    # messages too) and per relay (v4 giaddr, v6 outermost link-address; direct traffic by interface)
     client_rate: Annotated[float, Field(ge=0)] = 2.0
     client_burst: Annotated[int, Field(ge=1)] = 16
     relay_rate: Annotated[float, Field(ge=0)] = 0.0
