@@ -119,7 +119,7 @@ class LeaseLog:
         lease = event.lease
         if logs.debug_enabled():
             log.debug("lease", change=event.event, **lease.as_dict())
-        elif event.event != "commit" or lease.state != LeaseState.BOUND:
+        elif (event.event != "commit" or lease.state != LeaseState.BOUND) and logs.limited("lease"):
             log.info("lease", change=event.event, address=lease.address_text, client=lease.client.hex(":"))
 
     def __repr__(self) -> str:

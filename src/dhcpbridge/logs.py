@@ -2,12 +2,26 @@
 
 Hot-path code never formats log lines it will not emit: callers check ``debug_enabled()`` (a
 cached bool) before building per-packet log events.
+
+Clients must not be able to drive the log (or the event loop) with their packets:
+
+- ``LogLimiter``: at most a burst of lines per kind and window at info/warning level, the rest
+  counted and summed up in one line when the window ends. ``LIMITER`` is the one the server
+  shares for NAKs, lease events and bridge failures (``limited``); drop logs keep one per family.
+- ``start_queue``: lines are rendered on the loop but written by a thread (stdlib
+  ``QueueListener``) from a bounded queue; a full queue drops the line and counts it
+  (``dropped()``), never blocks. ``stop_queue`` writes what is queued (at shutdown, and at exit).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
+import threading
+import time
 from typing import Any
 
 import structlog
@@ -16,12 +30,58 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _state = {"debug": False}
 
 
+class _QueueListener(logging.handlers.QueueListener):
+    """A listener whose stop waits for room for its sentinel in a bounded queue (the stdlib one
+    would raise ``queue.Full``)."""
+
+    def enqueue_sentinel(self) -> None:
+        self.queue.put(self._sentinel, timeout=5.0)  # type: ignore[attr-defined]
+
+
+class _Sink:
+    """Where rendered lines go: straight to the stream, or into the bounded queue."""
+
+    def __init__(self) -> None:
+        self.stream: Any = sys.stderr
+        self.queue: queue.Queue[Any] | None = None
+        self.listener: _QueueListener | None = None
+        self.dropped = 0
+        self.lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        q = self.queue
+        if q is None:
+            print(line, file=self.stream, flush=True)
+            return
+        try:
+            q.put_nowait(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        except queue.Full:
+            self.dropped += 1
+
+
+_sink = _Sink()
+
+
+class _SinkLogger:
+    """structlog's final logger: every method hands the rendered line to the sink."""
+
+    def msg(self, message: str) -> None:
+        _sink.write(message)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = err = msg
+
+
+def _logger_factory(*args: Any) -> _SinkLogger:
+    return _SinkLogger()
+
+
 def configure(level: str = "info", fmt: str = "console") -> None:
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    _sink.stream = sys.stderr
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -31,10 +91,95 @@ def configure(level: str = "info", fmt: str = "console") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_logger_factory,
         cache_logger_on_first_use=False,
     )
     _state["debug"] = level == "debug"
+
+
+def start_queue(size: int = 10_000, stream: Any = None) -> None:
+    """From now on lines go through a queue of at most ``size`` lines to a writer thread
+    (``stream``: where it writes, default stderr). Calling it again while running changes nothing."""
+    with _sink.lock:
+        if _sink.queue is not None:
+            return
+        handler = logging.StreamHandler(stream if stream is not None else _sink.stream)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        q: queue.Queue[Any] = queue.Queue(maxsize=size)
+        listener = _QueueListener(q, handler)
+        listener.start()
+        _sink.listener = listener
+        _sink.queue = q
+
+
+def stop_queue() -> None:
+    """Write every queued line, stop the writer thread and write directly again."""
+    with _sink.lock:
+        listener = _sink.listener
+        _sink.queue = None
+        _sink.listener = None
+    if listener is not None:
+        listener.stop()
+        for handler in listener.handlers:
+            handler.flush()
+        if _sink.dropped:
+            get("dhcpbridge").warning("log lines dropped: the log queue was full", lines=_sink.dropped)
+
+
+atexit.register(stop_queue)
+
+
+def dropped() -> int:
+    """Lines the full queue dropped since the start."""
+    return _sink.dropped
+
+
+class LogLimiter:
+    """At most ``burst`` lines per kind and ``window`` seconds; see the module docstring."""
+
+    def __init__(self, name: str, burst: int = 10, window: float = 10.0) -> None:
+        self.name = name
+        self.burst = burst
+        self.window = window
+        self.window_start = 0.0
+        self.counts: dict[str, int] = {}
+        self.suppressed = 0  # lines not written since the start
+
+    def allow(self, kind: str, now: float | None = None) -> bool:
+        """True when a line of ``kind`` may be written now (always in debug mode)."""
+        if now is None:
+            now = time.monotonic()
+        if now - self.window_start > self.window:
+            self._roll(now)
+        seen = self.counts.get(kind, 0) + 1
+        self.counts[kind] = seen
+        if seen <= self.burst or _state["debug"]:
+            return True
+        self.suppressed += 1
+        return False
+
+    def _roll(self, now: float) -> None:
+        over = {k: v - self.burst for k, v in self.counts.items() if v > self.burst}
+        if over and not _state["debug"]:
+            get("dhcpbridge").info(
+                "log lines suppressed", limiter=self.name, window_s=self.window, counts=over
+            )
+        self.window_start = now
+        self.counts = {}
+
+
+LIMITER = LogLimiter("events")
+
+
+def set_limits(burst: int, window: float) -> None:
+    """Set the shared limiter's burst and window (``[limits] log-burst`` / ``log-window``)."""
+    LIMITER.burst = burst
+    LIMITER.window = window
+
+
+def limited(kind: str) -> bool:
+    """Whether a line of ``kind`` (e.g. "nak", "lease", "bridge-failure") may be written now."""
+    return LIMITER.allow(kind)
 
 
 def debug_enabled() -> bool:

@@ -112,3 +112,24 @@ def test_ifname_falls_back_and_caches() -> None:
 def test_grow_buffer_reports_the_size() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         assert grow_buffer(s, 1 << 17) >= 1 << 16
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_a_datagram_over_the_size_cap_is_dropped_unread_and_counted(family: int) -> None:
+    server: UdpSocket[object] = (
+        Udp4Socket("127.0.0.1", 0, 1 << 16) if family == 4 else Udp6Socket("::1", 0, ["lo"], 1 << 16)  # type: ignore[assignment]
+    )
+    server.max_datagram = 2048
+    host = "127.0.0.1" if family == 4 else "::1"
+    try:
+        with socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_DGRAM) as client:
+            client.sendto(b"a" * 2048, (host, server.port))  # at the cap: accepted
+            client.sendto(b"b" * 2049, (host, server.port))  # one byte over: dropped
+            client.sendto(b"c" * 60000, (host, server.port))  # a 60 KB datagram: dropped
+            client.sendto(b"d" * 300, (host, server.port))
+            time.sleep(0.05)
+            got = wait_readable(server, 2)
+            assert [(data[:1], len(data)) for data, _ in got] == [(b"a", 2048), (b"d", 300)]
+            assert server.oversized == 2
+    finally:
+        server.close()

@@ -83,6 +83,7 @@ class Socket:
     """Returns the queued batches one ``receive`` at a time (at most ``limit`` datagrams)."""
 
     port = 67
+    oversized = 0
 
     def __init__(self, batches: Iterable[list[bytes]]) -> None:
         self.batches = [list(b) for b in batches]

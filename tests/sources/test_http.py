@@ -15,7 +15,7 @@ from aiohttp import web
 
 from dhcpbridge.config.model import HttpSourceConfig
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseState
-from dhcpbridge.sources.http import HttpSource
+from dhcpbridge.sources.http import BridgeFailure, HttpSource
 from dhcpbridge.sources.question import question_v4
 from dhcpbridge.wire.v4.message import Message4, ip4_int
 
@@ -409,3 +409,126 @@ def test_question_v4_of_a_relayed_request_names_the_relay() -> None:
     assert doc["relay_ip"] == "10.68.0.2"
     assert doc["client_ip"] == "10.67.0.55"
     assert doc["vendor_class"] == "MSFT 5.0"
+
+
+# --- issue 9 point 4: only the service's failures count towards the breaker ------------------
+
+VALID = "02:67:00:00:00:05"
+
+
+async def _bad_request(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"error": "bad question", "details": ["client_mac: too short"]}, status=400)
+
+
+async def _unauthorized(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"error": "no token"}, status=401)
+
+
+@pytest.fixture
+async def source(service: tuple[Service, str]) -> AsyncIterator[tuple[Service, HttpSource]]:
+    svc, base = service
+    src = make_source(base, **{"breaker-failures": 5, "breaker-reset": 60, "cache-ttl": 0})
+    yield svc, src
+    await src.close()
+
+
+async def test_hlen_one_discovers_are_never_sent_and_do_not_open_the_breaker(
+    source: tuple[Service, HttpSource],
+) -> None:
+    svc, src = source
+    for _ in range(5):  # a DISCOVER with hlen = 1 gives client_mac "07": the contract rejects it
+        answer = await src.ask(FakeQuery("07"))
+        assert answer.action is Action.NONE  # no answer from the bridge: the chain goes on
+    assert svc.questions == []  # never sent to the service
+    assert src.failures["invalid-question"] == 5
+    answer = await src.ask(FakeQuery(VALID))
+    assert answer.action is Action.ASSIGN
+    assert src.stats()["breaker_open"] is False
+    assert [q["client_mac"] for q in svc.questions] == [VALID]
+
+
+def test_an_invalid_question_is_a_question_failure_with_the_reason() -> None:
+    src = make_source("http://127.0.0.1:9")  # nothing is sent: the question is checked first
+    assert src.checked_question(FakeQuery(VALID))["client_mac"] == VALID
+    with pytest.raises(BridgeFailure) as caught:
+        src.checked_question(FakeQuery("07"))
+    assert caught.value.reason == "invalid-question"
+    assert caught.value.question_fault
+    assert "client_mac" in caught.value.detail
+
+
+async def test_a_400_from_the_service_does_not_open_the_breaker(source: tuple[Service, HttpSource]) -> None:
+    svc, src = source
+    svc.behaviour = _bad_request
+    for i in range(8):
+        answer = await src.ask(FakeQuery(f"02:67:00:00:01:{i:02x}"))
+        assert answer.action is Action.NONE
+    assert src.failures["status-4xx"] == 8
+    assert src.failures["breaker-open"] == 0
+    svc.behaviour = svc.assign
+    answer = await src.ask(FakeQuery(VALID))
+    assert answer.action is Action.ASSIGN
+    assert len(svc.questions) == 9  # every question reached the service
+
+
+async def test_a_400_falls_through_even_with_on_error_drop(service: tuple[Service, str]) -> None:
+    svc, base = service
+    svc.behaviour = _bad_request
+    src = make_source(base, **{"on-error": "drop", "cache-ttl": 0})
+    try:
+        answer = await src.ask(FakeQuery(VALID))
+    finally:
+        await src.close()
+    assert answer.action is Action.NONE  # the question's failure: no answer, not "the service is down"
+
+
+async def test_service_level_4xx_and_5xx_still_open_the_breaker(source: tuple[Service, HttpSource]) -> None:
+    svc, src = source
+    svc.behaviour = _unauthorized
+    for i in range(7):
+        await src.ask(FakeQuery(f"02:67:00:00:01:{i:02x}"))
+    assert len(svc.questions) == 5  # a wrong token is the service's failure: open after five
+    assert src.failures["breaker-open"] == 2
+    assert src.stats()["breaker_open"] is True
+
+
+async def test_a_400_answering_the_half_open_probe_lets_the_next_question_probe(
+    service: tuple[Service, str],
+) -> None:
+    svc, base = service
+    src = make_source(base, **{"breaker-failures": 2, "breaker-reset": 0.1, "cache-ttl": 0})
+    try:
+        svc.behaviour = _server_error
+        for i in range(2):
+            await src.ask(FakeQuery(f"02:67:00:00:01:{i:02x}"))
+        await asyncio.sleep(0.15)
+        svc.behaviour = _bad_request
+        assert (await src.ask(FakeQuery("02:67:00:00:02:01"))).action is Action.NONE  # the probe: 400
+        svc.behaviour = svc.assign
+        assert (await src.ask(FakeQuery(VALID))).action is Action.ASSIGN  # not stuck half-open
+    finally:
+        await src.close()
+
+
+async def _server_error(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=500, text="boom")
+
+
+async def test_bridge_failures_are_logged_within_the_shared_limit(service: tuple[Service, str]) -> None:
+    from structlog.testing import capture_logs
+
+    from dhcpbridge import logs
+
+    logs.LIMITER.counts = {}
+    logs.LIMITER.window_start = time.monotonic()
+    svc, base = service
+    svc.behaviour = _error500
+    source = make_source(base, **{"breaker-failures": 1000, "cache-ttl": 0})
+    try:
+        with capture_logs() as lines:
+            for i in range(30):
+                await source.ask(FakeQuery(f"02:67:00:00:03:{i:02x}"))
+    finally:
+        await source.close()
+    assert source.failures["status-5xx"] == 30  # every failure is counted ...
+    assert len([line for line in lines if line["event"].startswith("bridge failed")]) == logs.LIMITER.burst

@@ -1,6 +1,8 @@
 """What the DHCPv4 and DHCPv6 server sockets share: the receive loop that drains datagrams with
 their ancillary data without blocking, interface names by index (cached), the big receive
-buffer, ``fileno``/``close``. Each family's subclass says how big its ancillary data is and turns
+buffer, ``fileno``/``close``, and the size cap: a datagram longer than ``max_datagram`` is
+dropped before anything parses it (the kernel flags it ``MSG_TRUNC``; counted in ``oversized``,
+which the server moves into its drop counters). Each family's subclass says how big its ancillary data is and turns
 one datagram's ancillary data and peer address into its ``Meta4``/``Meta6`` (``meta``).
 
 asyncio's datagram transports cannot return ancillary data, so the server registers
@@ -14,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 MAX_DATAGRAM = 65535
+MSG_TRUNC = socket.MSG_TRUNC
 MetaT = TypeVar("MetaT")
 
 
@@ -34,6 +37,8 @@ class UdpSocket(Generic[MetaT]):
         self.port: int = sock.getsockname()[1]
         self.anc_size = anc_size
         self._names: dict[int, str] = {}
+        self.max_datagram = MAX_DATAGRAM  # longer datagrams are dropped unread (``oversized``)
+        self.oversized = 0
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -58,13 +63,17 @@ class UdpSocket(Generic[MetaT]):
         append = out.append
         recvmsg = self.sock.recvmsg
         anc_size = self.anc_size
+        size = self.max_datagram
         for _ in range(limit):
             try:
-                data, anc, _flags, addr = recvmsg(MAX_DATAGRAM, anc_size)
+                data, anc, flags, addr = recvmsg(size, anc_size)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
                 continue  # e.g. ICMP errors surfaced on the socket: nothing to read for them
+            if flags & MSG_TRUNC:
+                self.oversized += 1
+                continue
             append((data, self.meta(anc, addr)))
         return out
 

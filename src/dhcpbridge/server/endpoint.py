@@ -6,6 +6,10 @@ leases wait for the group commit (``server.commit``). When the store and every s
 in-process, the engine's coroutines finish without suspending and are driven inline (no task
 per packet); a packet whose source must do IO (``NeedsIO``), or every packet when something can
 suspend, runs as a task instead. Drops are counted always and logged by ``DropLog``.
+
+Before the engine (see ``server.limits``): datagrams over the socket's size cap were never read
+(``oversize``), the rate limiter refuses a flooding client or relay (``rate-client`` /
+``rate-relay``), and at most ``max_pending`` packets wait for IO as tasks (``overload``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
 BATCH = 128
@@ -53,6 +58,7 @@ class Engine(Protocol):
 
 class Socket(Protocol):
     port: int
+    oversized: int  # datagrams dropped unread for their size since the server last looked
 
     def fileno(self) -> int: ...
 
@@ -62,30 +68,23 @@ class Socket(Protocol):
 
 
 class DropLog:
-    """Logs drops: every one at debug level; at most a burst per reason and window at info."""
+    """Logs drops: every one at debug level; at most a burst per reason and window at info (the
+    rest are summed up when the window ends, see ``logs.LogLimiter``)."""
 
     def __init__(self, family: str) -> None:
         self.family = family
-        self.window_start = 0.0
-        self.counts: dict[str, int] = {}
+        self.limiter = logs.LogLimiter(f"drops-{family}", DROP_LOG_BURST, DROP_LOG_WINDOW)
 
     def __call__(self, now: float, outcome: Outcome, meta: Meta) -> None:
         reason = outcome.drop_reason or "?"
+        if not logs.debug_enabled() and not self.limiter.allow(reason, now):
+            return
         fields: dict[str, Any] = {"family": self.family, "reason": reason, "detail": outcome.drop_detail}
         fields.update(meta.log_fields())
         fields.update(outcome.log_fields())
         if logs.debug_enabled():
             log.debug("drop", **fields)
-            return
-        if now - self.window_start > DROP_LOG_WINDOW:
-            suppressed = {k: v - DROP_LOG_BURST for k, v in self.counts.items() if v > DROP_LOG_BURST}
-            if suppressed:
-                log.info("drops suppressed", family=self.family, window_s=DROP_LOG_WINDOW, counts=suppressed)
-            self.window_start = now
-            self.counts = {}
-        seen = self.counts.get(reason, 0) + 1
-        self.counts[reason] = seen
-        if seen <= DROP_LOG_BURST:
+        else:
             log.info("drop", **fields)
 
 
@@ -115,6 +114,9 @@ class Endpoint:
         self.is_nak = is_nak
         self.inline = True
         self.drop_log = DropLog(family)
+        self.limiter: RateLimiter | None = None
+        self.max_pending = 4096
+        self.pending = 0  # packets running as tasks (waiting for IO)
 
     def on_readable(self) -> None:
         """Replies that need no commit go out at once; those that do wait for the next group
@@ -122,12 +124,16 @@ class Endpoint:
         when the server is busy."""
         sock, engine = self.sock, self.engine
         batch = sock.receive(BATCH)
+        if sock.oversized:
+            self._oversized()
+        if self.limiter is not None and batch:
+            batch = self._admit(batch, self.limiter)
         if not batch:
             return
         now = time.time()
         if not self.inline:
             for data, meta in batch:
-                self.spawn(self._one(engine, data, meta, now))
+                self._task(engine, data, meta, now)
             return
         waiting: list[tuple[Outcome, Any]] = []
         handled = 0
@@ -136,11 +142,12 @@ class Endpoint:
                 try:
                     outcome = run_inline(engine.process(data, meta, now))
                 except NeedsIO:  # a source must do IO for this one: run it as a task
-                    self.spawn(self._one(engine, data, meta, now))
+                    self._task(engine, data, meta, now)
                     continue
                 except Exception:
                     self.stats.errors["engine"] += 1
-                    log.exception("engine failure", family=self.family, **meta.log_fields())
+                    if logs.limited("engine-failure"):
+                        log.exception("engine failure", family=self.family, **meta.log_fields())
                     continue
                 if outcome.effects:
                     waiting.append((outcome, meta))
@@ -150,18 +157,59 @@ class Endpoint:
             if handled >= BATCH or not waiting:
                 break
             batch = sock.receive(BATCH - handled)
+            if sock.oversized:
+                self._oversized()
+            if self.limiter is not None and batch:
+                batch = self._admit(batch, self.limiter)
             now = time.time()
         self.commits.commit_later(self, waiting, handled)
 
+    def _oversized(self) -> None:
+        count, self.sock.oversized = self.sock.oversized, 0
+        self.stats.drops["oversize"] += count
+        if logs.debug_enabled():  # every drop has its line at debug level
+            for _ in range(count):
+                log.debug("drop", family=self.family, reason="oversize", detail="datagram over the size cap")
+
+    def _admit(self, batch: list[tuple[bytes, Any]], limiter: RateLimiter) -> list[tuple[bytes, Any]]:
+        """The datagrams the rate limiter lets through; the others are counted by reason."""
+        now = time.monotonic()
+        check = limiter.check
+        drops = self.stats.drops
+        kept = []
+        for item in batch:
+            reason = check(item[0], item[1], now)
+            if reason is None:
+                kept.append(item)
+            else:
+                drops[reason] += 1
+                if logs.debug_enabled():
+                    log.debug("drop", family=self.family, reason=reason, detail="", **item[1].log_fields())
+        return kept
+
+    def _task(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
+        """Run one packet as a task, unless ``max_pending`` already wait (then drop, count)."""
+        if self.pending >= self.max_pending:
+            self.stats.drops["overload"] += 1
+            if logs.debug_enabled():
+                log.debug("drop", family=self.family, reason="overload", detail="", **meta.log_fields())
+            return
+        self.pending += 1
+        self.spawn(self._one(engine, data, meta, now))
+
     async def _one(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
         try:
-            outcome = await engine.process(data, meta, now, True)
-        except Exception:
-            self.stats.errors["engine"] += 1
-            log.exception("engine failure", family=self.family, **meta.log_fields())
-            return
-        committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
-        self.finish(outcome, meta, now, committed)
+            try:
+                outcome = await engine.process(data, meta, now, True)
+            except Exception:
+                self.stats.errors["engine"] += 1
+                if logs.limited("engine-failure"):
+                    log.exception("engine failure", family=self.family, **meta.log_fields())
+                return
+            committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
+            self.finish(outcome, meta, now, committed)
+        finally:
+            self.pending -= 1
 
     def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
         effects = outcome.effects
@@ -189,12 +237,14 @@ class Endpoint:
             self.send(outcome, meta)
         except OSError as exc:
             self.stats.errors["send"] += 1
-            log.warning(
-                "send failed", family=self.family, error=exc.strerror or str(exc), **outcome.log_fields()
-            )
+            if logs.limited("send-failed"):
+                log.warning(
+                    "send failed", family=self.family, error=exc.strerror or str(exc), **outcome.log_fields()
+                )
             return
-        if self.is_nak(outcome):  # worth a line even at info level
-            log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
+        if self.is_nak(outcome):  # worth a line even at info level, within the shared limit
+            if logs.limited("nak"):
+                log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
         elif logs.debug_enabled():
             log.debug("reply", family=self.family, **outcome.log_fields())
         for event in effects:

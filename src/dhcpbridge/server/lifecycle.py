@@ -38,6 +38,7 @@ from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.server.errors import StartError
+from dhcpbridge.server.limits import apply_limits
 from dhcpbridge.server.metrics_http import start_metrics
 from dhcpbridge.server.reaper import reap_forever, save_forever
 from dhcpbridge.server.reload import build_engines, interfaces6, restart_notes, serves_v4, subnet_names
@@ -112,6 +113,7 @@ class Server:
         self.bus.bind(loop)
         cfg = self.config
         stack = self._stack = contextlib.AsyncExitStack()
+        stack.callback(logs.stop_queue)  # issue 9 (bounds): the log queue is written out last
         missing = missing_interfaces(cfg.server.interfaces)
         if missing:
             raise StartError(f"interfaces not found: {', '.join(missing)}")
@@ -207,6 +209,7 @@ class Server:
                 )
             self._add_endpoint("v6", sock6, engine6, Sender6(sock6))
         await self._adopt_sources(sources)
+        apply_limits(self)  # issue 9 (bounds): size caps, rate limits, pending bound, log queue
         for endpoint in self.endpoints.values():
             self.loop.add_reader(endpoint.sock.fileno(), endpoint.on_readable)
             self._stack.callback(self.loop.remove_reader, endpoint.sock.fileno())
@@ -356,6 +359,7 @@ class Server:
             if endpoint is not None and engine is not None:
                 endpoint.engine = engine
                 endpoint.inline = self._all_in_process(engine)
+        apply_limits(self)  # issue 9 (bounds)
         log.info(
             "reloaded",
             subnets4=subnet_names(engine4),

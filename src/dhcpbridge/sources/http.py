@@ -9,8 +9,13 @@ ignore / deny) becomes the engine's ``Answer``. Around that:
 - stale-if-error: when the service fails, a client that had an answer keeps getting it for
   ``stale-grace`` seconds after it went stale; a client without one gets what the next source
   says (``on-error = "next"``) or nothing (``"drop"``) — never a guessed address;
-- a circuit breaker: after ``breaker-failures`` failures in a row the service is not called for
-  ``breaker-reset`` seconds, then one probe request decides;
+- a circuit breaker: after ``breaker-failures`` failures of the service in a row (timeouts,
+  connection and protocol errors, 5xx, invalid answers) it is not called for ``breaker-reset``
+  seconds, then one probe request decides. A failure of one question is not the service's: a
+  question that breaks the contract is never sent (``invalid-question``), and a 4xx status that
+  refuses one question (any but the auth, routing and overload statuses in ``SERVICE_4XX``)
+  counts only for that question; either way the request gets no answer from this source (the
+  chain goes on as for ``{"action": "none"}``) and the breaker is untouched;
 - every failure (timeout, refused, HTTP status, bad JSON, schema-invalid answer, an address in no
   configured subnet) is logged with the client and counted by reason;
 - optional ``on-commit`` URL: lease events of leases this source answered are POSTed there
@@ -37,7 +42,7 @@ from pydantic import ValidationError
 
 from dhcpbridge import logs
 from dhcpbridge.config.model import HttpSourceConfig
-from dhcpbridge.contract.models import AnswerAssign, parse_answer_json
+from dhcpbridge.contract.models import AnswerAssign, parse_answer_json, parse_question
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
@@ -48,14 +53,21 @@ from dhcpbridge.wire.v4 import options as options4
 
 log = logs.get("dhcpbridge.bridge")
 
+#: 4xx statuses that say the service itself is unusable (credentials, URL, method, proxy,
+#: overload): these count towards the circuit breaker like a 5xx. Any other 4xx refuses one
+#: question (e.g. 400 for a question the service cannot read) and does not.
+SERVICE_4XX = frozenset({401, 403, 404, 405, 407, 408, 429})
+
 
 class BridgeFailure(Exception):
-    """One failed question; ``reason`` is the counter label."""
+    """One failed question; ``reason`` is the counter label. ``question_fault``: the failure is
+    this question's, not the service's (it neither opens the breaker nor triggers ``on-error``)."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, question_fault: bool = False) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.question_fault = question_fault
 
 
 def _encode(code_or_name: str | int, value: Any) -> tuple[int, bytes]:
@@ -257,23 +269,27 @@ class HttpSource:
         except BridgeFailure as fail:
             self.failures[fail.reason] += 1
             client = (query.client_mac or query.client_id).hex(":")
+            loud = logs.limited("bridge-failure")  # clients can cause these: within the shared limit
             if entry is not None and now < entry.stale_until:
                 self.counts["stale"] += 1
+                if loud:
+                    log.warning(
+                        "bridge failed; serving the cached answer",
+                        reason=fail.reason,
+                        detail=fail.detail,
+                        client=client,
+                    )
+                return entry.answer
+            fallback = "next" if fail.question_fault else self.cfg.on_error
+            if loud:
                 log.warning(
-                    "bridge failed; serving the cached answer",
+                    "bridge failed; falling back",
                     reason=fail.reason,
                     detail=fail.detail,
                     client=client,
+                    fallback=fallback,
                 )
-                return entry.answer
-            log.warning(
-                "bridge failed; falling back",
-                reason=fail.reason,
-                detail=fail.detail,
-                client=client,
-                fallback=self.cfg.on_error,
-            )
-            return NO_ANSWER if self.cfg.on_error == "next" else Answer(Action.IGNORE, source=self.name)
+            return NO_ANSWER if fallback == "next" else Answer(Action.IGNORE, source=self.name)
         self.counts[answer.action.value] += 1
         if ttl > 0:
             done = time.monotonic()
@@ -306,12 +322,12 @@ class HttpSource:
         self._probing = False
 
     async def _fetch(self, query: Query) -> tuple[Answer, float]:
+        body = json.dumps(self.checked_question(query), separators=(",", ":")).encode()
         if not self._breaker_allows():
             raise BridgeFailure("breaker-open", f"not asking {self.cfg.url} for {self.cfg.breaker_reset}s")
         if self._client is None:
             await self.start()
         assert self._client is not None
-        body = json.dumps(self._question(query), separators=(",", ":")).encode()
         try:
             # the whole question - waiting for a free connection, sending, reading - in the deadline
             async with asyncio.timeout(self.cfg.timeout):
@@ -325,6 +341,9 @@ class HttpSource:
         except (HttpProtocolError, ssl.SSLError) as exc:
             self._record(False)
             raise BridgeFailure("http", str(exc) or type(exc).__name__) from None
+        if 400 <= status < 500 and status not in SERVICE_4XX:
+            self._probing = False  # the service answered: no failure of its own, none to count
+            raise BridgeFailure("status-4xx", f"HTTP {status} for this question", question_fault=True)
         if status != 200:
             self._record(False)
             raise BridgeFailure(f"status-{status // 100}xx", f"HTTP {status}")
@@ -352,6 +371,20 @@ class HttpSource:
 
     def _question(self, query: Query) -> dict[str, Any]:
         return question(query)
+
+    def checked_question(self, query: Query) -> dict[str, Any]:
+        """The question for ``query``, checked against the contract before it is sent: one the
+        service must reject (e.g. ``client_mac`` "07" from a DISCOVER with hlen 1) is a failure
+        of this question (``invalid-question``), never a request."""
+        doc = self._question(query)
+        try:
+            parse_question(doc)
+        except ValidationError as exc:
+            errors = [
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)[:3]
+            ]
+            raise BridgeFailure("invalid-question", "; ".join(errors), question_fault=True) from None
+        return doc
 
     # --- notifications ----------------------------------------------------------------------
     def notify(self, event: LeaseEvent) -> None:
@@ -410,9 +443,10 @@ class HttpSource:
                 pass
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         self.failures["notify"] += 1
-        log.warning(
-            "on-commit notification failed",
-            url=self.cfg.on_commit,
-            lease=lease.address_text,
-            event=event.event,
-        )
+        if logs.limited("bridge-failure"):
+            log.warning(
+                "on-commit notification failed",
+                url=self.cfg.on_commit,
+                lease=lease.address_text,
+                event=event.event,
+            )

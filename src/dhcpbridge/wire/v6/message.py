@@ -356,7 +356,10 @@ def wrap_relay_reply(reply: Message6, chain: Sequence[RelayMessage6]) -> Message
 
 
 def message6_to_json(msg: Message6 | RelayMessage6) -> dict[str, Any]:
-    """A JSON-friendly dict of a whole message, options decoded where we know them."""
+    """A JSON-friendly dict of a whole message, options decoded where we know them.
+
+    The nesting is bounded (``options.display.MAX_NESTING``, which every nested message and option
+    passes through): options deeper than that are shown as hex, never decoded further."""
     if isinstance(msg, RelayMessage6):
         return {
             "msg_type": msg.msg_type,

@@ -37,13 +37,37 @@ def decode_option6_for_display(code: int, data: bytes) -> Any:
     return bytes(data).hex(":")
 
 
+#: options inside options (relay messages, IAs, ...) are decoded this many levels deep: enough for
+#: RFC 8415's 32 relay hops around a client message with IAs; deeper ones are shown as hex, so a
+#: hostile message of nested options cannot exhaust the stack (``message6_to_json`` included)
+MAX_NESTING = 40
+_nesting = [0]
+
+
 def options_to_json(options: Iterable[Option6]) -> list[dict[str, Any]]:
     """``[{"code": 23, "name": "dns-servers", "value": [...]}, ...]`` for a list of options."""
     out: list[dict[str, Any]] = []
-    for opt in options:
-        if isinstance(opt, RawOption):
-            value = decode_option6_for_display(opt.code, opt.data)
-        else:
-            value = opt.to_json()
-        out.append({"code": opt.code, "name": option_name(opt.code), "value": value})
+    depth = _nesting[0]
+    if depth >= MAX_NESTING:
+        for opt in options:
+            body = opt.data if isinstance(opt, RawOption) else opt.to_wire()
+            out.append(
+                {
+                    "code": opt.code,
+                    "name": option_name(opt.code),
+                    "value": bytes(body).hex(":"),
+                    "nested-too-deep": True,
+                }
+            )
+        return out
+    _nesting[0] = depth + 1
+    try:
+        for opt in options:
+            if isinstance(opt, RawOption):
+                value = decode_option6_for_display(opt.code, opt.data)
+            else:
+                value = opt.to_json()
+            out.append({"code": opt.code, "name": option_name(opt.code), "value": value})
+    finally:
+        _nesting[0] = depth
     return out

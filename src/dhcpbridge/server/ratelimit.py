@@ -1,0 +1,154 @@
+"""Per-client and per-relay token buckets, checked on the raw datagram before the engine parses it.
+
+Why here: the endpoint sees every datagram first, and a flood must cost as little as possible. The
+keys are read straight from fixed offsets of the bytes (no parse, no option decoding, except a
+short walk of DHCPv6 options down to the client's Client ID), so a refused packet
+costs two slices, two dict lookups and a few float operations. Anything too short to read a key
+from passes on to the engine, which drops it as malformed.
+
+- DHCPv4: client = htype + chaddr[:hlen]; relay = giaddr, or the receiving interface for direct
+  traffic (then the bucket is that link's).
+- DHCPv6: client = the Client ID (DUID) of the client's message (found by walking down the Relay
+  Message options of a relayed one; without a DUID, the sender or the outermost relay's link and
+  peer address); relay = the outermost RELAY-FORW's link-address (its sender when that is ``::``),
+  or the receiving interface.
+
+The client bucket is checked first, so one chatty client does not spend its relay's tokens.
+Memory is bounded: each table holds at most ``max_buckets`` keys; when full, the oldest key goes
+(``evicted``). Eviction only ever forgets a bucket — it never refuses a packet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+EVICTED = "rate-buckets-evicted"  # counted in the family's ``errors`` (it refuses nothing)
+_ZERO4 = b"\0\0\0\0"
+_ZERO16 = bytes(16)
+
+
+class Buckets:
+    """Token buckets by key: ``rate`` tokens a second, at most ``burst``; ``take`` spends one."""
+
+    __slots__ = ("burst", "cap", "counts", "rate", "table")
+
+    def __init__(self, rate: float, burst: int, cap: int, counts: Counter[str]) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.cap = cap
+        self.table: dict[Any, list[float]] = {}
+        self.counts = counts
+
+    def take(self, key: Any, now: float) -> bool:
+        table = self.table
+        bucket = table.get(key)
+        if bucket is None:
+            if len(table) >= self.cap:
+                del table[next(iter(table))]
+                self.counts[EVICTED] += 1
+            table[key] = [self.burst - 1.0, now]
+            return True
+        tokens = bucket[0] + (now - bucket[1]) * self.rate
+        if tokens > self.burst:
+            tokens = self.burst
+        bucket[1] = now
+        if tokens < 1.0:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1.0
+        return True
+
+
+class RateLimiter:
+    """Both tables for one family; ``check`` gives the drop reason or ``None`` (pass)."""
+
+    __slots__ = ("clients", "relays", "settings")
+
+    def __init__(
+        self,
+        client: tuple[float, int],
+        relay: tuple[float, int],
+        cap: int,
+        counts: Counter[str],
+    ) -> None:
+        """``client``/``relay``: (rate per second, burst); a rate of 0 turns that table off.
+        ``counts`` receives the evictions (the family's ``Stats.errors``)."""
+        self.clients = Buckets(client[0], client[1], cap, counts) if client[0] > 0 else None
+        self.relays = Buckets(relay[0], relay[1], cap, counts) if relay[0] > 0 else None
+        self.settings: Any = (client, relay, cap)
+
+    def keys(self, data: bytes, meta: Any) -> tuple[Any, Any] | None:
+        raise NotImplementedError
+
+    def check(self, data: bytes, meta: Any, now: float) -> str | None:
+        keys = self.keys(data, meta)
+        if keys is None:
+            return None
+        clients, relays = self.clients, self.relays
+        if clients is not None and not clients.take(keys[0], now):
+            return "rate-client"
+        if relays is not None and not relays.take(keys[1], now):
+            return "rate-relay"
+        return None
+
+
+class RateLimiter4(RateLimiter):
+    """DHCPv4 keys; see the module docstring."""
+
+    __slots__ = ()
+
+    def keys(self, data: bytes, meta: Any) -> tuple[Any, Any] | None:
+        if len(data) < 44:
+            return None
+        hlen = data[2]
+        client = data[1:2] + data[28 : 28 + (hlen if hlen < 16 else 16)]
+        giaddr = data[24:28]
+        return client, (giaddr if giaddr != _ZERO4 else meta.ifindex)
+
+
+class RateLimiter6(RateLimiter):
+    """DHCPv6 keys; see the module docstring."""
+
+    __slots__ = ()
+
+    def keys(self, data: bytes, meta: Any) -> tuple[Any, Any] | None:
+        n = len(data)
+        if n < 4:
+            return None
+        if data[0] != 12:  # a client's own message
+            duid = _option(data, 4, n, 1)
+            return (data[duid[0] : duid[1]] if duid is not None else meta.src), meta.ifindex
+        if n < 34:
+            return None
+        link = data[2:18]
+        relay = link if link != _ZERO16 else meta.src
+        start, end = 0, n
+        for _ in range(32):  # down the Relay Message options to the client's message (RFC 8415: 32 hops)
+            inner = _option(data, start + 34, end, 9)
+            if inner is None:
+                break
+            start, end = inner
+            if end - start < 4:
+                break
+            if data[start] != 12:
+                duid = _option(data, start + 4, end, 1)
+                if duid is not None:
+                    return data[duid[0] : duid[1]], relay
+                break
+            if end - start < 34:
+                break
+        return data[2:34], relay  # no DUID found: the outermost relay's link and peer address
+
+
+def _option(data: bytes, i: int, end: int, code: int) -> tuple[int, int] | None:
+    """Where the body of the first option ``code`` among the options in ``data[i:end]`` lies
+    (looks at 16 options at most: the ones wanted here come early)."""
+    for _ in range(16):
+        if i + 4 > end:
+            return None
+        length = data[i + 2] << 8 | data[i + 3]
+        if data[i] == code >> 8 and data[i + 1] == code & 0xFF:
+            return (i + 4, min(i + 4 + length, end))
+        i += 4 + length
+    return None

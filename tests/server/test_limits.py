@@ -1,0 +1,224 @@
+"""Issue 9 points 6 and 7 at the endpoint: the rate limiter before the engine keeps a flood from one
+relay from starving the others (a real v4 engine over a memory store), packets waiting for IO are
+bounded, oversized datagrams are counted, and ``[limits]`` reaches the endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from types import SimpleNamespace
+from typing import Any
+
+from dhcpbridge import logs
+from dhcpbridge.assemble import build_engine4
+from dhcpbridge.config.loader import from_dict
+from dhcpbridge.engine.records import HostInfo, Meta4
+from dhcpbridge.engine.stats import Stats
+from dhcpbridge.engine.v4.engine import Engine4
+from dhcpbridge.leases.embedded.memory import MemoryStore
+from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.endpoint import Endpoint
+from dhcpbridge.server.limits import apply_limits
+from dhcpbridge.server.ratelimit import RateLimiter4
+from dhcpbridge.server.tasks import TaskOwner
+from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, parse
+
+from .fakes import Harness, Socket
+
+SERVER = ip4_int("10.68.0.1")
+RELAY_A, RELAY_B = "10.68.0.2", "10.68.0.3"
+POOL = 50
+
+CONFIG: dict[str, Any] = {
+    "leases": {"store": "memory://"},
+    "subnet4": [
+        {
+            "subnet": "10.68.0.0/16",
+            "pools": [f"10.68.1.0-10.68.1.{POOL - 1}"],
+            "relay-addresses": [RELAY_A, RELAY_B],
+        }
+    ],
+}
+
+
+class Wire:
+    """A socket that hands the endpoint real DHCPv4 datagrams with their ``Meta4``."""
+
+    port = 67
+    oversized = 0
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[bytes, Meta4]] = []
+
+    def fileno(self) -> int:
+        return -1
+
+    def receive(self, limit: int) -> list[tuple[bytes, Meta4]]:
+        out, self.queue = self.queue[:limit], self.queue[limit:]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def discover(mac: bytes, giaddr: str, xid: int) -> tuple[bytes, Meta4]:
+    msg = Message4(xid=xid, hlen=6, hops=1, giaddr=ip4_int(giaddr), chaddr=mac, options={53: b"\x01"})
+    return encode(msg), Meta4(ip4_int(giaddr), 67, SERVER, SERVER, 3, "eth1")
+
+
+def v4_endpoint(config: dict[str, Any]) -> tuple[Endpoint, Wire, list[Any], Stats]:
+    cfg = from_dict(config)
+    stats = Stats()
+    store = MemoryStore()
+    host = HostInfo.build({"eth1": (SERVER,)})
+    engine: Engine4 = build_engine4(cfg, store, host, stats)
+    loop = asyncio.get_running_loop()
+    tasks = TaskOwner()
+    tasks.bind(loop)
+    wire = Wire()
+    sent: list[Any] = []
+    endpoint = Endpoint(
+        "v4",
+        wire,
+        engine,
+        lambda outcome, meta: sent.append(outcome),
+        stats,
+        GroupCommit(store, loop, tasks),
+        tasks,
+        lambda event: None,
+    )
+    apply_limits(SimpleNamespace(config=cfg, endpoints={"v4": endpoint}))
+    return endpoint, wire, sent, stats
+
+
+def drain(endpoint: Endpoint, wire: Wire) -> None:
+    for _ in range(1000):
+        if not wire.queue:
+            return
+        endpoint.on_readable()
+
+
+async def test_a_flood_of_random_macs_from_one_relay_leaves_the_other_relays_clients_served() -> None:
+    config = {**CONFIG, "limits": {"relay-rate": 5, "relay-burst": 20}}
+    endpoint, wire, sent, stats = v4_endpoint(config)
+    try:
+        rng = random.Random(9)
+        flood = 2000  # bounded: 40x the pool, at full rate (all in one go)
+        wire.queue = [discover(rng.randbytes(6), RELAY_A, i) for i in range(flood)]
+        drain(endpoint, wire)
+        assert stats.drops["rate-relay"] >= flood - 25  # the relay's burst, and what refilled meanwhile
+        assert len(sent) <= 25
+        offered_before = len(sent)
+        wire.queue = [discover(bytes.fromhex("02680000b001"), RELAY_B, 99_999)]
+        drain(endpoint, wire)
+        assert len(sent) == offered_before + 1  # the other relay's client got its OFFER
+        offer = parse(sent[-1].data)
+        assert offer.options[53] == b"\x02" and offer.yiaddr >> 8 == ip4_int("10.68.1.0") >> 8
+    finally:
+        logs.stop_queue()
+
+
+async def test_without_relay_limits_the_same_flood_starves_the_pool() -> None:
+    """The control: what the relay bucket prevents (the pool really is exhaustible)."""
+    endpoint, wire, sent, _stats = v4_endpoint(CONFIG)
+    try:
+        rng = random.Random(9)
+        wire.queue = [discover(rng.randbytes(6), RELAY_A, i) for i in range(200)]
+        drain(endpoint, wire)
+        assert len(sent) == POOL
+        wire.queue = [discover(bytes.fromhex("02680000b001"), RELAY_B, 99_999)]
+        drain(endpoint, wire)
+        assert len(sent) == POOL  # nothing left for relay B's client
+    finally:
+        logs.stop_queue()
+
+
+async def test_one_client_repeating_itself_is_limited_by_its_own_bucket() -> None:
+    endpoint, wire, sent, stats = v4_endpoint({**CONFIG, "limits": {"client-rate": 1, "client-burst": 4}})
+    try:
+        mac = bytes.fromhex("02680000c001")
+        wire.queue = [discover(mac, RELAY_A, i) for i in range(50)]
+        drain(endpoint, wire)
+        assert len(sent) <= 5 and stats.drops["rate-client"] >= 45
+        wire.queue = [discover(bytes.fromhex("02680000c002"), RELAY_A, 77)]
+        drain(endpoint, wire)
+        assert parse(sent[-1].data).chaddr[:6] == bytes.fromhex("02680000c002")  # others are not
+    finally:
+        logs.stop_queue()
+
+
+async def test_limits_reach_the_endpoint_and_a_reload_keeps_the_buckets() -> None:
+    endpoint, wire, _sent, _stats = v4_endpoint(
+        {**CONFIG, "limits": {"max-pending": 7, "max-datagram4": 1500}}
+    )
+    try:
+        assert endpoint.max_pending == 7 and wire.max_datagram == 1500  # type: ignore[attr-defined]
+        limiter = endpoint.limiter
+        assert isinstance(limiter, RateLimiter4) and limiter.relays is None  # relay buckets: off by default
+        cfg = from_dict({**CONFIG, "limits": {"max-pending": 9}})
+        apply_limits(SimpleNamespace(config=cfg, endpoints={"v4": endpoint}))
+        assert endpoint.limiter is limiter and endpoint.max_pending == 9
+        cfg = from_dict({**CONFIG, "limits": {"client-rate": 0}})
+        apply_limits(SimpleNamespace(config=cfg, endpoints={"v4": endpoint}))
+        assert endpoint.limiter is None
+    finally:
+        logs.stop_queue()
+
+
+class Blocking:
+    """An engine whose every packet waits for IO until ``release`` is set."""
+
+    extra_async = True
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def process(self, data: bytes, meta: Any, now: float, io: bool = False) -> Any:
+        self.started += 1
+        await self.release.wait()
+        from .fakes import Outcome
+
+        return Outcome(b"reply")
+
+
+async def test_packets_waiting_for_io_are_bounded_and_the_overflow_counted() -> None:
+    h = Harness([[b"p%d" % i for i in range(10)], [b"q%d" % i for i in range(5)]], inline=False)
+    engine = Blocking()
+    h.endpoint.engine = engine
+    h.endpoint.max_pending = 4
+    h.endpoint.on_readable()
+    await asyncio.sleep(0)
+    assert h.endpoint.pending == 4 and engine.started == 4
+    assert h.stats.drops["overload"] == 6
+    engine.release.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert h.endpoint.pending == 0 and len(h.sent) == 4
+    h.endpoint.on_readable()  # room again: the next batch runs
+    await h.settle()
+    assert len(h.sent) == 8 and h.stats.drops["overload"] == 7
+
+
+async def test_oversized_datagrams_the_socket_refused_are_counted_as_drops() -> None:
+    h = Harness([[b"a"]])
+    sock: Socket = h.sock
+    sock.oversized = 3
+    h.endpoint.on_readable()
+    assert h.stats.drops["oversize"] == 3 and sock.oversized == 0
+    assert h.sent == [b"reply:a"]
+
+
+def test_limits_settings_are_kebab_case_with_defaults_and_checked() -> None:
+    import pytest
+
+    from dhcpbridge.config import ConfigError
+
+    defaults = from_dict({}).limits
+    assert (defaults.max_datagram4, defaults.max_datagram6, defaults.max_pending) == (2048, 4096, 4096)
+    assert (defaults.client_rate, defaults.client_burst, defaults.relay_rate) == (2.0, 16, 0.0)
+    cfg = from_dict({"limits": {"relay-rate": 50, "relay-burst": 100, "log-queue": 500}}).limits
+    assert (cfg.relay_rate, cfg.relay_burst, cfg.log_queue) == (50, 100, 500)
+    for bad in ({"max-datagram4": 100}, {"relay-rates": 5}, {"client-rate": -1}):
+        with pytest.raises(ConfigError):
+            from_dict({"limits": bad})
