@@ -301,6 +301,30 @@ leases_release = _one_lease(
 )
 
 
+@leases.command("salvage")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+def leases_salvage(config_path: Path) -> None:
+    """Rewrite the store's damaged (or old pickle-format) journals so the server starts: every
+    valid frame is kept, what is dropped is reported with its offset. Run it with the server stopped."""
+    from dhcpbridge.leases import StoreError
+    from dhcpbridge.leases.embedded.salvage import salvage_store
+    from dhcpbridge.leases.embedded.sqlite import path_from_url
+
+    config = _load_config(config_path)
+    url = config.leases.store
+    if not url.startswith("sqlite:"):
+        raise click.ClickException(f"{url}: only sqlite stores have a journal to salvage")
+    path = path_from_url(url)
+    if not path.is_absolute():
+        path = config.resolve_path(".") / path
+    try:
+        lines = salvage_store(path)
+    except (StoreError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
+        click.echo(line)
+
+
 # --- build-sqlite --------------------------------------------------------------------------
 @main.command("build-sqlite")
 @click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
