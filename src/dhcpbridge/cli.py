@@ -59,7 +59,11 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(Server(config, config_path, control.addons(control_path(config))).run())
+        asyncio.run(
+            Server(
+                config, config_path, control.addons(control_path(config), config.server.control_group)
+            ).run()
+        )
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)

@@ -43,6 +43,9 @@ class ServerConfig(Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
 
+    # --- hardening (issue 9, local) ---
+    control_group: str | None = None  # besides root and the server's user, who may use the control socket
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:
