@@ -59,14 +59,16 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(
-            Server(
-                config, config_path, control.addons(control_path(config), config.server.control_group)
-            ).run()
+        server = Server(
+            config, config_path, control.addons(control_path(config), config.server.control_group)
         )
+        asyncio.run(server.run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)
+    if server.exit_code:
+        log.error("stopped: unhealthy", exit_code=server.exit_code)
+        sys.exit(server.exit_code)
 
 
 def control_path(config: Any) -> Path | None:

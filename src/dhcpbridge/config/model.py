@@ -63,6 +63,10 @@ class LeasesConfig(Strict):
     reap_interval: Annotated[float, Field(gt=0, le=3600)] = 10.0
     expired_retention: Annotated[int, Field(ge=0)] = 86400
 
+    # --- hardening (issue 9, local): when a failing store makes the server unhealthy ---
+    unhealthy_after: Annotated[float, Field(ge=0)] = 10.0  # seconds of failing flushes before /healthz is 503
+    exit_when_unhealthy: bool = False  # then also stop with exit status 3 (a supervisor restarts it)
+
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:

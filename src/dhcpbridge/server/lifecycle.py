@@ -32,7 +32,7 @@ from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
-from dhcpbridge.leases.base import CountsLeases, StoreError, is_inline
+from dhcpbridge.leases.base import CountsLeases, ReportsHealth, StoreError, is_inline
 from dhcpbridge.leases.registry import open_store
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
@@ -79,6 +79,8 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stack = contextlib.AsyncExitStack()
         self._raw: RawSender | None = None
+        self.exit_code = 0  # non-zero when the server stopped itself (a store gone for good)
+        self._stop: asyncio.Event | None = None
 
     @property
     def stats4(self) -> Stats:
@@ -142,12 +144,14 @@ class Server:
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
-                stack.push_async_callback((await start_metrics(cfg.server.metrics, registry)).cleanup)
+                runner = await start_metrics(cfg.server.metrics, registry, self.health)
+                stack.push_async_callback(runner.cleanup)
         except BaseException:
             await stack.aclose()  # undo a half-done start: nothing stays bound or open
             raise
         self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
         self.tasks.daemon(save_forever(store, self._flush_inline))
+        self.tasks.daemon(self._watch_health())
         counts = self.lease_counts()
         leases = sum(counts.values()) if counts else len(await store.leases())
         tune_gc()
@@ -161,6 +165,29 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    def health(self) -> str | None:
+        """None while the store commits; else why the server cannot (after ``[leases]
+        unhealthy-after`` seconds of failing flushes)."""
+        store = self.store
+        failing = store.failing() if isinstance(store, ReportsHealth) else None
+        if failing is None or failing[1] < self.config.leases.unhealthy_after:
+            return None
+        return f"lease store: {failing[0]} failed flush(es) in {failing[1]:.0f} s; no lease can be granted"
+
+    async def _watch_health(self) -> None:
+        """Log when the server turns unhealthy; with ``exit-when-unhealthy``, stop with status 3."""
+        reported = False
+        while True:
+            await asyncio.sleep(1.0)
+            problem = self.health()
+            if problem is not None and not reported:
+                log.error("unhealthy", reason=problem)
+            reported = problem is not None
+            if problem is not None and self.config.leases.exit_when_unhealthy and self._stop is not None:
+                self.exit_code = 3
+                self._stop.set()
+                return
 
     def _flush_inline(self) -> bool:
         return self.commits is not None and self.commits.flush_inline(self.stats4)
@@ -301,7 +328,7 @@ class Server:
         starts (its ports already answer) is a reload once it has started, not the default
         action that would end the process; SIGTERM/SIGINT then stop it right after the start."""
         loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        stop = self._stop = asyncio.Event()
         started = False
         reload_asked = False
 
