@@ -75,6 +75,7 @@ class Server:
         self.bus = EventBus()
         self.bus.subscribe(LeaseLog())
         self.sources: list[Any] = []
+        self._source_keys: dict[str, Any] = {}  # key -> source, what a reload may keep
         self.commits: GroupCommit | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stack = contextlib.AsyncExitStack()
@@ -252,10 +253,13 @@ class Server:
 
     async def _adopt_sources(self, sources: Any) -> None:
         """Start sources that have a life cycle (the HTTP bridge's connection pool) and subscribe
-        those that want lease events; sources of a replaced config are unsubscribed and closed.
-        Other listeners of the bus stay."""
+        those that want lease events; sources of a replaced config are unsubscribed and closed
+        (one kept by a reload stays as it is, cache included). Other listeners of the bus stay.
+        ``sources``: (key, source) pairs from ``build_engines``, or plain sources."""
         old = self.sources
-        self.sources = list(sources)
+        pairs = [item if isinstance(item, tuple) else (str(id(item)), item) for item in sources]
+        self._source_keys = dict(pairs)
+        self.sources = [source for _, source in pairs]
         for source in self.sources:
             if isinstance(source, Startable):
                 await source.start()
@@ -266,11 +270,12 @@ class Server:
                 if isinstance(source, Closable):
                     self.tasks.spawn(source.close())
         for source in self.sources:
-            if isinstance(source, LeaseListener):
+            if isinstance(source, LeaseListener) and source not in old:
                 self.bus.subscribe(source)
 
     async def _close_sources(self) -> None:
         sources, self.sources = self.sources, []
+        self._source_keys = {}
         for source in sources:
             if isinstance(source, LeaseListener):
                 self.bus.unsubscribe(source)
@@ -369,7 +374,9 @@ class Server:
                 )
             host = host_info(new.server.interfaces)
             host6 = host_info6(interfaces6(new)) if v6 else self.host6
-            sources, engine4, engine6 = build_engines(new, self.store, host, host6, self.stats, v4, v6)
+            sources, engine4, engine6 = build_engines(
+                new, self.store, host, host6, self.stats, v4, v6, self._source_keys
+            )
         except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors
