@@ -184,6 +184,23 @@ class HttpSourceConfig(Strict):
     tls_key: str | None = None
     commit_retries: Annotated[int, Field(ge=0, le=20)] = 3
 
+    # --- hardening (issue 9, local): credentials per URL, none inside a URL ---
+    on_commit_token_file: str | None = (
+        None  # bearer token for on-commit (else the bridge's, same origin only)
+    )
+
+    @field_validator("url", "on_commit")
+    @classmethod
+    def _no_userinfo(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None and "@" in urlsplit(value).netloc:
+            raise ValueError(
+                "a URL must not carry user:password@ (it would be logged and is not sent): "
+                "use basic-auth-file or token-file"
+            )
+        return value
+
     @model_validator(mode="after")
     def _auth(self) -> HttpSourceConfig:
         if sum(x is not None for x in (self.token_file, self.token_env, self.basic_auth_file)) > 1:
