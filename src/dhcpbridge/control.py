@@ -103,7 +103,7 @@ class ControlServer:
         if self._srv is not None:
             self._srv.close()
             await self._srv.wait_closed()
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone, or its directory is not ours after dropping root
             self.path.unlink()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -45,6 +45,8 @@ class ServerConfig(Strict):
 
     # --- hardening (issue 9, local) ---
     control_group: str | None = None  # besides root and the server's user, who may use the control socket
+    user: str | None = None  # run as this user once the sockets are bound (needs root at start)
+    group: str | None = None  # ... and this group (default: the user's primary group)
 
     @field_validator("metrics")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -147,6 +148,7 @@ class Server:
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
                 runner = await start_metrics(cfg.server.metrics, registry, self.health)
                 stack.push_async_callback(runner.cleanup)
+            self._drop_privileges(store)
         except BaseException:
             await stack.aclose()  # undo a half-done start: nothing stays bound or open
             raise
@@ -166,6 +168,36 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    def _drop_privileges(self, store: LeaseStore) -> None:
+        """``[server] user``: hand the store's files and the control socket to the user, then run
+        as it with only CAP_NET_BIND_SERVICE and CAP_NET_RAW (see ``server/privileges.py``)."""
+        user = self.config.server.user
+        if user is None:
+            return
+        from dhcpbridge.server import privileges
+
+        try:
+            uid, gid = privileges.resolve(user, self.config.server.group)
+            if os.geteuid() == uid:
+                return
+            if os.geteuid() != 0:
+                raise StartError(f"server.user {user!r}: only root can switch to another user")
+            files: list[Path] = []
+            path = getattr(store, "path", None)
+            if isinstance(path, Path):
+                files += [
+                    path.parent,
+                    *(Path(f"{path}{s}") for s in ("", "-wal", "-shm", ".lock", ".journal")),
+                ]
+            socket = self.config.server.control_socket
+            if socket:
+                files.append(self.config.resolve_path(socket))
+            privileges.hand_over(files, uid, gid)
+            privileges.drop(uid, gid)
+        except (ValueError, OSError) as exc:
+            raise StartError(f"cannot drop privileges: {exc}") from None
+        log.info("privileges dropped", user=user, uid=uid, gid=gid, capabilities="net_bind_service,net_raw")
 
     def health(self) -> str | None:
         """None while the store commits; else why the server cannot (after ``[leases]
