@@ -29,7 +29,7 @@ _LENGTH = struct.Struct("!I")
 MAX_FRAME = 1 << 30
 DELETED = "-"  # a deleted row's record: (DELETED, kind, address text)
 ROW_FIELDS = 15
-_BYTES_FIELDS = (3, 7, 12, 13)  # client, hwaddr, circuit_id, remote_id
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # records hold no cycles
 
 
 class JournalError(Exception):
@@ -99,7 +99,7 @@ def decode_record(v: Any) -> tuple[Any, ...]:
 
 def frame(records: list[tuple[Any, ...]]) -> bytes:
     """One frame holding ``records`` (without the file header)."""
-    body = json.dumps([encode_record(r) for r in records], separators=(",", ":")).encode()
+    body = _ENCODE([encode_record(r) for r in records]).encode()
     length = _LENGTH.pack(len(body))
     return FRAME.pack(MARK, len(body), zlib.crc32(body, zlib.crc32(length))) + body
 
