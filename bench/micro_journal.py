@@ -55,8 +55,12 @@ def main() -> None:
     print(f"batch of {BATCH} records, {ROUNDS} rounds")
     print(f"  pickle frame (old)      {per_record(old_frame, batch):6.2f} µs/record")
     print(f"  data-only frame (new)   {per_record(journal.frame, batch):6.2f} µs/record")
-    print(f"  scan (read back, new)   {per_record(lambda _: journal.scan(data, 'bench'), batch):6.2f} µs/record")
-    print(f"  bytes/record: old {len(old_frame(batch)) / BATCH:.0f}, new {len(journal.frame(batch)) / BATCH:.0f}")
+    print(
+        f"  scan (read back, new)   {per_record(lambda _: journal.scan(data, 'bench'), batch):6.2f} µs/record"
+    )
+    print(
+        f"  bytes/record: old {len(old_frame(batch)) / BATCH:.0f}, new {len(journal.frame(batch)) / BATCH:.0f}"
+    )
 
 
 if __name__ == "__main__":
