@@ -109,7 +109,10 @@ class ControlServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         refused = self._peer_refused(writer)
         if refused is not None:
-            with contextlib.suppress(ConnectionError):
+            with contextlib.suppress(ConnectionError, TimeoutError, ValueError):
+                await asyncio.wait_for(
+                    reader.readline(), 1.0
+                )  # read the request: a close with it unread resets
                 writer.write(json.dumps({"ok": False, "error": refused}).encode() + b"\n")
                 await writer.drain()
             writer.close()
