@@ -67,6 +67,7 @@ MODULES: tuple[str, ...] = (
     "leases/embedded/index.py",
     "leases/embedded/indexed.py",
     "leases/embedded/memory.py",
+    "leases/embedded/journal.py",
     "leases/embedded/sqlite.py",
     "sources/errors.py",
     "sources/static.py",

@@ -59,10 +59,16 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        asyncio.run(Server(config, config_path, control.addons(control_path(config))).run())
+        server = Server(
+            config, config_path, control.addons(control_path(config), config.server.control_group)
+        )
+        asyncio.run(server.run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
         sys.exit(1)
+    if server.exit_code:
+        log.error("stopped: unhealthy", exit_code=server.exit_code)
+        sys.exit(server.exit_code)
 
 
 def control_path(config: Any) -> Path | None:
@@ -299,6 +305,30 @@ leases_release = _one_lease(
     "Release a lease now (the address becomes free).",
     lambda row: f"released {row['address']} (was {row['hwaddr']})",
 )
+
+
+@leases.command("salvage")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+def leases_salvage(config_path: Path) -> None:
+    """Rewrite the store's damaged (or old pickle-format) journals so the server starts: every
+    valid frame is kept, what is dropped is reported with its offset. Run it with the server stopped."""
+    from dhcpbridge.leases import StoreError
+    from dhcpbridge.leases.embedded.salvage import salvage_store
+    from dhcpbridge.leases.embedded.sqlite import path_from_url
+
+    config = _load_config(config_path)
+    url = config.leases.store
+    if not url.startswith("sqlite:"):
+        raise click.ClickException(f"{url}: only sqlite stores have a journal to salvage")
+    path = path_from_url(url)
+    if not path.is_absolute():
+        path = config.resolve_path(".") / path
+    try:
+        lines = salvage_store(path)
+    except (StoreError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
+        click.echo(line)
 
 
 # --- build-sqlite --------------------------------------------------------------------------

@@ -7,16 +7,21 @@ version-1 question); ``POST /v1/commit`` -> 204; ``GET /healthz``; ``GET /openap
 One log line per question (``answer``: the question's identifying fields, the action, the
 address, which entry and layers made it, and the time taken); with ``debug`` also the whole
 question and answer.
+
+With bearer tokens (``dhcpbridge answer --token-file``), ``/v1/question`` and ``/v1/commit``
+answer 401 unless the request carries ``Authorization: Bearer <one of them>`` (compared in
+constant time; a refusal is logged without the token); health and documents stay open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +42,39 @@ from dhcpbridge.contract.schema import (
 
 SERVICE: web.AppKey[AnswerService] = web.AppKey("service", AnswerService)
 MAX_BODY = 256 << 10
+PROTECTED = ("/v1/question", "/v1/commit")
+
+
+def read_tokens(text: str) -> list[str]:
+    """The tokens of a token file: one a line; blank lines and ``#`` comments are skipped."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def bearer_guard(tokens: Sequence[str], log: Any) -> Any:
+    """aiohttp middleware: the contract endpoints need one of ``tokens`` as a bearer token."""
+    wanted = [t.encode() for t in tokens]
+
+    @web.middleware
+    async def guard(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path in PROTECTED:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            ok = False
+            for token in wanted:  # every token compared: the time says nothing about which matched
+                ok |= scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
+            if not ok:
+                log.warning("unauthorized request refused", path=request.path, peer=request.remote)
+                return web.json_response(
+                    {"error": "unauthorized", "details": ["a valid bearer token is required"]},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await handler(request)
+
+    return guard
+
+
 _SCHEMA_FILES = {schema_file_name(name): name for name in ROOTS}
 
 
@@ -81,9 +119,12 @@ def make_app(
     notify_hook: HookRunner | None = None,
     debug: bool = False,
     handle_sighup: bool = False,
+    tokens: Sequence[str] = (),
 ) -> web.Application:
-    """The aiohttp application serving ``service``; it polls the stores while it runs."""
-    app = web.Application(client_max_size=MAX_BODY)
+    """The aiohttp application serving ``service``; it polls the stores while it runs. With
+    ``tokens``, the contract endpoints need one of them (see the module docstring)."""
+    middlewares = [bearer_guard(tokens, log)] if tokens else []
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[SERVICE] = service
     pending: set[asyncio.Task[None]] = set()
 

@@ -82,6 +82,11 @@ def load_answer_file(path: Path, what: str) -> dict[str, Any]:
 )
 @click.option("--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed.")
 @click.option("--check", is_flag=True, help="Load and check everything, print the problems, exit (1 if any).")
+@click.option(
+    "--token-file",
+    type=_FILE,
+    help="Bearer tokens (one a line) a client must send to /v1/question and /v1/commit.",
+)
 def answer_command(
     listen: str,
     directory: Path | None,
@@ -99,6 +104,7 @@ def answer_command(
     log_level: str,
     uvloop: bool,
     check: bool,
+    token_file: Path | None = None,
 ) -> None:
     """Serve the bridge contract (POST /v1/question) from static files, a table or a hook.
 
@@ -147,7 +153,15 @@ def answer_command(
 
     from aiohttp import web
 
-    from dhcpbridge.answer.app import make_app
+    from dhcpbridge.answer.app import make_app, read_tokens
+
+    tokens: list[str] = []
+    if token_file is not None:
+        tokens = read_tokens(token_file.read_text())
+        if not tokens:
+            raise click.ClickException(f"{token_file}: no token in it")
+        if token_file.stat().st_mode & 0o077:
+            log.warning("token file is readable by others", file=str(token_file))
 
     loop = _new_loop(uvloop)
     asyncio.set_event_loop(loop)
@@ -165,6 +179,7 @@ def answer_command(
         notify_hook=notifier,
         debug=log_level == "debug",
         handle_sighup=True,
+        tokens=tokens,
     )
     log.info(
         "answer service listening",

@@ -48,7 +48,8 @@ def load_handlers(config: Config, family: int, position: Position | None = "afte
         if spec.search_path:
             where = str(config.resolve_path(spec.search_path))
             if where not in sys.path:
-                sys.path.insert(0, where)
+                # after site-packages: a handler directory cannot shadow the stdlib or a library
+                sys.path.append(where)
         try:
             out.append(load_handler(spec.path, spec.options))
         except (ValueError, TypeError) as exc:

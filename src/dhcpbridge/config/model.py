@@ -59,6 +59,11 @@ class ServerConfig(Strict):
             return [ipaddress.IPv4Network(v, strict=True) if isinstance(v, str) else v for v in value]
         return value
 
+    # --- hardening (issue 9, local) ---
+    control_group: str | None = None  # besides root and the server's user, who may use the control socket
+    user: str | None = None  # run as this user once the sockets are bound (needs root at start)
+    group: str | None = None  # ... and this group (default: the user's primary group)
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:
@@ -75,6 +80,10 @@ class LeasesConfig(Strict):
     store: str = "sqlite:///var/lib/dhcpbridge/leases.db"
     reap_interval: Annotated[float, Field(gt=0, le=3600)] = 10.0
     expired_retention: Annotated[int, Field(ge=0)] = 86400
+
+    # --- hardening (issue 9, local): when a failing store makes the server unhealthy ---
+    unhealthy_after: Annotated[float, Field(ge=0)] = 10.0  # seconds of failing flushes before /healthz is 503
+    exit_when_unhealthy: bool = False  # then also stop with exit status 3 (a supervisor restarts it)
 
     @field_validator("store")
     @classmethod
@@ -192,6 +201,23 @@ class HttpSourceConfig(Strict):
     tls_cert: str | None = None
     tls_key: str | None = None
     commit_retries: Annotated[int, Field(ge=0, le=20)] = 3
+
+    # --- hardening (issue 9, local): credentials per URL, none inside a URL ---
+    on_commit_token_file: str | None = (
+        None  # bearer token for on-commit (else the bridge's, same origin only)
+    )
+
+    @field_validator("url", "on_commit")
+    @classmethod
+    def _no_userinfo(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None and "@" in urlsplit(value).netloc:
+            raise ValueError(
+                "a URL must not carry user:password@ (it would be logged and is not sent): "
+                "use basic-auth-file or token-file"
+            )
+        return value
 
     @model_validator(mode="after")
     def _auth(self) -> HttpSourceConfig:

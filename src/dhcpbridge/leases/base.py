@@ -9,6 +9,8 @@ runtime-checkable protocols, never by probing attribute names).
 * ``CountsLeases``: ``count_by_state()`` for metrics and ``stats`` without listing every lease.
 * ``QueriesLeases``: ``query(LeaseQuery(kind, state, offset, limit))``, one page of records in a stable
   order (for the CLI and the HTTP API, without copying a million records per request).
+* ``ReportsHealth``: ``failing()``, while flushes fail (how many in a row, for how many seconds);
+  the server's ``/healthz`` and its exit code tell a supervisor when the store is gone.
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ class LeaseQuery:
 class QueriesLeases(Protocol):
     async def query(self, query: LeaseQuery) -> list[Lease]:
         """The records ``query`` selects, ordered by kind and address."""
+        ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    def failing(self) -> tuple[int, float] | None:
+        """(consecutive failed flushes, seconds since the first) while flushes fail, else None."""
         ...
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -32,7 +33,7 @@ from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
-from dhcpbridge.leases.base import CountsLeases, StoreError, is_inline
+from dhcpbridge.leases.base import CountsLeases, ReportsHealth, StoreError, is_inline
 from dhcpbridge.leases.registry import open_store
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
@@ -76,10 +77,13 @@ class Server:
         self.bus = EventBus()
         self.bus.subscribe(LeaseLog())
         self.sources: list[Any] = []
+        self._source_keys: dict[str, Any] = {}  # key -> source, what a reload may keep
         self.commits: GroupCommit | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stack = contextlib.AsyncExitStack()
         self._raw: RawSender | None = None
+        self.exit_code = 0  # non-zero when the server stopped itself (a store gone for good)
+        self._stop: asyncio.Event | None = None
 
     @property
     def stats4(self) -> Stats:
@@ -144,12 +148,15 @@ class Server:
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
-                stack.push_async_callback((await start_metrics(cfg.server.metrics, registry)).cleanup)
+                runner = await start_metrics(cfg.server.metrics, registry, self.health)
+                stack.push_async_callback(runner.cleanup)
+            self._drop_privileges(store)
         except BaseException:
             await stack.aclose()  # undo a half-done start: nothing stays bound or open
             raise
         self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
         self.tasks.daemon(save_forever(store, self._flush_inline))
+        self.tasks.daemon(self._watch_health())
         counts = self.lease_counts()
         leases = sum(counts.values()) if counts else len(await store.leases())
         tune_gc()
@@ -163,6 +170,59 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    def _drop_privileges(self, store: LeaseStore) -> None:
+        """``[server] user``: hand the store's files and the control socket to the user, then run
+        as it with only CAP_NET_BIND_SERVICE and CAP_NET_RAW (see ``server/privileges.py``)."""
+        user = self.config.server.user
+        if user is None:
+            return
+        from dhcpbridge.server import privileges
+
+        try:
+            uid, gid = privileges.resolve(user, self.config.server.group)
+            if os.geteuid() == uid:
+                return
+            if os.geteuid() != 0:
+                raise StartError(f"server.user {user!r}: only root can switch to another user")
+            files: list[Path] = []
+            path = getattr(store, "path", None)
+            if isinstance(path, Path):
+                files += [
+                    path.parent,
+                    *(Path(f"{path}{s}") for s in ("", "-wal", "-shm", ".lock", ".journal")),
+                ]
+            socket = self.config.server.control_socket
+            if socket:
+                files.append(self.config.resolve_path(socket))
+            privileges.hand_over(files, uid, gid)
+            privileges.drop(uid, gid)
+        except (ValueError, OSError) as exc:
+            raise StartError(f"cannot drop privileges: {exc}") from None
+        log.info("privileges dropped", user=user, uid=uid, gid=gid, capabilities="net_bind_service,net_raw")
+
+    def health(self) -> str | None:
+        """None while the store commits; else why the server cannot (after ``[leases]
+        unhealthy-after`` seconds of failing flushes)."""
+        store = self.store
+        failing = store.failing() if isinstance(store, ReportsHealth) else None
+        if failing is None or failing[1] < self.config.leases.unhealthy_after:
+            return None
+        return f"lease store: {failing[0]} failed flush(es) in {failing[1]:.0f} s; no lease can be granted"
+
+    async def _watch_health(self) -> None:
+        """Log when the server turns unhealthy; with ``exit-when-unhealthy``, stop with status 3."""
+        reported = False
+        while True:
+            await asyncio.sleep(1.0)
+            problem = self.health()
+            if problem is not None and not reported:
+                log.error("unhealthy", reason=problem)
+            reported = problem is not None
+            if problem is not None and self.config.leases.exit_when_unhealthy and self._stop is not None:
+                self.exit_code = 3
+                self._stop.set()
+                return
 
     def _flush_inline(self) -> bool:
         return self.commits is not None and self.commits.flush_inline(self.stats4)
@@ -228,10 +288,13 @@ class Server:
 
     async def _adopt_sources(self, sources: Any) -> None:
         """Start sources that have a life cycle (the HTTP bridge's connection pool) and subscribe
-        those that want lease events; sources of a replaced config are unsubscribed and closed.
-        Other listeners of the bus stay."""
+        those that want lease events; sources of a replaced config are unsubscribed and closed
+        (one kept by a reload stays as it is, cache included). Other listeners of the bus stay.
+        ``sources``: (key, source) pairs from ``build_engines``, or plain sources."""
         old = self.sources
-        self.sources = list(sources)
+        pairs = [item if isinstance(item, tuple) else (str(id(item)), item) for item in sources]
+        self._source_keys = dict(pairs)
+        self.sources = [source for _, source in pairs]
         for source in self.sources:
             if isinstance(source, Startable):
                 await source.start()
@@ -242,11 +305,12 @@ class Server:
                 if isinstance(source, Closable):
                     self.tasks.spawn(source.close())
         for source in self.sources:
-            if isinstance(source, LeaseListener):
+            if isinstance(source, LeaseListener) and source not in old:
                 self.bus.subscribe(source)
 
     async def _close_sources(self) -> None:
         sources, self.sources = self.sources, []
+        self._source_keys = {}
         for source in sources:
             if isinstance(source, LeaseListener):
                 self.bus.unsubscribe(source)
@@ -304,7 +368,7 @@ class Server:
         starts (its ports already answer) is a reload once it has started, not the default
         action that would end the process; SIGTERM/SIGINT then stop it right after the start."""
         loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        stop = self._stop = asyncio.Event()
         started = False
         reload_asked = False
 
@@ -345,7 +409,9 @@ class Server:
                 )
             host = host_info(new.server.interfaces)
             host6 = host_info6(interfaces6(new)) if v6 else self.host6
-            sources, engine4, engine6 = build_engines(new, self.store, host, host6, self.stats, v4, v6)
+            sources, engine4, engine6 = build_engines(
+                new, self.store, host, host6, self.stats, v4, v6, self._source_keys
+            )
         except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors

@@ -1,23 +1,33 @@
-"""The Prometheus ``/metrics`` endpoint (aiohttp), served from the server's event loop."""
+"""The Prometheus ``/metrics`` endpoint and ``/healthz`` (aiohttp), served from the server's event
+loop. ``/healthz`` is 200 ``ok`` while the server can commit leases, 503 with the reason when not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dhcpbridge.server.errors import StartError
 
 
-async def start_metrics(listen: str, registry: Any) -> Any:
-    """Serve ``registry`` on ``HOST:PORT``; returns the aiohttp runner (``await runner.cleanup()``
-    stops it). Raises ``StartError`` when the address cannot be bound."""
+async def start_metrics(listen: str, registry: Any, health: Callable[[], str | None] | None = None) -> Any:
+    """Serve ``registry`` on ``HOST:PORT`` (and ``/healthz`` from ``health``: None when healthy,
+    else why not); returns the aiohttp runner (``await runner.cleanup()`` stops it). Raises
+    ``StartError`` when the address cannot be bound."""
     from aiohttp import web
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def healthz(_: web.Request) -> web.Response:
+        problem = health() if health is not None else None
+        if problem is None:
+            return web.Response(text="ok\n")
+        return web.Response(status=503, text=f"unhealthy: {problem}\n")
+
     app = web.Application()
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     host, _, port = listen.rpartition(":")

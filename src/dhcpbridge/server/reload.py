@@ -3,9 +3,11 @@ engines for a config, and the notes a reload logs for settings that only a resta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from dhcpbridge.assemble import build_engine4, build_engine6, build_sources, load_handlers
+from dhcpbridge.assemble import build_engine4, build_engine6, load_handlers
+from dhcpbridge.assemble.sources import build_keyed_sources
 from dhcpbridge.config import Config
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo, HostInfo6
@@ -31,15 +33,18 @@ def build_engines(
     stats: dict[str, Stats],
     v4: bool,
     v6: bool,
-) -> tuple[list[Any], Engine4 | None, Engine6 | None]:
-    """Sources (built once, shared by both families), user handlers and the engines."""
-    sources = build_sources(cfg)
+    reuse: Mapping[str, Any] | None = None,
+) -> tuple[list[tuple[str, Any]], Engine4 | None, Engine6 | None]:
+    """Sources by key (built once, shared by both families; unchanged ones with a life cycle
+    taken from ``reuse``, the previous config's), user handlers and the engines."""
+    keyed = build_keyed_sources(cfg, reuse)
+    sources = [source for _, source in keyed]
     engine4 = engine6 = None
     if v4:
         engine4 = build_engine4(cfg, store, host, stats["v4"], load_handlers(cfg, 4), sources)
     if v6:
         engine6 = build_engine6(cfg, store, host6, stats["v6"], sources, load_handlers(cfg, 6))
-    return sources, engine4, engine6
+    return keyed, engine4, engine6
 
 
 def restart_notes(old: Config, new: Config, v4: bool, v6: bool) -> list[str]:

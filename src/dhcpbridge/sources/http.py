@@ -204,7 +204,23 @@ class HttpSource:
                 cfg.url, limit=cfg.max_concurrency, headers=self._headers, ssl_context=self._ssl
             )
         if self._notifier is None and cfg.on_commit:
-            self._notifier = HttpClient(cfg.on_commit, limit=8, headers=self._headers, ssl_context=self._ssl)
+            self._notifier = HttpClient(
+                cfg.on_commit, limit=8, headers=self._notify_headers(), ssl_context=self._ssl
+            )
+
+    def _notify_headers(self) -> dict[str, str]:
+        """on-commit's headers: its own token (on-commit-token-file), else the bridge's
+        credentials only when on-commit is on the bridge's origin (scheme, host, port)."""
+        from urllib.parse import urlsplit
+
+        cfg = self.cfg
+        if cfg.on_commit_token_file:
+            token = self._read_secret(cfg.on_commit_token_file)
+            return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        a, b = urlsplit(cfg.url), urlsplit(cfg.on_commit or "")
+        if (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port):
+            return self._headers
+        return {"Content-Type": "application/json"}
 
     async def close(self) -> None:
         if self._notify_tasks:

@@ -11,23 +11,33 @@ record per batch, one ``os.write``). Every ``checkpoint`` seconds (default 1) th
 rotated to ``PATH.journal.old``, and the rows it holds are moved into the SQLite file (WAL mode,
 one writer) a slice per flush (at most ``CHECKPOINT_STEP`` rows, a few milliseconds), so the
 server never stalls for a whole second's worth of rows; when they are all in SQLite the old
-journal is deleted. Opening the store loads the SQLite rows and replays ``.journal.old`` then
-``.journal`` (a record torn by a crash at the very end is ignored; replaying a row twice is
-harmless), then saves everything. ``?sync=full`` fsyncs the journal on every flush (survives power loss, not just a
+journal is deleted. SQLite never waits for a lock on the hot path (busy timeout 0): a step that
+finds the database locked (another process reading it) fails at once and the next flush retries;
+the rows are durable in the journal meanwhile. Opening the store loads the SQLite rows and
+replays ``.journal.old`` then ``.journal`` (format: ``journal.py``; a frame torn by a crash at the
+very end is ignored and cut off; damaged frames followed by good ones refuse the start until
+``dhcpbridge leases salvage``; replaying a row twice is harmless), then saves everything. A write
+that fails is cut back off the journal, so a later frame never follows a torn one; a journal that
+cannot be reopened after a rotation is reopened at the next flush, and ``failing()`` tells the
+server how long flushes have failed (``/healthz``).
+
+Files are private: the directory is created 0700, every file 0600 (an existing file readable by
+others is narrowed, with a warning). ``?sync=full`` fsyncs the journal on every flush (survives power loss, not just a
 process crash). Read-only opens (``dhcpbridge leases list`` beside a server without a control
 socket) replay the journal too, so they see every committed lease.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
-import pickle
 import socket
 import sqlite3
-import struct
+import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,8 @@ from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.embedded.indexed import IndexedStore
+from dhcpbridge.leases.embedded.journal import DELETED as _DELETED
+from dhcpbridge.leases.embedded.journal import HEADER_BYTES, JournalError, Scan, frame, scan
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -62,37 +74,64 @@ _DELETE = "DELETE FROM leases WHERE kind = ? AND address = ?"
 
 
 log = logs.get("dhcpbridge.leases")
-_FRAME = struct.Struct("!I")
-_DELETED = "-"  # journal record of a deleted row: (_DELETED, kind, address text)
 
 
 CHECKPOINT_STEP = 1000  # rows moved into SQLite per flush while a rotated journal drains
+OPEN_BUSY_TIMEOUT = 5.0  # seconds SQLite may wait for a lock while opening and closing (not on the hot path)
+PRIVATE = 0o600
+SALVAGE_HINT = "stop the server and run `dhcpbridge leases salvage -c CONFIG` (keeps every valid frame)"
 
 
-def _frame(records: list[tuple[Any, ...]]) -> bytes:
-    body = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
-    return _FRAME.pack(len(body)) + body
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and directories created inside are private to the owner (umask 077)."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
-def read_journal(path: Path) -> list[tuple[Any, ...]]:
-    """Every row record of a journal file, in order (a torn last batch is ignored)."""
+def narrow_mode(path: Path) -> None:
+    """Make an existing lease file 0600 when group or others could read it (logged)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        os.chmod(path, PRIVATE)
+        log.warning("lease file was readable by others; made it private", file=str(path), mode=oct(mode))
+
+
+def scan_journal(path: Path) -> Scan:
+    """The frames of a journal file (none when it does not exist); ``StoreError`` when it is not
+    a journal of this format."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return []
-    records: list[tuple[Any, ...]] = []
-    pos = 0
-    while pos + 4 <= len(data):
-        (size,) = _FRAME.unpack_from(data, pos)
-        body = data[pos + 4 : pos + 4 + size]
-        if len(body) < size:
-            break
-        try:
-            records.extend(pickle.loads(body))
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
-            break
-        pos += 4 + size
-    return records
+        data = b""
+    try:
+        return scan(data, str(path))
+    except JournalError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def check_journal(path: Path) -> Scan:
+    """``scan_journal``, and ``StoreError`` (with the offset) when damaged bytes are followed by
+    good frames: records after a damaged one would be lost or replayed out of order."""
+    found = scan_journal(path)
+    if found.damaged:
+        start, end, why = found.damaged[0]
+        raise StoreError(
+            f"{path} is corrupt at offset {start} ({why}; {end - start} bytes before the next good "
+            f"frame, {len(found.damaged)} damaged region(s)): {SALVAGE_HINT}"
+        )
+    return found
+
+
+def read_journal(path: Path) -> list[tuple[Any, ...]]:
+    """Every row record of a journal file, in order (a torn last frame is ignored)."""
+    return check_journal(path).records
 
 
 def _addr_text(kind: LeaseKind, addr: int) -> str:
@@ -181,42 +220,83 @@ class SqliteStore(IndexedStore):
         self._draining: dict[tuple[int, str], tuple[Any, ...]] = {}  # in .journal.old, being saved
         self._last_checkpoint = time.monotonic()
         self.checkpoint_failures = 0
+        self.failed_flushes = 0  # consecutive flushes that could not write the journal
+        self._failing_since = 0.0  # monotonic time of the first of them
+        self._checkpoint_streak = 0  # consecutive failed checkpoint steps (logged once per streak)
         self._lock_fd: int | None = None
         self._journal_fd: int | None = None
+        self._journal_size = 0
         self._upsert = ""  # set for writers, from the table's columns
         try:
             if not readonly:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(self._lock_fd)
-                    self._lock_fd = None
-                    raise StoreError(f"{path} is in use by another dhcpbridge server") from None
-                self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
-                self.db.executescript(_SCHEMA)
-                self.db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                self._upsert = _upsert_statement(self.db)
+                with private_umask():
+                    self._open_writer(path)
             else:
                 if not path.exists():
                     raise StoreError(f"{path} does not exist")
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            self._load()
-            if not readonly:
-                self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                self.checkpoint()
+                self._load()
         except sqlite3.Error as exc:
             self._unlock()
             raise StoreError(f"{path}: {exc}") from None
         except OSError as exc:
             self._unlock()
-            raise StoreError(f"{self.journal_path}: {exc.strerror or exc}") from None
+            raise StoreError(f"{exc.filename or self.journal_path}: {exc.strerror or exc}") from None
+        except StoreError:
+            self._unlock()
+            raise
+
+    def _open_writer(self, path: Path) -> None:
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name in ("", ".lock", "-wal", "-shm", "-journal", ".journal", ".journal.old"):
+            narrow_mode(Path(f"{path}{name}"))
+        self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, PRIVATE)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise StoreError(f"{path} is in use by another dhcpbridge server") from None
+        self.db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=OPEN_BUSY_TIMEOUT
+        )
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if self.sync == 'full' else 'NORMAL'}")
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        self._upsert = _upsert_statement(self.db)
+        self._load()
+        self._open_journal()
+        self.checkpoint()
+        self._busy_timeout(0.0)  # from now on a locked database fails a step at once; the next flush retries
+
+    def _busy_timeout(self, seconds: float) -> None:
+        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    def _open_journal(self) -> None:
+        """Open ``.journal`` for appending, a torn last frame cut off (an empty file gets the
+        format header with its first frame). ``OSError`` when the file cannot be opened or cut."""
+        found = scan_journal(self.journal_path)
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE)
+        try:
+            if found.tail is not None:
+                log.warning(
+                    "lease journal ends in a torn frame (a write cut short); cutting it off",
+                    file=str(self.journal_path),
+                    offset=found.tail[0],
+                    reason=found.tail[1],
+                )
+                os.ftruncate(fd, found.good_end)
+            size = os.lseek(fd, 0, os.SEEK_END)
+        except OSError:
+            os.close(fd)
+            raise
+        self._journal_fd = fd
+        self._journal_size = size
 
     def _load(self) -> None:
         try:
@@ -228,15 +308,23 @@ class SqliteStore(IndexedStore):
                 raise
         for row in rows:
             self.index.load(_lease(tuple(row)))
-        for record in read_journal(self.old_journal_path) + read_journal(self.journal_path):
-            if record[0] == _DELETED:
-                kind = LeaseKind(record[1])
-                self.index.delete(kind, _addr_int(kind, record[2]))
-            else:
-                self.index.load(_lease(record))
-            self._unsaved[(record[1], record[2]) if record[0] == _DELETED else (record[0], record[1])] = (
-                record
-            )
+        for path in (self.old_journal_path, self.journal_path):
+            for offset, records in check_journal(path).frames:
+                for record in records:
+                    try:
+                        if record[0] == _DELETED:
+                            kind = LeaseKind(record[1])
+                            self.index.delete(kind, _addr_int(kind, record[2]))
+                            key = (record[1], record[2])
+                        else:
+                            self.index.load(_lease(record))
+                            key = (record[0], record[1])
+                    except (ValueError, TypeError, KeyError, OSError) as exc:
+                        raise StoreError(
+                            f"{path} is corrupt at offset {offset} (a record that is no lease: {exc}): "
+                            f"{SALVAGE_HINT}"
+                        ) from None
+                    self._unsaved[key] = record
 
     def _persist(self, lease: Lease) -> None:
         self._pending[(lease.kind, lease.address)] = lease
@@ -248,6 +336,12 @@ class SqliteStore(IndexedStore):
     def pending(self) -> int:
         return len(self._pending)
 
+    def failing(self) -> tuple[int, float] | None:
+        """While flushes fail: (how many in a row, seconds since the first); None when healthy."""
+        if not self.failed_flushes:
+            return None
+        return self.failed_flushes, time.monotonic() - self._failing_since
+
     async def flush(self) -> None:
         self.flush_sync()
 
@@ -255,32 +349,18 @@ class SqliteStore(IndexedStore):
         """Make every pending change durable with one journal write; on failure keep them.
         Then move a slice of the previous second's rows into SQLite (see the module docstring)."""
         if self._pending:
-            if self.readonly or self._journal_fd is None:
+            if self.readonly:
                 raise StoreError(f"{self.path} is open read-only")
-            records: list[tuple[Any, ...]] = []
-            for (kind, addr), lease in self._pending.items():
-                if lease is None:
-                    records.append((_DELETED, int(kind), _addr_text(LeaseKind(kind), addr)))
-                else:
-                    records.append(_row(lease))
-            data = _frame(records)
             try:
-                view = memoryview(data)
-                while view:
-                    # not ``view[os.write(...):]``: mypyc 2.4 evaluates a memoryview slice's start
-                    # twice, which wrote every batch twice
-                    written = os.write(self._journal_fd, view)
-                    view = view[written:]
-                if self.sync == "full":
-                    os.fsync(self._journal_fd)
-            except OSError as exc:
-                raise StoreError(
-                    f"{self.journal_path}: cannot write {len(records)} lease change(s): {exc.strerror or exc}"
-                ) from None
-            self._pending = {}
-            unsaved = self._unsaved
-            for r in records:
-                unsaved[(r[1], r[2]) if r[0] == _DELETED else (r[0], r[1])] = r
+                self._write_pending()
+            except StoreError:
+                if not self.failed_flushes:
+                    self._failing_since = time.monotonic()
+                self.failed_flushes += 1
+                raise
+            if self.failed_flushes:
+                log.warning("lease journal writable again", failed_flushes=self.failed_flushes)
+                self.failed_flushes = 0
         try:
             if self._draining:
                 self._save_step()
@@ -288,17 +368,81 @@ class SqliteStore(IndexedStore):
                 self._rotate()
         except StoreError as exc:  # the batch is durable in the journal: not a flush failure
             self.checkpoint_failures += 1
-            log.error("lease checkpoint into SQLite failed; the journal keeps the rows", error=str(exc))
+            self._checkpoint_streak += 1
+            if self._checkpoint_streak == 1:
+                log.error(
+                    "lease checkpoint into SQLite failed; the journal keeps the rows, the next flush retries",
+                    error=str(exc),
+                )
+            return
+        if self._checkpoint_streak:
+            log.info("lease checkpoint into SQLite works again", failed_steps=self._checkpoint_streak)
+            self._checkpoint_streak = 0
+
+    def _write_pending(self) -> None:
+        """One frame with every pending change, appended to the journal; a write that fails is
+        cut back off the file (``StoreError``), the changes stay pending."""
+        records: list[tuple[Any, ...]] = []
+        for (kind, addr), lease in self._pending.items():
+            if lease is None:
+                records.append((_DELETED, int(kind), _addr_text(LeaseKind(kind), addr)))
+            else:
+                records.append(_row(lease))
+        try:
+            if self._journal_fd is None:
+                self._open_journal()  # lost by a failed rotation or write: reopen now
+            fd = self._journal_fd
+            assert fd is not None
+        except OSError as exc:
+            raise StoreError(
+                f"{self.journal_path}: cannot open to write {len(records)} lease change(s): "
+                f"{exc.strerror or exc}"
+            ) from None
+        data = frame(records) if self._journal_size else HEADER_BYTES + frame(records)
+        try:
+            _write_all(fd, data)
+            if self.sync == "full":
+                os.fsync(fd)
+        except OSError as exc:
+            self._cut_back(fd)
+            raise StoreError(
+                f"{self.journal_path}: cannot write {len(records)} lease change(s): {exc.strerror or exc}"
+            ) from None
+        self._journal_size += len(data)
+        self._pending = {}
+        unsaved = self._unsaved
+        for r in records:
+            unsaved[(r[1], r[2]) if r[0] == _DELETED else (r[0], r[1])] = r
+
+    def _cut_back(self, fd: int) -> None:
+        """Remove what a failed write left at the journal's end; if even that fails, close the
+        file so the next flush reopens it (and cuts the torn frame off then)."""
+        try:
+            os.ftruncate(fd, self._journal_size)
+        except OSError:
+            self._journal_fd = None
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _rotate(self) -> None:
-        """Start draining: the current journal becomes ``.journal.old``, a new one takes writes."""
-        assert self._journal_fd is not None
+        """Start draining: the current journal becomes ``.journal.old``, a new one takes writes.
+        An ``OSError`` is a ``StoreError``; a journal that cannot be reopened is reopened by the
+        next flush."""
         self._last_checkpoint = time.monotonic()
-        os.close(self._journal_fd)
-        self._journal_fd = None
-        os.replace(self.journal_path, self.old_journal_path)
-        self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd, self._journal_fd = self._journal_fd, None
+        try:
+            if fd is not None:
+                os.close(fd)
+            os.replace(self.journal_path, self.old_journal_path)
+        except OSError as exc:
+            raise StoreError(f"{self.journal_path}: cannot rotate: {exc.strerror or exc}") from None
         self._draining, self._unsaved = self._unsaved, {}
+        try:
+            self._open_journal()
+        except OSError as exc:
+            raise StoreError(
+                f"{self.journal_path}: cannot reopen after rotating: {exc.strerror or exc}"
+            ) from None
         self._save_step()
 
     def _save_step(self, limit: int = CHECKPOINT_STEP) -> None:
@@ -315,6 +459,8 @@ class SqliteStore(IndexedStore):
                 self.old_journal_path.unlink()
             except FileNotFoundError:
                 pass
+            except OSError as exc:
+                raise StoreError(f"{self.old_journal_path}: cannot remove: {exc.strerror or exc}") from None
 
     def _save(self, rows: list[tuple[Any, ...]]) -> None:
         upserts = [r for r in rows if r[0] != _DELETED]
@@ -345,11 +491,14 @@ class SqliteStore(IndexedStore):
             self._save(list(rows.values()))
         self._draining = {}
         self._unsaved = {}
-        os.ftruncate(self._journal_fd, 0)
         try:
-            self.old_journal_path.unlink()
-        except FileNotFoundError:
-            pass
+            os.ftruncate(self._journal_fd, 0)
+            self._journal_size = 0
+            self.old_journal_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.journal_path}: cannot empty after a checkpoint: {exc.strerror or exc}"
+            ) from None
 
     def _unlock(self) -> None:
         if self._journal_fd is not None:
@@ -363,10 +512,20 @@ class SqliteStore(IndexedStore):
         try:
             if not self.readonly:
                 self.flush_sync()
+                self._busy_timeout(OPEN_BUSY_TIMEOUT)
                 self.checkpoint()
         finally:
             self.db.close()
             self._unlock()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        # not ``view[os.write(...):]``: mypyc 2.4 evaluates a memoryview slice's start
+        # twice, which wrote every batch twice
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
