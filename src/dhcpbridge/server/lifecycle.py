@@ -79,6 +79,7 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stack = contextlib.AsyncExitStack()
         self._raw: RawSender | None = None
+        self.dns: Any = None  # the DNS updater (dhcpbridge.dns.updater.DnsUpdater) when [dns] is on
 
     @property
     def stats4(self) -> Stats:
@@ -126,6 +127,7 @@ class Server:
         self.store = store
         stack.push_async_callback(self._close_store, store)
         stack.push_async_callback(self._close_sources)
+        await self._start_dns(stack)  # [dns]: closed after the bus delivered its last events
         stack.callback(self.bus.close)
         stack.push_async_callback(self._close_endpoints)
         stack.push_async_callback(self.tasks.close)
@@ -142,6 +144,10 @@ class Server:
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
+                if self.dns is not None:
+                    from dhcpbridge.dns.metrics import DnsCollector
+
+                    registry.register(DnsCollector(self.dns.stats))
                 stack.push_async_callback((await start_metrics(cfg.server.metrics, registry)).cleanup)
         except BaseException:
             await stack.aclose()  # undo a half-done start: nothing stays bound or open
@@ -161,6 +167,22 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    async def _start_dns(self, stack: contextlib.AsyncExitStack) -> None:
+        """Start the DNS updater when ``[dns]`` is on and subscribe it to the lease events."""
+        dns_cfg = self.config.dns
+        if dns_cfg is None or not dns_cfg.enabled or not dns_cfg.zone:
+            return
+        from dhcpbridge.dns.updater import DnsSetupError, start_updater
+
+        try:
+            self.dns = await start_updater(dns_cfg, self.config.leases.store, self.config.resolve_path("."))
+        except DnsSetupError as exc:
+            await stack.aclose()
+            raise StartError(str(exc)) from None
+        stack.push_async_callback(self.dns.close)
+        stack.callback(self.bus.unsubscribe, self.dns)
+        self.bus.subscribe(self.dns)
 
     def _flush_inline(self) -> bool:
         return self.commits is not None and self.commits.flush_inline(self.stats4)
@@ -286,6 +308,7 @@ class Server:
             "leases": self.lease_counts(),
             "sources": self.source_stats(),
             "events": self.bus.stats(),
+            **({"dns": self.dns.stats()} if self.dns is not None else {}),
         }
 
     async def stop(self) -> None:
