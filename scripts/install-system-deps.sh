@@ -11,6 +11,7 @@ PAIRS=(
   ip:iproute2 taskset:util-linux dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   dhcrelay:isc-dhcp-relay perfdhcp:kea-admin kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server
   tshark:tshark ethtool:ethtool
+  named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
 )
 missing=()
 for pair in "${PAIRS[@]}"; do

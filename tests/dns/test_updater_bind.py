@@ -84,7 +84,9 @@ async def test_commit_and_release_v4_and_v6(bind: BindServer, tmp_path: Path) ->
 async def test_clash_suffix_policy_publishes_the_second_client_under_another_name(
     bind: BindServer, tmp_path: Path
 ) -> None:
-    updater = await start_updater(dns_config(bind.key_path, **{"name-clash": "suffix-address"}), "memory://", tmp_path)
+    updater = await start_updater(
+        dns_config(bind.key_path, **{"name-clash": "suffix-address"}), "memory://", tmp_path
+    )
     try:
         updater.notify(LeaseEvent("commit", lease("10.0.0.7", b"\x01client-a", "printer")))
         updater.notify(LeaseEvent("commit", lease("10.0.0.8", b"\x01client-b", "printer")))

@@ -50,7 +50,9 @@ class DnsZoneConfig(Strict):
     @model_validator(mode="after")
     def _networks_forward_only(self) -> DnsZoneConfig:
         if self.reverse and self.networks:
-            raise ValueError("networks = [...] picks the forward zone of a lease; a reverse zone is found by name")
+            raise ValueError(
+                "networks = [...] picks the forward zone of a lease; a reverse zone is found by name"
+            )
         return self
 
 

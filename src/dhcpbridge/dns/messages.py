@@ -7,10 +7,6 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.rdtypes.ANY.PTR
-import dns.rdtypes.IN.A
-import dns.rdtypes.IN.AAAA
-import dns.rdtypes.IN.DHCID
 import dns.reversename
 import dns.update
 
@@ -29,12 +25,12 @@ def _message(zone: Zone) -> dns.update.UpdateMessage:
 
 def address_rdata(address: str) -> dns.rdata.Rdata:
     if ":" in address:
-        return dns.rdtypes.IN.AAAA.AAAA(IN, AAAA, address)
-    return dns.rdtypes.IN.A.A(IN, A, address)
+        return dns.rdata.from_text(IN, AAAA, address)
+    return dns.rdata.from_text(IN, A, address)
 
 
 def dhcid_rdata(data: bytes) -> dns.rdata.Rdata:
-    return dns.rdtypes.IN.DHCID.DHCID(IN, DHCID, data)
+    return dns.rdata.from_wire(IN, DHCID, data, 0, len(data))
 
 
 def reverse_name(address: str) -> str:
@@ -100,12 +96,12 @@ def set_ptr(zone: Zone, address: str, fqdn: str) -> dns.update.UpdateMessage:
     name = dns.name.from_text(reverse_name(address))
     msg = _message(zone)
     msg.delete(name, PTR)
-    msg.add(name, zone.ttl, dns.rdtypes.ANY.PTR.PTR(IN, PTR, dns.name.from_text(fqdn)))
+    msg.add(name, zone.ttl, dns.rdata.from_text(IN, PTR, fqdn))
     return msg
 
 
 def remove_ptr(zone: Zone, address: str, fqdn: str) -> dns.update.UpdateMessage:
     name = dns.name.from_text(reverse_name(address))
     msg = _message(zone)
-    msg.delete(name, dns.rdtypes.ANY.PTR.PTR(IN, PTR, dns.name.from_text(fqdn)))
+    msg.delete(name, dns.rdata.from_text(IN, PTR, fqdn))
     return msg

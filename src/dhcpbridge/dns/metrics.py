@@ -26,7 +26,9 @@ class DnsCollector(Collector):
             updates.add_metric([outcome], value)
         yield updates
         yield CounterMetricFamily("dhcpbridge_dns_enqueued", "DNS updates queued", value=stats["enqueued"])
-        yield GaugeMetricFamily("dhcpbridge_dns_backlog", "DNS updates waiting to be sent", value=stats["backlog"])
+        yield GaugeMetricFamily(
+            "dhcpbridge_dns_backlog", "DNS updates waiting to be sent", value=stats["backlog"]
+        )
         yield GaugeMetricFamily(
             "dhcpbridge_dns_published", "Addresses whose name we published", value=stats["published"]
         )

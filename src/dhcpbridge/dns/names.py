@@ -146,8 +146,9 @@ def wanted(
         candidates.append((truth, "source"))
     if fqdn_opt is not None and fqdn_opt.name:
         candidates.append((fqdn_opt.name, "option81" if family == 4 else "option39"))
-    if family == 4 and query is not None and getattr(query, "hostname", ""):
-        candidates.append((query.hostname, "option12"))
+    option12: str = getattr(query, "hostname", "") if family == 4 and query is not None else ""
+    if option12:
+        candidates.append((option12, "option12"))
     if generated_prefix:
         candidates.append((f"{generated_prefix}-{address_label(address)}", "generated"))
     for text, origin in candidates:

@@ -76,7 +76,11 @@ def classify(response: dns.message.Message, zone: Zone) -> int:
     if rcode == NOERROR or rcode in PREREQ_FAILED:
         return rcode
     if rcode == dns.rcode.NOTAUTH and zone.key is not None and response.tsig_error != NOERROR:
-        raise Failed("tsig-error", True, f"{dns.rcode.to_text(response.tsig_error)} for zone {zone.name}")
+        raise Failed(
+            "tsig-error",
+            True,
+            f"{dns.rcode.to_text(dns.rcode.Rcode.make(response.tsig_error or 0))} for zone {zone.name}",
+        )
     text = f"{dns.rcode.to_text(rcode)} for zone {zone.name}"
     if rcode in RETRIED_RCODES:
         raise Failed(RETRIED_RCODES[rcode], True, text)
@@ -153,5 +157,8 @@ class Steps:
     async def _expect(self, msg: dns.update.UpdateMessage, zone: Zone) -> None:
         rcode = await self.send(msg, zone)
         if rcode != NOERROR:
-            raise Failed("rejected", False, f"{dns.rcode.to_text(rcode)} for an unconditional update")
-
+            raise Failed(
+                "rejected",
+                False,
+                f"{dns.rcode.to_text(dns.rcode.Rcode.make(rcode))} for an unconditional update",
+            )

@@ -111,4 +111,3 @@ class UpdateQueue:
     async def close(self) -> None:
         await self.run(self.close_db)
         self._executor.shutdown(wait=True)
-

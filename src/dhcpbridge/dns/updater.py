@@ -146,7 +146,13 @@ class DnsUpdater:
         else:
             id_type, identifier = dhcid.identity6(lease.client, event.query)
         record = Record(
-            family, address, want.fqdn, want.forward, want.reverse, id_type, binascii.hexlify(identifier).decode()
+            family,
+            address,
+            want.fqdn,
+            want.forward,
+            want.reverse,
+            id_type,
+            binascii.hexlify(identifier).decode(),
         )
         if current is not None:
             if current.same_request(record):

@@ -23,8 +23,8 @@ from typing import Any, Self
 import dns.exception
 import dns.message
 import dns.query
-import dns.rdatatype
 import dns.rcode
+import dns.rdatatype
 
 from dhcpbridge.testing.netns import Namespace
 from dhcpbridge.testing.process import BackgroundProcess
@@ -39,7 +39,9 @@ class BindError(RuntimeError):
 
 def key_text(name: str, secret: bytes, algorithm: str = "hmac-sha256") -> str:
     """A key statement as ``tsig-keygen`` prints it."""
-    return f'key "{name}" {{\n\talgorithm {algorithm};\n\tsecret "{base64.b64encode(secret).decode()}";\n}};\n'
+    return (
+        f'key "{name}" {{\n\talgorithm {algorithm};\n\tsecret "{base64.b64encode(secret).decode()}";\n}};\n'
+    )
 
 
 def _zone_file(origin: str) -> str:
@@ -94,7 +96,7 @@ class BindServer:
                 path.write_text(_zone_file(zone + "."))
             zones.append(
                 f'zone "{zone}" {{ type primary; file "{path}"; '
-                f'update-policy {{ grant {self.key_name} zonesub ANY; }}; }};'
+                f"update-policy {{ grant {self.key_name} zonesub ANY; }}; }};"
             )
         conf = self.workdir / "named.conf"
         conf.write_text(
@@ -103,7 +105,7 @@ class BindServer:
             f'  directory "{self.workdir}";\n'
             f"  listen-on port {self.port} {{ {self.address}; }};\n"
             "  listen-on-v6 { none; };\n"
-            '  pid-file none;\n  session-keyfile none;\n  recursion no;\n  dnssec-validation no;\n'
+            "  pid-file none;\n  session-keyfile none;\n  recursion no;\n  dnssec-validation no;\n"
             "  notify no;\n  allow-query { any; };\n"
             "};\n"
             "controls { };\n" + "\n".join(zones) + "\n"
@@ -118,7 +120,11 @@ class BindServer:
         else:
             with open(self.log_path, "ab") as log:
                 popen = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             self.proc = BackgroundProcess(argv, popen, self.log_path, "named")
         deadline = time.monotonic() + timeout
@@ -155,7 +161,7 @@ class BindServer:
             sock.setblocking(False)  # dnspython waits with select; a blocking socket ignores the timeout
             response = dns.query.udp(msg, self.address, timeout=timeout, port=self.port, sock=sock)
         if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            raise dns.exception.DNSException(f"{name} {rdtype}: {dns.rcode.to_text(response.rcode())}")
+            raise RuntimeError(f"{name} {rdtype}: {dns.rcode.to_text(response.rcode())}")
         out: list[str] = []
         for rrset in response.answer:
             if rrset.rdtype == dns.rdatatype.from_text(rdtype):
