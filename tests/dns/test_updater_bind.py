@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.dns.updater import DnsUpdater, start_updater
@@ -108,10 +109,14 @@ async def test_wrong_key_is_refused_counted_and_retried(bind: BindServer, tmp_pa
     wrong.write_text(key_text(bind.key_name, b"not-the-secret-bind-knows-at-all"))
     updater = await start_updater(dns_config(wrong), "memory://", tmp_path)
     try:
-        updater.notify(LeaseEvent("commit", lease("10.0.0.9", b"\x01x", "host9")))
-        deadline = time.monotonic() + 10
-        while updater.counts["tsig-error"] < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        with capture_logs() as logged:
+            updater.notify(LeaseEvent("commit", lease("10.0.0.9", b"\x01x", "host9")))
+            deadline = time.monotonic() + 10
+            while updater.counts["tsig-error"] < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        failures = [r for r in logged if r["event"] == "DNS update failed; will retry"]
+        assert failures and failures[0]["error"].startswith("tsig-error")
+        assert failures[0]["fqdn"] == "host9.example.test."
         assert updater.counts["tsig-error"] >= 2  # refused, and tried again
         assert updater.counts["success"] == 0 and len(updater.jobs) == 1
         assert bind.query("host9.example.test", "A") == []

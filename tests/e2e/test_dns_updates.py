@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from dhcpbridge.testing.bind import BindServer, socket_in
+from dhcpbridge.testing.bind import BindServer, key_text, socket_in
 from dhcpbridge.testing.clients import Udhcpc
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import lab_topology
@@ -148,3 +148,31 @@ def test_client_name_published_and_removed_then_bind_outage_and_restart_lose_not
         finally:
             server.stop()
             bind.stop()
+
+
+def test_wrong_tsig_key_is_refused_logged_and_counted_while_dhcp_serves() -> None:
+    require_e2e("udhcpc", "named")
+    with lab_topology() as topo:
+        srv = topo["srv"]
+        with BindServer(topo.workdir / "bind", ZONES, ns=srv) as bind:
+            wrong = topo.workdir / "wrong.key"
+            wrong.write_text(key_text(bind.key_name, b"a-secret-that-bind-does-not-know"))
+            table = dns_table(bind)
+            for zone in table["zone"]:
+                zone["key-file"] = str(wrong)
+            server = h.V4Server(
+                srv, topo.workdir / "dhcpbridge4", LAB_PLAN, server={"metrics": METRICS}, extra={"dns": table}
+            )
+            with server, NamedUdhcpc(topo["cli"], fqdn="laptop") as client:
+                assert client.obtain(timeout=30).address is not None  # DHCP does not wait for DNS
+                assert wait_for(
+                    lambda: metric(srv, 'dhcpbridge_dns_updates_total{outcome="tsig-error"}') >= 2, 15
+                )
+                assert metric(srv, "dhcpbridge_dns_backlog") == 1
+                assert metric(srv, 'dhcpbridge_dns_updates_total{outcome="success"}') == 0
+                assert bind.query("laptop.lab.test", "A") == []
+                logged = [
+                    r for r in server.events("DNS update failed; will retry") if "tsig-error" in r["error"]
+                ]
+                assert logged and logged[0]["fqdn"] == "laptop.lab.test."
+                assert server.proc is not None and server.proc.alive()
