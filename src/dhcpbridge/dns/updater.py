@@ -180,8 +180,8 @@ class DnsUpdater:
     # --- the worker ---------------------------------------------------------------------------
     async def _save(self) -> None:
         batch, self._batch = self._batch, Batch()
-        if batch:
-            await self.queue.run(lambda: self.queue.save(batch))
+        if batch:  # shielded: a stop that cancels the worker must not lose a batch in flight
+            await asyncio.shield(self.queue.run(lambda: self.queue.save(batch)))
 
     async def _work(self) -> None:
         while True:
