@@ -11,6 +11,7 @@ PAIRS=(
   ip:iproute2 taskset:util-linux dhclient:isc-dhcp-client udhcpc:udhcpc dhcpcd:dhcpcd-base
   dhcrelay:isc-dhcp-relay perfdhcp:kea-admin kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server
   tshark:tshark ethtool:ethtool
+  named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
 )
 missing=()
 for pair in "${PAIRS[@]}"; do
@@ -33,7 +34,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/dhcpbridge-apt.log 2>&1 \
   || { cat /tmp/dhcpbridge-apt.log >&2; exit 1; }
 [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay; do
+for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay named bind9; do
   systemctl mask "$unit" >/dev/null 2>&1 || true
   update-rc.d "$unit" disable >/dev/null 2>&1 || true
 done

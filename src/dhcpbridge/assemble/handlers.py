@@ -58,6 +58,10 @@ def load_handlers(config: Config, family: int, position: Position | None = "afte
             errors.append(f"handler[{i}]: {spec.path} failed to start: {type(exc).__name__}: {exc}")
     if errors:
         raise AssemblyError(errors)
+    if position != "before" and config.dns is not None and config.dns.enabled and config.dns.zone:
+        from dhcpbridge.dns.reply import ClientFqdnReply  # [dns]: option 81 / 39 back to the client
+
+        out.append(ClientFqdnReply(config.dns.override_client_update))
     return out
 
 

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
@@ -250,6 +251,7 @@ class Config(Strict):
     handler: list[HandlerConfig] = Field(default_factory=list)
     # issue 9 (bounds): the [limits] section
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    dns: DnsConfig | None = None  # [dns]: RFC 2136 updates (config/dns.py); absent = off
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

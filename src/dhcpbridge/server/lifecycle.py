@@ -84,6 +84,7 @@ class Server:
         self._raw: RawSender | None = None
         self.exit_code = 0  # non-zero when the server stopped itself (a store gone for good)
         self._stop: asyncio.Event | None = None
+        self.dns: Any = None  # the DNS updater (dhcpbridge.dns.updater.DnsUpdater) when [dns] is on
 
     @property
     def stats4(self) -> Stats:
@@ -132,6 +133,7 @@ class Server:
         self.store = store
         stack.push_async_callback(self._close_store, store)
         stack.push_async_callback(self._close_sources)
+        await self._start_dns(stack)  # [dns]: closed after the bus delivered its last events
         stack.callback(self.bus.close)
         stack.push_async_callback(self._close_endpoints)
         stack.push_async_callback(self.tasks.close)
@@ -148,6 +150,10 @@ class Server:
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
+                if self.dns is not None:
+                    from dhcpbridge.dns.metrics import DnsCollector
+
+                    registry.register(DnsCollector(self.dns.stats))
                 runner = await start_metrics(cfg.server.metrics, registry, self.health)
                 stack.push_async_callback(runner.cleanup)
             self._drop_privileges(store)
@@ -223,6 +229,21 @@ class Server:
                 self.exit_code = 3
                 self._stop.set()
                 return
+    async def _start_dns(self, stack: contextlib.AsyncExitStack) -> None:
+        """Start the DNS updater when ``[dns]`` is on and subscribe it to the lease events."""
+        dns_cfg = self.config.dns
+        if dns_cfg is None or not dns_cfg.enabled or not dns_cfg.zone:
+            return
+        from dhcpbridge.dns.updater import DnsSetupError, start_updater
+
+        try:
+            self.dns = await start_updater(dns_cfg, self.config.leases.store, self.config.resolve_path("."))
+        except DnsSetupError as exc:
+            await stack.aclose()
+            raise StartError(str(exc)) from None
+        stack.push_async_callback(self.dns.close)
+        stack.callback(self.bus.unsubscribe, self.dns)
+        self.bus.subscribe(self.dns)
 
     def _flush_inline(self) -> bool:
         return self.commits is not None and self.commits.flush_inline(self.stats4)
@@ -353,6 +374,7 @@ class Server:
             "leases": self.lease_counts(),
             "sources": self.source_stats(),
             "events": self.bus.stats(),
+            **({"dns": self.dns.stats()} if self.dns is not None else {}),
         }
 
     async def stop(self) -> None:

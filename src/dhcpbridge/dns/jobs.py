@@ -1,0 +1,73 @@
+"""What the updater keeps: the records it published per address (``Record``) and the updates it
+still has to send (``Job``), both as JSON-friendly values for the persisted queue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+Key = tuple[int, str]  # (4 or 6, address text)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The name one address has (or is getting) in DNS and who owns it (the DHCID identity)."""
+
+    family: int
+    address: str
+    fqdn: str
+    forward: bool
+    reverse: bool
+    id_type: int
+    identifier: str  # hex
+    conflict: bool = False  # another client holds the name: nothing of ours is in DNS
+    asked: str = ""  # the name first asked for, when a clash made us publish another one
+
+    @property
+    def key(self) -> Key:
+        return (self.family, self.address)
+
+    def same_request(self, other: Record) -> bool:
+        """True when ``other`` asks for exactly what this record already asked for."""
+        return (self.asked or self.fqdn, self.forward, self.reverse, self.id_type, self.identifier) == (
+            other.asked or other.fqdn,
+            other.forward,
+            other.reverse,
+            other.id_type,
+            other.identifier,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
+
+    def renamed(self, fqdn: str) -> Record:
+        return replace(self, fqdn=fqdn, asked=self.asked or self.fqdn)
+
+
+@dataclass(slots=True)
+class Job:
+    """One pending update: ``op`` is ``add`` (publish ``record``) or ``remove`` (withdraw it)."""
+
+    id: int
+    op: str
+    record: Record
+    created: float
+    attempts: int = 0
+    due: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"op": self.op, "record": json.loads(self.record.to_json()), "created": self.created},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, job_id: int, text: str, attempts: int, due: float) -> Job:
+        data: dict[str, Any] = json.loads(text)
+        return cls(job_id, data["op"], Record(**data["record"]), float(data["created"]), attempts, due)

@@ -1,0 +1,34 @@
+"""The updater's counters for Prometheus: ``dhcpbridge_dns_updates{outcome}`` (every attempt's
+outcome), ``dhcpbridge_dns_enqueued`` and the gauges ``dhcpbridge_dns_backlog`` (updates waiting)
+and ``dhcpbridge_dns_published`` (addresses with a name)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class DnsCollector(Collector):
+    """Reads ``DnsUpdater.stats()`` when scraped."""
+
+    def __init__(self, stats: Callable[[], dict[str, Any]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        stats = self.stats()
+        updates = CounterMetricFamily(
+            "dhcpbridge_dns_updates", "DNS update attempts by outcome", labels=["outcome"]
+        )
+        for outcome, value in stats["outcomes"].items():
+            updates.add_metric([outcome], value)
+        yield updates
+        yield CounterMetricFamily("dhcpbridge_dns_enqueued", "DNS updates queued", value=stats["enqueued"])
+        yield GaugeMetricFamily(
+            "dhcpbridge_dns_backlog", "DNS updates waiting to be sent", value=stats["backlog"]
+        )
+        yield GaugeMetricFamily(
+            "dhcpbridge_dns_published", "Addresses whose name we published", value=stats["published"]
+        )

@@ -1,0 +1,286 @@
+"""The DNS updater: a lease-event listener that turns commits, releases, expiries and declines
+into queued updates, and the worker task that sends them.
+
+``notify`` runs in the event bus's drain (never on the packet path) and only decides and appends
+to memory: a renewal that changes nothing costs a dict lookup. The worker writes the new jobs to
+the persisted queue (``queue.UpdateQueue``, on its own thread), then sends them oldest first.
+An update the server refuses or cannot take (down, timeout, TSIG error) is retried with
+exponential backoff and blocks the ones behind it, so the order per name is kept; after
+``give-up-after`` seconds it is abandoned. Every attempt's outcome is counted (``counts``; on
+/metrics as ``dhcpbridge_dns_updates``) and failures are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dhcpbridge import logs
+from dhcpbridge.config.dns import DnsConfig
+from dhcpbridge.dns import dhcid, names
+from dhcpbridge.dns.jobs import Job, Key, Record
+from dhcpbridge.dns.keys import KeyFileError
+from dhcpbridge.dns.protocol import Failed, Send, Steps, Transport
+from dhcpbridge.dns.queue import Batch, UpdateQueue
+from dhcpbridge.dns.zones import Zones
+from dhcpbridge.engine.model import LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.leases.embedded.sqlite import path_from_url
+
+log = logs.get("dhcpbridge")
+OUTCOMES = (
+    "success",
+    "conflict",
+    "refused",
+    "tsig-error",
+    "timeout",
+    "unreachable",
+    "server-error",
+    "bad-response",
+    "rejected",
+    "no-zone",
+    "abandoned",
+)
+REMOVING = frozenset({"release", "expire", "decline"})
+
+
+class DnsSetupError(Exception):
+    """``[dns]`` cannot be used (a key file, the queue file); the message says why."""
+
+
+class DnsUpdater:
+    """See the module docstring. ``start`` loads the queue and runs the worker; ``close`` stops."""
+
+    def __init__(
+        self,
+        cfg: DnsConfig,
+        zones: Zones,
+        queue: UpdateQueue,
+        send: Send | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg
+        self.zones = zones
+        self.queue = queue
+        self.clock = clock
+        self.steps = Steps(
+            zones,
+            send or Transport(cfg.transport, cfg.timeout),
+            check=cfg.conflict_resolution == "check-with-dhcid",
+            suffix=cfg.name_clash == "suffix-address",
+        )
+        self.counts: Counter[str] = Counter()
+        self.enqueued = 0
+        self.published: dict[Key, Record] = {}
+        self.jobs: deque[Job] = deque()
+        self._batch = Batch()
+        self._next_id = 1
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self.queue.run(self.queue.open)
+            jobs, published = await self.queue.run(self.queue.load)
+        except Exception as exc:
+            raise DnsSetupError(f"DNS update queue {self.queue.path}: {exc}") from None
+        now = self.clock()
+        for job in jobs:
+            job.due = min(job.due, now)  # a restart retries at once
+        self.jobs.extend(jobs)
+        self.published = published
+        self._next_id = max((j.id for j in jobs), default=0) + 1
+        if jobs:
+            log.info("DNS updates pending from before the restart", pending=len(jobs))
+        self._task = asyncio.get_running_loop().create_task(self._work(), name="dns-updates")
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._save()
+        await self.queue.close()
+
+    # --- the listener -------------------------------------------------------------------------
+    def notify(self, event: LeaseEvent) -> None:
+        lease = event.lease
+        if lease.kind == LeaseKind.PD:
+            return
+        family = 4 if lease.kind == LeaseKind.V4 else 6
+        address = lease.address_text
+        key = (family, address)
+        current = self.published.get(key)
+        if event.event in REMOVING:
+            if current is not None:
+                self._forget(key)
+                self._enqueue("remove", current)
+            return
+        if event.event != "commit" or lease.state != LeaseState.BOUND:
+            return
+        want = names.wanted(
+            family,
+            address,
+            lease.hostname,
+            event.query,
+            self.zones.domain_for(address),
+            self.zones.forward_names,
+            override_client_update=self.cfg.override_client_update,
+            generated_prefix=self.cfg.generated_prefix,
+        )
+        if want is None:
+            if current is not None:
+                self._forget(key)
+                self._enqueue("remove", current)
+            return
+        if family == 4:
+            id_type, identifier = dhcid.identity4(lease.client, lease.hwaddr, event.query)
+        else:
+            id_type, identifier = dhcid.identity6(lease.client, event.query)
+        record = Record(
+            family,
+            address,
+            want.fqdn,
+            want.forward,
+            want.reverse,
+            id_type,
+            binascii.hexlify(identifier).decode(),
+        )
+        if current is not None:
+            if current.same_request(record):
+                return  # a renewal: nothing changes in DNS
+            self._enqueue("remove", current)
+        self._remember(record)
+        self._enqueue("add", record)
+
+    def _enqueue(self, op: str, record: Record) -> None:
+        job = Job(self._next_id, op, record, self.clock())
+        self._next_id += 1
+        self.jobs.append(job)
+        self._batch.added.append(job)
+        self.enqueued += 1
+        self._wake.set()
+
+    def _remember(self, record: Record) -> None:
+        self.published[record.key] = record
+        self._batch.published[record.key] = record
+
+    def _forget(self, key: Key) -> None:
+        self.published.pop(key, None)
+        self._batch.published[key] = None
+
+    # --- the worker ---------------------------------------------------------------------------
+    async def _save(self) -> None:
+        batch, self._batch = self._batch, Batch()
+        if batch:  # shielded: a stop that cancels the worker must not lose a batch in flight
+            await asyncio.shield(self.queue.run(lambda: self.queue.save(batch)))
+
+    async def _work(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._save()
+            except Exception:
+                log.exception("DNS update queue write failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if not self.jobs:
+                await self._wake.wait()
+                continue
+            job = self.jobs[0]
+            delay = job.due - self.clock()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            await self._attempt(job)
+
+    async def _attempt(self, job: Job) -> None:
+        try:
+            outcome, record = await self.steps.run(job)
+        except Failed as exc:
+            self._failed(job, exc)
+            return
+        except Exception as exc:  # a bug or an unexpected library error: count, log, retry later
+            log.exception("DNS update failed unexpectedly", fqdn=job.record.fqdn)
+            self._failed(job, Failed("rejected", True, repr(exc)))
+            return
+        self.counts[outcome] += 1
+        if job.op == "add" and self.published.get(record.key) == job.record and record != job.record:
+            self._remember(record)  # renamed after a clash, or marked as someone else's name
+        if outcome == "conflict":
+            log.warning(
+                "DNS name held by another client; not updated",
+                fqdn=job.record.fqdn,
+                address=job.record.address,
+            )
+        self._done(job)
+
+    def _failed(self, job: Job, exc: Failed) -> None:
+        self.counts[exc.outcome] += 1
+        job.attempts += 1
+        now = self.clock()
+        if not exc.retry or now - job.created >= self.cfg.give_up_after:
+            if exc.retry:
+                self.counts["abandoned"] += 1
+            log.error("DNS update dropped", op=job.op, fqdn=job.record.fqdn, error=str(exc))
+            self._done(job)
+            return
+        backoff = min(self.cfg.retry_max, self.cfg.retry_min * 2 ** min(job.attempts - 1, 30))
+        job.due = now + backoff * random.uniform(0.8, 1.0)
+        self._batch.retried[job.id] = job
+        log.warning(
+            "DNS update failed; will retry",
+            op=job.op,
+            fqdn=job.record.fqdn,
+            error=str(exc),
+            attempts=job.attempts,
+            retry_in=round(job.due - now, 2),
+            backlog=len(self.jobs),
+        )
+
+    def _done(self, job: Job) -> None:
+        if self.jobs and self.jobs[0] is job:
+            self.jobs.popleft()
+        self._batch.retried.pop(job.id, None)
+        self._batch.done.add(job.id)
+
+    # --- counters -----------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        return {
+            "backlog": len(self.jobs),
+            "enqueued": self.enqueued,
+            "published": len(self.published),
+            "outcomes": {o: self.counts.get(o, 0) for o in OUTCOMES},
+        }
+
+
+def queue_path(cfg: DnsConfig, store_url: str, base: Path) -> Path:
+    """Where the queue lives: ``[dns] queue``, else next to an SQLite lease store, else in the
+    config file's directory."""
+    if cfg.queue:
+        return base / cfg.queue
+    if store_url.startswith("sqlite:"):
+        db = path_from_url(store_url)
+        db = db if db.is_absolute() else base / db
+        return db.with_name(db.name + ".dns-queue")
+    return base / "dns-queue.sqlite"
+
+
+async def start_updater(cfg: DnsConfig, store_url: str, base: Path) -> DnsUpdater:
+    """Load the keys, open the queue and start the worker; ``DnsSetupError`` when it cannot."""
+    try:
+        zones = Zones.from_config(cfg, base)
+    except KeyFileError as exc:
+        raise DnsSetupError(f"[dns]: {exc}") from None
+    updater = DnsUpdater(cfg, zones, UpdateQueue(queue_path(cfg, store_url, base)))
+    await updater.start()
+    return updater

@@ -1,0 +1,201 @@
+"""A real BIND 9 (``named -g``) for tests: primary zones that accept TSIG-signed dynamic updates,
+on a loopback address (of the host, or of a test namespace) and a non-standard port.
+
+One job: write ``named.conf``, a key file and minimal zone files into a work directory, start
+``named`` in the foreground (stopped by PID), wait until it answers, and look records up with
+dnspython (from inside the namespace when there is one).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from dhcpbridge.testing.netns import Namespace
+from dhcpbridge.testing.process import BackgroundProcess
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class BindError(RuntimeError):
+    """named did not start (the message carries its log)."""
+
+
+def key_text(name: str, secret: bytes, algorithm: str = "hmac-sha256") -> str:
+    """A key statement as ``tsig-keygen`` prints it."""
+    return (
+        f'key "{name}" {{\n\talgorithm {algorithm};\n\tsecret "{base64.b64encode(secret).decode()}";\n}};\n'
+    )
+
+
+def _zone_file(origin: str) -> str:
+    return (
+        "$TTL 300\n"
+        f"$ORIGIN {origin}\n"
+        "@ IN SOA ns.dns-test. hostmaster.dns-test. 1 3600 600 86400 60\n"
+        "@ IN NS ns.dns-test.\n"
+    )
+
+
+class BindServer:
+    """``named -g -c WORKDIR/named.conf`` serving ``zones`` on ``address:port``; updates allowed
+    with the key ``key_name`` (secret ``secret``). A context manager; ``stop``/``start`` again
+    keep the zones' journals (what was updated survives)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        zones: Sequence[str],
+        *,
+        port: int = 53053,
+        address: str = "127.0.0.1",
+        key_name: str = "ddns-key",
+        secret: bytes = b"dhcpbridge-test-secret-32-bytes!",
+        ns: Namespace | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.zones = [z.rstrip(".") for z in zones]
+        self.port = port
+        self.address = address
+        self.key_name = key_name
+        self.secret = secret
+        self.ns = ns
+        self.proc: BackgroundProcess | None = None
+
+    @property
+    def key_path(self) -> Path:
+        return self.workdir / "ddns.key"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "named.out"
+
+    def write(self) -> Path:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.key_path.write_text(key_text(self.key_name, self.secret))
+        zones = []
+        for zone in self.zones:
+            path = self.workdir / f"{zone}.zone"
+            if not path.exists():
+                path.write_text(_zone_file(zone + "."))
+            zones.append(
+                f'zone "{zone}" {{ type primary; file "{path}"; '
+                f"update-policy {{ grant {self.key_name} zonesub ANY; }}; }};"
+            )
+        conf = self.workdir / "named.conf"
+        conf.write_text(
+            f'include "{self.key_path}";\n'
+            "options {\n"
+            f'  directory "{self.workdir}";\n'
+            f"  listen-on port {self.port} {{ {self.address}; }};\n"
+            "  listen-on-v6 { none; };\n"
+            "  pid-file none;\n  session-keyfile none;\n  recursion no;\n  dnssec-validation no;\n"
+            "  notify no;\n  allow-query { any; };\n"
+            "};\n"
+            "controls { };\n" + "\n".join(zones) + "\n"
+        )
+        return conf
+
+    def start(self, timeout: float = 20.0) -> Self:
+        conf = self.write()
+        argv = ["named", "-g", "-n", "1", "-c", str(conf)]
+        if self.ns is not None:
+            self.proc = self.ns.popen(argv, name="named", log_path=self.log_path)
+        else:
+            with open(self.log_path, "ab") as log:
+                popen = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self.proc = BackgroundProcess(argv, popen, self.log_path, "named")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.proc.alive():
+                raise BindError(f"named exited: {self.log()[-3000:]}")
+            with contextlib.suppress(dns.exception.DNSException, OSError):
+                if self.query(self.zones[0], "SOA", timeout=0.5):
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise BindError(f"named did not answer within {timeout} s: {self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def _socket(self) -> socket.socket:
+        if self.ns is None:
+            return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        return socket_in(self.ns, socket.AF_INET, socket.SOCK_DGRAM)
+
+    def query(self, name: str, rdtype: str, timeout: float = 2.0) -> list[str]:
+        """The records of ``name``/``rdtype`` as text ([] for NXDOMAIN or no data)."""
+        msg = dns.message.make_query(name, dns.rdatatype.from_text(rdtype))
+        with self._socket() as sock:
+            sock.setblocking(False)  # dnspython waits with select; a blocking socket ignores the timeout
+            response = dns.query.udp(msg, self.address, timeout=timeout, port=self.port, sock=sock)
+        if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            raise RuntimeError(f"{name} {rdtype}: {dns.rcode.to_text(response.rcode())}")
+        out: list[str] = []
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.from_text(rdtype):
+                out += [r.to_text() for r in rrset]
+        return sorted(out)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def socket_in(ns: Namespace, family: int, kind: int) -> socket.socket:
+    """A socket opened inside ``ns`` (a short-lived thread ``setns``-es there; only it moves)."""
+    result: dict[str, Any] = {}
+
+    def enter_and_open() -> None:
+        try:
+            fd = os.open(f"/run/netns/{ns.name}", os.O_RDONLY)
+            try:
+                if _libc.setns(fd, CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, f"setns({ns.name}): {os.strerror(err)}")
+            finally:
+                os.close(fd)
+            result["sock"] = socket.socket(family, kind)
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=enter_and_open, name=f"setns-{ns.name}")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    sock: socket.socket = result["sock"]
+    return sock
