@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from dhcpbridge.config.api import ApiConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
@@ -206,6 +207,7 @@ class Config(Strict):
     subnet6: list[Subnet6Config] = Field(default_factory=list)
     static6: list[Static6Config] = Field(default_factory=list)
     handler: list[HandlerConfig] = Field(default_factory=list)
+    api: ApiConfig = Field(default_factory=ApiConfig)  # [api]: the HTTP management API (config/api.py)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
