@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dhcpbridge.api import problems
@@ -115,14 +116,12 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         except Exception as exc:  # any store failure means not ready
             checks["store"] = f"failed: {exc}"
         for name, stats in server.source_stats().items():
-            state = stats.get("breaker") if isinstance(stats, dict) else None
-            checks[f"source:{name}"] = "ok" if state in (None, "closed") else f"breaker {state}"
+            tripped = isinstance(stats, dict) and bool(stats.get("breaker_open"))
+            checks[f"source:{name}"] = "breaker open" if tripped else "ok"
         ok = all(v == "ok" for v in checks.values())
         body = Ready(ready=ok, checks=checks)
         if ok:
             return body
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(body.model_dump(), status_code=503)
 
     @app.get("/v1/leases", response_model=LeasePage, tags=["leases"], dependencies=reader, responses=errs)
