@@ -1,6 +1,6 @@
 """``LeaseAdmin``: the operator's lease commands (list, show, release, stats, reload), one
 implementation for the control socket, the CLI (when no server runs it opens the store itself)
-and the HTTP API to come.
+and the HTTP management API (``dhcpbridge.api``; its lease listing is ``search``).
 
 Requests are the control protocol's JSON objects (``{"cmd": "leases"}``, ``{"cmd": "lease",
 "address": ...}``, ``{"cmd": "release", "address": ...}``, ``{"cmd": "stats"}``,

@@ -4,6 +4,7 @@ RFC 9457 problem bodies."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from dhcpbridge.api.app import create_app
 from dhcpbridge.api.auth import Tokens
-from dhcpbridge.engine.model import LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.server import Server
 
 from .conftest import ADMIN_TOKEN, READ_TOKEN, write_tokens
@@ -154,3 +155,23 @@ async def test_reload_returns_the_validation_result(
     path.write_text(path.read_text().replace("lease-time", "x").replace("[leases]", "[leases]\nbogus = 1"))
     body = (await client.post("/v1/config/reload", headers=ADMIN)).json()
     assert body["ok"] is False and any("bogus" in e for e in body["errors"])
+
+
+async def test_show_a_delegated_prefix_by_its_slash_address(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    now = time.time()
+    prefix = Lease(
+        kind=LeaseKind.PD,
+        address=0x20010DB8000100000000000000000000,
+        client=b"\x00\x03duid",
+        state=LeaseState.BOUND,
+        starts=now,
+        expires=now + 3600,
+        prefix_len=48,
+    )
+    assert server.store is not None and await server.store.commit(prefix, now)
+    body = (await client.get("/v1/leases/2001:db8:1::/48", headers=READ)).json()
+    assert body["kind"] == "pd" and body["address"] == "2001:db8:1::/48"
+    page = (await client.get("/v1/leases", params={"kind": "pd"}, headers=READ)).json()
+    assert [row["address"] for row in page["items"]] == ["2001:db8:1::/48"]
