@@ -4,6 +4,7 @@ RFC 9457 problem bodies."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,8 +17,10 @@ from dhcpbridge.api.app import create_app
 from dhcpbridge.api.auth import Tokens
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.server import Server
+from dhcpbridge.sources.http import HttpSource
+from dhcpbridge.wire.v4.message import Message4, ip4_int
 
-from .conftest import ADMIN_TOKEN, READ_TOKEN, write_tokens
+from .conftest import ADMIN_TOKEN, READ_TOKEN, free_port, write_tokens
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 READ = {"Authorization": f"Bearer {READ_TOKEN}"}
@@ -175,3 +178,49 @@ async def test_show_a_delegated_prefix_by_its_slash_address(
     assert body["kind"] == "pd" and body["address"] == "2001:db8:1::/48"
     page = (await client.get("/v1/leases", params={"kind": "pd"}, headers=READ)).json()
     assert [row["address"] for row in page["items"]] == ["2001:db8:1::/48"]
+
+
+class _Subnet:
+    name = "10.67.0.0/24"
+    pools: tuple[Any, ...] = ()
+
+    def contains(self, addr: int) -> bool:
+        return (addr & 0xFFFFFF00) == ip4_int("10.67.0.0")
+
+
+class _Query:
+    """The attributes of a v4 transaction the HTTP bridge source reads."""
+
+    protocol = 4
+    msg_type = "DHCPDISCOVER"
+    hostname = ""
+    interface = ""
+    relay_ip = ""
+    requested_ip = 0
+    circuit_id = b""
+    remote_id = b""
+    vendor_class = b""
+    server_id = ip4_int("10.67.0.1")
+    prl = b""
+    client_mac = bytes.fromhex("026700000005")
+    client_id = b""
+    request = Message4(xid=0x1234, chaddr=client_mac)
+    subnet = _Subnet()
+
+
+async def test_not_ready_while_a_source_breaker_is_open(
+    client: httpx.AsyncClient, server: Server, tmp_path: Path
+) -> None:
+    closed = free_port(socket.SOCK_STREAM)  # nothing listens there
+    path = tmp_path / "dhcpbridge.toml"
+    path.write_text(
+        path.read_text()
+        + f'\n[[source]]\ntype = "http"\nurl = "http://127.0.0.1:{closed}/"\nbreaker-failures = 1\n'
+        + 'breaker-reset = 30\non-error = "next"\n\n[[source]]\ntype = "pools"\n'
+    )
+    assert await server.reload() == []
+    (bridge,) = [s for s in server.sources if isinstance(s, HttpSource)]
+    await bridge.ask(_Query())  # the connection is refused: the breaker opens
+    response = await client.get("/v1/ready")
+    assert response.status_code == 503
+    assert response.json() == {"ready": False, "checks": {"store": "ok", "source:http": "breaker open"}}
