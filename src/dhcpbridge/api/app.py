@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dhcpbridge.api import problems
+from dhcpbridge.api import problems, reservations
 from dhcpbridge.api.auth import ANONYMOUS_ADMIN, Caller, Role, Tokens
 from dhcpbridge.api.models import Health, LeaseOut, LeasePage, Ready, ReloadResult, SubnetUse
 from dhcpbridge.api.usage import utilisation
@@ -204,6 +204,7 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         errors = await server.reload()
         return ReloadResult(ok=not errors, errors=errors)
 
+    app.include_router(reservations.router(server, reader, admin_only, errs))
     return app
 
 

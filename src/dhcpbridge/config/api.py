@@ -1,6 +1,8 @@
 """``[api]``: where the HTTP management API listens, who may use it (a token file) and its TLS
 files. Absent ``listen`` means no API. A listener that is not on loopback needs a token file:
-otherwise anyone on the network could release leases, so such a config is an error."""
+otherwise anyone on the network could release leases, so such a config is an error.
+``reservations-file`` names the JSON reservations file (listed in a ``reservations`` source's
+``files``) that ``POST``/``DELETE /v1/reservations`` edit; without it reservations are read-only."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class ApiConfig(Strict):
     tokens_file: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    reservations_file: str | None = None  # a JSON reservations file of a [[source]] the API may edit
 
     @field_validator("listen")
     @classmethod
@@ -46,6 +49,8 @@ class ApiConfig(Strict):
 
     @model_validator(mode="after")
     def _safe(self) -> ApiConfig:
+        if self.reservations_file is not None and not self.reservations_file.lower().endswith(".json"):
+            raise ValueError("reservations-file must be a .json reservations file")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls-cert and tls-key go together")
         if self.listen is not None and self.tokens_file is None:
