@@ -40,6 +40,7 @@ def main() -> None:
 def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
     """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
     from dhcpbridge import control
+    from dhcpbridge.api import serve as api
     from dhcpbridge.config import ConfigError, load
     from dhcpbridge.server import Server, StartError
 
@@ -59,9 +60,11 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
         )
     _use_uvloop()
     try:
-        server = Server(
-            config, config_path, control.addons(control_path(config), config.server.control_group)
-        )
+        addons = [
+            *control.addons(control_path(config), config.server.control_group),
+            *api.addons(config),
+        ]
+        server = Server(config, config_path, addons)
         asyncio.run(server.run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
@@ -329,6 +332,34 @@ def leases_salvage(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from None
     for line in lines:
         click.echo(line)
+
+
+# --- stats, reload (a running server, through its control socket) ------------------------------
+def _running_server(config_path: Path, request: dict[str, Any]) -> Any:
+    """One control request to the running server of ``config_path``; clean CLI errors."""
+    from dhcpbridge import control
+
+    path = control_path(_load_config(config_path))
+    if path is None:
+        raise click.ClickException("the config has no [server] control-socket to reach a running server")
+    try:
+        return asyncio.run(control.call(path, request))
+    except (ConnectionError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("stats")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+def stats_command(config_path: Path) -> None:
+    """The running server's counters (JSON, as GET /v1/stats)."""
+    click.echo(json.dumps(_running_server(config_path, {"cmd": "stats"}), indent=2))
+
+
+@main.command("reload")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+def reload_command(config_path: Path) -> None:
+    """Make the running server re-read its config file (a rejected config keeps the old one)."""
+    click.echo(_running_server(config_path, {"cmd": "reload"}))
 
 
 # --- build-sqlite --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``LeaseAdmin``: the operator's lease commands (list, show, release, stats, reload), one
 implementation for the control socket, the CLI (when no server runs it opens the store itself)
-and the HTTP API to come.
+and the HTTP management API (``dhcpbridge.api``; its lease listing is ``search``).
 
 Requests are the control protocol's JSON objects (``{"cmd": "leases"}``, ``{"cmd": "lease",
 "address": ...}``, ``{"cmd": "release", "address": ...}``, ``{"cmd": "stats"}``,
@@ -10,11 +10,13 @@ lease, no running server for ``stats``) raise ``ValueError`` with a message for 
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases.base import Checkpointing, LeaseQuery, QueriesLeases
 
@@ -40,6 +42,42 @@ def parse_address(text: str) -> tuple[LeaseKind, int]:
     return (LeaseKind.PD if "/" in text else LeaseKind.NA), int(addr)
 
 
+@dataclass(frozen=True)
+class LeaseFilter:
+    """Which lease records a search selects (the HTTP API's filters); None: any. ``client`` is
+    the hex of the MAC (``hwaddr``) or of the client key (v4 client id, v6 DUID+IAID), matched as
+    a prefix without separators; ``first``/``last`` an inclusive address range of one family."""
+
+    kind: LeaseKind | None = None
+    state: LeaseState | None = None
+    subnet: str | None = None
+    client: str | None = None
+    hostname: str | None = None
+    first: int | None = None
+    last: int | None = None
+
+    def matches(self, lease: Lease) -> bool:
+        if self.kind is not None and lease.kind != self.kind:
+            return False
+        if self.state is not None and lease.state != self.state:
+            return False
+        if self.subnet is not None and lease.subnet != self.subnet:
+            return False
+        if self.hostname is not None and lease.hostname.lower() != self.hostname.lower():
+            return False
+        if self.first is not None and lease.address < self.first:
+            return False
+        if self.last is not None and lease.address > self.last:
+            return False
+        if self.client is not None:
+            want = self.client.lower().replace(":", "").replace("-", "")
+            return lease.hwaddr.hex().startswith(want) or lease.client.hex().startswith(want)
+        return True
+
+
+Cursor = tuple[int, int]  # (kind, address) of the last record of a page
+
+
 class LeaseAdmin:
     """Lease commands over a store, and with ``server`` the commands only a running server has."""
 
@@ -54,6 +92,20 @@ class LeaseAdmin:
         if query.paged and isinstance(store, QueriesLeases):
             return await store.query(query)
         return query.select(await store.leases(query.kind))
+
+    async def search(
+        self, where: LeaseFilter, limit: int, after: Cursor | None = None
+    ) -> tuple[builtins.list[Lease], Cursor | None]:
+        """One page of the records ``where`` selects, ordered by kind and address, starting after
+        the cursor ``after``; the cursor of the next page (None on the last page). A cursor stays
+        valid while leases come and go (it names a position, not an offset)."""
+        rows = [lease for lease in await self.store.leases(where.kind) if where.matches(lease)]
+        rows.sort(key=lambda lease: (int(lease.kind), lease.address))
+        if after is not None:
+            rows = [lease for lease in rows if (int(lease.kind), lease.address) > after]
+        page = rows[:limit]
+        more = len(rows) > limit
+        return page, ((int(page[-1].kind), page[-1].address) if more and page else None)
 
     async def get(self, address: str) -> Lease:
         kind, addr = parse_address(address)

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from dhcpbridge.config.api import ApiConfig
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
@@ -252,6 +253,7 @@ class Config(Strict):
     # issue 9 (bounds): the [limits] section
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     dns: DnsConfig | None = None  # [dns]: RFC 2136 updates (config/dns.py); absent = off
+    api: ApiConfig = Field(default_factory=ApiConfig)  # [api]: the HTTP management API (config/api.py)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

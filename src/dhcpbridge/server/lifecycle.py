@@ -229,6 +229,7 @@ class Server:
                 self.exit_code = 3
                 self._stop.set()
                 return
+
     async def _start_dns(self, stack: contextlib.AsyncExitStack) -> None:
         """Start the DNS updater when ``[dns]`` is on and subscribe it to the lease events."""
         dns_cfg = self.config.dns
