@@ -109,9 +109,9 @@ def fuzz_one(target: str, workdir: Path, pure: Path, runs: int, seconds: int, ex
     found = [p for p in artifacts(crashes) if p not in before]
     size = sum(1 for _ in corpus.iterdir())
     rate = re.findall(r"stat::average_exec_per_sec:\s*(\d+)", text)
-    return Result(
-        target, executions(text), took, size, found, proc.returncode, log, int(rate[-1]) if rate else 0
-    )
+    count = executions(text)
+    speed = int(rate[-1]) if rate and int(rate[-1]) else int(count / took)  # libFuzzer's rounds to 0 s
+    return Result(target, count, took, size, found, proc.returncode, log, speed)
 
 
 def child(target: str, libfuzzer_args: list[str]) -> None:
