@@ -1,4 +1,7 @@
-# dhcpbridge — the two commands of the README (`make demo`, `make test`) plus lint and bench.
+# dhcpbridge — the two commands of the README (`make demo`, `make test`) plus lint, bench and fuzz.
+#   make fuzz    atheris on the wire decoders, the v6 relay unwrap and both engines (fuzz/):
+#                FUZZ_SECONDS (600) and FUZZ_RUNS (10000000) per target, whichever ends first;
+#                FUZZ_TARGETS (all), FUZZ_JOBS (1 process at a time); crashes in .fuzz/crashes/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -6,7 +9,7 @@ PY := $(VENV)/bin/python
 
 NATIVE_SOURCES := $(shell $(PYTHON) -c "import runpy; print(' '.join('src/dhcpbridge/' + m for m in runpy.run_path('src/dhcpbridge/_native.py')['MODULES']))" 2>/dev/null)
 
-.PHONY: setup native pure system-deps demo test lint format bench clean
+.PHONY: setup native pure system-deps demo test lint format bench fuzz clean
 
 setup: $(VENV)/.installed $(VENV)/.native
 
@@ -38,13 +41,13 @@ demo: setup
 	$(VENV)/bin/dhcpbridge demo
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench scripts
-	$(VENV)/bin/ruff format --check src tests bench scripts
+	$(VENV)/bin/ruff check src tests bench scripts fuzz
+	$(VENV)/bin/ruff format --check src tests bench scripts fuzz
 	$(VENV)/bin/mypy
 
 format: setup
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench fuzz
+	$(VENV)/bin/ruff check --fix src tests bench fuzz
 
 test: setup system-deps lint
 	bash scripts/run-tests.sh
@@ -52,6 +55,15 @@ test: setup system-deps lint
 bench: setup system-deps
 	$(PY) bench/run.py
 
+# Coverage-guided fuzzing (atheris) of the pure-Python source; the corpora are then replayed
+# through the compiled build. A short budget of the same targets runs in `make test`.
+FUZZ_SECONDS ?= 600
+FUZZ_RUNS ?= 10000000
+FUZZ_TARGETS ?= wire4,wire6,relay6,engine4,engine6
+FUZZ_JOBS ?= 1
+fuzz: setup
+	$(PY) -m fuzz.run --targets $(FUZZ_TARGETS) --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS)
+
 clean:
 	$(PYTHON) scripts/build_native.py --clean
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .fuzz
