@@ -11,6 +11,10 @@ Clients must not be able to drive the log (or the event loop) with their packets
 - ``start_queue``: lines are rendered on the loop but written by a thread (stdlib
   ``QueueListener``) from a bounded queue; a full queue drops the line and counts it
   (``dropped()``), never blocks. ``stop_queue`` writes what is queued (at shutdown, and at exit).
+
+Secrets never reach a line (``redact``): a field whose name says token, secret, password or
+authorization is written as ``***``, and every URL in a value loses its userinfo and the values
+of its query string.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import atexit
 import logging
 import logging.handlers
 import queue
+import re
 import sys
 import threading
 import time
+from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import structlog
 
@@ -75,6 +82,34 @@ def _logger_factory(*args: Any) -> _SinkLogger:
     return _SinkLogger()
 
 
+_SECRET_FIELDS = ("token", "secret", "password", "passwd", "authorization")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its userinfo (``***@``) and with ``***`` for each query value."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    host = parts.netloc.rpartition("@")
+    netloc = f"***@{host[2]}" if host[1] else parts.netloc
+    query = "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+    if netloc == parts.netloc and not parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query if parts.query else "", parts.fragment))
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: no token, password or URL credential in a log line."""
+    for key, value in event.items():
+        if any(word in key.lower() for word in _SECRET_FIELDS):
+            event[key] = "***"
+        elif isinstance(value, str) and "://" in value:
+            event[key] = _URL.sub(lambda m: redact_url(m.group(0)), value)
+    return event
+
+
 def configure(level: str = "info", fmt: str = "console") -> None:
     renderer: Any
     if fmt == "json":
@@ -88,6 +123,7 @@ def configure(level: str = "info", fmt: str = "console") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),

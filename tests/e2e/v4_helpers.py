@@ -18,7 +18,6 @@ running server (lease table, counters) nor to kill it abruptly.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import random
@@ -37,6 +36,7 @@ from typing import Any
 from dhcpbridge.testing.netns import Namespace
 from dhcpbridge.testing.plan import AddressPlan
 from dhcpbridge.testing.server import DhcpbridgeServer, default_dhcpbridge_exe, to_toml, wait_for
+from dhcpbridge.testing.sockets import socket_in as socket_in  # re-exported for the tests
 
 EXE = str(default_dhcpbridge_exe())
 
@@ -227,37 +227,6 @@ def udp_socket_drops(ns: Namespace, port: int = 67) -> int:
 
 # --------------------------------------------------------------------------------------------
 # sockets inside a namespace (a thread enters it; the socket stays in that namespace for good)
-
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def socket_in(ns: Namespace, family: int, kind: int, proto: int = 0) -> socket.socket:
-    """A socket created inside ``ns``: a short-lived thread ``setns``-es into the namespace (which
-    only moves that thread) and opens it. Bind/send/ioctl then act in that namespace, whatever
-    thread uses the socket."""
-    result: dict[str, Any] = {}
-
-    def enter_and_open() -> None:
-        try:
-            fd = os.open(f"/run/netns/{ns.name}", os.O_RDONLY)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"setns({ns.name}): {os.strerror(err)}")
-            finally:
-                os.close(fd)
-            result["sock"] = socket.socket(family, kind, proto)
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=enter_and_open, name=f"setns-{ns.name}")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    sock: socket.socket = result["sock"]
-    return sock
 
 
 def relay_socket(ns: Namespace, address: str, port: int = 67) -> socket.socket:

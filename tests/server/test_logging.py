@@ -108,3 +108,22 @@ def test_starting_the_queue_twice_keeps_one_writer() -> None:
     listener: Any = logs._sink.listener
     logs.start_queue(16, stream=io.StringIO())
     assert logs._sink.listener is listener
+
+
+def test_secrets_and_url_credentials_never_reach_a_line() -> None:
+    """Issue 9 point 11: a token field, a URL's userinfo and its query values are redacted."""
+    out = io.StringIO()
+    logs.start_queue(stream=out)
+    logs.get("dhcpbridge").warning(
+        "bridge failed",
+        url="https://ops:hunter2@answers.example/v1/question?key=s3cret&x=1",
+        detail="asking http://answers.example/q?token=abc123 failed",
+        token="tok-very-secret",
+        authorization="Bearer tok-very-secret",
+    )
+    logs.stop_queue()
+    line = out.getvalue()
+    assert "bridge failed" in line and "answers.example/v1/question" in line
+    for secret in ("hunter2", "ops:", "s3cret", "abc123", "tok-very-secret"):
+        assert secret not in line, line
+    assert logs.redact_url("https://a.example/x") == "https://a.example/x"  # nothing to hide: unchanged

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ctypes
-import os
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,9 +25,7 @@ import dns.rdatatype
 
 from dhcpbridge.testing.netns import Namespace
 from dhcpbridge.testing.process import BackgroundProcess
-
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
+from dhcpbridge.testing.sockets import socket_in as socket_in  # re-exported for test_dns_updates
 
 
 class BindError(RuntimeError):
@@ -173,29 +168,3 @@ class BindServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
-
-
-def socket_in(ns: Namespace, family: int, kind: int) -> socket.socket:
-    """A socket opened inside ``ns`` (a short-lived thread ``setns``-es there; only it moves)."""
-    result: dict[str, Any] = {}
-
-    def enter_and_open() -> None:
-        try:
-            fd = os.open(f"/run/netns/{ns.name}", os.O_RDONLY)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"setns({ns.name}): {os.strerror(err)}")
-            finally:
-                os.close(fd)
-            result["sock"] = socket.socket(family, kind)
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=enter_and_open, name=f"setns-{ns.name}")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    sock: socket.socket = result["sock"]
-    return sock
