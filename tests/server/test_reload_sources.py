@@ -66,3 +66,42 @@ async def test_reload_keeps_an_unchanged_bridge_source_and_its_cache(tmp_path: P
         assert server.sources[0] is not changed  # a rotated token file builds a new client
     finally:
         await server.stop()
+
+
+STATIC6 = """\
+[server6]
+address = "::1"
+port = {port}
+interfaces = []
+
+[leases]
+store = "memory://"
+
+[[subnet6]]
+subnet = "fd69::/64"
+pools = ["fd69::1000-fd69::1fff"]
+
+[[source]]
+type = "static6"
+files = ["static6.csv"]
+"""
+
+
+async def test_reload_reads_a_changed_static6_file_again(tmp_path: Path) -> None:
+    """A static6 source holds its file (it can be closed) but has nothing to start: a reload
+    builds it anew, so an edited CSV or SQLite table is served (it was kept as it was)."""
+    path = tmp_path / "dhcpbridge.toml"
+    table = tmp_path / "static6.csv"
+    table.write_text("id,address,prefix\ninterface-id-str:port-1,fd69::11,\n")
+    path.write_text(STATIC6.format(port=free_port(socket.SOCK_DGRAM)))
+    server = Server(load(path), path)
+    await server.start()
+    try:
+        (old,) = server.sources
+        table.write_text("id,address,prefix\ninterface-id-str:port-1,fd69::22,\n")
+        assert await server.reload() == []
+        (new,) = server.sources
+        assert new is not old
+        assert server.engine6 is not None and new in server.engine6.env.sources.sources
+    finally:
+        await server.stop()

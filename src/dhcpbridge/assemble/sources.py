@@ -4,10 +4,11 @@ Built once per loaded config and shared by both engines (a source with a life cy
 HTTP bridge's connections, exists once); each engine keeps the sources of its family.
 
 A reload passes the previous sources by key (``source_key``: the table, what the factory may
-use of the rest of the config, and the files it names): a source with a life cycle (the HTTP
-bridge) whose key did not change is kept as it is, with its cache, so a SIGHUP while the answer
-service is down keeps serving stale answers. Sources without a life cycle are rebuilt (a reload
-is how changed reservation files are read again).
+use of the rest of the config, and the files it names): a source with something to start (the
+HTTP bridge's connections and cache) whose key did not change is kept as it is, so a SIGHUP while
+the answer service is down keeps serving stale answers. Every other source is rebuilt, also one
+that only holds a file open (static6 on SQLite): a reload is how changed reservation files and
+databases are read again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dhcpbridge.assemble.errors import AssemblyError
 from dhcpbridge.config.model import Config
 from dhcpbridge.config.values import parse_range6
 from dhcpbridge.engine.chain import SourceChain
-from dhcpbridge.engine.ports import Closable, Source, Startable
+from dhcpbridge.engine.ports import Source, Startable
 from dhcpbridge.sources.errors import SourceError
 from dhcpbridge.sources.registry import SourceContext, source_type
 
@@ -79,7 +80,7 @@ def build_keyed_sources(
         seen[key] = seen.get(key, 0) + 1
         key = f"{key}#{seen[key]}"  # two identical tables are two sources
         old = (reuse or {}).get(key)
-        if old is not None and isinstance(old, (Startable, Closable)):
+        if old is not None and isinstance(old, Startable):  # a connection pool, a cache: keep it
             sources.append((key, old))
             continue
         try:
