@@ -173,8 +173,17 @@ def dropped() -> int:
 class LogLimiter:
     """At most ``burst`` lines per kind and ``window`` seconds; see the module docstring."""
 
-    def __init__(self, name: str, burst: int = 10, window: float = 10.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        burst: int = 10,
+        window: float = 10.0,
+        summary: str = "log lines suppressed",
+        **fields: Any,
+    ) -> None:
         self.name = name
+        self.summary = summary  # the summary line's event, with ``fields`` (drop logs: "drops suppressed")
+        self.fields = fields
         self.burst = burst
         self.window = window
         self.window_start = 0.0
@@ -198,7 +207,7 @@ class LogLimiter:
         over = {k: v - self.burst for k, v in self.counts.items() if v > self.burst}
         if over and not _state["debug"]:
             get("dhcpbridge").info(
-                "log lines suppressed", limiter=self.name, window_s=self.window, counts=over
+                self.summary, limiter=self.name, window_s=self.window, counts=over, **self.fields
             )
         self.window_start = now
         self.counts = {}

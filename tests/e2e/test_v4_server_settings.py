@@ -129,7 +129,11 @@ def test_drop_log_is_rate_limited_per_reason_and_summarised(lab: Topology) -> No
             for _ in range(25):
                 sock.sendto(bad, ("10.68.0.1", 67))
             assert wait_for(lambda: server.stats()["drops"].get(reason) == 25, 15), server.stats()
-            lines = [r for r in server.events("drop") if r.get("reason") == reason]
+            # log lines are written by a thread (logs.start_queue): wait for them, not only the counter
+            drop_lines = lambda: [r for r in server.events("drop") if r.get("reason") == reason]  # noqa: E731
+            assert wait_for(lambda: len(drop_lines()) >= 10, 5)
+            time.sleep(0.5)  # and no line beyond the burst comes later
+            lines = drop_lines()
             assert len(lines) == 10
             assert lines[0]["level"] == "info" and lines[0]["interface"] == "srv1"
             assert not server.events("drops suppressed")

@@ -73,7 +73,9 @@ class DropLog:
 
     def __init__(self, family: str) -> None:
         self.family = family
-        self.limiter = logs.LogLimiter(f"drops-{family}", DROP_LOG_BURST, DROP_LOG_WINDOW)
+        self.limiter = logs.LogLimiter(
+            f"drops-{family}", DROP_LOG_BURST, DROP_LOG_WINDOW, "drops suppressed", family=family
+        )
 
     def __call__(self, now: float, outcome: Outcome, meta: Meta) -> None:
         reason = outcome.drop_reason or "?"
