@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then
   export DHCPBRIDGE_REQUIRE_E2E=1
+  bash scripts/ensure-services.sh  # PostgreSQL and Redis for the shared-store tests
 fi
 exec .venv/bin/python -m pytest -q "$@"

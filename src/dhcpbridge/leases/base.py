@@ -11,6 +11,9 @@ runtime-checkable protocols, never by probing attribute names).
   order (for the CLI and the HTTP API, without copying a million records per request).
 * ``ReportsHealth``: ``failing()``, while flushes fail (how many in a row, for how many seconds);
   the server's ``/healthz`` and its exit code tell a supervisor when the store is gone.
+* ``SharedStore``: several servers (or ``[server] workers``) use the store at once; it hands out
+  time-limited roles (``claim_role("reaper", owner, ttl)``) so one server reaps at a time, and a
+  single-writer store (SQLite, memory) is recognised by not being one.
 """
 
 from __future__ import annotations
@@ -84,6 +87,21 @@ class ReportsHealth(Protocol):
     def failing(self) -> tuple[int, float] | None:
         """(consecutive failed flushes, seconds since the first) while flushes fail, else None."""
         ...
+
+
+@runtime_checkable
+class SharedStore(Protocol):
+    """A store several server processes write at once (Redis, PostgreSQL)."""
+
+    async def claim_role(self, role: str, owner: str, ttl: float) -> bool:
+        """Take or keep ``role`` for ``owner`` for ``ttl`` seconds; True while ``owner`` holds it
+        (another owner's unexpired claim makes it False). Atomic in the store."""
+        ...
+
+
+def is_shared(store: object) -> bool:
+    """True when several servers may use ``store`` at once (see ``SharedStore``)."""
+    return isinstance(store, SharedStore)
 
 
 def is_inline(store: object) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import socket
 import time
 from collections.abc import Callable
 
@@ -12,7 +14,7 @@ from dhcpbridge import logs
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.leases.base import StoreError, is_inline
+from dhcpbridge.leases.base import SharedStore, StoreError, is_inline
 
 SAVE_INTERVAL = 1.0
 log = logs.get("dhcpbridge")
@@ -35,13 +37,33 @@ async def reap_once(store: LeaseStore, stats: Stats, emit: Callable[[LeaseEvent]
     return len(expired)
 
 
+async def holds_reaper_role(store: object, owner: str, interval: float) -> bool:
+    """On a shared store only the server holding the ``reaper`` role reaps (the claim lasts three
+    intervals, so a dead server's role passes to another); an embedded store is always ours."""
+    if not isinstance(store, SharedStore):
+        return True
+    try:
+        return await store.claim_role("reaper", owner, 3 * interval)
+    except StoreError as exc:
+        log.warning("cannot claim the reaper role", error=str(exc))
+        return False
+
+
 async def reap_forever(
-    store: LeaseStore, interval: Callable[[], float], stats: Stats, emit: Callable[[LeaseEvent], None]
+    store: LeaseStore,
+    interval: Callable[[], float],
+    stats: Stats,
+    emit: Callable[[LeaseEvent], None],
+    owner: str = "",
 ) -> None:
-    """``reap_once`` every ``interval()`` seconds (read each time: a reload may change it)."""
+    """``reap_once`` every ``interval()`` seconds (read each time: a reload may change it), when
+    this server (``owner``, unique per process) holds the reaper role of a shared store."""
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     while True:
-        await asyncio.sleep(interval())
-        await reap_once(store, stats, emit)
+        every = interval()
+        await asyncio.sleep(every)
+        if await holds_reaper_role(store, owner, every):
+            await reap_once(store, stats, emit)
 
 
 async def save_forever(store: LeaseStore, flush_inline: Callable[[], bool]) -> None:

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import pytest
 
 from dhcpbridge.engine.ports import LeaseStore
-from tests.leases.contract.backends import BACKENDS
+
+from .backends import BACKENDS
 
 T = TypeVar("T")
 _LOOP = asyncio.new_event_loop()

@@ -14,9 +14,9 @@ from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases import IndexedStore, MemoryStore
 from dhcpbridge.leases.embedded.index import HEAP_SLACK
+from dhcpbridge.wire.v4.message import ip4_int as ip
 
 from .conftest import run
-from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4, NA = LeaseKind.V4, LeaseKind.NA
 NOW = 1_700_000_000.0
