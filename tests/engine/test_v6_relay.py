@@ -218,3 +218,23 @@ def test_relayed_exchange_binds_and_renews_through_the_relay() -> None:
     assert got.ia_pd[0].status is not None  # fd69::/64 has no PD pool: NoPrefixAvail in the IA
     lease = run_inline(eng.env.store.get(LeaseKind.NA, int(na.addresses[0].address)))
     assert lease.relay == "fd69::1" and lease.subnet == "fd69::/64"
+
+
+def test_leases_per_circuit_caps_the_clients_of_one_interface_id() -> None:
+    """Issue 9 point 6 for v6: the relay link plus Interface-ID is a circuit; beyond its cap a new
+    client's IAs get NoAddrsAvail / NoPrefixAvail, its held ones stay, other ports are served."""
+    cfg = loader.from_dict({**CONFIG, "limits": {"leases-per-circuit": 2}})
+    eng = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+
+    def ask(n: int, port: bytes) -> Outcome6:
+        duid = Duid.ll(1, bytes([2, 0x69, 0, 0, 1, n]))
+        msg = Message6(MessageType6.SOLICIT, n, [ClientId(duid), IANA(1)])
+        return run(eng, wrap(msg, ["fd68::2"], [InterfaceId(port)]))
+
+    def addresses(out: Outcome6) -> int:
+        return len([lease for lease in out.tx.leases if lease.kind == LeaseKind.NA])
+
+    assert [addresses(ask(n, b"port-1")) for n in range(5)] == [1, 1, 0, 0, 0]
+    assert eng.env.stats.refused["lease-cap-circuit"] == 3
+    assert addresses(ask(0, b"port-1")) == 1  # a client counted already asks again
+    assert addresses(ask(9, b"port-2")) == 1

@@ -222,3 +222,69 @@ def test_limits_settings_are_kebab_case_with_defaults_and_checked() -> None:
     for bad in ({"max-datagram4": 100}, {"relay-rates": 5}, {"client-rate": -1}):
         with pytest.raises(ConfigError):
             from_dict({"limits": bad})
+
+
+def on_circuit(packet: tuple[bytes, Meta4], circuit: bytes) -> tuple[bytes, Meta4]:
+    """The same DISCOVER with the relay's option 82 Circuit-ID sub-option added."""
+    msg = parse(packet[0])
+    msg.options[82] = bytes([1, len(circuit)]) + circuit
+    return encode(msg), packet[1]
+
+
+async def test_a_flooding_circuit_spends_its_own_tokens_not_its_relays() -> None:
+    """Issue 9 point 6: one port of an access switch floods; the relay's other ports stay served."""
+    limits = {"client-rate": 0, "circuit-rate": 2, "circuit-burst": 10, "relay-rate": 0}
+    endpoint, wire, sent, stats = v4_endpoint({**CONFIG, "limits": limits})
+    try:
+        rng = random.Random(5)
+        flood = 300
+        wire.queue = [on_circuit(discover(rng.randbytes(6), RELAY_A, i), b"port-1") for i in range(flood)]
+        drain(endpoint, wire)
+        assert stats.drops["rate-circuit"] >= flood - 15
+        assert len(sent) <= 15
+        before = len(sent)
+        wire.queue = [on_circuit(discover(bytes.fromhex("02680000d001"), RELAY_A, 4242), b"port-2")]
+        drain(endpoint, wire)
+        assert len(sent) == before + 1  # same relay, another port: served
+    finally:
+        logs.stop_queue()
+
+
+async def test_leases_per_circuit_caps_what_one_port_can_take_from_the_pool() -> None:
+    limits = {"client-rate": 0, "leases-per-circuit": 5}
+    endpoint, wire, sent, stats = v4_endpoint({**CONFIG, "limits": limits})
+    try:
+        rng = random.Random(6)
+        macs = [rng.randbytes(6) for _ in range(200)]
+        wire.queue = [on_circuit(discover(mac, RELAY_A, i), b"port-1") for i, mac in enumerate(macs)]
+        drain(endpoint, wire)
+        assert len(sent) == 5 and stats.drops["lease-cap-circuit"] == 195
+        first = parse(sent[0].data)
+        # a client holding an offer asks again: it is not refused (it is counted already)
+        wire.queue = [on_circuit(discover(macs[0], RELAY_A, 7000), b"port-1")]
+        drain(endpoint, wire)
+        assert len(sent) == 6 and parse(sent[-1].data).yiaddr == first.yiaddr
+        # another port of the same relay, and a direct client of relay B, still get addresses
+        wire.queue = [
+            on_circuit(discover(bytes.fromhex("02680000e001"), RELAY_A, 7001), b"port-2"),
+            discover(bytes.fromhex("02680000e002"), RELAY_B, 7002),
+        ]
+        drain(endpoint, wire)
+        assert len(sent) == 8
+    finally:
+        logs.stop_queue()
+
+
+async def test_leases_per_mac_prefix_caps_one_vendors_random_macs() -> None:
+    limits = {"client-rate": 0, "leases-per-mac-prefix": 3}
+    endpoint, wire, sent, stats = v4_endpoint({**CONFIG, "limits": limits})
+    try:
+        oui = bytes.fromhex("0a1b2c")
+        wire.queue = [discover(oui + bytes([0, 0, i]), RELAY_A, i) for i in range(40)]
+        drain(endpoint, wire)
+        assert len(sent) == 3 and stats.drops["lease-cap-mac-prefix"] == 37
+        wire.queue = [discover(bytes.fromhex("0a1b2d000001"), RELAY_A, 99)]
+        drain(endpoint, wire)
+        assert len(sent) == 4  # another prefix
+    finally:
+        logs.stop_queue()

@@ -15,7 +15,7 @@ from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.sources import build_sources
 from dhcpbridge.assemble.subnets4 import build_subnets4
 from dhcpbridge.config.model import Config
-from dhcpbridge.engine.limits import DeclineLimiter
+from dhcpbridge.engine.limits import DeclineLimiter, LeaseCaps
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
 from dhcpbridge.engine.records import HostInfo
@@ -41,6 +41,7 @@ def build_env4(
         server_ids=frozenset(server_ids),
         **shared_env(config, 4, built, store, host, stats),
         declines=decline_limiter(config),
+        caps=lease_caps(config),
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
     )
 
@@ -50,6 +51,14 @@ def decline_limiter(config: Config) -> DeclineLimiter:
     cfg = config.server
     return DeclineLimiter(
         cfg.decline_rate, cfg.decline_burst, cfg.decline_client_burst, cfg.decline_client_interval
+    )
+
+
+def lease_caps(config: Config) -> LeaseCaps:
+    """The ``[limits]`` caps of dynamic leases per relay circuit and MAC prefix (one per family)."""
+    cfg = config.limits
+    return LeaseCaps(
+        cfg.leases_per_circuit, cfg.leases_per_mac_prefix, cfg.mac_prefix_length, cfg.max_buckets
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.subnets6 import build_subnet6
-from dhcpbridge.assemble.v4 import decline_limiter
+from dhcpbridge.assemble.v4 import decline_limiter, lease_caps
 from dhcpbridge.config.model import Config
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.ports import LeaseStore, Source
@@ -58,6 +58,7 @@ def build_env6(
         max_ia_pd=config.server6.max_ia_pd,
         max_leases_per_duid=config.server6.max_leases_per_duid,
         declines=decline_limiter(config),
+        caps=lease_caps(config),
     )
 
 

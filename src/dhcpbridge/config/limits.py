@@ -29,7 +29,16 @@ class LimitsConfig(Strict):
     client_burst: Annotated[int, Field(ge=1)] = 16
     relay_rate: Annotated[float, Field(ge=0)] = 0.0
     relay_burst: Annotated[int, Field(ge=1)] = 1000
+    # per relay circuit: giaddr + option 82 circuit-id (v4), relay link-address + Interface-ID (v6)
+    circuit_rate: Annotated[float, Field(ge=0)] = 0.0
+    circuit_burst: Annotated[int, Field(ge=1)] = 100
     max_buckets: Annotated[int, Field(ge=16)] = 65536  # per kind; the oldest bucket goes first
+    # clients holding a dynamic lease, per relay circuit and per MAC prefix (0 = no cap): a
+    # DISCOVER / SOLICIT for a new lease beyond the cap is dropped (``lease-cap-circuit`` /
+    # ``lease-cap-mac-prefix``); clients that hold a lease renew as always
+    leases_per_circuit: Annotated[int, Field(ge=0)] = 0
+    leases_per_mac_prefix: Annotated[int, Field(ge=0)] = 0
+    mac_prefix_length: Annotated[int, Field(ge=1, le=6)] = 3  # bytes: 3 = the OUI
     # lines about NAKs, lease events and bridge failures: at most a burst per kind and window at
     # info/warning, the rest counted and summed up; lines go through a bounded queue to a thread
     log_burst: Annotated[int, Field(ge=1)] = 10

@@ -69,3 +69,81 @@ class DeclineLimiter:
             return "decline-rate-limited:server"
         bucket.tokens -= 1.0
         return ""
+
+
+#: One cap group: ("circuit", relay, circuit-id) or ("mac-prefix", first bytes of the MAC).
+Group = tuple[str, bytes, bytes]
+
+
+class LeaseCaps:
+    """How many clients may hold a dynamic lease per relay circuit (the relay plus its option 82
+    circuit-id / DHCPv6 interface-id) and per MAC prefix (its first ``prefix_len`` bytes: 3 = the
+    OUI), so one flooding port or one vendor's random MACs cannot empty a pool for everyone.
+
+    The engine fills the table as it offers and commits (``hold``), a release empties it
+    (``forget``), and time does the rest: an entry past its expiry no longer counts. The table is
+    this process's own: after a restart it fills again as clients renew, and on a shared store each
+    server counts the clients it served. Bounded: ``max_groups`` groups (the oldest goes first),
+    each holding at most its cap of clients. A cap of 0 turns that kind off.
+    """
+
+    __slots__ = ("groups", "max_groups", "on", "per_circuit", "per_prefix", "prefix_len")
+
+    def __init__(
+        self, per_circuit: int = 0, per_prefix: int = 0, prefix_len: int = 3, max_groups: int = 65_536
+    ) -> None:
+        self.per_circuit = per_circuit
+        self.per_prefix = per_prefix
+        self.prefix_len = prefix_len
+        self.max_groups = max_groups
+        self.on = per_circuit > 0 or per_prefix > 0
+        self.groups: dict[Group, dict[bytes, float]] = {}
+
+    def of(self, relay: bytes, circuit: bytes, mac: bytes) -> tuple[Group, ...]:
+        """The groups a client seen through ``relay`` on ``circuit`` with ``mac`` belongs to."""
+        found: list[Group] = []
+        if self.per_circuit and circuit:
+            found.append(("circuit", relay, circuit))
+        if self.per_prefix and len(mac) >= self.prefix_len:
+            found.append(("mac-prefix", mac[: self.prefix_len], b""))
+        return tuple(found)
+
+    def _cap(self, group: Group) -> int:
+        return self.per_circuit if group[0] == "circuit" else self.per_prefix
+
+    def refuse(self, groups: tuple[Group, ...], client: bytes, now: float) -> str:
+        """Why ``client`` may not take a new lease ("lease-cap-circuit" / "lease-cap-mac-prefix"),
+        or "" (it may, or it is counted already)."""
+        for group in groups:
+            members = self.groups.get(group)
+            if members is None or (client in members and members[client] > now):
+                continue
+            cap = self._cap(group)
+            if len(members) >= cap:
+                for other in [c for c, until in members.items() if until <= now]:
+                    del members[other]  # lapsed: no longer counts
+                if len(members) >= cap:
+                    return "lease-cap-" + group[0]
+        return ""
+
+    def hold(self, groups: tuple[Group, ...], client: bytes, until: float) -> None:
+        """Count ``client`` in its groups until ``until`` (a group already full of others is left
+        as it is: a client that held its lease before this process started is not refused)."""
+        table = self.groups
+        for group in groups:
+            members = table.get(group)
+            if members is None:
+                if len(table) >= self.max_groups:
+                    del table[next(iter(table))]
+                members = table[group] = {}
+            if client in members or len(members) < self._cap(group):
+                members[client] = until
+
+    def forget(self, groups: tuple[Group, ...], client: bytes) -> None:
+        """``client`` let its lease go."""
+        for group in groups:
+            members = self.groups.get(group)
+            if members is not None:
+                members.pop(client, None)
+                if not members:
+                    del self.groups[group]

@@ -8,8 +8,9 @@ per packet); a packet whose source must do IO (``NeedsIO``), or every packet whe
 suspend, runs as a task instead. Drops are counted always and logged by ``DropLog``.
 
 Before the engine (see ``server.limits``): datagrams over the socket's size cap were never read
-(``oversize``), the rate limiter refuses a flooding client or relay (``rate-client`` /
-``rate-relay``), and at most ``max_pending`` packets wait for IO as tasks (``overload``).
+(``oversize``), the rate limiter refuses a flooding client, relay circuit or relay
+(``rate-client`` / ``rate-circuit`` / ``rate-relay``), and at most ``max_pending`` packets wait
+for IO as tasks (``overload``).
 """
 
 from __future__ import annotations

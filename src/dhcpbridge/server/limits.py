@@ -13,13 +13,18 @@ from dhcpbridge.server.ratelimit import RateLimiter, RateLimiter4, RateLimiter6
 
 
 def _limiter(family: str, cfg: LimitsConfig, old: RateLimiter | None, counts: Any) -> RateLimiter | None:
-    if cfg.client_rate <= 0 and cfg.relay_rate <= 0:
+    if cfg.client_rate <= 0 and cfg.relay_rate <= 0 and cfg.circuit_rate <= 0:
         return None
     cls = RateLimiter4 if family == "v4" else RateLimiter6
-    settings = ((cfg.client_rate, cfg.client_burst), (cfg.relay_rate, cfg.relay_burst), cfg.max_buckets)
+    settings = (
+        (cfg.client_rate, cfg.client_burst),
+        (cfg.relay_rate, cfg.relay_burst),
+        cfg.max_buckets,
+        (cfg.circuit_rate, cfg.circuit_burst),
+    )
     if old is not None and old.settings == settings and type(old) is cls:
         return old
-    return cls(settings[0], settings[1], settings[2], counts)
+    return cls(settings[0], settings[1], settings[2], counts, settings[3])
 
 
 def apply_limits(server: Any) -> None:

@@ -13,7 +13,13 @@ from passes on to the engine, which drops it as malformed.
   peer address); relay = the outermost RELAY-FORW's link-address (its sender when that is ``::``),
   or the receiving interface.
 
-The client bucket is checked first, so one chatty client does not spend its relay's tokens.
+- Relay circuit (optional, ``circuit-rate``): DHCPv4 giaddr + the option 82 Circuit-ID
+  sub-option, DHCPv6 the outermost relay's link-address + its Interface-ID: one flooding port of an
+  access switch or DSLAM spends its own tokens, not those of the relay's other ports. Looked up
+  only for relayed packets and only when the table is on (a walk of the v4 options to option 82).
+
+The client bucket is checked first, so one chatty client does not spend its relay's tokens; then
+the circuit's, then the relay's.
 Memory is bounded: each table holds at most ``max_buckets`` keys; when full, the oldest key goes
 (``evicted``). Eviction only ever forgets a bucket — it never refuses a packet.
 """
@@ -26,6 +32,7 @@ from typing import Any
 EVICTED = "rate-buckets-evicted"  # counted in the family's ``errors`` (it refuses nothing)
 _ZERO4 = b"\0\0\0\0"
 _ZERO16 = bytes(16)
+_COOKIE = b"\x63\x82\x53\x63"
 
 
 class Buckets:
@@ -63,7 +70,7 @@ class Buckets:
 class RateLimiter:
     """Both tables for one family; ``check`` gives the drop reason or ``None`` (pass)."""
 
-    __slots__ = ("clients", "relays", "settings")
+    __slots__ = ("circuits", "clients", "relays", "settings")
 
     def __init__(
         self,
@@ -71,23 +78,33 @@ class RateLimiter:
         relay: tuple[float, int],
         cap: int,
         counts: Counter[str],
+        circuit: tuple[float, int] = (0.0, 1),
     ) -> None:
-        """``client``/``relay``: (rate per second, burst); a rate of 0 turns that table off.
-        ``counts`` receives the evictions (the family's ``Stats.errors``)."""
+        """``client``/``relay``/``circuit``: (rate per second, burst); a rate of 0 turns that
+        table off. ``counts`` receives the evictions (the family's ``Stats.errors``)."""
         self.clients = Buckets(client[0], client[1], cap, counts) if client[0] > 0 else None
         self.relays = Buckets(relay[0], relay[1], cap, counts) if relay[0] > 0 else None
-        self.settings: Any = (client, relay, cap)
+        self.circuits = Buckets(circuit[0], circuit[1], cap, counts) if circuit[0] > 0 else None
+        self.settings: Any = (client, relay, cap, circuit)
 
     def keys(self, data: bytes, meta: Any) -> tuple[Any, Any] | None:
+        raise NotImplementedError
+
+    def circuit(self, data: bytes) -> bytes | None:
+        """The relay circuit of a relayed packet (relay address + circuit id), else None."""
         raise NotImplementedError
 
     def check(self, data: bytes, meta: Any, now: float) -> str | None:
         keys = self.keys(data, meta)
         if keys is None:
             return None
-        clients, relays = self.clients, self.relays
+        clients, relays, circuits = self.clients, self.relays, self.circuits
         if clients is not None and not clients.take(keys[0], now):
             return "rate-client"
+        if circuits is not None:
+            circuit = self.circuit(data)
+            if circuit is not None and not circuits.take(circuit, now):
+                return "rate-circuit"
         if relays is not None and not relays.take(keys[1], now):
             return "rate-relay"
         return None
@@ -105,6 +122,32 @@ class RateLimiter4(RateLimiter):
         client = data[1:2] + data[28 : 28 + (hlen if hlen < 16 else 16)]
         giaddr = data[24:28]
         return client, (giaddr if giaddr != _ZERO4 else meta.ifindex)
+
+    def circuit(self, data: bytes) -> bytes | None:
+        giaddr = data[24:28]
+        if giaddr == _ZERO4 or data[236:240] != _COOKIE:
+            return None
+        i, n = 240, len(data)
+        for _ in range(255):  # at most one option per byte after the cookie: the walk ends
+            if i >= n:
+                return None
+            code = data[i]
+            if code == 0:
+                i += 1
+                continue
+            if code == 255 or i + 1 >= n:
+                return None
+            end = i + 2 + data[i + 1]
+            if code == 82:
+                j = i + 2
+                while j + 1 < end and j + 1 < n:  # the sub-options: Circuit-ID is 1
+                    sub_end = j + 2 + data[j + 1]
+                    if data[j] == 1:
+                        return giaddr + data[j + 2 : min(sub_end, end, n)]
+                    j = sub_end
+                return None
+            i = end
+        return None
 
 
 class RateLimiter6(RateLimiter):
@@ -139,6 +182,12 @@ class RateLimiter6(RateLimiter):
             if end - start < 34:
                 break
         return data[2:34], relay  # no DUID found: the outermost relay's link and peer address
+
+    def circuit(self, data: bytes) -> bytes | None:
+        if len(data) < 34 or data[0] != 12:
+            return None
+        found = _option(data, 34, len(data), 18)  # the outermost relay's Interface-ID
+        return data[2:18] + data[found[0] : found[1]] if found is not None else None
 
 
 def _option(data: bytes, i: int, end: int, code: int) -> tuple[int, int] | None:

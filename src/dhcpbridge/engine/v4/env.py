@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
-from dhcpbridge.engine.limits import DeclineLimiter
+from dhcpbridge.engine.limits import DeclineLimiter, LeaseCaps
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo
 from dhcpbridge.engine.stats import Stats
@@ -33,3 +33,4 @@ class Env4:
     # --- hardening (issue 9): relay trust and DECLINE limits -----------------------------------
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
     trusted_relays: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: any relay
+    caps: LeaseCaps = field(default_factory=LeaseCaps)  # dynamic leases per relay circuit / MAC prefix

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import zlib
 from collections.abc import Awaitable
 
 from dhcpbridge.engine import core
 from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
@@ -113,12 +115,34 @@ class Bindings(Handler[Transaction4]):
             if lease is None:
                 raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
         elif answer.dynamic:
+            caps = self.env.caps
+            if caps.on:
+                await self._within_caps(tx, caps)
             lease = await self._pick(tx, subnet, until)
+            if caps.on:
+                caps.hold(self._groups(tx, caps), tx.client_key, until)
         else:
             raise CannotRespond("no-address", "the answer assigns no address")
         tx.lease = lease
         tx.lease_time = self._lease_time(tx, subnet)
         tx.reply_type = MessageType.OFFER
+
+    @staticmethod
+    def _groups(tx: Transaction4, caps: LeaseCaps) -> tuple[Group, ...]:
+        giaddr = tx.request.giaddr  # a unicast renewal: the relay and circuit of its lease record
+        relay = giaddr.to_bytes(4, "big") if giaddr else _relay_bytes(tx.known_relay)
+        return caps.of(relay, tx.circuit_id, tx.client_mac)
+
+    async def _within_caps(self, tx: Transaction4, caps: LeaseCaps) -> None:
+        """Drop a DISCOVER for a new dynamic lease beyond ``[limits] leases-per-circuit`` /
+        ``leases-per-mac-prefix`` (a client that holds a lease already is never refused)."""
+        why = caps.refuse(self._groups(tx, caps), tx.client_key, tx.now)
+        if not why:
+            return
+        for held in await self.env.store.find_client(V4, tx.client_key):
+            if held.expires > tx.now and held.state in (LeaseState.OFFERED, LeaseState.BOUND):
+                return
+        raise CannotRespond(why, "the relay circuit or MAC prefix holds its most leases")
 
     async def _pick(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
         """The client's previous address, else the one it asks for, else a free one (stable hash)."""
@@ -212,6 +236,9 @@ class Bindings(Handler[Transaction4]):
         tx.lease_time = lease_time
         tx.reply_type = MessageType.ACK
         tx.effects.append(LeaseEvent("commit", lease, tx))
+        caps = self.env.caps
+        if caps.on and answer.dynamic:
+            caps.hold(self._groups(tx, caps), key, lease.expires)
         await self._forget_other_bindings(tx, subnet, addr)
 
     async def _forget_other_bindings(self, tx: Transaction4, subnet: Subnet4, keep: int) -> None:
@@ -237,6 +264,9 @@ class Bindings(Handler[Transaction4]):
         tx.lease = lease
         tx.effects.append(LeaseEvent("release", lease, tx))
         tx.done = True
+        caps = self.env.caps
+        if caps.on:  # the groups the lease was counted in: a RELEASE comes unicast, not relayed
+            caps.forget(caps.of(_relay_bytes(lease.relay), lease.circuit_id, lease.hwaddr), tx.client_key)
 
     async def _decline(self, tx: Transaction4) -> None:
         if tx.state == "other-server":
@@ -265,3 +295,11 @@ class Bindings(Handler[Transaction4]):
         tx.lease = lease
         tx.effects.append(LeaseEvent("decline", lease, tx))
         tx.done = True
+
+
+def _relay_bytes(relay: str) -> bytes:
+    """The giaddr bytes of a lease record's relay text (zeros when it was not relayed)."""
+    try:
+        return socket.inet_aton(relay) if relay else bytes(4)
+    except OSError:
+        return bytes(4)

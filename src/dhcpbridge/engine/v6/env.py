@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
-from dhcpbridge.engine.limits import DeclineLimiter
+from dhcpbridge.engine.limits import DeclineLimiter, LeaseCaps
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo6
 from dhcpbridge.engine.stats import Stats
@@ -37,6 +37,7 @@ class Env6:
     max_ia_pd: int = 8  # IA_PD options one message may carry
     max_leases_per_duid: int = 16  # addresses + prefixes held by one DUID (all its IAs together)
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
+    caps: LeaseCaps = field(default_factory=LeaseCaps)  # dynamic leases per relay circuit / MAC prefix
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ import zlib
 
 from dhcpbridge.engine import core
 from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
@@ -269,12 +270,16 @@ class Bindings(Handler[Transaction6]):
         if ia.kind == PD:
             lease.prefix_len = _range_length(ranges, lease.address)
         if not commit:
+            if env.caps.on:
+                env.caps.hold(_groups(tx, env.caps), tx.duid, lease.expires)
             return lease
         lease = await store.commit(
             self._template(tx, ia, lease.address, lease.prefix_len, BOUND, tx.now + valid), tx.now
         )
         if lease is not None:
             tx.effects.append(LeaseEvent("commit", lease, tx))
+            if env.caps.on:
+                env.caps.hold(_groups(tx, env.caps), tx.duid, lease.expires)
         return lease
 
     async def _room(self, tx: Transaction6, ia: IaRequest) -> bool:
@@ -282,6 +287,12 @@ class Bindings(Handler[Transaction6]):
         of the DUID together; an IA that already holds one keeps it). Exact and cheap: the store
         is asked per IA only when this message could reach the cap. A refusal is counted."""
         env = self.env
+        caps = env.caps
+        if caps.on:
+            why = caps.refuse(_groups(tx, caps), tx.duid, tx.now)
+            if why and not await self._holds(tx, ia):
+                env.stats.refused[why] += 1
+                return False
         counter = getattr(env.store, "duid_lease_count", None)
         if counter is None:  # a store that cannot count per DUID: only the per-message caps apply
             return True
@@ -294,13 +305,19 @@ class Bindings(Handler[Transaction6]):
                 tx.duid_room = True
         if tx.duid_room:
             return True
-        for lease in await env.store.find_client(ia.kind, ia.key):
-            if lease.expires > tx.now and lease.state in (BOUND, OFFERED):
-                return True  # the IA has its own already: no new lease
+        if await self._holds(tx, ia):
+            return True  # the IA has its own already: no new lease
         if held < cap:
             tx.duid_held = held + 1
             return True
         env.stats.refused["duid-lease-cap"] += 1
+        return False
+
+    async def _holds(self, tx: Transaction6, ia: IaRequest) -> bool:
+        """Whether the IA holds an address / prefix already (offered or bound, unexpired)."""
+        for lease in await self.env.store.find_client(ia.kind, ia.key):
+            if lease.expires > tx.now and lease.state in (BOUND, OFFERED):
+                return True
         return False
 
     async def _commit(
@@ -419,6 +436,9 @@ class Bindings(Handler[Transaction6]):
                 tx.reply_ias.append(self._status_ia(ia, NO_BINDING))
         tx.status = (StatusCode6.SUCCESS, event + "d")
         tx.reply_type = REPLY
+        caps = self.env.caps
+        if caps.on and event == "release":
+            caps.forget(_groups(tx, caps), tx.duid)
 
     async def _decline_one(self, tx: Transaction6, ia: IaRequest, addr: int, until: float) -> Lease | None:
         """Quarantine ``addr`` only when it is bound (acknowledged) to this IA, within the DECLINE
@@ -449,6 +469,11 @@ class Bindings(Handler[Transaction6]):
         else:
             tx.status = NOT_ON_LINK
         tx.reply_type = REPLY
+
+
+def _groups(tx: Transaction6, caps: LeaseCaps) -> tuple[Group, ...]:
+    """The cap groups of the client: its relay link and Interface-ID, its MAC's prefix."""
+    return caps.of(tx.link_address.to_bytes(16, "big"), tx.circuit_id, tx.client_mac)
 
 
 def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:

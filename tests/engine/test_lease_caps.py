@@ -1,0 +1,48 @@
+"""``LeaseCaps``: clients holding dynamic leases per relay circuit and per MAC prefix (issue 9
+point 6) — the cap, what frees room (expiry, release), and the bound on what is remembered."""
+
+from __future__ import annotations
+
+from dhcpbridge.engine.limits import LeaseCaps
+
+RELAY = bytes([10, 0, 0, 1])
+
+
+def test_a_full_circuit_refuses_new_clients_but_not_its_own() -> None:
+    caps = LeaseCaps(per_circuit=2)
+    groups = caps.of(RELAY, b"port-1", b"\x02" * 6)
+    assert groups == (("circuit", RELAY, b"port-1"),)
+    for client in (b"a", b"b"):
+        assert caps.refuse(groups, client, 0.0) == ""
+        caps.hold(groups, client, 100.0)
+    assert caps.refuse(groups, b"c", 10.0) == "lease-cap-circuit"
+    assert caps.refuse(groups, b"a", 10.0) == ""  # counted already
+    assert caps.refuse(caps.of(RELAY, b"port-2", b""), b"c", 10.0) == ""
+
+
+def test_expiry_and_release_free_room() -> None:
+    caps = LeaseCaps(per_circuit=1)
+    groups = caps.of(RELAY, b"p", b"")
+    caps.hold(groups, b"a", 50.0)
+    assert caps.refuse(groups, b"b", 49.0) == "lease-cap-circuit"
+    assert caps.refuse(groups, b"b", 50.0) == ""  # a's lease ran out
+    caps.hold(groups, b"b", 200.0)
+    caps.forget(groups, b"b")
+    assert caps.refuse(groups, b"c", 60.0) == "" and not caps.groups
+
+
+def test_mac_prefix_groups_and_no_group_without_circuit_or_short_mac() -> None:
+    caps = LeaseCaps(per_prefix=1, prefix_len=3)
+    assert caps.of(RELAY, b"port", b"\x0a\x1b\x2c\x00\x00\x01") == (("mac-prefix", b"\x0a\x1b\x2c", b""),)
+    assert caps.of(RELAY, b"port", b"\x0a") == ()  # per_circuit off, MAC too short
+    assert not LeaseCaps().on and LeaseCaps().of(RELAY, b"port", b"\x02" * 6) == ()
+
+
+def test_memory_is_bounded_by_groups_and_caps() -> None:
+    caps = LeaseCaps(per_circuit=3, max_groups=10)
+    for port in range(100):
+        groups = caps.of(RELAY, b"port-%d" % port, b"")
+        for client in range(10):
+            caps.hold(groups, b"%d-%d" % (port, client), 1e9)
+    assert len(caps.groups) == 10
+    assert all(len(members) == 3 for members in caps.groups.values())
