@@ -1,14 +1,10 @@
 """Inputs the atheris fuzz targets (``fuzz/``) found, kept as regression tests.
 
-Known defect (found by the ``wire6`` target, not fixed here): the text form that DNS names are
-decoded to is lossy. ``decode_name`` joins labels with "." and renders bytes outside ASCII with
-``backslashreplace``, and ``encode_domain`` strips whitespace and splits on "."; so a label that
-holds a '.', whitespace (``\\x1c`` counts) or non-ASCII bytes does not survive decode -> encode,
-and a long non-ASCII label cannot be encoded again at all. The server never re-encodes a name it
-decoded (the v6 Client FQDN only becomes the lease's hostname), so nothing crashes; the hostname
-is ambiguous. A fix (DNS presentation-format escapes in both directions, as Kea stores them, or
-refusing such labels with ``FormError``) changes the hostnames clients get recorded with, so it
-is left to the wire/engine owners; these tests are ``xfail(strict=True)`` until then.
+DNS names (found by the ``wire6`` target, fixed): their text form was lossy — labels joined with
+"." and bytes outside ASCII rendered with ``backslashreplace``, so a label holding a '.',
+whitespace (``\\x1c`` counts) or non-ASCII bytes did not survive decode -> encode, and a long
+non-ASCII label could not be encoded again at all. Names are now written in DNS presentation
+format (RFC 1035 §5.1 escapes, as dnspython and Kea write them) and read back from it.
 """
 
 from __future__ import annotations
@@ -36,14 +32,13 @@ LOSSY = [
 
 
 def test_the_found_input_parses_and_its_domain_list_decodes() -> None:
-    """What holds today: the packet parses and the option decodes (no exception but FormError)."""
+    """The packet parses and the option decodes, its odd labels escaped."""
     msg = parse6(FOUND_WIRE6)
     assert msg.msg_type == 8
     domains = msg.get(DomainList)
-    assert domains is not None and domains.names == ["", "\x00\x1c", "\x00"]
+    assert domains is not None and domains.names == ["", "\\000\\028", "\\000"]
 
 
-@pytest.mark.xfail(strict=True, reason="lossy text form of DNS names (see the module docstring)")
 @pytest.mark.parametrize("found", [FOUND_WIRE6, FOUND_WIRE6_2], ids=["crash-388ff575", "crash-dec9adb1"])
 def test_the_found_domain_lists_round_trip(found: bytes) -> None:
     domains = parse6(found).get(DomainList)
@@ -51,13 +46,29 @@ def test_the_found_domain_lists_round_trip(found: bytes) -> None:
     assert DomainList.from_wire(domains.to_wire()) == domains
 
 
-@pytest.mark.xfail(strict=True, reason="lossy text form of DNS names (see the module docstring)")
 @pytest.mark.parametrize("wire", LOSSY)
 def test_names_round_trip(wire: bytes) -> None:
     assert encode_names(decode_names(wire)) == wire
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="a decoded name that cannot be encoded again")
 def test_a_long_non_ascii_fqdn_label_encodes_again() -> None:
     fqdn = ClientFqdn.from_wire(b"\x01" + b"\x3f" + b"\xff" * 63 + b"\x00")
     assert ClientFqdn.from_wire(fqdn.to_wire()) == fqdn
+
+
+@pytest.mark.parametrize(
+    ("text", "wire"),
+    [
+        ("host-1.example.com", b"\x06host-1\x07example\x03com\x00"),
+        ("a\\.b.c.", b"\x03a.b\x01c\x00"),
+        ("back\\\\slash", b"\x0aback\\slash\x00"),
+        ("\\255x", b"\x02\xffx\x00"),
+    ],
+)
+def test_text_form_escapes_both_ways(text: str, wire: bytes) -> None:
+    assert encode_names([text]) == wire
+    assert decode_names(wire) == [text.rstrip(".")]
+
+
+def test_a_typed_unicode_name_still_goes_out_in_idna_form() -> None:
+    assert encode_names(["bücher.example"]) == b"\x0dxn--bcher-kva\x07example\x00"

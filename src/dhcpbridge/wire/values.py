@@ -94,13 +94,87 @@ def _hex(value: Any) -> bytes:
     return parse_hex(value)
 
 
-def encode_domain(name: str) -> bytes:
-    """One domain name in RFC 1035 §3.1 wire form (labels, no compression)."""
+#: bytes a label shows as themselves in a name's text form; every other byte is escaped
+_PLAIN = bytes(b for b in range(0x21, 0x7F) if b not in b".\\")
+
+
+def label_text(raw: bytes) -> str:
+    """One label in DNS presentation format (RFC 1035 §5.1, as dnspython and Kea write it): a
+    '.' or '\\' inside the label is escaped with a backslash, a byte outside printable ASCII as
+    ``\\DDD`` (decimal), so every label, whatever it holds, survives text -> wire again."""
+    if not raw.translate(None, _PLAIN):
+        return raw.decode("ascii")
+    out: list[str] = []
+    for byte in raw:
+        if byte in _PLAIN:
+            out.append(chr(byte))
+        elif byte in b".\\":
+            out.append("\\" + chr(byte))
+        else:
+            out.append(f"\\{byte:03d}")
+    return "".join(out)
+
+
+def _text_labels(name: str) -> list[str]:
+    """``name`` split at its unescaped dots (escapes kept); a trailing dot ends the name."""
+    labels: list[str] = []
+    current: list[str] = []
+    i, n = 0, len(name)
+    while i < n:
+        char = name[i]
+        if char == "\\" and i + 1 < n:
+            width = 4 if name[i + 1 : i + 4].isdigit() and len(name[i + 1 : i + 4]) == 3 else 2
+            current.append(name[i : i + width])
+            i += width
+            continue
+        if char == ".":
+            labels.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    if current:
+        labels.append("".join(current))
+    return labels
+
+
+def _label_bytes(label: str, name: str) -> bytes:
+    """The wire bytes of one text label: escapes undone; a label of non-ASCII characters (a name
+    someone typed, not one we decoded) in IDNA form."""
+    if "\\" not in label:
+        if label.isascii():
+            return label.encode("ascii")
+        try:
+            return label.encode("idna")
+        except UnicodeError as exc:
+            raise ValueError(f"label {label!r} of {name!r}: {exc}") from None
     out = bytearray()
-    name = name.strip().rstrip(".")
-    if name:
-        for label in name.split("."):
-            raw = label.encode("idna") if not label.isascii() else label.encode("ascii")
+    i, n = 0, len(label)
+    while i < n:
+        char = label[i]
+        if char == "\\" and i + 1 < n:
+            digits = label[i + 1 : i + 4]
+            if len(digits) == 3 and digits.isdigit():
+                if int(digits) > 255:
+                    raise ValueError(f"escape \\{digits} in {name!r} is not a byte")
+                out.append(int(digits))
+                i += 4
+                continue
+            char = label[i + 1]
+            i += 1
+        out += char.encode("utf-8")
+        i += 1
+    return bytes(out)
+
+
+def encode_domain(name: str) -> bytes:
+    """One domain name in RFC 1035 §3.1 wire form (labels, no compression), from its text form
+    (presentation-format escapes as ``label_text`` writes them; surrounding whitespace ignored)."""
+    out = bytearray()
+    name = name.strip()
+    if name and name != ".":
+        for label in _text_labels(name):
+            raw = _label_bytes(label, name)
             if not 0 < len(raw) < 64:
                 raise ValueError(f"label {label!r} of {name!r} must be 1-63 bytes")
             out.append(len(raw))
@@ -145,7 +219,7 @@ def decode_domains(data: bytes) -> list[str]:
             label = data[cursor + 1 : cursor + 1 + length]
             if len(label) != length:
                 raise FormError("label runs past the end of the option", "bad-domain")
-            labels.append(label.decode("ascii", "backslashreplace"))
+            labels.append(label_text(label))
             cursor += 1 + length
         if not jumped:
             pos = cursor
@@ -173,7 +247,7 @@ def decode_name(data: bytes, pos: int, end: int, *, allow_partial: bool) -> tupl
         total += length + 1
         if total > 255:
             raise FormError("domain name longer than 255 bytes", "bad-domain")
-        labels.append(data[pos + 1 : pos + 1 + length].decode("ascii", "backslashreplace"))
+        labels.append(label_text(data[pos + 1 : pos + 1 + length]))
         pos += 1 + length
 
 
