@@ -117,6 +117,14 @@ def check_config(config_path: Path) -> None:
         for line in exc.errors:
             click.echo(f"{config_path}: {line}", err=True)
         sys.exit(1)
+    if config.dns is not None and config.dns.enabled and config.dns.zone:
+        from dhcpbridge.dns.updater import DnsSetupError, load_zones
+
+        try:
+            load_zones(config.dns, config.resolve_path("."))  # the TSIG key files, read now
+        except DnsSetupError as exc:
+            click.echo(f"{config_path}: {exc}", err=True)
+            sys.exit(1)
     for name in missing_interfaces(config.server.interfaces):
         click.echo(f"{config_path}: warning: server.interfaces: {name} does not exist on this host", err=True)
     pools = sum(

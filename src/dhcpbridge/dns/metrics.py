@@ -14,11 +14,13 @@ from prometheus_client.registry import Collector
 class DnsCollector(Collector):
     """Reads ``DnsUpdater.stats()`` when scraped."""
 
-    def __init__(self, stats: Callable[[], dict[str, Any]]) -> None:
-        self.stats = stats
+    def __init__(self, stats: Callable[[], dict[str, Any] | None]) -> None:
+        self.stats = stats  # None while [dns] is off
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         stats = self.stats()
+        if stats is None:
+            return
         updates = CounterMetricFamily(
             "dhcpbridge_dns_updates", "DNS update attempts by outcome", labels=["outcome"]
         )

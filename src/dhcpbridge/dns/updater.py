@@ -275,12 +275,18 @@ def queue_path(cfg: DnsConfig, store_url: str, base: Path) -> Path:
     return base / "dns-queue.sqlite"
 
 
-async def start_updater(cfg: DnsConfig, store_url: str, base: Path) -> DnsUpdater:
-    """Load the keys, open the queue and start the worker; ``DnsSetupError`` when it cannot."""
+def load_zones(cfg: DnsConfig, base: Path) -> Zones:
+    """The zones and their TSIG keys (key files read now); ``DnsSetupError`` when one is unusable.
+    ``check-config`` and a reload call it before anything is changed."""
     try:
-        zones = Zones.from_config(cfg, base)
+        return Zones.from_config(cfg, base)
     except KeyFileError as exc:
         raise DnsSetupError(f"[dns]: {exc}") from None
+
+
+async def start_updater(cfg: DnsConfig, store_url: str, base: Path) -> DnsUpdater:
+    """Load the keys, open the queue and start the worker; ``DnsSetupError`` when it cannot."""
+    zones = load_zones(cfg, base)
     updater = DnsUpdater(cfg, zones, UpdateQueue(queue_path(cfg, store_url, base)))
     await updater.start()
     return updater

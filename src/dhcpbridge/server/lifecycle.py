@@ -147,13 +147,11 @@ class Server:
                 except OSError as exc:
                     raise StartError(str(exc)) from None
             if cfg.server.metrics:
+                from dhcpbridge.dns.metrics import DnsCollector
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
-                if self.dns is not None:
-                    from dhcpbridge.dns.metrics import DnsCollector
-
-                    registry.register(DnsCollector(self.dns.stats))
+                registry.register(DnsCollector(self._dns_stats))  # nothing while [dns] is off
                 runner = await start_metrics(cfg.server.metrics, registry, self.health)
                 stack.push_async_callback(runner.cleanup)
             self._drop_privileges(store)
@@ -232,19 +230,39 @@ class Server:
 
     async def _start_dns(self, stack: contextlib.AsyncExitStack) -> None:
         """Start the DNS updater when ``[dns]`` is on and subscribe it to the lease events."""
-        dns_cfg = self.config.dns
-        if dns_cfg is None or not dns_cfg.enabled or not dns_cfg.zone:
-            return
-        from dhcpbridge.dns.updater import DnsSetupError, start_updater
+        from dhcpbridge.dns.updater import DnsSetupError
 
+        stack.push_async_callback(self._stop_dns)
         try:
-            self.dns = await start_updater(dns_cfg, self.config.leases.store, self.config.resolve_path("."))
+            await self._switch_dns(self.config)
         except DnsSetupError as exc:
             await stack.aclose()
             raise StartError(str(exc)) from None
-        stack.push_async_callback(self.dns.close)
-        stack.callback(self.bus.unsubscribe, self.dns)
-        self.bus.subscribe(self.dns)
+
+    async def _switch_dns(self, cfg: Config) -> None:
+        """Run the DNS updater ``cfg`` asks for (none when ``[dns]`` is off) in place of the
+        running one. The key files are read before the running updater stops, so a broken key
+        leaves it running (``DnsSetupError``); its queue file keeps what it had not sent."""
+        from dhcpbridge.dns.updater import load_zones, start_updater
+
+        dns_cfg = cfg.dns
+        base = cfg.resolve_path(".")
+        wanted = dns_cfg is not None and dns_cfg.enabled and bool(dns_cfg.zone)
+        if dns_cfg is not None and wanted:
+            load_zones(dns_cfg, base)
+        await self._stop_dns()
+        if dns_cfg is not None and wanted:
+            self.dns = await start_updater(dns_cfg, cfg.leases.store, base)
+            self.bus.subscribe(self.dns)
+
+    async def _stop_dns(self) -> None:
+        dns, self.dns = self.dns, None
+        if dns is not None:
+            self.bus.unsubscribe(dns)
+            await dns.close()
+
+    def _dns_stats(self) -> dict[str, Any] | None:
+        return self.dns.stats() if self.dns is not None else None
 
     def _flush_inline(self) -> bool:
         return self.commits is not None and self.commits.flush_inline(self.stats4)
@@ -438,6 +456,17 @@ class Server:
         except (ConfigError, AssemblyError) as exc:
             log.error("reload rejected; still serving the previous config", errors=exc.errors)
             return exc.errors
+        if new.dns != self.config.dns:  # [dns] applies now: the updater is replaced
+            from dhcpbridge.dns.updater import DnsSetupError
+
+            try:
+                await self._switch_dns(new)
+            except DnsSetupError as exc:
+                log.error("reload rejected; still serving the previous config", errors=[str(exc)])
+                if self.dns is None:  # it stopped before the new one failed: the old one again
+                    with contextlib.suppress(DnsSetupError):
+                        await self._switch_dns(self.config)
+                return [str(exc)]
         notes = restart_notes(self.config, new, v4, v6)
         self.config = new
         self.host = host
