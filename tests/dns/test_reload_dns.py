@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from dhcpbridge.cli import main
 from dhcpbridge.config import load
 from dhcpbridge.server import Server
-from dhcpbridge.testing.bind import BindServer
+from dhcpbridge.testing.bind import BindServer, free_port
 from dhcpbridge.testing.e2e import require_e2e
 
 pytestmark = pytest.mark.e2e
-PORT = 53163
+PORT = free_port()  # one per test run: parallel runs must not share a BIND
 ZONES = ["example.test", "0.10.in-addr.arpa"]
 
 BASE = """\

@@ -17,11 +17,11 @@ from structlog.testing import capture_logs
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.dns.updater import DnsUpdater, start_updater
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
-from dhcpbridge.testing.bind import BindServer, key_text
+from dhcpbridge.testing.bind import BindServer, free_port, key_text
 from dhcpbridge.testing.e2e import require_e2e
 
 pytestmark = pytest.mark.e2e
-PORT = 53153
+PORT = free_port()  # one per test run: parallel runs must not share a BIND
 ZONES = ["example.test", "0.10.in-addr.arpa", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa"]
 
 

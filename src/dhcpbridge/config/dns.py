@@ -78,6 +78,8 @@ class DnsConfig(Strict):
     generated_prefix: str | None = None
     transport: Literal["tcp", "udp"] = "tcp"
     timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    # updates in flight at once (each for another name and address: those of one keep their order)
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
     retry_min: Annotated[float, Field(gt=0, le=3600)] = 1.0
     retry_max: Annotated[float, Field(gt=0, le=86400)] = 60.0
     give_up_after: Annotated[float, Field(gt=0)] = 86400.0

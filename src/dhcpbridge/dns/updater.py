@@ -3,10 +3,12 @@ into queued updates, and the worker task that sends them.
 
 ``notify`` runs in the event bus's drain (never on the packet path) and only decides and appends
 to memory: a renewal that changes nothing costs a dict lookup. The worker writes the new jobs to
-the persisted queue (``queue.UpdateQueue``, on its own thread), then sends them oldest first.
-An update the server refuses or cannot take (down, timeout, TSIG error) is retried with
-exponential backoff and blocks the ones behind it, so the order per name is kept; after
-``give-up-after`` seconds it is abandoned. Every attempt's outcome is counted (``counts``; on
+the persisted queue (``queue.UpdateQueue``, on its own thread), then sends them oldest first,
+up to ``concurrency`` at once. Updates that share a name or an address keep their order: one
+waits until those before it are done. An update the server refuses or cannot take (down,
+timeout, TSIG error) is retried with exponential backoff and holds back only the updates of its
+own name and address (a stalled zone does not stall the others); after ``give-up-after`` seconds
+it is abandoned. Every attempt's outcome is counted (``counts``; on
 /metrics as ``dhcpbridge_dns_updates``) and failures are logged.
 """
 
@@ -17,7 +19,7 @@ import binascii
 import contextlib
 import random
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ OUTCOMES = (
     "abandoned",
 )
 REMOVING = frozenset({"release", "expire", "decline"})
+SCAN_LIMIT = 10_000  # queued updates looked at per pass (the oldest; a backlog waits its turn)
 
 
 class DnsSetupError(Exception):
@@ -78,7 +81,8 @@ class DnsUpdater:
         self.counts: Counter[str] = Counter()
         self.enqueued = 0
         self.published: dict[Key, Record] = {}
-        self.jobs: deque[Job] = deque()
+        self.jobs: dict[int, Job] = {}  # by id, oldest first
+        self._flying: dict[int, asyncio.Task[None]] = {}
         self._batch = Batch()
         self._next_id = 1
         self._wake = asyncio.Event()
@@ -94,7 +98,7 @@ class DnsUpdater:
         now = self.clock()
         for job in jobs:
             job.due = min(job.due, now)  # a restart retries at once
-        self.jobs.extend(jobs)
+        self.jobs.update((job.id, job) for job in jobs)
         self.published = published
         self._next_id = max((j.id for j in jobs), default=0) + 1
         if jobs:
@@ -107,6 +111,10 @@ class DnsUpdater:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        flying = list(self._flying.values())
+        for attempt in flying:
+            attempt.cancel()
+        await asyncio.gather(*flying, return_exceptions=True)  # unsent: stays in the queue
         await self._save()
         await self.queue.close()
 
@@ -164,7 +172,7 @@ class DnsUpdater:
     def _enqueue(self, op: str, record: Record) -> None:
         job = Job(self._next_id, op, record, self.clock())
         self._next_id += 1
-        self.jobs.append(job)
+        self.jobs[job.id] = job
         self._batch.added.append(job)
         self.enqueued += 1
         self._wake.set()
@@ -192,16 +200,41 @@ class DnsUpdater:
                 log.exception("DNS update queue write failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
-            if not self.jobs:
+            delay = self._launch()
+            if delay is None:
                 await self._wake.wait()
-                continue
-            job = self.jobs[0]
-            delay = job.due - self.clock()
-            if delay > 0:
+            elif delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _launch(self) -> float | None:
+        """Start the updates that may go now; returns seconds until the next one is due (0: look
+        again at once), None when nothing waits for time (only for a running update or new jobs)."""
+        now = self.clock()
+        held: set[tuple[str, ...]] = set()  # names and addresses of earlier, unfinished updates
+        nearest: float | None = None
+        for scanned, job in enumerate(self.jobs.values()):
+            if len(self._flying) >= self.cfg.concurrency or scanned >= SCAN_LIMIT:
+                break
+            marks = (("name", job.record.fqdn), ("address", str(job.record.family), job.record.address))
+            if held.intersection(marks):
                 continue
+            held.update(marks)
+            if job.id in self._flying:
+                continue
+            if job.due > now:
+                nearest = job.due - now if nearest is None else min(nearest, job.due - now)
+                continue
+            attempt = asyncio.get_running_loop().create_task(self._run(job), name="dns-update")
+            self._flying[job.id] = attempt
+        return nearest
+
+    async def _run(self, job: Job) -> None:
+        try:
             await self._attempt(job)
+        finally:
+            self._flying.pop(job.id, None)
+            self._wake.set()
 
     async def _attempt(self, job: Job) -> None:
         try:
@@ -248,8 +281,7 @@ class DnsUpdater:
         )
 
     def _done(self, job: Job) -> None:
-        if self.jobs and self.jobs[0] is job:
-            self.jobs.popleft()
+        self.jobs.pop(job.id, None)
         self._batch.retried.pop(job.id, None)
         self._batch.done.add(job.id)
 

@@ -48,6 +48,22 @@ def _zone_file(origin: str) -> str:
     )
 
 
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP on ``address`` now (named listens on both), so test runs
+    side by side on one machine do not talk to each other's BIND."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((address, 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((address, port))
+                except OSError:
+                    continue
+                return port
+    raise OSError("no port free for both UDP and TCP")
+
+
 class BindServer:
     """``named -g -c WORKDIR/named.conf`` serving ``zones`` on ``address:port``; updates allowed
     with the key ``key_name`` (secret ``secret``). A context manager; ``stop``/``start`` again
