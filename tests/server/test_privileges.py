@@ -1,5 +1,6 @@
 """``[server] user``: after binding, the server runs as that user with only CAP_NET_BIND_SERVICE
-and CAP_NET_RAW, and its lease files belong to the user (a subprocess started as root)."""
+and CAP_NET_RAW, and its lease files and DNS update queue belong to the user (a subprocess started
+as root)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ store = "sqlite://state/leases.db"
 [[subnet4]]
 subnet = "10.67.0.0/24"
 pools = ["10.67.0.100-10.67.0.199"]
+
+[dns]            # no update is sent here: its queue file must still be the user's
+queue = "dns/updates.sqlite"
+[[dns.zone]]
+name = "example.test"
+server = "127.0.0.1"
+port = 9
 """
 
 
@@ -69,6 +77,8 @@ def test_the_server_runs_as_the_configured_user_with_two_capabilities() -> None:
         assert int(info["CapEff"], 16) == KEEP and int(info["CapPrm"], 16) == KEEP
         state = where / "state"
         assert state.stat().st_uid == NOBODY and (state / "leases.db").stat().st_uid == NOBODY
+        queue = where / "dns"
+        assert queue.stat().st_uid == NOBODY and (queue / "updates.sqlite").stat().st_uid == NOBODY
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)

@@ -196,6 +196,9 @@ class Server:
                     path.parent,
                     *(Path(f"{path}{s}") for s in ("", "-wal", "-shm", ".lock", ".journal")),
                 ]
+            queue = getattr(getattr(self.dns, "queue", None), "path", None)
+            if isinstance(queue, Path):  # the DNS update queue (SQLite) is written after the drop
+                files += [queue.parent, *(Path(f"{queue}{s}") for s in ("", "-wal", "-shm", "-journal"))]
             socket = self.config.server.control_socket
             if socket:
                 files.append(self.config.resolve_path(socket))
