@@ -333,7 +333,11 @@ def handled(snapshot: dict[str, Any]) -> int:
     for family in ("v4", "v6"):
         stats = snapshot.get(family) or {}
         total += sum(stats.get("drops", {}).values()) + sum(stats.get("sent", {}).values())
-        total += sum(stats.get("errors", {}).values())
+        errors = stats.get("errors", {})
+        # rate-bucket evictions count forgotten buckets, not packets: counted as packets, the
+        # storm ran up to one eviction per random MAC ahead of the server, overflowed its socket
+        # buffer and the kernel dropped the real client's renewals (they took ~25 s, not ~6 s)
+        total += sum(v for k, v in errors.items() if k != "rate-buckets-evicted")
     return total
 
 
@@ -428,8 +432,11 @@ def test_storm(storm_lab: Topology) -> None:
         load.start()
         sender.start()
         renewals = 0
+        renew_times: list[float] = []
         while sender.is_alive() and time.monotonic() - started < STORM_SECONDS + 60:
-            renewed = client.renew(timeout=30)  # the real client renews all through the storm
+            asked = time.monotonic()
+            renewed = client.renew(timeout=30)
+            renew_times.append(time.monotonic() - asked)  # the real client renews all through the storm
             assert renewed.address is not None and renewed.address.ip == lease.address.ip, server.log()[
                 -3000:
             ]
@@ -446,7 +453,8 @@ def test_storm(storm_lab: Topology) -> None:
         result = perf.get("r")
         print(
             f"\nstorm: {sum(sent.values())} packets in {took:.0f} s, {drain.replies} replies to the storm, "
-            f"{len(stalls)} pacing stalls, {renewals} renewals by udhcpc; "
+            f"{len(stalls)} pacing stalls, {renewals} renewals by udhcpc "
+            f"(seconds each: {', '.join(f'{t:.1f}' for t in renew_times)}); "
             f"RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after; "
             f"log {server.log_path.stat().st_size / 2**20:.1f} MB"
         )
@@ -463,9 +471,9 @@ def test_storm(storm_lab: Topology) -> None:
         assert "Traceback" not in server.log()
         for family in ("v4", "v6"):
             assert stats[family]["errors"].get("engine", 0) == 0, stats[family]["errors"]
-        # each renewal kept the address (asserted in the loop); since the relay-trust and DECLINE
-        # changes of issue 9 a renewal during the storm takes ~25 s instead of ~6 s (cause not yet
-        # found, see the closing note): at least two must complete within the storm
+        # each renewal kept the address (asserted in the loop); renewals took ~25 s while the
+        # pacing counted rate-bucket evictions as packets (see ``handled``), ~0.1 s since: at least
+        # two must complete within the storm (not a timing assert: the storm's length varies)
         assert renewals >= 2
         assert result is not None and result.completed >= result.sent // 2 > 0, (
             result
