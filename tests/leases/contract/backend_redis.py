@@ -4,7 +4,6 @@ under a key prefix of its own per test, whose keys are deleted when the store is
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import redis
@@ -12,20 +11,9 @@ import redis
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases.shared.redis_store import RedisStore
 from dhcpbridge.leases.shared.redis_url import parse
+from dhcpbridge.testing.redis import delete_prefix, unique_prefix
 
 URL = "redis://127.0.0.1:6379/0"
-
-
-def delete_prefix(url: str, prefix: str) -> int:
-    """Delete every key under ``prefix`` (only this test's keys); how many there were."""
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for i in range(0, len(keys), 500):
-            client.delete(*keys[i : i + 500])
-        return len(keys)
-    finally:
-        client.close()
 
 
 class CleanRedisStore(RedisStore):
@@ -34,10 +22,6 @@ class CleanRedisStore(RedisStore):
     async def close(self) -> None:
         await super().close()
         delete_prefix(URL, self.prefix)
-
-
-def unique_prefix() -> str:
-    return f"tA{secrets.token_hex(4)}:"
 
 
 def open_redis(tmp: Path) -> LeaseStore:

@@ -13,7 +13,7 @@ operation's JSON argument. The key layout is described in ``docs/stores/redis.md
 * ``...:exp:<kind>`` (active records by expiry), ``...:old:<kind>`` (inactive records by the time
   they ended, for the purge), ``...:cli:<kind>:<client hex>`` (a client's addresses, most recent
   last), ``...:free:<kind>:<range>`` (the free members of one pool range, scored by position),
-  ``...:ranges:<kind>`` (ranges whose free set exists), ``...:counts`` (records per kind and
+  ``...:ranges:<kind>`` (free set -> its range: first and last as hex, step bits), ``...:counts`` (records per kind and
   state), ``...:reaped:<kind>`` (leases expired by an allocation, for the next reap),
   ``...:role:<name>`` (who holds a role such as the reaper).
 
@@ -115,6 +115,37 @@ local function set_free(rec, free)
   end
 end
 
+-- is the address with hex form h a member of range r = {first hex, last hex, k4, kb}
+-- (members are first + i * 2^(4 * k4 + kb): the low bits equal those of first)
+local function in_range(h, r)
+  if h < r[1] or h > r[2] then return false end
+  local n = #h
+  local k4, kb = r[3], r[4]
+  if k4 > 0 and string.sub(h, n - k4 + 1) ~= string.sub(r[1], n - k4 + 1) then return false end
+  if kb > 0 then
+    local a = tonumber(string.sub(h, n - k4, n - k4), 16) % (2 ^ kb)
+    local b = tonumber(string.sub(r[1], n - k4, n - k4), 16) % (2 ^ kb)
+    if a ~= b then return false end
+  end
+  return true
+end
+
+-- an address becoming active leaves every free set that holds it (remembered in _free)
+local function leave_free_sets(rec)
+  local specs = redis.call('HGETALL', I .. 'ranges:' .. kind)
+  local m = member_of(rec)
+  for i = 1, #specs, 2 do
+    local f, l, k4, kb = string.match(specs[i + 1], '^(%x+) (%x+) (%d+) (%d+)$')
+    if f and in_range(rec._hex, {f, l, tonumber(k4), tonumber(kb)}) then
+      local score = redis.call('ZSCORE', specs[i], m)
+      if score then
+        redis.call('ZREM', specs[i], m)
+        add_pointer(rec, specs[i], math.floor(tonumber(score)))
+      end
+    end
+  end
+end
+
 -- store rec as the record of its address (replacing cur, the record there before, if any)
 local function put(rec, cur)
   local addr = rec.address
@@ -127,6 +158,7 @@ local function put(rec, cur)
   end
   if rec.state ~= 'offered' then rec._reoffer = nil end
   if ACTIVE[rec.state] then
+    if not (cur and ACTIVE[cur.state]) then leave_free_sets(rec) end
     redis.call('ZADD', EXP, rec.expires, addr)
     redis.call('ZREM', OLD, addr)
     set_free(rec, false)
@@ -219,21 +251,6 @@ local function reap(early, before)
   end
   table.insert(earlier, 1, tostring(more))
   return earlier
-end
-
--- is the address with hex form h a member of range r = {first hex, last hex, k4, kb}
--- (members are first + i * 2^(4 * k4 + kb): the low bits equal those of first)
-local function in_range(h, r)
-  if h < r[1] or h > r[2] then return false end
-  local n = #h
-  local k4, kb = r[3], r[4]
-  if k4 > 0 and string.sub(h, n - k4 + 1) ~= string.sub(r[1], n - k4 + 1) then return false end
-  if kb > 0 then
-    local a = tonumber(string.sub(h, n - k4, n - k4), 16) % (2 ^ kb)
-    local b = tonumber(string.sub(r[1], n - k4, n - k4), 16) % (2 ^ kb)
-    if a ~= b then return false end
-  end
-  return true
 end
 
 local function in_any(h, ranges)
@@ -357,7 +374,7 @@ local function init(a)
       redis.call('ZADD', z, idx, member)
     end
   end
-  if a.last then redis.call('HSET', ranges, z, '1') end
+  if a.last then redis.call('HSET', ranges, z, a.spec) end
   return 1
 end
 

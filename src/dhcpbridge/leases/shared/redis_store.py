@@ -294,7 +294,13 @@ class RedisStore:
         for offset in range(0, size, INIT_CHUNK):
             count = min(INIT_CHUNK, size - offset)
             members = [member(kind, r.first + (offset + i) * step) for i in range(count)]
-            arg = {"z": name, "offset": offset, "members": members, "last": offset + count >= size}
+            arg = {
+                "z": name,
+                "offset": offset,
+                "members": members,
+                "last": offset + count >= size,
+                "spec": " ".join(str(x) for x in self._range_spec(kind, r)),
+            }
             await self._run("init", kind, 0.0, json.dumps(arg))
 
     async def reap(self, now: float) -> list[Lease]:

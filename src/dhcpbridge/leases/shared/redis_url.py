@@ -12,7 +12,7 @@ The store's own options ride in the query string beside redis-py's (``db``, ``pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SCHEMES = ("redis", "rediss", "unix")
 _OWN = ("key-prefix", "wait-replicas", "wait-timeout", "timeout")
@@ -49,5 +49,6 @@ def parse(url: str) -> RedisOptions:
         raise ValueError(f"Redis store option: {exc}") from None
     if wait < 0 or wait_timeout < 0 or timeout <= 0:
         raise ValueError("Redis store options wait-replicas, wait-timeout must be >= 0, timeout > 0")
-    plain = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    query = urlencode(rest)
+    plain = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
     return RedisOptions(plain, own.get("key-prefix", ""), wait, wait_timeout, timeout)
