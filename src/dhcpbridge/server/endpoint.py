@@ -207,7 +207,9 @@ class Endpoint:
             except StoreError as exc:  # a shared store out of reach: nothing recorded, no reply
                 self.stats.drops["store-unavailable"] += 1
                 if logs.limited("store-unavailable"):
-                    log.warning("lease store unavailable; request dropped", family=self.family, error=str(exc))
+                    log.warning(
+                        "lease store unavailable; request dropped", family=self.family, error=str(exc)
+                    )
                 return
             except Exception:
                 self.stats.errors["engine"] += 1

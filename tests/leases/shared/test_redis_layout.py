@@ -77,7 +77,10 @@ async def test_offers_prefixes_and_the_key_prefix(shared_url: str) -> None:
     r = plain(shared_url)
     # an offer is a hash too, for its hold time
     offered = await store.allocate(
-        Lease(0, b"\x01offer", LeaseState.OFFERED, now, now + 30), [R(ip("10.67.0.100"), ip("10.67.0.199"))], now, 5
+        Lease(0, b"\x01offer", LeaseState.OFFERED, now, now + 30),
+        [R(ip("10.67.0.100"), ip("10.67.0.199"))],
+        now,
+        5,
     )
     assert offered is not None and offered.address == ip("10.67.0.105")
     assert r.hget(f"{prefix}10.67.0.105", "state") == "offered"
@@ -148,7 +151,9 @@ async def test_indexes_stay_consistent_with_the_records(shared_url: str) -> None
         addr = ip("10.67.0.10") + rng.randrange(10)
         op = rng.choice(["alloc", "alloc", "commit", "commit", "release", "decline", "unhold", "reap"])
         if op == "alloc":
-            await store.allocate(Lease(0, client, LeaseState.OFFERED, now, now + 30), pool, now, rng.randrange(99))
+            await store.allocate(
+                Lease(0, client, LeaseState.OFFERED, now, now + 30), pool, now, rng.randrange(99)
+            )
         elif op == "commit":
             await store.commit(lease(addr, client, now + rng.choice([20, 60, 600]), now), now)
         elif op == "release":
