@@ -90,6 +90,7 @@ class RedisStore:
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._pumping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._filling: dict[str, asyncio.Future[None]] = {}  # free sets being created
         self._counts: dict[str, int] = {}
         self._counts_at = 0.0
         self.failed_calls = 0  # consecutive pipelines that could not reach Redis
@@ -288,6 +289,14 @@ class RedisStore:
         return windows, names
 
     async def _fill(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
+        """Create the free set of range ``r`` once, however many allocations ask at the same time."""
+        running = self._filling.get(name)
+        if running is None:
+            running = self._filling[name] = asyncio.ensure_future(self._fill_now(kind, name, r))
+            running.add_done_callback(lambda _: self._filling.pop(name, None))
+        await asyncio.shield(running)
+
+    async def _fill_now(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
         """Create the free set of range ``r`` (every member without an active record)."""
         step = _step(r)
         size = _size(r)
