@@ -1,0 +1,63 @@
+"""The bench's Redis row: ``dhcpbridge serve`` with its leases in a private redis-server (unix
+socket, AOF ``appendfsync everysec``, the usual production setting), started and stopped with
+the server for every search point, so each point starts from an empty store.
+
+The note of the row counts Redis round trips per exchange: the store's pipelines (one per event
+loop turn) are counted in the server, and Redis's own ``total_commands_processed`` /
+``used_cpu_sys+user`` are read before the server stops (``redis.json`` in the point's workdir).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import redis
+
+from dhcpbridge.testing.netns import Namespace
+from dhcpbridge.testing.plan import AddressPlan
+from dhcpbridge.testing.redis import RedisServer
+from dhcpbridge.testing.server import DhcpbridgeServer
+
+
+def redis_info(server: RedisServer) -> dict[str, object]:
+    """``INFO`` of ``server`` (commands processed, CPU seconds)."""
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    try:
+        info: dict[str, object] = client.info()
+        return info
+    finally:
+        client.close()
+
+
+class RedisBackedServer(DhcpbridgeServer):
+    """``DhcpbridgeServer`` on ``unix://.../redis.sock`` of its own redis-server."""
+
+    def __init__(self, ns: Namespace, workdir: Path, plan: AddressPlan, **kwargs: object) -> None:
+        self.redis_dir = Path(tempfile.mkdtemp(prefix="dhcpA-bench-redis-", dir="/tmp"))
+        self.redis = RedisServer(self.redis_dir, appendfsync="everysec")
+        super().__init__(ns, workdir, plan, lease_store=self.redis.url(), **kwargs)  # type: ignore[arg-type]
+
+    def start(self, timeout: float = 20.0) -> RedisBackedServer:
+        self.redis.start()
+        try:
+            super().start(timeout)
+        except BaseException:
+            self.redis.stop()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        code = super().stop(timeout)
+        try:
+            if self.redis.ping():
+                info = redis_info(self.redis)
+                keep = ("total_commands_processed", "used_cpu_sys", "used_cpu_user", "used_memory_human")
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                (self.workdir / "redis.json").write_text(json.dumps({k: info.get(k) for k in keep}))
+        finally:
+            self.redis.stop()
+            shutil.rmtree(self.redis_dir, ignore_errors=True)
+        return code
