@@ -172,3 +172,35 @@ async def test_indexes_stay_consistent_with_the_records(shared_url: str) -> None
     assert len({lease.address for lease in leases}) == len(leases)
     await store.close()
     r.close()
+
+
+async def test_prefix_delegation_ranges_with_a_step(shared_url: str) -> None:
+    """A PD pool (members first + k * step; /62 prefixes: step 2^66, not a multiple of 4 bits):
+    allocations are aligned members, and a returning client gets its own prefix back."""
+    store = open_store(shared_url)
+    assert isinstance(store, RedisStore)
+    step = 1 << 66
+    first = 0xFD67_1000 << 96
+    pool = [R(first, first + 15 * step, step)]
+    now = time.time()
+    got = []
+    for i in range(16):
+        client = (i).to_bytes(4, "big") + b"\x00\x01duid"
+        held = await store.allocate(
+            Lease(0, client, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, i * 5
+        )
+        assert held is not None
+        got.append(held.address)
+    assert sorted(got) == [first + k * step for k in range(16)]
+    none = await store.allocate(
+        Lease(0, b"\x00" * 8, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, 0
+    )
+    assert none is None  # all 16 prefixes held
+    client3 = (3).to_bytes(4, "big") + b"\x00\x01duid"
+    await store.commit(Lease(got[3], client3, LeaseState.BOUND, now, now + 60, LeaseKind.PD, 62), now)
+    await store.release(LeaseKind.PD, got[3], client3, now + 1)
+    again = await store.allocate(
+        Lease(0, client3, LeaseState.OFFERED, now + 2, now + 32, LeaseKind.PD, 62), pool, now + 2, 9
+    )
+    assert again is not None and again.address == got[3]
+    await store.close()
