@@ -363,17 +363,25 @@ local function init(a)
   local ranges = I .. 'ranges:' .. kind
   if redis.call('HEXISTS', ranges, a.z) == 1 then return 0 end
   local z = a.z
+  local batch = {}
   for i, member in ipairs(a.members) do
     local idx = a.offset + i - 1
     local _, addr = split(member)
-    local cur = load(addr)
+    local raw = redis.call('HGET', REC, addr)
+    local cur = raw and cjson.decode(raw)
     if cur and ACTIVE[cur.state] then
       add_pointer(cur, z, idx)
       redis.call('HSET', REC, addr, cjson.encode(cur))
     else
-      redis.call('ZADD', z, idx, member)
+      batch[#batch + 1] = idx
+      batch[#batch + 1] = member
+      if #batch >= 2000 then
+        redis.call('ZADD', z, unpack(batch))
+        batch = {}
+      end
     end
   end
+  if #batch > 0 then redis.call('ZADD', z, unpack(batch)) end
   if a.last then redis.call('HSET', ranges, z, a.spec) end
   return 1
 end
