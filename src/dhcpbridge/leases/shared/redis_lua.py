@@ -267,7 +267,7 @@ end
 
 local function scan(z, lo, hi, rec, excl)
   while lo < hi do
-    local batch = redis.call('ZRANGEBYSCORE', z, lo, hi - 1, 'WITHSCORES', 'LIMIT', 0, 32)
+    local batch = redis.call('ZRANGEBYSCORE', z, lo, hi - 1, 'WITHSCORES', 'LIMIT', 0, 8)
     if #batch == 0 then return nil end
     for i = 1, #batch, 2 do
       local h, addr = split(batch[i])
