@@ -91,6 +91,7 @@ from dhcpbridge.testing.server import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bridge  # bench/bridge.py: the bridge rows' two processes
+import redis_row  # bench/redis_row.py: dhcpbridge on a redis-server of its own
 
 RESULTS_DIR = REPO / "bench" / "results"
 POINT_OVERHEAD_S = 3.5  # quiet check + server start + 1 s idle + stop + perfdhcp start/exit (~2.2 s seen)
@@ -194,6 +195,18 @@ def _bridged(cache_ttl: float) -> ServerFactory:
     return make
 
 
+def _dhcpbridge_redis(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+    return redis_row.RedisBackedServer(
+        topo["srv"], workdir, LAB_PLAN, family=4, exe=opts.dhcpbridge_exe, cpu=opts.server_cpu
+    )
+
+
+def _redis_missing(opts: Options) -> str | None:
+    return _dhcpbridge_missing(opts) or (
+        None if shutil.which("redis-server") else "redis-server not installed"
+    )
+
+
 def _dhcpbridge_missing(opts: Options) -> str | None:
     reason = dhcpbridge_unavailable(opts.dhcpbridge_exe)
     return None if reason is None else f"dhcpbridge not runnable ({reason})"
@@ -205,6 +218,15 @@ VARIANTS: list[Variant] = [
     Variant("kea4", "Kea 2.2 memfile", "kea", DORA, _kea4),
     Variant(
         "dhcpbridge4", "dhcpbridge sqlite", "dhcpbridge", DORA, _dhcpbridge(4), "kea4", _dhcpbridge_missing
+    ),
+    Variant(
+        "dhcpbridge4-redis",
+        "dhcpbridge on Redis (AOF everysec)",
+        "shared",
+        DORA,
+        _dhcpbridge_redis,
+        "dhcpbridge4",
+        _redis_missing,
     ),
     Variant(
         "bridge4-nocache",

@@ -131,8 +131,8 @@ def test_hyphen_and_underscore_names() -> None:
         (edit(subnet4_0={"rebind-timer": 4000}), "rebind-timer must not exceed lease-time"),
         (edit(subnet4_0={"lease-time": 5}), "subnet4[0].lease-time:"),
         (
-            edit(leases={"store": "redis://localhost"}),
-            "leases.store: unsupported lease store 'redis://localhost'",
+            edit(leases={"store": "mysql://localhost"}),
+            "leases.store: unsupported lease store 'mysql://localhost'",
         ),
         (edit(leases={"store": "sqlite://"}), "leases.store: sqlite store needs a path"),
         (edit(server={"port": 0}), "server.port:"),

@@ -375,6 +375,7 @@ class RelayLoader:
     window: int = 32
     retry: float = 1.0
     max_seconds: float = 90.0
+    first: int = 0  # the first client's number (loaders with disjoint clients: first=0, 10000 ...)
     acks: dict[bytes, int] = field(default_factory=dict)
     conflicts: list[tuple[bytes, int, int]] = field(default_factory=list)
     naks: int = 0
@@ -429,7 +430,7 @@ class RelayLoader:
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
-        todo = [load_mac(i) for i in range(self.count)]
+        todo = [load_mac(self.first + i) for i in range(self.count)]
         todo.reverse()
         inflight: dict[int, _Client] = {}
         rng = random.Random(0x4C0AD)

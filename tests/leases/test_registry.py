@@ -20,8 +20,8 @@ def test_check_url_accepts_known_schemes() -> None:
     ("url", "message"),
     [
         (
-            "redis://localhost",
-            "unsupported lease store 'redis://localhost' (known: memory://, sqlite:///PATH)",
+            "mysql://localhost",
+            "unsupported lease store 'mysql://localhost' (known: memory://, sqlite:///PATH",
         ),
         ("sqlite://", "sqlite store needs a path"),
         ("sqlite:", "sqlite store needs a path"),

@@ -95,3 +95,14 @@ async def test_effects_are_cleared_after_finishing() -> None:
     h.endpoint.on_readable()
     assert outcomes and outcomes[0].effects == []  # type: ignore[attr-defined]
     assert len(h.events) == 1
+
+
+async def test_an_unreachable_shared_store_drops_the_packet_without_a_reply() -> None:
+    """A store call that raises ``StoreError`` (Redis down): nothing was recorded, so no reply;
+    counted as ``store-unavailable``, not as an engine failure; the other packets go on."""
+    h = Harness([[b"store-gone", b"grant1"]], inline=False)
+    h.endpoint.on_readable()
+    await h.settle()
+    assert h.sent == [b"reply:grant1"]
+    assert h.stats.drops["store-unavailable"] == 1
+    assert h.stats.errors["engine"] == 0

@@ -79,3 +79,24 @@ def _open_sqlite(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
 
 register("memory", Backend("memory://", _open_memory))
 register("sqlite", Backend("sqlite:///PATH", _open_sqlite, _check_sqlite))
+
+
+def _check_redis(url: str) -> None:
+    from dhcpbridge.leases.shared.redis_url import parse
+
+    parse(url)
+
+
+def _open_redis(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.shared.redis_store import RedisStore
+    from dhcpbridge.leases.shared.redis_url import parse
+
+    try:
+        return RedisStore(parse(url))
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
+register("redis", Backend("redis://HOST:PORT/DB", _open_redis, _check_redis))
+register("rediss", Backend("rediss://HOST:PORT/DB", _open_redis, _check_redis))
+register("unix", Backend("unix:///PATH/redis.sock?db=N", _open_redis, _check_redis))

@@ -24,6 +24,7 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
+from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
@@ -204,6 +205,13 @@ class Endpoint:
         try:
             try:
                 outcome = await engine.process(data, meta, now, True)
+            except StoreError as exc:  # a shared store out of reach: nothing recorded, no reply
+                self.stats.drops["store-unavailable"] += 1
+                if logs.limited("store-unavailable"):
+                    log.warning(
+                        "lease store unavailable; request dropped", family=self.family, error=str(exc)
+                    )
+                return
             except Exception:
                 self.stats.errors["engine"] += 1
                 if logs.limited("engine-failure"):

@@ -14,9 +14,12 @@ from pathlib import Path
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases import MemoryStore, SqliteStore
 
+from .backend_redis import open_redis
+
 Factory = Callable[[Path], LeaseStore]
 
 BACKENDS: dict[str, Factory] = {
     "memory": lambda tmp: MemoryStore(),
     "sqlite": lambda tmp: SqliteStore(tmp / "leases.db"),
+    "redis": open_redis,
 }

@@ -346,7 +346,7 @@ def test_open_store_urls(tmp_path: Path) -> None:
     assert isinstance(full, SqliteStore) and full.path == tmp_path / "c.db"
     assert full.db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     run(full.close())
-    for bad in ("redis://localhost", "sqlite:", "sqlite://"):
+    for bad in ("mysql://localhost", "sqlite:", "sqlite://"):
         with pytest.raises(StoreError):
             open_store(bad, base_dir=str(tmp_path))
 

@@ -1,0 +1,465 @@
+"""The Lua script every state change of the Redis store runs in, so each one is atomic in Redis.
+
+One script, dispatched on an operation name: ``get``, ``find``, ``offer``, ``commit``, ``release``,
+``decline``, ``unhold``, ``allocate``, ``init`` (fill a range's free set), ``reap``, ``role``.
+``ARGV`` = key prefix, operation, kind (``v4``/``na``/``pd``), now (epoch seconds), then the
+operation's JSON argument. The key layout is described in ``docs/stores/redis.md``:
+
+* ``<prefix><address>`` (``<prefix><address>/<len>`` for a delegated prefix): the lease hash a
+  Redis user reads (``mac``, ``hostname``, ``state``, ``expires`` ...), only while the lease is
+  active (offered, bound, declined); its TTL is the remaining lease time.
+* ``<prefix>dhcpbridge:rec:<kind>``: address -> the record as JSON, in every state (also the
+  expired and released history a returning client gets its address back from, until purged).
+* ``...:exp:<kind>`` (active records by expiry), ``...:old:<kind>`` (inactive records by the time
+  they ended, for the purge), ``...:cli:<kind>:<client hex>`` (a client's addresses, most recent
+  last), ``...:free:<kind>:<range>`` (the free members of one pool range, scored by position),
+  ``...:ranges:<kind>`` (free set -> its range: first and last as hex, step bits), ``...:counts`` (records per kind and
+  state), ``...:reaped:<kind>`` (leases expired by an allocation, for the next reap),
+  ``...:role:<name>`` (who holds a role such as the reaper).
+
+A record of an address taken out of a free set remembers where it came from (``_free``:
+``set|position`` items) so that it goes back there the moment it stops being active; an address
+found taken while scanning a free set is removed there and remembers it the same way.
+"""
+
+from __future__ import annotations
+
+SCRIPT = r"""
+local P = ARGV[1]
+local op = ARGV[2]
+local kind = ARGV[3]
+local now = tonumber(ARGV[4])
+local nowtext = ARGV[4]
+local arg = ARGV[5]
+local I = P .. 'dhcpbridge:'
+local REC = I .. 'rec:' .. kind
+local EXP = I .. 'exp:' .. kind
+local OLD = I .. 'old:' .. kind
+local ACTIVE = {offered = true, bound = true, declined = true}
+local REAP_LIMIT = 2000
+
+local function load(addr)
+  local raw = redis.call('HGET', REC, addr)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function free_for(cur, client)
+  if cur.client == client and cur.state ~= 'declined' then return true end
+  if cur.state == 'released' or cur.state == 'expired' then return true end
+  return tonumber(cur.expires) <= now
+end
+
+local function view_key(rec)
+  if rec.kind == 'pd' then return P .. rec.address .. '/' .. rec['prefix-len'] end
+  return P .. rec.address
+end
+
+local function member_of(rec)
+  return rec._hex .. '|' .. rec.address
+end
+
+local function pointers(rec)
+  local out = {}
+  if rec._free then
+    for item in string.gmatch(rec._free, '[^;]+') do
+      local z, i = string.match(item, '^(.*)|(%d+)$')
+      out[#out + 1] = {z, i}
+    end
+  end
+  return out
+end
+
+local function add_pointer(rec, z, idx)
+  local item = z .. '|' .. idx
+  if rec._free then
+    for existing in string.gmatch(rec._free, '[^;]+') do
+      if existing == item then return end
+    end
+    rec._free = rec._free .. ';' .. item
+  else
+    rec._free = item
+  end
+end
+
+local function count(state, delta)
+  redis.call('HINCRBY', I .. 'counts', kind .. '_' .. state, delta)
+end
+
+local function client_key(client)
+  return I .. 'cli:' .. kind .. ':' .. client
+end
+
+local function write_view(rec)
+  local key = view_key(rec)
+  local ms = math.floor((tonumber(rec.expires) - now) * 1000)
+  if not ACTIVE[rec.state] or ms <= 0 then
+    redis.call('DEL', key)
+    return
+  end
+  local args = {}
+  for k, v in pairs(rec) do
+    if string.sub(k, 1, 1) ~= '_' then
+      args[#args + 1] = k
+      args[#args + 1] = v
+    end
+  end
+  redis.call('HSET', key, unpack(args))
+  redis.call('PEXPIRE', key, ms)
+end
+
+local function set_free(rec, free)
+  local member = member_of(rec)
+  for _, p in ipairs(pointers(rec)) do
+    if free then redis.call('ZADD', p[1], p[2], member) else redis.call('ZREM', p[1], member) end
+  end
+end
+
+-- is the address with hex form h a member of range r = {first hex, last hex, k4, kb}
+-- (members are first + i * 2^(4 * k4 + kb): the low bits equal those of first)
+local function in_range(h, r)
+  if h < r[1] or h > r[2] then return false end
+  local n = #h
+  local k4, kb = r[3], r[4]
+  if k4 > 0 and string.sub(h, n - k4 + 1) ~= string.sub(r[1], n - k4 + 1) then return false end
+  if kb > 0 then
+    local a = tonumber(string.sub(h, n - k4, n - k4), 16) % (2 ^ kb)
+    local b = tonumber(string.sub(r[1], n - k4, n - k4), 16) % (2 ^ kb)
+    if a ~= b then return false end
+  end
+  return true
+end
+
+-- an address becoming active leaves every free set that holds it (remembered in _free)
+local function leave_free_sets(rec)
+  local specs = redis.call('HGETALL', I .. 'ranges:' .. kind)
+  local m = member_of(rec)
+  for i = 1, #specs, 2 do
+    local f, l, k4, kb = string.match(specs[i + 1], '^(%x+) (%x+) (%d+) (%d+)$')
+    if f and in_range(rec._hex, {f, l, tonumber(k4), tonumber(kb)}) then
+      local score = redis.call('ZSCORE', specs[i], m)
+      if score then
+        redis.call('ZREM', specs[i], m)
+        add_pointer(rec, specs[i], math.floor(tonumber(score)))
+      end
+    end
+  end
+end
+
+-- store rec as the record of its address (replacing cur, the record there before, if any)
+local function put(rec, cur)
+  local addr = rec.address
+  if cur then
+    for _, p in ipairs(pointers(cur)) do add_pointer(rec, p[1], p[2]) end
+    if cur.client ~= rec.client then redis.call('ZREM', client_key(cur.client), addr) end
+    count(cur.state, -1)
+    local old_view = view_key(cur)
+    if old_view ~= view_key(rec) then redis.call('DEL', old_view) end
+  end
+  if rec.state ~= 'offered' then rec._reoffer = nil end
+  if ACTIVE[rec.state] then
+    if not (cur and ACTIVE[cur.state]) then leave_free_sets(rec) end
+    redis.call('ZADD', EXP, rec.expires, addr)
+    redis.call('ZREM', OLD, addr)
+    set_free(rec, false)
+  else
+    redis.call('ZREM', EXP, addr)
+    redis.call('ZADD', OLD, rec.expires, addr)
+    set_free(rec, true)
+  end
+  local seq = redis.call('INCR', I .. 'seq')
+  redis.call('ZADD', client_key(rec.client), seq, addr)
+  count(rec.state, 1)
+  redis.call('HSET', REC, addr, cjson.encode(rec))
+  write_view(rec)
+  return rec
+end
+
+local function delete(cur)
+  local addr = cur.address
+  redis.call('HDEL', REC, addr)
+  redis.call('ZREM', EXP, addr)
+  redis.call('ZREM', OLD, addr)
+  redis.call('ZREM', client_key(cur.client), addr)
+  count(cur.state, -1)
+  set_free(cur, true)
+  redis.call('DEL', view_key(cur))
+end
+
+local function hold(rec, cur)
+  if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
+    return cur
+  end
+  if cur and cur.client == rec.client and (cur.state ~= 'offered' or cur._reoffer) then
+    rec._reoffer = '1'
+  end
+  rec.state = 'offered'
+  return put(rec, cur)
+end
+
+-- an offer lapsed or was given up: a never-bound offer leaves nothing behind, one made to a
+-- returning client on its old address leaves an expired record (its history)
+local function offer_ended(cur)
+  if cur._reoffer then
+    local rec = cjson.decode(cjson.encode(cur))
+    rec.state = 'expired'
+    rec.expires = rec.starts
+    put(rec, cur)
+  else
+    delete(cur)
+  end
+end
+
+local function copy(t)
+  return cjson.decode(cjson.encode(t))
+end
+
+local function reap(early, before)
+  local out = {}
+  local more = 0
+  local due = redis.call('ZRANGEBYSCORE', EXP, '-inf', nowtext, 'LIMIT', 0, REAP_LIMIT)
+  if #due == REAP_LIMIT then more = 1 end
+  for _, addr in ipairs(due) do
+    local cur = load(addr)
+    if cur and ACTIVE[cur.state] and tonumber(cur.expires) <= now then
+      if cur.state == 'offered' then
+        offer_ended(cur)
+      else
+        local rec = copy(cur)
+        rec.state = 'expired'
+        put(rec, cur)
+        if cur.state == 'bound' then out[#out + 1] = cjson.encode(rec) end
+      end
+    else
+      redis.call('ZREM', EXP, addr)
+    end
+  end
+  if early then
+    for _, item in ipairs(out) do redis.call('RPUSH', I .. 'reaped:' .. kind, item) end
+    return {}
+  end
+  local earlier = redis.call('LRANGE', I .. 'reaped:' .. kind, 0, -1)
+  redis.call('DEL', I .. 'reaped:' .. kind)
+  for _, item in ipairs(out) do earlier[#earlier + 1] = item end
+  if before then
+    local old = redis.call('ZRANGEBYSCORE', OLD, '-inf', '(' .. before, 'LIMIT', 0, REAP_LIMIT)
+    if #old == REAP_LIMIT then more = 1 end
+    for _, addr in ipairs(old) do
+      local cur = load(addr)
+      if cur and not ACTIVE[cur.state] then delete(cur) else redis.call('ZREM', OLD, addr) end
+    end
+  end
+  table.insert(earlier, 1, tostring(more))
+  return earlier
+end
+
+local function in_any(h, ranges)
+  for _, r in ipairs(ranges) do
+    if in_range(h, r) then return true end
+  end
+  return false
+end
+
+local function split(member)
+  local h, addr = string.match(member, '^([^|]*)|(.*)$')
+  return h, addr
+end
+
+local function scan(z, lo, hi, rec, excl)
+  while lo < hi do
+    local batch = redis.call('ZRANGEBYSCORE', z, lo, hi - 1, 'WITHSCORES', 'LIMIT', 0, 8)
+    if #batch == 0 then return nil end
+    for i = 1, #batch, 2 do
+      local h, addr = split(batch[i])
+      local idx = math.floor(tonumber(batch[i + 1]))
+      lo = idx + 1
+      if not excl[addr] then
+        local cur = load(addr)
+        if cur == nil or free_for(cur, rec.client) then
+          rec.address = addr
+          rec._hex = h
+          add_pointer(rec, z, idx)
+          return hold(rec, cur)
+        end
+        -- taken (the free set missed it): out of the set; the record brings it back when free
+        redis.call('ZREM', z, batch[i])
+        add_pointer(cur, z, idx)
+        redis.call('HSET', REC, addr, cjson.encode(cur))
+      end
+    end
+  end
+  return nil
+end
+
+local function try_windows(a, rec, excl)
+  for _, w in ipairs(a.windows) do
+    if w[1] == 'z' then
+      local got = scan(w[2], w[3], w[4], copy(rec), excl)
+      if got then return got end
+    else
+      for _, member in ipairs(w[2]) do
+        local h, addr = split(member)
+        if not excl[addr] then
+          local cur = load(addr)
+          if cur == nil or free_for(cur, rec.client) then
+            local r = copy(rec)
+            r.address = addr
+            r._hex = h
+            return hold(r, cur)
+          end
+        end
+      end
+    end
+  end
+  return nil
+end
+
+local function allocate(a)
+  local rec = a.rec
+  local client = rec.client
+  local excl = {}
+  for _, x in ipairs(a.exclude) do excl[x] = true end
+  for _, w in ipairs(a.windows) do
+    if w[1] == 'z' and redis.call('HEXISTS', I .. 'ranges:' .. kind, w[2]) == 0 then
+      return {'init', w[2]}
+    end
+  end
+  -- the client's own most recent address in the ranges, if it is still free for it
+  local own = redis.call('ZREVRANGE', client_key(client), 0, -1)
+  for _, addr in ipairs(own) do
+    local cur = load(addr)
+    if cur and cur.client == client and not excl[addr] and in_any(cur._hex, a.ranges) then
+      if free_for(cur, client) then
+        local r = copy(rec)
+        r.address = addr
+        r._hex = cur._hex
+        return {'ok', cjson.encode(hold(r, cur))}
+      end
+      break
+    end
+  end
+  -- what it asked for
+  if a.prefer ~= '' then
+    local h, addr = split(a.prefer)
+    local cur = load(addr)
+    if cur == nil or free_for(cur, client) then
+      local r = copy(rec)
+      r.address = addr
+      r._hex = h
+      return {'ok', cjson.encode(hold(r, cur))}
+    end
+  end
+  local got = try_windows(a, rec, excl)
+  if got == nil and #redis.call('ZRANGEBYSCORE', EXP, '-inf', nowtext, 'LIMIT', 0, 1) > 0 then
+    -- leases expired since the last reaping pass still look taken: reap now and retry
+    reap(true, nil)
+    got = try_windows(a, rec, excl)
+  end
+  if got == nil then return {'none'} end
+  return {'ok', cjson.encode(got)}
+end
+
+local function init(a)
+  local ranges = I .. 'ranges:' .. kind
+  if redis.call('HEXISTS', ranges, a.z) == 1 then return 0 end
+  local z = a.z
+  local batch = {}
+  for i, member in ipairs(a.members) do
+    local idx = a.offset + i - 1
+    local _, addr = split(member)
+    local raw = redis.call('HGET', REC, addr)
+    local cur = raw and cjson.decode(raw)
+    if cur and ACTIVE[cur.state] then
+      add_pointer(cur, z, idx)
+      redis.call('HSET', REC, addr, cjson.encode(cur))
+    else
+      batch[#batch + 1] = idx
+      batch[#batch + 1] = member
+      if #batch >= 2000 then
+        redis.call('ZADD', z, unpack(batch))
+        batch = {}
+      end
+    end
+  end
+  if #batch > 0 then redis.call('ZADD', z, unpack(batch)) end
+  if a.last then redis.call('HSET', ranges, z, a.spec) end
+  return 1
+end
+
+local function encode(rec)
+  if rec == nil then return false end
+  return cjson.encode(rec)
+end
+
+if op == 'get' then
+  return redis.call('HGET', REC, arg)
+elseif op == 'find' then
+  local out = {}
+  for _, addr in ipairs(redis.call('ZREVRANGE', client_key(arg), 0, -1)) do
+    local raw = redis.call('HGET', REC, addr)
+    if raw then
+      local cur = cjson.decode(raw)
+      if cur.client == arg then out[#out + 1] = raw end
+    end
+  end
+  return out
+elseif op == 'offer' then
+  local rec = cjson.decode(arg)
+  local cur = load(rec.address)
+  if cur and not free_for(cur, rec.client) then return false end
+  return encode(hold(rec, cur))
+elseif op == 'commit' then
+  local rec = cjson.decode(arg)
+  local cur = load(rec.address)
+  if cur and not free_for(cur, rec.client) then return false end
+  if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
+    if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
+  end
+  rec.state = 'bound'
+  return encode(put(rec, cur))
+elseif op == 'release' then
+  local a = cjson.decode(arg)
+  local cur = load(a.address)
+  if cur == nil or cur.client ~= a.client or (cur.state ~= 'bound' and cur.state ~= 'offered') then
+    return false
+  end
+  local rec = copy(cur)
+  rec.state = 'released'
+  rec.expires = nowtext
+  return encode(put(rec, cur))
+elseif op == 'decline' then
+  local a = cjson.decode(arg)
+  local cur = load(a.address)
+  if cur == nil or cur.client ~= a.client or cur.state ~= 'bound' or tonumber(cur.expires) <= now then
+    return false
+  end
+  local rec = copy(cur)
+  rec.state = 'declined'
+  rec.starts = nowtext
+  rec.expires = a['until']
+  rec.hostname = ''
+  return encode(put(rec, cur))
+elseif op == 'unhold' then
+  local a = cjson.decode(arg)
+  local cur = load(a.address)
+  if cur and cur.client == a.client and cur.state == 'offered' then offer_ended(cur) end
+  return false
+elseif op == 'allocate' then
+  return allocate(cjson.decode(arg))
+elseif op == 'init' then
+  return init(cjson.decode(arg))
+elseif op == 'reap' then
+  local a = cjson.decode(arg)
+  return reap(false, a.before)
+elseif op == 'role' then
+  local a = cjson.decode(arg)
+  local key = I .. 'role:' .. a.role
+  local holder = redis.call('GET', key)
+  if holder == false or holder == a.owner then
+    redis.call('SET', key, a.owner, 'PX', a.ms)
+    return 1
+  end
+  return 0
+end
+return redis.error_reply('dhcpbridge: unknown operation ' .. op)
+"""

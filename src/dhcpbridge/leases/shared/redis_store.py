@@ -1,0 +1,397 @@
+"""``redis://``: leases in Redis, shared by any number of dhcpbridge servers.
+
+Every state change runs as one call of the Lua script in ``redis_lua`` (atomic in Redis: two
+servers asking at the same time never get the same free address); the key layout is described
+there and in ``docs/stores/redis.md``. Calls made in one turn of the event loop (the packets of
+one runtime batch) go to Redis as one pipeline: one round trip per batch, not per packet; only
+one pipeline is in flight at a time, on one connection, so ``WAIT`` covers every earlier write.
+
+Durability: a call returns once Redis has executed it; ``flush`` adds ``WAIT N`` when the URL
+says ``wait-replicas=N``. What Redis keeps across its own crash is Redis's ``appendonly`` /
+``appendfsync`` setting (see the docs). When Redis cannot be reached every call raises
+``StoreError`` (no reply is sent for what was not recorded), ``failing()`` reports how long, and
+the next call reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+
+from dhcpbridge import logs
+from dhcpbridge.engine.model import Lease, LeaseKind
+from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.shared.redis_codec import (
+    KIND_NAMES,
+    addr_hex,
+    addr_text,
+    decode,
+    member,
+    to_record,
+)
+from dhcpbridge.leases.shared.redis_lua import SCRIPT
+from dhcpbridge.leases.shared.redis_url import RedisOptions
+
+log = logs.get("dhcpbridge.leases")
+
+MAP_LIMIT = 1 << 16  # ranges up to this many members get a free set; larger ones are probed
+PROBES = 64
+_PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded store's probe sequence (same first address)
+INIT_CHUNK = 8192  # members per call while a range's free set is filled
+COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
+_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()
+
+
+def _step(r: AddressRange) -> int:
+    step: int = getattr(r, "step", 1)
+    return step
+
+
+def _size(r: AddressRange) -> int:
+    return (r.last - r.first) // _step(r) + 1
+
+
+def _is_member(r: AddressRange, addr: int) -> bool:
+    if not r.first <= addr <= r.last:
+        return False
+    step = _step(r)
+    return step == 1 or not (addr - r.first) % step
+
+
+class RedisStore:
+    """See the module docstring; ``dhcpbridge.engine.ports.LeaseStore`` plus ``CountsLeases``,
+    ``QueriesLeases``, ``ReportsHealth`` and ``SharedStore`` (``leases.base``)."""
+
+    def __init__(self, options: RedisOptions) -> None:
+        self.options = options
+        self.prefix = options.key_prefix
+        self.retention = 86400.0
+        self.inline = False  # every call is a round trip to Redis
+        pool = BlockingConnectionPool.from_url(
+            options.url,
+            max_connections=1,
+            timeout=None,
+            socket_timeout=options.timeout,
+            socket_connect_timeout=options.timeout,
+            retry=Retry(NoBackoff(), 1),  # one retry on a fresh connection (after a Redis restart)
+        )
+        self.client = Redis(connection_pool=pool)
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._pumping = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._filling: dict[str, asyncio.Future[None]] = {}  # free sets being created
+        self._counts: dict[str, int] = {}
+        self._counts_at = 0.0
+        self.failed_calls = 0  # consecutive pipelines that could not reach Redis
+        self._failing_since = 0.0
+        self.round_trips = 0  # pipelines sent (for the bench's round trips per exchange)
+
+    # --- the pipeline pump -----------------------------------------------------------------
+    async def _command(self, *args: Any) -> Any:
+        """Queue one command for the next pipeline and wait for its reply."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((args, future))
+        if not self._pumping:
+            self._pumping = True
+            loop.call_soon(self._start_pump, loop)  # the rest of this loop turn joins the batch
+        return await future
+
+    def _start_pump(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = loop.create_task(self._pump())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _pump(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._send(batch)
+        finally:
+            self._pumping = False
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._execute([args for args, _ in batch])
+            missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            if missing:  # a restarted (or flushed) Redis forgot the script: load it, run those again
+                await self.client.script_load(SCRIPT)
+                again = await self._execute([batch[i][0] for i in missing])
+                for i, r in zip(missing, again, strict=True):
+                    results[i] = r
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            error = StoreError(f"redis: {exc}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        except BaseException as exc:  # cancelled while closing: nobody may wait forever
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreError(f"redis: {exc!r}"))
+            raise
+        if self.failed_calls:
+            log.warning("redis lease store reachable again", failed_calls=self.failed_calls)
+            self.failed_calls = 0
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(StoreError(f"redis: {result}"))
+            else:
+                future.set_result(result)
+
+    async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        self.round_trips += 1
+        pipe = self.client.pipeline(transaction=False)
+        for args in commands:
+            pipe.execute_command(*args)
+        return await pipe.execute(raise_on_error=False)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self.failed_calls:
+            self._failing_since = time.monotonic()
+            log.error(
+                "redis lease store unreachable; no lease can be granted until it is back", error=str(exc)
+            )
+        self.failed_calls += 1
+
+    async def _run(self, op: str, kind: LeaseKind, now: float, arg: str) -> Any:
+        name = KIND_NAMES[kind]
+        route = f"{self.prefix}dhcpbridge:rec:{name}"  # the key Redis Cluster routes by
+        return await self._command("EVALSHA", _SHA, 1, route, self.prefix, op, name, repr(float(now)), arg)
+
+    # --- LeaseStore ---------------------------------------------------------------------------
+    async def get(self, kind: LeaseKind, address: int) -> Lease | None:
+        return decode(await self._run("get", kind, 0.0, addr_text(kind, address)))
+
+    async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        rows = await self._run("find", kind, 0.0, client.hex())
+        return [lease for lease in map(decode, rows) if lease is not None]
+
+    async def offer(self, lease: Lease, now: float) -> Lease | None:
+        return decode(await self._run("offer", lease.kind, now, json.dumps(to_record(lease))))
+
+    async def commit(self, lease: Lease, now: float) -> Lease | None:
+        return decode(await self._run("commit", lease.kind, now, json.dumps(to_record(lease))))
+
+    async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
+        arg = json.dumps({"address": addr_text(kind, address), "client": client.hex()})
+        return decode(await self._run("release", kind, now, arg))
+
+    async def decline(
+        self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
+    ) -> Lease | None:
+        arg = {"address": addr_text(kind, address), "client": client.hex(), "until": repr(float(until))}
+        return decode(await self._run("decline", kind, now, json.dumps(arg)))
+
+    async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
+        arg = json.dumps({"address": addr_text(kind, address), "client": client.hex()})
+        await self._run("unhold", kind, 0.0, arg)
+
+    async def allocate(
+        self,
+        lease: Lease,
+        ranges: Sequence[AddressRange],
+        now: float,
+        hint: int,
+        exclude: frozenset[int] = frozenset(),
+        prefer: int = 0,
+    ) -> Lease | None:
+        kind = lease.kind
+        if not ranges:
+            return None
+        low = min(r.first for r in ranges)
+        high = max(r.last for r in ranges)
+        wanted = prefer and prefer not in exclude and any(_is_member(r, prefer) for r in ranges)
+        windows, names = self._windows(kind, ranges, hint)
+        arg = json.dumps(
+            {
+                "rec": to_record(lease, with_address=False),
+                "ranges": [self._range_spec(kind, r) for r in ranges],
+                "exclude": [addr_text(kind, a) for a in exclude if low <= a <= high],
+                "prefer": member(kind, prefer) if wanted else "",
+                "windows": windows,
+            }
+        )
+        for _ in range(len(names) + 1):
+            reply = await self._run("allocate", kind, now, arg)
+            tag = reply[0]
+            if tag == b"ok":
+                return decode(reply[1])
+            if tag == b"none":
+                return None
+            await self._fill(kind, reply[1].decode(), names[reply[1].decode()])
+        raise StoreError("redis: a pool range's free set could not be created")
+
+    @staticmethod
+    def _range_spec(kind: LeaseKind, r: AddressRange) -> list[Any]:
+        """``[first hex, last hex, k4, kb]`` for the script's membership test (step = 2^(4*k4+kb))."""
+        step = _step(r)
+        bits = step.bit_length() - 1
+        if 1 << bits != step:
+            raise StoreError(f"redis: pool range step {step} is not a power of two")
+        return [addr_hex(kind, r.first), addr_hex(kind, r.last), bits // 4, bits % 4]
+
+    def _zset(self, kind: LeaseKind, r: AddressRange) -> str:
+        name = f"{self.prefix}dhcpbridge:free:{KIND_NAMES[kind]}:{addr_text(kind, r.first)}-{addr_text(kind, r.last)}"
+        step = _step(r)
+        return name if step == 1 else f"{name}/{step}"
+
+    def _windows(
+        self, kind: LeaseKind, ranges: Sequence[AddressRange], hint: int
+    ) -> tuple[list[list[Any]], dict[str, AddressRange]]:
+        """Where the script searches, in order: the ranges as one sequence from ``hint`` to the
+        end, then from the start (as the embedded store does); huge ranges by probe candidates."""
+        sizes = [_size(r) for r in ranges]
+        total = sum(sizes)
+        start = hint % total if total > 0 else 0
+        head: list[tuple[AddressRange, int, int]] = []
+        tail: list[tuple[AddressRange, int, int]] = []
+        offset = 0
+        for r, size in zip(ranges, sizes, strict=True):
+            if start >= offset + size:
+                tail.append((r, 0, size))
+            elif start >= offset:
+                head.append((r, start - offset, size))
+                if start > offset:
+                    tail.append((r, 0, start - offset))
+            else:
+                head.append((r, 0, size))
+            offset += size
+        windows: list[list[Any]] = []
+        names: dict[str, AddressRange] = {}
+        probed: set[int] = set()
+        for r, lo, hi in head + tail:
+            size = _size(r)
+            if size > MAP_LIMIT:
+                if id(r) not in probed:
+                    probed.add(id(r))
+                    step = _step(r)
+                    cands = [r.first + ((hint + a * _PROBE_MULT) % size) * step for a in range(PROBES)]
+                    windows.append(["p", [member(kind, c) for c in cands]])
+                continue
+            name = self._zset(kind, r)
+            names[name] = r
+            windows.append(["z", name, lo, hi])
+        return windows, names
+
+    async def _fill(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
+        """Create the free set of range ``r`` once, however many allocations ask at the same time."""
+        running = self._filling.get(name)
+        if running is None:
+            running = self._filling[name] = asyncio.ensure_future(self._fill_now(kind, name, r))
+            running.add_done_callback(lambda _: self._filling.pop(name, None))
+        await asyncio.shield(running)
+
+    async def _fill_now(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
+        """Create the free set of range ``r`` (every member without an active record)."""
+        step = _step(r)
+        size = _size(r)
+        for offset in range(0, size, INIT_CHUNK):
+            count = min(INIT_CHUNK, size - offset)
+            members = [member(kind, r.first + (offset + i) * step) for i in range(count)]
+            arg = {
+                "z": name,
+                "offset": offset,
+                "members": members,
+                "last": offset + count >= size,
+                "spec": " ".join(str(x) for x in self._range_spec(kind, r)),
+            }
+            await self._run("init", kind, 0.0, json.dumps(arg))
+
+    async def reap(self, now: float) -> list[Lease]:
+        before = repr(float(now - self.retention))
+        results = await asyncio.gather(*(self._reap_kind(kind, now, before) for kind in LeaseKind))
+        await self._refresh_counts()
+        return [lease for part in results for lease in part]
+
+    async def _reap_kind(self, kind: LeaseKind, now: float, before: str) -> list[Lease]:
+        out: list[Lease] = []
+        while True:
+            reply = await self._run("reap", kind, now, json.dumps({"before": before}))
+            out += [lease for lease in map(decode, reply[1:]) if lease is not None]
+            if reply[0] != b"1":
+                return out
+
+    async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
+        kinds = [kind] if kind is not None else list(LeaseKind)
+        tables = await asyncio.gather(
+            *(self._command("HVALS", f"{self.prefix}dhcpbridge:rec:{KIND_NAMES[k]}") for k in kinds)
+        )
+        return [lease for rows in tables for lease in map(decode, rows) if lease is not None]
+
+    async def query(self, query: LeaseQuery) -> list[Lease]:
+        """One page of records (``leases.base.QueriesLeases``), ordered by kind and address."""
+        rows = sorted(await self.leases(query.kind), key=lambda lease: (lease.kind, lease.address))
+        return query.select(rows)
+
+    def count_by_state(self) -> dict[str, int]:
+        """Records per ``{kind}_{state}`` (``leases.base.CountsLeases``), as last read from Redis
+        (refreshed by flushes at most every ``COUNTS_EVERY`` seconds, and by every reap)."""
+        return dict(self._counts)
+
+    async def _refresh_counts(self) -> None:
+        raw = await self._command("HGETALL", f"{self.prefix}dhcpbridge:counts")
+        self._counts = {k.decode(): int(v) for k, v in raw.items() if int(v) > 0}
+        self._counts_at = time.monotonic()
+
+    async def flush(self) -> None:
+        """Every write so far has been executed by Redis; with ``wait-replicas`` also confirmed by
+        that many replicas (``WAIT``), else ``StoreError``."""
+        if time.monotonic() - self._counts_at >= COUNTS_EVERY:
+            self._counts_at = time.monotonic()
+            task = asyncio.get_running_loop().create_task(self._counts_quietly())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        wanted = self.options.wait_replicas
+        if wanted:
+            acked = await self._command("WAIT", wanted, self.options.wait_timeout_ms)
+            if int(acked) < wanted:
+                self._failed(StoreError(f"WAIT: {acked} of {wanted} replicas"))
+                raise StoreError(f"redis: only {acked} of {wanted} replica(s) confirmed the writes")
+
+    async def _counts_quietly(self) -> None:
+        with contextlib.suppress(StoreError):
+            await self._refresh_counts()
+
+    def failing(self) -> tuple[int, float] | None:
+        """While Redis cannot be reached: (failed round trips in a row, seconds since the first)."""
+        if not self.failed_calls:
+            return None
+        return self.failed_calls, time.monotonic() - self._failing_since
+
+    async def claim_role(self, role: str, owner: str, ttl: float) -> bool:
+        arg = json.dumps({"role": role, "owner": owner, "ms": max(1, int(ttl * 1000))})
+        return bool(await self._run("role", LeaseKind.V4, 0.0, arg))
+
+    async def client_index_entries(self) -> int:
+        """Entries of the by-client index (tests: bounded by the records)."""
+        total = 0
+        for kind in LeaseKind:
+            pattern = f"{self.prefix}dhcpbridge:cli:{KIND_NAMES[kind]}:*"
+            cursor: int = 0
+            while True:
+                cursor, keys = await self._command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+                total += len(keys)
+                if int(cursor) == 0:
+                    break
+        return total
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        await self.client.aclose()
