@@ -44,6 +44,7 @@ class Transaction:
         "done",
         "drop_detail",
         "drop_reason",
+        "dropped_by",
         "effects",
         "io_ok",
         "msg_type_code",
@@ -70,6 +71,7 @@ class Transaction:
         self.done = False
         self.drop_reason: str | None = None
         self.drop_detail = ""
+        self.dropped_by: object = None  # the pipeline hook that dropped it (``Pipeline.run``)
 
     def log_fields(self, dest: Dest | None) -> dict[str, Any]:
         """Who and what, for a log line about this exchange (the families say more)."""
