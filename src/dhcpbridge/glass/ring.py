@@ -3,11 +3,12 @@
 ``record`` runs on the packet path after the reply was sent (or the request dropped): it only
 appends the outcome to a bounded queue and, when the queue was empty, asks the loop to ``drain``
 it at its next turn (as ``dhcpbridge.events`` does); a full queue counts ``overflow``. ``drain``
-files each exchange as an ``Entry`` (the parsed request, the reply's bytes, the few facts of the
-decision, never the transaction itself) in the ring of its client: the MAC (v4 chaddr) or the
-DUID (v6). At most ``clients`` clients are kept (the least recently seen goes first) and at most
-``per_client`` exchanges each, so a flood of random MACs costs a fixed amount of memory.
-Decoding to JSON happens only when someone looks (``dhcpbridge.glass.decode``).
+files each exchange as a flat ``Record`` (the request's and the reply's bytes, the few facts of
+the decision, never the transaction or parsed messages, which would cost the garbage collector)
+in the ring of its client: the MAC (v4 chaddr) or the DUID (v6). At most ``clients`` clients
+per family are kept (the least recently seen goes first) and at most ``per_client`` exchanges
+each, so a flood of random MACs costs a fixed amount of memory. Parsing and decoding happen only
+when someone looks (``Entry``, ``dhcpbridge.glass.decode``).
 """
 
 from __future__ import annotations
@@ -18,22 +19,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dhcpbridge.engine.pipeline import step_name
-from dhcpbridge.engine.v4.transaction import Transaction4
-from dhcpbridge.engine.v6.transaction import Transaction6
+from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.v4.message import Message4, parse
+from dhcpbridge.wire.v4.options import parse_suboptions
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
 
-#: what ``Endpoint`` tells about each exchange
-SENT, DROPPED, NO_REPLY, NOT_COMMITTED, SEND_FAILED = (
-    "sent",
-    "dropped",
-    "no-reply",
-    "store-unavailable",
-    "send-failed",
-)
 Pending = tuple[str, Any, Any, float, str]  # family, outcome, meta, arrival time, status
+#: what ``drain`` files per exchange: arrival time, status, drop reason, drop detail, the hook
+#: that dropped it, state, whether the handle phase ended early, request bytes, meta, reply
+#: bytes, destination (v4: address int and port; v6: the engine's tuple and 0), subnet, answer
+Record = tuple[float, str, Any, str, Any, str, bool, bytes, Any, Any, Any, int, Any, Any]
 
 
 class Entry:
-    """One exchange as the looking glass keeps it (see the module docstring)."""
+    """One exchange as the looking glass shows it, made from a ``Record`` when someone looks:
+    the request parsed again, the client's identifiers read from it."""
 
     __slots__ = (
         "action",
@@ -55,28 +55,83 @@ class Entry:
         "time",
     )
 
-    def __init__(self, family: str, time: float, status: str, request: Any, meta: Any) -> None:
+    def __init__(self, family: str, record: Record, steps: Sequence[str]) -> None:
+        (
+            now,
+            status,
+            reason,
+            detail,
+            dropped_by,
+            state,
+            done,
+            raw,
+            meta,
+            reply,
+            dest,
+            port,
+            subnet,
+            answer,
+        ) = record
         self.family = family
-        self.time = time
+        self.time = now
         self.status = status
-        self.request = request  # Message4, or the outermost Message6 / RelayMessage6
+        self.drop_reason: str | None = reason
+        self.drop_detail: str = detail
+        self.dropped_by = step_name(dropped_by)
+        self.state: str = state
+        self.done = done
         self.meta = meta
-        self.reply: bytes | None = None
+        self.reply: bytes | None = reply
         self.dest: tuple[str, int] | None = None
-        self.drop_reason: str | None = None
-        self.drop_detail = ""
-        self.dropped_by = ""
-        self.source = ""
-        self.action = ""
-        self.subnet = ""
-        self.state = ""
-        self.done = False
+        if isinstance(dest, int):
+            self.dest = (_ip4(dest), port)
+        elif dest is not None:
+            self.dest = (str(dest[0]), int(dest[1]))
+        self.subnet = subnet.name if subnet is not None else ""
+        self.source = answer.source if answer is not None else ""
+        self.action = answer.action.name.lower() if answer is not None else ""
+        self.steps = steps
+        self.request: Message4 | Message6 | RelayMessage6 | bytes = raw
         self.ids: tuple[tuple[str, bytes], ...] = ()
-        self.steps: Sequence[str] = ()
+        try:
+            if family == "v4":
+                self.request = msg = parse(raw)
+                self.ids = _ids4(msg)
+            else:
+                self.request = msg6 = parse6(raw)
+                self.ids = _ids6(msg6)
+        except FormError:
+            pass  # shown as hex (the engine parsed it before, so this does not happen)
 
     def matches(self, want: bytes, text: bytes) -> bool:
         """Whether one of the client's identifiers is ``want`` (bytes from hex) or ``text``."""
-        return any(value and (value == want or value == text) for _, value in self.ids)
+        return any(value and value in (want, text) for _, value in self.ids)
+
+
+def _ids4(msg: Message4) -> tuple[tuple[str, bytes], ...]:
+    ids = [("mac", msg.mac), ("client-id", msg.options.get(61, b""))]
+    relay = msg.options.get(82)
+    if relay:
+        try:
+            subs = parse_suboptions(relay)
+        except FormError:
+            subs = {}
+        ids += [("circuit-id", subs.get(1, b"")), ("remote-id", subs.get(2, b""))]
+    return tuple(ids)
+
+
+def _ids6(msg: Message6 | RelayMessage6) -> tuple[tuple[str, bytes], ...]:
+    ids: list[tuple[str, bytes]] = []
+    inner: Message6 | RelayMessage6 | None = msg
+    while isinstance(inner, RelayMessage6):
+        for code, name in ((18, "interface-id"), (37, "remote-id"), (79, "relay-mac")):
+            raw = inner.raw(code)
+            if raw:
+                ids.append((name, raw[4:] if code == 37 else raw[2:] if code == 79 else raw))
+        inner = inner.message
+    duid = inner.raw(1) or b"" if isinstance(inner, Message6) else b""
+    mac = duid_mac(duid)
+    return (("duid", duid), *((("mac", mac),) if mac else ()), *ids)
 
 
 def _hex_bytes(text: str) -> bytes:
@@ -107,22 +162,21 @@ class LookingGlass:
         self.unattributed = 0  # outcomes without a transaction (malformed): no client to file under
         self._queue: deque[Pending] = deque()
         self._scheduled = False
-        self._rings: OrderedDict[tuple[str, bytes], deque[Entry]] = OrderedDict()
+        self._rings: dict[str, OrderedDict[bytes, list[Record]]] = {"v4": OrderedDict(), "v6": OrderedDict()}
 
     def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Drain on ``loop`` from now on (None: file at once, inside ``record``)."""
         self.loop = loop
 
     def resize(self, clients: int, per_client: int, queue: int) -> None:
-        """New bounds (a reload); rings over them are cut, oldest first."""
-        self.clients, self.limit = clients, queue
-        while len(self._rings) > clients:
-            self._rings.popitem(last=False)
-            self.evicted += 1
-        if per_client != self.per_client:
-            self.per_client = per_client
-            for key, ring in self._rings.items():
-                self._rings[key] = deque(ring, maxlen=per_client)
+        """New bounds (a reload); clients and exchanges over them go, oldest first."""
+        self.clients, self.per_client, self.limit = clients, per_client, queue
+        for rings in self._rings.values():
+            while len(rings) > clients:
+                rings.popitem(last=False)
+                self.evicted += 1
+            for ring in rings.values():
+                del ring[: max(0, len(ring) - per_client)]
 
     def set_steps(self, family: str, handlers: Iterable[Any]) -> None:
         """The pipeline's handlers of ``family`` (shown as the decision path's steps)."""
@@ -149,92 +203,88 @@ class LookingGlass:
         """File every waiting exchange in its client's ring."""
         self._scheduled = False
         queue = self._queue
+        per_client = self.per_client
+        clients = self.clients
+        filed = 0
         while queue:
             family, outcome, meta, now, status = queue.popleft()
             tx = outcome.tx
             if tx is None:
                 self.unattributed += 1
                 continue
-            entry = self._entry(family, tx, outcome, meta, now, status)
-            self._file((family, entry.ids[0][1]), entry)
-
-    def _entry(self, family: str, tx: Any, outcome: Any, meta: Any, now: float, status: str) -> Entry:
-        if isinstance(tx, Transaction4):
-            entry = Entry(family, now, status, tx.request, meta)
-            entry.ids = (
-                ("mac", tx.request.mac),
-                ("client-id", tx.client_id),
-                ("circuit-id", tx.circuit_id),
-                ("remote-id", tx.remote_id),
+            if family == "v4":
+                key = tx.client_mac or tx.request.mac
+                dest, port = (tx.dest_ip, tx.dest_port) if outcome.data is not None else (None, 0)
+            else:
+                key = tx.duid
+                dest, port = outcome.dest, 0
+            record = (
+                now,
+                status,
+                outcome.drop_reason,
+                outcome.drop_detail,
+                tx.dropped_by,
+                tx.state,
+                tx.done,
+                tx.raw,
+                meta,
+                outcome.data,
+                dest,
+                port,
+                tx.subnet,
+                tx.answer,
             )
-            if outcome.data is not None:
-                entry.dest = (_ip4(tx.dest_ip), tx.dest_port)
-            entry.subnet = tx.subnet.name if tx.subnet is not None else ""
-        else:
-            assert isinstance(tx, Transaction6)
-            entry = Entry(family, now, status, tx.relays[0] if tx.relays else tx.request, meta)
-            entry.ids = (
-                ("duid", tx.duid),
-                ("mac", tx.client_mac),
-                ("interface-id", tx.circuit_id),
-                ("remote-id", tx.remote_id),
-            )
-            if outcome.dest is not None:
-                entry.dest = (outcome.dest[0], outcome.dest[1])
-            entry.subnet = tx.subnet.name if tx.subnet is not None else ""
-        entry.reply = outcome.data
-        entry.drop_reason = outcome.drop_reason
-        entry.drop_detail = outcome.drop_detail
-        if tx.dropped_by is not None:
-            entry.dropped_by = step_name(tx.dropped_by)
-        answer = tx.answer
-        if answer is not None:
-            entry.source = answer.source
-            entry.action = answer.action.name.lower()
-        entry.state = tx.state
-        entry.done = tx.done
-        entry.steps = self.steps.get(family, ())
-        return entry
-
-    def _file(self, key: tuple[str, bytes], entry: Entry) -> None:
-        rings = self._rings
-        ring = rings.get(key)
-        if ring is None:
-            if len(rings) >= self.clients:
-                rings.popitem(last=False)
-                self.evicted += 1
-            ring = rings[key] = deque(maxlen=self.per_client)
-        else:
-            rings.move_to_end(key)
-        ring.append(entry)
-        self.filed += 1
+            rings = self._rings[family]
+            ring = rings.get(key)
+            if ring is None:
+                if len(rings) >= clients:
+                    rings.popitem(last=False)
+                    self.evicted += 1
+                rings[key] = [record]
+            else:
+                rings.move_to_end(key)
+                ring.append(record)
+                if len(ring) > per_client:
+                    del ring[0]
+            filed += 1
+        self.filed += filed
 
     # --- looking ------------------------------------------------------------------------------
+    def _latest_first(self) -> list[tuple[str, bytes, list[Record]]]:
+        """Every client of both families, most recently seen first."""
+        both = [(family, key, ring) for family, rings in self._rings.items() for key, ring in rings.items()]
+        both.sort(key=lambda item: item[2][-1][0], reverse=True)
+        return both
+
     def find(self, client: str) -> list[tuple[str, bytes, list[Entry]]]:
         """The clients one of whose identifiers is ``client`` (hex with any separators, or the
-        text of a circuit-id / remote-id / interface-id), most recently seen first, each with its
-        exchanges oldest first: ``(family, key, entries)``."""
+        text of a circuit-id / remote-id / interface-id; a MAC also finds the DUID-LL/LLT and the
+        RFC 6939 relay option that hold it), most recently seen first, each with its exchanges
+        oldest first: ``(family, key, entries)``."""
         self.drain()
         want, text = _hex_bytes(client), client.encode()
         found: list[tuple[str, bytes, list[Entry]]] = []
-        for (family, key), ring in reversed(self._rings.items()):
-            if key == want or any(e.matches(want, text) for e in ring):
-                found.append((family, key, list(ring)))
+        for family, key, ring in self._latest_first():
+            if key == want:
+                found.append((family, key, self._entries(family, ring)))
+                continue
+            entries = self._entries(family, ring)
+            if any(e.matches(want, text) for e in entries):
+                found.append((family, key, entries))
         return found
 
     def recent(self, limit: int = 50) -> list[tuple[str, bytes, list[Entry]]]:
         """The ``limit`` most recently seen clients, most recent first."""
         self.drain()
-        out: list[tuple[str, bytes, list[Entry]]] = []
-        for (family, key), ring in reversed(self._rings.items()):
-            if len(out) >= limit:
-                break
-            out.append((family, key, list(ring)))
-        return out
+        return [(f, k, self._entries(f, ring)) for f, k, ring in self._latest_first()[:limit]]
+
+    def _entries(self, family: str, ring: Iterable[Record]) -> list[Entry]:
+        steps = self.steps.get(family, ())
+        return [Entry(family, record, steps) for record in ring]
 
     def stats(self) -> dict[str, int]:
         return {
-            "clients": len(self._rings),
+            "clients": sum(len(rings) for rings in self._rings.values()),
             "queued": len(self._queue),
             "filed": self.filed,
             "overflow": self.overflow,
@@ -248,3 +298,12 @@ class LookingGlass:
 
 def _ip4(value: int) -> str:
     return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+
+
+def duid_mac(duid: bytes) -> bytes:
+    """The link-layer address inside a DUID-LL (type 3) or DUID-LLT (type 1), else b""."""
+    if len(duid) > 4 and duid[:2] == b"\x00\x03":
+        return duid[4:]
+    if len(duid) > 8 and duid[:2] == b"\x00\x01":
+        return duid[8:]
+    return b""
