@@ -38,7 +38,9 @@ META4 = Meta4(GIADDR, 67, ip4_int("10.68.0.1"), ip4_int("10.68.0.1"), 3, "srv1")
 
 def engine4() -> Any:
     cfg = loader.from_dict(CONFIG4)
-    return build_engine4(cfg, open_store("memory://"), HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)}), Stats())
+    return build_engine4(
+        cfg, open_store("memory://"), HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)}), Stats()
+    )
 
 
 def tlv(code: int, value: bytes) -> bytes:

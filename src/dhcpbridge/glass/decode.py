@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from dhcpbridge.glass.ring import Entry
+from dhcpbridge.glass.ring import Entry, LookingGlass
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4 import options as options4
 from dhcpbridge.wire.v4.message import Message4, ip4_str, parse
@@ -170,3 +170,13 @@ def summary_to_json(family: str, key: bytes, entries: list[Entry]) -> dict[str, 
         "status": latest.status,
         "drop_reason": latest.drop_reason,
     }
+
+
+def view(glass: LookingGlass, client: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every client ``client`` names (see ``LookingGlass.find``), as JSON, most recent first."""
+    return [client_to_json(family, key, entries, limit) for family, key, entries in glass.find(client)]
+
+
+def recent(glass: LookingGlass, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recently seen clients, one line each."""
+    return [summary_to_json(family, key, entries) for family, key, entries in glass.recent(limit)]
