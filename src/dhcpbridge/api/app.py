@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dhcpbridge.api import glass, problems, reservations
+from dhcpbridge.api import dashboard, glass, problems, reservations
 from dhcpbridge.api.auth import ANONYMOUS_ADMIN, Caller, Role, Tokens
 from dhcpbridge.api.models import Health, LeaseOut, LeasePage, Ready, ReloadResult, SubnetUse
 from dhcpbridge.api.usage import utilisation
@@ -72,6 +72,8 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         title="dhcpbridge management API",
         version="1",
         description="Leases, counters, subnets and config of a running dhcpbridge server.",
+        docs_url=None,  # served by dashboard.install from the package, not a CDN
+        redoc_url=None,
     )
     problems.install(app)
 
@@ -208,6 +210,7 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
 
     app.include_router(reservations.router(server, reader, admin_only, errs))
     app.include_router(glass.router(server, reader, errs))
+    dashboard.install(app, needs("read"), errs)
     return app
 
 
