@@ -6,11 +6,11 @@
 const POLL_MS = 2000;
 const HISTORY = 150; // points of the rates chart: 5 minutes at 2 s
 const SERIES = [
-  ["DISCOVER", "#1565c0", (s) => s.v4.received.DISCOVER],
-  ["OFFER", "#00897b", (s) => s.v4.sent.OFFER],
-  ["REQUEST", "#6a1b9a", (s) => s.v4.received.REQUEST],
-  ["ACK", "#2e7d32", (s) => s.v4.sent.ACK],
-  ["NAK", "#ef6c00", (s) => s.v4.sent.NAK],
+  ["DISCOVER", "#1565c0", (s) => s.v4.received.DHCPDISCOVER],
+  ["OFFER", "#00897b", (s) => s.v4.sent.DHCPOFFER],
+  ["REQUEST", "#6a1b9a", (s) => s.v4.received.DHCPREQUEST],
+  ["ACK", "#2e7d32", (s) => s.v4.sent.DHCPACK],
+  ["NAK", "#ef6c00", (s) => s.v4.sent.DHCPNAK],
   ["drops", "#c62828", (s) => sum(s.v4.drops) + sum(s.v6 ? s.v6.drops : {})],
   ["v6 replies", "#795548", (s) => sum(s.v6 ? s.v6.sent : {})],
 ];
@@ -137,6 +137,7 @@ async function refreshStats() {
 }
 function drawRates() {
   const canvas = $("rates");
+  if (canvas.clientWidth && canvas.width !== canvas.clientWidth) canvas.width = canvas.clientWidth;
   const ctx = canvas.getContext("2d");
   const w = canvas.width, h = canvas.height, pad = 28;
   ctx.clearRect(0, 0, w, h);
