@@ -28,7 +28,7 @@ class WhoAmI(BaseModel):
 def swagger_assets() -> Path | None:
     """Swagger UI's files from the ``swagger-ui-bundle`` package (None when it is missing)."""
     try:
-        import swagger_ui_bundle
+        import swagger_ui_bundle  # type: ignore[import-untyped]
     except ImportError:
         return None
     return Path(swagger_ui_bundle.swagger_ui_path)
