@@ -27,6 +27,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.latency import Latency
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
@@ -127,6 +128,7 @@ class Endpoint:
         self.drop_log = DropLog(family)
         self.limiter: RateLimiter | None = None
         self.glass: Glass | None = None
+        self.latency = Latency()  # arrival to send, per request type (server/latency.py)
         self.max_pending = 4096
         self.pending = 0  # packets running as tasks (waiting for IO)
 
@@ -268,6 +270,9 @@ class Endpoint:
                 log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
         elif logs.debug_enabled():
             log.debug("reply", family=self.family, **outcome.log_fields())
+        tx = getattr(outcome, "tx", None)
+        if tx is not None:
+            self.latency.observe(tx.msg_type_code, time.time() - now)
         if glass is not None:
             glass.record(self.family, outcome, meta, now, "sent")
         for event in effects:

@@ -153,6 +153,7 @@ class Server:
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
+                self._more_metrics(registry)  # issue 12: latency histogram, pool gauges
                 if self.dns is not None:
                     from dhcpbridge.dns.metrics import DnsCollector
 
@@ -179,6 +180,25 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    def _more_metrics(self, registry: Any) -> None:
+        """The request latency histogram and the per-subnet/pool gauges (refreshed by a task)."""
+        from dhcpbridge.engine.v6.transaction import message_name6
+        from dhcpbridge.metrics import LatencyCollector
+        from dhcpbridge.pool_metrics import PoolCollector
+        from dhcpbridge.wire.v4.options import MESSAGE_NAMES
+
+        def v4_name(code: int) -> str:
+            return MESSAGE_NAMES.get(code, str(code))
+
+        latencies = LatencyCollector(
+            lambda: {name: ep.latency for name, ep in self.endpoints.items()},
+            {"v4": v4_name, "v6": message_name6},
+        )
+        registry.register(latencies)
+        pools = PoolCollector()
+        registry.register(pools)
+        self.tasks.daemon(pools.refresh_forever(self))
 
     def _drop_privileges(self, store: LeaseStore) -> None:
         """``[server] user``: hand the store's files and the control socket to the user, then run
