@@ -208,3 +208,17 @@ def test_a_queue_nobody_drains_counts_its_overflow() -> None:
     stats = asyncio.run(main())
     assert stats["queued"] == 16 and stats["overflow"] == 24 and stats["filed"] == 0
     assert stats["filed_later"] == 16
+
+
+def test_resize_cuts_clients_and_rings_oldest_first() -> None:
+    glass = LookingGlass(clients=10, per_client=8)
+    engine = engine4()
+    for i in range(10):
+        for _ in range(3):
+            exchange(glass, engine, request4(1, bytes([2, 0, 0, 0, 0, i])))
+    glass.resize(4, 2, 100)
+    stats = glass.stats()
+    assert stats["clients"] == 4 and stats["evicted"] == 6
+    kept = glass.recent()
+    assert [key[-1] for _, key, _ in kept] == [9, 8, 7, 6]  # the most recently seen stay
+    assert all(len(entries) == 2 for _, _, entries in kept)
