@@ -13,6 +13,7 @@ PAIRS=(
   tshark:tshark ethtool:ethtool
   named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
   redis-server:redis-server redis-cli:redis-tools
+  chromium:chromium chromedriver:chromium-driver
 )
 missing=()
 for pair in "${PAIRS[@]}"; do

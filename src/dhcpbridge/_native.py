@@ -76,6 +76,7 @@ MODULES: tuple[str, ...] = (
     "io/udp.py",
     "io/udp4.py",
     "io/udp6.py",
+    "glass/ring.py",
 )
 
 

@@ -370,6 +370,58 @@ def reload_command(config_path: Path) -> None:
     click.echo(_running_server(config_path, {"cmd": "reload"}))
 
 
+# --- looking-glass (a running server, through its control socket or the HTTP API) ------------
+@main.command("looking-glass")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="reach it by control socket")
+@click.option("--api", "api_url", help="or by the HTTP API, e.g. http://127.0.0.1:8267")
+@click.option("--token", envvar="DHCPBRIDGE_API_TOKEN", help="API bearer token (env DHCPBRIDGE_API_TOKEN)")
+@click.option("--limit", type=int, help="at most this many exchanges per client")
+@click.option("--json", "as_json", is_flag=True, help="the decoded exchanges as JSON")
+@click.argument("client")
+def looking_glass_command(
+    config_path: Path | None,
+    api_url: str | None,
+    token: str | None,
+    limit: int | None,
+    as_json: bool,
+    client: str,
+) -> None:
+    """The last requests and replies of CLIENT (a MAC, client-id, DUID, circuit-id, remote-id or
+    interface-id), decoded, with the server's decision, newest first."""
+    from dhcpbridge.glass.render import tables
+
+    if api_url:
+        found = _api_get(api_url, f"/v1/looking-glass/{client}", token, {"limit": limit} if limit else {})
+        found = found["clients"]
+    elif config_path is not None:
+        found = _running_server(config_path, {"cmd": "looking-glass", "client": client, "limit": limit})
+    else:
+        raise click.UsageError("give --config (control socket) or --api URL")
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for table in tables(found):
+        console.print(table)
+
+
+def _api_get(base: str, path: str, token: str | None, params: dict[str, Any]) -> Any:
+    """GET one API resource; problem+json errors become clean CLI errors."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        reply = httpx.get(base.rstrip("/") + path, headers=headers, params=params, timeout=10)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"{base}: {exc}") from None
+    if reply.status_code != 200:
+        try:
+            detail = reply.json().get("detail") or reply.text
+        except ValueError:
+            detail = reply.text
+        raise click.ClickException(f"{reply.status_code}: {detail}")
+    return reply.json()
+
+
 # --- build-sqlite --------------------------------------------------------------------------
 @main.command("build-sqlite")
 @click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))

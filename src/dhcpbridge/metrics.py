@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from dhcpbridge.engine.stats import Stats
@@ -72,3 +73,32 @@ def registry_for(
     registry = CollectorRegistry()
     registry.register(StatsCollector(stats, lease_counts, events))
     return registry
+
+
+class LatencyCollector(Collector):
+    """``dhcpbridge_request_latency_seconds{family, type}``: arrival to send (commit included), from
+    each endpoint's ``Latency`` (``server/latency.py``); ``latencies`` gives them by family."""
+
+    def __init__(
+        self, latencies: Callable[[], dict[str, Any]], names: dict[str, Callable[[int], str]]
+    ) -> None:
+        self.latencies = latencies
+        self.names = names
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        from dhcpbridge.server.latency import BUCKETS
+
+        family = HistogramMetricFamily(
+            "dhcpbridge_request_latency_seconds",
+            "Seconds from a request's arrival to its reply's send, the lease commit included",
+            labels=["family", "type"],
+        )
+        for fam, latency in sorted(self.latencies().items()):
+            name = self.names.get(fam, str)
+            for code, counts in sorted(latency.counts.items()):
+                cumulative, running = [], 0
+                for bound, count in zip((*map(str, BUCKETS), "+Inf"), counts, strict=True):
+                    running += count
+                    cumulative.append((bound, running))
+                family.add_metric([fam, name(code)], cumulative, latency.sums[code])
+        yield family

@@ -4,7 +4,8 @@ and the HTTP management API (``dhcpbridge.api``; its lease listing is ``search``
 
 Requests are the control protocol's JSON objects (``{"cmd": "leases"}``, ``{"cmd": "lease",
 "address": ...}``, ``{"cmd": "release", "address": ...}``, ``{"cmd": "stats"}``,
-``{"cmd": "reload"}``); results are JSON-ready. Problems a caller caused (a bad address, no such
+``{"cmd": "reload"}``, ``{"cmd": "looking-glass", "client": ..., "limit": N}``); results are
+JSON-ready. Problems a caller caused (a bad address, no such
 lease, no running server for ``stats``) raise ``ValueError`` with a message for the operator.
 """
 
@@ -137,6 +138,18 @@ class LeaseAdmin:
             raise ValueError("reload rejected: " + "; ".join(errors))
         return "reloaded"
 
+    def looking_glass(self, client: str, limit: Any = None) -> builtins.list[dict[str, Any]]:
+        """The looking glass's view of ``client`` (``dhcpbridge.glass.decode.view``)."""
+        from dhcpbridge.glass.decode import view
+
+        glass = getattr(self._running(), "glass", None)
+        if glass is None:
+            raise ValueError("the looking glass is off ([looking-glass] enabled = false)")
+        found = view(glass, client, int(limit) if limit else None)
+        if not found:
+            raise ValueError(f"no exchange of {client!r} in the looking glass")
+        return found
+
     def _running(self) -> Running:
         if self.server is None:
             raise ValueError("no running server")
@@ -155,4 +168,6 @@ class LeaseAdmin:
             return self.stats()
         if cmd == "reload":
             return await self.reload()
+        if cmd == "looking-glass":
+            return self.looking_glass(str(request["client"]), request.get("limit"))
         raise ValueError(f"unknown command {cmd!r}")

@@ -15,7 +15,7 @@ import pytest
 
 from dhcpbridge.assemble.handlers import load_handler
 from dhcpbridge.engine.inline import run_inline
-from dhcpbridge.engine.pipeline import CannotRespond, Handler, Pipeline
+from dhcpbridge.engine.pipeline import CannotRespond, Handler, Pipeline, step_name
 from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.wire.v4.message import ip4_str
 
@@ -25,6 +25,7 @@ class Tx:
         self.done = False
         self.drop_reason: str | None = None
         self.drop_detail = ""
+        self.dropped_by: object = None
         self.log: list[str] = []
 
 
@@ -116,6 +117,17 @@ async def test_cannot_respond_in_handle() -> None:
     tx = await run([Rec("a"), AsyncRec("b", drop_in="handle"), Rec("c")])
     assert tx.log == ["a.pre", "b.pre", "c.pre", "a.handle", "b.handle", "a.post", "b.post", "c.post"]
     assert tx.drop_reason == "b-says-no"
+
+
+async def test_the_hook_that_dropped_is_kept_for_the_looking_glass() -> None:
+    tx = await run([Rec("a"), AsyncRec("b", drop_in="handle"), Rec("c")])
+    assert step_name(tx.dropped_by) == "AsyncRec.handle"
+    tx = await run([Rec("a", drop_in="pre"), Rec("b")])
+    assert step_name(tx.dropped_by) == "Rec.pre"
+    tx = await run([Rec("a"), Rec("b", drop_in="post")])
+    assert step_name(tx.dropped_by) == "Rec.post"
+    tx = await run([Rec("a")])
+    assert tx.dropped_by is None and step_name(tx.dropped_by) == ""
 
 
 async def test_done_ends_the_handle_phase_only() -> None:

@@ -12,13 +12,14 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dhcpbridge.api import problems, reservations
+from dhcpbridge.api import dashboard, glass, problems, reservations
 from dhcpbridge.api.auth import ANONYMOUS_ADMIN, Caller, Role, Tokens
 from dhcpbridge.api.models import Health, LeaseOut, LeasePage, Ready, ReloadResult, SubnetUse
 from dhcpbridge.api.usage import utilisation
 from dhcpbridge.config import Config
 from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
+from dhcpbridge.glass import LookingGlass
 from dhcpbridge.service import Cursor, LeaseAdmin, LeaseFilter, Running
 
 MAX_PAGE = 1000
@@ -31,6 +32,7 @@ class Managed(Running, Protocol):
 
     config: Config
     store: LeaseStore | None
+    glass: LookingGlass | None
 
     def source_stats(self) -> dict[str, Any]: ...
 
@@ -70,6 +72,8 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         title="dhcpbridge management API",
         version="1",
         description="Leases, counters, subnets and config of a running dhcpbridge server.",
+        docs_url=None,  # served by dashboard.install from the package, not a CDN
+        redoc_url=None,
     )
     problems.install(app)
 
@@ -205,6 +209,8 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         return ReloadResult(ok=not errors, errors=errors)
 
     app.include_router(reservations.router(server, reader, admin_only, errs))
+    app.include_router(glass.router(server, reader, errs))
+    dashboard.install(app, needs("read"), errs)
     return app
 
 

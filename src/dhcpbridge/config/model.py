@@ -20,6 +20,7 @@ from pydantic import (
 
 from dhcpbridge.config.api import ApiConfig
 from dhcpbridge.config.dns import DnsConfig
+from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
@@ -254,6 +255,7 @@ class Config(Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     dns: DnsConfig | None = None  # [dns]: RFC 2136 updates (config/dns.py); absent = off
     api: ApiConfig = Field(default_factory=ApiConfig)  # [api]: the HTTP management API (config/api.py)
+    looking_glass: LookingGlassConfig = Field(default_factory=LookingGlassConfig)  # config/glass.py
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

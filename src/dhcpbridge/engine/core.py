@@ -44,11 +44,13 @@ class Transaction:
         "done",
         "drop_detail",
         "drop_reason",
+        "dropped_by",
         "effects",
         "io_ok",
         "msg_type_code",
         "now",
         "protocol",
+        "raw",
         "remote_id",
         "reply_options",
         "reply_type",
@@ -70,6 +72,8 @@ class Transaction:
         self.done = False
         self.drop_reason: str | None = None
         self.drop_detail = ""
+        self.dropped_by: object = None  # the pipeline hook that dropped it (``Pipeline.run``)
+        self.raw = b""  # the datagram as received (``Engine.process``; the looking glass keeps it)
 
     def log_fields(self, dest: Dest | None) -> dict[str, Any]:
         """Who and what, for a log line about this exchange (the families say more)."""
@@ -167,6 +171,7 @@ class Engine(Generic[T, M, E]):
         except CannotRespond as drop:
             stats.drops[drop.reason] += 1
             return Outcome(None, None, drop.reason, drop.detail)
+        tx.raw = data
         name = self.name(tx.msg_type_code)
         stats.received[name] += 1
         try:

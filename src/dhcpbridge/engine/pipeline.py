@@ -31,6 +31,7 @@ class TransactionLike(Protocol):
     done: bool
     drop_reason: str | None
     drop_detail: str
+    dropped_by: object  # the hook that raised ``CannotRespond`` (None: no drop, or set directly)
 
 
 T = TypeVar("T", bound=TransactionLike)
@@ -80,6 +81,7 @@ class Pipeline(Generic[T]):
         self._post = _steps(self.handlers, "post")
 
     async def run(self, tx: T) -> None:
+        fn: Step | None = None
         try:
             for fn in self._pre:
                 result = fn(tx)
@@ -92,16 +94,26 @@ class Pipeline(Generic[T]):
                 if result is not None:
                     await result
         except CannotRespond as drop:
-            _dropped(tx, drop)
+            _dropped(tx, drop, fn)
         try:
             for fn in self._post:
                 result = fn(tx)
                 if result is not None:
                     await result
         except CannotRespond as drop:
-            _dropped(tx, drop)
+            _dropped(tx, drop, fn)
 
 
-def _dropped(tx: TransactionLike, drop: CannotRespond) -> None:
+def _dropped(tx: TransactionLike, drop: CannotRespond, step: Step | None) -> None:
     tx.drop_reason = drop.reason
     tx.drop_detail = drop.detail
+    tx.dropped_by = step  # the bound hook: named only when someone looks (the looking glass)
+
+
+def step_name(step: object) -> str:
+    """``Class.hook`` of a pipeline step (a bound hook, as ``tx.dropped_by`` holds it); "" for None."""
+    if step is None:
+        return ""
+    owner = getattr(step, "__self__", None)
+    hook = getattr(step, "__name__", "?")
+    return f"{type(owner).__name__}.{hook}" if owner is not None else str(hook)

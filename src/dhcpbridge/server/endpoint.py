@@ -7,6 +7,9 @@ in-process, the engine's coroutines finish without suspending and are driven inl
 per packet); a packet whose source must do IO (``NeedsIO``), or every packet when something can
 suspend, runs as a task instead. Drops are counted always and logged by ``DropLog``.
 
+With a looking glass (``glass``), each finished exchange is handed to it after the send (one
+append; it files and decodes later, off the packet path).
+
 Before the engine (see ``server.limits``): datagrams over the socket's size cap were never read
 (``oversize``), the rate limiter refuses a flooding client, relay circuit or relay
 (``rate-client`` / ``rate-circuit`` / ``rate-relay``), and at most ``max_pending`` packets wait
@@ -26,6 +29,7 @@ from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.latency import Latency
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
@@ -50,6 +54,12 @@ class Outcome(Protocol):
     def effects(self) -> list[LeaseEvent]: ...
 
     def log_fields(self) -> dict[str, Any]: ...
+
+
+class Glass(Protocol):
+    """Where finished exchanges go (``dhcpbridge.glass.LookingGlass``)."""
+
+    def record(self, family: str, outcome: Any, meta: Any, now: float, status: str) -> None: ...
 
 
 class Engine(Protocol):
@@ -119,6 +129,8 @@ class Endpoint:
         self.inline = True
         self.drop_log = DropLog(family)
         self.limiter: RateLimiter | None = None
+        self.glass: Glass | None = None
+        self.latency = Latency()  # arrival to send, per request type (server/latency.py)
         self.max_pending = 4096
         self.pending = 0  # packets running as tasks (waiting for IO)
 
@@ -234,15 +246,22 @@ class Endpoint:
     def _finish(
         self, outcome: Outcome, meta: Any, now: float, committed: bool, effects: list[LeaseEvent]
     ) -> None:
+        glass = self.glass
         if outcome.data is None:
             if outcome.drop_reason is not None:
                 self.drop_log(now, outcome, meta)
+            if glass is not None:
+                glass.record(
+                    self.family, outcome, meta, now, "no-reply" if outcome.drop_reason is None else "dropped"
+                )
             if effects and committed:
                 for event in effects:
                     self.emit(event)
             return
         if effects and not committed:
             self.stats.drops["store-unavailable"] += 1
+            if glass is not None:
+                glass.record(self.family, outcome, meta, now, "store-unavailable")
             return
         try:
             self.send(outcome, meta)
@@ -252,11 +271,18 @@ class Endpoint:
                 log.warning(
                     "send failed", family=self.family, error=exc.strerror or str(exc), **outcome.log_fields()
                 )
+            if glass is not None:
+                glass.record(self.family, outcome, meta, now, "send-failed")
             return
         if self.is_nak(outcome):  # worth a line even at info level, within the shared limit
             if logs.limited("nak"):
                 log.info("nak", family=self.family, why=outcome.drop_detail, **outcome.log_fields())
         elif logs.debug_enabled():
             log.debug("reply", family=self.family, **outcome.log_fields())
+        tx = getattr(outcome, "tx", None)
+        if tx is not None:
+            self.latency.observe(tx.msg_type_code, time.time() - now)
+        if glass is not None:
+            glass.record(self.family, outcome, meta, now, "sent")
         for event in effects:
             self.emit(event)

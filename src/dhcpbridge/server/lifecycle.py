@@ -29,6 +29,7 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.engine import Engine4
 from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.events import EventBus, LeaseLog
+from dhcpbridge.glass import LookingGlass
 from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
@@ -39,6 +40,7 @@ from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.server.errors import StartError
+from dhcpbridge.server.glass import apply_glass
 from dhcpbridge.server.limits import apply_limits
 from dhcpbridge.server.metrics_http import start_metrics
 from dhcpbridge.server.reaper import reap_forever, save_forever
@@ -85,6 +87,7 @@ class Server:
         self.exit_code = 0  # non-zero when the server stopped itself (a store gone for good)
         self._stop: asyncio.Event | None = None
         self.dns: Any = None  # the DNS updater (dhcpbridge.dns.updater.DnsUpdater) when [dns] is on
+        self.glass: LookingGlass | None = None  # the looking glass ([looking-glass], server/glass.py)
 
     @property
     def stats4(self) -> Stats:
@@ -152,6 +155,7 @@ class Server:
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
                 registry.register(DnsCollector(self._dns_stats))  # nothing while [dns] is off
+                self._more_metrics(registry)  # issue 12: latency histogram, pool gauges
                 runner = await start_metrics(cfg.server.metrics, registry, self.health)
                 stack.push_async_callback(runner.cleanup)
             self._drop_privileges(store)
@@ -174,6 +178,25 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    def _more_metrics(self, registry: Any) -> None:
+        """The request latency histogram and the per-subnet/pool gauges (refreshed by a task)."""
+        from dhcpbridge.engine.v6.transaction import message_name6
+        from dhcpbridge.metrics import LatencyCollector
+        from dhcpbridge.pool_metrics import PoolCollector
+        from dhcpbridge.wire.v4.options import MESSAGE_NAMES
+
+        def v4_name(code: int) -> str:
+            return MESSAGE_NAMES.get(code, str(code))
+
+        latencies = LatencyCollector(
+            lambda: {name: ep.latency for name, ep in self.endpoints.items()},
+            {"v4": v4_name, "v6": message_name6},
+        )
+        registry.register(latencies)
+        pools = PoolCollector()
+        registry.register(pools)
+        self.tasks.daemon(pools.refresh_forever(self))
 
     def _drop_privileges(self, store: LeaseStore) -> None:
         """``[server] user``: hand the store's files and the control socket to the user, then run
@@ -313,6 +336,7 @@ class Server:
             self._add_endpoint("v6", sock6, engine6, Sender6(sock6))
         await self._adopt_sources(sources)
         apply_limits(self)  # issue 9 (bounds): size caps, rate limits, pending bound, log queue
+        apply_glass(self)  # issue 12: the looking glass
         for endpoint in self.endpoints.values():
             self.loop.add_reader(endpoint.sock.fileno(), endpoint.on_readable)
             self._stack.callback(self.loop.remove_reader, endpoint.sock.fileno())
@@ -397,6 +421,7 @@ class Server:
             "sources": self.source_stats(),
             "events": self.bus.stats(),
             **({"dns": self.dns.stats()} if self.dns is not None else {}),
+            **({"looking_glass": self.glass.stats()} if self.glass is not None else {}),
         }
 
     async def stop(self) -> None:
@@ -481,6 +506,7 @@ class Server:
                 endpoint.engine = engine
                 endpoint.inline = self._all_in_process(engine)
         apply_limits(self)  # issue 9 (bounds)
+        apply_glass(self)  # issue 12: the looking glass
         log.info(
             "reloaded",
             subnets4=subnet_names(engine4),
