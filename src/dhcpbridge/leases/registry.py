@@ -79,3 +79,22 @@ def _open_sqlite(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
 
 register("memory", Backend("memory://", _open_memory))
 register("sqlite", Backend("sqlite:///PATH", _open_sqlite, _check_sqlite))
+
+
+def _check_postgresql(url: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except Exception as exc:  # psycopg.ProgrammingError: libpq cannot parse it
+        raise ValueError(f"invalid PostgreSQL URL: {exc}") from None
+
+
+def _open_postgresql(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.shared.postgresql import PostgresStore
+
+    return PostgresStore(url)
+
+
+register("postgresql", Backend("postgresql://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))
+register("postgres", Backend("postgres://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))

@@ -1,0 +1,1 @@
+"""Lease stores several dhcpbridge servers share (PostgreSQL, Redis): one pool, many servers."""

@@ -1,0 +1,562 @@
+"""``postgresql://user@host:5432/dbname``: a lease store several dhcpbridge servers share.
+
+Every claim (``allocate``, ``offer``, ``commit``, ``release``, ``decline``, ``unhold``) is one
+statement that PostgreSQL decides under its row locks (``INSERT … ON CONFLICT … DO UPDATE …
+WHERE <free for this client>``, see ``pg_sql``), committed at once so every server sees it, but
+without waiting for the disk (``synchronous_commit = off`` on the claim connections). ``flush``
+is the group commit: one transaction per batch of the runtime checks, by its write stamp, every
+row this server changed since the last flush, writes again a row a PostgreSQL crash lost, beats
+the server's heartbeat row and COMMITs synchronously, so when it returns the whole batch is on
+disk; the server sends its ACKs only then. A flush that fails keeps its rows for the next one.
+
+While PostgreSQL is unreachable every call raises ``StoreError`` (the packet is dropped, no ACK
+is sent), ``failing()`` says since when (``/healthz``), and the pool reconnects by itself.
+The schema is created and upgraded by ``dhcpbridge db init|upgrade URL`` (``pg_schema``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import socket
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from dhcpbridge import logs
+from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.shared import pg_schema
+from dhcpbridge.leases.shared import pg_sql as q
+
+log = logs.get("dhcpbridge.leases")
+
+MAP_LIMIT = 1 << 22  # ranges with more members are probed (as ``leases.embedded.index`` does)
+PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded index's probe sequence: both stores agree
+PROBES = 64
+CLAIM_RETRIES = 16  # another server won the address we picked: pick again (bounded)
+POOL_SIZE = 8
+CONNECT_WAIT = 2.0  # seconds a call waits for a connection before it fails (StoreError)
+COUNT_REFRESH = 1.0  # seconds the cached ``count_by_state`` may lag
+
+
+def _step(r: AddressRange) -> int:
+    step: int = getattr(r, "step", 1)
+    return step
+
+
+def _size(r: AddressRange) -> int:
+    return (r.last - r.first) // _step(r) + 1
+
+
+def _member(r: AddressRange, addr: int) -> bool:
+    if not r.first <= addr <= r.last:
+        return False
+    step = _step(r)
+    return step == 1 or not (addr - r.first) % step
+
+
+def segments(ranges: Sequence[AddressRange], hint: int) -> list[tuple[AddressRange, int, int]]:
+    """The ranges as one sequence searched from ``hint`` (modulo its size) to the end, then from
+    the start: (range, first member offset, end offset) pieces, as ``LeaseIndex.allocate``."""
+    sizes = [_size(r) for r in ranges]
+    total = sum(sizes)
+    if total <= 0:
+        return []
+    start = hint % total
+    head: list[tuple[AddressRange, int, int]] = []
+    tail: list[tuple[AddressRange, int, int]] = []
+    offset = 0
+    for r, size in zip(ranges, sizes, strict=True):
+        if start >= offset + size:
+            tail.append((r, 0, size))
+        elif start >= offset:
+            head.append((r, start - offset, size))
+            if start > offset:
+                tail.append((r, 0, start - offset))
+        else:
+            head.append((r, 0, size))
+        offset += size
+    return head + tail
+
+
+def _stamp() -> int:
+    return random.getrandbits(63)
+
+
+class PostgresStore:
+    """See the module docstring; implements ``engine.ports.LeaseStore`` and the ``leases.base``
+    capabilities ``CountsLeases``, ``QueriesLeases``, ``ReportsHealth`` and ``SharedStore``."""
+
+    def __init__(self, url: str, pool_size: int = POOL_SIZE, owner: str = "") -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.retention = 86400.0
+        self.inline = False  # every call is a round trip (``leases.base.InlineStore``)
+        self._pool: AsyncConnectionPool[Any] | None = None
+        self._flush_pool: AsyncConnectionPool[Any] | None = None
+        self._opening: asyncio.Lock | None = None
+        self._flush_lock: asyncio.Lock | None = None
+        self._checked = False
+        self._closed = False
+        self._pending: dict[tuple[LeaseKind, int], tuple[Lease, int]] = {}
+        self._counts: dict[str, int] = {}
+        self._counted_at = 0.0
+        self._counting: asyncio.Task[None] | None = None
+        self.errors = 0  # consecutive calls that failed
+        self._failing_since = 0.0
+        self.flushes = 0
+        self.rewritten = 0  # rows a flush had to write again (lost by a PostgreSQL crash)
+
+    # --- connections ------------------------------------------------------------------------
+    async def _open(self) -> tuple[AsyncConnectionPool[Any], AsyncConnectionPool[Any]]:
+        if self._pool is not None and self._flush_pool is not None:
+            return self._pool, self._flush_pool
+        if self._closed:
+            raise StoreError("the PostgreSQL store is closed")
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None or self._flush_pool is None:
+
+                async def no_wait(conn: psycopg.AsyncConnection[Any]) -> None:
+                    await conn.execute("SET synchronous_commit = off")
+
+                common: dict[str, Any] = {
+                    "open": False,
+                    "timeout": CONNECT_WAIT,
+                    "reconnect_timeout": 24 * 3600.0,
+                    "kwargs": {"autocommit": True, "connect_timeout": 5},
+                }
+                pool = AsyncConnectionPool(
+                    self.url, min_size=1, max_size=self.pool_size, configure=no_wait, **common
+                )
+                flush_pool = AsyncConnectionPool(self.url, min_size=1, max_size=1, **common)
+                await pool.open(wait=False)
+                await flush_pool.open(wait=False)
+                self._pool, self._flush_pool = pool, flush_pool
+        assert self._pool is not None and self._flush_pool is not None
+        return self._pool, self._flush_pool
+
+    @contextlib.asynccontextmanager
+    async def _conn(self, flush: bool = False) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection of the pool; any database error becomes ``StoreError`` (and is counted
+        for ``failing``)."""
+        pool, flush_pool = await self._open()
+        try:
+            async with (flush_pool if flush else pool).connection() as conn:
+                if not self._checked:
+                    await self._check_schema(conn)
+                yield conn
+        except psycopg.Error as exc:  # PoolTimeout is one too
+            self._failed(exc)
+            raise StoreError(f"PostgreSQL: {str(exc).strip() or type(exc).__name__}") from None
+        self._succeeded()
+
+    async def _check_schema(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        cur = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        row = await cur.fetchone()
+        found: int | None = None
+        if row is not None and row[0]:
+            cur = await conn.execute("SELECT max(version) FROM schema_version")
+            row = await cur.fetchone()
+            found = int(row[0]) if row is not None and row[0] is not None else 0
+        if found != pg_schema.LATEST:
+            what = "no dhcpbridge schema" if found is None else f"schema version {found}"
+            fix = "dhcpbridge db init URL" if found is None else "dhcpbridge db upgrade URL"
+            raise StoreError(f"the database has {what}, this dhcpbridge needs {pg_schema.LATEST}: run `{fix}`")
+        self._checked = True
+
+    def _failed(self, exc: Exception) -> None:
+        if not self.errors:
+            self._failing_since = time.monotonic()
+            log.error("PostgreSQL lease store unavailable; no lease is granted meanwhile", error=str(exc))
+        self.errors += 1
+
+    def _succeeded(self) -> None:
+        if self.errors:
+            log.warning("PostgreSQL lease store reachable again", failed_calls=self.errors)
+            self.errors = 0
+
+    def failing(self) -> tuple[int, float] | None:
+        """(consecutive failed calls, seconds since the first) while PostgreSQL fails; else None."""
+        if not self.errors:
+            return None
+        return self.errors, time.monotonic() - self._failing_since
+
+    async def _one(self, sql: str, args: Any) -> tuple[Any, ...] | None:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql.encode(), args)
+            row: tuple[Any, ...] | None = await cur.fetchone() if cur.description else None
+            return row
+
+    async def _all(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql.encode(), args)
+            rows: list[tuple[Any, ...]] = await cur.fetchall()
+            return rows
+
+    def _durable(self, lease: Lease, stamp: int) -> Lease:
+        """Remember a change the next ``flush`` must make durable."""
+        self._pending[(lease.kind, lease.address)] = (lease, stamp)
+        return lease
+
+    # --- reads ------------------------------------------------------------------------------
+    async def get(self, kind: LeaseKind, address: int) -> Lease | None:
+        row = await self._one(q.GET, (q.KIND_TEXT[kind], q.addr_text(kind, address)))
+        return q.lease_from_row(row) if row is not None else None
+
+    async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        rows = await self._all(q.FIND_CLIENT, (q.KIND_TEXT[kind], client))
+        return [q.lease_from_row(r) for r in rows]
+
+    async def leases(self, kind: LeaseKind | None = None) -> list[Lease]:
+        if kind is None:
+            rows = await self._all(q.ALL)
+        else:
+            rows = await self._all(q.ALL_OF_KIND, (q.KIND_TEXT[kind],))
+        return [q.lease_from_row(r) for r in rows]
+
+    async def query(self, query: LeaseQuery) -> list[Lease]:
+        """One page of records, ordered by kind and address (``leases.base.QueriesLeases``)."""
+        where: list[str] = []
+        args: list[Any] = []
+        if query.kind is not None:
+            where.append("kind = %s")
+            args.append(q.KIND_TEXT[query.kind])
+        if query.state is not None:
+            where.append("state = %s")
+            args.append(q.STATE_TEXT[query.state])
+        sql = f"SELECT {q.COLUMNS} FROM leases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {q.KIND_ORDER}, address OFFSET %s"
+        args.append(query.offset)
+        if query.limit is not None:
+            sql += " LIMIT %s"
+            args.append(query.limit)
+        return [q.lease_from_row(r) for r in await self._all(sql, args)]
+
+    def count_by_state(self) -> dict[str, int]:
+        """Records per ``{kind}_{state}`` (``leases.base.CountsLeases``): a cached count, refreshed
+        in the background when it is older than a second (metrics must not wait for the database)."""
+        now = time.monotonic()
+        if not self._closed and now - self._counted_at >= COUNT_REFRESH and self._counting is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return dict(self._counts)
+            self._counted_at = now
+            self._counting = loop.create_task(self._count())
+        return dict(self._counts)
+
+    async def _count(self) -> None:
+        try:
+            rows = await self._all(q.COUNTS)
+            names = {"v4": "v4", "na": "na", "pd": "pd"}
+            self._counts = {f"{names[k]}_{s}": int(n) for k, s, n in rows}
+        except StoreError:
+            pass
+        finally:
+            self._counting = None
+
+    # --- claims -----------------------------------------------------------------------------
+    async def _hold(self, conn: psycopg.AsyncConnection[Any], lease: Lease, now: float) -> Lease | None:
+        """Hold ``lease.address`` as OFFERED for its client if free for it; the client's own live
+        binding there comes back unchanged."""
+        lease.state = LeaseState.OFFERED
+        cur = await conn.execute(q.HOLD.encode(), q.params(lease, now, _stamp()))
+        row = await cur.fetchone()
+        if row is not None:
+            return q.lease_from_row(row)
+        cur = await conn.execute(q.GET.encode(), (q.KIND_TEXT[lease.kind], q.addr_text(lease.kind, lease.address)))
+        row = await cur.fetchone()
+        current = q.lease_from_row(row) if row is not None else None
+        if (
+            current is not None
+            and current.client == lease.client
+            and current.state == LeaseState.BOUND
+            and current.expires > now
+        ):
+            return current
+        return None
+
+    async def offer(self, lease: Lease, now: float) -> Lease | None:
+        async with self._conn() as conn:
+            return await self._hold(conn, lease, now)
+
+    async def commit(self, lease: Lease, now: float) -> Lease | None:
+        lease.state = LeaseState.BOUND
+        stamp = _stamp()
+        row = await self._one(q.COMMIT, q.params(lease, now, stamp))
+        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+
+    async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
+        stamp = _stamp()
+        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
+        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+
+    async def decline(
+        self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
+    ) -> Lease | None:
+        stamp = _stamp()
+        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
+        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+
+    async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
+        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        await self._one(q.UNHOLD, {**args, "stamp": _stamp()})
+
+    async def allocate(
+        self,
+        lease: Lease,
+        ranges: Sequence[AddressRange],
+        now: float,
+        hint: int,
+        exclude: frozenset[int] = frozenset(),
+        prefer: int = 0,
+    ) -> Lease | None:
+        """As ``LeaseIndex.allocate``: the client's own latest address in ``ranges``, else
+        ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
+        another server won first makes the search go on."""
+        kind, client = lease.kind, lease.client
+        async with self._conn() as conn:
+            cur = await conn.execute(q.FIND_CLIENT.encode(), (q.KIND_TEXT[kind], client))
+            for row in await cur.fetchall():
+                current = q.lease_from_row(row)
+                addr = current.address
+                if addr not in exclude and any(_member(r, addr) for r in ranges):
+                    if current.is_free_for(client, now):
+                        lease.address = addr
+                        got = await self._hold(conn, lease, now)
+                        if got is not None:
+                            return got
+                    break
+            if prefer and prefer not in exclude and any(_member(r, prefer) for r in ranges):
+                lease.address = prefer
+                got = await self._hold(conn, lease, now)
+                if got is not None:
+                    return got
+            for r, lo, hi in segments(ranges, hint):
+                size = _size(r)
+                if size > MAP_LIMIT:
+                    got = await self._probe(conn, lease, r, size, now, hint, exclude)
+                elif _step(r) == 1:
+                    got = await self._first_free(conn, lease, r.first + lo, r.first + hi - 1, now, exclude)
+                else:
+                    got = await self._first_free_member(conn, lease, r, lo, hi, now, exclude)
+                if got is not None:
+                    return got
+        return None
+
+    async def _first_free(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        lease: Lease,
+        lo: int,
+        hi: int,
+        now: float,
+        exclude: frozenset[int],
+    ) -> Lease | None:
+        """Search and claim in one statement: the lowest address of ``lo``..``hi`` free for the
+        client; searched again when another server claimed it between the search and the claim."""
+        kind = lease.kind
+        lease.state = LeaseState.OFFERED
+        args = q.params(lease, now, 0)
+        args["lo"] = q.addr_text(kind, lo)
+        args["hi"] = q.addr_text(kind, hi)
+        args["exclude"] = [q.addr_text(kind, a) for a in exclude if lo <= a <= hi]
+        for _ in range(CLAIM_RETRIES):
+            args["stamp"] = _stamp()
+            cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
+            row = await cur.fetchone()
+            if row is None or not row[0]:
+                return None  # nothing free here
+            if row[1] is not None:
+                return q.lease_from_row(row[1:])
+        return None
+
+    async def _claim_first_of(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        lease: Lease,
+        candidates: list[int],
+        now: float,
+    ) -> Lease | None:
+        """Hold the first of ``candidates`` (in order) that is free for the client."""
+        kind = lease.kind
+        cur = await conn.execute(
+            q.BLOCKED_AMONG.encode(),
+            {
+                "kind": q.KIND_TEXT[kind],
+                "addresses": [q.addr_text(kind, a) for a in candidates],
+                "client": lease.client,
+                "now": now,
+            },
+        )
+        blocked = {q.addr_int(kind, r[0]) for r in await cur.fetchall()}
+        for addr in candidates:
+            if addr in blocked:
+                continue
+            lease.address = addr
+            got = await self._hold(conn, lease, now)
+            if got is not None:
+                return got
+        return None
+
+    async def _probe(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        lease: Lease,
+        r: AddressRange,
+        size: int,
+        now: float,
+        hint: int,
+        exclude: frozenset[int],
+    ) -> Lease | None:
+        """A range too big to search: the embedded index's probe sequence from ``hint``."""
+        step = _step(r)
+        candidates = []
+        for attempt in range(PROBES):
+            addr = r.first + ((hint + attempt * PROBE_MULT) % size) * step
+            if addr not in exclude:
+                candidates.append(addr)
+        return await self._claim_first_of(conn, lease, candidates, now)
+
+    async def _first_free_member(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        lease: Lease,
+        r: AddressRange,
+        lo: int,
+        hi: int,
+        now: float,
+        exclude: frozenset[int],
+    ) -> Lease | None:
+        """A stepped range (delegated prefixes): the first free member at offsets ``lo``..``hi``-1."""
+        kind, step = lease.kind, _step(r)
+        if lo >= hi:
+            return None
+        cur = await conn.execute(
+            q.BLOCKED_BETWEEN.encode(),
+            {
+                "kind": q.KIND_TEXT[kind],
+                "lo": q.addr_text(kind, r.first + lo * step),
+                "hi": q.addr_text(kind, r.first + (hi - 1) * step),
+                "client": lease.client,
+                "now": now,
+            },
+        )
+        blocked = {q.addr_int(kind, row[0]) for row in await cur.fetchall()}
+        for k in range(lo, hi):
+            addr = r.first + k * step
+            if addr in blocked or addr in exclude:
+                continue
+            lease.address = addr
+            got = await self._hold(conn, lease, now)
+            if got is not None:
+                return got
+        return None
+
+    # --- expiry, roles ----------------------------------------------------------------------
+    async def reap(self, now: float) -> list[Lease]:
+        stamp = _stamp()
+        expired: list[Lease] = []
+        async with self._conn() as conn:
+            cur = await conn.execute(q.REAP.encode(), {"now": now, "stamp": stamp})
+            rows = await cur.fetchall()
+            await conn.execute(q.PURGE.encode(), {"before": now - self.retention})
+        for row in sorted(rows, key=lambda r: (float(r[7]), r[2])):
+            lease = self._durable(q.lease_from_row(row[1:]), stamp)
+            if row[0]:
+                expired.append(lease)
+        return expired
+
+    async def claim_role(self, role: str, owner: str, ttl: float) -> bool:
+        """Take or keep ``role`` for ``owner`` (``leases.base.SharedStore``); PostgreSQL's clock."""
+        row = await self._one(q.CLAIM_ROLE, {"role": role, "owner": owner, "ttl": float(ttl)})
+        return row is not None
+
+    # --- group commit -----------------------------------------------------------------------
+    async def flush(self) -> None:
+        """Make every change so far durable (see the module docstring); ``StoreError`` when it
+        cannot, and the changes stay for the next flush."""
+        if self._flush_lock is None:
+            self._flush_lock = asyncio.Lock()
+        async with self._flush_lock:
+            batch, self._pending = self._pending, {}
+            if not batch:
+                return
+            try:
+                await self._write(list(batch.values()))
+            except StoreError:
+                for key, value in batch.items():
+                    self._pending.setdefault(key, value)  # a newer change of the row wins
+                raise
+
+    async def _write(self, batch: list[tuple[Lease, int]]) -> None:
+        cols: dict[str, list[Any]] = {
+            name: []
+            for name in (
+                "kind", "address", "prefix_len", "state", "client", "hwaddr", "hostname", "starts",
+                "expires", "subnet", "source", "relay", "circuit_id", "remote_id", "info", "stamp",
+            )
+        }  # fmt: skip
+        for lease, stamp in batch:
+            cols["kind"].append(q.KIND_TEXT[lease.kind])
+            cols["address"].append(q.addr_text(lease.kind, lease.address))
+            cols["prefix_len"].append(lease.prefix_len)
+            cols["state"].append(q.STATE_TEXT[lease.state])
+            cols["client"].append(lease.client)
+            cols["hwaddr"].append(lease.hwaddr)
+            cols["hostname"].append(lease.hostname)
+            cols["starts"].append(lease.starts)
+            cols["expires"].append(lease.expires)
+            cols["subnet"].append(lease.subnet)
+            cols["source"].append(lease.source)
+            cols["relay"].append(lease.relay)
+            cols["circuit_id"].append(lease.circuit_id)
+            cols["remote_id"].append(lease.remote_id)
+            cols["info"].append(json.dumps(lease.info or {}))
+            cols["stamp"].append(stamp)
+        async with self._conn(flush=True) as conn:
+            cur = await conn.execute(q.FLUSH.encode(), {**cols, "now": time.time(), "owner": self.owner})
+            row = await cur.fetchone()
+        self.flushes += 1
+        missing, rewritten = (int(row[0]), int(row[1])) if row is not None else (0, 0)
+        if missing:
+            self.rewritten += rewritten
+            log.warning("lease rows lost by PostgreSQL written again", missing=missing, rewritten=rewritten)
+        if missing > rewritten:
+            raise StoreError(f"{missing - rewritten} lease change(s) lost and taken by other clients meanwhile")
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            if self._pending and self._pool is not None:
+                with contextlib.suppress(StoreError):
+                    await self.flush()
+        finally:
+            self._closed = True
+            if self._counting is not None:
+                self._counting.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._counting
+            for pool in (self._pool, self._flush_pool):
+                if pool is not None:
+                    await pool.close()
+            self._pool = self._flush_pool = None
+
+    def stats(self) -> dict[str, Any]:
+        return {"flushes": self.flushes, "rewritten": self.rewritten, "pending": len(self._pending)}
