@@ -23,6 +23,7 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
+from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
@@ -203,6 +204,9 @@ class Endpoint:
         try:
             try:
                 outcome = await engine.process(data, meta, now, True)
+            except StoreError:  # a shared store is unreachable: no answer we could not record
+                self.stats.drops["store-unavailable"] += 1
+                return
             except Exception:
                 self.stats.errors["engine"] += 1
                 if logs.limited("engine-failure"):
