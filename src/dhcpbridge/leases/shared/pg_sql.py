@@ -151,15 +151,15 @@ WITH blocked AS MATERIALIZED (
     WHERE l.kind = %(kind)s AND l.address BETWEEN %(lo)s::inet AND %(hi)s::inet AND {BLOCKING}
     UNION
     SELECT unnest(%(exclude)s::inet[])
-), candidates AS (
-    SELECT %(lo)s::inet AS address
-    WHERE NOT EXISTS (SELECT 1 FROM blocked WHERE blocked.address = %(lo)s::inet)
-    UNION ALL
-    SELECT b.address + 1 FROM blocked b
-    WHERE b.address < %(hi)s::inet
-      AND NOT EXISTS (SELECT 1 FROM blocked c WHERE c.address = b.address + 1)
+), runs AS (
+    SELECT address, lead(address) OVER (ORDER BY address) AS next FROM blocked
 ), pick AS (
-    SELECT min(address) AS address FROM candidates
+    -- ``lo`` if it is free, else the address after the run of blocked addresses that starts there
+    SELECT CASE
+        WHEN NOT EXISTS (SELECT 1 FROM blocked WHERE blocked.address = %(lo)s::inet) THEN %(lo)s::inet
+        ELSE (SELECT min(address) + 1 FROM runs
+              WHERE address < %(hi)s::inet AND (next IS NULL OR next <> address + 1))
+    END AS address
 ), claimed AS (
 """
     + _INSERT

@@ -41,7 +41,8 @@ log = logs.get("dhcpbridge.leases")
 MAP_LIMIT = 1 << 22  # ranges with more members are probed (as ``leases.embedded.index`` does)
 PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded index's probe sequence: both stores agree
 PROBES = 64
-CLAIM_RETRIES = 16  # another server won the address we picked: pick again (bounded)
+CLAIM_RETRIES = 16
+FIRST_CHUNK = 256  # addresses in the first search window (doubled for each next one)  # another server won the address we picked: pick again (bounded)
 POOL_SIZE = 8
 CONNECT_WAIT = 2.0  # seconds a call waits for a connection before it fails (StoreError)
 COUNT_REFRESH = 1.0  # seconds the cached ``count_by_state`` may lag
@@ -373,17 +374,23 @@ class PostgresStore:
         kind = lease.kind
         lease.state = LeaseState.OFFERED
         args = q.params(lease, now, 0)
-        args["lo"] = q.addr_text(kind, lo)
-        args["hi"] = q.addr_text(kind, hi)
-        args["exclude"] = [q.addr_text(kind, a) for a in exclude if lo <= a <= hi]
-        for _ in range(CLAIM_RETRIES):
-            args["stamp"] = _stamp()
-            cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
-            row = await cur.fetchone()
-            if row is None or not row[0]:
-                return None  # nothing free here
-            if row[1] is not None:
-                return q.lease_from_row(row[1:])
+        chunk = FIRST_CHUNK
+        while lo <= hi:  # windows of doubling size: a few rows per search, log2(pool) at worst
+            end = min(hi, lo + chunk - 1)
+            args["lo"] = q.addr_text(kind, lo)
+            args["hi"] = q.addr_text(kind, end)
+            args["exclude"] = [q.addr_text(kind, a) for a in exclude if lo <= a <= end]
+            for _ in range(CLAIM_RETRIES):
+                args["stamp"] = _stamp()
+                cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
+                row = await cur.fetchone()
+                if row is None or not row[0]:
+                    break  # nothing free in this window
+                if row[1] is not None:
+                    return q.lease_from_row(row[1:])
+            else:
+                return None  # lost every race: let the client ask again
+            lo, chunk = end + 1, chunk * 2
         return None
 
     async def _claim_first_of(
