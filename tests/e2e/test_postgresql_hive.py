@@ -84,7 +84,9 @@ PLAN = AddressPlan(
     interfaces=(),
     subnets4=(
         Subnet4("10.68.0.0/24", (f"{LOAD_POOL[0]}-{LOAD_POOL[1]}",), routers=("10.68.0.1",)),
-        Subnet4("10.69.0.0/24", ("10.69.0.100-10.69.0.199",), routers=("10.69.0.1",), domain_name="hive.test"),
+        Subnet4(
+            "10.69.0.0/24", ("10.69.0.100-10.69.0.199",), routers=("10.69.0.1",), domain_name="hive.test"
+        ),
     ),
     subnets6=(),
 )
@@ -129,22 +131,24 @@ def test_three_servers_under_perfdhcp_hand_out_no_address_twice(
 ) -> None:
     topo, servers, url = hive
     before = {role: s.stats()["sent"].get("DHCPACK", 0) for role, s in servers.items()}
-    with Capture(topo["sw"], "br0", capture_filter="udp port 67") as cap:
-        with concurrent.futures.ThreadPoolExecutor(3) as pool:
-            runs = [
-                pool.submit(
-                    perfdhcp4,
-                    topo[loader],
-                    rate=100,
-                    period=8,
-                    server=SERVERS[target],
-                    clients=60,
-                    cpu=None,
-                    extra=["-b", f"mac={_mac(0x10 + i, 0)}"],
-                )
-                for i, (loader, (_, target)) in enumerate(LOADERS.items())
-            ]
-            results = [r.result() for r in runs]
+    with (
+        Capture(topo["sw"], "br0", capture_filter="udp port 67") as cap,
+        concurrent.futures.ThreadPoolExecutor(3) as pool,
+    ):
+        runs = [
+            pool.submit(
+                perfdhcp4,
+                topo[loader],
+                rate=100,
+                period=8,
+                server=SERVERS[target],
+                clients=60,
+                cpu=None,
+                extra=["-b", f"mac={_mac(0x10 + i, 0)}"],
+            )
+            for i, (loader, (_, target)) in enumerate(LOADERS.items())
+        ]
+        results = [r.result() for r in runs]
     assert all(r.exit_code is not None for r in results), [r.command for r in results]
     acks = cap.fields("dhcp.ip.your", "dhcp.hw.mac_addr", display_filter="dhcp.option.dhcp == 5")
     assert len(acks) > 100, f"only {len(acks)} ACKs on the wire"

@@ -72,7 +72,7 @@ async def test_store_refuses_an_old_schema(empty_pg_url: str) -> None:
     pg_schema.upgrade(empty_pg_url, target=1)
     store = PostgresStore(empty_pg_url)
     try:
-        with pytest.raises(StoreError, match="schema version 1.*dhcpbridge db upgrade URL"):
+        with pytest.raises(StoreError, match=r"schema version 1.*dhcpbridge db upgrade URL"):
             await store.commit(Lease(1, b"c", LeaseState.BOUND, 1.0, 2.0), 1.0)
     finally:
         await store.close()

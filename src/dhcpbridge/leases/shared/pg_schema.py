@@ -9,6 +9,7 @@ The store itself never changes the schema: it refuses a database whose version i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -94,7 +95,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 """
 
 
-def connect(url: str, timeout: int = 10) -> psycopg.Connection[tuple[object, ...]]:
+def connect(url: str, timeout: int = 10) -> psycopg.Connection[tuple[Any, ...]]:
     """A plain connection for administration; ``StoreError`` when the server is unreachable."""
     try:
         return psycopg.connect(url, connect_timeout=timeout, autocommit=True)
@@ -102,7 +103,7 @@ def connect(url: str, timeout: int = 10) -> psycopg.Connection[tuple[object, ...
         raise StoreError(f"cannot connect to PostgreSQL: {exc}".strip()) from None
 
 
-def version(conn: psycopg.Connection[tuple[object, ...]]) -> int | None:
+def version(conn: psycopg.Connection[tuple[Any, ...]]) -> int | None:
     """The schema version of the database (None when dhcpbridge's schema is not there)."""
     row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
     if row is None or not row[0]:
@@ -111,7 +112,7 @@ def version(conn: psycopg.Connection[tuple[object, ...]]) -> int | None:
     return int(row[0]) if row is not None and row[0] is not None else 0
 
 
-def check(conn: psycopg.Connection[tuple[object, ...]], where: str) -> None:
+def check(conn: psycopg.Connection[tuple[Any, ...]], where: str) -> None:
     """``StoreError`` (saying what to run) unless the schema is the one this code needs."""
     found = version(conn)
     if found is None:

@@ -173,7 +173,9 @@ class PostgresStore:
         if found != pg_schema.LATEST:
             what = "no dhcpbridge schema" if found is None else f"schema version {found}"
             fix = "dhcpbridge db init URL" if found is None else "dhcpbridge db upgrade URL"
-            raise StoreError(f"the database has {what}, this dhcpbridge needs {pg_schema.LATEST}: run `{fix}`")
+            raise StoreError(
+                f"the database has {what}, this dhcpbridge needs {pg_schema.LATEST}: run `{fix}`"
+            )
         self._checked = True
 
     def _failed(self, exc: Exception) -> None:
@@ -278,7 +280,9 @@ class PostgresStore:
         row = await cur.fetchone()
         if row is not None:
             return q.lease_from_row(row)
-        cur = await conn.execute(q.GET.encode(), (q.KIND_TEXT[lease.kind], q.addr_text(lease.kind, lease.address)))
+        cur = await conn.execute(
+            q.GET.encode(), (q.KIND_TEXT[lease.kind], q.addr_text(lease.kind, lease.address))
+        )
         row = await cur.fetchone()
         current = q.lease_from_row(row) if row is not None else None
         if (
@@ -545,7 +549,9 @@ class PostgresStore:
             self.rewritten += rewritten
             log.warning("lease rows lost by PostgreSQL written again", missing=missing, rewritten=rewritten)
         if missing > rewritten:
-            raise StoreError(f"{missing - rewritten} lease change(s) lost and taken by other clients meanwhile")
+            raise StoreError(
+                f"{missing - rewritten} lease change(s) lost and taken by other clients meanwhile"
+            )
 
     async def close(self) -> None:
         if self._closed:
