@@ -143,6 +143,23 @@ RETURNING {L_COLUMNS}
 """
 )
 
+# a binding, and the client's other records (most recent first), which the engine reads next
+COMMIT_AND_OTHERS = (
+    "WITH c AS ("
+    + COMMIT.replace(f"RETURNING {L_COLUMNS}", f"RETURNING {L_COLUMNS}, l.updated, l.stamp")
+    + f"""
+)
+SELECT * FROM (
+    SELECT true AS bound, * FROM c
+    UNION ALL
+    SELECT false, {COLUMNS}, updated, stamp FROM leases
+    WHERE kind = %(kind)s AND client = %(client)s AND address <> %(address)s::inet
+      AND EXISTS (SELECT 1 FROM c)
+) rows
+ORDER BY bound DESC, updated DESC, stamp
+"""
+)
+
 # the first address of [lo, hi] (step 1) that is free for the client, held for it in one statement
 CLAIM_FIRST_FREE = (
     f"""
@@ -167,7 +184,8 @@ WITH blocked AS MATERIALIZED (
     SELECT %(kind)s, pick.address, %(prefix_len)s, 'offered', %(client)s, %(hwaddr)s, %(hostname)s,
         to_timestamp(%(starts)s), to_timestamp(%(expires)s), %(subnet)s, %(source)s, %(relay)s,
         %(circuit_id)s, %(remote_id)s, %(info)s, false, %(stamp)s, clock_timestamp()
-    FROM pick WHERE pick.address IS NOT NULL
+    FROM pick WHERE pick.address IS NOT NULL AND NOT (%(only_new)s AND EXISTS (
+        SELECT 1 FROM leases o WHERE o.kind = %(kind)s AND o.client = %(client)s))
 """
     + f"""
     ON CONFLICT (kind, address) DO UPDATE SET {_SET}, state = 'offered', starts = excluded.starts,
@@ -175,7 +193,10 @@ WITH blocked AS MATERIALIZED (
     WHERE {FREE} AND NOT {OWN_BOUND}
     RETURNING {L_COLUMNS}
 )
-SELECT pick.address IS NOT NULL, claimed.* FROM pick LEFT JOIN claimed ON true
+SELECT pick.address IS NOT NULL,
+    (SELECT count(*) FROM leases o WHERE o.kind = %(kind)s AND o.client = %(client)s) AS records,
+    claimed.*
+FROM pick LEFT JOIN claimed ON true
 """
 )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import os
 import random
@@ -86,6 +87,13 @@ def segments(ranges: Sequence[AddressRange], hint: int) -> list[tuple[AddressRan
             head.append((r, 0, size))
         offset += size
     return head + tail
+
+
+# what a ``commit`` read of its client's other records, for the ``find_client`` the engine runs
+# next in the same packet (the same task): one round trip less per REQUEST
+_AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
+    "dhcpbridge_pg_after_commit", default=None
+)
 
 
 def _stamp() -> int:
@@ -218,6 +226,11 @@ class PostgresStore:
         return q.lease_from_row(row) if row is not None else None
 
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        known = _AFTER_COMMIT.get()
+        if known is not None:
+            _AFTER_COMMIT.set(None)
+            if known[0] == kind and known[1] == client:
+                return known[2]
         rows = await self._all(q.FIND_CLIENT, (q.KIND_TEXT[kind], client))
         return [q.lease_from_row(r) for r in rows]
 
@@ -295,16 +308,23 @@ class PostgresStore:
         return None
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:
+        _AFTER_COMMIT.set(None)
         async with self._conn() as conn:
             return await self._hold(conn, lease, now)
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
         lease.state = LeaseState.BOUND
         stamp = _stamp()
-        row = await self._one(q.COMMIT, q.params(lease, now, stamp))
-        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+        _AFTER_COMMIT.set(None)
+        rows = await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
+        if not rows or not rows[0][0]:
+            return None
+        records = [q.lease_from_row(r[1:-2]) for r in rows]
+        _AFTER_COMMIT.set((lease.kind, lease.client, records))
+        return self._durable(records[0], stamp)
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
+        _AFTER_COMMIT.set(None)
         stamp = _stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
@@ -313,12 +333,14 @@ class PostgresStore:
     async def decline(
         self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
     ) -> Lease | None:
+        _AFTER_COMMIT.set(None)
         stamp = _stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
         return self._durable(q.lease_from_row(row), stamp) if row is not None else None
 
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
+        _AFTER_COMMIT.set(None)
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         await self._one(q.UNHOLD, {**args, "stamp": _stamp()})
 
@@ -334,8 +356,19 @@ class PostgresStore:
         """As ``LeaseIndex.allocate``: the client's own latest address in ``ranges``, else
         ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
         another server won first makes the search go on."""
+        _AFTER_COMMIT.set(None)
         kind, client = lease.kind, lease.client
+        pieces = segments(ranges, hint)
         async with self._conn() as conn:
+            if not prefer and pieces and _step(pieces[0][0]) == 1 and _size(pieces[0][0]) <= MAP_LIMIT:
+                # a client without records (most DISCOVERs of new clients): search and hold in the
+                # first piece in one statement; one with records goes the long way below
+                r, lo, hi = pieces[0]
+                got, _ = await self._first_free(
+                    conn, lease, r.first + lo, r.first + hi - 1, now, exclude, only_new=True
+                )
+                if got is not None:
+                    return got
             cur = await conn.execute(q.FIND_CLIENT.encode(), (q.KIND_TEXT[kind], client))
             for row in await cur.fetchall():
                 current = q.lease_from_row(row)
@@ -352,12 +385,12 @@ class PostgresStore:
                 got = await self._hold(conn, lease, now)
                 if got is not None:
                     return got
-            for r, lo, hi in segments(ranges, hint):
+            for r, lo, hi in pieces:
                 size = _size(r)
                 if size > MAP_LIMIT:
                     got = await self._probe(conn, lease, r, size, now, hint, exclude)
                 elif _step(r) == 1:
-                    got = await self._first_free(conn, lease, r.first + lo, r.first + hi - 1, now, exclude)
+                    got, _ = await self._first_free(conn, lease, r.first + lo, r.first + hi - 1, now, exclude)
                 else:
                     got = await self._first_free_member(conn, lease, r, lo, hi, now, exclude)
                 if got is not None:
@@ -372,12 +405,15 @@ class PostgresStore:
         hi: int,
         now: float,
         exclude: frozenset[int],
-    ) -> Lease | None:
+        only_new: bool = False,
+    ) -> tuple[Lease | None, int]:
         """Search and claim in one statement: the lowest address of ``lo``..``hi`` free for the
-        client; searched again when another server claimed it between the search and the claim."""
+        client; searched again when another server claimed it between the search and the claim.
+        With ``only_new``, only for a client without records: (None, how many it has) otherwise."""
         kind = lease.kind
         lease.state = LeaseState.OFFERED
         args = q.params(lease, now, 0)
+        args["only_new"] = only_new
         chunk = FIRST_CHUNK
         while lo <= hi:  # windows of doubling size: a few rows per search, log2(pool) at worst
             end = min(hi, lo + chunk - 1)
@@ -388,14 +424,18 @@ class PostgresStore:
                 args["stamp"] = _stamp()
                 cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
                 row = await cur.fetchone()
-                if row is None or not row[0]:
+                if row is None:
+                    return None, 0
+                if only_new and row[1]:
+                    return None, int(row[1])
+                if not row[0]:
                     break  # nothing free in this window
-                if row[1] is not None:
-                    return q.lease_from_row(row[1:])
+                if row[2] is not None:
+                    return q.lease_from_row(row[2:]), 0
             else:
-                return None  # lost every race: let the client ask again
+                return None, 0  # lost every race: let the client ask again
             lo, chunk = end + 1, chunk * 2
-        return None
+        return None, 0
 
     async def _claim_first_of(
         self,
