@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import psycopg
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
-from dhcpbridge.leases.base import SharedStore
+from dhcpbridge.leases.base import SharedStore, StoreError
 from dhcpbridge.leases.shared.postgresql import PostgresStore
 from dhcpbridge.wire.v4.message import ip4_int as ip
 
@@ -30,7 +30,17 @@ POOL = [R(ip("10.67.0.10"), ip("10.67.0.29"))]  # 20 addresses
 
 
 async def dora(store: PostgresStore, client: bytes, hint: int) -> int | None:
-    """DISCOVER (allocate) then REQUEST (commit) then the group commit, as the engine does."""
+    """DISCOVER (allocate) then REQUEST (commit) then the group commit, as the engine does; a
+    client tries again when the store was busy (no connection within its wait)."""
+    for _ in range(10):
+        try:
+            return await _dora(store, client, hint)
+        except StoreError:
+            await asyncio.sleep(0.2)
+    raise AssertionError("the store stayed unavailable")
+
+
+async def _dora(store: PostgresStore, client: bytes, hint: int) -> int | None:
     now = time.time()
     offer = await store.allocate(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, hint)
     if offer is None:

@@ -284,7 +284,7 @@ RETURNING owner
 # a row whose write is missing (lost by a PostgreSQL crash before its WAL reached the disk) is
 # written again if the address is still free for its client. The server's heartbeat row makes the
 # transaction a writing one, so its synchronous COMMIT waits until the WAL - with every earlier
-# change of this server - is on disk.
+# change of this server - is on disk. Each row is announced to the other servers (``pg_notify``).
 FLUSH = """
 WITH batch AS (
     SELECT * FROM unnest(%(kind)s::text[], %(address)s::inet[], %(prefix_len)s::smallint[],
@@ -315,10 +315,15 @@ WITH batch AS (
     WHERE l.client = excluded.client OR l.state IN ('released', 'expired')
         OR l.expires <= to_timestamp(%(now)s)
     RETURNING 1
+), notified AS (
+    SELECT pg_notify('dhcpbridge_leases',
+        json_build_object('o', %(owner)s::text, 'k', kind, 'a', host(address), 's', state)::text)
+    FROM batch
 ), beat AS (
     INSERT INTO servers (name, last_flush) VALUES (%(owner)s, now())
     ON CONFLICT (name) DO UPDATE SET last_flush = excluded.last_flush
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM missing), (SELECT count(*) FROM rewritten), (SELECT count(*) FROM beat)
+SELECT (SELECT count(*) FROM missing), (SELECT count(*) FROM rewritten), (SELECT count(*) FROM beat),
+    (SELECT count(*) FROM notified)
 """

@@ -24,17 +24,17 @@ import os
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from dhcpbridge import logs
-from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
-from dhcpbridge.leases.shared import pg_schema
+from dhcpbridge.leases.shared import pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_sql as q
 
 log = logs.get("dhcpbridge.leases")
@@ -610,6 +610,10 @@ class PostgresStore:
                 if pool is not None:
                     await pool.close()
             self._pool = self._flush_pool = None
+
+    async def watch(self, emit: Callable[[LeaseEvent], None], ready: asyncio.Event | None = None) -> None:
+        """Hand other servers' lease changes to ``emit`` until cancelled (``pg_notify``)."""
+        await pg_notify.watch(self.url, self.owner, self.get, emit, ready)
 
     def stats(self) -> dict[str, Any]:
         return {"flushes": self.flushes, "rewritten": self.rewritten, "pending": len(self._pending)}
