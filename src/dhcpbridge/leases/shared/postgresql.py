@@ -45,7 +45,8 @@ PROBES = 64
 CLAIM_RETRIES = 16
 FIRST_CHUNK = 256  # addresses in the first search window (doubled for each next one)  # another server won the address we picked: pick again (bounded)
 POOL_SIZE = 8
-CONNECT_WAIT = 2.0  # seconds a call waits for a connection before it fails (StoreError)
+CONNECT_WAIT = 1.0  # seconds a call waits for a connection before it fails (StoreError)
+MAX_WAITING = 8  # calls queued per pool connection; more fail at once (overload: shed, do not queue)
 COUNT_REFRESH = 1.0  # seconds the cached ``count_by_state`` may lag
 
 
@@ -146,7 +147,12 @@ class PostgresStore:
                     "kwargs": {"autocommit": True, "connect_timeout": 5},
                 }
                 pool = AsyncConnectionPool(
-                    self.url, min_size=1, max_size=self.pool_size, configure=no_wait, **common
+                    self.url,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    configure=no_wait,
+                    max_waiting=MAX_WAITING * self.pool_size,
+                    **common,
                 )
                 flush_pool = AsyncConnectionPool(self.url, min_size=1, max_size=1, **common)
                 await pool.open(wait=False)
