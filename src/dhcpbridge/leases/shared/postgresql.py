@@ -21,7 +21,6 @@ import contextlib
 import contextvars
 import json
 import os
-import random
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -35,59 +34,16 @@ from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.shared import pg_notify, pg_schema
+from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
+from dhcpbridge.leases.shared.pg_search import new_stamp
 
 log = logs.get("dhcpbridge.leases")
 
-MAP_LIMIT = 1 << 22  # ranges with more members are probed (as ``leases.embedded.index`` does)
-PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded index's probe sequence: both stores agree
-PROBES = 64
-CLAIM_RETRIES = 16
-FIRST_CHUNK = 256  # addresses in the first search window (doubled for each next one)  # another server won the address we picked: pick again (bounded)
 POOL_SIZE = 8
 CONNECT_WAIT = 1.0  # seconds a call waits for a connection before it fails (StoreError)
 MAX_WAITING = 8  # calls queued per pool connection; more fail at once (overload: shed, do not queue)
 COUNT_REFRESH = 1.0  # seconds the cached ``count_by_state`` may lag
-
-
-def _step(r: AddressRange) -> int:
-    step: int = getattr(r, "step", 1)
-    return step
-
-
-def _size(r: AddressRange) -> int:
-    return (r.last - r.first) // _step(r) + 1
-
-
-def _member(r: AddressRange, addr: int) -> bool:
-    if not r.first <= addr <= r.last:
-        return False
-    step = _step(r)
-    return step == 1 or not (addr - r.first) % step
-
-
-def segments(ranges: Sequence[AddressRange], hint: int) -> list[tuple[AddressRange, int, int]]:
-    """The ranges as one sequence searched from ``hint`` (modulo its size) to the end, then from
-    the start: (range, first member offset, end offset) pieces, as ``LeaseIndex.allocate``."""
-    sizes = [_size(r) for r in ranges]
-    total = sum(sizes)
-    if total <= 0:
-        return []
-    start = hint % total
-    head: list[tuple[AddressRange, int, int]] = []
-    tail: list[tuple[AddressRange, int, int]] = []
-    offset = 0
-    for r, size in zip(ranges, sizes, strict=True):
-        if start >= offset + size:
-            tail.append((r, 0, size))
-        elif start >= offset:
-            head.append((r, start - offset, size))
-            if start > offset:
-                tail.append((r, 0, start - offset))
-        else:
-            head.append((r, 0, size))
-        offset += size
-    return head + tail
 
 
 # what a ``commit`` read of its client's other records, for the ``find_client`` the engine runs
@@ -95,10 +51,6 @@ def segments(ranges: Sequence[AddressRange], hint: int) -> list[tuple[AddressRan
 _AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
     "dhcpbridge_pg_after_commit", default=None
 )
-
-
-def _stamp() -> int:
-    return random.getrandbits(63)
 
 
 class PostgresStore:
@@ -295,7 +247,7 @@ class PostgresStore:
         """Hold ``lease.address`` as OFFERED for its client if free for it; the client's own live
         binding there comes back unchanged."""
         lease.state = LeaseState.OFFERED
-        cur = await conn.execute(q.HOLD.encode(), q.params(lease, now, _stamp()))
+        cur = await conn.execute(q.HOLD.encode(), q.params(lease, now, new_stamp()))
         row = await cur.fetchone()
         if row is not None:
             return q.lease_from_row(row)
@@ -320,7 +272,7 @@ class PostgresStore:
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
         lease.state = LeaseState.BOUND
-        stamp = _stamp()
+        stamp = new_stamp()
         _AFTER_COMMIT.set(None)
         rows = await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
         if not rows or not rows[0][0]:
@@ -331,7 +283,7 @@ class PostgresStore:
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
         _AFTER_COMMIT.set(None)
-        stamp = _stamp()
+        stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
         return self._durable(q.lease_from_row(row), stamp) if row is not None else None
@@ -340,7 +292,7 @@ class PostgresStore:
         self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
     ) -> Lease | None:
         _AFTER_COMMIT.set(None)
-        stamp = _stamp()
+        stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
         return self._durable(q.lease_from_row(row), stamp) if row is not None else None
@@ -348,7 +300,7 @@ class PostgresStore:
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
         _AFTER_COMMIT.set(None)
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
-        await self._one(q.UNHOLD, {**args, "stamp": _stamp()})
+        await self._one(q.UNHOLD, {**args, "stamp": new_stamp()})
 
     async def allocate(
         self,
@@ -364,14 +316,19 @@ class PostgresStore:
         another server won first makes the search go on."""
         _AFTER_COMMIT.set(None)
         kind, client = lease.kind, lease.client
-        pieces = segments(ranges, hint)
+        pieces = search.segments(ranges, hint)
         async with self._conn() as conn:
-            if not prefer and pieces and _step(pieces[0][0]) == 1 and _size(pieces[0][0]) <= MAP_LIMIT:
+            if (
+                not prefer
+                and pieces
+                and search.range_step(pieces[0][0]) == 1
+                and search.range_size(pieces[0][0]) <= search.MAP_LIMIT
+            ):
                 # a client without records (most DISCOVERs of new clients): search and hold in the
                 # first piece in one statement; one with records goes the long way below
                 r, lo, hi = pieces[0]
-                got, _ = await self._first_free(
-                    conn, lease, r.first + lo, r.first + hi - 1, now, exclude, only_new=True
+                got, _ = await search.first_free(
+                    conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude, only_new=True
                 )
                 if got is not None:
                     return got
@@ -379,155 +336,35 @@ class PostgresStore:
             for row in await cur.fetchall():
                 current = q.lease_from_row(row)
                 addr = current.address
-                if addr not in exclude and any(_member(r, addr) for r in ranges):
+                if addr not in exclude and any(search.range_member(r, addr) for r in ranges):
                     if current.is_free_for(client, now):
                         lease.address = addr
                         got = await self._hold(conn, lease, now)
                         if got is not None:
                             return got
                     break
-            if prefer and prefer not in exclude and any(_member(r, prefer) for r in ranges):
+            if prefer and prefer not in exclude and any(search.range_member(r, prefer) for r in ranges):
                 lease.address = prefer
                 got = await self._hold(conn, lease, now)
                 if got is not None:
                     return got
             for r, lo, hi in pieces:
-                size = _size(r)
-                if size > MAP_LIMIT:
-                    got = await self._probe(conn, lease, r, size, now, hint, exclude)
-                elif _step(r) == 1:
-                    got, _ = await self._first_free(conn, lease, r.first + lo, r.first + hi - 1, now, exclude)
+                size = search.range_size(r)
+                if size > search.MAP_LIMIT:
+                    got = await search.probe(conn, self._hold, lease, r, size, now, hint, exclude)
+                elif search.range_step(r) == 1:
+                    got, _ = await search.first_free(
+                        conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude
+                    )
                 else:
-                    got = await self._first_free_member(conn, lease, r, lo, hi, now, exclude)
+                    got = await search.first_free_member(conn, self._hold, lease, r, lo, hi, now, exclude)
                 if got is not None:
                     return got
         return None
 
-    async def _first_free(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        lease: Lease,
-        lo: int,
-        hi: int,
-        now: float,
-        exclude: frozenset[int],
-        only_new: bool = False,
-    ) -> tuple[Lease | None, int]:
-        """Search and claim in one statement: the lowest address of ``lo``..``hi`` free for the
-        client; searched again when another server claimed it between the search and the claim.
-        With ``only_new``, only for a client without records: (None, how many it has) otherwise."""
-        kind = lease.kind
-        lease.state = LeaseState.OFFERED
-        args = q.params(lease, now, 0)
-        args["only_new"] = only_new
-        chunk = FIRST_CHUNK
-        while lo <= hi:  # windows of doubling size: a few rows per search, log2(pool) at worst
-            end = min(hi, lo + chunk - 1)
-            args["lo"] = q.addr_text(kind, lo)
-            args["hi"] = q.addr_text(kind, end)
-            args["exclude"] = [q.addr_text(kind, a) for a in exclude if lo <= a <= end]
-            for _ in range(CLAIM_RETRIES):
-                args["stamp"] = _stamp()
-                cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
-                row = await cur.fetchone()
-                if row is None:
-                    return None, 0
-                if only_new and row[1]:
-                    return None, int(row[1])
-                if not row[0]:
-                    break  # nothing free in this window
-                if row[2] is not None:
-                    return q.lease_from_row(row[2:]), 0
-            else:
-                return None, 0  # lost every race: let the client ask again
-            lo, chunk = end + 1, chunk * 2
-        return None, 0
-
-    async def _claim_first_of(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        lease: Lease,
-        candidates: list[int],
-        now: float,
-    ) -> Lease | None:
-        """Hold the first of ``candidates`` (in order) that is free for the client."""
-        kind = lease.kind
-        cur = await conn.execute(
-            q.BLOCKED_AMONG.encode(),
-            {
-                "kind": q.KIND_TEXT[kind],
-                "addresses": [q.addr_text(kind, a) for a in candidates],
-                "client": lease.client,
-                "now": now,
-            },
-        )
-        blocked = {q.addr_int(kind, r[0]) for r in await cur.fetchall()}
-        for addr in candidates:
-            if addr in blocked:
-                continue
-            lease.address = addr
-            got = await self._hold(conn, lease, now)
-            if got is not None:
-                return got
-        return None
-
-    async def _probe(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        lease: Lease,
-        r: AddressRange,
-        size: int,
-        now: float,
-        hint: int,
-        exclude: frozenset[int],
-    ) -> Lease | None:
-        """A range too big to search: the embedded index's probe sequence from ``hint``."""
-        step = _step(r)
-        candidates = []
-        for attempt in range(PROBES):
-            addr = r.first + ((hint + attempt * PROBE_MULT) % size) * step
-            if addr not in exclude:
-                candidates.append(addr)
-        return await self._claim_first_of(conn, lease, candidates, now)
-
-    async def _first_free_member(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        lease: Lease,
-        r: AddressRange,
-        lo: int,
-        hi: int,
-        now: float,
-        exclude: frozenset[int],
-    ) -> Lease | None:
-        """A stepped range (delegated prefixes): the first free member at offsets ``lo``..``hi``-1."""
-        kind, step = lease.kind, _step(r)
-        if lo >= hi:
-            return None
-        cur = await conn.execute(
-            q.BLOCKED_BETWEEN.encode(),
-            {
-                "kind": q.KIND_TEXT[kind],
-                "lo": q.addr_text(kind, r.first + lo * step),
-                "hi": q.addr_text(kind, r.first + (hi - 1) * step),
-                "client": lease.client,
-                "now": now,
-            },
-        )
-        blocked = {q.addr_int(kind, row[0]) for row in await cur.fetchall()}
-        for k in range(lo, hi):
-            addr = r.first + k * step
-            if addr in blocked or addr in exclude:
-                continue
-            lease.address = addr
-            got = await self._hold(conn, lease, now)
-            if got is not None:
-                return got
-        return None
-
     # --- expiry, roles ----------------------------------------------------------------------
     async def reap(self, now: float) -> list[Lease]:
-        stamp = _stamp()
+        stamp = new_stamp()
         expired: list[Lease] = []
         async with self._conn() as conn:
             cur = await conn.execute(q.REAP.encode(), {"now": now, "stamp": stamp})
