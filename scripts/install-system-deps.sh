@@ -12,6 +12,7 @@ PAIRS=(
   dhcrelay:isc-dhcp-relay perfdhcp:kea-admin kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server
   tshark:tshark ethtool:ethtool
   named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
+  psql:postgresql-client pg_ctlcluster:postgresql
 )
 missing=()
 for pair in "${PAIRS[@]}"; do

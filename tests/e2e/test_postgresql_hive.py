@@ -1,7 +1,8 @@
 """Three ``dhcpbridge serve`` in namespaces of their own share one PostgreSQL (through its Unix
 socket, ``postgresql:///DB?host=/var/run/postgresql``): perfdhcp loads all three at once from one
 small pool, and a real client (dhcpcd behind ISC dhcrelay, which forwards to all three) keeps its
-address when the server it was bound by is killed and it rebinds with another.
+address when the server it was bound by is killed and it rebinds with another; the servers that
+did not bind it hear of the binding (LISTEN/NOTIFY -> their event bus).
 
 Upstream segment: a Linux bridge br0 in ``sw``::
 
@@ -20,6 +21,7 @@ import concurrent.futures
 import importlib.util
 import ipaddress
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +37,7 @@ from dhcpbridge.testing.netns import Address, Route, Topology, TopologySpec, Vet
 from dhcpbridge.testing.perfdhcp import perfdhcp4
 from dhcpbridge.testing.pg import drop_database, throwaway_database
 from dhcpbridge.testing.plan import AddressPlan, Subnet4
+from dhcpbridge.testing.server import wait_for
 
 
 def _helpers() -> ModuleType:
@@ -118,6 +121,12 @@ def hive() -> Iterator[tuple[Topology, dict[str, Any], str]]:
         drop_database(url)
 
 
+def events_delivered(server: Any) -> int:
+    """Lease events the server's event bus delivered so far (its own and other servers')."""
+    delivered: int = server.control({"cmd": "stats"})["events"]["delivered"]
+    return delivered
+
+
 def bound_rows(url: str) -> list[tuple[str, str, bytes]]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -173,12 +182,25 @@ def test_a_client_keeps_its_address_when_its_server_is_killed(
 ) -> None:
     topo, servers, url = hive
     relay = Dhcrelay(topo["rly"], downstream=("rly0",), upstream=("rly1",), servers=tuple(SERVERS.values()))
+    before = {role: events_delivered(s) for role, s in servers.items()}
+    for _ in range(20):  # events of the previous test may still arrive: wait until quiet
+        time.sleep(0.5)
+        now = {role: events_delivered(s) for role, s in servers.items()}
+        if now == before:
+            break
+        before = now
     with relay, Dhcpcd(topo["cli"], family=4, arp_probe=False) as client:
         lease = client.obtain(timeout=40)
         assert lease.address is not None and lease.domain_name == "hive.test"
         address = str(lease.address.ip)
         first = next(role for role, sid in SERVERS.items() if str(lease.server_id) == sid)
         assert (address, "10.69.0.0/24") in [(a, s) for a, s, _ in bound_rows(url)]
+        # the other servers heard of the binding (LISTEN/NOTIFY -> their event bus)
+        others = [role for role in SERVERS if role != first]
+        assert wait_for(lambda: all(events_delivered(servers[r]) > before[r] for r in others), 20), (
+            before,
+            {r: events_delivered(servers[r]) for r in others},
+        )
         servers[first].stop()  # the server that bound the client is gone
         try:
             again = client.rebind(timeout=60)
