@@ -93,7 +93,9 @@ def _check_postgresql(url: str) -> None:
 def _open_postgresql(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
     from dhcpbridge.leases.shared.postgresql import PostgresStore
 
-    return PostgresStore(url)
+    store = PostgresStore(url)
+    store.check_now()  # a missing or old schema stops the start with the command that fixes it
+    return store
 
 
 register("postgresql", Backend("postgresql://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))

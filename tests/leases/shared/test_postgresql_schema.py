@@ -88,3 +88,12 @@ def test_urls_are_registered() -> None:
         assert isinstance(open_store(url), PostgresStore)
     with pytest.raises(ValueError, match="invalid PostgreSQL URL"):
         check_url("postgresql://x/db?nosuchparameter=1")
+
+
+def test_opening_the_store_checks_the_schema_first(empty_pg_url: str, pg_url: str) -> None:
+    """``serve`` and the CLI open the store through the registry: a database without the schema
+    stops them at once, with the command that fixes it; an unreachable server does not."""
+    with pytest.raises(StoreError, match="dhcpbridge db init URL"):
+        open_store(empty_pg_url)
+    assert isinstance(open_store(pg_url), PostgresStore)
+    assert isinstance(open_store("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2"), PostgresStore)

@@ -121,7 +121,11 @@ class PostgresStore:
         try:
             async with (flush_pool if flush else pool).connection() as conn:
                 if not self._checked:
-                    await self._check_schema(conn)
+                    try:
+                        await self._check_schema(conn)
+                    except StoreError as exc:
+                        self._failed(exc)  # logged once, and /healthz tells
+                        raise
                 yield conn
         except psycopg.Error as exc:  # PoolTimeout is one too
             self._failed(exc)
@@ -142,6 +146,19 @@ class PostgresStore:
             raise StoreError(
                 f"the database has {what}, this dhcpbridge needs {pg_schema.LATEST}: run `{fix}`"
             )
+        self._checked = True
+
+    def check_now(self) -> None:
+        """At start: ``StoreError`` when the database has not the schema this code needs; an
+        unreachable server is only logged (the pool connects when it can)."""
+        try:
+            with pg_schema.connect(self.url, timeout=5) as conn:
+                pg_schema.check(conn, "the database")
+        except StoreError as exc:
+            if "cannot connect" not in str(exc):
+                raise
+            log.warning("PostgreSQL not reachable at start; leases are refused until it is", error=str(exc))
+            return
         self._checked = True
 
     def _failed(self, exc: Exception) -> None:
