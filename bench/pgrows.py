@@ -5,8 +5,8 @@ each point on a fresh database of its own (created at start, dropped at stop).
 
 Where the time goes (dhcpbridge, per DORA): DISCOVER 1 round trip for a new client (search and
 hold in one statement), REQUEST 2 (bind, which also reads the client's other records), plus one
-synchronous group commit per batch of packets. Kea 2.2 does a SELECT and an INSERT/UPDATE per
-exchange, each its own transaction with a synchronous commit.
+synchronous group commit per batch of packets. Kea 2.2 runs its lookups per message and commits
+each lease write synchronously on its own (no group commit).
 """
 
 from __future__ import annotations
