@@ -21,16 +21,16 @@ TEXT_KIND = {v: k for k, v in KIND_TEXT.items()}
 STATE_TEXT = {s: s.name.lower() for s in LeaseState}
 TEXT_STATE = {v: k for k, v in STATE_TEXT.items()}
 
-# the columns read back into a Lease, in ``lease_from_row`` order
+# the columns read back into a Lease, in ``lease_from_row`` order (then the time of the last write)
 COLUMNS = (
     "kind, host(address), prefix_len, client, state, date_part('epoch', starts), "
     "date_part('epoch', expires), hwaddr, hostname, subnet, source, relay, circuit_id, remote_id, "
-    "info, returning_client"
+    "info, returning_client, date_part('epoch', updated)"
 )
 L_COLUMNS = (
     "l.kind, host(l.address), l.prefix_len, l.client, l.state, date_part('epoch', l.starts), "
     "date_part('epoch', l.expires), l.hwaddr, l.hostname, l.subnet, l.source, l.relay, l.circuit_id, "
-    "l.remote_id, l.info, l.returning_client"
+    "l.remote_id, l.info, l.returning_client, date_part('epoch', l.updated)"
 )
 
 
@@ -280,31 +280,36 @@ WHERE r.owner = excluded.owner OR r.until < now()
 RETURNING owner
 """
 
-# Group commit: every row this server changed since the last flush, checked by its write stamp;
-# a row whose write is missing (lost by a PostgreSQL crash before its WAL reached the disk) is
-# written again if the address is still free for its client. The server's heartbeat row makes the
-# transaction a writing one, so its synchronous COMMIT waits until the WAL - with every earlier
-# change of this server - is on disk. Each row is announced to the other servers (``pg_notify``).
+# Group commit: every row this server changed since the last flush, checked by its write stamp.
+# A row whose write is missing and that nobody wrote since (the row is absent or older than our
+# write: a PostgreSQL crash lost it before its WAL reached the disk) is written again as it was;
+# a row another server wrote since for another client is a conflict (the flush fails: no ACK). The
+# server's heartbeat row makes the transaction a writing one, so its synchronous COMMIT waits until
+# the WAL - with every earlier change of this server - is on disk. Each row is announced to the
+# other servers (``pg_notify``).
 FLUSH = """
 WITH batch AS (
     SELECT * FROM unnest(%(kind)s::text[], %(address)s::inet[], %(prefix_len)s::smallint[],
         %(state)s::text[], %(client)s::bytea[], %(hwaddr)s::bytea[], %(hostname)s::text[],
         %(starts)s::float8[], %(expires)s::float8[], %(subnet)s::text[], %(source)s::text[],
         %(relay)s::text[], %(circuit_id)s::bytea[], %(remote_id)s::bytea[], %(info)s::jsonb[],
-        %(stamp)s::bigint[])
+        %(stamp)s::bigint[], %(updated)s::float8[])
     AS b(kind, address, prefix_len, state, client, hwaddr, hostname, starts, expires, subnet, source,
-         relay, circuit_id, remote_id, info, stamp)
+         relay, circuit_id, remote_id, info, stamp, updated)
 ), missing AS (
     SELECT b.* FROM batch b
     WHERE NOT EXISTS (
         SELECT 1 FROM leases x WHERE x.kind = b.kind AND x.address = b.address AND x.stamp = b.stamp
     )
+), conflicts AS (
+    SELECT 1 FROM missing m JOIN leases x ON x.kind = m.kind AND x.address = m.address
+    WHERE x.updated >= to_timestamp(m.updated) AND x.client <> m.client
 ), rewritten AS (
     INSERT INTO leases AS l (kind, address, prefix_len, state, client, hwaddr, hostname, starts,
         expires, subnet, source, relay, circuit_id, remote_id, info, returning_client, stamp, updated)
     SELECT kind, address, prefix_len, state, client, hwaddr, hostname, to_timestamp(starts),
         to_timestamp(expires), subnet, source, relay, circuit_id, remote_id, info, false, stamp,
-        clock_timestamp()
+        to_timestamp(updated)
     FROM missing
     ON CONFLICT (kind, address) DO UPDATE SET prefix_len = excluded.prefix_len, state = excluded.state,
         client = excluded.client, hwaddr = excluded.hwaddr, hostname = excluded.hostname,
@@ -312,8 +317,7 @@ WITH batch AS (
         source = excluded.source, relay = excluded.relay, circuit_id = excluded.circuit_id,
         remote_id = excluded.remote_id, info = excluded.info, returning_client = false,
         stamp = excluded.stamp, updated = excluded.updated
-    WHERE l.client = excluded.client OR l.state IN ('released', 'expired')
-        OR l.expires <= to_timestamp(%(now)s)
+    WHERE l.updated < excluded.updated
     RETURNING 1
 ), notified AS (
     SELECT pg_notify('dhcpbridge_leases',
@@ -324,6 +328,6 @@ WITH batch AS (
     ON CONFLICT (name) DO UPDATE SET last_flush = excluded.last_flush
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM missing), (SELECT count(*) FROM rewritten), (SELECT count(*) FROM beat),
-    (SELECT count(*) FROM notified)
+SELECT (SELECT count(*) FROM missing), (SELECT count(*) FROM rewritten), (SELECT count(*) FROM conflicts),
+    (SELECT count(*) FROM beat), (SELECT count(*) FROM notified)
 """

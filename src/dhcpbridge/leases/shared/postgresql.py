@@ -69,7 +69,8 @@ class PostgresStore:
         self._flush_lock: asyncio.Lock | None = None
         self._checked = False
         self._closed = False
-        self._pending: dict[tuple[LeaseKind, int], tuple[Lease, int]] = {}
+        # changes the next flush makes durable: (lease, write stamp, time of the write)
+        self._pending: dict[tuple[LeaseKind, int], tuple[Lease, int, float]] = {}
         self._counts: dict[str, int] = {}
         self._counted_at = 0.0
         self._counting: asyncio.Task[None] | None = None
@@ -190,9 +191,10 @@ class PostgresStore:
             rows: list[tuple[Any, ...]] = await cur.fetchall()
             return rows
 
-    def _durable(self, lease: Lease, stamp: int) -> Lease:
+    def _durable(self, row: tuple[Any, ...], stamp: int) -> Lease:
         """Remember a change the next ``flush`` must make durable."""
-        self._pending[(lease.kind, lease.address)] = (lease, stamp)
+        lease = q.lease_from_row(row)
+        self._pending[(lease.kind, lease.address)] = (lease, stamp, float(row[16]))
         return lease
 
     # --- reads ------------------------------------------------------------------------------
@@ -296,14 +298,14 @@ class PostgresStore:
             return None
         records = [q.lease_from_row(r[1:-2]) for r in rows]
         _AFTER_COMMIT.set((lease.kind, lease.client, records))
-        return self._durable(records[0], stamp)
+        return self._durable(rows[0][1:-2], stamp)
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
         _AFTER_COMMIT.set(None)
         stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
-        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+        return self._durable(row, stamp) if row is not None else None
 
     async def decline(
         self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
@@ -312,7 +314,7 @@ class PostgresStore:
         stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
-        return self._durable(q.lease_from_row(row), stamp) if row is not None else None
+        return self._durable(row, stamp) if row is not None else None
 
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
         _AFTER_COMMIT.set(None)
@@ -388,7 +390,7 @@ class PostgresStore:
             rows = await cur.fetchall()
             await conn.execute(q.PURGE.encode(), {"before": now - self.retention})
         for row in sorted(rows, key=lambda r: (float(r[7]), r[2])):
-            lease = self._durable(q.lease_from_row(row[1:]), stamp)
+            lease = self._durable(row[1:], stamp)
             if row[0]:
                 expired.append(lease)
         return expired
@@ -415,15 +417,15 @@ class PostgresStore:
                     self._pending.setdefault(key, value)  # a newer change of the row wins
                 raise
 
-    async def _write(self, batch: list[tuple[Lease, int]]) -> None:
+    async def _write(self, batch: list[tuple[Lease, int, float]]) -> None:
         cols: dict[str, list[Any]] = {
             name: []
             for name in (
                 "kind", "address", "prefix_len", "state", "client", "hwaddr", "hostname", "starts",
-                "expires", "subnet", "source", "relay", "circuit_id", "remote_id", "info", "stamp",
+                "expires", "subnet", "source", "relay", "circuit_id", "remote_id", "info", "stamp", "updated",
             )
         }  # fmt: skip
-        for lease, stamp in batch:
+        for lease, stamp, updated in batch:
             cols["kind"].append(q.KIND_TEXT[lease.kind])
             cols["address"].append(q.addr_text(lease.kind, lease.address))
             cols["prefix_len"].append(lease.prefix_len)
@@ -440,18 +442,17 @@ class PostgresStore:
             cols["remote_id"].append(lease.remote_id)
             cols["info"].append(json.dumps(lease.info or {}))
             cols["stamp"].append(stamp)
+            cols["updated"].append(updated)
         async with self._conn(flush=True) as conn:
             cur = await conn.execute(q.FLUSH.encode(), {**cols, "now": time.time(), "owner": self.owner})
             row = await cur.fetchone()
         self.flushes += 1
-        missing, rewritten = (int(row[0]), int(row[1])) if row is not None else (0, 0)
-        if missing:
+        _missing, rewritten, conflicts = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+        if rewritten:
             self.rewritten += rewritten
-            log.warning("lease rows lost by PostgreSQL written again", missing=missing, rewritten=rewritten)
-        if missing > rewritten:
-            raise StoreError(
-                f"{missing - rewritten} lease change(s) lost and taken by other clients meanwhile"
-            )
+            log.warning("lease rows lost by PostgreSQL written again", rows=rewritten)
+        if conflicts:
+            raise StoreError(f"{conflicts} lease change(s) lost and taken by other clients meanwhile")
 
     async def close(self) -> None:
         if self._closed:
