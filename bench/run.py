@@ -281,6 +281,10 @@ VARIANTS: list[Variant] = [
     ),
 ]
 
+import pgrows  # bench/pgrows.py: the PostgreSQL rows (issue 10)
+
+VARIANTS += pgrows.variants(Variant, DORA, _dhcpbridge_missing)
+
 
 # --------------------------------------------------------------------------------------------
 # running

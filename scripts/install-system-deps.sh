@@ -14,6 +14,7 @@ PAIRS=(
   named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
   redis-server:redis-server redis-cli:redis-tools
   chromium:chromium chromedriver:chromium-driver
+  psql:postgresql-client pg_ctlcluster:postgresql
 )
 missing=()
 for pair in "${PAIRS[@]}"; do

@@ -478,3 +478,63 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+
+# --- db (the PostgreSQL lease store's schema) ------------------------------------------------
+@main.group()
+def db() -> None:
+    """Create and upgrade the schema of a PostgreSQL lease store (versioned migrations)."""
+
+
+def _db_url(url: str) -> str:
+    if not url.startswith(("postgresql:", "postgres:")) and "=" not in url:
+        raise click.UsageError(f"{url!r} is not a PostgreSQL URL (postgresql://USER@HOST:5432/DB)")
+    return url
+
+
+@db.command("init")
+@click.argument("url")
+def db_init(url: str) -> None:
+    """Create dhcpbridge's tables in the (empty) database URL."""
+    from dhcpbridge.leases.base import StoreError
+    from dhcpbridge.leases.shared import pg_schema
+
+    try:
+        applied = pg_schema.init(_db_url(url))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    for m in applied:
+        click.echo(f"applied {m.version}: {m.title}")
+    click.echo(f"schema version {pg_schema.LATEST}")
+
+
+@db.command("upgrade")
+@click.argument("url")
+def db_upgrade(url: str) -> None:
+    """Apply the migrations the database URL lacks (none when it is current)."""
+    from dhcpbridge.leases.base import StoreError
+    from dhcpbridge.leases.shared import pg_schema
+
+    try:
+        applied = pg_schema.upgrade(_db_url(url))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    for m in applied:
+        click.echo(f"applied {m.version}: {m.title}")
+    click.echo(f"schema version {pg_schema.LATEST}" + ("" if applied else " (already current)"))
+
+
+@db.command("status")
+@click.argument("url")
+def db_status(url: str) -> None:
+    """The database's schema version and the one this dhcpbridge needs; exit 1 when they differ."""
+    from dhcpbridge.leases.base import StoreError
+    from dhcpbridge.leases.shared import pg_schema
+
+    try:
+        with pg_schema.connect(_db_url(url)) as conn:
+            found = pg_schema.version(conn)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"schema version {found if found is not None else 'none'}, needed {pg_schema.LATEST}")
+    sys.exit(0 if found == pg_schema.LATEST else 1)

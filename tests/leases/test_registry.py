@@ -20,8 +20,8 @@ def test_check_url_accepts_known_schemes() -> None:
     ("url", "message"),
     [
         (
-            "mysql://localhost",
-            "unsupported lease store 'mysql://localhost' (known: memory://, sqlite:///PATH",
+            "nosuch://localhost",
+            "unsupported lease store 'nosuch://localhost' (known: memory://, sqlite:///PATH, ",
         ),
         ("sqlite://", "sqlite store needs a path"),
         ("sqlite:", "sqlite store needs a path"),
@@ -34,7 +34,7 @@ def test_check_url_rejects(url: str, message: str) -> None:
 
 def test_open_store_unknown_scheme() -> None:
     with pytest.raises(StoreError, match="unsupported lease store"):
-        open_store("postgres://db")
+        open_store("nosuch://db")
 
 
 def test_open_store_sets_retention_and_capabilities() -> None:

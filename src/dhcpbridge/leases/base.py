@@ -14,15 +14,16 @@ runtime-checkable protocols, never by probing attribute names).
 * ``SharedStore``: several servers (or ``[server] workers``) use the store at once; it hands out
   time-limited roles (``claim_role("reaper", owner, ttl)``) so one server reaps at a time, and a
   single-writer store (SQLite, memory) is recognised by not being one.
+* ``WatchesChanges``: ``watch(emit)`` hands other servers' lease changes to this server's event bus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 
 
 class StoreError(Exception):
@@ -96,6 +97,15 @@ class SharedStore(Protocol):
     async def claim_role(self, role: str, owner: str, ttl: float) -> bool:
         """Take or keep ``role`` for ``owner`` for ``ttl`` seconds; True while ``owner`` holds it
         (another owner's unexpired claim makes it False). Atomic in the store."""
+        ...
+
+
+@runtime_checkable
+class WatchesChanges(Protocol):
+    """A shared store that tells this server about other servers' lease changes."""
+
+    async def watch(self, emit: Callable[[LeaseEvent], None]) -> None:
+        """Call ``emit`` with a ``LeaseEvent`` for each change another server made (until cancelled)."""
         ...
 
 

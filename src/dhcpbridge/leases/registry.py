@@ -100,3 +100,24 @@ def _open_redis(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
 register("redis", Backend("redis://HOST:PORT/DB", _open_redis, _check_redis))
 register("rediss", Backend("rediss://HOST:PORT/DB", _open_redis, _check_redis))
 register("unix", Backend("unix:///PATH/redis.sock?db=N", _open_redis, _check_redis))
+
+
+def _check_postgresql(url: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except Exception as exc:  # psycopg.ProgrammingError: libpq cannot parse it
+        raise ValueError(f"invalid PostgreSQL URL: {exc}") from None
+
+
+def _open_postgresql(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.shared.postgresql import PostgresStore
+
+    store = PostgresStore(url)
+    store.check_now()  # a missing or old schema stops the start with the command that fixes it
+    return store
+
+
+register("postgresql", Backend("postgresql://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))
+register("postgres", Backend("postgres://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))

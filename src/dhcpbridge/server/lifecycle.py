@@ -34,7 +34,7 @@ from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
-from dhcpbridge.leases.base import CountsLeases, ReportsHealth, StoreError, is_inline
+from dhcpbridge.leases.base import CountsLeases, ReportsHealth, StoreError, WatchesChanges, is_inline
 from dhcpbridge.leases.registry import open_store
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
@@ -165,6 +165,8 @@ class Server:
         self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
         self.tasks.daemon(save_forever(store, self._flush_inline))
         self.tasks.daemon(self._watch_health())
+        if isinstance(store, WatchesChanges):  # other servers' changes reach this server's bus
+            self.tasks.daemon(store.watch(self.emit))
         counts = self.lease_counts()
         leases = sum(counts.values()) if counts else len(await store.leases())
         tune_gc()

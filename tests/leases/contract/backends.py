@@ -23,3 +23,21 @@ BACKENDS: dict[str, Factory] = {
     "sqlite": lambda tmp: SqliteStore(tmp / "leases.db"),
     "redis": open_redis,
 }
+
+
+def _postgresql(tmp: Path) -> LeaseStore:
+    """A store on a database of its own on the machine's PostgreSQL (dropped at close)."""
+    from dhcpbridge.leases.shared.postgresql import PostgresStore
+    from dhcpbridge.testing.pg import drop_database, throwaway_database
+
+    class ThrowawayStore(PostgresStore):
+        async def close(self) -> None:
+            try:
+                await super().close()
+            finally:
+                drop_database(self.url)
+
+    return ThrowawayStore(throwaway_database("c"))
+
+
+BACKENDS["postgresql"] = _postgresql

@@ -1,6 +1,8 @@
-"""Fixtures of the Redis store tests: a key prefix of its own on the machine's Redis (deleted
-afterwards), and a private redis-server on a unix socket (for the plain layout without a prefix
-and for outages, which must never touch the machine's Redis)."""
+"""Fixtures of the shared-store tests. Redis: a key prefix of its own on the machine's Redis
+(deleted afterwards), and a private redis-server on a unix socket (for the plain layout without a
+prefix and for outages, which must never touch the machine's Redis). PostgreSQL: a throwaway
+database on the machine's PostgreSQL (``DHCPBRIDGE_TEST_PG``), with dhcpbridge's schema or
+without, dropped after the test."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from dhcpbridge.testing.pg import drop_database, throwaway_database
 from dhcpbridge.testing.redis import RedisServer, delete_prefix, unique_prefix
 
 SHARED = "redis://127.0.0.1:6379/0"
@@ -36,3 +39,19 @@ def private_redis() -> Iterator[RedisServer]:
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A database with the current schema."""
+    url = throwaway_database("s")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A database without dhcpbridge's schema."""
+    url = throwaway_database("e", init=False)
+    yield url
+    drop_database(url)

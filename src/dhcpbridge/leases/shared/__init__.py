@@ -1,1 +1,1 @@
-"""Shared lease stores: several dhcpbridge servers write one store at once (Redis, PostgreSQL)."""
+"""Lease stores several dhcpbridge servers write at once (Redis, PostgreSQL): one pool, many servers."""

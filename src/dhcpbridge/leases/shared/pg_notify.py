@@ -1,0 +1,76 @@
+"""Other servers' lease changes, through PostgreSQL's LISTEN/NOTIFY.
+
+Every group commit (``PostgresStore.flush``) sends one notification per changed row on the
+channel ``dhcpbridge_leases`` (delivered at COMMIT, so only changes that are durable): the writing
+server, the kind, the address and the new state. ``watch`` listens on a connection of its own,
+reads the lease of each change another server made and hands it to the server's event bus as the
+matching ``LeaseEvent`` (``commit``, ``release``, ``decline``, ``expire``), so listeners see the
+whole pool from any server. A lost connection is opened again with backoff (changes made
+meanwhile are not replayed: the table stays the truth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+
+from dhcpbridge import logs
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
+from dhcpbridge.leases.shared import pg_sql as q
+
+CHANNEL = "dhcpbridge_leases"
+EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
+log = logs.get("dhcpbridge.leases")
+
+
+def parse(payload: str, me: str) -> tuple[str, LeaseKind, int] | None:
+    """(event, kind, address) of a notification another server sent; None for ours or noise."""
+    try:
+        data: dict[str, Any] = json.loads(payload)
+        if data["o"] == me:
+            return None
+        event = EVENTS.get(data["s"])
+        kind = q.TEXT_KIND[data["k"]]
+        if event is None:
+            return None
+        return event, kind, q.addr_int(kind, data["a"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
+
+
+async def watch(
+    url: str,
+    me: str,
+    get: Callable[[LeaseKind, int], Awaitable[Lease | None]],
+    emit: Callable[[LeaseEvent], None],
+    ready: asyncio.Event | None = None,
+    backoff: float = 0.5,
+    max_backoff: float = 10.0,
+) -> None:
+    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
+    delay = backoff
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
+                await conn.execute(f"LISTEN {CHANNEL}".encode())
+                if ready is not None:
+                    ready.set()
+                delay = backoff
+                async for note in conn.notifies():
+                    change = parse(note.payload, me)
+                    if change is None:
+                        continue
+                    event, kind, address = change
+                    lease = await get(kind, address)
+                    if lease is not None and EVENTS.get(lease.state.name.lower()) == event:
+                        emit(LeaseEvent(event, lease))
+        except (psycopg.Error, OSError) as exc:
+            log.warning("PostgreSQL change listener lost its connection; retrying", error=str(exc).strip())
+        except Exception as exc:  # a store call in ``get`` (StoreError): keep listening after a pause
+            log.warning("PostgreSQL change listener failed; retrying", error=str(exc).strip())
+        await asyncio.sleep(delay)
+        delay = min(max_backoff, delay * 2)
