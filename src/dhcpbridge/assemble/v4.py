@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.assemble.bridge import bridge_env4
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.sources import build_sources
@@ -42,6 +43,7 @@ def build_env4(
         **shared_env(config, 4, built, store, host, stats),
         declines=decline_limiter(config),
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
+        **bridge_env4(config),
     )
 
 

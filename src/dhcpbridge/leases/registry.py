@@ -79,3 +79,17 @@ def _open_sqlite(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
 
 register("memory", Backend("memory://", _open_memory))
 register("sqlite", Backend("sqlite:///PATH", _open_sqlite, _check_sqlite))
+
+
+def _check_none(url: str) -> None:
+    if url not in ("none", "none:", "none://"):
+        raise ValueError(f"the store that keeps nothing is written 'none', not {url!r}")
+
+
+def _open_none(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
+    from dhcpbridge.leases.none import NoStore
+
+    return NoStore()
+
+
+register("none", Backend("none", _open_none, _check_none))  # bridge-only mode: keep nothing

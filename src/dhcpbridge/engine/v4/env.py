@@ -33,3 +33,9 @@ class Env4:
     # --- hardening (issue 9): relay trust and DECLINE limits -----------------------------------
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
     trusted_relays: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: any relay
+    # --- bridge-only mode (issue 13): no subnets; the answer says address, mask and options ----
+    answer_links: bool = False  # a request on an unconfigured link still asks the sources
+    check_link: bool = True  # the answer's address must be on the request's link (check-subnet)
+    link_options: dict[int, bytes] = field(default_factory=dict)  # global options for such links
+    link_lease_time: int = 3600  # lease time when the answer gives none
+    authoritative: bool = False

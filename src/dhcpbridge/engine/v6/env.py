@@ -37,6 +37,10 @@ class Env6:
     max_ia_pd: int = 8  # IA_PD options one message may carry
     max_leases_per_duid: int = 16  # addresses + prefixes held by one DUID (all its IAs together)
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
+    # --- bridge-only mode (issue 13): no links configured; the answer's addresses make the link
+    answer_links: bool = False
+    check_link: bool = True  # the answer's addresses must be on the request's link (check-subnet)
+    link_lease_time: int = 7200  # valid lifetime when the answer gives none
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

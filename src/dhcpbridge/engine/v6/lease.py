@@ -58,9 +58,10 @@ class AskSources(core.AskSources[Transaction6]):
 
     def __init__(self, env: Env6) -> None:
         super().__init__(env, SOLICIT)
+        self.links = env.answer_links  # bridge-only: ask without a link (the answer makes it)
 
     def wanted(self, tx: Transaction6) -> bool:
-        return tx.subnet is not None and bool(tx.ias) and tx.msg_type_code in ASKED
+        return (tx.subnet is not None or self.links) and bool(tx.ias) and tx.msg_type_code in ASKED
 
 
 class Bindings(Handler[Transaction6]):
