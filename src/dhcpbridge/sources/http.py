@@ -164,7 +164,7 @@ def _answer6(raw: AnswerAssign, source: str) -> Answer:
         source=source,
         dynamic=not addresses6 and not prefixes,
         options=opts,
-        lease_time=raw.lease_time,
+        lease_time=valid if valid is not None else raw.lease_time,  # the default valid lifetime
         hostname=raw.hostname,
         addresses6=addresses6,
         prefixes=prefixes,
