@@ -21,7 +21,7 @@ def test_check_url_accepts_known_schemes() -> None:
     [
         (
             "redis://localhost",
-            "unsupported lease store 'redis://localhost' (known: memory://, sqlite:///PATH)",
+            "unsupported lease store 'redis://localhost' (known: memory://, sqlite:///PATH, none)",
         ),
         ("sqlite://", "sqlite store needs a path"),
         ("sqlite:", "sqlite store needs a path"),

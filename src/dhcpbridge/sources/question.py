@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from dhcpbridge.sources import question_fields as fields
 from dhcpbridge.wire.v4.message import ip4_str
 
 
@@ -63,6 +64,26 @@ def question_v4(q: Any) -> dict[str, Any]:
         out["remote_id"] = relay_id(q.remote_id)
     if q.prl:
         out["requested_options"] = [c for c in q.prl if 1 <= c <= 254]
+    state = fields.request_state(q)
+    if state:
+        out["request_state"] = state
+    pair = fields.rfc4361(q.client_id) if q.client_id else None
+    if pair is not None:
+        out["iaid"], out["duid"] = pair[0], pair[1].hex()
+    opts = req.options
+    fqdn = fields.fqdn81(opts.get(81))
+    if fqdn:
+        out["fqdn"] = fqdn
+    if q.relay_info:
+        sub = q.relay_info.get(6)
+        if sub:
+            out["subscriber_id"] = relay_id(sub)
+    user = fields.user_class4(opts.get(77))
+    if user:
+        out["user_class"] = user
+    arch = fields.client_arch(opts.get(93))
+    if arch:
+        out["client_arch"] = arch
     return out
 
 
@@ -113,4 +134,17 @@ def question_v6(q: Any) -> dict[str, Any]:
     codes = [c for c in q.requested_options if c > 0]
     if codes:
         out["requested_options"] = codes
+    req = q.request
+    vendor = fields.vendor_class6(req.raw(16))
+    if vendor is not None:
+        out["vendor_class"] = vendor
+    user = fields.user_class6(req.raw(15))
+    if user:
+        out["user_class"] = user
+    arch = fields.client_arch(req.raw(61))
+    if arch:
+        out["client_arch"] = arch
+    server_ip = getattr(q, "server_ip", "")
+    if server_ip:
+        out["server_ip"] = server_ip
     return out
