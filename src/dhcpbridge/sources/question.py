@@ -74,8 +74,9 @@ def question_v4(q: Any) -> dict[str, Any]:
     fqdn = fields.fqdn81(opts.get(81))
     if fqdn:
         out["fqdn"] = fqdn
-    if q.relay_info:
-        sub = q.relay_info.get(6)
+    relay_info = getattr(q, "relay_info", None)
+    if relay_info:
+        sub = relay_info.get(6)
         if sub:
             out["subscriber_id"] = relay_id(sub)
     user = fields.user_class4(opts.get(77))
@@ -135,6 +136,8 @@ def question_v6(q: Any) -> dict[str, Any]:
     if codes:
         out["requested_options"] = codes
     req = q.request
+    if not hasattr(req, "raw"):  # a stand-in without the message's options
+        return out
     vendor = fields.vendor_class6(req.raw(16))
     if vendor is not None:
         out["vendor_class"] = vendor

@@ -25,14 +25,16 @@ def request_state(q: Any) -> str | None:
     """RFC 2131 §4.3.2 state of a DHCPREQUEST: selecting (server id), init-reboot (requested
     address, no ciaddr), renewing (unicast with ciaddr) or rebinding (ciaddr, relayed or broadcast)."""
     req = q.request
-    if q.msg_type_code != 3:
+    if q.msg_type != "DHCPREQUEST":
         return None
     if 54 in req.options:
         return "selecting"
     if q.requested_ip and not req.ciaddr:
         return "init-reboot"
     if req.ciaddr:
-        return "rebinding" if req.giaddr or q.meta.dst_ip == BROADCAST else "renewing"
+        meta = getattr(q, "meta", None)  # the Query protocol does not promise it
+        broadcast = meta is not None and meta.dst_ip == BROADCAST
+        return "rebinding" if req.giaddr or broadcast else "renewing"
     return None
 
 
