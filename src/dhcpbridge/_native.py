@@ -46,6 +46,7 @@ MODULES: tuple[str, ...] = (
     "engine/pipeline.py",
     "engine/chain.py",
     "engine/inline.py",
+    "engine/classes.py",
     "engine/subnets.py",
     "engine/v4/__init__.py",
     "engine/v4/subnet.py",

@@ -32,6 +32,7 @@ NOW = 1_800_000_000.0
 CONFIG: dict[str, Any] = {
     "subnet4": [{"subnet": "10.68.0.0/16", "pools": ["10.68.1.0-10.68.1.255"]}],
     "subnet6": [{"subnet": "fd69::/64", "pools": ["fd69::100:0/120"]}],
+    "class": [{"name": "uefi", "match": {"client-arch": [7, 16]}}],
 }
 RELAY4 = Meta4(ip4_int("10.68.0.2"), 67, ip4_int("10.68.0.1"), ip4_int("10.68.0.1"), 3, "eth1")
 UNICAST4 = Meta4(ip4_int("10.68.1.7"), 68, ip4_int("10.68.0.1"), ip4_int("10.68.0.1"), 3, "eth1")
@@ -157,3 +158,4 @@ def test_v6_fields_by_value() -> None:
     assert solicit["user_class"] == ["iPXE"]
     assert solicit["client_arch"] == [16]
     assert solicit["server_ip"] == "fd68::1"  # the relay's unicast reached this address
+    assert solicit["classes"] == ["uefi"]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dhcpbridge.assemble.bridge import bridge_env4
+from dhcpbridge.assemble.classes import build_classes
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.sources import build_sources
@@ -44,6 +45,7 @@ def build_env4(
         declines=decline_limiter(config),
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
         **bridge_env4(config),
+        classes=build_classes(config),
     )
 
 

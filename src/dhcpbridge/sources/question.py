@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from dhcpbridge.sources import question_fields as fields
+from dhcpbridge.wire import client_info as fields
 from dhcpbridge.wire.v4.message import ip4_str
 
 
@@ -27,6 +27,14 @@ def relay_id(data: bytes, enterprise: int | None = None) -> dict[str, Any]:
 
 def _head(q: Any, protocol: int, xid: str) -> dict[str, Any]:
     return {"version": 1, "protocol": protocol, "msg_type": q.msg_type, "xid": xid}
+
+
+def _classes(q: Any, out: dict[str, Any]) -> dict[str, Any]:
+    """The client classes the request is in ([[class]]), when any."""
+    classes = getattr(q, "classes", ())
+    if classes:
+        out["classes"] = list(classes)
+    return out
 
 
 def question(q: Any) -> dict[str, Any]:
@@ -85,7 +93,7 @@ def question_v4(q: Any) -> dict[str, Any]:
     arch = fields.client_arch(opts.get(93))
     if arch:
         out["client_arch"] = arch
-    return out
+    return _classes(q, out)
 
 
 def question_v6(q: Any) -> dict[str, Any]:
@@ -137,7 +145,7 @@ def question_v6(q: Any) -> dict[str, Any]:
         out["requested_options"] = codes
     req = q.request
     if not hasattr(req, "raw"):  # a stand-in without the message's options
-        return out
+        return _classes(q, out)
     vendor = fields.vendor_class6(req.raw(16))
     if vendor is not None:
         out["vendor_class"] = vendor
@@ -150,4 +158,4 @@ def question_v6(q: Any) -> dict[str, Any]:
     server_ip = getattr(q, "server_ip", "")
     if server_ip:
         out["server_ip"] = server_ip
-    return out
+    return _classes(q, out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dhcpbridge.engine.class_handlers import Classes4, ClassOptions4
 from dhcpbridge.engine.core import Engine, Outcome
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.records import Meta4
@@ -43,6 +44,11 @@ class Engine4(Engine[Transaction4, Meta4, Env4]):
         steps = [step(env) for step in STEPS]
         if env.answer_links:  # bridge-only mode: the answer makes the link (after AskSources)
             steps.insert(STEPS.index(Bindings), AnswerLink(env))
+        if env.classes:  # [[class]]: classify before the sources are asked, options after ours
+            steps.insert(
+                steps.index(next(s for s in steps if isinstance(s, EchoRelayInfo))), ClassOptions4(env)
+            )
+            steps.insert(STEPS.index(AskSources), Classes4(env))
         return steps
 
     def start(self, data: bytes, meta: Meta4, now: float, io: bool) -> Transaction4:

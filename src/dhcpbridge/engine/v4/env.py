@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.classes import ClientClass
 from dhcpbridge.engine.limits import DeclineLimiter
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo
@@ -39,3 +40,4 @@ class Env4:
     link_options: dict[int, bytes] = field(default_factory=dict)  # global options for such links
     link_lease_time: int = 3600  # lease time when the answer gives none
     authoritative: bool = False
+    classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order

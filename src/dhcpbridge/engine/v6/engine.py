@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from dhcpbridge.engine.class_handlers import Classes6, ClassOptions6
 from dhcpbridge.engine.core import Dest, Engine, Outcome
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.records import Meta6
@@ -82,4 +83,7 @@ class Engine6(Engine[Transaction6, Meta6, Env6]):
         steps = [step(env) for step in STEPS]
         if env.answer_links:  # bridge-only mode: the answer makes the link (after AskSources)
             steps.insert(STEPS.index(Bindings), AnswerLink(env))
+        if env.classes:  # [[class]]: classify before the sources are asked, options at the end
+            steps.append(ClassOptions6(env))
+            steps.insert(STEPS.index(AskSources), Classes6(env))
         return steps

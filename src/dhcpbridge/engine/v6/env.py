@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.classes import ClientClass
 from dhcpbridge.engine.limits import DeclineLimiter
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo6
@@ -41,6 +42,7 @@ class Env6:
     answer_links: bool = False
     check_link: bool = True  # the answer's addresses must be on the request's link (check-subnet)
     link_lease_time: int = 7200  # valid lifetime when the answer gives none
+    classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,8 +1,9 @@
-"""Decoders for the question fields read from raw options, both families (issue 13 §2): the
+"""Decoders of what a client says about itself in raw options, both families (issue 13): the
 RFC 2131 REQUEST state, RFC 4361 client ids, the client FQDN (option 81), user classes (RFC 3004
 option 77 / DHCPv6 option 15), the vendor class (DHCPv6 option 16) and client architectures
 (option 93 / DHCPv6 option 61). Each returns None when the option is absent or unusable: the
-question then leaves the field out (a source of truth gets what is there, never a guess)."""
+bridge question then leaves the field out (a source of truth gets what is there, never a guess);
+client classes read the same values."""
 
 from __future__ import annotations
 
