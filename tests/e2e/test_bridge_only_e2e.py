@@ -113,6 +113,15 @@ class BridgeOnlyServer(DhcpbridgeServer):
             "server": {"interfaces": ["srv0"], "control-socket": str(self.control_path)},
             "server6": {"interfaces": ["srv0"]},
             "leases": {"store": "none"},
+            "class": [
+                {
+                    "name": "pxe",
+                    "match": {"vendor-class": "PXEClient"},
+                    "next-server": "10.67.0.5",
+                    "boot-file-name": "undionly.kpxe",
+                    "options": {"tftp-server-name": "boot.lab"},
+                }
+            ],
             "source": [
                 {
                     "type": "http",
@@ -198,6 +207,27 @@ def test_an_answer_off_the_clients_link_is_refused(
         ]
     finally:
         service.write(CLIENT_MAC.replace(":", "-"), ANSWER)
+
+
+class PxeUdhcpc(Udhcpc):
+    """udhcpc sending a PXE ROM's vendor class and asking for options 66 and 67."""
+
+    def command(self, timeout: float) -> list[str]:
+        return [*super().command(timeout), "-V", "PXEClient:Arch:00000:UNDI:002001", "-O", "66", "-O", "67"]
+
+
+def test_a_client_in_a_class_gets_the_class_boot_settings_on_top_of_the_answer(
+    lab: Topology, bridge: tuple[BridgeOnlyServer, AnswerService]
+) -> None:
+    server, _ = bridge
+    with PxeUdhcpc(lab["cli"]) as client:
+        lease = client.obtain(timeout=30)
+        assert str(lease.address) == "10.67.0.50/24"  # the answer's address ...
+        bound = [e for e in client.events if e.args.startswith("bound")][-1]
+        assert bound.get("siaddr") == "10.67.0.5"  # ... and the class's boot settings
+        assert bound.get("boot_file") == "undionly.kpxe"
+        assert bound.get("tftp") == "boot.lab"
+    assert server.alive(), server.log()[-3000:]
 
 
 def _obtains(lab: Topology) -> bool:
