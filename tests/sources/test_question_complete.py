@@ -159,3 +159,15 @@ def test_v6_fields_by_value() -> None:
     assert solicit["client_arch"] == [16]
     assert solicit["server_ip"] == "fd68::1"  # the relay's unicast reached this address
     assert solicit["classes"] == ["uefi"]
+
+
+def test_v6_server_ip_of_a_multicast_request_is_our_address_on_that_interface() -> None:
+    cfg = loader.from_dict(CONFIG)
+    ours = int(ipaddress.IPv6Address("fd69::1"))
+    host = HostInfo6.build({"srv1": (ours,)})
+    engine = build_engine6(cfg, MemoryStore(), host, Stats(), build_sources(cfg))
+    solicit = Message6(1, 9, [o6.ClientId(Duid.ll(1, bytes.fromhex("026900000003"))), o6.IANA(1)])
+    direct = Meta6("fe80::3", 546, ipaddress.IPv6Address("ff02::1:2").packed, 3, "srv1")
+    # io=True: the sources are awaited, as when a bridge question is sent
+    tx = run_inline(engine.process(encode6(solicit), direct, NOW, io=True)).tx
+    assert question(tx)["server_ip"] == "fd69::1"

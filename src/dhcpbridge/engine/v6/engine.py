@@ -53,9 +53,7 @@ class Engine6(Engine[Transaction6, Meta6, Env6]):
             if inner is None:  # parse6 guarantees a Relay Message option; be safe anyway
                 raise CannotRespond("malformed:no-relay-msg")
             msg = inner
-        tx = Transaction6(cast(Message6, msg), relays, meta, now, io)
-        tx.host = self.env.host
-        return tx
+        return Transaction6(cast(Message6, msg), relays, meta, now, io)
 
     def name(self, code: int) -> str:
         return _NAMES.get(code) or message_name6(code)

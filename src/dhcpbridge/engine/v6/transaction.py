@@ -118,7 +118,7 @@ class Transaction6(Transaction):
         self.leases: list[Lease] = []
         self.duid_held = -1  # leases the DUID holds (max-leases-per-duid), -1 until counted
         self.duid_room = False  # the message cannot reach that cap: no per-IA check
-        self.host: HostInfo6 | None = None  # the engine's host view (for ``server_ip``)
+        self.host: HostInfo6 | None = None  # the host's view, set when sources are awaited (``server_ip``)
 
     def log_fields(self, dest: Dest | None) -> dict[str, Any]:
         fields: dict[str, Any] = {"duid": self.duid.hex(":"), "type": message_name6(self.msg_type_code)}
@@ -232,7 +232,8 @@ class Transaction6(Transaction):
     @property
     def server_ip(self) -> str:
         """Our address the request came to (a relay's unicast), else our first global address on
-        the receiving interface (a client's multicast); "" when there is none."""
+        the receiving interface (a client's multicast; known once the sources were awaited);
+        "" when there is none."""
         dst = self.meta.dst
         if dst[:1] != b"\xff" and len(dst) == 16:
             return ip6_str(int.from_bytes(dst, "big"))
