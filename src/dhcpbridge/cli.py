@@ -148,6 +148,11 @@ def check_config(config_path: Path) -> None:
         )
     if handlers:
         click.echo(f"{config_path}: ok: handlers {', '.join(type(h).__name__ for h in handlers)}")
+    from dhcpbridge.assemble.bridge import bridge_only, check_link
+
+    if bridge_only(config):  # issue 13: no subnets, the answers say everything
+        guard = "on" if check_link(config) else "off"
+        click.echo(f"{config_path}: ok: bridge-only mode (addresses from the answers; check-subnet {guard})")
 
 
 # --- probe ---------------------------------------------------------------------------------

@@ -96,12 +96,13 @@ V6: list[Message6 | RelayMessage6] = [
     Message6(o6.MessageType6.SOLICIT, 7, [o6.ClientId(Duid.en(9, b"abc")), o6.IANA(3)]),
 ]
 
-# what the bridge was sent before the question moved out of the engine (kept byte for byte)
+# what the bridge was sent before the question moved out of the engine (kept byte for byte),
+# plus the fields issue 13 added at the end (additive within contract version 1)
 EXPECTED = [
     '{"version":1,"protocol":4,"msg_type":"DHCPDISCOVER","xid":"00001234","client_mac":"02:67:00:00:00:05","client_id":"01026700000005","hostname":"host-5","interface":"eth1","vendor_class":"MSFT 5.0","requested_ip":"10.68.1.9","relay_ip":"10.68.0.2","server_ip":"10.68.0.1","subnet":"10.68.0.0/16","circuit_id":{"hex":"706f72742d37","text":"port-7"},"remote_id":{"hex":"0a0b"},"requested_options":[1,3,6]}',
-    '{"version":1,"protocol":4,"msg_type":"DHCPREQUEST","xid":"deadbeef","client_mac":"02:67:00:00:00:06","interface":"eth1","client_ip":"10.68.1.7","relay_ip":"10.68.0.2","server_ip":"10.68.0.1","subnet":"10.68.0.0/16"}',
-    '{"version":1,"protocol":6,"msg_type":"SOLICIT","xid":"abcdef","duid":"00030001026900000002","client_mac":"02:69:00:00:00:02","fqdn":"host.example.","hostname":"host","interface":"srv1","ia_na":[{"iaid":1}],"ia_pd":[{"iaid":2}],"client_ip":"fe80::69:ff:fe00:2","relay_ip":"fd69::1","subnet":"fd69::/64","interface_id":{"hex":"657468302f312f32","text":"eth0/1/2"},"remote_id":{"hex":"0a0b","enterprise":4491},"subscriber_id":{"hex":"737562736372696265722d31","text":"subscriber-1"},"vendor_class_enterprise":9,"requested_options":[23,24]}',
-    '{"version":1,"protocol":6,"msg_type":"SOLICIT","xid":"000007","duid":"000200000009616263","interface":"srv1","ia_na":[{"iaid":3}],"client_ip":"fe80::69:ff:fe00:2"}',
+    '{"version":1,"protocol":4,"msg_type":"DHCPREQUEST","xid":"deadbeef","client_mac":"02:67:00:00:00:06","interface":"eth1","client_ip":"10.68.1.7","relay_ip":"10.68.0.2","server_ip":"10.68.0.1","subnet":"10.68.0.0/16","request_state":"selecting"}',
+    '{"version":1,"protocol":6,"msg_type":"SOLICIT","xid":"abcdef","duid":"00030001026900000002","client_mac":"02:69:00:00:00:02","fqdn":"host.example.","hostname":"host","interface":"srv1","ia_na":[{"iaid":1}],"ia_pd":[{"iaid":2}],"client_ip":"fe80::69:ff:fe00:2","relay_ip":"fd69::1","subnet":"fd69::/64","interface_id":{"hex":"657468302f312f32","text":"eth0/1/2"},"remote_id":{"hex":"0a0b","enterprise":4491},"subscriber_id":{"hex":"737562736372696265722d31","text":"subscriber-1"},"vendor_class_enterprise":9,"requested_options":[23,24],"vendor_class":"abc","server_ip":"fd69::1"}',
+    '{"version":1,"protocol":6,"msg_type":"SOLICIT","xid":"000007","duid":"000200000009616263","interface":"srv1","ia_na":[{"iaid":3}],"client_ip":"fe80::69:ff:fe00:2","server_ip":"fd69::1"}',
 ]
 
 

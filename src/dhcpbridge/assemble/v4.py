@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.assemble.bridge import bridge_env4
+from dhcpbridge.assemble.classes import build_classes
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.sources import build_sources
@@ -43,6 +45,8 @@ def build_env4(
         declines=decline_limiter(config),
         caps=lease_caps(config),
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
+        **bridge_env4(config),
+        classes=build_classes(config),
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.assemble.bridge import bridge_env6
+from dhcpbridge.assemble.classes import build_classes
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
 from dhcpbridge.assemble.subnets6 import build_subnet6
@@ -59,6 +61,8 @@ def build_env6(
         max_leases_per_duid=config.server6.max_leases_per_duid,
         declines=decline_limiter(config),
         caps=lease_caps(config),
+        **bridge_env6(config),
+        classes=build_classes(config),
     )
 
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from dhcpbridge.config.api import ApiConfig
+from dhcpbridge.config.classes import ClassConfig
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
@@ -256,6 +257,8 @@ class Config(Strict):
     dns: DnsConfig | None = None  # [dns]: RFC 2136 updates (config/dns.py); absent = off
     api: ApiConfig = Field(default_factory=ApiConfig)  # [api]: the HTTP management API (config/api.py)
     looking_glass: LookingGlassConfig = Field(default_factory=LookingGlassConfig)  # config/glass.py
+    # issue 13 §3: [[class]] client classes (config/classes.py)
+    class_: list[ClassConfig] = Field(default_factory=list, alias="class")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -172,6 +172,7 @@ class _QuestionCommon(ContractModel):
     vendor_class: str | None = None
     user_class: list[str] | None = None
     client_arch: list[U16] | None = None
+    classes: list[str] | None = None
     remote_id: RelayId | None = None
     subscriber_id: RelayId | None = None
 

@@ -41,6 +41,7 @@ class Transaction:
     __slots__ = (
         "answer",
         "circuit_id",
+        "classes",
         "done",
         "drop_detail",
         "drop_reason",
@@ -64,6 +65,7 @@ class Transaction:
         self.msg_type_code = msg_type_code
         self.circuit_id = b""
         self.remote_id = b""
+        self.classes: tuple[str, ...] = ()  # client classes the request is in ([[class]])
         self.state = ""
         self.answer: Answer | None = None
         self.reply_type = 0

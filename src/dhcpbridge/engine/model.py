@@ -124,6 +124,8 @@ class Answer:
     rebinding_time: int | None = None  # T2 override
     message: str | None = None  # for DENY: the NAK's option 56 / the v6 status message
     addresses6: tuple[int, ...] = ()  # v6: fixed IA_NA addresses
+    preferred_lifetime: int | None = None  # v6: of the answer's addresses / prefixes
+    valid_lifetime: int | None = None
 
 
 NO_ANSWER = Answer(Action.NONE)

@@ -3,7 +3,7 @@ of its interfaces (``HostInfo``/``HostInfo6``): plain records, the only engine t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dhcpbridge.wire.v4.message import ip4_str
 
@@ -30,10 +30,19 @@ class HostInfo:
     addresses: dict[str, tuple[int, ...]]
     served: frozenset[str]  # interfaces whose broadcast traffic we answer; empty = all
     local: frozenset[int]  # every address of the host
+    # interface -> its IPv4 networks (network, prefix length): the links a bridge-only server
+    # judges an answer's address against (``check-subnet``)
+    networks: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, addresses: dict[str, tuple[int, ...]], served: frozenset[str] = frozenset()) -> HostInfo:
-        return cls(addresses, served, frozenset(a for addrs in addresses.values() for a in addrs))
+    def build(
+        cls,
+        addresses: dict[str, tuple[int, ...]],
+        served: frozenset[str] = frozenset(),
+        networks: dict[str, tuple[tuple[int, int], ...]] | None = None,
+    ) -> HostInfo:
+        local = frozenset(a for addrs in addresses.values() for a in addrs)
+        return cls(addresses, served, local, networks or {})
 
 
 class Meta6:
@@ -69,6 +78,8 @@ class HostInfo6:
     addresses: dict[str, tuple[int, ...]]
     served: frozenset[str]
     macs: dict[str, bytes]
+    # interface -> its global IPv6 networks (network, prefix length), as ``HostInfo.networks``
+    networks: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -76,5 +87,6 @@ class HostInfo6:
         addresses: dict[str, tuple[int, ...]],
         served: frozenset[str] = frozenset(),
         macs: dict[str, bytes] | None = None,
+        networks: dict[str, tuple[tuple[int, int], ...]] | None = None,
     ) -> HostInfo6:
-        return cls(addresses, served, macs or {})
+        return cls(addresses, served, macs or {}, networks or {})

@@ -23,8 +23,22 @@ def ipv4_addresses() -> dict[str, tuple[int, ...]]:
     return out
 
 
+def ipv4_networks() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Interface name -> its IPv4 networks as (network, prefix length)."""
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    for name, addrs in psutil.net_if_addrs().items():
+        nets = []
+        for a in addrs:
+            if a.family == socket.AF_INET and a.address:
+                addr = int.from_bytes(socket.inet_aton(a.address), "big")
+                mask = int.from_bytes(socket.inet_aton(a.netmask), "big") if a.netmask else 0xFFFFFFFF
+                nets.append((addr & mask, 32 - ((~mask) & 0xFFFFFFFF).bit_length()))
+        out[name] = tuple(nets)
+    return out
+
+
 def host_info(served: list[str]) -> HostInfo:
-    return HostInfo.build(ipv4_addresses(), frozenset(served))
+    return HostInfo.build(ipv4_addresses(), frozenset(served), ipv4_networks())
 
 
 def missing_interfaces(names: list[str]) -> list[str]:

@@ -86,6 +86,7 @@ def host_info6(served: list[str]) -> HostInfo6:
     """Global IPv6 addresses and MACs of the host's interfaces (psutil), and the served ones."""
     addresses: dict[str, tuple[int, ...]] = {}
     macs: dict[str, bytes] = {}
+    networks: dict[str, tuple[tuple[int, int], ...]] = {}
     af_link = getattr(psutil, "AF_LINK", getattr(socket, "AF_PACKET", 17))
     for name, addrs in psutil.net_if_addrs().items():
         v6: list[int] = []
@@ -94,10 +95,24 @@ def host_info6(served: list[str]) -> HostInfo6:
                 value = int.from_bytes(socket.inet_pton(socket.AF_INET6, a.address.partition("%")[0]), "big")
                 if value >> 118 != 0x3FA and value != 1:  # neither link-local nor ::1
                     v6.append(value)
+                    length = _prefixlen6(a.netmask)
+                    net = value >> (128 - length) << (128 - length)
+                    networks[name] = (*networks.get(name, ()), (net, length))
             elif a.family == af_link and a.address:
                 try:
                     macs[name] = bytes.fromhex(a.address.replace(":", "").replace("-", ""))
                 except ValueError:
                     pass
         addresses[name] = tuple(v6)
-    return HostInfo6.build(addresses, frozenset(served), macs)
+    return HostInfo6.build(addresses, frozenset(served), macs, networks)
+
+
+def _prefixlen6(netmask: str | None) -> int:
+    """The prefix length of a psutil IPv6 netmask (``ffff:ffff:ffff:ffff::``); 128 when absent."""
+    if not netmask:
+        return 128
+    try:
+        mask = int.from_bytes(socket.inet_pton(socket.AF_INET6, netmask), "big")
+    except OSError:
+        return 128
+    return 128 - ((~mask) & ((1 << 128) - 1)).bit_length()

@@ -21,6 +21,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError
+from dhcpbridge.assemble.bridge import serves_v6_bridge
 from dhcpbridge.config import Config, ConfigError, load
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.ports import Closable, HasStats, LeaseListener, LeaseStore, Startable
@@ -302,7 +303,7 @@ class Server:
         cfg = self.config
         assert self.loop is not None and self.commits is not None
         self.host = host_info(cfg.server.interfaces)
-        v6 = bool(cfg.subnet6)
+        v6 = bool(cfg.subnet6) or serves_v6_bridge(cfg)
         if v6:
             missing = missing_interfaces(interfaces6(cfg))
             if missing:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dhcpbridge.assemble import build_engine4, build_engine6, load_handlers
+from dhcpbridge.assemble.bridge import serves_v6_bridge
 from dhcpbridge.assemble.sources import build_keyed_sources
 from dhcpbridge.config import Config
 from dhcpbridge.engine.ports import LeaseStore
@@ -54,7 +55,7 @@ def restart_notes(old: Config, new: Config, v4: bool, v6: bool) -> list[str]:
         notes.append("leases.store changed: takes effect after a restart")
     if (new.server.address, new.server.port) != (old.server.address, old.server.port):
         notes.append("server address/port changed: takes effect after a restart")
-    if (serves_v4(new), bool(new.subnet6)) != (v4, v6):
+    if (serves_v4(new), bool(new.subnet6) or serves_v6_bridge(new)) != (v4, v6):
         notes.append("DHCPv4/DHCPv6 turned on or off: takes effect after a restart")
     if (new.server6.address, new.server6.port, interfaces6(new)) != (
         old.server6.address,

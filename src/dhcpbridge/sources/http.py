@@ -47,6 +47,7 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import IGNORE, NO_ANSWER, Action, Answer, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Query
 from dhcpbridge.sources.http_client import HttpClient, HttpConnectionError, HttpProtocolError
+from dhcpbridge.sources.options import flat_options6
 from dhcpbridge.sources.question import question
 from dhcpbridge.wire import values
 from dhcpbridge.wire.v4 import options as options4
@@ -74,8 +75,9 @@ def _encode(code_or_name: str | int, value: Any) -> tuple[int, bytes]:
     return options4.encode_config_option(code_or_name, value)
 
 
-def answer_from_contract(raw: Any, source: str) -> Answer:
-    """Turn a validated contract answer into the engine's ``Answer`` (options encoded once)."""
+def answer_from_contract(raw: Any, source: str, protocol: int = 4) -> Answer:
+    """Turn a validated contract answer into the engine's ``Answer`` (options encoded once, in
+    the question's family: ``protocol`` 6 encodes names and the named fields as DHCPv6 options)."""
     action = raw.action
     if action == "none":
         return NO_ANSWER
@@ -84,6 +86,8 @@ def answer_from_contract(raw: Any, source: str) -> Answer:
     if action == "deny":
         return Answer(Action.DENY, source=source, message=raw.message)
     assert isinstance(raw, AnswerAssign)
+    if protocol == 6:
+        return _answer6(raw, source)
     opts: dict[int, bytes] = {}
     named = (
         (1, raw.subnet_mask, "ip4"),
@@ -127,6 +131,50 @@ def answer_from_contract(raw: Any, source: str) -> Answer:
     )
 
 
+def _answer6(raw: AnswerAssign, source: str) -> Answer:
+    """An ``assign`` for a DHCPv6 question: addresses and prefixes with their lifetimes (those of
+    the first that gives them), options 23 / 24 / 56 / 59 from the named fields, then ``options``."""
+    named: dict[str, Any] = {}
+    dns = [d for d in raw.dns_servers or [] if ":" in d]
+    if dns:
+        named["dns-servers"] = dns
+    if raw.domain_search:
+        named["domain-search"] = raw.domain_search
+    ntp = [n for n in raw.ntp_servers or [] if ":" in n]
+    if ntp:
+        named["ntp-servers"] = ntp
+    if raw.boot_file:
+        named["bootfile-url"] = raw.boot_file
+    opts = flat_options6(named)
+    for opt in raw.options or []:
+        data = opt.model_dump()
+        if "name" in data:
+            opts.update(flat_options6({data["name"]: data["value"]}))
+        elif "hex" in data:
+            opts[int(data["code"])] = values.encode("hex", data["hex"])
+        else:
+            opts[int(data["code"])] = values.encode(data["type"], data["value"])
+    items: list[Any] = [*(raw.addresses or []), *(raw.prefixes or [])]
+    preferred = next((i.preferred_lifetime for i in items if i.preferred_lifetime is not None), None)
+    valid = next((i.valid_lifetime for i in items if i.valid_lifetime is not None), None)
+    addresses6 = tuple(int(ipaddress.IPv6Address(a.address)) for a in raw.addresses or [])
+    prefixes = tuple((int(ipaddress.IPv6Address(p.prefix)), p.length) for p in raw.prefixes or [])
+    return Answer(
+        Action.ASSIGN,
+        source=source,
+        dynamic=not addresses6 and not prefixes,
+        options=opts,
+        lease_time=valid if valid is not None else raw.lease_time,  # the default valid lifetime
+        hostname=raw.hostname,
+        addresses6=addresses6,
+        prefixes=prefixes,
+        renewal_time=raw.renewal_time,
+        rebinding_time=raw.rebinding_time,
+        preferred_lifetime=preferred,
+        valid_lifetime=valid,
+    )
+
+
 class _Entry:
     __slots__ = ("answer", "fresh_until", "stale_until")
 
@@ -150,6 +198,7 @@ class HttpSource:
         self.cfg = cfg
         self.name = cfg.name
         self.subnets = subnets
+        self._subnets4 = [net for net in subnets if net.version == 4]
         self.base_dir = base_dir
         self.failures: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
@@ -372,13 +421,15 @@ class HttpSource:
             )
             raise BridgeFailure(reason, str(exc.errors(include_url=False)[:3])) from None
         try:
-            answer = answer_from_contract(parsed, self.name)
+            answer = answer_from_contract(parsed, self.name, query.protocol)
         except ValueError as exc:
             self._record(False)
             raise BridgeFailure("invalid-answer", str(exc)) from None
-        if self.cfg.check_subnet and answer.address is not None:
+        if self.cfg.check_subnet and answer.address is not None and self._subnets4:
+            # configured subnets: the address must be in one (bridge-only mode, without subnets,
+            # judges it against the request's link in the engine instead)
             addr = ipaddress.IPv4Address(answer.address)
-            if not any(addr in net for net in self.subnets if net.version == 4):
+            if not any(addr in net for net in self._subnets4):
                 self._record(False)
                 raise BridgeFailure("off-subnet", f"{addr} is in no configured subnet")
         self._record(True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from dhcpbridge.wire import client_info as fields
 from dhcpbridge.wire.v4.message import ip4_str
 
 
@@ -26,6 +27,14 @@ def relay_id(data: bytes, enterprise: int | None = None) -> dict[str, Any]:
 
 def _head(q: Any, protocol: int, xid: str) -> dict[str, Any]:
     return {"version": 1, "protocol": protocol, "msg_type": q.msg_type, "xid": xid}
+
+
+def _classes(q: Any, out: dict[str, Any]) -> dict[str, Any]:
+    """The client classes the request is in ([[class]]), when any."""
+    classes = getattr(q, "classes", ())
+    if classes:
+        out["classes"] = list(classes)
+    return out
 
 
 def question(q: Any) -> dict[str, Any]:
@@ -63,7 +72,28 @@ def question_v4(q: Any) -> dict[str, Any]:
         out["remote_id"] = relay_id(q.remote_id)
     if q.prl:
         out["requested_options"] = [c for c in q.prl if 1 <= c <= 254]
-    return out
+    state = fields.request_state(q)
+    if state:
+        out["request_state"] = state
+    pair = fields.rfc4361(q.client_id) if q.client_id else None
+    if pair is not None:
+        out["iaid"], out["duid"] = pair[0], pair[1].hex()
+    opts = req.options
+    fqdn = fields.fqdn81(opts.get(81))
+    if fqdn:
+        out["fqdn"] = fqdn
+    relay_info = getattr(q, "relay_info", None)
+    if relay_info:
+        sub = relay_info.get(6)
+        if sub:
+            out["subscriber_id"] = relay_id(sub)
+    user = fields.user_class4(opts.get(77))
+    if user:
+        out["user_class"] = user
+    arch = fields.client_arch(opts.get(93))
+    if arch:
+        out["client_arch"] = arch
+    return _classes(q, out)
 
 
 def question_v6(q: Any) -> dict[str, Any]:
@@ -113,4 +143,19 @@ def question_v6(q: Any) -> dict[str, Any]:
     codes = [c for c in q.requested_options if c > 0]
     if codes:
         out["requested_options"] = codes
-    return out
+    req = q.request
+    if not hasattr(req, "raw"):  # a stand-in without the message's options
+        return _classes(q, out)
+    vendor = fields.vendor_class6(req.raw(16))
+    if vendor is not None:
+        out["vendor_class"] = vendor
+    user = fields.user_class6(req.raw(15))
+    if user:
+        out["user_class"] = user
+    arch = fields.client_arch(req.raw(61))
+    if arch:
+        out["client_arch"] = arch
+    server_ip = getattr(q, "server_ip", "")
+    if server_ip:
+        out["server_ip"] = server_ip
+    return _classes(q, out)

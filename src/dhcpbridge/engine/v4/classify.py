@@ -138,7 +138,11 @@ class SelectSubnet(Handler[Transaction4]):
             ifname = tx.meta.ifname
             subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
         tx.subnet = subnet
-        if subnet is None and tx.msg_type_code in (MessageType.DISCOVER, MessageType.INFORM):
+        if (
+            subnet is None
+            and tx.msg_type_code in (MessageType.DISCOVER, MessageType.INFORM)
+            and not self.env.answer_links  # bridge-only: the answer will say the link
+        ):
             raise CannotRespond("no-subnet", f"giaddr={req.giaddr} interface={tx.meta.ifname}")
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dhcpbridge.engine.class_handlers import Classes4, ClassOptions4
 from dhcpbridge.engine.core import Engine, Outcome
 from dhcpbridge.engine.pipeline import Handler
 from dhcpbridge.engine.records import Meta4
 from dhcpbridge.engine.v4.classify import Classify, SelectSubnet, ServerIdentity
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.lease import AskSources, Bindings
+from dhcpbridge.engine.v4.links import AnswerLink
 from dhcpbridge.engine.v4.reply import ApplyOptions, BuildReply, Destination, EchoRelayInfo
 from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.wire.v4.message import encode, parse
@@ -39,7 +41,15 @@ class Engine4(Engine[Transaction4, Meta4, Env4]):
     before the built-in ones of each phase, ``extra`` handlers after them."""
 
     def builtins(self, env: Env4) -> list[Handler[Transaction4]]:
-        return [step(env) for step in STEPS]
+        steps = [step(env) for step in STEPS]
+        if env.answer_links:  # bridge-only mode: the answer makes the link (after AskSources)
+            steps.insert(STEPS.index(Bindings), AnswerLink(env))
+        if env.classes:  # [[class]]: classify before the sources are asked, options after ours
+            steps.insert(
+                steps.index(next(s for s in steps if isinstance(s, EchoRelayInfo))), ClassOptions4(env)
+            )
+            steps.insert(STEPS.index(AskSources), Classes4(env))
+        return steps
 
     def start(self, data: bytes, meta: Meta4, now: float, io: bool) -> Transaction4:
         return Transaction4(parse(data), meta, now, io)

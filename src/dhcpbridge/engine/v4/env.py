@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.classes import ClientClass
 from dhcpbridge.engine.limits import DeclineLimiter, LeaseCaps
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo
@@ -34,3 +35,10 @@ class Env4:
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
     trusted_relays: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: any relay
     caps: LeaseCaps = field(default_factory=LeaseCaps)  # dynamic leases per relay circuit / MAC prefix
+    # --- bridge-only mode (issue 13): no subnets; the answer says address, mask and options ----
+    answer_links: bool = False  # a request on an unconfigured link still asks the sources
+    check_link: bool = True  # the answer's address must be on the request's link (check-subnet)
+    link_options: dict[int, bytes] = field(default_factory=dict)  # global options for such links
+    link_lease_time: int = 3600  # lease time when the answer gives none
+    authoritative: bool = False
+    classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order

@@ -27,10 +27,13 @@ class AskSources(core.AskSources[Transaction4]):
 
     def __init__(self, env: Env4) -> None:
         super().__init__(env, DISCOVER)
+        self.links = env.answer_links  # bridge-only: ask without a subnet (the answer says it)
 
     def wanted(self, tx: Transaction4) -> bool:
         kind = tx.msg_type_code
-        return not (kind in (RELEASE, DECLINE) or tx.subnet is None or tx.state == "other-server")
+        return not (
+            kind in (RELEASE, DECLINE) or (tx.subnet is None and not self.links) or tx.state == "other-server"
+        )
 
     def handle(self, tx: Transaction4) -> Awaitable[None] | None:
         if not self.wanted(tx):
@@ -102,9 +105,10 @@ class Bindings(Handler[Transaction4]):
     async def _discover(self, tx: Transaction4) -> None:
         answer = tx.answer
         subnet = tx.subnet
-        assert subnet is not None  # SelectSubnet drops DISCOVERs without one
         if answer is None or answer.action is not Action.ASSIGN:
             raise CannotRespond("no-answer", "no source has an answer for this client")
+        if subnet is None:  # bridge-only: an answer without an address makes no link
+            raise CannotRespond("no-address", "the answer assigns no address")
         store = self.env.store
         until = tx.now + self.env.offer_hold
         if answer.address is not None:
@@ -190,6 +194,9 @@ class Bindings(Handler[Transaction4]):
         tx.state = state
         subnet = tx.subnet
         if subnet is None:
+            answer = tx.answer
+            if answer is not None and answer.action is Action.DENY:  # bridge-only: no link needed
+                return self._nak(tx, answer.message or f"denied by {answer.source}")
             raise CannotRespond("no-subnet", f"{state} for {ip4_str(addr)} from a network we do not serve")
         if not subnet.contains(addr):
             return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from dhcpbridge.engine.class_handlers import Classes6, ClassOptions6
 from dhcpbridge.engine.core import Dest, Engine, Outcome
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.records import Meta6
 from dhcpbridge.engine.v6.classify import Classify, SelectSubnet, ServerIdentity
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.lease import AskSources, Bindings
+from dhcpbridge.engine.v6.links import AnswerLink
 from dhcpbridge.engine.v6.reply import BuildReply
 from dhcpbridge.engine.v6.transaction import MESSAGE_NAMES6 as _NAMES
 from dhcpbridge.engine.v6.transaction import Transaction6, message_name6
@@ -76,4 +78,10 @@ class Engine6(Engine[Transaction6, Meta6, Env6]):
         return (meta.src, port, 0, scope)
 
     def builtins(self, env: Env6) -> list[Handler[Transaction6]]:
-        return [step(env) for step in STEPS]
+        steps = [step(env) for step in STEPS]
+        if env.answer_links:  # bridge-only mode: the answer makes the link (after AskSources)
+            steps.insert(STEPS.index(Bindings), AnswerLink(env))
+        if env.classes:  # [[class]]: classify before the sources are asked, options at the end
+            steps.append(ClassOptions6(env))
+            steps.insert(STEPS.index(AskSources), Classes6(env))
+        return steps

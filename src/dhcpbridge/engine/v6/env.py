@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dhcpbridge.engine.chain import SourceChain
+from dhcpbridge.engine.classes import ClientClass
 from dhcpbridge.engine.limits import DeclineLimiter, LeaseCaps
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.records import HostInfo6
@@ -38,6 +39,11 @@ class Env6:
     max_leases_per_duid: int = 16  # addresses + prefixes held by one DUID (all its IAs together)
     declines: DeclineLimiter = field(default_factory=DeclineLimiter)
     caps: LeaseCaps = field(default_factory=LeaseCaps)  # dynamic leases per relay circuit / MAC prefix
+    # --- bridge-only mode (issue 13): no links configured; the answer's addresses make the link
+    answer_links: bool = False
+    check_link: bool = True  # the answer's addresses must be on the request's link (check-subnet)
+    link_lease_time: int = 7200  # valid lifetime when the answer gives none
+    classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

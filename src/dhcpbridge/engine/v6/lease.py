@@ -59,9 +59,17 @@ class AskSources(core.AskSources[Transaction6]):
 
     def __init__(self, env: Env6) -> None:
         super().__init__(env, SOLICIT)
+        self.env6 = env
+        self.links = env.answer_links  # bridge-only: ask without a link (the answer makes it)
 
     def wanted(self, tx: Transaction6) -> bool:
-        return tx.subnet is not None and bool(tx.ias) and tx.msg_type_code in ASKED
+        return (tx.subnet is not None or self.links) and bool(tx.ias) and tx.msg_type_code in ASKED
+
+    async def _ask(self, tx: Transaction6) -> None:
+        # only here (the sources are awaited: a bridge question may be built) the transaction
+        # learns the host, for the question's ``server_ip``; the inline path never pays for it
+        tx.host = self.env6.host
+        await super()._ask(tx)
 
 
 class Bindings(Handler[Transaction6]):

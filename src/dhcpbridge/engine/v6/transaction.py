@@ -9,7 +9,7 @@ from typing import Any
 
 from dhcpbridge.engine.core import Dest, Transaction
 from dhcpbridge.engine.model import Lease, LeaseKind
-from dhcpbridge.engine.records import Meta6
+from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6
@@ -70,6 +70,7 @@ class Transaction6(Transaction):
         "duid",
         "duid_held",
         "duid_room",
+        "host",
         "ia_raw",
         "ia_ta",
         "ias",
@@ -117,6 +118,7 @@ class Transaction6(Transaction):
         self.leases: list[Lease] = []
         self.duid_held = -1  # leases the DUID holds (max-leases-per-duid), -1 until counted
         self.duid_room = False  # the message cannot reach that cap: no per-IA check
+        self.host: HostInfo6 | None = None  # the host's view, set when sources are awaited (``server_ip``)
 
     def log_fields(self, dest: Dest | None) -> dict[str, Any]:
         fields: dict[str, Any] = {"duid": self.duid.hex(":"), "type": message_name6(self.msg_type_code)}
@@ -226,6 +228,18 @@ class Transaction6(Transaction):
     @property
     def interface(self) -> str:
         return self.meta.ifname
+
+    @property
+    def server_ip(self) -> str:
+        """Our address the request came to (a relay's unicast), else our first global address on
+        the receiving interface (a client's multicast; known once the sources were awaited);
+        "" when there is none."""
+        dst = self.meta.dst
+        if dst[:1] != b"\xff" and len(dst) == 16:
+            return ip6_str(int.from_bytes(dst, "big"))
+        host = self.host
+        addrs = host.addresses.get(self.meta.ifname, ()) if host is not None else ()
+        return ip6_str(addrs[0]) if addrs else ""
 
     @property
     def vendor_class_enterprise(self) -> int | None:

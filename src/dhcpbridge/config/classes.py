@@ -1,0 +1,72 @@
+"""``[[class]]``: client classes in config (issue 13 §3). A class has a name and a match on what a
+client says (vendor class, user class, client architecture, MAC prefix, relay agent ids, DUID
+type, the relay, hostname) or boolean combinations of matches, and gives options, ``next-server``
+and ``boot-file-name`` to the clients in it. A client may be in several classes (file order: the
+first class that gives a value wins)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from dhcpbridge.config.values import Option6Table, OptionTable, Strict
+
+U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class MatchConfig(Strict):
+    """Every key given must hold (AND); ``any`` / ``all`` / ``not`` combine nested matches."""
+
+    vendor_class: str | None = None  # prefix of option 60 / the first item of v6 option 16
+    vendor_class_regex: str | None = None
+    user_class: str | None = None  # one of the client's user classes (77 / v6 15), exactly
+    client_arch: list[U16] | None = None  # any of these (93 / v6 61): 0 BIOS, 7 x64 UEFI, 16 HTTP
+    mac_prefix: str | None = None  # "02:67:00" (an OUI) or longer, any separator
+    circuit_id: str | None = None  # option 82 ids, v6 interface-id / remote-id / subscriber-id:
+    remote_id: str | None = None  # text, or hex written 0x...
+    subscriber_id: str | None = None
+    duid_type: U16 | None = None  # 1 LLT, 2 EN, 3 LL, 4 UUID (v4: inside an RFC 4361 client id)
+    relay: list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None  # giaddr / link-address
+    hostname_regex: str | None = None
+    any: list[MatchConfig] | None = None
+    all: list[MatchConfig] | None = None
+    not_: MatchConfig | None = Field(default=None, alias="not")
+
+    @field_validator("vendor_class_regex", "hostname_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("mac_prefix")
+    @classmethod
+    def _mac(cls, value: str | None) -> str | None:
+        if value is not None:
+            digits = re.sub(r"[:.\-]", "", value)
+            if not digits or len(digits) % 2 or not re.fullmatch(r"[0-9a-fA-F]+", digits):
+                raise ValueError(f"{value!r} is not a MAC prefix (hex octets)")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> MatchConfig:
+        if not any(getattr(self, name) is not None for name in type(self).model_fields):
+            raise ValueError("an empty match (give at least one key)")
+        return self
+
+
+class ClassConfig(Strict):
+    """``[[class]]``: name, match, and what its clients get."""
+
+    name: Annotated[str, Field(min_length=1)]
+    match: MatchConfig
+    options: OptionTable = Field(default_factory=dict)  # DHCPv4, sent when the client asks
+    options6: Option6Table = Field(default_factory=dict)  # DHCPv6 (e.g. bootfile-url)
+    next_server: ipaddress.IPv4Address | None = None
+    boot_file_name: str | None = None
