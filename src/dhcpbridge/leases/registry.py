@@ -121,6 +121,8 @@ def _open_postgresql(url: str, base_dir: Path | None, readonly: bool) -> LeaseSt
 
 register("postgresql", Backend("postgresql://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))
 register("postgres", Backend("postgres://USER@HOST:5432/DB", _open_postgresql, _check_postgresql))
+
+
 def _check_none(url: str) -> None:
     if url not in ("none", "none:", "none://"):
         raise ValueError(f"the store that keeps nothing is written 'none', not {url!r}")
