@@ -8,6 +8,12 @@ The drain calls every listener for each event in order; a listener that raises i
 logged and the others still get the event. Delivered events leave the queue, so the bus holds
 no transaction (``LeaseEvent.query``) past its delivery.
 
+Changes other servers made to a shared store (its ``watch``) come in through ``emit_remote``
+and reach only the listeners that ask for that kind (a ``remote_events`` attribute: a set of
+event names; none when absent): another server's commit is that server's to announce (its DNS
+update, its bridge's on-commit call), but a DNS updater must hear of the release or expiry of a
+name it published, whoever saw it go.
+
 The bus belongs to the server, not to a config: listeners stay across reloads; sources that
 want events subscribe when adopted and unsubscribe when a reload replaces them.
 """
@@ -38,6 +44,7 @@ class EventBus:
         self.overflow = 0
         self.failures = 0
         self._queue: deque[LeaseEvent] = deque()
+        self._remote: deque[LeaseEvent] = deque()
         self._scheduled = False
         self._overflow_logged = -OVERFLOW_LOG_WINDOW
         self._overflow_unlogged = 0
@@ -69,20 +76,43 @@ class EventBus:
             self._scheduled = True
             loop.call_soon(self.drain)
 
+    def emit_remote(self, event: LeaseEvent) -> None:
+        """Queue a change another server made (see the module docstring); never blocks."""
+        if len(self._remote) >= self.limit:
+            self._overflowed()
+            return
+        self._remote.append(event)
+        if not self._scheduled:
+            loop = self.loop
+            if loop is None:
+                self.drain()
+                return
+            self._scheduled = True
+            loop.call_soon(self.drain)
+
     def drain(self) -> None:
-        """Deliver every queued event to every listener, oldest first."""
+        """Deliver every queued event to every listener, oldest first (then the remote ones)."""
         self._scheduled = False
         queue = self._queue
         listeners = tuple(self.listeners)
         while queue:
-            event = queue.popleft()
-            for listener in listeners:
-                try:
-                    listener.notify(event)
-                except Exception:
-                    self.failures += 1
-                    log.exception("lease event listener failed", listener=repr(listener))
-            self.delivered += 1
+            self._deliver(queue.popleft(), listeners)
+        remote = self._remote
+        while remote:
+            event = remote.popleft()
+            wanting = tuple(
+                listener for listener in listeners if event.event in getattr(listener, "remote_events", ())
+            )
+            self._deliver(event, wanting)
+
+    def _deliver(self, event: LeaseEvent, listeners: tuple[LeaseListener, ...]) -> None:
+        for listener in listeners:
+            try:
+                listener.notify(event)
+            except Exception:
+                self.failures += 1
+                log.exception("lease event listener failed", listener=repr(listener))
+        self.delivered += 1
 
     def close(self) -> None:
         """Deliver what is still queued (the server is stopping)."""
@@ -90,7 +120,7 @@ class EventBus:
 
     def stats(self) -> dict[str, int]:
         return {
-            "queued": len(self._queue),
+            "queued": len(self._queue) + len(self._remote),
             "delivered": self.delivered,
             "overflow": self.overflow,
             "listener_failures": self.failures,

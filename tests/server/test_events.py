@@ -115,3 +115,24 @@ def test_bus_counters_are_metrics() -> None:
     text = generate_latest(registry_for({"v4": Stats()}, dict, bus.stats)).decode()
     assert 'dhcpbridge_lease_events_total{outcome="delivered"} 1.0' in text
     assert 'dhcpbridge_lease_events_total{outcome="overflow"} 0.0' in text
+
+
+class WantsRemoteEnds(Recorder):
+    remote_events = frozenset({"release", "expire"})
+
+
+def test_other_servers_changes_reach_only_the_listeners_that_ask_for_them() -> None:
+    """A shared store's watch: another server's commit is not delivered to a listener that did
+    not ask for remote commits (the DNS updater, the bridge's on-commit hook), ends are."""
+    bus = EventBus()
+    plain, ends = Recorder(), WantsRemoteEnds()
+    bus.subscribe(plain)
+    bus.subscribe(ends)
+    commit, release = LeaseEvent("commit", lease(0x0A430001)), LeaseEvent("release", lease(0x0A430001))
+    local = LeaseEvent("commit", lease(0x0A430002))
+    bus.emit_remote(commit)
+    bus.emit_remote(release)
+    bus.emit(local)  # (no loop bound: each event is delivered at once, in this order)
+    assert plain.events == [local]
+    assert ends.events == [release, local]
+    assert bus.stats()["delivered"] == 3

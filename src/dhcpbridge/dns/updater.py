@@ -58,7 +58,14 @@ class DnsSetupError(Exception):
 
 
 class DnsUpdater:
-    """See the module docstring. ``start`` loads the queue and runs the worker; ``close`` stops."""
+    """See the module docstring. ``start`` loads the queue and runs the worker; ``close`` stops.
+
+    On a shared store each server updates DNS for the clients it served: of other servers'
+    changes (``remote_events``, see ``dhcpbridge.events``) it only takes the ones that end a
+    name it published itself (the client moved to another server, or another server reaped it).
+    """
+
+    remote_events = frozenset({"release", "expire", "decline"})
 
     def __init__(
         self,

@@ -167,7 +167,7 @@ class Server:
         self.tasks.daemon(save_forever(store, self._flush_inline))
         self.tasks.daemon(self._watch_health())
         if isinstance(store, WatchesChanges):  # other servers' changes reach this server's bus
-            self.tasks.daemon(store.watch(self.emit))
+            self.tasks.daemon(store.watch(self.bus.emit_remote))
         counts = self.lease_counts()
         leases = sum(counts.values()) if counts else len(await store.leases())
         tune_gc()
