@@ -12,6 +12,7 @@ PAIRS=(
   dhcrelay:isc-dhcp-relay perfdhcp:kea-admin kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server
   tshark:tshark ethtool:ethtool
   named:bind9 tsig-keygen:bind9-utils dig:bind9-dnsutils
+  dhcpd:isc-dhcp-server dnsmasq:dnsmasq-base ping:iputils-ping
 )
 missing=()
 for pair in "${PAIRS[@]}"; do
@@ -34,7 +35,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/dhcpbridge-apt.log 2>&1 \
   || { cat /tmp/dhcpbridge-apt.log >&2; exit 1; }
 [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay named bind9; do
+for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay named bind9 dnsmasq; do
   systemctl mask "$unit" >/dev/null 2>&1 || true
   update-rc.d "$unit" disable >/dev/null 2>&1 || true
 done
