@@ -410,6 +410,10 @@ def _register_optional() -> None:
     """Commands that live in their own packages (added when present)."""
     import importlib
 
+    from dhcpbridge import transfer_cli
+
+    transfer_cli.register(leases)  # leases import, leases migrate
+
     try:
         module = importlib.import_module("dhcpbridge.answer.cli")
     except ImportError:
