@@ -413,6 +413,9 @@ def _register_optional() -> None:
     from dhcpbridge import transfer_cli
 
     transfer_cli.register(leases)  # leases import, leases migrate
+    from dhcpbridge.harvest.cli import harvest_command
+
+    main.add_command(harvest_command, "harvest")
 
     try:
         module = importlib.import_module("dhcpbridge.answer.cli")
