@@ -29,7 +29,9 @@ def main() -> None:
         end = int(time.time()) + 3600
         leases = topo.workdir / "dnsmasq.leases"
         leases.write_text(
-            "".join(f"{end} 02:00:00:00:{n >> 8:02x}:{n & 255:02x} {a} h{n} *\n" for n, a in enumerate(addresses))
+            "".join(
+                f"{end} 02:00:00:00:{n >> 8:02x}:{n & 255:02x} {a} h{n} *\n" for n, a in enumerate(addresses)
+            )
         )
         all_up = topo.workdir / "all-up.leases"
         all_up.write_text("".join(leases.read_text().splitlines(keepends=True)[: HOSTS - DOWN]))
