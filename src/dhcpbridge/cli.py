@@ -140,6 +140,10 @@ def check_config(config_path: Path) -> None:
         )
     if handlers:
         click.echo(f"{config_path}: ok: handlers {', '.join(type(h).__name__ for h in handlers)}")
+    from dhcpbridge.config.loader import json_mapping
+
+    for line in json_mapping(config_path):
+        click.echo(f"{config_path}: {line}")
 
 
 # --- probe ---------------------------------------------------------------------------------
