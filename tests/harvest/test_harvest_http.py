@@ -113,3 +113,25 @@ def test_non_loopback_needs_a_token(tmp_path: Path) -> None:
         [*argv, "--dest", str(tmp_path / "h.inc")], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "token is required" in result.stderr
+
+
+def test_every_harvests_again_when_the_leases_change(tmp_path: Path) -> None:
+    leases, dest = tmp_path / "dnsmasq.leases", tmp_path / "harvest.inc"
+    _leases(leases)
+    argv = [DHCPBRIDGE, "harvest", "--leases", str(leases), "--dest", str(dest), "--every", "500ms"]
+    with open(tmp_path / "every.log", "w") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "one\t" not in (dest.read_text() if dest.exists() else ""):
+            time.sleep(0.1)
+        assert "two\tIN A\t10.9.0.2" in dest.read_text()
+        end = int(time.time()) + 86400
+        leases.write_text(f"{end} 02:00:00:00:00:03 10.9.0.3 three *\n")
+        while time.monotonic() < deadline and "three" not in dest.read_text():
+            time.sleep(0.1)
+        text = dest.read_text()
+        assert "three\tIN A\t10.9.0.3" in text and "two" not in text
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(30) == 0
