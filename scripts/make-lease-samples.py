@@ -16,10 +16,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from dhcpbridge.testing.clients import Dhclient, Udhcpc
+from dhcpbridge.testing.clients import Udhcpc
 from dhcpbridge.testing.kea import Kea4, Kea6
 from dhcpbridge.testing.netns import Namespace, Topology, lab_topology
-from dhcpbridge.testing.peers import Dhcpd, Dnsmasq
+from dhcpbridge.testing.peers import Dhcpd, Dnsmasq, NamedDhclient6
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import ManagedServer
 
@@ -65,7 +65,7 @@ def clients6(topo: Topology, pd: bool) -> None:
     probe6(rly, 3, "--release")
     if pd:
         probe6(rly, 4, "--ia-pd", "--no-ia-na")
-    dhclient = Dhclient(topo["cli"], mode="6")
+    dhclient = NamedDhclient6(topo["cli"])
     try:
         dhclient.obtain()
     finally:

@@ -15,9 +15,9 @@ import pytest
 from dhcpbridge.leases.files import read_lease_file
 from dhcpbridge.testing.bind import BindServer
 from dhcpbridge.testing.e2e import require_e2e
-from dhcpbridge.testing.kea import Kea4
+from dhcpbridge.testing.kea import Kea4, Kea6
 from dhcpbridge.testing.netns import Namespace, Topology, lab_topology
-from dhcpbridge.testing.peers import Dhcpd, Dnsmasq
+from dhcpbridge.testing.peers import Dhcpd, Dnsmasq, NamedDhclient6
 from dhcpbridge.testing.pinghosts import add_hosts, host_v4, host_v6, ping_topology
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import ManagedServer
@@ -98,6 +98,31 @@ def test_lease_file_of_a_real_server_is_harvested_and_served_by_bind(peer: str) 
             assert not again["changed"] and not again["reloaded"]  # same content: no write, no reload
             everything = _harvest(srv, bind, include, "--leases", str(lease_file))
             assert everything["added"] and _resolves(bind, "cord-1", [leases["cord-1"]])
+
+
+@pytest.mark.parametrize("peer", ["kea6", "dnsmasq"])
+def test_v6_lease_file_gives_aaaa_records(peer: str) -> None:
+    require_e2e("named", "rndc", "dhclient", "kea-dhcp6" if peer == "kea6" else "dnsmasq")
+    with lab_topology() as topo:
+        srv = topo["srv"]
+        server: ManagedServer = (
+            Kea6(srv, topo.workdir / peer, LAB_PLAN) if peer == "kea6" else Dnsmasq(srv, topo.workdir / peer)
+        )
+        with server:
+            client = NamedDhclient6(topo["cli"], fqdn="six")
+            try:
+                address = str(client.obtain().addresses6[0].ip)
+            finally:
+                client.close(flush=False)
+        lease_file: Path = server.lease_file  # type: ignore[attr-defined]
+        bind, include = _bind(topo)
+        with bind:
+            result = _harvest(srv, bind, include, "--leases", str(lease_file))
+            assert result["reloaded"] and result["records"] == 1, result
+            deadline = time.monotonic() + 20
+            while bind.query(f"six.{ZONE}", "AAAA") != [address] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert bind.query(f"six.{ZONE}", "AAAA") == [address]
 
 
 def test_wrong_rndc_key_reports_rndc_output_and_keeps_the_old_file() -> None:

@@ -1,4 +1,5 @@
-"""ISC dhcpd and dnsmasq as peer DHCP servers in a test namespace (for lease files they write).
+"""ISC dhcpd and dnsmasq as peer DHCP servers in a test namespace (for lease files they write),
+and a dhclient -6 that gives its name (so the peers' v6 lease files carry host names).
 
 One job: write a private configuration for the lab address plan (10.67.0.100-199 direct on
 srv0, 10.68.1.0-10.68.255.254 relayed via 10.68.0.2 on srv1; dnsmasq also fd67::/64 and fd68::/64),
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dhcpbridge.testing.clients import Dhclient
 from dhcpbridge.testing.netns import Namespace, NetnsError
 from dhcpbridge.testing.server import SERVER_CPU, ManagedServer, ServerError
 
@@ -124,3 +126,17 @@ class Dnsmasq(ManagedServer):
 
     def command(self, config: Path) -> list[str]:
         return ["dnsmasq", "-k", "-C", str(config)]
+
+
+class NamedDhclient6(Dhclient):
+    """``dhclient -6`` sending the client FQDN option (39, RFC 4704) with ``fqdn``."""
+
+    def __init__(self, ns: Namespace, interface: str = "cli0", *, fqdn: str = "dhclient6-host") -> None:
+        super().__init__(ns, interface, mode="6")
+        self.fqdn = fqdn
+
+    def command(self, timeout: float) -> list[str]:
+        argv = super().command(timeout)
+        with open(self.conf, "a") as conf:
+            conf.write(f'send fqdn.fqdn "{self.fqdn}";\nsend fqdn.server-update on;\n')
+        return argv

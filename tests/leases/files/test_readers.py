@@ -39,7 +39,7 @@ def test_dhcpd_sample() -> None:
         "02:00:00:00:01:01",
     )
     assert host1.client == b"\x01" + host1.hwaddr
-    assert host1.starts == calendar.timegm((2026, 12, 5, 23, 45, 17, 0, 0, 0))
+    assert host1.starts == calendar.timegm((2026, 12, 6, 0, 13, 22, 0, 0, 0))
     assert host1.expires - host1.starts == 7200
     released = leases["10.68.135.110"]  # host-4 released: dhcpd wrote "binding state free"
     assert released.state == LeaseState.EXPIRED and released.hwaddr.hex(":") == "02:00:00:00:01:04"
@@ -53,7 +53,7 @@ def test_kea4_sample() -> None:
     assert result.warnings == [] and result.records == 8
     leases = by_address(result.leases)
     assert "10.68.1.3" not in leases  # released: Kea's row with valid_lifetime 0 deletes it
-    assert leases["10.68.1.1"].expires == 1796521527  # the last of three rows
+    assert leases["10.68.1.1"].expires == 1796523219  # the last of three rows
     assert leases["10.68.1.1"].hostname == "host-2"
     assert leases["10.67.0.100"].client == bytes.fromhex("01026700000002")
     assert leases["10.68.1.0"].client == bytes.fromhex("01020000000101")  # no client-id: htype + MAC
@@ -70,6 +70,7 @@ def test_kea6_sample() -> None:
     assert na.client == struct.pack("!I", 1) + bytes.fromhex("00030001020000000601")  # IAID + DUID
     pd = leases["fd68:1000::"]
     assert (pd.kind, pd.prefix_len) == (LeaseKind.PD, 56)
+    assert leases["fd67::100:0"].hostname == "dhclient6-host"  # option 39 of dhclient -6, trailing dot gone
     assert na.expires - na.starts == 4000
 
 
@@ -81,11 +82,12 @@ def test_dnsmasq_sample_v4_and_v6() -> None:
     assert {lease.kind for lease in result.leases} == {LeaseKind.V4, LeaseKind.NA}
     v4 = leases["10.67.0.139"]
     assert (v4.hostname, v4.client.hex()) == ("udhcpc-host", "01026700000002")
-    assert v4.expires == 1796521544 and v4.starts <= path.stat().st_mtime
+    assert v4.expires == 1796523246 and v4.starts <= path.stat().st_mtime
     assert leases["10.68.118.70"].client == bytes.fromhex("01020000000103")  # '*': htype + MAC
     v6 = leases["fd68::16f:b9fe"]
     assert v6.client == struct.pack("!I", 1) + bytes.fromhex("00030001020000000601")
     assert v6.hostname == ""
+    assert leases["fd67::11c:7390"].hostname == "dhclient6-host"
 
 
 @pytest.mark.parametrize(
