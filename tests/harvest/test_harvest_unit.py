@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,3 +150,32 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_parse_duration_rejects() -> None:
     with pytest.raises(ValueError):
         parse_duration("5 minutes")
+
+
+def test_harvest_from_our_store_and_from_a_config(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dhcpbridge.cli import main
+    from dhcpbridge.engine.inline import run_inline
+    from dhcpbridge.leases import SqliteStore
+
+    store = SqliteStore(tmp_path / "leases.db")
+    now = time.time()
+    current = replace(BASE, starts=now - 10, expires=now + 3600)
+    run_inline(store.commit(replace(current, hostname="from-store"), now))
+    run_inline(store.commit(replace(current, address=0x0A000002, client=b"\x01b", hostname="other"), now))
+    run_inline(store.close())
+    dest = tmp_path / "h.inc"
+    url = f"sqlite:///{tmp_path / 'leases.db'}"
+    result = CliRunner().invoke(main, ["harvest", "--store", url, "--dest", str(dest), "--filter", "store"])
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) from 2 lease(s)" in result.output
+    assert dest.read_text().splitlines()[1] == "from-store\tIN A\t10.0.0.1\t; 02:00:00:00:00:01"
+    config = tmp_path / "dhcpbridge.toml"
+    config.write_text(
+        '[leases]\nstore = "sqlite://leases.db"\n\n[[subnet4]]\nsubnet = "10.0.0.0/24"\npools = ["10.0.0.1-10.0.0.9"]\n'
+    )
+    by_config = CliRunner().invoke(main, ["harvest", "--config", str(config), "--dest", str(dest)])
+    assert by_config.exit_code == 0 and "2 record(s)" in by_config.output
+    both = CliRunner().invoke(main, ["harvest", "--config", str(config), "--store", url, "--dest", str(dest)])
+    assert both.exit_code == 2 and "exactly one of" in both.output
