@@ -19,7 +19,7 @@ from pathlib import Path
 from dhcpbridge.testing.clients import Udhcpc
 from dhcpbridge.testing.kea import Kea4, Kea6
 from dhcpbridge.testing.netns import Namespace, Topology, lab_topology
-from dhcpbridge.testing.peers import Dhcpd, Dnsmasq, NamedDhclient6
+from dhcpbridge.testing.peers import Dhcpd, Dhcpd6, Dnsmasq, NamedDhclient6
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import ManagedServer
 
@@ -87,6 +87,8 @@ def main(out: Path) -> None:
         srv, work = topo["srv"], topo.workdir
         dhcpd = Dhcpd(srv, work / "dhcpd")
         collect(dhcpd, dhcpd.lease_file, out / "dhcpd.leases", [lambda: clients4(topo)])
+        dhcpd6 = Dhcpd6(srv, work / "dhcpd6")
+        collect(dhcpd6, dhcpd6.lease_file, out / "dhcpd6.leases", [lambda: clients6(topo, pd=True)])
         kea4 = Kea4(srv, work / "kea4", LAB_PLAN)
         collect(kea4, kea4.lease_file, out / "kea-leases4.csv", [lambda: clients4(topo)])
         plan6 = dataclasses.replace(LAB_PLAN, unicast6=(("srv1", "fd68::1"),))  # relayed by unicast

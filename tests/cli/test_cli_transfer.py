@@ -16,6 +16,7 @@ from dhcpbridge.leases import SqliteStore
 SAMPLES = Path(__file__).parents[1] / "leases" / "files" / "samples"
 FORMATS = [
     ("dhcpd", "dhcpd.leases", 5),
+    ("dhcpd", "dhcpd6.leases", 5),
     ("kea-csv", "kea-leases4.csv", 4),
     ("kea-csv", "kea-leases6.csv", 4),
     ("dnsmasq", "dnsmasq.leases", 7),
@@ -69,8 +70,8 @@ def test_migrate_sqlite_to_sqlite_resumes(tmp_path: Path) -> None:
     )
     result = runner.invoke(main, ["leases", "migrate", "--from", old, "--to", new])
     assert result.exit_code == 0, result.output
-    assert "20 read, 16 written, 4 already there" in result.output
-    assert "verified 20 of 20" in result.output
+    assert "25 read, 21 written, 4 already there" in result.output
+    assert "verified 25 of 25" in result.output
     assert _records(tmp_path / "new.db") == _records(tmp_path / "old.db")
 
 

@@ -70,6 +70,45 @@ class Dhcpd(ManagedServer):
         ]
 
 
+class Dhcpd6(Dhcpd):
+    """``dhcpd -6 -f``: IA_NA fd67::100:0-fd67::1ff:ffff on srv0 and fd68::100:0-fd68::1ff:ffff on
+    srv1, IA_PD /56 from fd67:1000::/40 and fd68:1000::/40; leases in ``workdir/dhcpd6.leases``."""
+
+    name = "dhcpd6"
+    family = 6
+    ports = (547,)
+
+    @property
+    def lease_file(self) -> Path:
+        return self.workdir / "dhcpd6.leases"
+
+    def write_config(self) -> Path:
+        conf = self.workdir / "dhcpd6.conf"
+        conf.write_text(
+            "authoritative;\nddns-update-style none;\n"
+            f"default-lease-time {self.lease_time};\nmax-lease-time {self.lease_time};\n"
+            "subnet6 fd67::/64 {\n  range6 fd67::100:0 fd67::1ff:ffff;\n"
+            "  prefix6 fd67:1000:: fd67:10ff:: /56;\n}\n"
+            "subnet6 fd68::/64 {\n  range6 fd68::100:0 fd68::1ff:ffff;\n"
+            "  prefix6 fd68:1000:: fd68:10ff:: /56;\n}\n"
+        )
+        if not self.lease_file.exists():
+            self.lease_file.write_text("")
+        return conf
+
+    def check_config(self, config: Path) -> None:
+        try:
+            self.ns.run(["dhcpd", "-t", "-6", "-cf", str(config)], timeout=30)
+        except NetnsError as exc:
+            raise ServerError(f"dhcpd -6 rejected {config}: {exc}") from exc
+
+    def command(self, config: Path) -> list[str]:
+        argv = super().command(config)
+        argv[1] = "-6"
+        argv[argv.index("-pf") + 1] = str(self.workdir / "dhcpd6.pid")
+        return argv
+
+
 class Dnsmasq(ManagedServer):
     """dnsmasq as a DHCP-only server (DNS port 0), v4 and (``v6``) IA_NA; leases in
     ``workdir/dnsmasq.leases``."""

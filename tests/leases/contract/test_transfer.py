@@ -26,7 +26,9 @@ def _key(lease: Lease) -> tuple[LeaseKind, int]:
     return lease.kind, lease.address
 
 
-@pytest.mark.parametrize("name", ["dhcpd.leases", "kea-leases4.csv", "kea-leases6.csv", "dnsmasq.leases"])
+@pytest.mark.parametrize(
+    "name", ["dhcpd.leases", "dhcpd6.leases", "kea-leases4.csv", "kea-leases6.csv", "dnsmasq.leases"]
+)
 def test_each_sample_round_trips(store: LeaseStore, name: str) -> None:
     source = read_lease_file(SAMPLES / name).leases
     report = run(copy_leases(source, store, NOW))

@@ -48,6 +48,21 @@ def test_dhcpd_sample() -> None:
     assert udhcpc.client == bytes.fromhex("01026700000002") and udhcpc.hostname == "udhcpc-host"
 
 
+def test_dhcpd6_sample() -> None:
+    result = read_lease_file(SAMPLES / "dhcpd6.leases")
+    assert result.warnings == []
+    leases = by_address(result.leases)
+    na = leases["fd68::1c4:9a12"]  # IAID 1 written little-endian ("\\001\\000\\000\\000"), DUID-LL
+    assert na.kind == LeaseKind.NA and na.client == struct.pack("!I", 1) + bytes.fromhex(
+        "00030001020000000601"
+    )
+    assert (na.state, na.expires - na.starts) == (LeaseState.BOUND, 7200)
+    assert leases["fd68::1a8:bf86"].state == LeaseState.RELEASED  # the later block wins
+    pd = leases["fd68:10ff::"]
+    assert (pd.kind, pd.prefix_len) == (LeaseKind.PD, 56) and pd.client[:4] == struct.pack("!I", 2)
+    assert len(leases) == 5
+
+
 def test_kea4_sample() -> None:
     result = read_lease_file(SAMPLES / "kea-leases4.csv")
     assert result.warnings == [] and result.records == 8
@@ -94,6 +109,7 @@ def test_dnsmasq_sample_v4_and_v6() -> None:
     ("name", "fmt"),
     [
         ("dhcpd.leases", "dhcpd"),
+        ("dhcpd6.leases", "dhcpd"),
         ("kea-leases4.csv", "kea-csv"),
         ("kea-leases6.csv", "kea-csv"),
         ("dnsmasq.leases", "dnsmasq"),
