@@ -153,9 +153,9 @@ def test_parse_duration_rejects() -> None:
 
 
 def test_harvest_from_our_store_and_from_a_config(tmp_path: Path) -> None:
-    from click.testing import CliRunner
+    import subprocess
+    import sys
 
-    from dhcpbridge.cli import main
     from dhcpbridge.engine.inline import run_inline
     from dhcpbridge.leases import SqliteStore
 
@@ -167,15 +167,21 @@ def test_harvest_from_our_store_and_from_a_config(tmp_path: Path) -> None:
     run_inline(store.close())
     dest = tmp_path / "h.inc"
     url = f"sqlite:///{tmp_path / 'leases.db'}"
-    result = CliRunner().invoke(main, ["harvest", "--store", url, "--dest", str(dest), "--filter", "store"])
-    assert result.exit_code == 0, result.output
-    assert "1 record(s) from 2 lease(s)" in result.output
+
+    def harvest(*args: str) -> subprocess.CompletedProcess[str]:
+        # its own process: the command configures logging for the whole process
+        argv = [sys.executable, "-m", "dhcpbridge", "harvest", "--dest", str(dest), *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    result = harvest("--store", url, "--filter", "store")
+    assert result.returncode == 0, result.stderr
+    assert "1 record(s) from 2 lease(s)" in result.stdout
     assert dest.read_text().splitlines()[1] == "from-store\tIN A\t10.0.0.1\t; 02:00:00:00:00:01"
     config = tmp_path / "dhcpbridge.toml"
     config.write_text(
         '[leases]\nstore = "sqlite://leases.db"\n\n[[subnet4]]\nsubnet = "10.0.0.0/24"\npools = ["10.0.0.1-10.0.0.9"]\n'
     )
-    by_config = CliRunner().invoke(main, ["harvest", "--config", str(config), "--dest", str(dest)])
-    assert by_config.exit_code == 0 and "2 record(s)" in by_config.output
-    both = CliRunner().invoke(main, ["harvest", "--config", str(config), "--store", url, "--dest", str(dest)])
-    assert both.exit_code == 2 and "exactly one of" in both.output
+    by_config = harvest("--config", str(config))
+    assert by_config.returncode == 0 and "2 record(s)" in by_config.stdout
+    both = harvest("--config", str(config), "--store", url)
+    assert both.returncode == 2 and "exactly one of" in both.stderr
