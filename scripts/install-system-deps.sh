@@ -15,6 +15,7 @@ PAIRS=(
   redis-server:redis-server redis-cli:redis-tools
   chromium:chromium chromedriver:chromium-driver
   psql:postgresql-client pg_ctlcluster:postgresql
+  dhcpd:isc-dhcp-server dnsmasq:dnsmasq-base ping:iputils-ping
 )
 missing=()
 for pair in "${PAIRS[@]}"; do
@@ -37,7 +38,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/dhcpbridge-apt.log 2>&1 \
   || { cat /tmp/dhcpbridge-apt.log >&2; exit 1; }
 [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay named bind9; do
+for unit in kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent isc-dhcp-server isc-dhcp-relay named bind9 dnsmasq; do
   systemctl mask "$unit" >/dev/null 2>&1 || true
   update-rc.d "$unit" disable >/dev/null 2>&1 || true
 done

@@ -153,6 +153,10 @@ def check_config(config_path: Path) -> None:
     if bridge_only(config):  # issue 13: no subnets, the answers say everything
         guard = "on" if check_link(config) else "off"
         click.echo(f"{config_path}: ok: bridge-only mode (addresses from the answers; check-subnet {guard})")
+    from dhcpbridge.config.loader import json_mapping  # a .json config: how its keys map
+
+    for line in json_mapping(config_path):
+        click.echo(f"{config_path}: {line}")
 
 
 # --- probe ---------------------------------------------------------------------------------
@@ -474,6 +478,13 @@ def demo(clients: int, workdir: Path | None) -> None:
 def _register_optional() -> None:
     """Commands that live in their own packages (added when present)."""
     import importlib
+
+    from dhcpbridge import transfer_cli
+
+    transfer_cli.register(leases)  # leases import, leases migrate
+    from dhcpbridge.harvest.cli import harvest_command
+
+    main.add_command(harvest_command, "harvest")
 
     try:
         module = importlib.import_module("dhcpbridge.answer.cli")

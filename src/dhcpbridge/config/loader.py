@@ -1,7 +1,9 @@
-"""Reads a TOML config file into a ``Config`` or a ``ConfigError`` listing every problem with its path."""
+"""Reads a TOML config file (or a ``.json`` one with the same keys, or a dhcp-hive-mind
+``config.json``) into a ``Config`` or a ``ConfigError`` listing every problem with its path."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,45 @@ def load(path: str | Path) -> Config:
         raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), [f"not UTF-8 text: {exc}"]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"TOML syntax: {exc}"]) from None
+    if path.suffix.lower() == ".json":
+        data = _json_document(text, str(path))
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), [f"TOML syntax: {exc}"]) from None
     return from_dict(data, str(path)).with_base_dir(path.parent.resolve())
+
+
+def _json_document(text: str, source: str) -> dict[str, Any]:
+    """A ``.json`` config: the TOML keys as JSON, or a hive-mind config.json (converted)."""
+    from dhcpbridge.config import hivemind
+
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(source, [f"JSON syntax: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): must be a JSON object"])
+    if hivemind.is_hivemind(data):
+        converted, _, errors = hivemind.convert(data)
+        if errors:
+            raise ConfigError(source, errors)
+        return converted
+    return dict(data)
+
+
+def json_mapping(path: str | Path) -> list[str]:
+    """How a hive-mind config.json maps to dhcpbridge keys (empty for any other file)."""
+    from dhcpbridge.config import hivemind
+
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or not hivemind.is_hivemind(data):
+        return []
+    return ["hive-mind config.json: " + line for line in hivemind.convert(data)[1]]

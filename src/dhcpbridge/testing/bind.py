@@ -79,8 +79,12 @@ class BindServer:
         key_name: str = "ddns-key",
         secret: bytes = b"dhcpbridge-test-secret-32-bytes!",
         ns: Namespace | None = None,
+        rndc_port: int | None = None,
+        static_zones: Sequence[str] = (),
     ) -> None:
         self.workdir = Path(workdir)
+        self.rndc_port = rndc_port  # a control channel for rndc (key ``rndc_key_path``) when set
+        self.static_zones = [z.rstrip(".") for z in static_zones]  # no updates; ``rndc reload`` works
         self.zones = [z.rstrip(".") for z in zones]
         self.port = port
         self.address = address
@@ -92,6 +96,20 @@ class BindServer:
     @property
     def key_path(self) -> Path:
         return self.workdir / "ddns.key"
+
+    @property
+    def rndc_key_path(self) -> Path:
+        return self.workdir / "rndc.key"
+
+    def _controls(self) -> str:
+        if self.rndc_port is None:
+            return "controls { };\n"
+        self.rndc_key_path.write_text(key_text("rndc-key", b"dhcpbridge-test-rndc-secret-32b!"))
+        return (
+            f'include "{self.rndc_key_path}";\n'
+            f"controls {{ inet {self.address} port {self.rndc_port} allow {{ {self.address}; }} "
+            'keys { "rndc-key"; }; };\n'
+        )
 
     @property
     def log_path(self) -> Path:
@@ -109,6 +127,11 @@ class BindServer:
                 f'zone "{zone}" {{ type primary; file "{path}"; '
                 f"update-policy {{ grant {self.key_name} zonesub ANY; }}; }};"
             )
+        for zone in self.static_zones:
+            path = self.workdir / f"{zone}.zone"
+            if not path.exists():
+                path.write_text(_zone_file(zone + "."))
+            zones.append(f'zone "{zone}" {{ type primary; file "{path}"; }};')
         conf = self.workdir / "named.conf"
         conf.write_text(
             f'include "{self.key_path}";\n'
@@ -118,8 +141,7 @@ class BindServer:
             "  listen-on-v6 { none; };\n"
             "  pid-file none;\n  session-keyfile none;\n  recursion no;\n  dnssec-validation no;\n"
             "  notify no;\n  allow-query { any; };\n"
-            "};\n"
-            "controls { };\n" + "\n".join(zones) + "\n"
+            "};\n" + self._controls() + "\n".join(zones) + "\n"
         )
         return conf
 
@@ -143,7 +165,7 @@ class BindServer:
             if not self.proc.alive():
                 raise BindError(f"named exited: {self.log()[-3000:]}")
             with contextlib.suppress(dns.exception.DNSException, OSError):
-                if self.query(self.zones[0], "SOA", timeout=0.5):
+                if self.query([*self.zones, *self.static_zones][0], "SOA", timeout=0.5):
                     return self
             time.sleep(0.1)
         self.stop()
