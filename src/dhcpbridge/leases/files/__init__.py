@@ -58,4 +58,4 @@ def read_lease_file(path: Path, fmt: str = "auto") -> ReadResult:
     reader = FORMATS.get(fmt)
     if reader is None:
         raise LeaseFileError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    return reader(text, path.stat().st_mtime)
+    return reader(text, float(int(path.stat().st_mtime)))  # whole seconds, as the files write times
