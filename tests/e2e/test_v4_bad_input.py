@@ -227,8 +227,10 @@ def test_each_kind_of_bad_packet_has_its_outcome(
     )
     after = server.stats()
     assert handled(after) == handled(before) + 1  # that drop and nothing else
-    drops = [r for r in server.events("drop") if r.get("reason") == reason]
-    assert drops, f"drop {reason} not logged"
+    # the log line is written by the log thread after the drop is counted: wait for it
+    assert wait_for(lambda: any(r.get("reason") == reason for r in server.events("drop")), 10), (
+        f"drop {reason} not logged"
+    )
 
 
 def metrics(topo: Topology) -> dict[tuple[str, str], float]:
