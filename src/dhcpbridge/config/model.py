@@ -66,6 +66,11 @@ class ServerConfig(Strict):
     user: str | None = None  # run as this user once the sockets are bound (needs root at start)
     group: str | None = None  # ... and this group (default: the user's primary group)
 
+    # --- many servers on one store (issue 10) ---
+    workers: Annotated[int, Field(ge=1, le=256)] = (
+        1  # processes sharing the sockets; > 1 needs a shared store
+    )
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:

@@ -14,15 +14,28 @@ runtime-checkable protocols, never by probing attribute names).
 * ``SharedStore``: several servers (or ``[server] workers``) use the store at once; it hands out
   time-limited roles (``claim_role("reaper", owner, ttl)``) so one server reaps at a time, and a
   single-writer store (SQLite, memory) is recognised by not being one.
+* ``WatchesChanges``: ``watch()``, an async iterator of the ``LeaseEvent``s that *other* store
+  instances (other servers, other workers) write, so the server's event bus, metrics and the
+  API see the whole pool. The interface a shared store implements next (Redis: keyspace
+  notifications or a stream; PostgreSQL: LISTEN/NOTIFY):
+
+  - events written through this very instance are never yielded (the server emitted those
+    itself); each yielded event has ``query=None`` (the transaction ran elsewhere);
+  - events come in the order the store committed them, from the moment ``watch()`` is called
+    (no replay of history); after a commit, an expiry, a release or a decline of another server;
+  - a lost connection raises ``StoreError`` out of the iterator (the server watches again with
+    backoff; events in between may be missed, so listeners must tolerate gaps); the iterator
+    ends normally when the store is closed;
+  - the iterator must not block the event loop: the server consumes it in one task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 
 
 class StoreError(Exception):
@@ -96,6 +109,15 @@ class SharedStore(Protocol):
     async def claim_role(self, role: str, owner: str, ttl: float) -> bool:
         """Take or keep ``role`` for ``owner`` for ``ttl`` seconds; True while ``owner`` holds it
         (another owner's unexpired claim makes it False). Atomic in the store."""
+        ...
+
+
+@runtime_checkable
+class WatchesChanges(Protocol):
+    """A shared store whose other writers' changes can be followed (see the module docstring)."""
+
+    def watch(self) -> AsyncIterator[LeaseEvent]:
+        """Other store instances' lease events, in commit order, from now on."""
         ...
 
 

@@ -10,6 +10,10 @@ suspend, runs as a task instead. Drops are counted always and logged by ``DropLo
 Before the engine (see ``server.limits``): datagrams over the socket's size cap were never read
 (``oversize``), the rate limiter refuses a flooding client or relay (``rate-client`` /
 ``rate-relay``), and at most ``max_pending`` packets wait for IO as tasks (``overload``).
+
+A store that fails (``StoreError`` out of the engine: a shared store is unreachable) drops the
+packet as ``store-unavailable`` and tells ``outage`` (``server.outage``: logged once per
+interval, reported on ``/healthz``); a packet that gets a reply again ends the outage.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
+from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.commit import GroupCommit
+from dhcpbridge.server.outage import StoreOutage
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
@@ -119,6 +125,7 @@ class Endpoint:
         self.limiter: RateLimiter | None = None
         self.max_pending = 4096
         self.pending = 0  # packets running as tasks (waiting for IO)
+        self.outage: StoreOutage = commits.outage
 
     def on_readable(self) -> None:
         """Replies that need no commit go out at once; those that do wait for the next group
@@ -145,6 +152,9 @@ class Endpoint:
                     outcome = run_inline(engine.process(data, meta, now))
                 except NeedsIO:  # a source must do IO for this one: run it as a task
                     self._task(engine, data, meta, now)
+                    continue
+                except StoreError as exc:
+                    self._store_failed(exc)
                     continue
                 except Exception:
                     self.stats.errors["engine"] += 1
@@ -203,15 +213,25 @@ class Endpoint:
         try:
             try:
                 outcome = await engine.process(data, meta, now, True)
+            except StoreError as exc:
+                self._store_failed(exc)
+                return
             except Exception:
                 self.stats.errors["engine"] += 1
                 if logs.limited("engine-failure"):
                     log.exception("engine failure", family=self.family, **meta.log_fields())
                 return
             committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
+            if committed and outcome.data is not None and self.outage.since is not None:
+                self.outage.answered()
             self.finish(outcome, meta, now, committed)
         finally:
             self.pending -= 1
+
+    def _store_failed(self, exc: StoreError) -> None:
+        """The store could not answer this packet: no reply (nothing unrecorded is promised)."""
+        self.stats.drops["store-unavailable"] += 1
+        self.outage.failed(exc)
 
     def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
         effects = outcome.effects
