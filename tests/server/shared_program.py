@@ -34,8 +34,13 @@ def _open(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
     return cast(LeaseStore, SharedMemoryStore())
 
 
-def install() -> None:
+def register_store() -> None:
+    """Make ``shared-memory://`` known to this process's store registry (and its config checks)."""
     register("shared-memory", Backend("shared-memory://", _open))
+
+
+def install() -> None:
+    register_store()
     workers.PROGRAM = [sys.executable, str(Path(__file__).resolve())]
 
 

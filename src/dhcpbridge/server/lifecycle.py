@@ -450,6 +450,8 @@ class Server:
         try:
             await self.start()
             started = True
+            if self.worker is not None:
+                self.worker.started()
             if reload_asked:
                 self.spawn(self._reload_here())
             await stop.wait()

@@ -1,7 +1,8 @@
 """What a ``[server] workers`` supervisor tells each worker process it starts (one environment
 variable, JSON): the worker's index, the file descriptors of the DHCP sockets the supervisor
-bound (the workers share them), the supervisor's pid, and the Unix socket on which the worker
-serves ``/metrics`` and ``/healthz`` for the supervisor to aggregate."""
+bound (the workers share them), the supervisor's pid, the Unix socket on which the worker
+serves ``/metrics`` and ``/healthz`` for the supervisor to aggregate, and the pipe on which it
+says that it has started (``started``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class WorkerRole:
     parent: int
     fds: dict[str, int] = field(default_factory=dict)
     metrics: str | None = None  # a Unix socket path
+    ready: int = -1  # the write end of the supervisor's readiness pipe
 
     def to_env(self) -> str:
         return json.dumps(
@@ -34,6 +36,7 @@ class WorkerRole:
                 "parent": self.parent,
                 "fds": self.fds,
                 "metrics": self.metrics,
+                "ready": self.ready,
             }
         )
 
@@ -50,7 +53,18 @@ class WorkerRole:
             parent=int(data["parent"]),
             fds={str(k): int(v) for k, v in data.get("fds", {}).items()},
             metrics=data.get("metrics"),
+            ready=int(data.get("ready", -1)),
         )
+
+    def started(self) -> None:
+        """Tell the supervisor this worker serves (one byte on the readiness pipe, then closed)."""
+        if self.ready < 0:
+            return
+        try:
+            os.write(self.ready, b"1")
+            os.close(self.ready)
+        except OSError:
+            pass
 
     def die_with_parent(self) -> bool:
         """Ask the kernel to SIGTERM this worker when the supervisor dies (Linux); False when the

@@ -16,7 +16,8 @@ serves the one ``/metrics`` and ``/healthz`` (``server.aggregate``).
 Signals: SIGTERM/SIGINT stop every worker (SIGTERM, then SIGKILL after ``STOP_TIMEOUT``) and then
 the supervisor; SIGHUP checks the config and forwards the reload to every worker. A worker that
 exits is started again (backoff from 1 s up to 30 s); one that cannot start at all at the first
-launch (exit 1 or 2 within ``EARLY``) stops the supervisor with exit status 1.
+launch (it exits before it says on its readiness pipe that it serves) stops the supervisor with
+exit status 1.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from dhcpbridge.server.worker_role import ENV, WorkerRole
 # stores or sources before calling the CLI sets this to itself, so its workers have them too.
 PROGRAM: list[str] = [sys.executable, "-m", "dhcpbridge"]
 STOP_TIMEOUT = 30.0
-EARLY = 5.0  # seconds: a first launch that fails this fast is a start error, not a crash
 BACKOFF_MAX = 30.0
 log = logs.get("dhcpbridge")
 
@@ -182,25 +182,47 @@ class Supervisor:
     def metric_targets(self) -> list[aggregate.Worker]:
         return [(w.index, w.metrics if w.pid is not None else None) for w in self.workers]
 
-    async def _launch(self, worker: Worker) -> asyncio.subprocess.Process:
+    async def _launch(self, worker: Worker) -> tuple[asyncio.subprocess.Process, int]:
+        """Start ``worker``; returns its process and the read end of its readiness pipe."""
         fds = {name: sock.fileno() for name, sock in self.socks.items()}
-        role = WorkerRole(worker.index, len(self.workers), os.getpid(), fds, worker.metrics)
+        ready_r, ready_w = os.pipe()
+        role = WorkerRole(worker.index, len(self.workers), os.getpid(), fds, worker.metrics, ready_w)
         env = {**os.environ, ENV: role.to_env()}
         command = [*PROGRAM, "serve", "--config", str(self.config_path), *self.args]
         worker.started = time.monotonic()
         worker.launches += 1
-        return await asyncio.create_subprocess_exec(*command, env=env, pass_fds=tuple(fds.values()))
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command, env=env, pass_fds=(*fds.values(), ready_w)
+            )
+        except BaseException:
+            os.close(ready_r)
+            raise
+        finally:
+            os.close(ready_w)
+        return process, ready_r
+
+    @staticmethod
+    def _had_started(ready_r: int) -> bool:
+        """After the worker exited: whether it had said it serves (the pipe never blocks now)."""
+        try:
+            return os.read(ready_r, 1) == b"1"
+        except OSError:
+            return False
+        finally:
+            os.close(ready_r)
 
     async def _keep(self, worker: Worker) -> None:
         """Run ``worker``, start it again whenever it exits (until the supervisor stops)."""
         while not self._stopping:
-            worker.process = await self._launch(worker)
+            worker.process, ready_r = await self._launch(worker)
             log.info("worker started", worker=worker.index, pid=worker.process.pid)
             code = await worker.process.wait()
+            served = self._had_started(ready_r)
             if self._stopping:
                 return
             ran = time.monotonic() - worker.started
-            if worker.launches == 1 and ran < EARLY and code in (1, 2):
+            if worker.launches == 1 and not served:
                 log.error("worker could not start; stopping", worker=worker.index, exit_code=code)
                 self.exit_code = 1
                 self._stop.set()
