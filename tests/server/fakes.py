@@ -61,7 +61,8 @@ class Recorder:
 
 class Engine:
     """Turns datagrams into outcomes: b"...grant..." commits a lease, b"drop..." is dropped, b"io..."
-    raises ``NeedsIO`` unless run with IO, b"boom" fails, anything else is a plain reply."""
+    raises ``NeedsIO`` unless run with IO, b"boom" fails, b"store..." finds the store unreachable
+    (``StoreError``), anything else is a plain reply."""
 
     extra_async = False
 
@@ -74,6 +75,8 @@ class Engine:
             raise NeedsIO()
         if data == b"boom":
             raise RuntimeError("engine bug")
+        if data.startswith(b"store"):
+            raise StoreError("connection refused")
         if data.startswith(b"drop"):
             return Outcome(None, drop="test")
         return Outcome(b"reply:" + data, grants=b"grant" in data)
