@@ -8,6 +8,8 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+
 from dhcpbridge.config import load
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.leases.base import StoreError, WatchesChanges, is_shared
@@ -16,9 +18,9 @@ from dhcpbridge.server import Server
 from dhcpbridge.server.follow import follow_store
 
 from .fakes import Recorder, lease
-from .flaky_store import FlakySharedStore, register_flaky
+from .flaky_store import FlakySharedStore
 
-register_flaky()
+pytestmark = pytest.mark.usefixtures("test_stores")
 
 
 def test_protocols_recognise_the_double_and_not_the_embedded_store() -> None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from structlog.testing import capture_logs
 
 from dhcpbridge.config import load
@@ -20,9 +21,9 @@ from dhcpbridge.server import Server
 from dhcpbridge.server.outage import StoreOutage
 
 from .fakes import Harness
-from .flaky_store import OPENED, FlakySharedStore, register_flaky
+from .flaky_store import OPENED, FlakySharedStore
 
-register_flaky()
+pytestmark = pytest.mark.usefixtures("test_stores")
 
 
 async def test_inline_packet_that_finds_the_store_gone_is_dropped_and_counted() -> None:

@@ -26,9 +26,8 @@ from dhcpbridge.server import StartError
 from dhcpbridge.server.workers import require_shared_store
 
 from .processes import WAIT, Serve, free_port
-from .shared_program import register_store
 
-register_store()
+pytestmark = pytest.mark.usefixtures("test_stores")
 
 CONFIG = """\
 [server]

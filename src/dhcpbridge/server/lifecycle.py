@@ -248,12 +248,13 @@ class Server:
         path: ``server.outage``)."""
         store = self.store
         failing = store.failing() if isinstance(store, ReportsHealth) else None
+        what = "flush(es)"
         outage = self.commits.outage.failing() if self.commits is not None else None
-        if outage is not None and (failing is None or outage[1] > failing[1]):
-            failing = outage
+        if failing is None and outage is not None:  # the store's own report first
+            failing, what = outage, "call(s)"
         if failing is None or failing[1] < self.config.leases.unhealthy_after:
             return None
-        return f"lease store: {failing[0]} failed call(s) in {failing[1]:.0f} s; no lease can be granted"
+        return f"lease store: {failing[0]} failed {what} in {failing[1]:.0f} s; no lease can be granted"
 
     async def _watch_health(self) -> None:
         """Log when the server turns unhealthy; with ``exit-when-unhealthy``, stop with status 3."""
