@@ -15,10 +15,15 @@ import pytest
 from structlog.testing import capture_logs
 
 from dhcpbridge.config import load
-from dhcpbridge.engine.model import LeaseState
+from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.renewcache import RenewFromCache
 from dhcpbridge.server import Server
 from dhcpbridge.server.outage import StoreOutage
+from dhcpbridge.tools.probe import ProbeSocket
+from dhcpbridge.tools.probe4 import Probe, ProbeSettings
+from dhcpbridge.wire.v4.message import ip4_int
+from dhcpbridge.wire.v4.options import MessageType
 
 from .fakes import Harness
 from .flaky_store import OPENED, FlakySharedStore
@@ -152,4 +157,56 @@ async def test_server_withholds_acks_during_an_outage_and_serves_again(tmp_path:
         assert len(after) == leases_before + 1
         assert [lease.state for lease in after] == [LeaseState.BOUND, LeaseState.BOUND]
     finally:
+        await server.stop()
+
+
+def relay_probe(port: int, mac: str) -> Probe:
+    """A probe acting as a relay on 127.0.0.1 towards the server (blocking: run it in a thread)."""
+    settings = ProbeSettings(
+        mac=bytes.fromhex(mac.replace(":", "")),
+        server=("127.0.0.1", port),
+        giaddr=ip4_int("127.0.0.1"),
+        timeout=5.0,
+        retries=1,
+    )
+    return Probe(settings, ProbeSocket("127.0.0.1", 0))
+
+
+async def test_renew_from_cache_answers_a_known_client_and_writes_it_back(tmp_path: Path) -> None:
+    path = tmp_path / "cache.toml"
+    port, http = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    text = CONFIG.format(port=port, http=http)
+    path.write_text(text.replace("unhealthy-after = 0", "unhealthy-after = 0\nrenew-from-cache = true"))
+    server = Server(load(path), path)
+    await server.start()
+    known, stranger = relay_probe(port, "02:67:00:00:03:01"), relay_probe(port, "02:67:00:00:03:02")
+    try:
+        store = server.store
+        assert isinstance(store, RenewFromCache) and isinstance(store.inner, FlakySharedStore)
+        offer = (await asyncio.to_thread(known.discover)).reply
+        assert offer is not None
+        ack = (await asyncio.to_thread(known.request, offer)).reply
+        assert ack is not None and ack.msg_type == MessageType.ACK
+        first = await store.inner.inner.get(LeaseKind.V4, ack.yiaddr)
+        assert first is not None
+
+        store.inner.fail = True
+        await asyncio.sleep(1.1)  # the renewal gets a later expiry than the first ACK
+        renewed = (await asyncio.to_thread(known.renew, ack)).reply
+        assert renewed is not None and renewed.msg_type == MessageType.ACK and renewed.yiaddr == ack.yiaddr
+        assert (await asyncio.to_thread(stranger.discover)).reply is None  # no new leases
+        assert store.renewed == 1 and store.pending
+        assert (await store.inner.inner.get(LeaseKind.V4, ack.yiaddr)) == first  # not written yet
+
+        store.inner.fail = False
+        for _ in range(100):  # the server replays every second
+            if not store.pending:
+                break
+            await asyncio.sleep(0.1)
+        assert store.replayed == 1
+        written = await store.inner.inner.get(LeaseKind.V4, ack.yiaddr)
+        assert written is not None and written.client == first.client and written.expires > first.expires
+    finally:
+        known.sock.close()
+        stranger.sock.close()
         await server.stop()

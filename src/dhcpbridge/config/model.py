@@ -92,6 +92,9 @@ class LeasesConfig(Strict):
     unhealthy_after: Annotated[float, Field(ge=0)] = 10.0  # seconds of failing flushes before /healthz is 503
     exit_when_unhealthy: bool = False  # then also stop with exit status 3 (a supervisor restarts it)
 
+    # --- many servers on one store (issue 10) ---
+    renew_from_cache: bool = False  # shared store down: known clients renew their unchanged lease locally
+
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:

@@ -25,7 +25,7 @@ import socket
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError
@@ -50,6 +50,7 @@ from dhcpbridge.leases.base import (
     is_shared,
 )
 from dhcpbridge.leases.registry import open_store
+from dhcpbridge.leases.renewcache import RenewFromCache
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
@@ -155,6 +156,8 @@ class Server:
             )
         except StoreError as exc:
             raise StartError(f"lease store: {exc}") from None
+        if cfg.leases.renew_from_cache and is_shared(store):
+            store = cast(LeaseStore, RenewFromCache(store))
         self.store = store
         stack.push_async_callback(self._close_store, store)
         if self.worker is not None and not is_shared(store):
@@ -196,6 +199,8 @@ class Server:
         self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit, self.owner))
         if isinstance(store, WatchesChanges):
             self.tasks.daemon(follow_store(store, self.emit))
+        if isinstance(store, RenewFromCache):  # write cached renewals once the store is back
+            self.tasks.daemon(self._every(1.0, store.replay))
         self.tasks.daemon(save_forever(store, self._flush_inline))
         self.tasks.daemon(self._watch_health())
         counts = self.lease_counts()
@@ -211,6 +216,12 @@ class Server:
             leases=leases,
             mode={name: "inline" if ep.inline else "tasks" for name, ep in self.endpoints.items()},
         )
+
+    @staticmethod
+    async def _every(seconds: float, call: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await call()
 
     def _drop_privileges(self, store: LeaseStore) -> None:
         """``[server] user``: hand the store's files and the control socket to the user, then run
