@@ -65,8 +65,12 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
     if worker is None and config.server.workers > 1:  # [server] workers: this is the supervisor
         _supervise(config, config_path, log_format, log_level)
         return
-    if worker is not None and not worker.die_with_parent():
-        sys.exit(0)  # the supervisor is already gone
+    if worker is not None:
+        if not worker.die_with_parent():
+            sys.exit(0)  # the supervisor is already gone
+        import structlog
+
+        structlog.contextvars.bind_contextvars(worker=worker.index)  # on every line of this process
     try:
         addons = []
         if worker is None or worker.index == 0:  # one control socket and API per server

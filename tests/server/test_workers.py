@@ -98,6 +98,7 @@ def test_workers_start_serve_restart_reload_and_stop(tmp_path: Path) -> None:
     sup = Serve(path)
     try:
         sup.wait_for("serving", count=2)
+        assert "worker=0" in sup.text() and "worker=1" in sup.text()  # each worker's lines say which
         first = workers_of(sup.pid)
         assert len(first) == 2
         wait_until(lambda: http(path, "/healthz") == (200, "ok\n"), "healthz ok")
