@@ -180,3 +180,17 @@ def test_role_round_trips_through_the_environment() -> None:
     assert WorkerRole.from_env({ENV: role.to_env()}) == role
     assert WorkerRole.from_env({}) is None
     assert json.loads(role.to_env())["fds"] == {"v4": 7, "v6": 8}
+
+
+def test_sighup_while_the_workers_start_reaches_them_once_they_serve(tmp_path: Path) -> None:
+    path = config(tmp_path)
+    sup = Serve(path)
+    try:
+        sup.wait_for("worker started", count=2)
+        sup.proc.send_signal(signal.SIGHUP)  # before the workers have their handlers (slow imports)
+        sup.wait_for("reload forwarded")
+        sup.wait_for("serving", count=2)
+        sup.wait_for("reloaded", count=2)  # each worker got it once it served
+        assert "worker exited" not in sup.text() and sup.proc.poll() is None
+    finally:
+        assert sup.stop() == 0

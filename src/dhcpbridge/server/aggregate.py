@@ -80,7 +80,7 @@ async def health(workers: Sequence[Worker]) -> list[str]:
     problems = []
     for index, path in workers:
         if path is None:
-            problems.append(f"worker {index}: not running")
+            problems.append(f"worker {index}: not serving (starting, or exited)")
             continue
         try:
             status, text = await _get(path, "/healthz")

@@ -110,6 +110,8 @@ class Worker:
         self.started = 0.0
         self.launches = 0
         self.backoff = 1.0
+        self.ready = False  # the running process said it serves (its signal handlers are in place)
+        self.reload_pending = False  # a SIGHUP came while it was starting: forward it once ready
 
     @property
     def pid(self) -> int | None:
@@ -180,7 +182,8 @@ class Supervisor:
         return self.exit_code
 
     def metric_targets(self) -> list[aggregate.Worker]:
-        return [(w.index, w.metrics if w.pid is not None else None) for w in self.workers]
+        """(index, metrics socket) of each worker; None for one that does not serve (yet)."""
+        return [(w.index, w.metrics if w.pid is not None and w.ready else None) for w in self.workers]
 
     async def _launch(self, worker: Worker) -> tuple[asyncio.subprocess.Process, int]:
         """Start ``worker``; returns its process and the read end of its readiness pipe."""
@@ -203,22 +206,55 @@ class Supervisor:
         return process, ready_r
 
     @staticmethod
-    def _had_started(ready_r: int) -> bool:
-        """After the worker exited: whether it had said it serves (the pipe never blocks now)."""
+    def _watch_ready(worker: Worker, ready_r: int) -> None:
+        """``worker.ready`` turns True when the worker writes its byte on the readiness pipe."""
+        loop = asyncio.get_running_loop()
+
+        def readable() -> None:
+            loop.remove_reader(ready_r)
+            try:
+                worker.ready = os.read(ready_r, 1) == b"1"
+            except OSError:
+                pass
+            process = worker.process
+            if worker.ready and worker.reload_pending and process is not None and process.returncode is None:
+                worker.reload_pending = False
+                process.send_signal(signal.SIGHUP)
+
+        worker.ready = False
+        worker.reload_pending = False
+        loop.add_reader(ready_r, readable)
+
+    @staticmethod
+    def _unwatch_ready(worker: Worker, ready_r: int) -> None:
+        """After the worker exited: read what it said, if the reader has not yet (never blocks:
+        the write end is closed), and close the pipe."""
+        asyncio.get_running_loop().remove_reader(ready_r)
         try:
-            return os.read(ready_r, 1) == b"1"
+            if not worker.ready:
+                worker.ready = os.read(ready_r, 1) == b"1"
         except OSError:
-            return False
+            pass
         finally:
             os.close(ready_r)
 
     async def _keep(self, worker: Worker) -> None:
         """Run ``worker``, start it again whenever it exits (until the supervisor stops)."""
         while not self._stopping:
-            worker.process, ready_r = await self._launch(worker)
+            try:
+                worker.process, ready_r = await self._launch(worker)
+            except OSError as exc:
+                log.error("cannot start a worker; stopping", worker=worker.index, error=str(exc))
+                self.exit_code = 1
+                self._stop.set()
+                return
+            self._watch_ready(worker, ready_r)
             log.info("worker started", worker=worker.index, pid=worker.process.pid)
-            code = await worker.process.wait()
-            served = self._had_started(ready_r)
+            try:
+                code = await worker.process.wait()
+            finally:
+                self._unwatch_ready(worker, ready_r)
+            served, worker.ready = worker.ready, False
             if self._stopping:
                 return
             ran = time.monotonic() - worker.started
@@ -263,10 +299,18 @@ class Supervisor:
             log.warning(
                 "server.workers changed: takes effect at the next restart", workers=new.server.workers
             )
+        forwarded = 0
         for worker in self.workers:
-            if worker.process is not None and worker.process.returncode is None:
-                try:
-                    worker.process.send_signal(signal.SIGHUP)
-                except ProcessLookupError:
-                    pass
-        log.info("reload forwarded", workers=len(self.workers))
+            # one that is still starting gets it once it serves: a SIGHUP before its handler is
+            # in place would end it
+            if worker.process is None or worker.process.returncode is not None:
+                continue
+            if not worker.ready:
+                worker.reload_pending = True
+                continue
+            try:
+                worker.process.send_signal(signal.SIGHUP)
+                forwarded += 1
+            except ProcessLookupError:
+                pass
+        log.info("reload forwarded", workers=forwarded)
