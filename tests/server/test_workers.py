@@ -194,3 +194,41 @@ def test_sighup_while_the_workers_start_reaches_them_once_they_serve(tmp_path: P
         assert "worker exited" not in sup.text() and sup.proc.poll() is None
     finally:
         assert sup.stop() == 0
+
+
+CONFIG6 = """\
+[server]
+interfaces = ["lo"]
+workers = 2
+
+[server6]
+port = {port}
+server-duid = "en:32473:0a0b"
+
+[leases]
+store = "shared-memory://"
+
+[[subnet6]]
+subnet = "fd69::/64"
+pools = ["fd69::100:0/120"]
+"""
+
+
+def test_dhcpv6_workers_share_the_supervisors_socket(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
+        port = int(s.getsockname()[1])
+    path = tmp_path / "v6.toml"
+    path.write_text(CONFIG6.format(port=port))
+    sup = Serve(path)
+    try:
+        sup.wait_for("serving", count=2)
+        assert "ports={'v6': " in sup.text()
+        argv = [sys.executable, "-m", "dhcpbridge", "probe", "-6", "--server", f"[::1]:{port}"]
+        argv += ["--link-address", "fd69::1", "--json", "--timeout", "10"]
+        for _ in range(2):
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT, check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "ADVERTISE" in done.stdout
+    finally:
+        assert sup.stop() == 0
