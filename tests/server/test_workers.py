@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dhcpbridge.config import load
+from dhcpbridge.config import ConfigError, load
 from dhcpbridge.server import StartError
 from dhcpbridge.server.workers import require_shared_store
 
@@ -150,13 +150,16 @@ def test_healthz_names_a_missing_worker(tmp_path: Path) -> None:
 
 def test_single_writer_store_is_refused(tmp_path: Path) -> None:
     for store in ("memory://", f"sqlite://{tmp_path}/leases.db"):
-        path = config(tmp_path, store=store)
-        with pytest.raises(StartError, match="needs a shared lease store"):
-            asyncio.run(require_shared_store(load(path)))
-    path = config(tmp_path, store="memory://")
-    sup = Serve(path)
+        with pytest.raises(ConfigError, match="needs a shared lease store"):
+            load(config(tmp_path, store=store))
+    # a store of another scheme is checked at start, by what it is once opened
+    shared = load(config(tmp_path))
+    single = shared.model_copy(update={"leases": shared.leases.model_copy(update={"store": "memory://"})})
+    with pytest.raises(StartError, match="needs a shared lease store"):
+        asyncio.run(require_shared_store(single))
+    sup = Serve(config(tmp_path, store="memory://"))
     try:
-        assert sup.exit_code() == 1
+        assert sup.exit_code() == 2  # an invalid config
     finally:
         sup.stop()
     assert "server.workers = 2 needs a shared lease store" in sup.text()

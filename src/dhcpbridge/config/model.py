@@ -272,3 +272,15 @@ class Config(Strict):
     def with_base_dir(self, base: Path) -> Config:
         self._base_dir = base
         return self
+
+    @model_validator(mode="after")
+    def _workers_need_a_shared_store(self) -> Config:
+        """[server] workers > 1 with a store that has one writer (issue 10; other stores are
+        checked at start, by what the opened store is)."""
+        scheme = self.leases.store.split(":", 1)[0]
+        if self.server.workers > 1 and scheme in ("memory", "sqlite"):
+            raise ValueError(
+                f"server.workers = {self.server.workers} needs a shared lease store (redis://, "
+                f"postgresql://); leases.store {scheme}:// has a single writer"
+            )
+        return self
