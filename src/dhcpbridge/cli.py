@@ -59,12 +59,26 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
             "compiled modules are older than their sources (run `make native`)", modules=_native.stale()
         )
     _use_uvloop()
+    from dhcpbridge.server.worker_role import WorkerRole
+
+    worker = WorkerRole.from_env()
+    if worker is None and config.server.workers > 1:  # [server] workers: this is the supervisor
+        _supervise(config, config_path, log_format, log_level)
+        return
+    if worker is not None:
+        if not worker.die_with_parent():
+            sys.exit(0)  # the supervisor is already gone
+        import structlog
+
+        structlog.contextvars.bind_contextvars(worker=worker.index)  # on every line of this process
     try:
-        addons = [
-            *control.addons(control_path(config), config.server.control_group),
-            *api.addons(config),
-        ]
-        server = Server(config, config_path, addons)
+        addons = []
+        if worker is None or worker.index == 0:  # one control socket and API per server
+            addons = [
+                *control.addons(control_path(config), config.server.control_group),
+                *api.addons(config),
+            ]
+        server = Server(config, config_path, addons, worker)
         asyncio.run(server.run())
     except StartError as exc:
         logs.get("dhcpbridge").error("cannot start", error=str(exc))
@@ -72,6 +86,24 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
     if server.exit_code:
         log.error("stopped: unhealthy", exit_code=server.exit_code)
         sys.exit(server.exit_code)
+
+
+def _supervise(config: Any, config_path: Path, log_format: str | None, log_level: str | None) -> None:
+    """``[server] workers = N``: start and supervise N worker processes (``server/workers.py``)."""
+    from dhcpbridge.server import StartError
+    from dhcpbridge.server.workers import Supervisor
+
+    args = [
+        *(["--log-format", log_format] if log_format else []),
+        *(["--log-level", log_level] if log_level else []),
+    ]
+    try:
+        code = asyncio.run(Supervisor(config, config_path, args).run())
+    except StartError as exc:
+        logs.get("dhcpbridge").error("cannot start", error=str(exc))
+        sys.exit(1)
+    if code:
+        sys.exit(code)
 
 
 def control_path(config: Any) -> Path | None:

@@ -61,8 +61,8 @@ class Recorder:
 
 class Engine:
     """Turns datagrams into outcomes: b"...grant..." commits a lease, b"drop..." is dropped, b"io..."
-    raises ``NeedsIO`` unless run with IO, b"boom" fails, b"store-gone" meets an unreachable
-    shared store, anything else is a plain reply."""
+    raises ``NeedsIO`` unless run with IO, b"boom" fails, b"store..." finds the store unreachable
+    (``StoreError``), anything else is a plain reply."""
 
     extra_async = False
 
@@ -75,8 +75,8 @@ class Engine:
             raise NeedsIO()
         if data == b"boom":
             raise RuntimeError("engine bug")
-        if data == b"store-gone":
-            raise StoreError("redis: connection refused")
+        if data.startswith(b"store"):
+            raise StoreError("connection refused")
         if data.startswith(b"drop"):
             return Outcome(None, drop="test")
         return Outcome(b"reply:" + data, grants=b"grant" in data)

@@ -68,6 +68,11 @@ class ServerConfig(Strict):
     user: str | None = None  # run as this user once the sockets are bound (needs root at start)
     group: str | None = None  # ... and this group (default: the user's primary group)
 
+    # --- many servers on one store (issue 10) ---
+    workers: Annotated[int, Field(ge=1, le=256)] = (
+        1  # processes sharing the sockets; > 1 needs a shared store
+    )
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:
@@ -88,6 +93,9 @@ class LeasesConfig(Strict):
     # --- hardening (issue 9, local): when a failing store makes the server unhealthy ---
     unhealthy_after: Annotated[float, Field(ge=0)] = 10.0  # seconds of failing flushes before /healthz is 503
     exit_when_unhealthy: bool = False  # then also stop with exit status 3 (a supervisor restarts it)
+
+    # --- many servers on one store (issue 10) ---
+    renew_from_cache: bool = False  # shared store down: known clients renew their unchanged lease locally
 
     @field_validator("store")
     @classmethod
@@ -268,4 +276,16 @@ class Config(Strict):
 
     def with_base_dir(self, base: Path) -> Config:
         self._base_dir = base
+        return self
+
+    @model_validator(mode="after")
+    def _workers_need_a_shared_store(self) -> Config:
+        """[server] workers > 1 with a store that has one writer (issue 10; other stores are
+        checked at start, by what the opened store is)."""
+        scheme = self.leases.store.split(":", 1)[0]
+        if self.server.workers > 1 and scheme in ("memory", "sqlite"):
+            raise ValueError(
+                f"server.workers = {self.server.workers} needs a shared lease store (redis://, "
+                f"postgresql://); leases.store {scheme}:// has a single writer"
+            )
         return self

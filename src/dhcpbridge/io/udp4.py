@@ -1,6 +1,10 @@
 """The DHCPv4 server socket: IP_PKTINFO tells the receiving interface and addresses of each
 datagram; replies are sent with a chosen source address and outgoing interface (so broadcasts
 leave by the interface the request came in). Draining is ``io.udp.UdpSocket``'s.
+
+The port is bound without SO_REUSEADDR: another process on the same address and port (a second
+DHCP server) makes the bind fail instead of splitting the traffic silently. The workers of one
+server share the socket their supervisor bound (``inherited``).
 """
 
 from __future__ import annotations
@@ -21,10 +25,18 @@ _U32 = struct.Struct("!I")
 class Udp4Socket(UdpSocket[Meta4]):
     """See the module docstring."""
 
-    def __init__(self, address: str, port: int, receive_buffer: int = 8 << 20) -> None:
+    def __init__(self, address: str, port: int, receive_buffer: int = 8 << 20, inherited: int = -1) -> None:
+        """Bind ``address:port`` exclusively (no SO_REUSEADDR: a second server on the port fails
+        with EADDRINUSE), or, with ``inherited``, adopt the already bound socket with that file
+        descriptor (a worker of ``[server] workers`` shares its supervisor's socket)."""
+        if inherited >= 0:
+            sock = socket.socket(fileno=inherited)
+            sock.setblocking(False)
+            self.receive_buffer = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+            super().__init__(sock, _ANC_SIZE)
+            return
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
             self.receive_buffer = grow_buffer(sock, receive_buffer)

@@ -33,11 +33,27 @@ _NO_DST = bytes(16)
 class Udp6Socket(UdpSocket[Meta6]):
     """See the module docstring. ``interfaces`` empty: join the groups on every interface that can."""
 
-    def __init__(self, address: str, port: int, interfaces: list[str], receive_buffer: int = 8 << 20) -> None:
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        interfaces: list[str],
+        receive_buffer: int = 8 << 20,
+        inherited: int = -1,
+    ) -> None:
+        """Bind exclusively (no SO_REUSEADDR, see ``io.udp4``), or adopt the bound (and joined)
+        socket ``inherited`` of a ``[server] workers`` supervisor."""
+        self.not_joined: dict[str, str] = {}
+        if inherited >= 0:
+            adopted = socket.socket(fileno=inherited)
+            adopted.setblocking(False)
+            self.receive_buffer = int(adopted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+            self.joined: list[str] = list(interfaces)
+            super().__init__(adopted, _ANC_SIZE)
+            return
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
             self.receive_buffer = grow_buffer(sock, receive_buffer)
@@ -54,7 +70,6 @@ class Udp6Socket(UdpSocket[Meta6]):
         the interface still gets relayed (unicast) traffic, and ``not_joined`` says so."""
         names = interfaces or [name for _, name in socket.if_nameindex() if name != "lo"]
         joined = []
-        self.not_joined: dict[str, str] = {}
         for name in names:
             try:
                 index = socket.if_nametoindex(name)

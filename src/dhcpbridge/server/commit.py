@@ -3,7 +3,9 @@ leases durable, and one flush serves many packets.
 
 Inline endpoints hand each batch's waiting replies to ``commit_later``; packets that run as tasks
 await ``flush_shared``, one flush for everything that reaches it in the same loop turn. A failed
-flush withholds the replies (counted as ``store-unavailable`` drops by the endpoint).
+flush withholds the replies (counted as ``store-unavailable`` drops by the endpoint) and is
+reported to ``outage`` (``server.outage``: logged once per interval, not once per flush; a
+successful flush ends the outage).
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import asyncio
 import time
 from typing import Any, Protocol
 
-from dhcpbridge import logs
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases.base import StoreError
+from dhcpbridge.server.outage import StoreOutage
 from dhcpbridge.server.tasks import TaskOwner
 
 GROUP_COMMIT = 0.0005  # seconds: under load, at most one store flush per this interval
 BUSY_PPS = 8000  # packets a second above which commits are grouped (below: each batch at once)
-log = logs.get("dhcpbridge")
 
 
 class Finisher(Protocol):
@@ -47,6 +48,7 @@ class GroupCommit:
         self._busy = False
         self._flush_waiters: list[asyncio.Future[None]] = []
         self._flush_scheduled = False
+        self.outage = StoreOutage()
 
     def commit_later(self, endpoint: Finisher, waiting: list[tuple[Any, Any]], packets: int) -> None:
         """Group commit: replies that grant leases wait for one flush of the store. While the
@@ -95,8 +97,10 @@ class GroupCommit:
             run_inline(self.store.flush())
         except StoreError as exc:
             stats.errors["store"] += 1
-            log.error("lease store commit failed; withholding replies", error=str(exc))
+            self.outage.failed(exc)
             return False
+        if self.outage.since is not None:
+            self.outage.answered()
         return True
 
     async def flush_shared(self, stats: Stats) -> bool:
@@ -119,11 +123,13 @@ class GroupCommit:
             await self.store.flush()
         except StoreError as exc:
             stats.errors["store"] += 1
-            log.error("lease store commit failed; withholding replies", error=str(exc))
+            self.outage.failed(exc)
             for w in waiters:
                 if not w.done():
                     w.set_exception(exc)
             return
+        if self.outage.since is not None:
+            self.outage.answered()
         for w in waiters:
             if not w.done():
                 w.set_result(None)

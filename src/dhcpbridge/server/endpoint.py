@@ -14,6 +14,10 @@ Before the engine (see ``server.limits``): datagrams over the socket's size cap 
 (``oversize``), the rate limiter refuses a flooding client, relay circuit or relay
 (``rate-client`` / ``rate-circuit`` / ``rate-relay``), and at most ``max_pending`` packets wait
 for IO as tasks (``overload``).
+
+A store that fails (``StoreError`` out of the engine: a shared store is unreachable) drops the
+packet as ``store-unavailable`` and tells ``outage`` (``server.outage``: logged once per
+interval, reported on ``/healthz``); a packet that gets a reply again ends the outage.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.latency import Latency
+from dhcpbridge.server.outage import StoreOutage
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
@@ -133,6 +138,7 @@ class Endpoint:
         self.latency = Latency()  # arrival to send, per request type (server/latency.py)
         self.max_pending = 4096
         self.pending = 0  # packets running as tasks (waiting for IO)
+        self.outage: StoreOutage = commits.outage
 
     def on_readable(self) -> None:
         """Replies that need no commit go out at once; those that do wait for the next group
@@ -159,6 +165,9 @@ class Endpoint:
                     outcome = run_inline(engine.process(data, meta, now))
                 except NeedsIO:  # a source must do IO for this one: run it as a task
                     self._task(engine, data, meta, now)
+                    continue
+                except StoreError as exc:
+                    self._store_failed(exc)
                     continue
                 except Exception:
                     self.stats.errors["engine"] += 1
@@ -217,12 +226,8 @@ class Endpoint:
         try:
             try:
                 outcome = await engine.process(data, meta, now, True)
-            except StoreError as exc:  # a shared store out of reach: nothing recorded, no reply
-                self.stats.drops["store-unavailable"] += 1
-                if logs.limited("store-unavailable"):
-                    log.warning(
-                        "lease store unavailable; request dropped", family=self.family, error=str(exc)
-                    )
+            except StoreError as exc:
+                self._store_failed(exc)
                 return
             except Exception:
                 self.stats.errors["engine"] += 1
@@ -230,9 +235,16 @@ class Endpoint:
                     log.exception("engine failure", family=self.family, **meta.log_fields())
                 return
             committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
+            if committed and outcome.data is not None and self.outage.since is not None:
+                self.outage.answered()
             self.finish(outcome, meta, now, committed)
         finally:
             self.pending -= 1
+
+    def _store_failed(self, exc: StoreError) -> None:
+        """The store could not answer this packet: no reply (nothing unrecorded is promised)."""
+        self.stats.drops["store-unavailable"] += 1
+        self.outage.failed(exc)
 
     def finish(self, outcome: Outcome, meta: Any, now: float, committed: bool) -> None:
         effects = outcome.effects

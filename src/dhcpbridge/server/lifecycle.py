@@ -5,6 +5,13 @@ metrics endpoint, the readers on the loop) is entered into one ``contextlib.Asyn
 it is opened, so ``stop`` and a failed start undo exactly what was done, last opened first; every
 task belongs to one ``TaskOwner``. SIGHUP reloads the config (a bad one is rejected and the old
 one keeps serving); SIGTERM/SIGINT stop after flushing.
+
+A worker of ``[server] workers`` (``worker``, see ``server.workers``) adopts the sockets its
+supervisor bound, serves ``/metrics`` on its private Unix socket for the supervisor, and hands a
+reload asked through the control socket or the API to the supervisor (every worker reloads).
+On a shared store each server has a unique ``owner`` id (the reaper role) and follows the other
+servers' changes into its event bus when the store can be watched (``WatchesChanges``, through
+``EventBus.emit_remote``).
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ import asyncio
 import contextlib
 import gc
 import os
+import secrets
 import signal
+import socket
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError
@@ -35,18 +44,27 @@ from dhcpbridge.io.host import host_info, missing_interfaces
 from dhcpbridge.io.rawl2 import RawSender
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket, host_info6
-from dhcpbridge.leases.base import CountsLeases, ReportsHealth, StoreError, WatchesChanges, is_inline
+from dhcpbridge.leases.base import (
+    CountsLeases,
+    ReportsHealth,
+    StoreError,
+    WatchesChanges,
+    is_inline,
+    is_shared,
+)
 from dhcpbridge.leases.registry import open_store
+from dhcpbridge.leases.renewcache import RenewFromCache
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
-from dhcpbridge.server.errors import StartError
+from dhcpbridge.server.errors import StartError, in_use
 from dhcpbridge.server.glass import apply_glass
 from dhcpbridge.server.limits import apply_limits
 from dhcpbridge.server.metrics_http import start_metrics
 from dhcpbridge.server.reaper import reap_forever, save_forever
 from dhcpbridge.server.reload import build_engines, interfaces6, restart_notes, serves_v4, subnet_names
 from dhcpbridge.server.tasks import TaskOwner
+from dhcpbridge.server.worker_role import WorkerRole
 
 log = logs.get("dhcpbridge")
 Addon = Callable[["Server"], AbstractAsyncContextManager[Any]]
@@ -67,8 +85,16 @@ class Server:
     ``addons`` are entered once the sockets are open and left before they close, each called
     with the server (the control socket is one: ``dhcpbridge.control.addons``)."""
 
-    def __init__(self, config: Config, config_path: Path | None = None, addons: Sequence[Addon] = ()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        config_path: Path | None = None,
+        addons: Sequence[Addon] = (),
+        worker: WorkerRole | None = None,
+    ) -> None:
         self.config = config
+        self.worker = worker
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # unique per process
         self.config_path = config_path
         self.addons = list(addons)
         self.stats: dict[str, Stats] = {"v4": Stats(), "v6": Stats()}
@@ -134,8 +160,15 @@ class Server:
             )
         except StoreError as exc:
             raise StartError(f"lease store: {exc}") from None
+        if cfg.leases.renew_from_cache and is_shared(store):
+            store = cast(LeaseStore, RenewFromCache(store))
         self.store = store
         stack.push_async_callback(self._close_store, store)
+        if self.worker is not None and not is_shared(store):
+            await stack.aclose()
+            raise StartError(
+                "a worker of [server] workers needs a shared lease store (redis://, postgresql://)"
+            )
         stack.push_async_callback(self._close_sources)
         await self._start_dns(stack)  # [dns]: closed after the bus delivered its last events
         stack.callback(self.bus.close)
@@ -150,20 +183,25 @@ class Server:
                     await stack.enter_async_context(addon(self))
                 except OSError as exc:
                     raise StartError(str(exc)) from None
-            if cfg.server.metrics:
+            if cfg.server.metrics:  # a worker serves its supervisor on a Unix socket instead
                 from dhcpbridge.dns.metrics import DnsCollector
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
                 registry.register(DnsCollector(self._dns_stats))  # nothing while [dns] is off
                 self._more_metrics(registry)  # issue 12: latency histogram, pool gauges
-                runner = await start_metrics(cfg.server.metrics, registry, self.health)
+                listen = cfg.server.metrics
+                if self.worker is not None and self.worker.metrics:
+                    listen = "unix:" + self.worker.metrics
+                runner = await start_metrics(listen, registry, self.health)
                 stack.push_async_callback(runner.cleanup)
             self._drop_privileges(store)
         except BaseException:
             await stack.aclose()  # undo a half-done start: nothing stays bound or open
             raise
-        self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit))
+        self.tasks.daemon(reap_forever(store, self._reap_interval, self.stats4, self.emit, self.owner))
+        if isinstance(store, RenewFromCache):  # write cached renewals once the store is back
+            self.tasks.daemon(self._every(1.0, store.replay))
         self.tasks.daemon(save_forever(store, self._flush_inline))
         self.tasks.daemon(self._watch_health())
         if isinstance(store, WatchesChanges):  # other servers' changes reach this server's bus
@@ -201,6 +239,12 @@ class Server:
         registry.register(pools)
         self.tasks.daemon(pools.refresh_forever(self))
 
+    @staticmethod
+    async def _every(seconds: float, call: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await call()
+
     def _drop_privileges(self, store: LeaseStore) -> None:
         """``[server] user``: hand the store's files and the control socket to the user, then run
         as it with only CAP_NET_BIND_SERVICE and CAP_NET_RAW (see ``server/privileges.py``)."""
@@ -236,12 +280,17 @@ class Server:
 
     def health(self) -> str | None:
         """None while the store commits; else why the server cannot (after ``[leases]
-        unhealthy-after`` seconds of failing flushes)."""
+        unhealthy-after`` seconds of failing flushes, or of store calls failing on the packet
+        path: ``server.outage``)."""
         store = self.store
         failing = store.failing() if isinstance(store, ReportsHealth) else None
+        what = "flush(es)"
+        outage = self.commits.outage.failing() if self.commits is not None else None
+        if failing is None and outage is not None:  # the store's own report first
+            failing, what = outage, "call(s)"
         if failing is None or failing[1] < self.config.leases.unhealthy_after:
             return None
-        return f"lease store: {failing[0]} failed flush(es) in {failing[1]:.0f} s; no lease can be granted"
+        return f"lease store: {failing[0]} failed {what} in {failing[1]:.0f} s; no lease can be granted"
 
     async def _watch_health(self) -> None:
         """Log when the server turns unhealthy; with ``exit-when-unhealthy``, stop with status 3."""
@@ -315,23 +364,26 @@ class Server:
             )
         except AssemblyError as exc:
             raise StartError("\n".join(exc.errors)) from None
+        fds = self.worker.fds if self.worker is not None else {}
         if engine4 is not None:
             try:
-                sock4 = Udp4Socket(str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer)
+                sock4 = Udp4Socket(
+                    str(cfg.server.address), cfg.server.port, cfg.server.receive_buffer, fds.get("v4", -1)
+                )
             except OSError as exc:
                 raise StartError(
-                    f"cannot listen on {cfg.server.address}:{cfg.server.port}: {exc.strerror or exc}"
+                    f"cannot listen on {cfg.server.address}:{cfg.server.port}: {in_use(exc)}"
                 ) from None
             self._raw = raw = RawSender.open() if cfg.server.raw_socket else None
             self._add_endpoint("v4", sock4, engine4, Sender4(sock4, raw), is_nak4)
         if engine6 is not None:
             s6 = cfg.server6
             try:
-                sock6 = Udp6Socket(str(s6.address), s6.port, interfaces6(cfg), cfg.server.receive_buffer)
+                sock6 = Udp6Socket(
+                    str(s6.address), s6.port, interfaces6(cfg), cfg.server.receive_buffer, fds.get("v6", -1)
+                )
             except OSError as exc:
-                raise StartError(
-                    f"cannot listen on [{s6.address}]:{s6.port}: {exc.strerror or exc}"
-                ) from None
+                raise StartError(f"cannot listen on [{s6.address}]:{s6.port}: {in_use(exc)}") from None
             for name, why in sock6.not_joined.items():
                 log.warning(
                     "no DHCPv6 multicast on this interface (relayed traffic only)", interface=name, error=why
@@ -447,7 +499,7 @@ class Server:
         def on_hup() -> None:
             nonlocal reload_asked
             if started:
-                self.spawn(self.reload())
+                self.spawn(self._reload_here())
             else:
                 reload_asked = True
 
@@ -457,8 +509,10 @@ class Server:
         try:
             await self.start()
             started = True
+            if self.worker is not None:
+                self.worker.started()
             if reload_asked:
-                self.spawn(self.reload())
+                self.spawn(self._reload_here())
             await stop.wait()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -468,7 +522,20 @@ class Server:
                 await self.stop()
 
     async def reload(self) -> list[str]:
-        """Re-read the config file; on any error keep serving with the old one."""
+        """Re-read the config file; on any error keep serving with the old one. In a worker the
+        supervisor is asked (SIGHUP) once the file is valid, so that every worker reloads."""
+        if self.worker is None or self.config_path is None:
+            return await self._reload_here()
+        try:
+            load(self.config_path)
+        except ConfigError as exc:
+            log.error("reload rejected; still serving the previous config", errors=exc.errors)
+            return exc.errors
+        os.kill(self.worker.parent, signal.SIGHUP)
+        return []
+
+    async def _reload_here(self) -> list[str]:
+        """Re-read the config file in this process; on any error keep serving with the old one."""
         if self.config_path is None or self.store is None:
             return ["no config file to reload"]
         v4, v6 = "v4" in self.endpoints, "v6" in self.endpoints

@@ -12,7 +12,8 @@ from dhcpbridge.server.errors import StartError
 async def start_metrics(listen: str, registry: Any, health: Callable[[], str | None] | None = None) -> Any:
     """Serve ``registry`` on ``HOST:PORT`` (and ``/healthz`` from ``health``: None when healthy,
     else why not); returns the aiohttp runner (``await runner.cleanup()`` stops it). Raises
-    ``StartError`` when the address cannot be bound."""
+    ``StartError`` when the address cannot be bound. ``listen`` may be ``unix:PATH`` (a worker of
+    ``[server] workers`` serves its supervisor there)."""
     from aiohttp import web
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -30,8 +31,12 @@ async def start_metrics(listen: str, registry: Any, health: Callable[[], str | N
     app.router.add_get("/healthz", healthz)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    host, _, port = listen.rpartition(":")
-    site = web.TCPSite(runner, host.strip("[]"), int(port))
+    site: web.BaseSite
+    if listen.startswith("unix:"):
+        site = web.UnixSite(runner, listen.removeprefix("unix:"))
+    else:
+        host, _, port = listen.rpartition(":")
+        site = web.TCPSite(runner, host.strip("[]"), int(port))
     try:
         await site.start()
     except OSError as exc:
