@@ -16,6 +16,7 @@ PAIRS=(
   chromium:chromium chromedriver:chromium-driver
   psql:postgresql-client pg_ctlcluster:postgresql
   dhcpd:isc-dhcp-server dnsmasq:dnsmasq-base ping:iputils-ping
+  socat:socat
 )
 missing=()
 for pair in "${PAIRS[@]}"; do
