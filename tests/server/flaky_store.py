@@ -1,12 +1,12 @@
 """A shared-store double for the server tests: an in-memory store (delegated to) that says it is
 shared and not inline (so the server runs packets as tasks, as on Redis or PostgreSQL), whose
-every call raises ``StoreError`` while ``fail`` is set, and whose ``watch()`` yields what a test
-puts into ``changes`` (other servers' events)."""
+every call raises ``StoreError`` while ``fail`` is set, and whose ``watch(emit)`` hands on what a
+test puts into ``changes`` (other servers' events)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -66,16 +66,16 @@ class FlakySharedStore:
             raise StoreError("connection refused (test outage)")
         return True
 
-    async def watch(self) -> AsyncIterator[LeaseEvent]:
-        """Yields the queued events; a queued ``StoreError`` is raised (a lost feed), None ends."""
+    async def watch(self, emit: Callable[[LeaseEvent], None]) -> None:
+        """Hands the queued events to ``emit`` (``WatchesChanges``); None ends; a queued
+        ``StoreError`` is a lost feed, which a real store reconnects: skipped here."""
         self.watching += 1
         while True:
             item = await self.changes.get()
             if item is None:
                 return
-            if isinstance(item, StoreError):
-                raise item
-            yield item
+            if not isinstance(item, StoreError):
+                emit(item)
 
     async def close(self) -> None:
         await self.inner.close()
