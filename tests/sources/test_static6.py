@@ -4,9 +4,11 @@ Remote-ID - including a replaced device on the same line taking its prefix over.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,18 @@ def test_bad_csv_rows_are_reported_with_their_line(tmp_path: Path, body: str, li
         load_csv(write(tmp_path, body))
     [message] = err.value.errors
     assert f"a.csv:line {line}:" in message and why in message
+
+
+def test_a_repeated_id_closes_the_csv_file(tmp_path: Path) -> None:
+    """load_csv stops reading at a repeated id: the reader's file is closed then, not left to the
+    garbage collector (a ResourceWarning, and an open descriptor per failed reload)."""
+    path = write(tmp_path, "id,address,prefix\ninterface-id-str:a,fd69::1,\ninterface-id:61,fd69::2,\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(Static6Error):
+            load_csv(path)
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 # --- SQLite ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ only a prefix is assigned) are served from the link's pools, if it has any.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ipaddress
 import os
@@ -116,11 +117,12 @@ def load_csv(path: Path) -> dict[bytes, Assignment6]:
     """A whole CSV file in memory; duplicate ids are errors."""
     table: dict[bytes, Assignment6] = {}
     lines: dict[bytes, int] = {}
-    for line, key, assignment in read_csv(path):
-        if key in table:
-            raise Static6Error([f"{path}:line {line}: {assignment.id} repeats line {lines[key]}"])
-        table[key] = assignment
-        lines[key] = line
+    with contextlib.closing(read_csv(path)) as rows:  # a repeated id stops early: close the file now
+        for line, key, assignment in rows:
+            if key in table:
+                raise Static6Error([f"{path}:line {line}: {assignment.id} repeats line {lines[key]}"])
+            table[key] = assignment
+            lines[key] = line
     return table
 
 
@@ -152,17 +154,20 @@ def build_sqlite(
             )
             db.execute("BEGIN")
             rows: list[tuple[Any, ...]] = []
-            for line, key, a in read_csv(csv_path):
-                address = str(ipaddress.IPv6Address(a.address)) if a.address is not None else None
-                prefix = (
-                    f"{ipaddress.IPv6Address(a.prefix[0])}/{a.prefix[1]}" if a.prefix is not None else None
-                )
-                rows.append((key, a.id, address, prefix, line))
-                if len(rows) >= batch:
-                    count += _insert(db, rows, csv_path)
-                    rows = []
-                    if progress is not None:
-                        progress(line)
+            with contextlib.closing(read_csv(csv_path)) as csv_rows:
+                for line, key, a in csv_rows:
+                    address = str(ipaddress.IPv6Address(a.address)) if a.address is not None else None
+                    prefix = (
+                        f"{ipaddress.IPv6Address(a.prefix[0])}/{a.prefix[1]}"
+                        if a.prefix is not None
+                        else None
+                    )
+                    rows.append((key, a.id, address, prefix, line))
+                    if len(rows) >= batch:
+                        count += _insert(db, rows, csv_path)
+                        rows = []
+                        if progress is not None:
+                            progress(line)
             count += _insert(db, rows, csv_path)
             db.execute("COMMIT")
         finally:
