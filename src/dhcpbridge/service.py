@@ -27,6 +27,8 @@ class Running(Protocol):
 
     def snapshot(self) -> dict[str, Any]: ...
 
+    async def snapshot_all(self) -> dict[str, Any]: ...
+
     async def reload(self) -> list[str]: ...
 
     def emit(self, event: LeaseEvent) -> None: ...
@@ -129,8 +131,9 @@ class LeaseAdmin:
             self.server.emit(LeaseEvent("release", released))
         return released
 
-    def stats(self) -> dict[str, Any]:
-        return self._running().snapshot()
+    async def stats(self) -> dict[str, Any]:
+        """Every counter; with ``[server] workers`` summed over the workers."""
+        return await self._running().snapshot_all()
 
     async def reload(self) -> str:
         errors = await self._running().reload()
@@ -165,7 +168,7 @@ class LeaseAdmin:
         if cmd == "release":
             return (await self.release(str(request["address"]))).as_dict()
         if cmd == "stats":
-            return self.stats()
+            return await self.stats()
         if cmd == "reload":
             return await self.reload()
         if cmd == "looking-glass":

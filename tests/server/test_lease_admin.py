@@ -24,6 +24,9 @@ class Running:
     def snapshot(self) -> dict[str, Any]:
         return {"v4": {}, "leases": {}}
 
+    async def snapshot_all(self) -> dict[str, Any]:
+        return self.snapshot()
+
     async def reload(self) -> list[str]:
         return self.reload_errors
 

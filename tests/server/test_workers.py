@@ -132,6 +132,34 @@ def test_workers_start_serve_restart_reload_and_stop(tmp_path: Path) -> None:
     assert sup.text().count("stopped") >= 3  # two workers and the supervisor
 
 
+def test_control_stats_count_every_workers_packets(tmp_path: Path) -> None:
+    """``stats`` on the control socket (served by worker 0) adds up both workers' counters; it
+    used to show worker 0's alone."""
+    from dhcpbridge.control import call
+
+    control = tmp_path / "control.sock"
+    path = config(tmp_path, extra=f'control-socket = "{control}"')
+    sup = Serve(path)
+    try:
+        sup.wait_for("serving", count=2)
+        for i in range(10):
+            answered = probe(path, f"02:67:00:00:02:{i:02x}")
+            assert answered["code"] == 0 and "DHCPACK" in str(answered["out"])
+        stats = asyncio.run(call(control, {"cmd": "stats"}))
+        _, metrics = http(path, "/metrics")
+    finally:
+        assert sup.stop() == 0
+    assert stats["workers"] == {"count": 2, "counted": [0, 1], "missing": []}
+    assert stats["v4"]["received"]["DHCPDISCOVER"] == 10 and stats["v4"]["received"]["DHCPREQUEST"] == 10
+    assert stats["v4"]["sent"]["DHCPACK"] == 10
+    per_worker = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("dhcpbridge_received_total") and 'type="DHCPREQUEST"' in line
+    ]
+    assert sum(per_worker) == 10
+
+
 def test_healthz_names_a_missing_worker(tmp_path: Path) -> None:
     path = config(tmp_path)
     sup = Serve(path)

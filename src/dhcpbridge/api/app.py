@@ -182,7 +182,7 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
     @app.get("/v1/stats", tags=["server"], dependencies=reader, responses=errs)
     async def stats() -> dict[str, Any]:
         """Every counter, as the control socket's ``stats``."""
-        return admin().stats()
+        return await admin().stats()
 
     @app.get(
         "/v1/subnets", response_model=list[SubnetUse], tags=["subnets"], dependencies=reader, responses=errs

@@ -20,7 +20,7 @@ Worker = tuple[int, str | None]  # (index, metrics socket path; None while it do
 TIMEOUT = 5.0
 
 
-async def _get(path: str, route: str) -> tuple[int, str]:
+async def get(path: str, route: str) -> tuple[int, str]:
     import aiohttp
 
     connector = aiohttp.UnixConnector(path=path)
@@ -67,7 +67,7 @@ async def scrape(workers: Sequence[Worker]) -> bytes:
         if path is None:
             continue
         try:
-            status, text = await _get(path, "/metrics")
+            status, text = await get(path, "/metrics")
         except Exception:  # aiohttp.ClientError, OSError, a timeout: a worker that is going away
             continue
         if status == 200:
@@ -83,7 +83,7 @@ async def health(workers: Sequence[Worker]) -> list[str]:
             problems.append(f"worker {index}: not serving (starting, or exited)")
             continue
         try:
-            status, text = await _get(path, "/healthz")
+            status, text = await get(path, "/healthz")
         except Exception as exc:  # a worker that cannot answer is not healthy
             problems.append(f"worker {index}: no answer ({type(exc).__name__})")
             continue

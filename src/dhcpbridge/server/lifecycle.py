@@ -183,17 +183,18 @@ class Server:
                     await stack.enter_async_context(addon(self))
                 except OSError as exc:
                     raise StartError(str(exc)) from None
-            if cfg.server.metrics:  # a worker serves its supervisor on a Unix socket instead
+            private = self.worker.metrics if self.worker is not None else None
+            if cfg.server.metrics or private:  # a worker serves its supervisor on a Unix socket
                 from dhcpbridge.dns.metrics import DnsCollector
                 from dhcpbridge.metrics import registry_for
 
                 registry = registry_for(self.stats, self.lease_counts, self.bus.stats)
                 registry.register(DnsCollector(self._dns_stats))  # nothing while [dns] is off
                 self._more_metrics(registry)  # issue 12: latency histogram, pool gauges
-                listen = cfg.server.metrics
-                if self.worker is not None and self.worker.metrics:
-                    listen = "unix:" + self.worker.metrics
-                runner = await start_metrics(listen, registry, self.health)
+                listen = "unix:" + private if private else str(cfg.server.metrics)
+                runner = await start_metrics(
+                    listen, registry, self.health, self.snapshot if private else None
+                )
                 stack.push_async_callback(runner.cleanup)
             self._drop_privileges(store)
         except BaseException:
@@ -467,6 +468,15 @@ class Server:
     def lease_counts(self) -> dict[str, int]:
         store = self.store
         return store.count_by_state() if isinstance(store, CountsLeases) else {}
+
+    async def snapshot_all(self) -> dict[str, Any]:
+        """:meth:`snapshot`, or in a worker of ``[server] workers`` the sum over every worker."""
+        if self.worker is None or self.worker.count < 2:
+            return self.snapshot()
+        from dhcpbridge.server.worker_stats import gather
+
+        own = (self.worker.index, self.snapshot())
+        return await gather(own, self.worker.siblings(), self.worker.count)
 
     def snapshot(self) -> dict[str, Any]:
         """Every counter: per family, lease records by state, per source, the event bus."""

@@ -9,11 +9,17 @@ from typing import Any
 from dhcpbridge.server.errors import StartError
 
 
-async def start_metrics(listen: str, registry: Any, health: Callable[[], str | None] | None = None) -> Any:
+async def start_metrics(
+    listen: str,
+    registry: Any,
+    health: Callable[[], str | None] | None = None,
+    stats: Callable[[], dict[str, Any]] | None = None,
+) -> Any:
     """Serve ``registry`` on ``HOST:PORT`` (and ``/healthz`` from ``health``: None when healthy,
     else why not); returns the aiohttp runner (``await runner.cleanup()`` stops it). Raises
     ``StartError`` when the address cannot be bound. ``listen`` may be ``unix:PATH`` (a worker of
-    ``[server] workers`` serves its supervisor there)."""
+    ``[server] workers`` serves its supervisor there, and with ``stats`` its counters as JSON on
+    ``/stats`` for worker 0)."""
     from aiohttp import web
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -29,6 +35,13 @@ async def start_metrics(listen: str, registry: Any, health: Callable[[], str | N
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    if stats is not None:
+        counters = stats
+
+        async def stats_json(_: web.Request) -> web.Response:
+            return web.json_response(counters())
+
+        app.router.add_get("/stats", stats_json)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site: web.BaseSite

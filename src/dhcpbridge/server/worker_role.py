@@ -1,8 +1,8 @@
 """What a ``[server] workers`` supervisor tells each worker process it starts (one environment
 variable, JSON): the worker's index, the file descriptors of the DHCP sockets the supervisor
 bound (the workers share them), the supervisor's pid, the Unix socket on which the worker
-serves ``/metrics`` and ``/healthz`` for the supervisor to aggregate, and the pipe on which it
-says that it has started (``started``)."""
+serves ``/metrics``, ``/healthz`` and ``/stats`` for the supervisor (and worker 0) to aggregate,
+the other workers' sockets, and the pipe on which it says that it has started (``started``)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class WorkerRole:
     fds: dict[str, int] = field(default_factory=dict)
     metrics: str | None = None  # a Unix socket path
     ready: int = -1  # the write end of the supervisor's readiness pipe
+    peers: tuple[str, ...] = ()  # every worker's Unix socket, by index (worker 0 sums their stats)
 
     def to_env(self) -> str:
         return json.dumps(
@@ -37,6 +38,7 @@ class WorkerRole:
                 "fds": self.fds,
                 "metrics": self.metrics,
                 "ready": self.ready,
+                "peers": list(self.peers),
             }
         )
 
@@ -54,7 +56,12 @@ class WorkerRole:
             fds={str(k): int(v) for k, v in data.get("fds", {}).items()},
             metrics=data.get("metrics"),
             ready=int(data.get("ready", -1)),
+            peers=tuple(str(p) for p in data.get("peers", ())),
         )
+
+    def siblings(self) -> list[tuple[int, str]]:
+        """(index, Unix socket) of every other worker."""
+        return [(i, path) for i, path in enumerate(self.peers) if i != self.index]
 
     def started(self) -> None:
         """Tell the supervisor this worker serves (one byte on the readiness pipe, then closed)."""

@@ -146,10 +146,7 @@ class Supervisor:
         tasks: list[asyncio.Task[None]] = []
         try:
             self._rundir = tempfile.mkdtemp(prefix="dhcpbridge-workers-")
-            self.workers = [
-                Worker(i, f"{self._rundir}/worker-{i}.sock" if cfg.server.metrics else None)
-                for i in range(cfg.server.workers)
-            ]
+            self.workers = [Worker(i, f"{self._rundir}/worker-{i}.sock") for i in range(cfg.server.workers)]
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._stop.set)
             loop.add_signal_handler(signal.SIGHUP, self.reload)
@@ -189,7 +186,8 @@ class Supervisor:
         """Start ``worker``; returns its process and the read end of its readiness pipe."""
         fds = {name: sock.fileno() for name, sock in self.socks.items()}
         ready_r, ready_w = os.pipe()
-        role = WorkerRole(worker.index, len(self.workers), os.getpid(), fds, worker.metrics, ready_w)
+        peers = tuple(w.metrics or "" for w in self.workers)
+        role = WorkerRole(worker.index, len(self.workers), os.getpid(), fds, worker.metrics, ready_w, peers)
         env = {**os.environ, ENV: role.to_env()}
         command = [*PROGRAM, "serve", "--config", str(self.config_path), *self.args]
         worker.started = time.monotonic()
