@@ -25,7 +25,7 @@ import os
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def parse_row(ident: str, address: str, prefix: str) -> tuple[bytes, Assignment6
     return key, Assignment6(canonical_static_id(key), addr, pfx)
 
 
-def read_csv(path: Path) -> Iterator[tuple[int, bytes, Assignment6]]:
+def read_csv(path: Path) -> Generator[tuple[int, bytes, Assignment6], None, None]:
     """Rows of a dhcpkit CSV file as (line number, key, assignment); ``Static6Error`` at the first
     bad row (with its line number) or a missing column."""
     try:
