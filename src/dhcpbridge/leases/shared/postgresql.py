@@ -33,6 +33,7 @@ from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
 from dhcpbridge.leases.shared import pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
@@ -335,13 +336,13 @@ class PostgresStore:
         another server won first makes the search go on."""
         _AFTER_COMMIT.set(None)
         kind, client = lease.kind, lease.client
-        pieces = search.segments(ranges, hint)
+        pieces = segments(ranges, hint)
         async with self._conn() as conn:
             if (
                 not prefer
                 and pieces
-                and search.range_step(pieces[0][0]) == 1
-                and search.range_size(pieces[0][0]) <= search.MAP_LIMIT
+                and range_step(pieces[0][0]) == 1
+                and range_size(pieces[0][0]) <= MAP_LIMIT
             ):
                 # a client without records (most DISCOVERs of new clients): search and hold in the
                 # first piece in one statement; one with records goes the long way below
@@ -355,23 +356,23 @@ class PostgresStore:
             for row in await cur.fetchall():
                 current = q.lease_from_row(row)
                 addr = current.address
-                if addr not in exclude and any(search.range_member(r, addr) for r in ranges):
+                if addr not in exclude and in_ranges(ranges, addr):
                     if current.is_free_for(client, now):
                         lease.address = addr
                         got = await self._hold(conn, lease, now)
                         if got is not None:
                             return got
                     break
-            if prefer and prefer not in exclude and any(search.range_member(r, prefer) for r in ranges):
+            if prefer and prefer not in exclude and in_ranges(ranges, prefer):
                 lease.address = prefer
                 got = await self._hold(conn, lease, now)
                 if got is not None:
                     return got
             for r, lo, hi in pieces:
-                size = search.range_size(r)
-                if size > search.MAP_LIMIT:
-                    got = await search.probe(conn, self._hold, lease, r, size, now, hint, exclude)
-                elif search.range_step(r) == 1:
+                size = range_size(r)
+                if size > MAP_LIMIT:
+                    got = await search.probe(conn, self._hold, lease, r, now, hint, exclude)
+                elif range_step(r) == 1:
                     got, _ = await search.first_free(
                         conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude
                     )
