@@ -100,3 +100,83 @@ class RedisBackedServer(DhcpbridgeServer):
             self.redis.stop()
             shutil.rmtree(self.redis_dir, ignore_errors=True)
         return code
+
+
+async def _micro_dora(url: str, clients: int, batch: int) -> dict[str, float]:
+    """``clients`` DORAs through the v4 engine on ``url``, ``batch`` clients at a time (each batch's
+    DISCOVERs together, then its REQUESTs, then a flush: the server's batches, without sockets)."""
+    import micro_engine4 as m  # bench/micro_engine4.py: its config and perfdhcp-like packets
+
+    from dhcpbridge.assemble import build_engine4
+    from dhcpbridge.config import loader
+    from dhcpbridge.engine.records import HostInfo
+    from dhcpbridge.engine.stats import Stats
+    from dhcpbridge.wire.v4.message import ip4_int, parse
+
+    store = open_store(url)
+    engine = build_engine4(
+        loader.from_dict(m.CONFIG), store, HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)}), Stats()
+    )
+    now = time.time()
+    warm = m.perfdhcp_like(1, clients + 1)  # creates the pool's free set before the clock starts
+    await engine.process(warm, m.META, now)
+    trips = getattr(store, "round_trips", 0)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for base in range(0, clients, batch):
+        ids = range(base + 1, min(clients, base + batch) + 1)
+        offers = await asyncio.gather(*(engine.process(m.perfdhcp_like(1, i), m.META, now) for i in ids))
+        requests = []
+        for i, outcome in zip(ids, offers, strict=True):
+            assert outcome.data is not None, outcome.drop_reason
+            offer = parse(outcome.data)
+            requests.append(
+                m.perfdhcp_like(3, i, {50: offer.yiaddr.to_bytes(4, "big"), 54: offer.options[54]})
+            )
+        acks = await asyncio.gather(*(engine.process(r, m.META, now) for r in requests))
+        await store.flush()
+        assert all(a.data for a in acks), acks[0].drop_reason
+        m.release(offers, acks)
+    out = {
+        "wall_s": time.perf_counter() - wall,
+        "client_cpu_s": time.process_time() - cpu,
+        "round_trips": float(getattr(store, "round_trips", 0) - trips),
+    }
+    await store.close()
+    return out
+
+
+def micro(clients: int, batch: int) -> None:
+    """Print DORA/s, round trips, Redis commands and CPU per DORA against a private redis-server."""
+    with tempfile.TemporaryDirectory(prefix="dhcpA-redis-micro-", dir="/tmp") as tmp:
+        server = RedisServer(Path(tmp), appendfsync="everysec").start()
+        try:
+            before = redis_info(server)
+            got = asyncio.run(_micro_dora(server.url(), clients, batch))
+            after = redis_info(server)
+        finally:
+            server.stop()
+
+    def delta(key: str) -> float:
+        return float(after[key]) - float(before[key])  # type: ignore[arg-type]
+
+    redis_cpu = delta("used_cpu_sys") + delta("used_cpu_user")
+    print(
+        f"redis micro, {clients} DORAs, batch {batch}: {clients / got['wall_s']:8.0f} DORA/s  "
+        f"round trips/DORA {got['round_trips'] / clients:5.2f}  "
+        f"redis commands/DORA {delta('total_commands_processed') / clients:5.2f}  "
+        f"client CPU/DORA {got['client_cpu_s'] / clients * 1e6:6.0f} µs  "
+        f"redis CPU/DORA {redis_cpu / clients * 1e6:6.0f} µs"
+    )
+
+
+if __name__ == "__main__":
+    import argparse
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    ap = argparse.ArgumentParser(description="Redis store micro-benchmark (no sockets but Redis's)")
+    ap.add_argument("--clients", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=32)
+    cli = ap.parse_args()
+    for b in (1, cli.batch):
+        micro(cli.clients, b)
