@@ -25,19 +25,20 @@ gets its bit set and remembered the same way, so the search skips it from then o
 
 from __future__ import annotations
 
-SCRIPT = r"""
-local P = ARGV[1]
-local op = ARGV[2]
-local kind = ARGV[3]
-local now = tonumber(ARGV[4])
-local nowtext = ARGV[4]
-local arg = ARGV[5]
-local I = P .. 'dhcpbridge:'
-local REC = I .. 'rec:' .. kind
-local EXP = I .. 'exp:' .. kind
-local OLD = I .. 'old:' .. kind
+import hashlib
+
+_BODY = r"""
+-- set by each call (Redis runs one call at a time): its prefix, operation, kind and time
+local P, op, kind, now, nowtext, arg, I, REC, EXP, OLD
+local LAST, LAST_RAW -- the record the last put stored, and its JSON (not encoded twice)
 local ACTIVE = {offered = true, bound = true, declined = true}
 local REAP_LIMIT = 2000
+
+local function encode(rec)
+  if rec == nil then return false end
+  if rec == LAST then return LAST_RAW end
+  return cjson.encode(rec)
+end
 
 local function load(addr)
   local raw = redis.call('HGET', REC, addr)
@@ -150,7 +151,8 @@ local function put(rec, cur)
   local seq = redis.call('INCR', I .. 'seq')
   redis.call('ZADD', client_key(rec.client), seq, addr)
   if not (cur and cur.state == rec.state) then count(rec.state, 1) end
-  redis.call('HSET', REC, addr, cjson.encode(rec))
+  LAST, LAST_RAW = rec, cjson.encode(rec)
+  redis.call('HSET', REC, addr, LAST_RAW)
   write_view(rec)
   return rec
 end
@@ -208,7 +210,7 @@ local function reap(early, before)
         local rec = copy(cur)
         rec.state = 'expired'
         put(rec, cur)
-        if cur.state == 'bound' then out[#out + 1] = cjson.encode(rec) end
+        if cur.state == 'bound' then out[#out + 1] = encode(rec) end
       end
     else
       redis.call('ZREM', EXP, addr)
@@ -315,7 +317,7 @@ end
 local function try_windows(a, rec, excl)
   for _, w in ipairs(a.windows) do
     if w[1] == 'b' then
-      local got = scan(w[2], w[3], w[4], w[5], w[6], copy(rec), excl)
+      local got = scan(w[2], w[3], w[4], w[5], w[6], rec, excl)
       if got then return got end
     else
       for _, member in ipairs(w[2]) do
@@ -323,10 +325,9 @@ local function try_windows(a, rec, excl)
         if not excl[addr] then
           local cur = load(addr)
           if cur == nil or free_for(cur, rec.client) then
-            local r = copy(rec)
-            r.address = addr
-            r._hex = h
-            return hold(r, cur)
+            rec.address = addr
+            rec._hex = h
+            return hold(rec, cur)
           end
         end
       end
@@ -346,10 +347,9 @@ local function allocate(a)
     local cur = load(addr)
     if cur and cur.client == client and not excl[addr] and in_any(cur._hex, a.ranges) then
       if free_for(cur, client) then
-        local r = copy(rec)
-        r.address = addr
-        r._hex = cur._hex
-        return {'ok', cjson.encode(hold(r, cur))}
+        rec.address = addr
+        rec._hex = cur._hex
+        return {'ok', encode(hold(rec, cur))}
       end
       break
     end
@@ -359,10 +359,9 @@ local function allocate(a)
     local h, addr = split(a.prefer)
     local cur = load(addr)
     if cur == nil or free_for(cur, client) then
-      local r = copy(rec)
-      r.address = addr
-      r._hex = h
-      return {'ok', cjson.encode(hold(r, cur))}
+      rec.address = addr
+      rec._hex = h
+      return {'ok', encode(hold(rec, cur))}
     end
   end
   local got = try_windows(a, rec, excl)
@@ -372,83 +371,97 @@ local function allocate(a)
     got = try_windows(a, rec, excl)
   end
   if got == nil then return {'none'} end
-  return {'ok', cjson.encode(got)}
+  return {'ok', encode(got)}
 end
 
--- the records of client, most recent first, appended to out
-local function find(client, out)
+-- the records of client, most recent first, appended to out (but the one of address skip)
+local function find(client, out, skip)
+  local mark = '"client":"' .. client .. '"'
   for _, addr in ipairs(redis.call('ZREVRANGE', client_key(client), 0, -1)) do
-    local raw = redis.call('HGET', REC, addr)
-    if raw and cjson.decode(raw).client == client then out[#out + 1] = raw end
+    if addr ~= skip then
+      local raw = redis.call('HGET', REC, addr)
+      if raw and string.find(raw, mark, 1, true) then out[#out + 1] = raw end
+    end
   end
   return out
 end
 
-local function encode(rec)
-  if rec == nil then return false end
-  return cjson.encode(rec)
-end
 
-if op == 'get' then
-  return redis.call('HGET', REC, arg)
-elseif op == 'find' then
-  return find(arg, {})
-elseif op == 'offer' then
-  local rec = cjson.decode(arg)
-  local cur = load(rec.address)
-  if cur and not free_for(cur, rec.client) then return false end
-  return encode(hold(rec, cur))
-elseif op == 'commit' then
-  local rec = cjson.decode(arg)
-  local cur = load(rec.address)
-  if cur and not free_for(cur, rec.client) then return {} end
-  if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
-    if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
-  end
-  rec.state = 'bound'
-  -- the record, then all of the client's (the engine looks for its other bindings next)
-  return find(rec.client, {cjson.encode(put(rec, cur))})
-elseif op == 'release' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur == nil or cur.client ~= a.client or (cur.state ~= 'bound' and cur.state ~= 'offered') then
+local function main(keys, ARGV)
+  P, op, kind, nowtext, arg = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  now = tonumber(nowtext)
+  LAST, LAST_RAW = nil, nil
+  I = P .. 'dhcpbridge:'
+  REC = I .. 'rec:' .. kind
+  EXP = I .. 'exp:' .. kind
+  OLD = I .. 'old:' .. kind
+  if op == 'get' then
+    return redis.call('HGET', REC, arg)
+  elseif op == 'find' then
+    return find(arg, {}, nil)
+  elseif op == 'offer' then
+    local rec = cjson.decode(arg)
+    local cur = load(rec.address)
+    if cur and not free_for(cur, rec.client) then return false end
+    return encode(hold(rec, cur))
+  elseif op == 'commit' then
+    local rec = cjson.decode(arg)
+    local cur = load(rec.address)
+    if cur and not free_for(cur, rec.client) then return {} end
+    if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
+      if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
+    end
+    rec.state = 'bound'
+    -- the record, then all of the client's (the engine looks for its other bindings next)
+    local raw = encode(put(rec, cur))
+    return find(rec.client, {raw}, rec.address)
+  elseif op == 'release' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur == nil or cur.client ~= a.client or (cur.state ~= 'bound' and cur.state ~= 'offered') then
+      return false
+    end
+    local rec = copy(cur)
+    rec.state = 'released'
+    rec.expires = nowtext
+    return encode(put(rec, cur))
+  elseif op == 'decline' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur == nil or cur.client ~= a.client or cur.state ~= 'bound' or tonumber(cur.expires) <= now then
+      return false
+    end
+    local rec = copy(cur)
+    rec.state = 'declined'
+    rec.starts = nowtext
+    rec.expires = a['until']
+    rec.hostname = ''
+    return encode(put(rec, cur))
+  elseif op == 'unhold' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur and cur.client == a.client and cur.state == 'offered' then offer_ended(cur) end
     return false
+  elseif op == 'allocate' then
+    return allocate(cjson.decode(arg))
+  elseif op == 'reap' then
+    local a = cjson.decode(arg)
+    return reap(false, a.before)
+  elseif op == 'role' then
+    local a = cjson.decode(arg)
+    local key = I .. 'role:' .. a.role
+    local holder = redis.call('GET', key)
+    if holder == false or holder == a.owner then
+      redis.call('SET', key, a.owner, 'PX', a.ms)
+      return 1
+    end
+    return 0
   end
-  local rec = copy(cur)
-  rec.state = 'released'
-  rec.expires = nowtext
-  return encode(put(rec, cur))
-elseif op == 'decline' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur == nil or cur.client ~= a.client or cur.state ~= 'bound' or tonumber(cur.expires) <= now then
-    return false
-  end
-  local rec = copy(cur)
-  rec.state = 'declined'
-  rec.starts = nowtext
-  rec.expires = a['until']
-  rec.hostname = ''
-  return encode(put(rec, cur))
-elseif op == 'unhold' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur and cur.client == a.client and cur.state == 'offered' then offer_ended(cur) end
-  return false
-elseif op == 'allocate' then
-  return allocate(cjson.decode(arg))
-elseif op == 'reap' then
-  local a = cjson.decode(arg)
-  return reap(false, a.before)
-elseif op == 'role' then
-  local a = cjson.decode(arg)
-  local key = I .. 'role:' .. a.role
-  local holder = redis.call('GET', key)
-  if holder == false or holder == a.owner then
-    redis.call('SET', key, a.owner, 'PX', a.ms)
-    return 1
-  end
-  return 0
+  return redis.error_reply('dhcpbridge: unknown operation ' .. op)
 end
-return redis.error_reply('dhcpbridge: unknown operation ' .. op)
 """
+
+#: the library's name and its one function's: the code's hash, so servers of different versions
+#: sharing one Redis each call their own
+NAME = "dhcpbridge_" + hashlib.sha1(_BODY.encode()).hexdigest()[:16]
+LIBRARY = f"#!lua name={NAME}\n{_BODY}\nredis.register_function{{function_name='{NAME}', callback=main}}\n"

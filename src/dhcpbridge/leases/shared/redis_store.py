@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind
@@ -42,19 +41,22 @@ from dhcpbridge.leases.shared.redis_codec import (
     member,
     to_record,
 )
-from dhcpbridge.leases.shared.redis_lua import SCRIPT
+from dhcpbridge.leases.shared.redis_lua import LIBRARY, NAME
 from dhcpbridge.leases.shared.redis_url import RedisOptions
 
 log = logs.get("dhcpbridge.leases")
 
 COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
-_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()
 
 # what a ``commit`` read of its client's records, for the ``find_client`` the engine runs next in
 # the same packet (the same task): one round trip less per REQUEST (as the PostgreSQL store)
 _AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
     "dhcpbridge_redis_after_commit", default=None
 )
+
+
+def _unknown_function(reply: Any) -> bool:
+    return isinstance(reply, ResponseError) and "function not found" in str(reply).lower()
 
 
 class RedisStore:
@@ -111,9 +113,9 @@ class RedisStore:
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
             results = await self._execute([args for args, _ in batch])
-            missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-            if missing:  # a restarted (or flushed) Redis forgot the script: load it, run those again
-                await self.client.script_load(SCRIPT)
+            missing = [i for i, r in enumerate(results) if _unknown_function(r)]
+            if missing:  # a new (restarted, flushed) Redis lacks the library: load it, run those again
+                await self.client.execute_command("FUNCTION", "LOAD", "REPLACE", LIBRARY)
                 again = await self._execute([batch[i][0] for i in missing])
                 for i, r in zip(missing, again, strict=True):
                     results[i] = r
@@ -159,7 +161,7 @@ class RedisStore:
         _AFTER_COMMIT.set(None)  # any other call in between: ``find_client`` asks Redis again
         name = KIND_NAMES[kind]
         route = f"{self.prefix}dhcpbridge:rec:{name}"  # the key Redis Cluster routes by
-        return await self._command("EVALSHA", _SHA, 1, route, self.prefix, op, name, repr(float(now)), arg)
+        return await self._command("FCALL", NAME, 1, route, self.prefix, op, name, repr(float(now)), arg)
 
     # --- LeaseStore ---------------------------------------------------------------------------
     async def get(self, kind: LeaseKind, address: int) -> Lease | None:
@@ -182,7 +184,7 @@ class RedisStore:
         if not rows:
             return None
         records = [lease for lease in map(decode, rows) if lease is not None]
-        _AFTER_COMMIT.set((lease.kind, lease.client, records[1:]))
+        _AFTER_COMMIT.set((lease.kind, lease.client, records))  # the committed one, then the others
         return records[0]
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
