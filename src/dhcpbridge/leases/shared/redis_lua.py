@@ -16,6 +16,9 @@ operation's JSON argument. The key layout is described in ``docs/stores/redis.md
   ``...:counts`` (records per kind and state), ``...:reaped:<kind>`` (leases expired by an
   allocation, for the next reap), ``...:role:<name>`` (who holds a role such as the reaper).
 
+Every change to a state with an event (bound, released, declined, expired) is published on the
+channel ``...:changes`` as ``<server> <record JSON>`` (``redis_watch``: other servers' event buses).
+
 A range's bitmap needs no creation: a missing key (or bits past its end) reads as all free, so the
 first allocation in a /16 costs what any other does. A record whose bit an allocation set
 remembers it (``_free``: ``bitmap|position`` items) and clears it the moment it stops being
@@ -31,6 +34,8 @@ _BODY = r"""
 -- set by each call (Redis runs one call at a time): its prefix, operation, kind and time
 local P, op, kind, now, nowtext, arg, I, REC, EXP, OLD
 local LAST, LAST_RAW -- the record the last put stored, and its JSON (not encoded twice)
+local OWNER -- the calling server (ARGV[6]), named in what changes publishes
+local EVENTS = {bound = true, released = true, declined = true, expired = true}
 local ACTIVE = {offered = true, bound = true, declined = true}
 local REAP_LIMIT = 2000
 
@@ -154,6 +159,8 @@ local function put(rec, cur)
   LAST, LAST_RAW = rec, cjson.encode(rec)
   redis.call('HSET', REC, addr, LAST_RAW)
   write_view(rec)
+  local told = EVENTS[rec.state] and (rec.state ~= 'expired' or (cur and cur.state == 'bound'))
+  if told then redis.call('PUBLISH', I .. 'changes', OWNER .. ' ' .. LAST_RAW) end
   return rec
 end
 
@@ -388,7 +395,7 @@ end
 
 
 local function main(keys, ARGV)
-  P, op, kind, nowtext, arg = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  P, op, kind, nowtext, arg, OWNER = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] or ''
   now = tonumber(nowtext)
   LAST, LAST_RAW = nil, nil
   I = P .. 'dhcpbridge:'

@@ -19,8 +19,11 @@ import asyncio
 import contextlib
 import contextvars
 import json
+import os
+import secrets
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -29,10 +32,11 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from dhcpbridge import logs
-from dhcpbridge.engine.model import Lease, LeaseKind
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, PROBES, in_ranges, probe, range_size, range_step, segments
+from dhcpbridge.leases.shared import redis_watch
 from dhcpbridge.leases.shared.redis_codec import (
     KIND_NAMES,
     addr_hex,
@@ -65,6 +69,7 @@ class RedisStore:
 
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
         self.prefix = options.key_prefix
         self.retention = 86400.0
         self.inline = False  # every call is a round trip to Redis
@@ -115,7 +120,7 @@ class RedisStore:
             results = await self._execute([args for args, _ in batch])
             missing = [i for i, r in enumerate(results) if _unknown_function(r)]
             if missing:  # a new (restarted, flushed) Redis lacks the library: load it, run those again
-                await self.client.execute_command("FUNCTION", "LOAD", "REPLACE", LIBRARY)
+                await self.client.function_load(LIBRARY, replace=True)
                 again = await self._execute([batch[i][0] for i in missing])
                 for i, r in zip(missing, again, strict=True):
                     results[i] = r
@@ -161,7 +166,9 @@ class RedisStore:
         _AFTER_COMMIT.set(None)  # any other call in between: ``find_client`` asks Redis again
         name = KIND_NAMES[kind]
         route = f"{self.prefix}dhcpbridge:rec:{name}"  # the key Redis Cluster routes by
-        return await self._command("FCALL", NAME, 1, route, self.prefix, op, name, repr(float(now)), arg)
+        return await self._command(
+            "FCALL", NAME, 1, route, self.prefix, op, name, repr(float(now)), arg, self.owner
+        )
 
     # --- LeaseStore ---------------------------------------------------------------------------
     async def get(self, kind: LeaseKind, address: int) -> Lease | None:
@@ -336,6 +343,10 @@ class RedisStore:
                 if int(cursor) == 0:
                     break
         return total
+
+    async def watch(self, emit: Callable[[LeaseEvent], None], ready: asyncio.Event | None = None) -> None:
+        """Hand other servers' lease changes to ``emit`` until cancelled (``redis_watch``)."""
+        await redis_watch.watch(self.options.url, self.prefix, self.owner, emit, ready)
 
     async def close(self) -> None:
         for task in list(self._tasks):
