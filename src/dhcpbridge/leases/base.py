@@ -101,6 +101,15 @@ class SharedStore(Protocol):
 
 
 @runtime_checkable
+class CapsDuidLeases(Protocol):
+    """A shared store that enforces ``[server6] max-leases-per-duid`` inside its claims (an
+    allocation or commit of a new lease for an IA whose DUID holds ``duid_cap`` is refused), as
+    the engine cannot count a DUID's leases synchronously there; 0 means no cap."""
+
+    duid_cap: int
+
+
+@runtime_checkable
 class WatchesChanges(Protocol):
     """A shared store that tells this server about other servers' lease changes."""
 

@@ -154,7 +154,9 @@ local function put(rec, cur)
     if was_active or not cur then set_free(rec, true) end
   end
   local seq = redis.call('INCR', I .. 'seq')
-  redis.call('ZADD', client_key(rec.client), seq, addr)
+  if redis.call('ZADD', client_key(rec.client), seq, addr) == 1 and rec.duid and rec.duid ~= '' then
+    redis.call('SADD', I .. 'duid:' .. rec.duid, kind .. ' ' .. rec.client) -- a new IA of the DUID
+  end
   if not (cur and cur.state == rec.state) then count(rec.state, 1) end
   LAST, LAST_RAW = rec, cjson.encode(rec)
   redis.call('HSET', REC, addr, LAST_RAW)
@@ -170,9 +172,46 @@ local function delete(cur)
   redis.call('ZREM', EXP, addr)
   redis.call('ZREM', OLD, addr)
   redis.call('ZREM', client_key(cur.client), addr)
+  if cur.duid and cur.duid ~= '' and redis.call('EXISTS', client_key(cur.client)) == 0 then
+    redis.call('SREM', I .. 'duid:' .. cur.duid, kind .. ' ' .. cur.client)
+  end
   count(cur.state, -1)
   set_free(cur, true)
   redis.call('DEL', view_key(cur))
+end
+
+-- how many addresses and prefixes the IAs in the DUID set d hold now (bound or offered, not
+-- expired): max-leases-per-duid, counted inside the claim so that no two servers pass it together
+local function duid_held(d)
+  local n = 0
+  for _, m in ipairs(redis.call('SMEMBERS', I .. 'duid:' .. d)) do
+    local k, client = string.match(m, '^(%a+) (%x+)$')
+    if k then
+      local mark = '"client":"' .. client .. '"'
+      for _, addr in ipairs(redis.call('ZRANGE', I .. 'cli:' .. k .. ':' .. client, 0, -1)) do
+        local raw = redis.call('HGET', I .. 'rec:' .. k, addr)
+        if raw and string.find(raw, mark, 1, true) then
+          local r = cjson.decode(raw)
+          if (r.state == 'bound' or r.state == 'offered') and tonumber(r.expires) > now then n = n + 1 end
+        end
+      end
+    end
+  end
+  return n
+end
+
+-- whether rec may become a new lease of its IA under cap (0: no cap): the IA holds one already
+-- (it keeps it), or its DUID holds fewer than cap
+local function within_cap(rec, cap)
+  if cap == 0 or not rec.duid or rec.duid == '' then return true end
+  for _, addr in ipairs(redis.call('ZRANGE', client_key(rec.client), 0, -1)) do
+    local cur = load(addr)
+    if cur and cur.client == rec.client and (cur.state == 'bound' or cur.state == 'offered')
+        and tonumber(cur.expires) > now then
+      return true
+    end
+  end
+  return duid_held(rec.duid) < cap
 end
 
 local function hold(rec, cur)
@@ -361,6 +400,7 @@ local function allocate(a)
       break
     end
   end
+  if not within_cap(rec, tonumber(a.cap or 0)) then return {'none'} end
   -- what it asked for
   if a.prefer ~= '' then
     local h, addr = split(a.prefer)
@@ -413,8 +453,11 @@ local function main(keys, ARGV)
     return encode(hold(rec, cur))
   elseif op == 'commit' then
     local rec = cjson.decode(arg)
+    local cap = tonumber(rec._cap or 0)
+    rec._cap = nil
     local cur = load(rec.address)
     if cur and not free_for(cur, rec.client) then return {} end
+    if not within_cap(rec, cap) then return {} end
     if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
       if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
     end

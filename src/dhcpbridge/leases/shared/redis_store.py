@@ -72,6 +72,7 @@ class RedisStore:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
         self.prefix = options.key_prefix
         self.retention = 86400.0
+        self.duid_cap = 0  # [server6] max-leases-per-duid (set by the v6 engine's assembly), 0: none
         self.inline = False  # every call is a round trip to Redis
         pool = BlockingConnectionPool.from_url(
             options.url,
@@ -187,7 +188,10 @@ class RedisStore:
         return decode(await self._run("offer", lease.kind, now, json.dumps(to_record(lease))))
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
-        rows = await self._run("commit", lease.kind, now, json.dumps(to_record(lease)))
+        rec = to_record(lease)
+        if lease.kind != LeaseKind.V4 and self.duid_cap:
+            rec["_cap"] = str(self.duid_cap)
+        rows = await self._run("commit", lease.kind, now, json.dumps(rec))
         if not rows:
             return None
         records = [lease for lease in map(decode, rows) if lease is not None]
@@ -231,6 +235,7 @@ class RedisStore:
                 "exclude": [addr_text(kind, a) for a in exclude if low <= a <= high],
                 "prefer": member(kind, prefer) if wanted else "",
                 "windows": windows,
+                "cap": self.duid_cap if kind != LeaseKind.V4 else 0,
             }
         )
         reply = await self._run("allocate", kind, now, arg)
