@@ -52,7 +52,7 @@ def build_env6(
 ) -> Env6:
     global_options = encode_options6(config.server6.options)
     if isinstance(store, CapsDuidLeases):  # a shared store counts a DUID's leases in its claims
-        store.duid_cap = config.server6.max_leases_per_duid
+        store.limit_leases_per_duid(config.server6.max_leases_per_duid)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
     return Env6(
         subnets=Subnet6Index(subnets),

@@ -104,9 +104,12 @@ class SharedStore(Protocol):
 class CapsDuidLeases(Protocol):
     """A shared store that enforces ``[server6] max-leases-per-duid`` inside its claims (an
     allocation or commit of a new lease for an IA whose DUID holds ``duid_cap`` is refused), as
-    the engine cannot count a DUID's leases synchronously there; 0 means no cap."""
+    the engine cannot count a DUID's leases synchronously there. A method, not an attribute, so
+    that a wrapper (``RenewFromCache``) passes it on to the store it wraps."""
 
-    duid_cap: int
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """Enforce ``cap`` from now on (0: no cap)."""
+        ...
 
 
 @runtime_checkable

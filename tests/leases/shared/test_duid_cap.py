@@ -58,7 +58,8 @@ def store_url(request: pytest.FixtureRequest) -> str:
 async def test_a_duid_gets_no_more_than_the_cap(store_url: str) -> None:
     a, b = open_store(store_url), open_store(store_url)
     assert isinstance(a, CapsDuidLeases) and isinstance(b, CapsDuidLeases)
-    a.duid_cap = b.duid_cap = 3
+    a.limit_leases_per_duid(3)
+    b.limit_leases_per_duid(3)
     now = time.time()
     try:
         # two servers, five IAs of one DUID at once (addresses and prefixes): three get one
@@ -84,8 +85,30 @@ async def test_a_duid_gets_no_more_than_the_cap(store_url: str) -> None:
         assert await a.release(held.kind, held.address, held.client, now + 2)
         assert await claim(a, loser[0], ia(loser[1]), now + 3) is not None
         # no cap: no limit
-        a.duid_cap = 0
+        a.limit_leases_per_duid(0)
         assert await claim(a, NA, ia(99), now + 4) is not None
     finally:
         await a.close()
         await b.close()
+
+
+async def test_the_v6_engine_hands_its_cap_to_the_store_also_through_renew_from_cache(
+    shared_url: str,
+) -> None:
+    from dhcpbridge.assemble import build_engine6
+    from dhcpbridge.config import loader
+    from dhcpbridge.engine.records import HostInfo6
+    from dhcpbridge.engine.stats import Stats
+    from dhcpbridge.leases.renewcache import RenewFromCache
+    from dhcpbridge.leases.shared.redis_store import RedisStore
+
+    cfg = loader.from_dict(
+        {"server6": {"max-leases-per-duid": 5}, "subnet6": [{"subnet": "2001:db8:1::/64", "pools": []}]}
+    )
+    inner = open_store(shared_url)
+    assert isinstance(inner, RedisStore)
+    try:
+        build_engine6(cfg, RenewFromCache(inner), HostInfo6.build({}), Stats(), [])
+        assert inner.duid_cap == 5
+    finally:
+        await inner.close()

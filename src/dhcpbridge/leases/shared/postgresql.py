@@ -64,7 +64,7 @@ class PostgresStore:
         self.pool_size = pool_size
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.retention = 86400.0
-        self.duid_cap = 0  # [server6] max-leases-per-duid (set by the v6 engine's assembly), 0: none
+        self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip (``leases.base.InlineStore``)
         self._pool: AsyncConnectionPool[Any] | None = None
         self._flush_pool: AsyncConnectionPool[Any] | None = None
@@ -490,6 +490,10 @@ class PostgresStore:
             log.warning("lease rows lost by PostgreSQL written again", rows=rewritten)
         if conflicts:
             raise StoreError(f"{conflicts} lease change(s) lost and taken by other clients meanwhile")
+
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""
+        self.duid_cap = cap
 
     async def close(self) -> None:
         if self._closed:

@@ -72,7 +72,7 @@ class RedisStore:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
         self.prefix = options.key_prefix
         self.retention = 86400.0
-        self.duid_cap = 0  # [server6] max-leases-per-duid (set by the v6 engine's assembly), 0: none
+        self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
         pool = BlockingConnectionPool.from_url(
             options.url,
@@ -352,6 +352,10 @@ class RedisStore:
     async def watch(self, emit: Callable[[LeaseEvent], None], ready: asyncio.Event | None = None) -> None:
         """Hand other servers' lease changes to ``emit`` until cancelled (``redis_watch``)."""
         await redis_watch.watch(self.options.url, self.prefix, self.owner, emit, ready)
+
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""
+        self.duid_cap = cap
 
     async def close(self) -> None:
         for task in list(self._tasks):
