@@ -1,8 +1,7 @@
 """The bench's Redis row: ``dhcpbridge serve`` with its leases in a private redis-server (unix
 socket, AOF ``appendfsync everysec``, the usual production setting), started and stopped with
-the server for every search point, so each point starts from an empty store whose pools' free
-sets already exist (as on any Redis that has served before: the first allocation in a range
-creates its free set once, about a second for the bench's /16, which would count as drops).
+the server for every search point, so each point starts from an empty store (a pool range needs
+no set-up in Redis: its bitmap of taken addresses starts as a missing key).
 
 The note of the row counts Redis round trips per exchange: the store's pipelines (one per event
 loop turn) are counted in the server, and Redis's own ``total_commands_processed`` /
@@ -12,22 +11,19 @@ loop turn) are counted in the server, and Redis's own ``total_commands_processed
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.testing.netns import Namespace
 from dhcpbridge.testing.plan import AddressPlan
 from dhcpbridge.testing.redis import RedisServer
-from dhcpbridge.testing.server import DhcpbridgeServer
+from dhcpbridge.testing.server import DhcpbridgeServer, dhcpbridge_config, to_toml
 
 
 def redis_info(server: RedisServer) -> dict[str, object]:
@@ -40,48 +36,44 @@ def redis_info(server: RedisServer) -> dict[str, object]:
         client.close()
 
 
-@dataclass(frozen=True)
-class _Range:
-    first: int
-    last: int
-
-
-def _ranges(plan: AddressPlan) -> list[_Range]:
-    out = []
-    for subnet in plan.subnets4:
-        for pool in subnet.pools:
-            first, _, last = pool.partition("-")
-            out.append(_Range(int(ipaddress.IPv4Address(first)), int(ipaddress.IPv4Address(last))))
-    return out
-
-
-async def create_free_sets(url: str, plan: AddressPlan) -> None:
-    """One allocation (given up at once) in every pool range of ``plan``."""
-    store = open_store(url)
+def duplicates(server: RedisServer) -> int:
+    """Bound leases beyond one per client in the store (0 when no client got two addresses; an
+    address has one record by construction: the records are a hash keyed by address)."""
+    client = redis.Redis(unix_socket_path=str(server.socket))
     try:
         now = time.time()
-        for r in _ranges(plan):
-            held = await store.allocate(
-                Lease(0, b"\x00warm-up", LeaseState.OFFERED, now, now + 1), [r], now, 0
-            )
-            if held is not None:
-                await store.unhold(LeaseKind.V4, held.address, b"\x00warm-up")
+        per_client: dict[str, int] = {}
+        for raw in client.hvals("dhcpbridge:rec:v4"):
+            rec = json.loads(raw)
+            if rec["state"] == "bound" and float(rec["expires"]) > now:
+                per_client[rec["client"]] = per_client.get(rec["client"], 0) + 1
+        return sum(n - 1 for n in per_client.values() if n > 1)
     finally:
-        await store.close()
+        client.close()
 
 
 class RedisBackedServer(DhcpbridgeServer):
     """``DhcpbridgeServer`` on ``unix://.../redis.sock`` of its own redis-server."""
 
-    def __init__(self, ns: Namespace, workdir: Path, plan: AddressPlan, **kwargs: object) -> None:
+    def __init__(
+        self, ns: Namespace, workdir: Path, plan: AddressPlan, workers: int = 0, **kwargs: object
+    ) -> None:
         self.redis_dir = Path(tempfile.mkdtemp(prefix="dhcpA-bench-redis-", dir="/tmp"))
         self.redis = RedisServer(self.redis_dir, appendfsync="everysec")
+        self.workers = workers  # > 0: ``[server] workers``, that many servers on this one Redis
+        self.duplicates: int | None = None  # found in Redis when the server stopped
         super().__init__(ns, workdir, plan, lease_store=self.redis.url(), **kwargs)  # type: ignore[arg-type]
+
+    def write_config(self) -> Path:
+        config = dhcpbridge_config(self.plan, self.lease_store, family=self.family)
+        if self.workers:
+            config.setdefault("server", {})["workers"] = self.workers
+        self.config_path.write_text(to_toml(config))
+        return self.config_path
 
     def start(self, timeout: float = 20.0) -> RedisBackedServer:
         self.redis.start()
         try:
-            asyncio.run(create_free_sets(self.redis.url(), self.plan))
             super().start(timeout)
         except BaseException:
             self.redis.stop()
@@ -92,6 +84,7 @@ class RedisBackedServer(DhcpbridgeServer):
         code = super().stop(timeout)
         try:
             if self.redis.ping():
+                self.duplicates = duplicates(self.redis)
                 info = redis_info(self.redis)
                 keep = ("total_commands_processed", "used_cpu_sys", "used_cpu_user", "used_memory_human")
                 self.workdir.mkdir(parents=True, exist_ok=True)
