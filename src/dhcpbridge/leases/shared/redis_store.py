@@ -69,8 +69,19 @@ class RedisStore:
 
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
         self.prefix = options.key_prefix
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
+        self._me = self.owner.encode()
+        # per kind: FCALL's first arguments (the function, one key: Redis Cluster routes by it),
+        # the prefix and the kind's name
+        self._heads = {
+            kind: (
+                (b"FCALL", NAME.encode(), b"1", f"{self.prefix}dhcpbridge:rec:{name}".encode()),
+                self.prefix.encode(),
+                name.encode(),
+            )
+            for kind, name in KIND_NAMES.items()
+        }
         self.retention = 86400.0
         self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
@@ -165,10 +176,10 @@ class RedisStore:
 
     async def _run(self, op: str, kind: LeaseKind, now: float, arg: str) -> Any:
         _AFTER_COMMIT.set(None)  # any other call in between: ``find_client`` asks Redis again
-        name = KIND_NAMES[kind]
-        route = f"{self.prefix}dhcpbridge:rec:{name}"  # the key Redis Cluster routes by
+        # as bytes: redis-py passes bytes through as they are (10 arguments per call, every packet)
+        fcall, prefix, name = self._heads[kind]
         return await self._command(
-            "FCALL", NAME, 1, route, self.prefix, op, name, repr(float(now)), arg, self.owner
+            *fcall, prefix, op.encode(), name, repr(float(now)).encode(), arg.encode(), self._me
         )
 
     # --- LeaseStore ---------------------------------------------------------------------------
