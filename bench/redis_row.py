@@ -23,7 +23,7 @@ from dhcpbridge.leases import open_store
 from dhcpbridge.testing.netns import Namespace
 from dhcpbridge.testing.plan import AddressPlan
 from dhcpbridge.testing.redis import RedisServer
-from dhcpbridge.testing.server import DhcpbridgeServer, dhcpbridge_config, to_toml
+from dhcpbridge.testing.server import DhcpbridgeServer, dhcpbridge_config, to_toml, wait_for
 
 
 def redis_info(server: RedisServer) -> dict[str, object]:
@@ -75,6 +75,9 @@ class RedisBackedServer(DhcpbridgeServer):
         self.redis.start()
         try:
             super().start(timeout)
+            # the supervisor binds the port; each worker serves only once it has started
+            if self.workers and not wait_for(lambda: self.log().count(" serving ") >= self.workers, timeout):
+                raise RuntimeError(f"{self.workers} workers did not all start:\n{self.log()[-2000:]}")
         except BaseException:
             self.redis.stop()
             raise
