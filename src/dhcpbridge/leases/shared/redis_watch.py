@@ -18,12 +18,11 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from dhcpbridge import logs
 from dhcpbridge.engine.model import LeaseEvent
+from dhcpbridge.leases.shared.listening import keep_listening
 from dhcpbridge.leases.shared.redis_codec import decode
 
 EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
-log = logs.get("dhcpbridge.leases")
 
 
 def channel(prefix: str) -> str:
@@ -56,23 +55,21 @@ async def watch(
     max_backoff: float = 10.0,
 ) -> None:
     """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
-    delay = backoff
-    while True:
+
+    async def listen(connected: Callable[[], None]) -> None:
         client = Redis.from_url(url, socket_connect_timeout=5)
         try:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             await pubsub.subscribe(channel(prefix))
             if ready is not None:
                 ready.set()
-            delay = backoff
+            connected()
             async for message in pubsub.listen():
                 if message.get("type") == "message":
                     event = parse(message["data"], me)
                     if event is not None:
                         emit(event)
-        except (RedisError, OSError) as exc:
-            log.warning("Redis change listener lost its connection; retrying", error=str(exc).strip())
         finally:
             await client.aclose()
-        await asyncio.sleep(delay)
-        delay = min(max_backoff, delay * 2)
+
+    await keep_listening("Redis", listen, (RedisError, OSError), backoff, max_backoff)
