@@ -102,6 +102,10 @@ class RedisStore:
         self.failed_calls = 0  # consecutive pipelines that could not reach Redis
         self._failing_since = 0.0
         self.round_trips = 0  # pipelines sent (for the bench's round trips per exchange)
+        self._bitmaps: dict[tuple[LeaseKind, int, int, int], list[Any]] = {}  # range -> its window head
+        self._fixed_json: dict[
+            tuple[LeaseKind, int, int], tuple[Sequence[AddressRange], frozenset[int], str]
+        ] = {}
 
     # --- the pipeline pump -----------------------------------------------------------------
     async def _command(self, *args: Any) -> Any:
@@ -235,22 +239,38 @@ class RedisStore:
         kind = lease.kind
         if not ranges:
             return None
-        low = min(r.first for r in ranges)
-        high = max(r.last for r in ranges)
+        fixed = self._fixed(kind, ranges, exclude)
         wanted = prefer and prefer not in exclude and in_ranges(ranges, prefer)
-        windows = self._windows(kind, ranges, hint)
-        arg = json.dumps(
-            {
-                "rec": to_record(lease, with_address=False),
-                "ranges": [self._range_spec(kind, r) for r in ranges],
-                "exclude": [addr_text(kind, a) for a in exclude if low <= a <= high],
-                "prefer": member(kind, prefer) if wanted else "",
-                "windows": windows,
-                "cap": self.duid_cap if kind != LeaseKind.V4 else 0,
-            }
+        arg = (
+            f'{{"rec":{json.dumps(to_record(lease, with_address=False))},'
+            f'"windows":{json.dumps(self._windows(kind, ranges, hint))},'
+            f'"prefer":"{member(kind, prefer) if wanted else ""}",'
+            f'"cap":{self.duid_cap if kind != LeaseKind.V4 else 0},{fixed[2]}}}'
         )
         reply = await self._run("allocate", kind, now, arg)
         return decode(reply[1]) if reply[0] == b"ok" else None
+
+    def _fixed(
+        self, kind: LeaseKind, ranges: Sequence[AddressRange], exclude: frozenset[int]
+    ) -> tuple[Sequence[AddressRange], frozenset[int], str]:
+        """The part of an allocation's argument that is the same for every client of a pool (its
+        ranges, the reserved addresses in them), as JSON: made once per pool, not per packet."""
+        key = (kind, id(ranges), id(exclude))
+        known = self._fixed_json.get(key)
+        if known is not None and known[0] is ranges and known[1] is exclude:
+            return known
+        low = min(r.first for r in ranges)
+        high = max(r.last for r in ranges)
+        text = json.dumps(
+            {
+                "ranges": [self._range_spec(kind, r) for r in ranges],
+                "exclude": [addr_text(kind, a) for a in exclude if low <= a <= high],
+            }
+        )[1:-1]
+        if len(self._fixed_json) >= 1024:  # pools come from the configuration: a few; bounded anyway
+            self._fixed_json.clear()
+        known = self._fixed_json[key] = (ranges, exclude, text)
+        return known
 
     @staticmethod
     def _range_spec(kind: LeaseKind, r: AddressRange) -> list[Any]:
@@ -278,8 +298,14 @@ class RedisStore:
                     probed.add(id(r))
                     windows.append(["p", [member(kind, probe(r, hint, a)) for a in range(PROBES)]])
                 continue
-            bits = self._range_spec(kind, r)
-            windows.append(["b", self._bitmap(kind, r), bits[0], bits[2] * 4 + bits[3], lo, hi])
+            key = (kind, r.first, r.last, range_step(r))
+            head = self._bitmaps.get(key)
+            if head is None:
+                if len(self._bitmaps) >= 4096:  # ranges come from the configuration; bounded anyway
+                    self._bitmaps.clear()
+                spec = self._range_spec(kind, r)
+                head = self._bitmaps[key] = ["b", self._bitmap(kind, r), spec[0], spec[2] * 4 + spec[3]]
+            windows.append([*head, lo, hi])
         return windows
 
     async def reap(self, now: float) -> list[Lease]:
