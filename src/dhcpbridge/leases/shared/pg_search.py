@@ -10,7 +10,7 @@ hold goes through the store's atomic ``hold``; one another server won first make
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import psycopg
@@ -92,8 +92,21 @@ async def claim_first_of(
         },
     )
     blocked = {q.addr_int(kind, r[0]) for r in await cur.fetchall()}
-    for addr in candidates:
-        if addr in blocked:
+    return await _hold_first(conn, hold, lease, candidates, blocked, now)
+
+
+async def _hold_first(
+    conn: psycopg.AsyncConnection[Any],
+    hold: Hold,
+    lease: Lease,
+    addresses: Iterable[int],
+    blocked: set[int],
+    now: float,
+    exclude: frozenset[int] = frozenset(),
+) -> Lease | None:
+    """Hold the first of ``addresses`` (not ``blocked`` nor excluded) that ``hold`` wins for the client."""
+    for addr in addresses:
+        if addr in blocked or addr in exclude:
             continue
         lease.address = addr
         got = await hold(conn, lease, now)
@@ -145,12 +158,5 @@ async def first_free_member(
         },
     )
     blocked = {q.addr_int(kind, row[0]) for row in await cur.fetchall()}
-    for k in range(lo, hi):
-        addr = r.first + k * step
-        if addr in blocked or addr in exclude:
-            continue
-        lease.address = addr
-        got = await hold(conn, lease, now)
-        if got is not None:
-            return got
-    return None
+    members = (r.first + k * step for k in range(lo, hi))
+    return await _hold_first(conn, hold, lease, members, blocked, now, exclude)
