@@ -236,7 +236,7 @@ VARIANTS: list[Variant] = [
     ),
     Variant(
         "dhcpbridge4-redis-x3",
-        "3 dhcpbridge servers ([server] workers = 3) on one Redis",
+        "3 dhcpbridge servers (workers = 3) on one Redis",
         "shared",
         DORA,
         _dhcpbridge_redis_workers,
