@@ -143,3 +143,29 @@ async def test_the_script_names_v6_members_as_python_does(shared_url: str) -> No
     finally:
         await store.close()
         await memory.close()
+
+
+async def test_records_of_the_old_free_set_layout_still_change(shared_url: str) -> None:
+    """A record written by the store before the bitmaps names its range's sorted set in
+    ``_free``: releasing and binding it again must not touch that key as a bitmap."""
+    import json
+
+    store = open_store(shared_url)
+    prefix = shared_url.split("key-prefix=")[1]
+    plain = redis.Redis.from_url(shared_url.split("?")[0], decode_responses=True)
+    old_set = f"{prefix}dhcpbridge:free:v4:10.70.0.0-10.70.255.255"
+    now = time.time()
+    try:
+        bound = await store.commit(Lease(FIRST + 5, client(1), LeaseState.BOUND, now, now + 600), now)
+        assert bound is not None
+        plain.zadd(old_set, {"0a460006|10.70.0.6": 6})
+        rec = json.loads(plain.hget(f"{prefix}dhcpbridge:rec:v4", "10.70.0.5"))
+        rec["_free"] = f"{old_set}|5"
+        plain.hset(f"{prefix}dhcpbridge:rec:v4", "10.70.0.5", json.dumps(rec))
+        assert await store.release(V4, FIRST + 5, client(1), now + 1)
+        got = await store.allocate(Lease(0, client(2), LeaseState.OFFERED, now, now + 60), POOL, now + 2, 5)
+        assert got is not None and got.address == FIRST + 5
+        assert plain.type(old_set) == "zset"
+    finally:
+        await store.close()
+        plain.close()

@@ -62,12 +62,15 @@ local function view_key(rec)
   return P .. rec.address
 end
 
+-- the bitmap bits a record set ({key, position}); a record written before the bitmaps may still
+-- name a sorted set (...:free:...) of the old layout: ignored (never SETBIT on it)
 local function pointers(rec)
   local out = {}
   if rec._free then
+    local used = I .. 'used:'
     for item in string.gmatch(rec._free, '[^;]+') do
       local z, i = string.match(item, '^(.*)|(%d+)$')
-      out[#out + 1] = {z, i}
+      if z and string.sub(z, 1, #used) == used then out[#out + 1] = {z, i} end
     end
   end
   return out
