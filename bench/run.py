@@ -201,6 +201,12 @@ def _dhcpbridge_redis(topo: Topology, workdir: Path, opts: Options) -> ManagedSe
     )
 
 
+def _dhcpbridge_redis_workers(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
+    return redis_row.RedisBackedServer(
+        topo["srv"], workdir, LAB_PLAN, workers=3, family=4, exe=opts.dhcpbridge_exe, cpu=None
+    )
+
+
 def _redis_missing(opts: Options) -> str | None:
     return _dhcpbridge_missing(opts) or (
         None if shutil.which("redis-server") else "redis-server not installed"
@@ -226,6 +232,15 @@ VARIANTS: list[Variant] = [
         DORA,
         _dhcpbridge_redis,
         "dhcpbridge4",
+        _redis_missing,
+    ),
+    Variant(
+        "dhcpbridge4-redis-x3",
+        "3 dhcpbridge servers (workers = 3) on one Redis",
+        "shared",
+        DORA,
+        _dhcpbridge_redis_workers,
+        "dhcpbridge4-redis",
         _redis_missing,
     ),
     Variant(
@@ -313,6 +328,8 @@ class VariantResult:
     extras_at_max: dict[str, Any] = field(default_factory=dict)  # what a bridge row's source did
     max_other_load_pct: float | None = None
     seconds: float = 0.0
+    store_checks: int = 0  # points after which the shared store was checked for duplicates
+    store_duplicates: int = 0  # what those checks found
 
 
 class Bench:
@@ -389,6 +406,10 @@ class Bench:
             return result
         finally:
             server.stop()
+            found = getattr(server, "duplicates", None)
+            if found is not None and self.current is not None:
+                self.current.store_checks += 1
+                self.current.store_duplicates += found
             if not self.opts.keep_workdirs:
                 shutil.rmtree(workdir, ignore_errors=True)
 
@@ -571,6 +592,8 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
             note += f"; vs {r.baseline}"
         if r.extras_at_max:
             note += f"; at max: {bridge.summary(r.extras_at_max)}"
+        if r.store_checks:
+            note += f"; {r.store_duplicates} duplicates in the store ({r.store_checks} pts checked)"
         if r.note:
             note += f"; {r.note}"
         table.add_row(

@@ -24,6 +24,7 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import Subnet6Index
+from dhcpbridge.leases.base import CapsDuidLeases
 from dhcpbridge.sources.options import encode_options6
 from dhcpbridge.wire.duid import Duid, parse_duid_text, server_duid_from_mac
 
@@ -50,6 +51,8 @@ def build_env6(
     config: Config, store: LeaseStore, host: HostInfo6, stats: Stats, sources: Sequence[Source]
 ) -> Env6:
     global_options = encode_options6(config.server6.options)
+    if isinstance(store, CapsDuidLeases):  # a shared store counts a DUID's leases in its claims
+        store.limit_leases_per_duid(config.server6.max_leases_per_duid)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
     return Env6(
         subnets=Subnet6Index(subnets),

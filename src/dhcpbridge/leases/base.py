@@ -101,6 +101,18 @@ class SharedStore(Protocol):
 
 
 @runtime_checkable
+class CapsDuidLeases(Protocol):
+    """A shared store that enforces ``[server6] max-leases-per-duid`` inside its claims (an
+    allocation or commit of a new lease for an IA whose DUID holds ``duid_cap`` is refused), as
+    the engine cannot count a DUID's leases synchronously there. A method, not an attribute, so
+    that a wrapper (``RenewFromCache``) passes it on to the store it wraps."""
+
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """Enforce ``cap`` from now on (0: no cap)."""
+        ...
+
+
+@runtime_checkable
 class WatchesChanges(Protocol):
     """A shared store that tells this server about other servers' lease changes."""
 

@@ -46,10 +46,11 @@ def test_db_upgrade_applies_only_the_missing_migrations(empty_pg_url: str) -> No
     result = CliRunner().invoke(main, ["db", "upgrade", empty_pg_url])
     assert result.exit_code == 0, result.output
     assert "applied 2: lease_view for people" in result.output and "applied 1" not in result.output
+    assert "applied 3: v6 leases by DUID" in result.output
     assert "lease_view" in tables(empty_pg_url)
     with psycopg.connect(empty_pg_url) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
     current = CliRunner().invoke(main, ["db", "upgrade", empty_pg_url])
     assert current.exit_code == 0 and "already current" in current.output
 

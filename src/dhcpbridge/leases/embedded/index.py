@@ -21,20 +21,9 @@ from dataclasses import replace
 
 from dhcpbridge.engine.model import ACTIVE_STATES, Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.ranges import MAP_LIMIT, PROBE_MULT, PROBES, in_ranges, range_step, segments
 
-MAP_LIMIT = 1 << 22  # ranges up to 4M addresses get an occupancy map (4 MiB)
-_PROBE_MULT = 0x9E3779B97F4A7C15
 HEAP_SLACK = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
-
-
-def _step(r: AddressRange) -> int:
-    step: int = getattr(r, "step", 1)
-    return step
-
-
-def _size(r: AddressRange) -> int:
-    """How many members ``r`` has (addresses, or prefixes for a stepped range)."""
-    return (r.last - r.first) // _step(r) + 1
 
 
 class _RangeMap:
@@ -45,13 +34,6 @@ class _RangeMap:
         self.last = last
         self.step = step
         self.bits = bytearray((last - first) // step + 1)
-
-
-def _member(r: AddressRange, addr: int) -> bool:
-    if not r.first <= addr <= r.last:
-        return False
-    step = _step(r)
-    return step == 1 or not (addr - r.first) % step
 
 
 class LeaseIndex:
@@ -290,37 +272,19 @@ class LeaseIndex:
                 current = table.get(addr)
                 if current is None or current.client != client:
                     continue
-                if addr not in exclude and any(_member(r, addr) for r in ranges):
+                if addr not in exclude and in_ranges(ranges, addr):
                     if current.is_free_for(client, now):
                         lease.address = addr
                         return self._hold(lease, current, now)
                     break
-        if prefer and prefer not in exclude and any(_member(r, prefer) for r in ranges):
+        if prefer and prefer not in exclude and in_ranges(ranges, prefer):
             current = table.get(prefer)
             if current is None or current.is_free_for(client, now):
                 lease.address = prefer
                 return self._hold(lease, current, now)
-        sizes = [_size(r) for r in ranges]
-        total = sum(sizes)
-        if total <= 0:
-            return None
-        # search the ranges as one sequence, from ``hint`` to the end, then wrap around
-        start = hint % total
-        head: list[tuple[AddressRange, int, int]] = []
-        tail: list[tuple[AddressRange, int, int]] = []
-        offset = 0
-        for r, size in zip(ranges, sizes, strict=True):
-            if start >= offset + size:
-                tail.append((r, 0, size))
-            elif start >= offset:
-                head.append((r, start - offset, size))
-                if start > offset:
-                    tail.append((r, 0, start - offset))
-            else:
-                head.append((r, 0, size))
-            offset += size
+        pieces = segments(ranges, hint)  # from ``hint`` to the end, then wrap around
         for attempt in range(2):
-            for r, lo, hi in head + tail:
+            for r, lo, hi in pieces:
                 found = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
                 if found is not None:
                     lease.address = found
@@ -383,7 +347,7 @@ class LeaseIndex:
         exclude: frozenset[int],
     ) -> int | None:
         """A free address of ``r`` at member offsets ``lo`` <= i < ``hi``."""
-        step = _step(r)
+        step = range_step(r)
         size = (r.last - r.first) // step + 1
         if size > MAP_LIMIT:
             return self._probe(kind, r, size, step, client, now, hint, exclude)
@@ -412,8 +376,8 @@ class LeaseIndex:
         exclude: frozenset[int],
     ) -> int | None:
         table = self.by_addr[kind]
-        for attempt in range(64):
-            addr = r.first + ((hint + attempt * _PROBE_MULT) % size) * step
+        for attempt in range(PROBES):
+            addr = r.first + ((hint + attempt * PROBE_MULT) % size) * step
             lease = table.get(addr)
             if addr not in exclude and (lease is None or lease.is_free_for(client, now)):
                 return addr

@@ -18,13 +18,12 @@ from typing import Any
 
 import psycopg
 
-from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.leases.shared import pg_sql as q
+from dhcpbridge.leases.shared.listening import keep_listening
 
 CHANNEL = "dhcpbridge_leases"
 EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
-log = logs.get("dhcpbridge.leases")
 
 
 def parse(payload: str, me: str) -> tuple[str, LeaseKind, int] | None:
@@ -52,25 +51,20 @@ async def watch(
     max_backoff: float = 10.0,
 ) -> None:
     """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
-    delay = backoff
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}".encode())
-                if ready is not None:
-                    ready.set()
-                delay = backoff
-                async for note in conn.notifies():
-                    change = parse(note.payload, me)
-                    if change is None:
-                        continue
-                    event, kind, address = change
-                    lease = await get(kind, address)
-                    if lease is not None and EVENTS.get(lease.state.name.lower()) == event:
-                        emit(LeaseEvent(event, lease))
-        except (psycopg.Error, OSError) as exc:
-            log.warning("PostgreSQL change listener lost its connection; retrying", error=str(exc).strip())
-        except Exception as exc:  # a store call in ``get`` (StoreError): keep listening after a pause
-            log.warning("PostgreSQL change listener failed; retrying", error=str(exc).strip())
-        await asyncio.sleep(delay)
-        delay = min(max_backoff, delay * 2)
+
+    async def listen(connected: Callable[[], None]) -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
+            await conn.execute(f"LISTEN {CHANNEL}".encode())
+            if ready is not None:
+                ready.set()
+            connected()
+            async for note in conn.notifies():
+                change = parse(note.payload, me)
+                if change is None:
+                    continue
+                event, kind, address = change
+                lease = await get(kind, address)
+                if lease is not None and EVENTS.get(lease.state.name.lower()) == event:
+                    emit(LeaseEvent(event, lease))
+
+    await keep_listening("PostgreSQL", listen, (psycopg.Error, OSError), backoff, max_backoff)

@@ -79,9 +79,15 @@ FROM leases;
 COMMENT ON VIEW lease_view IS 'dhcpbridge: leases as people read them (prefixes with their length, MACs)';
 """
 
+_V3 = """
+CREATE INDEX leases_by_duid ON leases (substring(client from 5)) WHERE kind IN ('na', 'pd');
+COMMENT ON INDEX leases_by_duid IS 'dhcpbridge: v6 leases per DUID (max-leases-per-duid)';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "leases, roles and servers tables", _V1),
     Migration(2, "lease_view for people", _V2),
+    Migration(3, "v6 leases by DUID", _V3),
 )
 LATEST = MIGRATIONS[-1].version
 _LOCK = 0x6468_6370_6272  # advisory lock key ("dhcpbr") held while migrating

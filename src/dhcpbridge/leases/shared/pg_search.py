@@ -10,18 +10,17 @@ hold goes through the store's atomic ``hold``; one another server won first make
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import psycopg
 
 from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases import ranges
+from dhcpbridge.leases.ranges import range_step
 from dhcpbridge.leases.shared import pg_sql as q
 
-MAP_LIMIT = 1 << 22  # ranges with more members are probed (as ``leases.embedded.index`` does)
-PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded index's probe sequence: both stores agree
-PROBES = 64
 CLAIM_RETRIES = 16  # another server won the address we picked: pick again (bounded)
 FIRST_CHUNK = 256  # addresses in the first search window (doubled for each next one)
 
@@ -31,46 +30,6 @@ Hold = Callable[[psycopg.AsyncConnection[Any], Lease, float], Awaitable[Lease | 
 def new_stamp() -> int:
     """A random write stamp (see ``pg_sql.FLUSH``)."""
     return random.getrandbits(63)
-
-
-def range_step(r: AddressRange) -> int:
-    step: int = getattr(r, "step", 1)
-    return step
-
-
-def range_size(r: AddressRange) -> int:
-    return (r.last - r.first) // range_step(r) + 1
-
-
-def range_member(r: AddressRange, addr: int) -> bool:
-    if not r.first <= addr <= r.last:
-        return False
-    step = range_step(r)
-    return step == 1 or not (addr - r.first) % step
-
-
-def segments(ranges: Sequence[AddressRange], hint: int) -> list[tuple[AddressRange, int, int]]:
-    """The ranges as one sequence searched from ``hint`` (modulo its size) to the end, then from
-    the start: (range, first member offset, end offset) pieces, as ``LeaseIndex.allocate``."""
-    sizes = [range_size(r) for r in ranges]
-    total = sum(sizes)
-    if total <= 0:
-        return []
-    start = hint % total
-    head: list[tuple[AddressRange, int, int]] = []
-    tail: list[tuple[AddressRange, int, int]] = []
-    offset = 0
-    for r, size in zip(ranges, sizes, strict=True):
-        if start >= offset + size:
-            tail.append((r, 0, size))
-        elif start >= offset:
-            head.append((r, start - offset, size))
-            if start > offset:
-                tail.append((r, 0, start - offset))
-        else:
-            head.append((r, 0, size))
-        offset += size
-    return head + tail
 
 
 async def first_free(
@@ -133,8 +92,21 @@ async def claim_first_of(
         },
     )
     blocked = {q.addr_int(kind, r[0]) for r in await cur.fetchall()}
-    for addr in candidates:
-        if addr in blocked:
+    return await _hold_first(conn, hold, lease, candidates, blocked, now)
+
+
+async def _hold_first(
+    conn: psycopg.AsyncConnection[Any],
+    hold: Hold,
+    lease: Lease,
+    addresses: Iterable[int],
+    blocked: set[int],
+    now: float,
+    exclude: frozenset[int] = frozenset(),
+) -> Lease | None:
+    """Hold the first of ``addresses`` (not ``blocked`` nor excluded) that ``hold`` wins for the client."""
+    for addr in addresses:
+        if addr in blocked or addr in exclude:
             continue
         lease.address = addr
         got = await hold(conn, lease, now)
@@ -148,16 +120,14 @@ async def probe(
     hold: Hold,
     lease: Lease,
     r: AddressRange,
-    size: int,
     now: float,
     hint: int,
     exclude: frozenset[int],
 ) -> Lease | None:
     """A range too big to search: the embedded index's probe sequence from ``hint``."""
-    step = range_step(r)
     candidates = []
-    for attempt in range(PROBES):
-        addr = r.first + ((hint + attempt * PROBE_MULT) % size) * step
+    for attempt in range(ranges.PROBES):
+        addr = ranges.probe(r, hint, attempt)
         if addr not in exclude:
             candidates.append(addr)
     return await claim_first_of(conn, hold, lease, candidates, now)
@@ -188,12 +158,5 @@ async def first_free_member(
         },
     )
     blocked = {q.addr_int(kind, row[0]) for row in await cur.fetchall()}
-    for k in range(lo, hi):
-        addr = r.first + k * step
-        if addr in blocked or addr in exclude:
-            continue
-        lease.address = addr
-        got = await hold(conn, lease, now)
-        if got is not None:
-            return got
-    return None
+    members = (r.first + k * step for k in range(lo, hi))
+    return await _hold_first(conn, hold, lease, members, blocked, now, exclude)

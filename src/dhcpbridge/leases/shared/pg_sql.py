@@ -160,6 +160,18 @@ ORDER BY bound DESC, updated DESC, stamp
 """
 )
 
+# max-leases-per-duid: whether an IA may get a new lease (it holds one already, or its DUID holds
+# fewer than the cap); run under the DUID's advisory lock (``DUID_LOCK``) in the claim's transaction
+DUID_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+DUID_ROOM = """
+SELECT EXISTS (
+        SELECT 1 FROM leases h WHERE h.kind = %(kind)s AND h.client = %(client)s
+        AND h.state IN ('bound', 'offered') AND h.expires > to_timestamp(%(now)s))
+    OR (SELECT count(*) FROM leases d WHERE d.kind IN ('na', 'pd')
+        AND substring(d.client from 5) = %(duid)s
+        AND d.state IN ('bound', 'offered') AND d.expires > to_timestamp(%(now)s)) < %(cap)s
+"""
+
 # the first address of [lo, hi] (step 1) that is free for the client, held for it in one statement
 CLAIM_FIRST_FREE = (
     f"""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import hashlib
 import json
 import os
 import socket
@@ -33,6 +34,7 @@ from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
 from dhcpbridge.leases.shared import pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
@@ -62,6 +64,7 @@ class PostgresStore:
         self.pool_size = pool_size
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.retention = 86400.0
+        self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip (``leases.base.InlineStore``)
         self._pool: AsyncConnectionPool[Any] | None = None
         self._flush_pool: AsyncConnectionPool[Any] | None = None
@@ -293,7 +296,14 @@ class PostgresStore:
         lease.state = LeaseState.BOUND
         stamp = new_stamp()
         _AFTER_COMMIT.set(None)
-        rows = await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
+        if self._capped(lease):
+            async with self._conn() as conn, conn.transaction():
+                if not await self._duid_room(conn, lease, now):
+                    return None
+                cur = await conn.execute(q.COMMIT_AND_OTHERS.encode(), q.params(lease, now, stamp))
+                rows = await cur.fetchall()
+        else:
+            rows = await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
         if not rows or not rows[0][0]:
             return None
         records = [q.lease_from_row(r[1:-2]) for r in rows]
@@ -334,52 +344,79 @@ class PostgresStore:
         ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
         another server won first makes the search go on."""
         _AFTER_COMMIT.set(None)
-        kind, client = lease.kind, lease.client
-        pieces = search.segments(ranges, hint)
         async with self._conn() as conn:
-            if (
-                not prefer
-                and pieces
-                and search.range_step(pieces[0][0]) == 1
-                and search.range_size(pieces[0][0]) <= search.MAP_LIMIT
-            ):
-                # a client without records (most DISCOVERs of new clients): search and hold in the
-                # first piece in one statement; one with records goes the long way below
-                r, lo, hi = pieces[0]
+            if not self._capped(lease):
+                return await self._allocate(conn, lease, ranges, now, hint, exclude, prefer)
+            async with conn.transaction():  # the DUID's lock is held until the claim is in
+                if not await self._duid_room(conn, lease, now):
+                    return None
+                return await self._allocate(conn, lease, ranges, now, hint, exclude, prefer)
+
+    async def _allocate(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        lease: Lease,
+        ranges: Sequence[AddressRange],
+        now: float,
+        hint: int,
+        exclude: frozenset[int],
+        prefer: int,
+    ) -> Lease | None:
+        kind, client = lease.kind, lease.client
+        pieces = segments(ranges, hint)
+        if not prefer and pieces and range_step(pieces[0][0]) == 1 and range_size(pieces[0][0]) <= MAP_LIMIT:
+            # a client without records (most DISCOVERs of new clients): search and hold in the
+            # first piece in one statement; one with records goes the long way below
+            r, lo, hi = pieces[0]
+            got, _ = await search.first_free(
+                conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude, only_new=True
+            )
+            if got is not None:
+                return got
+        cur = await conn.execute(q.FIND_CLIENT.encode(), (q.KIND_TEXT[kind], client))
+        for row in await cur.fetchall():
+            current = q.lease_from_row(row)
+            addr = current.address
+            if addr not in exclude and in_ranges(ranges, addr):
+                if current.is_free_for(client, now):
+                    lease.address = addr
+                    got = await self._hold(conn, lease, now)
+                    if got is not None:
+                        return got
+                break
+        if prefer and prefer not in exclude and in_ranges(ranges, prefer):
+            lease.address = prefer
+            got = await self._hold(conn, lease, now)
+            if got is not None:
+                return got
+        for r, lo, hi in pieces:
+            size = range_size(r)
+            if size > MAP_LIMIT:
+                got = await search.probe(conn, self._hold, lease, r, now, hint, exclude)
+            elif range_step(r) == 1:
                 got, _ = await search.first_free(
-                    conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude, only_new=True
+                    conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude
                 )
-                if got is not None:
-                    return got
-            cur = await conn.execute(q.FIND_CLIENT.encode(), (q.KIND_TEXT[kind], client))
-            for row in await cur.fetchall():
-                current = q.lease_from_row(row)
-                addr = current.address
-                if addr not in exclude and any(search.range_member(r, addr) for r in ranges):
-                    if current.is_free_for(client, now):
-                        lease.address = addr
-                        got = await self._hold(conn, lease, now)
-                        if got is not None:
-                            return got
-                    break
-            if prefer and prefer not in exclude and any(search.range_member(r, prefer) for r in ranges):
-                lease.address = prefer
-                got = await self._hold(conn, lease, now)
-                if got is not None:
-                    return got
-            for r, lo, hi in pieces:
-                size = search.range_size(r)
-                if size > search.MAP_LIMIT:
-                    got = await search.probe(conn, self._hold, lease, r, size, now, hint, exclude)
-                elif search.range_step(r) == 1:
-                    got, _ = await search.first_free(
-                        conn, self._hold, lease, r.first + lo, r.first + hi - 1, now, exclude
-                    )
-                else:
-                    got = await search.first_free_member(conn, self._hold, lease, r, lo, hi, now, exclude)
-                if got is not None:
-                    return got
+            else:
+                got = await search.first_free_member(conn, self._hold, lease, r, lo, hi, now, exclude)
+            if got is not None:
+                return got
         return None
+
+    def _capped(self, lease: Lease) -> bool:
+        """Whether a new lease of ``lease``'s IA is subject to ``duid_cap``."""
+        return self.duid_cap > 0 and lease.kind != LeaseKind.V4 and len(lease.client) > 4
+
+    async def _duid_room(self, conn: psycopg.AsyncConnection[Any], lease: Lease, now: float) -> bool:
+        """max-leases-per-duid, inside the claim's transaction: take the DUID's advisory lock (other
+        servers' claims for it wait until this one is in), then whether the IA may get a new lease."""
+        duid = lease.client[4:]
+        key = int.from_bytes(hashlib.blake2b(duid, digest_size=8).digest(), "big", signed=True)
+        await conn.execute(q.DUID_LOCK.encode(), (key,))
+        args = {"kind": q.KIND_TEXT[lease.kind], "client": lease.client, "duid": duid, "now": now}
+        cur = await conn.execute(q.DUID_ROOM.encode(), {**args, "cap": self.duid_cap})
+        row = await cur.fetchone()
+        return bool(row and row[0])
 
     # --- expiry, roles ----------------------------------------------------------------------
     async def reap(self, now: float) -> list[Lease]:
@@ -453,6 +490,10 @@ class PostgresStore:
             log.warning("lease rows lost by PostgreSQL written again", rows=rewritten)
         if conflicts:
             raise StoreError(f"{conflicts} lease change(s) lost and taken by other clients meanwhile")
+
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""
+        self.duid_cap = cap
 
     async def close(self) -> None:
         if self._closed:

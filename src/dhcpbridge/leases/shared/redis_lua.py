@@ -1,7 +1,7 @@
 """The Lua script every state change of the Redis store runs in, so each one is atomic in Redis.
 
 One script, dispatched on an operation name: ``get``, ``find``, ``offer``, ``commit``, ``release``,
-``decline``, ``unhold``, ``allocate``, ``init`` (fill a range's free set), ``reap``, ``role``.
+``decline``, ``unhold``, ``allocate``, ``reap``, ``role``.
 ``ARGV`` = key prefix, operation, kind (``v4``/``na``/``pd``), now (epoch seconds), then the
 operation's JSON argument. The key layout is described in ``docs/stores/redis.md``:
 
@@ -12,31 +12,38 @@ operation's JSON argument. The key layout is described in ``docs/stores/redis.md
   expired and released history a returning client gets its address back from, until purged).
 * ``...:exp:<kind>`` (active records by expiry), ``...:old:<kind>`` (inactive records by the time
   they ended, for the purge), ``...:cli:<kind>:<client hex>`` (a client's addresses, most recent
-  last), ``...:free:<kind>:<range>`` (the free members of one pool range, scored by position),
-  ``...:ranges:<kind>`` (free set -> its range: first and last as hex, step bits), ``...:counts`` (records per kind and
-  state), ``...:reaped:<kind>`` (leases expired by an allocation, for the next reap),
-  ``...:role:<name>`` (who holds a role such as the reaper).
+  last), ``...:used:<kind>:<range>`` (a bitmap per pool range: bit i set = member i is taken),
+  ``...:counts`` (records per kind and state), ``...:reaped:<kind>`` (leases expired by an
+  allocation, for the next reap), ``...:role:<name>`` (who holds a role such as the reaper).
 
-A record of an address taken out of a free set remembers where it came from (``_free``:
-``set|position`` items) so that it goes back there the moment it stops being active; an address
-found taken while scanning a free set is removed there and remembers it the same way.
+Every change to a state with an event (bound, released, declined, expired) is published on the
+channel ``...:changes`` as ``<server> <record JSON>`` (``redis_watch``: other servers' event buses).
+
+A range's bitmap needs no creation: a missing key (or bits past its end) reads as all free, so the
+first allocation in a /16 costs what any other does. A record whose bit an allocation set
+remembers it (``_free``: ``bitmap|position`` items) and clears it the moment it stops being
+active; an address found taken while searching (its bit clear, say a lease given by ``offer``)
+gets its bit set and remembered the same way, so the search skips it from then on.
 """
 
 from __future__ import annotations
 
-SCRIPT = r"""
-local P = ARGV[1]
-local op = ARGV[2]
-local kind = ARGV[3]
-local now = tonumber(ARGV[4])
-local nowtext = ARGV[4]
-local arg = ARGV[5]
-local I = P .. 'dhcpbridge:'
-local REC = I .. 'rec:' .. kind
-local EXP = I .. 'exp:' .. kind
-local OLD = I .. 'old:' .. kind
+import hashlib
+
+_BODY = r"""
+-- set by each call (Redis runs one call at a time): its prefix, operation, kind and time
+local P, op, kind, now, nowtext, arg, I, REC, EXP, OLD
+local LAST, LAST_RAW -- the record the last put stored, and its JSON (not encoded twice)
+local OWNER -- the calling server (ARGV[6]), named in what changes publishes
+local EVENTS = {bound = true, released = true, declined = true, expired = true}
 local ACTIVE = {offered = true, bound = true, declined = true}
 local REAP_LIMIT = 2000
+
+local function encode(rec)
+  if rec == nil then return false end
+  if rec == LAST then return LAST_RAW end
+  return cjson.encode(rec)
+end
 
 local function load(addr)
   local raw = redis.call('HGET', REC, addr)
@@ -55,16 +62,15 @@ local function view_key(rec)
   return P .. rec.address
 end
 
-local function member_of(rec)
-  return rec._hex .. '|' .. rec.address
-end
-
+-- the bitmap bits a record set ({key, position}); a record written before the bitmaps may still
+-- name a sorted set (...:free:...) of the old layout: ignored (never SETBIT on it)
 local function pointers(rec)
   local out = {}
   if rec._free then
+    local used = I .. 'used:'
     for item in string.gmatch(rec._free, '[^;]+') do
       local z, i = string.match(item, '^(.*)|(%d+)$')
-      out[#out + 1] = {z, i}
+      if z and string.sub(z, 1, #used) == used then out[#out + 1] = {z, i} end
     end
   end
   return out
@@ -109,10 +115,9 @@ local function write_view(rec)
 end
 
 local function set_free(rec, free)
-  local member = member_of(rec)
-  for _, p in ipairs(pointers(rec)) do
-    if free then redis.call('ZADD', p[1], p[2], member) else redis.call('ZREM', p[1], member) end
-  end
+  local bit = 1
+  if free then bit = 0 end
+  for _, p in ipairs(pointers(rec)) do redis.call('SETBIT', p[1], p[2], bit) end
 end
 
 -- is the address with hex form h a member of range r = {first hex, last hex, k4, kb}
@@ -130,48 +135,37 @@ local function in_range(h, r)
   return true
 end
 
--- an address becoming active leaves every free set that holds it (remembered in _free)
-local function leave_free_sets(rec)
-  local specs = redis.call('HGETALL', I .. 'ranges:' .. kind)
-  local m = member_of(rec)
-  for i = 1, #specs, 2 do
-    local f, l, k4, kb = string.match(specs[i + 1], '^(%x+) (%x+) (%d+) (%d+)$')
-    if f and in_range(rec._hex, {f, l, tonumber(k4), tonumber(kb)}) then
-      local score = redis.call('ZSCORE', specs[i], m)
-      if score then
-        redis.call('ZREM', specs[i], m)
-        add_pointer(rec, specs[i], math.floor(tonumber(score)))
-      end
-    end
-  end
-end
-
 -- store rec as the record of its address (replacing cur, the record there before, if any)
 local function put(rec, cur)
   local addr = rec.address
+  local was_active = cur and ACTIVE[cur.state]
   if cur then
     for _, p in ipairs(pointers(cur)) do add_pointer(rec, p[1], p[2]) end
     if cur.client ~= rec.client then redis.call('ZREM', client_key(cur.client), addr) end
-    count(cur.state, -1)
+    if cur.state ~= rec.state then count(cur.state, -1) end
     local old_view = view_key(cur)
     if old_view ~= view_key(rec) then redis.call('DEL', old_view) end
   end
   if rec.state ~= 'offered' then rec._reoffer = nil end
   if ACTIVE[rec.state] then
-    if not (cur and ACTIVE[cur.state]) then leave_free_sets(rec) end
     redis.call('ZADD', EXP, rec.expires, addr)
-    redis.call('ZREM', OLD, addr)
-    set_free(rec, false)
+    if cur and not was_active then redis.call('ZREM', OLD, addr) end
+    if rec._free ~= (cur and cur._free) or not was_active then set_free(rec, false) end
   else
-    redis.call('ZREM', EXP, addr)
+    if was_active then redis.call('ZREM', EXP, addr) end
     redis.call('ZADD', OLD, rec.expires, addr)
-    set_free(rec, true)
+    if was_active or not cur then set_free(rec, true) end
   end
   local seq = redis.call('INCR', I .. 'seq')
-  redis.call('ZADD', client_key(rec.client), seq, addr)
-  count(rec.state, 1)
-  redis.call('HSET', REC, addr, cjson.encode(rec))
+  if redis.call('ZADD', client_key(rec.client), seq, addr) == 1 and rec.duid and rec.duid ~= '' then
+    redis.call('SADD', I .. 'duid:' .. rec.duid, kind .. ' ' .. rec.client) -- a new IA of the DUID
+  end
+  if not (cur and cur.state == rec.state) then count(rec.state, 1) end
+  LAST, LAST_RAW = rec, cjson.encode(rec)
+  redis.call('HSET', REC, addr, LAST_RAW)
   write_view(rec)
+  local told = EVENTS[rec.state] and (rec.state ~= 'expired' or (cur and cur.state == 'bound'))
+  if told then redis.call('PUBLISH', I .. 'changes', OWNER .. ' ' .. LAST_RAW) end
   return rec
 end
 
@@ -181,9 +175,46 @@ local function delete(cur)
   redis.call('ZREM', EXP, addr)
   redis.call('ZREM', OLD, addr)
   redis.call('ZREM', client_key(cur.client), addr)
+  if cur.duid and cur.duid ~= '' and redis.call('EXISTS', client_key(cur.client)) == 0 then
+    redis.call('SREM', I .. 'duid:' .. cur.duid, kind .. ' ' .. cur.client)
+  end
   count(cur.state, -1)
   set_free(cur, true)
   redis.call('DEL', view_key(cur))
+end
+
+-- how many addresses and prefixes the IAs in the DUID set d hold now (bound or offered, not
+-- expired): max-leases-per-duid, counted inside the claim so that no two servers pass it together
+local function duid_held(d)
+  local n = 0
+  for _, m in ipairs(redis.call('SMEMBERS', I .. 'duid:' .. d)) do
+    local k, client = string.match(m, '^(%a+) (%x+)$')
+    if k then
+      local mark = '"client":"' .. client .. '"'
+      for _, addr in ipairs(redis.call('ZRANGE', I .. 'cli:' .. k .. ':' .. client, 0, -1)) do
+        local raw = redis.call('HGET', I .. 'rec:' .. k, addr)
+        if raw and string.find(raw, mark, 1, true) then
+          local r = cjson.decode(raw)
+          if (r.state == 'bound' or r.state == 'offered') and tonumber(r.expires) > now then n = n + 1 end
+        end
+      end
+    end
+  end
+  return n
+end
+
+-- whether rec may become a new lease of its IA under cap (0: no cap): the IA holds one already
+-- (it keeps it), or its DUID holds fewer than cap
+local function within_cap(rec, cap)
+  if cap == 0 or not rec.duid or rec.duid == '' then return true end
+  for _, addr in ipairs(redis.call('ZRANGE', client_key(rec.client), 0, -1)) do
+    local cur = load(addr)
+    if cur and cur.client == rec.client and (cur.state == 'bound' or cur.state == 'offered')
+        and tonumber(cur.expires) > now then
+      return true
+    end
+  end
+  return duid_held(rec.duid) < cap
 end
 
 local function hold(rec, cur)
@@ -228,7 +259,7 @@ local function reap(early, before)
         local rec = copy(cur)
         rec.state = 'expired'
         put(rec, cur)
-        if cur.state == 'bound' then out[#out + 1] = cjson.encode(rec) end
+        if cur.state == 'bound' then out[#out + 1] = encode(rec) end
       end
     else
       redis.call('ZREM', EXP, addr)
@@ -265,27 +296,68 @@ local function split(member)
   return h, addr
 end
 
-local function scan(z, lo, hi, rec, excl)
+-- member idx of a range whose first address has the hex form first and members 2^bits apart:
+-- its hex form (same width) and its text (dotted IPv4; RFC 5952 IPv6, as the Python side writes)
+local function nth(first, bits, idx)
+  local limbs = {}
+  for i = 1, #first, 4 do limbs[#limbs + 1] = tonumber(string.sub(first, i, i + 3), 16) end
+  local at = #limbs - math.floor(bits / 16)
+  local carry = idx * 2 ^ (bits % 16)
+  while carry > 0 and at >= 1 do
+    local sum = limbs[at] + carry
+    limbs[at] = sum % 65536
+    carry = math.floor(sum / 65536)
+    at = at - 1
+  end
+  local hex = {}
+  for i, v in ipairs(limbs) do hex[i] = string.format('%04x', v) end
+  if #limbs == 2 then
+    local a, b = limbs[1], limbs[2]
+    return table.concat(hex), string.format('%d.%d.%d.%d', math.floor(a / 256), a % 256, math.floor(b / 256), b % 256)
+  end
+  local best, best_len, run, run_len = 0, 0, 0, 0
+  for i, v in ipairs(limbs) do
+    if v == 0 then
+      if run_len == 0 then run = i end
+      run_len = run_len + 1
+      if run_len > best_len then best, best_len = run, run_len end
+    else
+      run_len = 0
+    end
+  end
+  local groups = {}
+  for i, v in ipairs(limbs) do groups[i] = string.format('%x', v) end
+  if best_len < 2 then return table.concat(hex), table.concat(groups, ':') end
+  local left = table.concat(groups, ':', 1, best - 1)
+  local right = table.concat(groups, ':', best + best_len, 8)
+  return table.concat(hex), left .. '::' .. right
+end
+
+-- the first member free for rec.client at positions lo <= i < hi of a range's bitmap z (a clear
+-- bit; a missing key or the bits past its end read as clear): held for the client
+local function scan(z, first, bits, lo, hi, rec, excl)
   while lo < hi do
-    local batch = redis.call('ZRANGEBYSCORE', z, lo, hi - 1, 'WITHSCORES', 'LIMIT', 0, 8)
-    if #batch == 0 then return nil end
-    for i = 1, #batch, 2 do
-      local h, addr = split(batch[i])
-      local idx = math.floor(tonumber(batch[i + 1]))
-      lo = idx + 1
-      if not excl[addr] then
-        local cur = load(addr)
-        if cur == nil or free_for(cur, rec.client) then
-          rec.address = addr
-          rec._hex = h
-          add_pointer(rec, z, idx)
-          return hold(rec, cur)
-        end
-        -- taken (the free set missed it): out of the set; the record brings it back when free
-        redis.call('ZREM', z, batch[i])
-        add_pointer(cur, z, idx)
-        redis.call('HSET', REC, addr, cjson.encode(cur))
+    local nbits = redis.call('STRLEN', z) * 8
+    local idx = lo
+    if lo < nbits then
+      idx = redis.call('BITPOS', z, 0, lo, math.min(hi, nbits) - 1, 'BIT')
+      if idx < 0 then idx = nbits end
+    end
+    if idx >= hi then return nil end
+    local h, addr = nth(first, bits, idx)
+    lo = idx + 1
+    if not excl[addr] then
+      local cur = load(addr)
+      if cur == nil or free_for(cur, rec.client) then
+        rec.address = addr
+        rec._hex = h
+        add_pointer(rec, z, idx)
+        return hold(rec, cur)
       end
+      -- taken, its bit clear (leased by address): set it; its record clears it when free
+      add_pointer(cur, z, idx)
+      redis.call('HSET', REC, addr, cjson.encode(cur))
+      redis.call('SETBIT', z, idx, 1)
     end
   end
   return nil
@@ -293,8 +365,8 @@ end
 
 local function try_windows(a, rec, excl)
   for _, w in ipairs(a.windows) do
-    if w[1] == 'z' then
-      local got = scan(w[2], w[3], w[4], copy(rec), excl)
+    if w[1] == 'b' then
+      local got = scan(w[2], w[3], w[4], w[5], w[6], rec, excl)
       if got then return got end
     else
       for _, member in ipairs(w[2]) do
@@ -302,10 +374,9 @@ local function try_windows(a, rec, excl)
         if not excl[addr] then
           local cur = load(addr)
           if cur == nil or free_for(cur, rec.client) then
-            local r = copy(rec)
-            r.address = addr
-            r._hex = h
-            return hold(r, cur)
+            rec.address = addr
+            rec._hex = h
+            return hold(rec, cur)
           end
         end
       end
@@ -319,34 +390,28 @@ local function allocate(a)
   local client = rec.client
   local excl = {}
   for _, x in ipairs(a.exclude) do excl[x] = true end
-  for _, w in ipairs(a.windows) do
-    if w[1] == 'z' and redis.call('HEXISTS', I .. 'ranges:' .. kind, w[2]) == 0 then
-      return {'init', w[2]}
-    end
-  end
   -- the client's own most recent address in the ranges, if it is still free for it
   local own = redis.call('ZREVRANGE', client_key(client), 0, -1)
   for _, addr in ipairs(own) do
     local cur = load(addr)
     if cur and cur.client == client and not excl[addr] and in_any(cur._hex, a.ranges) then
       if free_for(cur, client) then
-        local r = copy(rec)
-        r.address = addr
-        r._hex = cur._hex
-        return {'ok', cjson.encode(hold(r, cur))}
+        rec.address = addr
+        rec._hex = cur._hex
+        return {'ok', encode(hold(rec, cur))}
       end
       break
     end
   end
+  if not within_cap(rec, tonumber(a.cap or 0)) then return {'none'} end
   -- what it asked for
   if a.prefer ~= '' then
     local h, addr = split(a.prefer)
     local cur = load(addr)
     if cur == nil or free_for(cur, client) then
-      local r = copy(rec)
-      r.address = addr
-      r._hex = h
-      return {'ok', cjson.encode(hold(r, cur))}
+      rec.address = addr
+      rec._hex = h
+      return {'ok', encode(hold(rec, cur))}
     end
   end
   local got = try_windows(a, rec, excl)
@@ -356,110 +421,100 @@ local function allocate(a)
     got = try_windows(a, rec, excl)
   end
   if got == nil then return {'none'} end
-  return {'ok', cjson.encode(got)}
+  return {'ok', encode(got)}
 end
 
-local function init(a)
-  local ranges = I .. 'ranges:' .. kind
-  if redis.call('HEXISTS', ranges, a.z) == 1 then return 0 end
-  local z = a.z
-  local batch = {}
-  for i, member in ipairs(a.members) do
-    local idx = a.offset + i - 1
-    local _, addr = split(member)
-    local raw = redis.call('HGET', REC, addr)
-    local cur = raw and cjson.decode(raw)
-    if cur and ACTIVE[cur.state] then
-      add_pointer(cur, z, idx)
-      redis.call('HSET', REC, addr, cjson.encode(cur))
-    else
-      batch[#batch + 1] = idx
-      batch[#batch + 1] = member
-      if #batch >= 2000 then
-        redis.call('ZADD', z, unpack(batch))
-        batch = {}
-      end
-    end
-  end
-  if #batch > 0 then redis.call('ZADD', z, unpack(batch)) end
-  if a.last then redis.call('HSET', ranges, z, a.spec) end
-  return 1
-end
-
-local function encode(rec)
-  if rec == nil then return false end
-  return cjson.encode(rec)
-end
-
-if op == 'get' then
-  return redis.call('HGET', REC, arg)
-elseif op == 'find' then
-  local out = {}
-  for _, addr in ipairs(redis.call('ZREVRANGE', client_key(arg), 0, -1)) do
-    local raw = redis.call('HGET', REC, addr)
-    if raw then
-      local cur = cjson.decode(raw)
-      if cur.client == arg then out[#out + 1] = raw end
+-- the records of client, most recent first, appended to out (but the one of address skip)
+local function find(client, out, skip)
+  local mark = '"client":"' .. client .. '"'
+  for _, addr in ipairs(redis.call('ZREVRANGE', client_key(client), 0, -1)) do
+    if addr ~= skip then
+      local raw = redis.call('HGET', REC, addr)
+      if raw and string.find(raw, mark, 1, true) then out[#out + 1] = raw end
     end
   end
   return out
-elseif op == 'offer' then
-  local rec = cjson.decode(arg)
-  local cur = load(rec.address)
-  if cur and not free_for(cur, rec.client) then return false end
-  return encode(hold(rec, cur))
-elseif op == 'commit' then
-  local rec = cjson.decode(arg)
-  local cur = load(rec.address)
-  if cur and not free_for(cur, rec.client) then return false end
-  if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
-    if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
-  end
-  rec.state = 'bound'
-  return encode(put(rec, cur))
-elseif op == 'release' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur == nil or cur.client ~= a.client or (cur.state ~= 'bound' and cur.state ~= 'offered') then
-    return false
-  end
-  local rec = copy(cur)
-  rec.state = 'released'
-  rec.expires = nowtext
-  return encode(put(rec, cur))
-elseif op == 'decline' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur == nil or cur.client ~= a.client or cur.state ~= 'bound' or tonumber(cur.expires) <= now then
-    return false
-  end
-  local rec = copy(cur)
-  rec.state = 'declined'
-  rec.starts = nowtext
-  rec.expires = a['until']
-  rec.hostname = ''
-  return encode(put(rec, cur))
-elseif op == 'unhold' then
-  local a = cjson.decode(arg)
-  local cur = load(a.address)
-  if cur and cur.client == a.client and cur.state == 'offered' then offer_ended(cur) end
-  return false
-elseif op == 'allocate' then
-  return allocate(cjson.decode(arg))
-elseif op == 'init' then
-  return init(cjson.decode(arg))
-elseif op == 'reap' then
-  local a = cjson.decode(arg)
-  return reap(false, a.before)
-elseif op == 'role' then
-  local a = cjson.decode(arg)
-  local key = I .. 'role:' .. a.role
-  local holder = redis.call('GET', key)
-  if holder == false or holder == a.owner then
-    redis.call('SET', key, a.owner, 'PX', a.ms)
-    return 1
-  end
-  return 0
 end
-return redis.error_reply('dhcpbridge: unknown operation ' .. op)
+
+
+local function main(keys, ARGV)
+  P, op, kind, nowtext, arg, OWNER = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] or ''
+  now = tonumber(nowtext)
+  LAST, LAST_RAW = nil, nil
+  I = P .. 'dhcpbridge:'
+  REC = I .. 'rec:' .. kind
+  EXP = I .. 'exp:' .. kind
+  OLD = I .. 'old:' .. kind
+  if op == 'get' then
+    return redis.call('HGET', REC, arg)
+  elseif op == 'find' then
+    return find(arg, {}, nil)
+  elseif op == 'offer' then
+    local rec = cjson.decode(arg)
+    local cur = load(rec.address)
+    if cur and not free_for(cur, rec.client) then return false end
+    return encode(hold(rec, cur))
+  elseif op == 'commit' then
+    local rec = cjson.decode(arg)
+    local cap = tonumber(rec._cap or 0)
+    rec._cap = nil
+    local cur = load(rec.address)
+    if cur and not free_for(cur, rec.client) then return {} end
+    if not within_cap(rec, cap) then return {} end
+    if cur and cur.client == rec.client and cur.state == 'bound' and tonumber(cur.expires) > now then
+      if tonumber(cur.starts) < tonumber(rec.starts) then rec.starts = cur.starts end
+    end
+    rec.state = 'bound'
+    -- the record, then all of the client's (the engine looks for its other bindings next)
+    local raw = encode(put(rec, cur))
+    return find(rec.client, {raw}, rec.address)
+  elseif op == 'release' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur == nil or cur.client ~= a.client or (cur.state ~= 'bound' and cur.state ~= 'offered') then
+      return false
+    end
+    local rec = copy(cur)
+    rec.state = 'released'
+    rec.expires = nowtext
+    return encode(put(rec, cur))
+  elseif op == 'decline' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur == nil or cur.client ~= a.client or cur.state ~= 'bound' or tonumber(cur.expires) <= now then
+      return false
+    end
+    local rec = copy(cur)
+    rec.state = 'declined'
+    rec.starts = nowtext
+    rec.expires = a['until']
+    rec.hostname = ''
+    return encode(put(rec, cur))
+  elseif op == 'unhold' then
+    local a = cjson.decode(arg)
+    local cur = load(a.address)
+    if cur and cur.client == a.client and cur.state == 'offered' then offer_ended(cur) end
+    return false
+  elseif op == 'allocate' then
+    return allocate(cjson.decode(arg))
+  elseif op == 'reap' then
+    local a = cjson.decode(arg)
+    return reap(false, a.before)
+  elseif op == 'role' then
+    local a = cjson.decode(arg)
+    local key = I .. 'role:' .. a.role
+    local holder = redis.call('GET', key)
+    if holder == false or holder == a.owner then
+      redis.call('SET', key, a.owner, 'PX', a.ms)
+      return 1
+    end
+    return 0
+  end
+  return redis.error_reply('dhcpbridge: unknown operation ' .. op)
+end
 """
+
+#: the library's name and its one function's: the code's hash, so servers of different versions
+#: sharing one Redis each call their own
+NAME = "dhcpbridge_" + hashlib.sha1(_BODY.encode()).hexdigest()[:16]
+LIBRARY = f"#!lua name={NAME}\n{_BODY}\nredis.register_function{{function_name='{NAME}', callback=main}}\n"

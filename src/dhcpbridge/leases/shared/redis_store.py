@@ -17,21 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
+import contextvars
 import json
+import os
+import secrets
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from dhcpbridge import logs
-from dhcpbridge.engine.model import Lease, LeaseKind
+from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.ranges import MAP_LIMIT, PROBES, in_ranges, probe, range_size, range_step, segments
+from dhcpbridge.leases.shared import redis_watch
 from dhcpbridge.leases.shared.redis_codec import (
     KIND_NAMES,
     addr_hex,
@@ -40,33 +45,22 @@ from dhcpbridge.leases.shared.redis_codec import (
     member,
     to_record,
 )
-from dhcpbridge.leases.shared.redis_lua import SCRIPT
+from dhcpbridge.leases.shared.redis_lua import LIBRARY, NAME
 from dhcpbridge.leases.shared.redis_url import RedisOptions
 
 log = logs.get("dhcpbridge.leases")
 
-MAP_LIMIT = 1 << 16  # ranges up to this many members get a free set; larger ones are probed
-PROBES = 64
-_PROBE_MULT = 0x9E3779B97F4A7C15  # the embedded store's probe sequence (same first address)
-INIT_CHUNK = 8192  # members per call while a range's free set is filled
 COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
-_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()
+
+# what a ``commit`` read of its client's records, for the ``find_client`` the engine runs next in
+# the same packet (the same task): one round trip less per REQUEST (as the PostgreSQL store)
+_AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
+    "dhcpbridge_redis_after_commit", default=None
+)
 
 
-def _step(r: AddressRange) -> int:
-    step: int = getattr(r, "step", 1)
-    return step
-
-
-def _size(r: AddressRange) -> int:
-    return (r.last - r.first) // _step(r) + 1
-
-
-def _is_member(r: AddressRange, addr: int) -> bool:
-    if not r.first <= addr <= r.last:
-        return False
-    step = _step(r)
-    return step == 1 or not (addr - r.first) % step
+def _unknown_function(reply: Any) -> bool:
+    return isinstance(reply, ResponseError) and "function not found" in str(reply).lower()
 
 
 class RedisStore:
@@ -76,7 +70,20 @@ class RedisStore:
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
         self.prefix = options.key_prefix
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # in published changes
+        self._me = self.owner.encode()
+        # per kind: FCALL's first arguments (the function, one key: Redis Cluster routes by it),
+        # the prefix and the kind's name
+        self._heads = {
+            kind: (
+                (b"FCALL", NAME.encode(), b"1", f"{self.prefix}dhcpbridge:rec:{name}".encode()),
+                self.prefix.encode(),
+                name.encode(),
+            )
+            for kind, name in KIND_NAMES.items()
+        }
         self.retention = 86400.0
+        self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
         pool = BlockingConnectionPool.from_url(
             options.url,
@@ -90,12 +97,15 @@ class RedisStore:
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._pumping = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._filling: dict[str, asyncio.Future[None]] = {}  # free sets being created
         self._counts: dict[str, int] = {}
         self._counts_at = 0.0
         self.failed_calls = 0  # consecutive pipelines that could not reach Redis
         self._failing_since = 0.0
         self.round_trips = 0  # pipelines sent (for the bench's round trips per exchange)
+        self._bitmaps: dict[tuple[LeaseKind, int, int, int], list[Any]] = {}  # range -> its window head
+        self._fixed_json: dict[
+            tuple[LeaseKind, int, int], tuple[Sequence[AddressRange], frozenset[int], str]
+        ] = {}
 
     # --- the pipeline pump -----------------------------------------------------------------
     async def _command(self, *args: Any) -> Any:
@@ -124,9 +134,9 @@ class RedisStore:
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
             results = await self._execute([args for args, _ in batch])
-            missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-            if missing:  # a restarted (or flushed) Redis forgot the script: load it, run those again
-                await self.client.script_load(SCRIPT)
+            missing = [i for i, r in enumerate(results) if _unknown_function(r)]
+            if missing:  # a new (restarted, flushed) Redis lacks the library: load it, run those again
+                await self.client.function_load(LIBRARY, replace=True)
                 again = await self._execute([batch[i][0] for i in missing])
                 for i, r in zip(missing, again, strict=True):
                     results[i] = r
@@ -169,15 +179,23 @@ class RedisStore:
         self.failed_calls += 1
 
     async def _run(self, op: str, kind: LeaseKind, now: float, arg: str) -> Any:
-        name = KIND_NAMES[kind]
-        route = f"{self.prefix}dhcpbridge:rec:{name}"  # the key Redis Cluster routes by
-        return await self._command("EVALSHA", _SHA, 1, route, self.prefix, op, name, repr(float(now)), arg)
+        _AFTER_COMMIT.set(None)  # any other call in between: ``find_client`` asks Redis again
+        # as bytes: redis-py passes bytes through as they are (10 arguments per call, every packet)
+        fcall, prefix, name = self._heads[kind]
+        return await self._command(
+            *fcall, prefix, op.encode(), name, repr(float(now)).encode(), arg.encode(), self._me
+        )
 
     # --- LeaseStore ---------------------------------------------------------------------------
     async def get(self, kind: LeaseKind, address: int) -> Lease | None:
         return decode(await self._run("get", kind, 0.0, addr_text(kind, address)))
 
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
+        known = _AFTER_COMMIT.get()
+        if known is not None:
+            _AFTER_COMMIT.set(None)
+            if known[0] == kind and known[1] == client:
+                return known[2]
         rows = await self._run("find", kind, 0.0, client.hex())
         return [lease for lease in map(decode, rows) if lease is not None]
 
@@ -185,7 +203,15 @@ class RedisStore:
         return decode(await self._run("offer", lease.kind, now, json.dumps(to_record(lease))))
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
-        return decode(await self._run("commit", lease.kind, now, json.dumps(to_record(lease))))
+        rec = to_record(lease)
+        if lease.kind != LeaseKind.V4 and self.duid_cap:
+            rec["_cap"] = str(self.duid_cap)
+        rows = await self._run("commit", lease.kind, now, json.dumps(rec))
+        if not rows:
+            return None
+        records = [lease for lease in map(decode, rows) if lease is not None]
+        _AFTER_COMMIT.set((lease.kind, lease.client, records))  # the committed one, then the others
+        return records[0]
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
         arg = json.dumps({"address": addr_text(kind, address), "client": client.hex()})
@@ -213,104 +239,74 @@ class RedisStore:
         kind = lease.kind
         if not ranges:
             return None
+        fixed = self._fixed(kind, ranges, exclude)
+        wanted = prefer and prefer not in exclude and in_ranges(ranges, prefer)
+        arg = (
+            f'{{"rec":{json.dumps(to_record(lease, with_address=False))},'
+            f'"windows":{json.dumps(self._windows(kind, ranges, hint))},'
+            f'"prefer":"{member(kind, prefer) if wanted else ""}",'
+            f'"cap":{self.duid_cap if kind != LeaseKind.V4 else 0},{fixed[2]}}}'
+        )
+        reply = await self._run("allocate", kind, now, arg)
+        return decode(reply[1]) if reply[0] == b"ok" else None
+
+    def _fixed(
+        self, kind: LeaseKind, ranges: Sequence[AddressRange], exclude: frozenset[int]
+    ) -> tuple[Sequence[AddressRange], frozenset[int], str]:
+        """The part of an allocation's argument that is the same for every client of a pool (its
+        ranges, the reserved addresses in them), as JSON: made once per pool, not per packet."""
+        key = (kind, id(ranges), id(exclude))
+        known = self._fixed_json.get(key)
+        if known is not None and known[0] is ranges and known[1] is exclude:
+            return known
         low = min(r.first for r in ranges)
         high = max(r.last for r in ranges)
-        wanted = prefer and prefer not in exclude and any(_is_member(r, prefer) for r in ranges)
-        windows, names = self._windows(kind, ranges, hint)
-        arg = json.dumps(
+        text = json.dumps(
             {
-                "rec": to_record(lease, with_address=False),
                 "ranges": [self._range_spec(kind, r) for r in ranges],
                 "exclude": [addr_text(kind, a) for a in exclude if low <= a <= high],
-                "prefer": member(kind, prefer) if wanted else "",
-                "windows": windows,
             }
-        )
-        for _ in range(len(names) + 1):
-            reply = await self._run("allocate", kind, now, arg)
-            tag = reply[0]
-            if tag == b"ok":
-                return decode(reply[1])
-            if tag == b"none":
-                return None
-            await self._fill(kind, reply[1].decode(), names[reply[1].decode()])
-        raise StoreError("redis: a pool range's free set could not be created")
+        )[1:-1]
+        if len(self._fixed_json) >= 1024:  # pools come from the configuration: a few; bounded anyway
+            self._fixed_json.clear()
+        known = self._fixed_json[key] = (ranges, exclude, text)
+        return known
 
     @staticmethod
     def _range_spec(kind: LeaseKind, r: AddressRange) -> list[Any]:
         """``[first hex, last hex, k4, kb]`` for the script's membership test (step = 2^(4*k4+kb))."""
-        step = _step(r)
+        step = range_step(r)
         bits = step.bit_length() - 1
         if 1 << bits != step:
             raise StoreError(f"redis: pool range step {step} is not a power of two")
         return [addr_hex(kind, r.first), addr_hex(kind, r.last), bits // 4, bits % 4]
 
-    def _zset(self, kind: LeaseKind, r: AddressRange) -> str:
-        name = f"{self.prefix}dhcpbridge:free:{KIND_NAMES[kind]}:{addr_text(kind, r.first)}-{addr_text(kind, r.last)}"
-        step = _step(r)
+    def _bitmap(self, kind: LeaseKind, r: AddressRange) -> str:
+        """The key of ``r``'s bitmap of taken members."""
+        name = f"{self.prefix}dhcpbridge:used:{KIND_NAMES[kind]}:{addr_text(kind, r.first)}-{addr_text(kind, r.last)}"
+        step = range_step(r)
         return name if step == 1 else f"{name}/{step}"
 
-    def _windows(
-        self, kind: LeaseKind, ranges: Sequence[AddressRange], hint: int
-    ) -> tuple[list[list[Any]], dict[str, AddressRange]]:
+    def _windows(self, kind: LeaseKind, ranges: Sequence[AddressRange], hint: int) -> list[list[Any]]:
         """Where the script searches, in order: the ranges as one sequence from ``hint`` to the
         end, then from the start (as the embedded store does); huge ranges by probe candidates."""
-        sizes = [_size(r) for r in ranges]
-        total = sum(sizes)
-        start = hint % total if total > 0 else 0
-        head: list[tuple[AddressRange, int, int]] = []
-        tail: list[tuple[AddressRange, int, int]] = []
-        offset = 0
-        for r, size in zip(ranges, sizes, strict=True):
-            if start >= offset + size:
-                tail.append((r, 0, size))
-            elif start >= offset:
-                head.append((r, start - offset, size))
-                if start > offset:
-                    tail.append((r, 0, start - offset))
-            else:
-                head.append((r, 0, size))
-            offset += size
         windows: list[list[Any]] = []
-        names: dict[str, AddressRange] = {}
         probed: set[int] = set()
-        for r, lo, hi in head + tail:
-            size = _size(r)
-            if size > MAP_LIMIT:
+        for r, lo, hi in segments(ranges, hint):
+            if range_size(r) > MAP_LIMIT:
                 if id(r) not in probed:
                     probed.add(id(r))
-                    step = _step(r)
-                    cands = [r.first + ((hint + a * _PROBE_MULT) % size) * step for a in range(PROBES)]
-                    windows.append(["p", [member(kind, c) for c in cands]])
+                    windows.append(["p", [member(kind, probe(r, hint, a)) for a in range(PROBES)]])
                 continue
-            name = self._zset(kind, r)
-            names[name] = r
-            windows.append(["z", name, lo, hi])
-        return windows, names
-
-    async def _fill(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
-        """Create the free set of range ``r`` once, however many allocations ask at the same time."""
-        running = self._filling.get(name)
-        if running is None:
-            running = self._filling[name] = asyncio.ensure_future(self._fill_now(kind, name, r))
-            running.add_done_callback(lambda _: self._filling.pop(name, None))
-        await asyncio.shield(running)
-
-    async def _fill_now(self, kind: LeaseKind, name: str, r: AddressRange) -> None:
-        """Create the free set of range ``r`` (every member without an active record)."""
-        step = _step(r)
-        size = _size(r)
-        for offset in range(0, size, INIT_CHUNK):
-            count = min(INIT_CHUNK, size - offset)
-            members = [member(kind, r.first + (offset + i) * step) for i in range(count)]
-            arg = {
-                "z": name,
-                "offset": offset,
-                "members": members,
-                "last": offset + count >= size,
-                "spec": " ".join(str(x) for x in self._range_spec(kind, r)),
-            }
-            await self._run("init", kind, 0.0, json.dumps(arg))
+            key = (kind, r.first, r.last, range_step(r))
+            head = self._bitmaps.get(key)
+            if head is None:
+                if len(self._bitmaps) >= 4096:  # ranges come from the configuration; bounded anyway
+                    self._bitmaps.clear()
+                spec = self._range_spec(kind, r)
+                head = self._bitmaps[key] = ["b", self._bitmap(kind, r), spec[0], spec[2] * 4 + spec[3]]
+            windows.append([*head, lo, hi])
+        return windows
 
     async def reap(self, now: float) -> list[Lease]:
         before = repr(float(now - self.retention))
@@ -389,6 +385,14 @@ class RedisStore:
                 if int(cursor) == 0:
                     break
         return total
+
+    async def watch(self, emit: Callable[[LeaseEvent], None], ready: asyncio.Event | None = None) -> None:
+        """Hand other servers' lease changes to ``emit`` until cancelled (``redis_watch``)."""
+        await redis_watch.watch(self.options.url, self.prefix, self.owner, emit, ready)
+
+    def limit_leases_per_duid(self, cap: int) -> None:
+        """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""
+        self.duid_cap = cap
 
     async def close(self) -> None:
         for task in list(self._tasks):

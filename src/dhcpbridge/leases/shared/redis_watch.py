@@ -1,0 +1,75 @@
+"""Other servers' lease changes, through Redis Pub/Sub (the Redis store's ``watch``).
+
+Every change a store function makes to a state with an event (bound, released, declined, and
+expired from bound) is published, inside the same atomic call, on the channel
+``<prefix>dhcpbridge:changes`` as ``<server id> <record JSON>``. ``watch`` subscribes on a
+connection of its own and hands each change another server made to the server's event bus as the
+matching ``LeaseEvent`` (``commit``, ``release``, ``decline``, ``expire``), so the CLI, the API and
+DNS updates see the whole pool from any server, as with PostgreSQL's LISTEN/NOTIFY. A lost
+connection is opened again with backoff; changes made meanwhile are not replayed (the records stay
+the truth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from dhcpbridge.engine.model import LeaseEvent
+from dhcpbridge.leases.shared.listening import keep_listening
+from dhcpbridge.leases.shared.redis_codec import decode
+
+EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
+
+
+def channel(prefix: str) -> str:
+    """The channel the store's functions publish changes on."""
+    return f"{prefix}dhcpbridge:changes"
+
+
+def parse(payload: bytes, me: str) -> LeaseEvent | None:
+    """The event of a change another server published; None for ours or noise."""
+    try:
+        owner, _, raw = payload.decode().partition(" ")
+        if owner == me:
+            return None
+        lease = decode(raw)
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
+    if lease is None:
+        return None
+    event = EVENTS.get(lease.state.name.lower())
+    return LeaseEvent(event, lease) if event is not None else None
+
+
+async def watch(
+    url: str,
+    prefix: str,
+    me: str,
+    emit: Callable[[LeaseEvent], None],
+    ready: asyncio.Event | None = None,
+    backoff: float = 0.5,
+    max_backoff: float = 10.0,
+) -> None:
+    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
+
+    async def listen(connected: Callable[[], None]) -> None:
+        client = Redis.from_url(url, socket_connect_timeout=5)
+        try:
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(channel(prefix))
+            if ready is not None:
+                ready.set()
+            connected()
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    event = parse(message["data"], me)
+                    if event is not None:
+                        emit(event)
+        finally:
+            await client.aclose()
+
+    await keep_listening("Redis", listen, (RedisError, OSError), backoff, max_backoff)
