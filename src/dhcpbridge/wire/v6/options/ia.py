@@ -10,16 +10,16 @@ from __future__ import annotations
 import ipaddress
 import struct
 from ipaddress import IPv6Address
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import U32, Parser
-from dhcpbridge.wire.v6.options.base import Option6, encode_options, parse_options
+from dhcpbridge.wire.v6.options.base import Option6, encode_options, fields_json, parse_options
 from dhcpbridge.wire.v6.options.codes import OptionCode6
 from dhcpbridge.wire.v6.options.container import OptionContainer
 from dhcpbridge.wire.v6.options.display import options_to_json
 
-__all__ = ["IANA", "IAPD", "IATA", "IAAddr", "IAPrefix"]
+__all__ = ["IANA", "IAPD", "IATA", "Carrier", "IAAddr", "IAPrefix"]
 
 _IA = struct.Struct("!III")
 _IAADDR = struct.Struct("!16sII")
@@ -31,13 +31,26 @@ def _at_least(data: bytes, size: int, what: str) -> None:
         raise FormError(f"{what} body must be at least {size} bytes, got {len(data)}", "truncated")
 
 
-def _with_options(out: dict[str, Any], options: list[Option6]) -> dict[str, Any]:
-    if options:
-        out["options"] = options_to_json(options)
-    return out
+class Carrier(Option6, OptionContainer):
+    """An option that carries options, its last field (the IAs, IAADDR, IAPREFIX): the JSON view
+    is the other fields, then the carried options decoded (left out when there are none and
+    ``_SHOW_NO_OPTIONS`` is false)."""
+
+    __slots__ = ()
+    _SHOW_NO_OPTIONS: ClassVar[bool] = True
+    options: list[Option6]
+
+    def _head_json(self) -> dict[str, Any]:
+        return fields_json(self, self._FIELDS[:-1])
+
+    def to_json(self) -> Any:
+        out = self._head_json()
+        if self.options or self._SHOW_NO_OPTIONS:
+            out["options"] = options_to_json(self.options)
+        return out
 
 
-class IaWithTimers(Option6, OptionContainer):
+class IaWithTimers(Carrier):
     """IA_NA and IA_PD: IAID, T1, T2 and the IA's options."""
 
     __slots__ = ("iaid", "options", "t1", "t2")
@@ -62,9 +75,6 @@ class IaWithTimers(Option6, OptionContainer):
     def to_wire(self) -> bytes:
         return _IA.pack(self.iaid, self.t1, self.t2) + encode_options(self.options)
 
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
-
 
 class IANA(IaWithTimers):
     """OPTION_IA_NA (3): IAID, T1, T2 and IA_NA-options such as IAADDR (RFC 8415 §21.4)."""
@@ -78,7 +88,7 @@ class IANA(IaWithTimers):
         return self.get_all(IAAddr)
 
 
-class IATA(Option6, OptionContainer):
+class IATA(Carrier):
     """OPTION_IA_TA (4): IAID and IA_TA-options, no T1/T2 (RFC 8415 §21.5)."""
 
     __slots__ = ("iaid", "options")
@@ -103,15 +113,13 @@ class IATA(Option6, OptionContainer):
         """The IAADDR options inside this IA."""
         return self.get_all(IAAddr)
 
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "options": options_to_json(self.options)}
 
-
-class IAAddr(Option6, OptionContainer):
+class IAAddr(Carrier):
     """OPTION_IAADDR (5): address, preferred and valid lifetimes, IAaddr-options (RFC 8415 §21.6)."""
 
     __slots__ = ("address", "options", "preferred", "valid")
     CODE = OptionCode6.IAADDR
+    _SHOW_NO_OPTIONS = False
     _FIELDS = ("address", "preferred", "valid", "options")
     address: IPv6Address
     preferred: int
@@ -136,10 +144,6 @@ class IAAddr(Option6, OptionContainer):
         head = _IAADDR.pack(self.address.packed, self.preferred, self.valid)
         return head + encode_options(self.options) if self.options else head
 
-    def to_json(self) -> Any:
-        out: dict[str, Any] = {"address": str(self.address), "preferred": self.preferred, "valid": self.valid}
-        return _with_options(out, self.options)
-
 
 class IAPD(IaWithTimers):
     """OPTION_IA_PD (25): IAID, T1, T2 and IA_PD-options such as IAPREFIX (RFC 8415 §21.21)."""
@@ -153,7 +157,7 @@ class IAPD(IaWithTimers):
         return self.get_all(IAPrefix)
 
 
-class IAPrefix(Option6, OptionContainer):
+class IAPrefix(Carrier):
     """OPTION_IAPREFIX (26): lifetimes, prefix length, prefix, IAprefix-options (RFC 8415 §21.22).
 
     ``prefix`` is kept exactly as sent (a client hint may carry host bits or ``::``);
@@ -162,6 +166,7 @@ class IAPrefix(Option6, OptionContainer):
 
     __slots__ = ("options", "preferred", "prefix", "prefix_length", "valid")
     CODE = OptionCode6.IAPREFIX
+    _SHOW_NO_OPTIONS = False
     _FIELDS = ("preferred", "valid", "prefix_length", "prefix", "options")
     preferred: int
     valid: int
@@ -207,10 +212,9 @@ class IAPrefix(Option6, OptionContainer):
         head = _IAPREFIX.pack(self.preferred, self.valid, self.prefix_length, self.prefix.packed)
         return head + encode_options(self.options) if self.options else head
 
-    def to_json(self) -> Any:
-        out: dict[str, Any] = {
+    def _head_json(self) -> dict[str, Any]:
+        return {
             "prefix": f"{self.prefix}/{self.prefix_length}",
             "preferred": self.preferred,
             "valid": self.valid,
         }
-        return _with_options(out, self.options)
