@@ -8,7 +8,7 @@ from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import U8
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.shapes import AddressListOption, NumberThen, OneField
+from dhcpbridge.wire.v6.options.shapes import AddressListOption, FieldsOption
 from dhcpbridge.wire.values import decode_name, decode_names, encode_names
 
 __all__ = ["ClientFqdn", "DnsServers", "DomainList"]
@@ -20,10 +20,9 @@ class DnsServers(AddressListOption):
     CODE = OptionCode6.DNS_SERVERS
 
 
-class DomainList(OneField):
+class DomainList(FieldsOption):
     """OPTION_DOMAIN_LIST (24): domain search list, uncompressed names (RFC 3646 §4, RFC 8415 §10)."""
 
-    __slots__ = ("names",)
     CODE = OptionCode6.DOMAIN_LIST
     _FIELDS = ("names",)
     names: list[str]
@@ -36,14 +35,13 @@ class DomainList(OneField):
         return encode_names(value)
 
 
-class ClientFqdn(NumberThen):
+class ClientFqdn(FieldsOption):
     """OPTION_CLIENT_FQDN (39): flags S/O/N and a domain name (RFC 4704 §4).
 
     ``name`` ending in ``"."`` is fully qualified (wire form ends with the root label); without
     the dot it is a partial name (RFC 4704 §4.2: no terminating zero octet); ``""`` is empty.
     """
 
-    __slots__ = ("flags", "name")
     CODE = OptionCode6.CLIENT_FQDN
     FLAG_S: ClassVar[int] = 0x01
     FLAG_O: ClassVar[int] = 0x02

@@ -5,12 +5,18 @@ rapid commit, reconfigure accept and the refresh/retransmission timers (RFC 8415
 from __future__ import annotations
 
 from ipaddress import IPv6Address
-from typing import Self
+from typing import Any
 
 from dhcpbridge.wire.parser import U8, expect_length
-from dhcpbridge.wire.v6.options.base import Option6
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.shapes import CodeListOption, EmptyOption, U16Option, U32Option, UIntOption
+from dhcpbridge.wire.v6.options.shapes import (
+    CodeListOption,
+    EmptyOption,
+    FieldsOption,
+    U16Option,
+    U32Option,
+    UIntOption,
+)
 
 __all__ = [
     "ElapsedTime",
@@ -44,24 +50,20 @@ class ElapsedTime(U16Option):
     CODE = OptionCode6.ELAPSED_TIME
 
 
-class Unicast(Option6):
+class Unicast(FieldsOption):
     """OPTION_UNICAST (12): the server address a client may unicast to (RFC 8415 §21.12)."""
 
-    __slots__ = ("address",)
     CODE = OptionCode6.UNICAST
     _FIELDS = ("address",)
     address: IPv6Address
 
-    def __init__(self, address: IPv6Address) -> None:
-        self.address = address
-
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
+    def _read(cls, data: bytes) -> Any:
         expect_length(data, 16, "UNICAST")
-        return cls(IPv6Address(data))
+        return IPv6Address(data)
 
-    def to_wire(self) -> bytes:
-        return self.address.packed
+    def _write(self, value: Any) -> bytes:
+        return bytes(value.packed)
 
 
 class RapidCommit(EmptyOption):

@@ -26,9 +26,11 @@ _IAADDR = struct.Struct("!16sII")
 _IAPREFIX = struct.Struct("!IIB16s")
 
 
-def _at_least(data: bytes, size: int, what: str) -> None:
-    if len(data) < size:
-        raise FormError(f"{what} body must be at least {size} bytes, got {len(data)}", "truncated")
+def _head(st: struct.Struct, data: bytes, what: str) -> tuple[Any, ...]:
+    """The fixed fields before the options; ``FormError`` (``truncated``) if the body is shorter."""
+    if len(data) < st.size:
+        raise FormError(f"{what} body must be at least {st.size} bytes, got {len(data)}", "truncated")
+    return st.unpack_from(data)
 
 
 class Carrier(Option6, OptionContainer):
@@ -53,12 +55,10 @@ class Carrier(Option6, OptionContainer):
 class IaWithTimers(Carrier):
     """IA_NA and IA_PD: IAID, T1, T2 and the IA's options."""
 
-    __slots__ = ("iaid", "options", "t1", "t2")
     _FIELDS = ("iaid", "t1", "t2", "options")
     iaid: int
     t1: int
     t2: int
-    options: list[Option6]
 
     def __init__(self, iaid: int, t1: int = 0, t2: int = 0, options: list[Option6] | None = None) -> None:
         self.iaid = iaid
@@ -68,8 +68,7 @@ class IaWithTimers(Carrier):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 12, OptionCode6(cls.CODE).name)
-        iaid, t1, t2 = _IA.unpack_from(data)
+        iaid, t1, t2 = _head(_IA, data, OptionCode6(cls.CODE).name)
         return cls(iaid, t1, t2, parse_options(data, 12))
 
     def to_wire(self) -> bytes:
@@ -91,11 +90,9 @@ class IANA(IaWithTimers):
 class IATA(Carrier):
     """OPTION_IA_TA (4): IAID and IA_TA-options, no T1/T2 (RFC 8415 §21.5)."""
 
-    __slots__ = ("iaid", "options")
     CODE = OptionCode6.IA_TA
     _FIELDS = ("iaid", "options")
     iaid: int
-    options: list[Option6]
 
     def __init__(self, iaid: int, options: list[Option6] | None = None) -> None:
         self.iaid = iaid
@@ -117,14 +114,12 @@ class IATA(Carrier):
 class IAAddr(Carrier):
     """OPTION_IAADDR (5): address, preferred and valid lifetimes, IAaddr-options (RFC 8415 §21.6)."""
 
-    __slots__ = ("address", "options", "preferred", "valid")
     CODE = OptionCode6.IAADDR
     _SHOW_NO_OPTIONS = False
     _FIELDS = ("address", "preferred", "valid", "options")
     address: IPv6Address
     preferred: int
     valid: int
-    options: list[Option6]
 
     def __init__(
         self, address: IPv6Address, preferred: int = 0, valid: int = 0, options: list[Option6] | None = None
@@ -136,8 +131,7 @@ class IAAddr(Carrier):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 24, "IAADDR")
-        addr, preferred, valid = _IAADDR.unpack_from(data)
+        addr, preferred, valid = _head(_IAADDR, data, "IAADDR")
         return cls(IPv6Address(addr), preferred, valid, parse_options(data, 24))
 
     def to_wire(self) -> bytes:
@@ -164,7 +158,6 @@ class IAPrefix(Carrier):
     :attr:`network` gives the ``IPv6Network`` view.
     """
 
-    __slots__ = ("options", "preferred", "prefix", "prefix_length", "valid")
     CODE = OptionCode6.IAPREFIX
     _SHOW_NO_OPTIONS = False
     _FIELDS = ("preferred", "valid", "prefix_length", "prefix", "options")
@@ -172,7 +165,6 @@ class IAPrefix(Carrier):
     valid: int
     prefix_length: int
     prefix: IPv6Address
-    options: list[Option6]
 
     def __init__(
         self,

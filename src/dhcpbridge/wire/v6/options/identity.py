@@ -8,7 +8,7 @@ from typing import Any
 from dhcpbridge.wire.parser import U16, U32, Parser
 from dhcpbridge.wire.v6.options.base import HDR, parse_options
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.shapes import DuidOption, NumberThen, OneField
+from dhcpbridge.wire.v6.options.shapes import DuidOption, FieldsOption
 
 __all__ = ["ClientId", "ServerId", "UserClass", "VendorClass", "VendorOpts"]
 
@@ -25,67 +25,47 @@ class ServerId(DuidOption):
     CODE = OptionCode6.SERVERID
 
 
-def _items(data: bytes, what: str) -> list[bytes]:
-    """RFC 8415 §21.15/21.16 ``*-class-data``: 2-byte length, data; repeated to the end."""
-    p = Parser(data, what)
-    out: list[bytes] = []
-    while p.remaining():
-        out.append(p.get_counted_bytes())
-    return out
+class ClassData(FieldsOption):
+    """User and vendor class: ``data``, the ``*-class-data`` items of RFC 8415 §21.15/21.16 (2-byte
+    length, data; repeated to the end), shown as text."""
 
-
-def _join(items: list[bytes]) -> bytes:
-    return b"".join([U16.pack(len(x)) + x for x in items])
-
-
-def _texts(items: list[bytes]) -> list[str]:
-    return [x.decode("utf-8", "backslashreplace") for x in items]
-
-
-class UserClass(OneField):
-    """OPTION_USER_CLASS (15): a list of opaque user-class-data items (RFC 8415 §21.15)."""
-
-    __slots__ = ("data",)
-    CODE = OptionCode6.USER_CLASS
-    _FIELDS = ("data",)
     data: list[bytes]
 
     @classmethod
     def _read(cls, data: bytes) -> Any:
-        return _items(data, "USER_CLASS")
+        p = Parser(data, OptionCode6(cls.CODE).name)
+        out: list[bytes] = []
+        while p.remaining():
+            out.append(p.get_counted_bytes())
+        return out
 
     def _write(self, value: Any) -> bytes:
-        return _join(value)
+        return b"".join([U16.pack(len(x)) + x for x in value])
 
     def to_json(self) -> Any:
-        return _texts(self.data)
+        texts = [x.decode("utf-8", "backslashreplace") for x in self.data]
+        return {**super().to_json(), "data": texts} if self._head else texts
 
 
-class VendorClass(NumberThen):
+class UserClass(ClassData):
+    """OPTION_USER_CLASS (15): a list of opaque user-class-data items (RFC 8415 §21.15)."""
+
+    CODE = OptionCode6.USER_CLASS
+    _FIELDS = ("data",)
+
+
+class VendorClass(ClassData):
     """OPTION_VENDOR_CLASS (16): enterprise number and vendor-class-data items (RFC 8415 §21.16)."""
 
-    __slots__ = ("data", "enterprise")
     CODE = OptionCode6.VENDOR_CLASS
     _FIELDS = ("enterprise", "data")
     _head = U32
     enterprise: int
-    data: list[bytes]
-
-    @classmethod
-    def _read(cls, data: bytes) -> Any:
-        return _items(data, "VENDOR_CLASS")
-
-    def _write(self, value: Any) -> bytes:
-        return _join(value)
-
-    def to_json(self) -> Any:
-        return {"enterprise": self.enterprise, "data": _texts(self.data)}
 
 
-class VendorOpts(NumberThen):
+class VendorOpts(FieldsOption):
     """OPTION_VENDOR_OPTS (17): enterprise number and (code, data) sub-options (RFC 8415 §21.17)."""
 
-    __slots__ = ("enterprise", "suboptions")
     CODE = OptionCode6.VENDOR_OPTS
     _FIELDS = ("enterprise", "suboptions")
     _head = U32

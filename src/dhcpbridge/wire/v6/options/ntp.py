@@ -16,7 +16,7 @@ from dhcpbridge.wire.v6.options.codes import (
     NTP_SUBOPTION_SRV_FQDN,
     OptionCode6,
 )
-from dhcpbridge.wire.v6.options.shapes import AddressListOption, OneField
+from dhcpbridge.wire.v6.options.shapes import AddressListOption, FieldsOption
 from dhcpbridge.wire.values import decode_name
 
 __all__ = ["NtpEntry", "NtpServer", "SntpServers", "ntp_entries"]
@@ -31,7 +31,7 @@ class SntpServers(AddressListOption):
 NtpEntry = tuple[int, IPv6Address | str | bytes]
 
 
-class NtpServer(OneField):
+class NtpServer(FieldsOption):
     """OPTION_NTP_SERVER (56): time source sub-options (RFC 5908 §4).
 
     Each entry is ``(NTP_SUBOPTION_SRV_ADDR, IPv6Address)``, ``(NTP_SUBOPTION_MC_ADDR,
@@ -40,7 +40,6 @@ class NtpServer(OneField):
     repeat); many servers and clients also use several sub-options in one instance.
     """
 
-    __slots__ = ("entries",)
     CODE = OptionCode6.NTP_SERVER
     _FIELDS = ("entries",)
     entries: list[NtpEntry]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dhcpbridge.wire.parser import U16, U32
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.shapes import BytesOption, CodeListOption, NumberThen, U16Option
+from dhcpbridge.wire.v6.options.shapes import BytesOption, CodeListOption, FieldsOption, U16Option
 
 __all__ = ["ClientLinkLayerAddr", "EchoRequest", "InterfaceId", "RelaySourcePort", "RemoteId", "SubscriberId"]
 
@@ -23,10 +23,9 @@ class SubscriberId(BytesOption):
     CODE = OptionCode6.SUBSCRIBER_ID
 
 
-class RemoteId(NumberThen):
+class RemoteId(FieldsOption):
     """OPTION_REMOTE_ID (37): enterprise number and relay-supplied remote-id (RFC 4649 §3)."""
 
-    __slots__ = ("enterprise", "remote_id")
     CODE = OptionCode6.REMOTE_ID
     _FIELDS = ("enterprise", "remote_id")
     _head = U32
@@ -34,10 +33,9 @@ class RemoteId(NumberThen):
     remote_id: bytes
 
 
-class ClientLinkLayerAddr(NumberThen):
+class ClientLinkLayerAddr(FieldsOption):
     """OPTION_CLIENT_LINKLAYER_ADDR (79): hardware type and client MAC, added by a relay (RFC 6939 §4)."""
 
-    __slots__ = ("address", "hwtype")
     CODE = OptionCode6.CLIENT_LINKLAYER_ADDR
     _FIELDS = ("hwtype", "address")
     _head = U16

@@ -1,11 +1,11 @@
 """Shared bases for the DHCPv6 options that are one field: a DUID, an unsigned integer, nothing,
-opaque bytes, a list of IPv6 addresses or a list of option codes (RFC 8415 §21); and the two
-field-spec bases of the options that are not on the hot path: :class:`OneField` and
-:class:`NumberThen` (a number, then the rest of the body).
+opaque bytes, a list of IPv6 addresses or a list of option codes (RFC 8415 §21); and
+:class:`FieldsOption`, the field-spec base of the options that are not on the hot path (a
+number, or not, then the rest of the body).
 
 Equality, ``repr`` and the JSON view come from :class:`Option6` and each class's ``_FIELDS``.
-The DUID, integer, flag and option-code codecs stay concrete: the identifiers, ELAPSED_TIME and
-ORO are on the hot path."""
+The integer, flag and option-code codecs stay concrete: ELAPSED_TIME and ORO are on the hot
+path."""
 
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ __all__ = [
     "CodeListOption",
     "DuidOption",
     "EmptyOption",
-    "NumberThen",
-    "OneField",
+    "FieldsOption",
     "U16Option",
     "U32Option",
     "UIntOption",
@@ -37,28 +36,9 @@ def _what(cls: type[Option6]) -> str:
     return f"{OptionCode6(cls.CODE).name} body"
 
 
-class DuidOption(Option6):
-    """Client or Server Identifier: one DUID (RFC 8415 §21.2-21.3)."""
-
-    __slots__ = ("duid",)
-    _FIELDS = ("duid",)
-    duid: Duid
-
-    def __init__(self, duid: Duid) -> None:
-        self.duid = duid
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        return cls(Duid(data))
-
-    def to_wire(self) -> bytes:
-        return self.duid.raw
-
-
 class UIntOption(Option6):
     """One unsigned integer of ``_st``'s width (hand-checked: ELAPSED_TIME is on the hot path)."""
 
-    __slots__ = ("value",)
     _FIELDS = ("value",)
     _st: ClassVar[struct.Struct]
     value: int
@@ -105,16 +85,23 @@ class EmptyOption(Option6):
         return b""
 
 
-class OneField(Option6):
-    """An option that is one field, ``_FIELDS[0]``, which ``_read`` makes of the body and
-    ``_write`` turns back into it (opaque bytes unless a subclass says otherwise). Left out, the
+class FieldsOption(Option6):
+    """An option declared by its ``_FIELDS``: with a ``_head`` (a one-number struct), that number
+    is the first of two fields; the last field is the rest of the body, which ``_read`` decodes
+    and ``_write`` encodes (opaque bytes unless a subclass says otherwise). Left out, the last
     field is what an empty body reads as (``[]``, ``b""``, ``""``). For the options the server
-    only relays, logs or configures; the hot ones keep concrete codecs."""
+    only relays, logs or configures: the hot ones keep concrete codecs."""
 
     __slots__ = ()
+    _head: ClassVar[struct.Struct | None] = None
 
-    def __init__(self, value: Any = None) -> None:
-        setattr(self, self._FIELDS[0], self._read(b"") if value is None else value)
+    def __init__(self, first: Any = None, last: Any = None) -> None:
+        names = self._FIELDS
+        if len(names) == 2:
+            setattr(self, names[0], first)
+        else:
+            last = first
+        setattr(self, names[-1], self._read(b"") if last is None else last)
 
     @classmethod
     def _read(cls, data: bytes) -> Any:
@@ -125,48 +112,45 @@ class OneField(Option6):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        return cls(cls._read(data))
+        head = cls._head
+        if head is None:
+            return cls(cls._read(data))
+        if len(data) < head.size:
+            raise FormError(f"{_what(cls)} must be at least {head.size} bytes, got {len(data)}", "truncated")
+        return cls(head.unpack_from(data)[0], cls._read(data[head.size :]))
 
     def to_wire(self) -> bytes:
-        return self._write(getattr(self, self._FIELDS[0]))
+        names = self._FIELDS
+        last = self._write(getattr(self, names[-1]))
+        head = self._head
+        return last if head is None else head.pack(getattr(self, names[0])) + last
 
 
-class NumberThen(OneField):
-    """A number of ``_head``'s width (field ``_FIELDS[0]``), then the rest of the body as the
-    field ``_FIELDS[1]``, read and written as :class:`OneField` does."""
+class DuidOption(FieldsOption):
+    """Client or Server Identifier: one DUID (RFC 8415 §21.2-21.3; the hot path reads the raw
+    body, ``Message6.client_id``)."""
 
-    __slots__ = ()
-    _head: ClassVar[struct.Struct]
-
-    def __init__(self, number: int, tail: Any = None) -> None:
-        first, second = self._FIELDS
-        setattr(self, first, number)
-        setattr(self, second, self._read(b"") if tail is None else tail)
+    _FIELDS = ("duid",)
+    duid: Duid
 
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        size = cls._head.size
-        if len(data) < size:
-            raise FormError(f"{_what(cls)} must be at least {size} bytes, got {len(data)}", "truncated")
-        return cls(cls._head.unpack_from(data)[0], cls._read(data[size:]))
+    def _read(cls, data: bytes) -> Any:
+        return Duid(data)
 
-    def to_wire(self) -> bytes:
-        first, second = self._FIELDS
-        return self._head.pack(getattr(self, first)) + self._write(getattr(self, second))
+    def _write(self, value: Any) -> bytes:
+        return bytes(value.raw)
 
 
-class BytesOption(OneField):
+class BytesOption(FieldsOption):
     """An opaque body kept as bytes."""
 
-    __slots__ = ("value",)
     _FIELDS = ("value",)
     value: bytes
 
 
-class AddressListOption(OneField):
+class AddressListOption(FieldsOption):
     """A list of IPv6 addresses, 16 bytes each."""
 
-    __slots__ = ("addresses",)
     _FIELDS = ("addresses",)
     addresses: list[IPv6Address]
 
@@ -181,7 +165,6 @@ class AddressListOption(OneField):
 class CodeListOption(Option6):
     """A list of 2-byte option codes (hand-checked: ORO is on the hot path)."""
 
-    __slots__ = ("codes",)
     _FIELDS = ("codes",)
     codes: list[int]
 

@@ -6,15 +6,14 @@ from typing import Any
 
 from dhcpbridge.wire.parser import U16
 from dhcpbridge.wire.v6.options.codes import OptionCode6, StatusCode6
-from dhcpbridge.wire.v6.options.shapes import NumberThen
+from dhcpbridge.wire.v6.options.shapes import FieldsOption
 
 __all__ = ["StatusCode"]
 
 
-class StatusCode(NumberThen):
+class StatusCode(FieldsOption):
     """OPTION_STATUS_CODE (13): a status code and a UTF-8 message (RFC 8415 §21.13)."""
 
-    __slots__ = ("message", "status")
     CODE = OptionCode6.STATUS_CODE
     _FIELDS = ("status", "message")
     _head = U16
