@@ -76,7 +76,10 @@ class Option6:
     A typed option class names its code in ``CODE``; ``opt.code`` reads it (a :class:`RawOption`
     carries its own). A class with a non-zero ``CODE`` enters :data:`OPTION_CLASSES` when it is
     defined. Two options are equal when they are of the same class with equal fields
-    (``_FIELDS``), as dataclasses would be; the classes are plain so that mypyc compiles them.
+    (``_FIELDS``), as dataclasses would be; ``repr`` and the JSON view come from them too. The
+    classes are plain so that mypyc compiles them; compiled, their layout is fixed by the field
+    annotations, so only the per-packet ones (IAs, ORO, ELAPSED_TIME) repeat their fields in
+    ``__slots__`` for the interpreted fallback.
     """
 
     __slots__ = ()

@@ -34,6 +34,7 @@ __all__ = [
 class OptionRequest(CodeListOption):
     """OPTION_ORO (6): the option codes a client asks for (RFC 8415 §21.7)."""
 
+    __slots__ = ()
     CODE = OptionCode6.ORO
 
 
@@ -47,6 +48,7 @@ class Preference(UIntOption):
 class ElapsedTime(U16Option):
     """OPTION_ELAPSED_TIME (8): hundredths of a second since the exchange began (RFC 8415 §21.9)."""
 
+    __slots__ = ()
     CODE = OptionCode6.ELAPSED_TIME
 
 

@@ -55,6 +55,7 @@ class Carrier(Option6, OptionContainer):
 class IaWithTimers(Carrier):
     """IA_NA and IA_PD: IAID, T1, T2 and the IA's options."""
 
+    __slots__ = ("iaid", "options", "t1", "t2")
     _FIELDS = ("iaid", "t1", "t2", "options")
     iaid: int
     t1: int
@@ -114,6 +115,7 @@ class IATA(Carrier):
 class IAAddr(Carrier):
     """OPTION_IAADDR (5): address, preferred and valid lifetimes, IAaddr-options (RFC 8415 §21.6)."""
 
+    __slots__ = ("address", "options", "preferred", "valid")
     CODE = OptionCode6.IAADDR
     _SHOW_NO_OPTIONS = False
     _FIELDS = ("address", "preferred", "valid", "options")
@@ -158,6 +160,7 @@ class IAPrefix(Carrier):
     :attr:`network` gives the ``IPv6Network`` view.
     """
 
+    __slots__ = ("options", "preferred", "prefix", "prefix_length", "valid")
     CODE = OptionCode6.IAPREFIX
     _SHOW_NO_OPTIONS = False
     _FIELDS = ("preferred", "valid", "prefix_length", "prefix", "options")

@@ -39,6 +39,7 @@ def _what(cls: type[Option6]) -> str:
 class UIntOption(Option6):
     """One unsigned integer of ``_st``'s width (hand-checked: ELAPSED_TIME is on the hot path)."""
 
+    __slots__ = ("value",)
     _FIELDS = ("value",)
     _st: ClassVar[struct.Struct]
     value: int
@@ -165,6 +166,7 @@ class AddressListOption(FieldsOption):
 class CodeListOption(Option6):
     """A list of 2-byte option codes (hand-checked: ORO is on the hot path)."""
 
+    __slots__ = ("codes",)
     _FIELDS = ("codes",)
     codes: list[int]
 
