@@ -477,6 +477,47 @@ def test_decode_for_display(code: int, body_hex: str, expected: Any) -> None:
     assert decode_option6_for_display(code, bytes.fromhex(body_hex)) == expected
 
 
+# The JSON view each option gives (Option6.to_json from _FIELDS, or the class's own where it
+# shows more than its fields): bytes as colon hex, addresses as text, class data as text.
+@pytest.mark.parametrize(
+    ("opt", "expected"),
+    [
+        (RemoteId(4491, b"\x00\x11"), {"enterprise": 4491, "remote_id": "00:11"}),
+        (ClientLinkLayerAddr(1, b"\x02\x67"), {"hwtype": 1, "address": "02:67"}),
+        (ClientFqdn(0x01, "host.example."), {"flags": 1, "name": "host.example."}),
+        (VendorClass(40712, [b"dhcpcd"]), {"enterprise": 40712, "data": ["dhcpcd"]}),
+        (UserClass([b"ab", b""]), ["ab", ""]),
+        (
+            VendorOpts(4491, [(1, b"\x01\x02")]),
+            {"enterprise": 4491, "suboptions": [{"code": 1, "data": "01:02"}]},
+        ),
+        (
+            StatusCode(StatusCode6.NO_ADDRS_AVAIL, "none"),
+            {"status": 2, "name": "NoAddrsAvail", "message": "none"},
+        ),
+        (Unicast(A1), "2001:db8::1"),
+        (InterfaceId(b"eth0"), "65:74:68:30"),
+        (DomainList(["lab.test"]), ["lab.test"]),
+        (RapidCommit(), True),
+        (Preference(3), 3),
+        (OptionRequest([23, 24]), ["dns-servers", "domain-list"]),
+        (IATA(7), {"iaid": 7, "options": []}),
+        (IAAddr(A1, 1, 2), {"address": "2001:db8::1", "preferred": 1, "valid": 2}),
+        (RawOption(4242, b"\x01\x02"), "01:02"),
+    ],
+    ids=lambda x: type(x).__name__ if isinstance(x, Option6) else "",
+)
+def test_json_view(opt: Option6, expected: Any) -> None:
+    assert opt.to_json() == expected
+
+
+def test_a_field_left_out_is_what_an_empty_body_reads_as() -> None:
+    assert RemoteId(9).remote_id == b"" and RemoteId(9) == RemoteId.from_wire(bytes.fromhex("00000009"))
+    assert StatusCode(0).message == "" and UserClass().data == [] and VendorClass(1).data == []
+    assert ClientFqdn(0x04).name == "" and ClientFqdn(0x04).to_wire() == b"\x04"
+    assert repr(RemoteId(9, b"x")) == "RemoteId(enterprise=9, remote_id=b'x')"
+
+
 def test_config_round_trips_through_display() -> None:
     for name, value in [
         ("dns-servers", ["2001:db8::1"]),

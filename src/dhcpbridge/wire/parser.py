@@ -14,7 +14,7 @@ from types import TracebackType
 
 from dhcpbridge.wire.errors import FormError
 
-__all__ = ["U8", "U16", "U16U16", "U32", "Parser", "Restriction", "expect_length"]
+__all__ = ["U8", "U16", "U16U16", "U32", "Parser", "Restriction", "expect_length", "fixed_items"]
 
 #: Network-order layouts used across the codecs.
 U8 = struct.Struct("!B")
@@ -28,6 +28,15 @@ def expect_length(data: bytes, size: int, what: str) -> None:
     fixed-size bodies on the hot path (cheaper than a :class:`Parser`)."""
     if len(data) != size:
         raise FormError(f"{what} body must be {size} bytes, got {len(data)}", "bad-length")
+
+
+def fixed_items(data: bytes, size: int, what: str) -> list[bytes]:
+    """``data`` cut into items of ``size`` bytes (addresses, codes, ...); ``FormError``
+    (``bad-length``) unless ``size`` divides its length."""
+    n = len(data)
+    if n % size:
+        raise FormError(f"{what} length {n} is not a multiple of {size}", "bad-length")
+    return [data[i : i + size] for i in range(0, n, size)]
 
 
 class Parser:

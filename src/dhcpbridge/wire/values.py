@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.parser import fixed_items
 
 Encoder = Callable[[Any], bytes]
 Decoder = Callable[[bytes], Any]
@@ -320,9 +321,7 @@ def _fixed(size: int, fmt: str) -> Decoder:
 
 def _list_of(size: int, one: Decoder) -> Decoder:
     def dec(data: bytes) -> list[Any]:
-        if len(data) % size:
-            raise FormError(f"length {len(data)} is not a multiple of {size}", "bad-length")
-        return [one(data[i : i + size]) for i in range(0, len(data), size)]
+        return [one(item) for item in fixed_items(data, size, "list")]
 
     return dec
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from ipaddress import IPv6Address
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Final, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
@@ -56,12 +56,10 @@ __all__ = [
 #: (RFC 8415 §7.6 lets relays go to HOP_COUNT_LIMIT = 8; the slack tolerates odd deployments).
 MAX_RELAY_DEPTH = 32
 
-_RELAY_FORW = 12
-_RELAY_REPL = 13
-_OPT_RELAY_MSG = 9
-_OPT_INTERFACE_ID = 18
-_OPT_ERO = 43
-_OPT_RELAY_SOURCE_PORT = 135
+# MessageType6 / OptionCode6 values the parser tests on every message, as constants mypyc folds in
+_RELAY_FORW: Final = 12
+_RELAY_REPL: Final = 13
+_OPT_RELAY_MSG: Final = 9
 
 _WORD = struct.Struct("!I")
 _RELAY_HDR = struct.Struct("!BB16s16s")
@@ -194,7 +192,7 @@ class RelayMessage6(_Message):
     @property
     def interface_id(self) -> bytes | None:
         """Body of OPTION_INTERFACE_ID (18), None when absent."""
-        return self.raw(_OPT_INTERFACE_ID)
+        return self.raw(OptionCode6.INTERFACE_ID)
 
     @property
     def type_name(self) -> str:
@@ -319,15 +317,15 @@ def unwrap_relay(msg: Message6 | RelayMessage6) -> tuple[Message6, list[RelayMes
 
 def _echoed(forw: RelayMessage6) -> list[Option6]:
     """Options of one RELAY-FORW that go back in its RELAY-REPL, in their original order."""
-    wanted = {_OPT_INTERFACE_ID, _OPT_RELAY_SOURCE_PORT}
-    ero = forw.find(_OPT_ERO)
+    wanted = {int(OptionCode6.INTERFACE_ID), int(OptionCode6.RELAY_SOURCE_PORT)}
+    ero = forw.find(OptionCode6.ERO)
     if ero is not None:
         try:
             wanted.update(EchoRequest.from_wire(ero.to_wire()).codes)
         except FormError:
             pass  # a malformed ERO asks for nothing (RFC 4994: echoing is optional)
         wanted.discard(_OPT_RELAY_MSG)
-        wanted.discard(_OPT_ERO)
+        wanted.discard(OptionCode6.ERO)
     return [opt for opt in forw.options if opt.code in wanted]
 
 

@@ -21,7 +21,9 @@ from dhcpbridge.wire.v6.options.base import (
     RawOption,
     encode_options,
     fields_equal,
+    fields_json,
     fields_repr,
+    json_value,
     parse_options,
 )
 from dhcpbridge.wire.v6.options.codes import (
@@ -47,7 +49,7 @@ from dhcpbridge.wire.v6.options.exchange import (
     SolMaxRt,
     Unicast,
 )
-from dhcpbridge.wire.v6.options.ia import IANA, IAPD, IATA, IAAddr, IAPrefix
+from dhcpbridge.wire.v6.options.ia import IANA, IAPD, IATA, Carrier, IAAddr, IAPrefix
 from dhcpbridge.wire.v6.options.identity import ClientId, ServerId, UserClass, VendorClass, VendorOpts
 from dhcpbridge.wire.v6.options.ntp import NtpEntry, NtpServer, SntpServers
 from dhcpbridge.wire.v6.options.registry import (
@@ -77,6 +79,7 @@ __all__ = [
     "NTP_SUBOPTION_SRV_FQDN",
     "OPTIONS6",
     "OPTION_CLASSES",
+    "Carrier",
     "ClientFqdn",
     "ClientId",
     "ClientLinkLayerAddr",
@@ -120,7 +123,9 @@ __all__ = [
     "encode_names",
     "encode_options",
     "fields_equal",
+    "fields_json",
     "fields_repr",
+    "json_value",
     "option_name",
     "options_to_json",
     "parse_options",

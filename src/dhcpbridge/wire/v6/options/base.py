@@ -25,7 +25,9 @@ __all__ = [
     "RawOption",
     "encode_options",
     "fields_equal",
+    "fields_json",
     "fields_repr",
+    "json_value",
     "parse_options",
 ]
 
@@ -43,6 +45,25 @@ def fields_equal(a: object, b: object, names: tuple[str, ...]) -> Any:
     return all(getattr(a, f) == getattr(b, f) for f in names)
 
 
+def json_value(value: object) -> Any:
+    """One option field as logs, the API and the probe show it: bytes as colon hex, numbers and
+    text as they are, lists item by item, DUIDs and options by their ``to_json``, the rest (IPv6
+    addresses) as text."""
+    if isinstance(value, bytes):
+        return value.hex(":")
+    if value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    to_json = getattr(value, "to_json", None)
+    return str(value) if to_json is None else to_json()
+
+
+def fields_json(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """``{name: json_value(obj.name), ...}`` in the order of ``names``."""
+    return {f: json_value(getattr(obj, f)) for f in names}
+
+
 def fields_repr(obj: object, names: tuple[str, ...]) -> str:
     """``Class(name=value, ...)`` as a dataclass prints it."""
     fields = ", ".join(f"{f}={getattr(obj, f)!r}" for f in names)
@@ -55,7 +76,10 @@ class Option6:
     A typed option class names its code in ``CODE``; ``opt.code`` reads it (a :class:`RawOption`
     carries its own). A class with a non-zero ``CODE`` enters :data:`OPTION_CLASSES` when it is
     defined. Two options are equal when they are of the same class with equal fields
-    (``_FIELDS``), as dataclasses would be; the classes are plain so that mypyc compiles them.
+    (``_FIELDS``), as dataclasses would be; ``repr`` and the JSON view come from them too. The
+    classes are plain so that mypyc compiles them; compiled, their layout is fixed by the field
+    annotations, so only the per-packet ones (IAs, ORO, ELAPSED_TIME) repeat their fields in
+    ``__slots__`` for the interpreted fallback.
     """
 
     __slots__ = ()
@@ -90,8 +114,12 @@ class Option6:
         return HDR.pack(self.code, len(body)) + body
 
     def to_json(self) -> Any:
-        """A JSON-friendly value for logs, the API and the diagnostic probe."""
-        return self.to_wire().hex(":")
+        """A JSON-friendly value for logs, the API and the diagnostic probe, from ``_FIELDS``: one
+        field gives its value, several a dict by name, none ``True`` (a flag option is present)."""
+        names = self._FIELDS
+        if len(names) == 1:
+            return json_value(getattr(self, names[0]))
+        return fields_json(self, names) if names else True
 
     def __eq__(self, other: object) -> bool:
         return fields_equal(self, other, self._FIELDS)  # type: ignore[no-any-return]
@@ -121,6 +149,9 @@ class RawOption(Option6):
 
     def to_wire(self) -> bytes:
         return self.data
+
+    def to_json(self) -> Any:
+        return self.data.hex(":")
 
     def encode(self) -> bytes:
         n = len(self.data)

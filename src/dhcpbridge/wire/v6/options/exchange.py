@@ -5,12 +5,18 @@ rapid commit, reconfigure accept and the refresh/retransmission timers (RFC 8415
 from __future__ import annotations
 
 from ipaddress import IPv6Address
-from typing import Any, Self
+from typing import Any
 
-from dhcpbridge.wire.parser import U8, U16, U32, expect_length
-from dhcpbridge.wire.v6.options.base import Option6
+from dhcpbridge.wire.parser import U8, expect_length
 from dhcpbridge.wire.v6.options.codes import OptionCode6
-from dhcpbridge.wire.v6.options.shapes import CodeListOption, EmptyOption, UIntOption
+from dhcpbridge.wire.v6.options.shapes import (
+    CodeListOption,
+    EmptyOption,
+    FieldsOption,
+    U16Option,
+    U32Option,
+    UIntOption,
+)
 
 __all__ = [
     "ElapsedTime",
@@ -35,75 +41,58 @@ class OptionRequest(CodeListOption):
 class Preference(UIntOption):
     """OPTION_PREFERENCE (7): server preference 0-255 (RFC 8415 §21.8)."""
 
-    __slots__ = ()
     CODE = OptionCode6.PREFERENCE
     _st = U8
 
 
-class ElapsedTime(UIntOption):
+class ElapsedTime(U16Option):
     """OPTION_ELAPSED_TIME (8): hundredths of a second since the exchange began (RFC 8415 §21.9)."""
 
     __slots__ = ()
     CODE = OptionCode6.ELAPSED_TIME
-    _st = U16
 
 
-class Unicast(Option6):
+class Unicast(FieldsOption):
     """OPTION_UNICAST (12): the server address a client may unicast to (RFC 8415 §21.12)."""
 
-    __slots__ = ("address",)
     CODE = OptionCode6.UNICAST
     _FIELDS = ("address",)
     address: IPv6Address
 
-    def __init__(self, address: IPv6Address) -> None:
-        self.address = address
-
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
+    def _read(cls, data: bytes) -> Any:
         expect_length(data, 16, "UNICAST")
-        return cls(IPv6Address(data))
+        return IPv6Address(data)
 
-    def to_wire(self) -> bytes:
-        return self.address.packed
-
-    def to_json(self) -> Any:
-        return str(self.address)
+    def _write(self, value: Any) -> bytes:
+        return bytes(value.packed)
 
 
 class RapidCommit(EmptyOption):
     """OPTION_RAPID_COMMIT (14): two-message exchange requested/used; empty body (RFC 8415 §21.14)."""
 
-    __slots__ = ()
     CODE = OptionCode6.RAPID_COMMIT
 
 
 class ReconfAccept(EmptyOption):
     """OPTION_RECONF_ACCEPT (20): the client accepts Reconfigure messages; empty (RFC 8415 §21.20)."""
 
-    __slots__ = ()
     CODE = OptionCode6.RECONF_ACCEPT
 
 
-class InformationRefreshTime(UIntOption):
+class InformationRefreshTime(U32Option):
     """OPTION_INFORMATION_REFRESH_TIME (32): seconds before refreshing stateless info (RFC 8415 §21.23)."""
 
-    __slots__ = ()
     CODE = OptionCode6.INFORMATION_REFRESH_TIME
-    _st = U32
 
 
-class SolMaxRt(UIntOption):
+class SolMaxRt(U32Option):
     """OPTION_SOL_MAX_RT (82): upper bound for the Solicit retransmission time, s (RFC 8415 §21.24)."""
 
-    __slots__ = ()
     CODE = OptionCode6.SOL_MAX_RT
-    _st = U32
 
 
-class InfMaxRt(UIntOption):
+class InfMaxRt(U32Option):
     """OPTION_INF_MAX_RT (83): upper bound for Information-request retransmission, s (RFC 8415 §21.25)."""
 
-    __slots__ = ()
     CODE = OptionCode6.INF_MAX_RT
-    _st = U32

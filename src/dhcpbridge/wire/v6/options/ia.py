@@ -10,34 +10,49 @@ from __future__ import annotations
 import ipaddress
 import struct
 from ipaddress import IPv6Address
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import U32, Parser
-from dhcpbridge.wire.v6.options.base import Option6, encode_options, parse_options
+from dhcpbridge.wire.v6.options.base import Option6, encode_options, fields_json, parse_options
 from dhcpbridge.wire.v6.options.codes import OptionCode6
 from dhcpbridge.wire.v6.options.container import OptionContainer
 from dhcpbridge.wire.v6.options.display import options_to_json
 
-__all__ = ["IANA", "IAPD", "IATA", "IAAddr", "IAPrefix"]
+__all__ = ["IANA", "IAPD", "IATA", "Carrier", "IAAddr", "IAPrefix"]
 
 _IA = struct.Struct("!III")
 _IAADDR = struct.Struct("!16sII")
 _IAPREFIX = struct.Struct("!IIB16s")
 
 
-def _at_least(data: bytes, size: int, what: str) -> None:
-    if len(data) < size:
-        raise FormError(f"{what} body must be at least {size} bytes, got {len(data)}", "truncated")
+def _head(st: struct.Struct, data: bytes, what: str) -> tuple[Any, ...]:
+    """The fixed fields before the options; ``FormError`` (``truncated``) if the body is shorter."""
+    if len(data) < st.size:
+        raise FormError(f"{what} body must be at least {st.size} bytes, got {len(data)}", "truncated")
+    return st.unpack_from(data)
 
 
-def _with_options(out: dict[str, Any], options: list[Option6]) -> dict[str, Any]:
-    if options:
-        out["options"] = options_to_json(options)
-    return out
+class Carrier(Option6, OptionContainer):
+    """An option that carries options, its last field (the IAs, IAADDR, IAPREFIX): the JSON view
+    is the other fields, then the carried options decoded (left out when there are none and
+    ``_SHOW_NO_OPTIONS`` is false)."""
+
+    __slots__ = ()
+    _SHOW_NO_OPTIONS: ClassVar[bool] = True
+    options: list[Option6]
+
+    def _head_json(self) -> dict[str, Any]:
+        return fields_json(self, self._FIELDS[:-1])
+
+    def to_json(self) -> Any:
+        out = self._head_json()
+        if self.options or self._SHOW_NO_OPTIONS:
+            out["options"] = options_to_json(self.options)
+        return out
 
 
-class IaWithTimers(Option6, OptionContainer):
+class IaWithTimers(Carrier):
     """IA_NA and IA_PD: IAID, T1, T2 and the IA's options."""
 
     __slots__ = ("iaid", "options", "t1", "t2")
@@ -45,7 +60,6 @@ class IaWithTimers(Option6, OptionContainer):
     iaid: int
     t1: int
     t2: int
-    options: list[Option6]
 
     def __init__(self, iaid: int, t1: int = 0, t2: int = 0, options: list[Option6] | None = None) -> None:
         self.iaid = iaid
@@ -55,15 +69,11 @@ class IaWithTimers(Option6, OptionContainer):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 12, OptionCode6(cls.CODE).name)
-        iaid, t1, t2 = _IA.unpack_from(data)
+        iaid, t1, t2 = _head(_IA, data, OptionCode6(cls.CODE).name)
         return cls(iaid, t1, t2, parse_options(data, 12))
 
     def to_wire(self) -> bytes:
         return _IA.pack(self.iaid, self.t1, self.t2) + encode_options(self.options)
-
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "t1": self.t1, "t2": self.t2, "options": options_to_json(self.options)}
 
 
 class IANA(IaWithTimers):
@@ -78,14 +88,12 @@ class IANA(IaWithTimers):
         return self.get_all(IAAddr)
 
 
-class IATA(Option6, OptionContainer):
+class IATA(Carrier):
     """OPTION_IA_TA (4): IAID and IA_TA-options, no T1/T2 (RFC 8415 §21.5)."""
 
-    __slots__ = ("iaid", "options")
     CODE = OptionCode6.IA_TA
     _FIELDS = ("iaid", "options")
     iaid: int
-    options: list[Option6]
 
     def __init__(self, iaid: int, options: list[Option6] | None = None) -> None:
         self.iaid = iaid
@@ -103,20 +111,17 @@ class IATA(Option6, OptionContainer):
         """The IAADDR options inside this IA."""
         return self.get_all(IAAddr)
 
-    def to_json(self) -> Any:
-        return {"iaid": self.iaid, "options": options_to_json(self.options)}
 
-
-class IAAddr(Option6, OptionContainer):
+class IAAddr(Carrier):
     """OPTION_IAADDR (5): address, preferred and valid lifetimes, IAaddr-options (RFC 8415 §21.6)."""
 
     __slots__ = ("address", "options", "preferred", "valid")
     CODE = OptionCode6.IAADDR
+    _SHOW_NO_OPTIONS = False
     _FIELDS = ("address", "preferred", "valid", "options")
     address: IPv6Address
     preferred: int
     valid: int
-    options: list[Option6]
 
     def __init__(
         self, address: IPv6Address, preferred: int = 0, valid: int = 0, options: list[Option6] | None = None
@@ -128,17 +133,12 @@ class IAAddr(Option6, OptionContainer):
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
-        _at_least(data, 24, "IAADDR")
-        addr, preferred, valid = _IAADDR.unpack_from(data)
+        addr, preferred, valid = _head(_IAADDR, data, "IAADDR")
         return cls(IPv6Address(addr), preferred, valid, parse_options(data, 24))
 
     def to_wire(self) -> bytes:
         head = _IAADDR.pack(self.address.packed, self.preferred, self.valid)
         return head + encode_options(self.options) if self.options else head
-
-    def to_json(self) -> Any:
-        out: dict[str, Any] = {"address": str(self.address), "preferred": self.preferred, "valid": self.valid}
-        return _with_options(out, self.options)
 
 
 class IAPD(IaWithTimers):
@@ -153,7 +153,7 @@ class IAPD(IaWithTimers):
         return self.get_all(IAPrefix)
 
 
-class IAPrefix(Option6, OptionContainer):
+class IAPrefix(Carrier):
     """OPTION_IAPREFIX (26): lifetimes, prefix length, prefix, IAprefix-options (RFC 8415 §21.22).
 
     ``prefix`` is kept exactly as sent (a client hint may carry host bits or ``::``);
@@ -162,12 +162,12 @@ class IAPrefix(Option6, OptionContainer):
 
     __slots__ = ("options", "preferred", "prefix", "prefix_length", "valid")
     CODE = OptionCode6.IAPREFIX
+    _SHOW_NO_OPTIONS = False
     _FIELDS = ("preferred", "valid", "prefix_length", "prefix", "options")
     preferred: int
     valid: int
     prefix_length: int
     prefix: IPv6Address
-    options: list[Option6]
 
     def __init__(
         self,
@@ -207,10 +207,9 @@ class IAPrefix(Option6, OptionContainer):
         head = _IAPREFIX.pack(self.preferred, self.valid, self.prefix_length, self.prefix.packed)
         return head + encode_options(self.options) if self.options else head
 
-    def to_json(self) -> Any:
-        out: dict[str, Any] = {
+    def _head_json(self) -> dict[str, Any]:
+        return {
             "prefix": f"{self.prefix}/{self.prefix_length}",
             "preferred": self.preferred,
             "valid": self.valid,
         }
-        return _with_options(out, self.options)

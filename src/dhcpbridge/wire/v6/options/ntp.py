@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 from ipaddress import IPv6Address
-from typing import Any, Self
+from typing import Any
 
 from dhcpbridge.wire import values
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import expect_length
-from dhcpbridge.wire.v6.options.base import HDR, Option6, parse_options
+from dhcpbridge.wire.v6.options.base import HDR, parse_options
 from dhcpbridge.wire.v6.options.codes import (
     NTP_SUBOPTION_MC_ADDR,
     NTP_SUBOPTION_SRV_ADDR,
     NTP_SUBOPTION_SRV_FQDN,
     OptionCode6,
 )
-from dhcpbridge.wire.v6.options.shapes import AddressListOption
+from dhcpbridge.wire.v6.options.shapes import AddressListOption, FieldsOption
 from dhcpbridge.wire.values import decode_name
 
 __all__ = ["NtpEntry", "NtpServer", "SntpServers", "ntp_entries"]
@@ -25,14 +25,13 @@ __all__ = ["NtpEntry", "NtpServer", "SntpServers", "ntp_entries"]
 class SntpServers(AddressListOption):
     """OPTION_SNTP_SERVERS (31): SNTP server addresses (RFC 4075 §4)."""
 
-    __slots__ = ()
     CODE = OptionCode6.SNTP_SERVERS
 
 
 NtpEntry = tuple[int, IPv6Address | str | bytes]
 
 
-class NtpServer(Option6):
+class NtpServer(FieldsOption):
     """OPTION_NTP_SERVER (56): time source sub-options (RFC 5908 §4).
 
     Each entry is ``(NTP_SUBOPTION_SRV_ADDR, IPv6Address)``, ``(NTP_SUBOPTION_MC_ADDR,
@@ -41,16 +40,12 @@ class NtpServer(Option6):
     repeat); many servers and clients also use several sub-options in one instance.
     """
 
-    __slots__ = ("entries",)
     CODE = OptionCode6.NTP_SERVER
     _FIELDS = ("entries",)
     entries: list[NtpEntry]
 
-    def __init__(self, entries: list[NtpEntry] | None = None) -> None:
-        self.entries = [] if entries is None else entries
-
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
+    def _read(cls, data: bytes) -> Any:
         entries: list[NtpEntry] = []
         for sub in parse_options(data):
             body = sub.to_wire()
@@ -64,17 +59,17 @@ class NtpServer(Option6):
                 entries.append((sub.code, name))
             else:
                 entries.append((sub.code, body))
-        return cls(entries)
+        return entries
 
-    def to_wire(self) -> bytes:
+    def _write(self, value: Any) -> bytes:
         out = bytearray()
-        for sub, value in self.entries:
-            if isinstance(value, IPv6Address):
-                body = value.packed
-            elif isinstance(value, str):
-                body = values.encode_domain(value)
+        for sub, item in value:
+            if isinstance(item, IPv6Address):
+                body = item.packed
+            elif isinstance(item, str):
+                body = values.encode_domain(item)
             else:
-                body = bytes(value)
+                body = bytes(item)
             out += HDR.pack(sub, len(body)) + body
         return bytes(out)
 

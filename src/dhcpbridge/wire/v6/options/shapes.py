@@ -1,5 +1,11 @@
 """Shared bases for the DHCPv6 options that are one field: a DUID, an unsigned integer, nothing,
-opaque bytes, a list of IPv6 addresses or a list of option codes (RFC 8415 §21)."""
+opaque bytes, a list of IPv6 addresses or a list of option codes (RFC 8415 §21); and
+:class:`FieldsOption`, the field-spec base of the options that are not on the hot path (a
+number, or not, then the rest of the body).
+
+Equality, ``repr`` and the JSON view come from :class:`Option6` and each class's ``_FIELDS``.
+The integer, flag and option-code codecs stay concrete: ELAPSED_TIME and ORO are on the hot
+path."""
 
 from __future__ import annotations
 
@@ -9,36 +15,25 @@ from typing import Any, ClassVar, Self
 
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.errors import FormError
+from dhcpbridge.wire.parser import U16, U32, fixed_items
 from dhcpbridge.wire.v6.options.base import Option6
 from dhcpbridge.wire.v6.options.codes import OptionCode6, option_name
 
-__all__ = ["AddressListOption", "BytesOption", "CodeListOption", "DuidOption", "EmptyOption", "UIntOption"]
+__all__ = [
+    "AddressListOption",
+    "BytesOption",
+    "CodeListOption",
+    "DuidOption",
+    "EmptyOption",
+    "FieldsOption",
+    "U16Option",
+    "U32Option",
+    "UIntOption",
+]
 
 
-def _bad_length(cls: type[Option6], what: str) -> FormError:
-    return FormError(f"{OptionCode6(cls.CODE).name} body {what}", "bad-length")
-
-
-class DuidOption(Option6):
-    """Client or Server Identifier: one DUID (RFC 8415 §21.2-21.3)."""
-
-    __slots__ = ("duid",)
-    _FIELDS = ("duid",)
-
-    duid: Duid
-
-    def __init__(self, duid: Duid) -> None:
-        self.duid = duid
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        return cls(Duid(data))
-
-    def to_wire(self) -> bytes:
-        return self.duid.raw
-
-    def to_json(self) -> Any:
-        return self.duid.to_json()
+def _what(cls: type[Option6]) -> str:
+    return f"{OptionCode6(cls.CODE).name} body"
 
 
 class UIntOption(Option6):
@@ -55,14 +50,25 @@ class UIntOption(Option6):
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         if len(data) != cls._st.size:
-            raise _bad_length(cls, f"must be {cls._st.size} bytes, got {len(data)}")
+            raise FormError(f"{_what(cls)} must be {cls._st.size} bytes, got {len(data)}", "bad-length")
         return cls(cls._st.unpack(data)[0])
 
     def to_wire(self) -> bytes:
         return self._st.pack(self.value)
 
-    def to_json(self) -> Any:
-        return self.value
+
+class U16Option(UIntOption):
+    """A 16-bit unsigned integer."""
+
+    __slots__ = ()
+    _st = U16
+
+
+class U32Option(UIntOption):
+    """A 32-bit unsigned integer (the timers, in seconds)."""
+
+    __slots__ = ()
+    _st = U32
 
 
 class EmptyOption(Option6):
@@ -73,60 +79,88 @@ class EmptyOption(Option6):
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         if data:
-            raise _bad_length(cls, f"must be empty, got {len(data)} bytes")
+            raise FormError(f"{_what(cls)} must be empty, got {len(data)} bytes", "bad-length")
         return cls()
 
     def to_wire(self) -> bytes:
         return b""
 
-    def to_json(self) -> Any:
-        return True
+
+class FieldsOption(Option6):
+    """An option declared by its ``_FIELDS``: with a ``_head`` (a one-number struct), that number
+    is the first of two fields; the last field is the rest of the body, which ``_read`` decodes
+    and ``_write`` encodes (opaque bytes unless a subclass says otherwise). Left out, the last
+    field is what an empty body reads as (``[]``, ``b""``, ``""``). For the options the server
+    only relays, logs or configures: the hot ones keep concrete codecs."""
+
+    __slots__ = ()
+    _head: ClassVar[struct.Struct | None] = None
+
+    def __init__(self, first: Any = None, last: Any = None) -> None:
+        names = self._FIELDS
+        if len(names) == 2:
+            setattr(self, names[0], first)
+        else:
+            last = first
+        setattr(self, names[-1], self._read(b"") if last is None else last)
+
+    @classmethod
+    def _read(cls, data: bytes) -> Any:
+        return bytes(data)
+
+    def _write(self, value: Any) -> bytes:
+        return bytes(value)
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> Self:
+        head = cls._head
+        if head is None:
+            return cls(cls._read(data))
+        if len(data) < head.size:
+            raise FormError(f"{_what(cls)} must be at least {head.size} bytes, got {len(data)}", "truncated")
+        return cls(head.unpack_from(data)[0], cls._read(data[head.size :]))
+
+    def to_wire(self) -> bytes:
+        names = self._FIELDS
+        last = self._write(getattr(self, names[-1]))
+        head = self._head
+        return last if head is None else head.pack(getattr(self, names[0])) + last
 
 
-class BytesOption(Option6):
+class DuidOption(FieldsOption):
+    """Client or Server Identifier: one DUID (RFC 8415 §21.2-21.3; the hot path reads the raw
+    body, ``Message6.client_id``)."""
+
+    _FIELDS = ("duid",)
+    duid: Duid
+
+    @classmethod
+    def _read(cls, data: bytes) -> Any:
+        return Duid(data)
+
+    def _write(self, value: Any) -> bytes:
+        return bytes(value.raw)
+
+
+class BytesOption(FieldsOption):
     """An opaque body kept as bytes."""
 
-    __slots__ = ("value",)
     _FIELDS = ("value",)
-
     value: bytes
 
-    def __init__(self, value: bytes) -> None:
-        self.value = value
 
-    @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        return cls(bytes(data))
-
-    def to_wire(self) -> bytes:
-        return self.value
-
-    def to_json(self) -> Any:
-        return self.value.hex(":")
-
-
-class AddressListOption(Option6):
+class AddressListOption(FieldsOption):
     """A list of IPv6 addresses, 16 bytes each."""
 
-    __slots__ = ("addresses",)
     _FIELDS = ("addresses",)
-
     addresses: list[IPv6Address]
 
-    def __init__(self, addresses: list[IPv6Address] | None = None) -> None:
-        self.addresses = [] if addresses is None else addresses
-
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        if len(data) % 16:
-            raise _bad_length(cls, f"length {len(data)} is not a multiple of 16")
-        return cls([IPv6Address(data[i : i + 16]) for i in range(0, len(data), 16)])
+    def _read(cls, data: bytes) -> Any:
+        return [IPv6Address(a) for a in fixed_items(data, 16, _what(cls))]
 
-    def to_wire(self) -> bytes:
-        return b"".join([a.packed for a in self.addresses])
-
-    def to_json(self) -> Any:
-        return [str(a) for a in self.addresses]
+    def _write(self, value: Any) -> bytes:
+        return b"".join([a.packed for a in value])
 
 
 class CodeListOption(Option6):
@@ -142,7 +176,7 @@ class CodeListOption(Option6):
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         if len(data) % 2:
-            raise _bad_length(cls, f"length {len(data)} is odd")
+            raise FormError(f"{_what(cls)} length {len(data)} is odd", "bad-length")
         return cls(list(struct.unpack(f"!{len(data) // 2}H", data)))
 
     def to_wire(self) -> bytes:

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
-from dhcpbridge.wire.parser import U16, Parser
-from dhcpbridge.wire.v6.options.base import Option6
+from dhcpbridge.wire.parser import U16
 from dhcpbridge.wire.v6.options.codes import OptionCode6, StatusCode6
+from dhcpbridge.wire.v6.options.shapes import FieldsOption
 
 __all__ = ["StatusCode"]
 
 
-class StatusCode(Option6):
+class StatusCode(FieldsOption):
     """OPTION_STATUS_CODE (13): a status code and a UTF-8 message (RFC 8415 §21.13)."""
 
-    __slots__ = ("message", "status")
     CODE = OptionCode6.STATUS_CODE
     _FIELDS = ("status", "message")
+    _head = U16
     status: int
     message: str
 
-    def __init__(self, status: int, message: str = "") -> None:
-        self.status = status
-        self.message = message
-
     @classmethod
-    def from_wire(cls, data: bytes) -> Self:
-        p = Parser(data, "STATUS_CODE")
-        return cls(p.get_u16(), p.get_rest().decode("utf-8", "backslashreplace"))
+    def _read(cls, data: bytes) -> Any:
+        return data.decode("utf-8", "backslashreplace")
 
-    def to_wire(self) -> bytes:
-        return U16.pack(self.status) + self.message.encode("utf-8")
+    def _write(self, value: Any) -> bytes:
+        return str(value).encode("utf-8")
 
     @property
     def name(self) -> str:
