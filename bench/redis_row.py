@@ -22,6 +22,7 @@ from pathlib import Path
 
 import redis
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.testing.netns import Namespace
@@ -62,7 +63,7 @@ async def create_free_sets(url: str, plan: AddressPlan) -> None:
         now = time.time()
         for r in _ranges(plan):
             held = await store.allocate(
-                Lease(0, b"\x00warm-up", LeaseState.OFFERED, now, now + 1), [r], now, 0
+                Hold(Lease(0, b"\x00warm-up", LeaseState.OFFERED, now, now + 1), [r], now, 0)
             )
             if held is not None:
                 await store.unhold(LeaseKind.V4, held.address, b"\x00warm-up")

@@ -42,6 +42,7 @@ MODULES: tuple[str, ...] = (
     "engine/model.py",
     "engine/core.py",
     "engine/records.py",
+    "engine/hold.py",
     "engine/stats.py",
     "engine/pipeline.py",
     "engine/chain.py",

@@ -15,12 +15,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from dhcpbridge.api import dashboard, glass, problems, reservations
 from dhcpbridge.api.auth import ANONYMOUS_ADMIN, Caller, Role, Tokens
 from dhcpbridge.api.models import Health, LeaseOut, LeasePage, Ready, ReloadResult, SubnetUse
-from dhcpbridge.api.usage import utilisation
 from dhcpbridge.config import Config
 from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.glass import LookingGlass
 from dhcpbridge.service import Cursor, LeaseAdmin, LeaseFilter, Running
+from dhcpbridge.usage import utilisation
 
 MAX_PAGE = 1000
 BEARER = HTTPBearer(auto_error=False)
