@@ -80,6 +80,7 @@ MODULES: tuple[str, ...] = (
     "io/udp.py",
     "io/udp4.py",
     "io/udp6.py",
+    "later.py",
     "glass/ring.py",
 )
 
