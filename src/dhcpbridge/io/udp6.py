@@ -116,7 +116,7 @@ def host_info6(served: list[str]) -> HostInfo6:
                 except ValueError:
                     pass
         addresses[name] = tuple(v6)
-    return HostInfo6.build(addresses, frozenset(served), macs, networks)
+    return HostInfo6(addresses, frozenset(served), macs, networks)
 
 
 def _prefixlen6(netmask: str | None) -> int:
