@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from dhcpbridge.engine.chain import NeedsIO, SourceChain
@@ -88,16 +87,27 @@ M = TypeVar("M")
 _NO_EFFECTS: list[LeaseEvent] = []
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Outcome(Generic[T]):
     """What to do after one datagram: send ``data`` (to ``dest`` when the engine chose it, else
-    where the transaction says), carry out ``effects``; or why not (``drop_reason``)."""
+    where the transaction says), carry out ``effects``; or why not (``drop_reason``).
 
-    tx: T | None
-    data: bytes | None
-    drop_reason: str | None = None
-    drop_detail: str = ""
-    dest: Dest | None = None
+    A hand-written ``__init__``: mypyc cannot compile a generic dataclass."""
+
+    __slots__ = ("data", "dest", "drop_detail", "drop_reason", "tx")
+
+    def __init__(
+        self,
+        tx: T | None,
+        data: bytes | None,
+        drop_reason: str | None = None,
+        drop_detail: str = "",
+        dest: Dest | None = None,
+    ) -> None:
+        self.tx = tx
+        self.data = data
+        self.dest = dest
+        self.drop_reason = drop_reason
+        self.drop_detail = drop_detail
 
     @property
     def effects(self) -> list[LeaseEvent]:

@@ -15,7 +15,7 @@ from dhcpbridge.engine.ranges import AddressRange
 NO_ADDRESSES: frozenset[int] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class Hold:
     """Hold an address of ``ranges`` for ``lease.client`` as OFFERED until ``lease.expires``.
 
