@@ -95,7 +95,7 @@ def run(store_url: str, clients: int, batch: int, prefix: bool, relayed: bool) -
     real exchange would need; the SOLICITs are built beforehand)."""
     cfg = loader.from_dict(CONFIG)
     store = open_store(store_url)
-    engine = build_engine6(cfg, store, HostInfo6.build({}), Stats(), build_sources(cfg))
+    engine = build_engine6(cfg, store, HostInfo6({}), Stats(), build_sources(cfg))
     meta = RELAY_META if relayed else META
     wrap = relay if relayed else (lambda d: d)
     solicits = [wrap(solicit(i + 1, prefix)) for i in range(clients)]

@@ -213,7 +213,7 @@ class _Engines:
         self.uses6 += 1
         if self.v6 is None or self.uses6 % ENGINE_LIFETIME == 0:
             cfg = loader.from_dict(CONFIG6)
-            self.v6 = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+            self.v6 = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), build_sources(cfg))
         return self.v6
 
 

@@ -11,6 +11,9 @@ Rules:
 - ``dhcpbridge.wire`` imports nothing of dhcpbridge outside ``wire``;
 - ``dhcpbridge.engine`` imports only ``wire`` and ``engine``;
 - ``dhcpbridge.io`` imports only ``wire``, ``io`` and ``dhcpbridge.engine.records``;
+- ``dhcpbridge.engine`` does not import ``socket`` (addresses are ints; ``wire`` converts them);
+- ``dhcpbridge.server`` and ``dhcpbridge.pool_metrics`` do not import ``dhcpbridge.api`` (the API
+  is one front end of the server, not a part of it);
 - no import cycles between modules;
 - no module longer than 600 lines (generated tables may be listed in ``GENERATED`` with a reason).
 
@@ -155,6 +158,37 @@ def test_engine_imports_only_wire_and_engine() -> None:
 def test_io_imports_only_wire_and_engine_records() -> None:
     allowed = ("dhcpbridge.wire", "dhcpbridge.io", "dhcpbridge.engine.records")
     _no_violations(_layer_violations("dhcpbridge.io", allowed))
+
+
+def test_engine_does_not_import_socket() -> None:
+    _no_violations(_outside_imports("dhcpbridge.engine", "socket"))
+
+
+def test_server_does_not_import_api() -> None:
+    for layer in ("dhcpbridge.server", "dhcpbridge.pool_metrics"):
+        _no_violations(
+            [
+                str(imp)
+                for imp in imports()
+                if _inside(imp.module, layer) and _inside(imp.target, "dhcpbridge.api")
+            ]
+        )
+
+
+def _outside_imports(layer: str, banned: str) -> list[str]:
+    """Each import of the module ``banned`` (outside the package, e.g. the standard library's)
+    by a module of ``layer``."""
+    found = []
+    for module, path in modules().items():
+        if not _inside(module, layer):
+            continue
+        for node, _type_only in _statements(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(_inside(name, banned) for name in names):
+                found.append(f"{module}:{node.lineno} imports {banned}: {ast.unparse(node)}")
+    return found
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:

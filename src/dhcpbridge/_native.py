@@ -42,6 +42,7 @@ MODULES: tuple[str, ...] = (
     "engine/model.py",
     "engine/core.py",
     "engine/records.py",
+    "engine/hold.py",
     "engine/stats.py",
     "engine/pipeline.py",
     "engine/chain.py",
@@ -80,6 +81,7 @@ MODULES: tuple[str, ...] = (
     "io/udp.py",
     "io/udp4.py",
     "io/udp6.py",
+    "later.py",
     "glass/ring.py",
 )
 

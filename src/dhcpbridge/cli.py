@@ -470,19 +470,11 @@ def _api_get(base: str, path: str, token: str | None, params: dict[str, Any]) ->
 def build_sqlite_command(csv_path: Path, db_path: Path) -> None:
     """Convert a dhcpkit-style CSV of static DHCPv6 assignments (id,address,prefix) into an SQLite
     file for a ``static6`` source; the target is replaced atomically, and only if every row is good."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from dhcpbridge.sources.static6 import Static6Error, build_sqlite, count_lines
+    from dhcpbridge.transfer_cli import progress_bar
 
     total = count_lines(csv_path)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(f"{csv_path.name} -> {db_path.name}", total=total)
         try:
             rows = build_sqlite(csv_path, db_path, progress=lambda line: bar.update(task, completed=line))
@@ -544,32 +536,29 @@ def _db_url(url: str) -> str:
 @click.argument("url")
 def db_init(url: str) -> None:
     """Create dhcpbridge's tables in the (empty) database URL."""
-    from dhcpbridge.leases.base import StoreError
-    from dhcpbridge.leases.shared import pg_schema
-
-    try:
-        applied = pg_schema.init(_db_url(url))
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    for m in applied:
-        click.echo(f"applied {m.version}: {m.title}")
-    click.echo(f"schema version {pg_schema.LATEST}")
+    _migrate("init", url)
 
 
 @db.command("upgrade")
 @click.argument("url")
 def db_upgrade(url: str) -> None:
     """Apply the migrations the database URL lacks (none when it is current)."""
+    _migrate("upgrade", url)
+
+
+def _migrate(step: str, url: str) -> None:
+    """Run ``pg_schema.init`` or ``pg_schema.upgrade`` on ``url`` and print what it applied."""
     from dhcpbridge.leases.base import StoreError
     from dhcpbridge.leases.shared import pg_schema
 
     try:
-        applied = pg_schema.upgrade(_db_url(url))
+        applied = pg_schema.init(_db_url(url)) if step == "init" else pg_schema.upgrade(_db_url(url))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     for m in applied:
         click.echo(f"applied {m.version}: {m.title}")
-    click.echo(f"schema version {pg_schema.LATEST}" + ("" if applied else " (already current)"))
+    current = "" if applied or step == "init" else " (already current)"
+    click.echo(f"schema version {pg_schema.LATEST}{current}")
 
 
 @db.command("status")

@@ -20,38 +20,32 @@ want events subscribe when adopted and unsubscribe when a reload replaces them.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
 from dhcpbridge.engine.ports import LeaseListener
+from dhcpbridge.later import Later
 
 QUEUE_LIMIT = 65536  # events waiting for delivery; more are dropped and counted
 OVERFLOW_LOG_WINDOW = 10.0
 log = logs.get("dhcpbridge")
 
 
-class EventBus:
+class EventBus(Later):
     """See the module docstring."""
 
     def __init__(self, limit: int = QUEUE_LIMIT) -> None:
-        self.limit = limit
+        super().__init__(limit)
         self.listeners: list[LeaseListener] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.delivered = 0
         self.overflow = 0
         self.failures = 0
         self._queue: deque[LeaseEvent] = deque()
         self._remote: deque[LeaseEvent] = deque()
-        self._scheduled = False
         self._overflow_logged = -OVERFLOW_LOG_WINDOW
         self._overflow_unlogged = 0
-
-    def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Deliver on ``loop`` from now on (None: deliver at once, inside ``emit``)."""
-        self.loop = loop
 
     def subscribe(self, listener: LeaseListener) -> None:
         if listener not in self.listeners:
@@ -63,32 +57,13 @@ class EventBus:
 
     def emit(self, event: LeaseEvent) -> None:
         """Queue ``event`` for the listeners; never blocks, never calls a listener."""
-        queue = self._queue
-        if len(queue) >= self.limit:
+        if not self.push(self._queue, event):
             self._overflowed()
-            return
-        queue.append(event)
-        if not self._scheduled:
-            loop = self.loop
-            if loop is None:
-                self.drain()
-                return
-            self._scheduled = True
-            loop.call_soon(self.drain)
 
     def emit_remote(self, event: LeaseEvent) -> None:
         """Queue a change another server made (see the module docstring); never blocks."""
-        if len(self._remote) >= self.limit:
+        if not self.push(self._remote, event):
             self._overflowed()
-            return
-        self._remote.append(event)
-        if not self._scheduled:
-            loop = self.loop
-            if loop is None:
-                self.drain()
-                return
-            self._scheduled = True
-            loop.call_soon(self.drain)
 
     def drain(self) -> None:
         """Deliver every queued event to every listener, oldest first (then the remote ones)."""

@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from dhcpbridge import logs
-from dhcpbridge.api.usage import utilisation
+from dhcpbridge.usage import utilisation
 
 REFRESH = 10.0  # seconds between two snapshots
 KINDS = ("total", "bound", "offered", "declined", "free")

@@ -60,14 +60,15 @@ class LeaseFilter:
     last: int | None = None
 
     def matches(self, lease: Lease) -> bool:
-        if self.kind is not None and lease.kind != self.kind:
-            return False
-        if self.state is not None and lease.state != self.state:
-            return False
-        if self.subnet is not None and lease.subnet != self.subnet:
-            return False
-        if self.hostname is not None and lease.hostname.lower() != self.hostname.lower():
-            return False
+        hostname = None if self.hostname is None else self.hostname.lower()
+        for want, have in (
+            (self.kind, lease.kind),
+            (self.state, lease.state),
+            (self.subnet, lease.subnet),
+            (hostname, lease.hostname.lower()),
+        ):
+            if want is not None and have != want:
+                return False
         if self.first is not None and lease.address < self.first:
             return False
         if self.last is not None and lease.address > self.last:

@@ -19,6 +19,18 @@ err_console = Console(stderr=True)
 _SHOWN_WARNINGS = 20
 
 
+def progress_bar() -> Progress:
+    """The commands' progress bar on stderr (description, bar, done/total, elapsed), gone when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
 async def _copy(leases: Sequence[Lease], url: str, label: str) -> None:
     """Open ``url``, copy ``leases`` with a progress bar, print the summary; exit 1 on conflicts
     or a failed verification, 2 when the store cannot be opened."""
@@ -32,14 +44,7 @@ async def _copy(leases: Sequence[Lease], url: str, label: str) -> None:
         click.echo(f"error: cannot open {url}: {exc}", err=True)
         sys.exit(2)
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(label, total=len(leases))
             update: Callable[[int], None] = lambda n: bar.update(task, completed=n)  # noqa: E731
             report = await copy_leases(leases, store, time.time(), progress=update)

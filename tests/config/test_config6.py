@@ -74,7 +74,7 @@ def errors(doc: dict[str, Any]) -> list[str]:
 
 def test_a_full_v6_config_builds_an_engine() -> None:
     cfg = load(GOOD)
-    engine = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), [])
+    engine = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), [])
     env = engine.env
     assert env.server_duid == bytes.fromhex("000200007ed90a0b")
     first, second = env.subnets.subnets

@@ -66,7 +66,7 @@ def test_without_before_handlers_the_engines_build_as_before(tmp_path: Path) -> 
     cfg = config(tmp_path, "pos_after", "after", "after")
     sources = build_sources(cfg)
     build_engine4(cfg, MemoryStore(), HostInfo.build({}), Stats(), load_handlers(cfg, 4), sources)
-    build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), sources, load_handlers(cfg, 6))
+    build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), sources, load_handlers(cfg, 6))
 
 
 def test_before_handlers_run_before_the_built_in_ones(tmp_path: Path) -> None:

@@ -10,14 +10,11 @@ server's namespace (127.0.0.1:53053), real clients in the client namespace.
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.bind import BindServer, key_text, socket_in
 from dhcpbridge.testing.clients import Udhcpc
@@ -26,20 +23,6 @@ from dhcpbridge.testing.netns import lab_topology
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 ZONES = ["lab.test", "67.10.in-addr.arpa", "68.10.in-addr.arpa"]
 METRICS = "127.0.0.1:9367"

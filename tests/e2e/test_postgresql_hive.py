@@ -18,17 +18,15 @@ ACKed address is bound to the client it was ACKed to, and no client holds two ad
 from __future__ import annotations
 
 import concurrent.futures
-import importlib.util
 import ipaddress
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.capture import Capture
 from dhcpbridge.testing.clients import Dhcpcd, Dhcrelay
@@ -39,20 +37,6 @@ from dhcpbridge.testing.pg import drop_database, throwaway_database
 from dhcpbridge.testing.plan import AddressPlan, Subnet4
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 SERVERS = {"srva": "10.68.0.11", "srvb": "10.68.0.12", "srvc": "10.68.0.13"}

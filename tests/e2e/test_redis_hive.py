@@ -14,17 +14,15 @@ the reaper role. Segment layout (two Linux bridges in ``sw``)::
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
@@ -36,20 +34,6 @@ from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.redis import RedisServer
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 SERVERS = {"srva": 1, "srvb": 3, "srvc": 4}  # last octet of each server's addresses

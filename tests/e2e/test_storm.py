@@ -27,24 +27,22 @@ handled) and bounded in time; nothing leaves the test's namespaces.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import ipaddress
 import os
 import random
 import select
 import socket
 import struct
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psutil
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.clients import Dhclient, Udhcpc
 from dhcpbridge.testing.e2e import require_e2e
@@ -54,20 +52,6 @@ from dhcpbridge.testing.plan import LAB_PLAN, SHORT_LEASES
 from dhcpbridge.testing.server import wait_for
 from dhcpbridge.wire.v6.message import Message6, parse6, unwrap_relay
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 SEED = int(os.environ.get("DHCPBRIDGE_STORM_SEED", "20261205"))

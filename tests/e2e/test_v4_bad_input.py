@@ -9,7 +9,6 @@ every drop, and still serve a real client afterwards."""
 from __future__ import annotations
 
 import collections
-import importlib.util
 import ipaddress
 import os
 import re
@@ -18,11 +17,10 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.clients import Udhcpc
 from dhcpbridge.testing.e2e import require_e2e
@@ -30,20 +28,6 @@ from dhcpbridge.testing.netns import Topology, lab_topology
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 PACKETS = 10_000

@@ -5,15 +5,12 @@ gets an address of the subnet that giaddr selects, and the server echoes option 
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import socket
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.capture import Capture
 from dhcpbridge.testing.clients import Dhclient, Dhcrelay
@@ -22,20 +19,6 @@ from dhcpbridge.testing.netns import Topology, relayed_topology
 from dhcpbridge.testing.plan import RELAYED_PLAN, SHORT_LEASES
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 PLAN = RELAYED_PLAN.with_lifetimes(**SHORT_LEASES)

@@ -8,15 +8,12 @@ server is down, recording every ACK (mac -> yiaddr)."""
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import random
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.clients import Udhcpc
 from dhcpbridge.testing.e2e import require_e2e
@@ -24,20 +21,6 @@ from dhcpbridge.testing.netns import lab_topology
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 CLIENTS = 5000

@@ -10,35 +10,18 @@ The toolkit builds veth pairs only, so the segment is a Linux bridge in its own 
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.clients import Dhclient, Udhcpc
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import Address, Topology, TopologySpec, Veth
 from dhcpbridge.testing.plan import AddressPlan, Subnet4
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = pytest.mark.e2e
 
 SEGMENT = TopologySpec(

@@ -222,7 +222,7 @@ class Lab6:
         cfg["server6"] = {"server-duid": "ll:02:67:00:00:00:01"}
         config = from_dict(cfg)
         self.store = open_store("none")
-        host = HostInfo6.build({"srv0": (SRV6,)}, networks={"srv0": ((SRV6 - 1, 64),)})
+        host = HostInfo6({"srv0": (SRV6,)}, networks={"srv0": ((SRV6 - 1, 64),)})
         self.engine: Engine6 = build_engine6(config, self.store, host, Stats(), build_sources(config))
         self.truth = Truth(doc)
         self.engine.env.sources = SourceChain([self.truth])

@@ -117,7 +117,7 @@ def test_class_options_go_out_when_asked_and_the_first_class_wins() -> None:
 def test_v6_bootfile_url_for_uefi_http_clients() -> None:
     cfg = from_dict(CONFIG)
     srv = int(ipaddress.IPv6Address("fd67::1"))
-    engine = build_engine6(cfg, MemoryStore(), HostInfo6.build({"srv0": (srv,)}), Stats(), build_sources(cfg))
+    engine = build_engine6(cfg, MemoryStore(), HostInfo6({"srv0": (srv,)}), Stats(), build_sources(cfg))
     opts = [
         ClientId(Duid(Duid.ll(1, bytes.fromhex("026700000002")).raw)),
         IANA(1),

@@ -105,7 +105,7 @@ META6 = Meta6("fe80::2", 546, ipaddress.IPv6Address("ff02::1:2").packed, 2, "srv
 
 def v6_solicit(*extra: Handler[Any], before: tuple[Handler[Any], ...] = ()) -> Outcome[Transaction6]:
     cfg = loader.from_dict(V6_CONFIG)
-    host = HostInfo6.build({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)})
+    host = HostInfo6({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)})
     built = build_engine6(cfg, MemoryStore(), host, Stats(), build_sources(cfg))
     engine = Engine6(built.env, extra, before)
     duid = Duid.ll(1, bytes.fromhex("026700000021")).raw
@@ -169,7 +169,7 @@ def test_v6_reply_options_replace_an_option_of_the_same_code() -> None:
             tx.reply_options[23] = ipaddress.IPv6Address("fd67::53").packed
 
     cfg = dict(V6_CONFIG, subnet6=[dict(V6_CONFIG["subnet6"][0], options={"dns-servers": ["fd67::1"]})])
-    host = HostInfo6.build({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)})
+    host = HostInfo6({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)})
     built = build_engine6(
         loader.from_dict(cfg), MemoryStore(), host, Stats(), build_sources(loader.from_dict(cfg))
     )

@@ -114,7 +114,7 @@ def test_dhcpv6_solicit_with_a_cold_cache_is_asked_in_a_task(tmp_path: Any) -> N
     }
     cfg = loader.from_dict(doc).with_base_dir(tmp_path)
     stats = Stats()
-    engine = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), stats, build_sources(cfg), [])
+    engine = build_engine6(cfg, MemoryStore(), HostInfo6({}), stats, build_sources(cfg), [])
     source = CachedRemote()
     engine.env.sources = SourceChain([source])
     meta = Meta6("fe80::2", 546, ipaddress.IPv6Address("ff02::1:2").packed, 2, "srv0")

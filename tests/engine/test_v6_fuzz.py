@@ -103,7 +103,7 @@ def engine() -> Any:
     global ENGINE
     if ENGINE is None:
         cfg = loader.from_dict(CONFIG)
-        ENGINE = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+        ENGINE = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), build_sources(cfg))
     return ENGINE
 
 

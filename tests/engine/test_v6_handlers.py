@@ -50,7 +50,7 @@ def engines(cfg: Any) -> tuple[Any, Any]:
     store = MemoryStore()
     sources = build_sources(cfg)
     e4 = build_engine4(cfg, store, HostInfo.build({}), Stats(), load_handlers(cfg, 4), sources)
-    e6 = build_engine6(cfg, store, HostInfo6.build({}), Stats(), sources, load_handlers(cfg, 6))
+    e6 = build_engine6(cfg, store, HostInfo6({}), Stats(), sources, load_handlers(cfg, 6))
     return e4, e6
 
 

@@ -77,7 +77,7 @@ class Lab:
         self.store = MemoryStore()
         self.stats = Stats()
         self.engine: Engine6 = build_engine6(
-            cfg, self.store, HostInfo6.build({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)}), self.stats,
+            cfg, self.store, HostInfo6({"srv0": (int(ipaddress.IPv6Address("fd67::1")),)}), self.stats,
             build_sources(cfg),
         )  # fmt: skip
         self.now = NOW
@@ -382,7 +382,7 @@ def test_renew_withdraws_a_binding_that_left_the_pools_and_frees_it() -> None:
     lab.engine = build_engine6(
         loader.from_dict(moved),
         lab.store,
-        HostInfo6.build({}),
+        HostInfo6({}),
         lab.stats,
         build_sources(loader.from_dict(moved)),
     )
@@ -523,7 +523,7 @@ def test_unicast_is_served_when_the_server_unicast_option_is_configured() -> Non
 def test_interface_not_served_and_unknown_link_are_silent() -> None:
     cfg = {**BASE, "server": {"interfaces": ["srv0"]}}
     lab = Lab(cfg)
-    lab.engine.env.host = HostInfo6.build({}, frozenset({"srv0"}))
+    lab.engine.env.host = HostInfo6({}, frozenset({"srv0"}))
     out = lab.run(lab.message(MT.SOLICIT, duid(1), na(1)), Meta6("fe80::2", 546, MULTICAST, 3, "srv1"))
     assert out.drop_reason == "interface-not-served"
     lab = Lab()

@@ -55,7 +55,7 @@ CONFIG: dict[str, Any] = {
 
 def engine() -> Any:
     cfg = loader.from_dict(CONFIG)
-    return build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+    return build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), build_sources(cfg))
 
 
 def solicit(xid: int = 1) -> Message6:
@@ -224,7 +224,7 @@ def test_leases_per_circuit_caps_the_clients_of_one_interface_id() -> None:
     """Issue 9 point 6 for v6: the relay link plus Interface-ID is a circuit; beyond its cap a new
     client's IAs get NoAddrsAvail / NoPrefixAvail, its held ones stay, other ports are served."""
     cfg = loader.from_dict({**CONFIG, "limits": {"leases-per-circuit": 2}})
-    eng = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+    eng = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), build_sources(cfg))
 
     def ask(n: int, port: bytes) -> Outcome6:
         duid = Duid.ll(1, bytes([2, 0x69, 0, 0, 1, n]))

@@ -135,7 +135,7 @@ def opt6(code: int, body: bytes) -> bytes:
 
 def test_a_relayed_v6_exchange_is_found_by_interface_id_with_its_relay_chain() -> None:
     cfg = loader.from_dict(CONFIG6)
-    engine = build_engine6(cfg, open_store("memory://"), HostInfo6.build({}), Stats(), build_sources(cfg))
+    engine = build_engine6(cfg, open_store("memory://"), HostInfo6({}), Stats(), build_sources(cfg))
     glass = LookingGlass()
     glass.set_steps("v6", engine.pipeline.handlers)
     duid = bytes.fromhex("00030001026700000007")

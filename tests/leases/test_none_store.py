@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
@@ -25,7 +26,7 @@ def test_none_keeps_nothing_but_grants_what_is_asked() -> None:
     assert run_inline(store.get(LeaseKind.V4, 0x0A430032)) is None
     assert run_inline(store.find_client(LeaseKind.V4, b"\x01\x02")) == []
     assert run_inline(store.leases()) == []
-    assert run_inline(store.allocate(lease, [], NOW, 0)) is None  # no pools to allocate from
+    assert run_inline(store.allocate(Hold(lease, [], NOW, 0))) is None  # no pools to allocate from
     assert run_inline(store.release(LeaseKind.V4, 0x0A430032, b"\x01\x02", NOW)) is None
     assert run_inline(store.decline(LeaseKind.V4, 0x0A430032, b"\x01\x02", NOW, NOW + 60)) is None
     assert run_inline(store.reap(NOW + 10_000)) == []

@@ -110,7 +110,7 @@ def questions() -> list[dict[str, Any]]:
     cfg = loader.from_dict(CONFIG)
     sources = build_sources(cfg)
     e4 = build_engine4(cfg, MemoryStore(), HostInfo.build({}), Stats(), (), sources)
-    e6 = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), sources)
+    e6 = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), sources)
     out = [question(run_inline(e4.process(encode(m), META4, NOW)).tx) for m in V4]
     out += [question(run_inline(e6.process(encode6(m), META6, NOW)).tx) for m in V6]
     return out

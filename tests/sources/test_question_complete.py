@@ -102,7 +102,7 @@ def v6_questions() -> list[dict[str, Any]]:
         [*closest, RelayMsg(solicit)],
     )
     cfg = loader.from_dict(CONFIG)
-    engine = build_engine6(cfg, MemoryStore(), HostInfo6.build({}), Stats(), build_sources(cfg))
+    engine = build_engine6(cfg, MemoryStore(), HostInfo6({}), Stats(), build_sources(cfg))
     return [question(run_inline(engine.process(encode6(relayed), META6, NOW)).tx)]
 
 
@@ -164,7 +164,7 @@ def test_v6_fields_by_value() -> None:
 def test_v6_server_ip_of_a_multicast_request_is_our_address_on_that_interface() -> None:
     cfg = loader.from_dict(CONFIG)
     ours = int(ipaddress.IPv6Address("fd69::1"))
-    host = HostInfo6.build({"srv1": (ours,)})
+    host = HostInfo6({"srv1": (ours,)})
     engine = build_engine6(cfg, MemoryStore(), host, Stats(), build_sources(cfg))
     solicit = Message6(1, 9, [o6.ClientId(Duid.ll(1, bytes.fromhex("026900000003"))), o6.IANA(1)])
     direct = Meta6("fe80::3", 546, ipaddress.IPv6Address("ff02::1:2").packed, 3, "srv1")

@@ -214,7 +214,7 @@ def config(tmp_path: Path, files: list[str], extra: dict[str, Any] | None = None
 class Relay:
     def __init__(self, cfg: Any) -> None:
         self.store = MemoryStore()
-        self.engine = build_engine6(cfg, self.store, HostInfo6.build({}), Stats(), build_sources(cfg))
+        self.engine = build_engine6(cfg, self.store, HostInfo6({}), Stats(), build_sources(cfg))
         self.xid = 0
 
     def send(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -15,16 +15,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from dhcpbridge.api import dashboard, glass, problems, reservations
 from dhcpbridge.api.auth import ANONYMOUS_ADMIN, Caller, Role, Tokens
 from dhcpbridge.api.models import Health, LeaseOut, LeasePage, Ready, ReloadResult, SubnetUse
-from dhcpbridge.api.usage import utilisation
 from dhcpbridge.config import Config
 from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.glass import LookingGlass
 from dhcpbridge.service import Cursor, LeaseAdmin, LeaseFilter, Running
+from dhcpbridge.usage import utilisation
 
 MAX_PAGE = 1000
 BEARER = HTTPBearer(auto_error=False)
 SECRET_WORDS = ("token", "secret", "password", "auth", "key")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Managed(Running, Protocol):
@@ -98,6 +99,15 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
     admin_only = [Depends(needs("admin"))]
     errs = problems.ERRORS
 
+    def route(method: str, path: str, tag: str, who: list[Any], model: Any = None) -> Callable[[F], F]:
+        """``app.get`` / ``app.post`` of ``path`` with the tag, the role check, the problem+json
+        errors and (when given) the response model every route of this module declares."""
+        extra = {} if model is None else {"response_model": model}
+        return cast(
+            Callable[[F], F],
+            getattr(app, method)(path, tags=[tag], dependencies=who, responses=errs, **extra),
+        )
+
     def admin() -> LeaseAdmin:
         if server.store is None:
             raise HTTPException(503, "the server is not running")
@@ -128,7 +138,7 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
             return body
         return JSONResponse(body.model_dump(), status_code=503)
 
-    @app.get("/v1/leases", response_model=LeasePage, tags=["leases"], dependencies=reader, responses=errs)
+    @route("get", "/v1/leases", "leases", reader, LeasePage)
     async def list_leases(
         kind: Annotated[str | None, Query(pattern="^(v4|na|pd)$")] = None,
         state: Annotated[str | None, Query(pattern="^(offered|bound|released|declined|expired)$")] = None,
@@ -157,52 +167,32 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
             next_cursor=f"{more[0]}-{more[1]}" if more else None,
         )
 
-    @app.get(
-        "/v1/leases/{address:path}",
-        response_model=LeaseOut,
-        tags=["leases"],
-        dependencies=reader,
-        responses=errs,
-    )
+    @route("get", "/v1/leases/{address:path}", "leases", reader, LeaseOut)
     async def show_lease(address: str) -> LeaseOut:
         """One lease by address (``10.0.0.5``, ``2001:db8::5``, ``2001:db8:1::/48``)."""
         return LeaseOut.of(await _lease_call(admin().get, address))
 
-    @app.post(
-        "/v1/leases/{address:path}/release",
-        response_model=LeaseOut,
-        tags=["leases"],
-        dependencies=admin_only,
-        responses=errs,
-    )
+    @route("post", "/v1/leases/{address:path}/release", "leases", admin_only, LeaseOut)
     async def release_lease(address: str) -> LeaseOut:
         """Release a lease now: the address becomes free (admin)."""
         return LeaseOut.of(await _lease_call(admin().release, address))
 
-    @app.get("/v1/stats", tags=["server"], dependencies=reader, responses=errs)
+    @route("get", "/v1/stats", "server", reader)
     async def stats() -> dict[str, Any]:
         """Every counter, as the control socket's ``stats``."""
         return await admin().stats()
 
-    @app.get(
-        "/v1/subnets", response_model=list[SubnetUse], tags=["subnets"], dependencies=reader, responses=errs
-    )
+    @route("get", "/v1/subnets", "subnets", reader, list[SubnetUse])
     async def subnets() -> list[SubnetUse]:
         """Every subnet and pool with its utilisation."""
         return utilisation(server.config, await admin().list())
 
-    @app.get("/v1/config", tags=["config"], dependencies=reader, responses=errs)
+    @route("get", "/v1/config", "config", reader)
     async def config() -> dict[str, Any]:
         """The running config, secrets redacted."""
         return dict(redact(server.config.model_dump(mode="json", by_alias=True)))
 
-    @app.post(
-        "/v1/config/reload",
-        response_model=ReloadResult,
-        tags=["config"],
-        dependencies=admin_only,
-        responses=errs,
-    )
+    @route("post", "/v1/config/reload", "config", admin_only, ReloadResult)
     async def reload() -> ReloadResult:
         """Re-read the config file (admin); a rejected config keeps the old one serving."""
         errors = await server.reload()

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from dhcpbridge.engine.model import Lease
+from dhcpbridge.usage import PoolUse as PoolUse
+from dhcpbridge.usage import SubnetUse as SubnetUse
 
 
 class LeaseOut(BaseModel):
@@ -46,28 +48,6 @@ class Health(BaseModel):
 class Ready(BaseModel):
     ready: bool
     checks: dict[str, str]
-
-
-class PoolUse(BaseModel):
-    """One pool's addresses by state; ``free`` counts what no active record holds."""
-
-    pool: str
-    total: int
-    bound: int
-    offered: int
-    declined: int
-    free: int
-
-
-class SubnetUse(BaseModel):
-    subnet: str
-    family: int
-    pools: list[PoolUse]
-    total: int
-    bound: int
-    offered: int
-    declined: int
-    free: int
 
 
 class ReloadResult(BaseModel):

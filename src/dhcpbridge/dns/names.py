@@ -62,18 +62,10 @@ def parse_option81(value: bytes) -> ClientFqdn | None:
         return None
     flags = value[0]
     body = value[3:]
-    name = ""
+    name: str | None = ""
     if body:
-        if flags & FLAG_E:
-            try:
-                name, end, _ = decode_name(body, 0, len(body), allow_partial=True)
-            except FormError:
-                return None
-            if end != len(body):
-                return None
-        else:
-            name = body.rstrip(b"\0").decode("ascii", "replace")
-    return ClientFqdn(bool(flags & FLAG_S), bool(flags & FLAG_N), name)
+        name = _wire_name(body, 0) if flags & FLAG_E else body.rstrip(b"\0").decode("ascii", "replace")
+    return None if name is None else ClientFqdn(bool(flags & FLAG_S), bool(flags & FLAG_N), name)
 
 
 def parse_option39(value: bytes) -> ClientFqdn | None:
@@ -81,15 +73,18 @@ def parse_option39(value: bytes) -> ClientFqdn | None:
     if not value:
         return None
     flags = value[0]
-    name = ""
-    if len(value) > 1:
-        try:
-            name, end, _ = decode_name(value, 1, len(value), allow_partial=True)
-        except FormError:
-            return None
-        if end != len(value):
-            return None
-    return ClientFqdn(bool(flags & FLAG_S), bool(flags & FLAG_N6), name)
+    name = _wire_name(value, 1) if len(value) > 1 else ""
+    return None if name is None else ClientFqdn(bool(flags & FLAG_S), bool(flags & FLAG_N6), name)
+
+
+def _wire_name(data: bytes, start: int) -> str | None:
+    """The name in wire form (may be partial) from ``start`` to the end; None when malformed or
+    when bytes follow it."""
+    try:
+        name, end, _ = decode_name(data, start, len(data), allow_partial=True)
+    except FormError:
+        return None
+    return name if end == len(data) else None
 
 
 def qualify(text: str, domain: str, forward_zones: list[str]) -> str | None:

@@ -7,6 +7,7 @@ it (v4 option 55 / v6 ORO; every one when a v4 client sends no option 55)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dhcpbridge.engine.classes import ClientClass, classify, facts4, facts6
@@ -26,10 +27,28 @@ class _Classes:
     def matched(self, names: tuple[str, ...]) -> list[ClientClass]:
         return [self.by_name[n] for n in names if n in self.by_name]
 
+    def chosen(self, names: tuple[str, ...], table: str, wanted: Callable[[int], bool]) -> dict[int, Any]:
+        """Per option code, the value of the first of the classes ``names`` whose ``table``
+        (``options4`` / ``options6``) has it, for the codes ``wanted`` says go out."""
+        out: dict[int, Any] = {}
+        for cls in self.matched(names):
+            for code, value in getattr(cls, table).items():
+                if code not in out and wanted(code):
+                    out[code] = value
+        return out
 
-class Classes4(_Classes, Handler[Transaction4]):
-    def pre(self, tx: Transaction4) -> None:
-        tx.classes = tuple(c.name for c in classify(self.classes, facts4(tx)))
+
+class _Classify(_Classes):
+    """Put the request in its classes (``pre``), from the facts ``facts`` reads of it."""
+
+    facts: Callable[[Any], Any]
+
+    def pre(self, tx: Any) -> None:
+        tx.classes = tuple(c.name for c in classify(self.classes, self.facts(tx)))
+
+
+class Classes4(_Classify, Handler[Transaction4]):
+    facts = staticmethod(facts4)
 
 
 class ClassOptions4(_Classes, Handler[Transaction4]):
@@ -40,14 +59,9 @@ class ClassOptions4(_Classes, Handler[Transaction4]):
         answer = tx.answer
         given = answer.options if answer is not None else {}
         prl = tx.prl
-        opts = reply.options
-        done: set[int] = set()
-        for cls in self.matched(tx.classes):
-            for code, value in cls.options4.items():
-                if code in done or code in given or (prl and code not in prl):
-                    continue
-                done.add(code)
-                opts[code] = value
+        reply.options.update(
+            self.chosen(tx.classes, "options4", lambda code: code not in given and (not prl or code in prl))
+        )
         answered_boot = answer is not None and (answer.boot_file or answer.next_server)
         if answered_boot:
             return
@@ -61,9 +75,8 @@ class ClassOptions4(_Classes, Handler[Transaction4]):
                 break
 
 
-class Classes6(_Classes, Handler[Transaction6]):
-    def pre(self, tx: Transaction6) -> None:
-        tx.classes = tuple(c.name for c in classify(self.classes, facts6(tx)))
+class Classes6(_Classify, Handler[Transaction6]):
+    facts = staticmethod(facts6)
 
 
 class ClassOptions6(_Classes, Handler[Transaction6]):
@@ -74,11 +87,9 @@ class ClassOptions6(_Classes, Handler[Transaction6]):
         asked = set(tx.requested_options)
         answer = tx.answer
         given = answer.options if answer is not None else {}
-        chosen: dict[int, tuple[Encoded, ...]] = {}
-        for cls in self.matched(tx.classes):
-            for code, items in cls.options6.items():
-                if code in asked and code not in given and code not in chosen:
-                    chosen[code] = items
+        chosen: dict[int, tuple[Encoded, ...]] = self.chosen(
+            tx.classes, "options6", lambda code: code in asked and code not in given
+        )
         if chosen:
             kept = [o for o in reply.options if o.code not in chosen]
             reply.options = kept + [item for items in chosen.values() for item in items]

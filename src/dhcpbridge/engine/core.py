@@ -89,7 +89,9 @@ _NO_EFFECTS: list[LeaseEvent] = []
 
 class Outcome(Generic[T]):
     """What to do after one datagram: send ``data`` (to ``dest`` when the engine chose it, else
-    where the transaction says), carry out ``effects``; or why not (``drop_reason``)."""
+    where the transaction says), carry out ``effects``; or why not (``drop_reason``).
+
+    A hand-written ``__init__``: mypyc cannot compile a generic dataclass."""
 
     __slots__ = ("data", "dest", "drop_detail", "drop_reason", "tx")
 

@@ -16,22 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Answer, Lease, LeaseEvent, LeaseKind
-
-
-class AddressRange(Protocol):
-    """An inclusive range of addresses a pool hands out (first..last).
-
-    A range may also have an int ``step``: its members are then ``first + k * step`` (an IPv6
-    prefix-delegation pool, one delegated prefix per member, ``step = 2 ** (128 - length)``).
-    Stores read it with ``getattr(r, "step", 1)``, so plain address ranges need not define it.
-    """
-
-    @property
-    def first(self) -> int: ...
-
-    @property
-    def last(self) -> int: ...
+from dhcpbridge.engine.ranges import AddressRange as AddressRange
 
 
 class LeaseStore(Protocol):
@@ -43,21 +30,9 @@ class LeaseStore(Protocol):
         """Every lease record of ``client`` (any state), most recent first."""
         ...
 
-    async def allocate(
-        self,
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int] = frozenset(),
-        prefer: int = 0,
-    ) -> Lease | None:
-        """Atomically hold an address of ``ranges`` for ``lease.client`` as OFFERED until
-        ``lease.expires``. ``lease`` is a template whose address the store fills in: the client's
-        own most recent address in ``ranges`` if it is still free for it, else ``prefer`` (the
-        address the client asked for) if free, else the first free address searching from ``hint``
-        (stable per client). Returns the client's bound lease unchanged when it already has one
-        there; None when every address is taken."""
+    async def allocate(self, hold: Hold) -> Lease | None:
+        """Atomically do what ``hold`` asks (see ``Hold``). Returns the client's bound lease
+        unchanged when it already has one there; None when every address is taken."""
         ...
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:

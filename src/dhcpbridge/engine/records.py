@@ -76,17 +76,7 @@ class HostInfo6:
     interfaces whose multicast traffic we answer (empty = all)."""
 
     addresses: dict[str, tuple[int, ...]]
-    served: frozenset[str]
-    macs: dict[str, bytes]
+    served: frozenset[str] = frozenset()
+    macs: dict[str, bytes] = field(default_factory=dict)
     # interface -> its global IPv6 networks (network, prefix length), as ``HostInfo.networks``
     networks: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
-
-    @classmethod
-    def build(
-        cls,
-        addresses: dict[str, tuple[int, ...]],
-        served: frozenset[str] = frozenset(),
-        macs: dict[str, bytes] | None = None,
-        networks: dict[str, tuple[tuple[int, int], ...]] | None = None,
-    ) -> HostInfo6:
-        return cls(addresses, served, macs or {}, networks or {})

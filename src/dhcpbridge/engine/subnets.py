@@ -66,3 +66,26 @@ class SubnetIndexBase(Generic[S]):
             if hit is not None:
                 return hit
         return None
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+LINKS_KEPT = 4096  # answered links remembered; past that the table starts again
+
+
+class Links(Generic[K, V]):
+    """The pool-less subnets bridge-only mode made from answers, one per key (the network and
+    whatever else of the answer the subnet carries); forgotten all at once past ``LINKS_KEPT``."""
+
+    def __init__(self) -> None:
+        self._made: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._made.get(key)
+
+    def keep(self, key: K, subnet: V) -> V:
+        made = self._made
+        if len(made) > LINKS_KEPT:
+            made.clear()
+        made[key] = subnet
+        return subnet

@@ -13,12 +13,12 @@ when someone looks (``Entry``, ``dhcpbridge.glass.decode``).
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dhcpbridge.engine.pipeline import step_name
+from dhcpbridge.later import Later
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4.message import Message4, parse
 from dhcpbridge.wire.v4.options import parse_suboptions
@@ -147,26 +147,20 @@ def _hex_bytes(text: str) -> bytes:
         return b""
 
 
-class LookingGlass:
+class LookingGlass(Later):
     """See the module docstring."""
 
     def __init__(self, clients: int = 4096, per_client: int = 16, queue: int = 8192) -> None:
+        super().__init__(queue)
         self.clients = clients
         self.per_client = per_client
-        self.limit = queue
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.steps: dict[str, Sequence[str]] = {}  # family -> the pipeline's handler names
         self.filed = 0
         self.overflow = 0
         self.evicted = 0
         self.unattributed = 0  # outcomes without a transaction (malformed): no client to file under
         self._queue: deque[Pending] = deque()
-        self._scheduled = False
         self._rings: dict[str, OrderedDict[bytes, list[Record]]] = {"v4": OrderedDict(), "v6": OrderedDict()}
-
-    def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Drain on ``loop`` from now on (None: file at once, inside ``record``)."""
-        self.loop = loop
 
     def resize(self, clients: int, per_client: int, queue: int) -> None:
         """New bounds (a reload); clients and exchanges over them go, oldest first."""
@@ -185,18 +179,8 @@ class LookingGlass:
     # --- the packet path ----------------------------------------------------------------------
     def record(self, family: str, outcome: Any, meta: Any, now: float, status: str) -> None:
         """Hand one exchange over; never blocks, never decodes."""
-        queue = self._queue
-        if len(queue) >= self.limit:
+        if not self.push(self._queue, (family, outcome, meta, now, status)):
             self.overflow += 1
-            return
-        queue.append((family, outcome, meta, now, status))
-        if not self._scheduled:
-            loop = self.loop
-            if loop is None:
-                self.drain()
-                return
-            self._scheduled = True
-            loop.call_soon(self.drain)
 
     # --- off the packet path ------------------------------------------------------------------
     def drain(self) -> None:

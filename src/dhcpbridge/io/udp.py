@@ -29,6 +29,36 @@ def grow_buffer(sock: socket.socket, size: int) -> int:
     return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
+def bind_or_adopt(
+    family: int,
+    address: str,
+    port: int,
+    receive_buffer: int,
+    inherited: int,
+    options: tuple[tuple[int, int, int], ...],
+) -> tuple[socket.socket, int]:
+    """The server's UDP socket and its receive buffer size. With ``inherited`` >= 0: the socket of
+    that file descriptor, which a ``[server] workers`` supervisor bound, adopted as it is. Else a
+    new socket of ``family`` with ``options`` set (level, option, value), a grown receive buffer,
+    bound to ``address:port`` exclusively (no SO_REUSEADDR: a second server on the port fails
+    with EADDRINUSE) and closed again if any of that fails. Non-blocking either way."""
+    if inherited >= 0:
+        sock = socket.socket(fileno=inherited)
+        sock.setblocking(False)
+        return sock, int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        for level, option, value in options:
+            sock.setsockopt(level, option, value)
+        size = grow_buffer(sock, receive_buffer)
+        sock.bind((address, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock, size
+
+
 class UdpSocket(Generic[MetaT]):
     """A bound, non-blocking UDP socket (``sock``) drained by ``receive``; see the module docstring."""
 

@@ -14,37 +14,24 @@ import struct
 from typing import Any
 
 from dhcpbridge.engine.records import Meta4
-from dhcpbridge.io.udp import UdpSocket, grow_buffer
+from dhcpbridge.io.udp import UdpSocket, bind_or_adopt
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Python 3.11 lacks the constant on Linux
 _PKTINFO = struct.Struct("=I4s4s")  # struct in_pktinfo: ifindex, spec_dst, addr
 _ANC_SIZE = socket.CMSG_SPACE(_PKTINFO.size)
 _U32 = struct.Struct("!I")
+_OPTIONS = ((socket.SOL_SOCKET, socket.SO_BROADCAST, 1), (socket.IPPROTO_IP, IP_PKTINFO, 1))
 
 
 class Udp4Socket(UdpSocket[Meta4]):
     """See the module docstring."""
 
     def __init__(self, address: str, port: int, receive_buffer: int = 8 << 20, inherited: int = -1) -> None:
-        """Bind ``address:port`` exclusively (no SO_REUSEADDR: a second server on the port fails
-        with EADDRINUSE), or, with ``inherited``, adopt the already bound socket with that file
-        descriptor (a worker of ``[server] workers`` shares its supervisor's socket)."""
-        if inherited >= 0:
-            sock = socket.socket(fileno=inherited)
-            sock.setblocking(False)
-            self.receive_buffer = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-            super().__init__(sock, _ANC_SIZE)
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-            self.receive_buffer = grow_buffer(sock, receive_buffer)
-            sock.bind((address, port))
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
+        """Bind ``address:port`` exclusively, or adopt the socket ``inherited`` (see
+        ``io.udp.bind_or_adopt``)."""
+        sock, self.receive_buffer = bind_or_adopt(
+            socket.AF_INET, address, port, receive_buffer, inherited, _OPTIONS
+        )
         super().__init__(sock, _ANC_SIZE)
 
     def meta(self, anc: list[tuple[int, int, bytes]], addr: Any) -> Meta4:

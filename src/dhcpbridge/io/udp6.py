@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 
 from dhcpbridge.engine.records import HostInfo6, Meta6
-from dhcpbridge.io.udp import UdpSocket, grow_buffer
+from dhcpbridge.io.udp import UdpSocket, bind_or_adopt
 
 ALL_RELAYS_AND_SERVERS = "ff02::1:2"
 ALL_SERVERS = "ff05::1:3"
@@ -28,6 +28,11 @@ _ANC_SIZE = socket.CMSG_SPACE(_PKTINFO6_SIZE)
 _IPPROTO_IPV6 = socket.IPPROTO_IPV6
 _MREQ = struct.Struct("=16sI")  # struct ipv6_mreq: group, ifindex
 _NO_DST = bytes(16)
+_OPTIONS = (
+    (_IPPROTO_IPV6, socket.IPV6_V6ONLY, 1),
+    (_IPPROTO_IPV6, IPV6_RECVPKTINFO, 1),
+    (_IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0),
+)
 
 
 class Udp6Socket(UdpSocket[Meta6]):
@@ -44,25 +49,17 @@ class Udp6Socket(UdpSocket[Meta6]):
         """Bind exclusively (no SO_REUSEADDR, see ``io.udp4``), or adopt the bound (and joined)
         socket ``inherited`` of a ``[server] workers`` supervisor."""
         self.not_joined: dict[str, str] = {}
+        sock, self.receive_buffer = bind_or_adopt(
+            socket.AF_INET6, address, port, receive_buffer, inherited, _OPTIONS
+        )
         if inherited >= 0:
-            adopted = socket.socket(fileno=inherited)
-            adopted.setblocking(False)
-            self.receive_buffer = int(adopted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-            self.joined: list[str] = list(interfaces)
-            super().__init__(adopted, _ANC_SIZE)
-            return
-        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
-            self.receive_buffer = grow_buffer(sock, receive_buffer)
-            sock.bind((address, port))
-            sock.setblocking(False)
-            self.joined = self._join(sock, interfaces)
-        except OSError:
-            sock.close()
-            raise
+            self.joined: list[str] = list(interfaces)  # the supervisor joined the groups
+        else:
+            try:
+                self.joined = self._join(sock, interfaces)
+            except OSError:
+                sock.close()
+                raise
         super().__init__(sock, _ANC_SIZE)
 
     def _join(self, sock: socket.socket, interfaces: list[str]) -> list[str]:
@@ -119,7 +116,7 @@ def host_info6(served: list[str]) -> HostInfo6:
                 except ValueError:
                     pass
         addresses[name] = tuple(v6)
-    return HostInfo6.build(addresses, frozenset(served), macs, networks)
+    return HostInfo6(addresses, frozenset(served), macs, networks)
 
 
 def _prefixlen6(netmask: str | None) -> int:

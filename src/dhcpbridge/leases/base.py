@@ -19,9 +19,9 @@ runtime-checkable protocols, never by probing attribute names).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 
@@ -134,3 +134,28 @@ def is_inline(store: object) -> bool:
 def count_key(lease: Lease) -> str:
     """The ``count_by_state`` key of one lease record."""
     return f"{lease.kind.name.lower()}_{lease.state.name.lower()}"
+
+
+def lease_of_row(
+    row: Sequence[Any], kind: LeaseKind, address: int, state: LeaseState, info: dict[str, Any] | None
+) -> Lease:
+    """The lease of a row in the SQL stores' column order (kind, address, prefix_len, client, state,
+    starts, expires, hwaddr, hostname, subnet, source, relay, circuit_id, remote_id, info); the
+    caller decodes the columns each database types its own way (kind, address, state, info)."""
+    return Lease(
+        address=address,
+        client=bytes(row[3]),
+        state=state,
+        starts=float(row[5]),
+        expires=float(row[6]),
+        kind=kind,
+        prefix_len=int(row[2]),
+        hwaddr=bytes(row[7]),
+        hostname=row[8],
+        subnet=row[9],
+        source=row[10],
+        relay=row[11],
+        circuit_id=bytes(row[12]),
+        remote_id=bytes(row[13]),
+        info=info,
+    )

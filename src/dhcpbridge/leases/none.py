@@ -5,10 +5,8 @@ answer, and a RELEASE or DECLINE has nothing to free. Nothing is durable and not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind
-from dhcpbridge.engine.ports import AddressRange
 
 
 class NoStore:
@@ -25,15 +23,7 @@ class NoStore:
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
         return []
 
-    async def allocate(
-        self,
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int] = frozenset(),
-        prefer: int = 0,
-    ) -> Lease | None:
+    async def allocate(self, hold: Hold) -> Lease | None:
         return None  # no pools to remember what is taken: only answered addresses are handed out
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:

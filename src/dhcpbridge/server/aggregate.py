@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from dhcpbridge.server.errors import StartError
+from dhcpbridge.server.metrics_http import serve_endpoints
 
 Worker = tuple[int, str | None]  # (index, metrics socket path; None while it does not run)
 TIMEOUT = 5.0
@@ -94,29 +94,11 @@ async def health(workers: Sequence[Worker]) -> list[str]:
 
 async def serve(listen: str, workers: Callable[[], Sequence[Worker]]) -> Any:
     """Serve the aggregate on ``HOST:PORT``; returns the aiohttp runner (``cleanup()`` stops it)."""
-    from aiohttp import web
-    from prometheus_client import CONTENT_TYPE_LATEST
 
-    async def metrics(_: web.Request) -> web.Response:
-        body = await scrape(workers())
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def body() -> bytes:
+        return await scrape(workers())
 
-    async def healthz(_: web.Request) -> web.Response:
-        problems = await health(workers())
-        if not problems:
-            return web.Response(text="ok\n")
-        return web.Response(status=503, text="unhealthy: " + "\n".join(problems) + "\n")
+    async def problems() -> list[str]:
+        return await health(workers())
 
-    app = web.Application()
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    host, _, port = listen.rpartition(":")
-    site = web.TCPSite(runner, host.strip("[]"), int(port))
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise StartError(f"cannot serve metrics on {listen}: {exc.strerror or exc}") from None
-    return runner
+    return await serve_endpoints(listen, body, problems)

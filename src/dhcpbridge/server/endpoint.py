@@ -166,13 +166,8 @@ class Endpoint:
                 except NeedsIO:  # a source must do IO for this one: run it as a task
                     self._task(engine, data, meta, now)
                     continue
-                except StoreError as exc:
-                    self._store_failed(exc)
-                    continue
-                except Exception:
-                    self.stats.errors["engine"] += 1
-                    if logs.limited("engine-failure"):
-                        log.exception("engine failure", family=self.family, **meta.log_fields())
+                except Exception as exc:
+                    self._failed(exc, meta)
                     continue
                 if outcome.effects:
                     waiting.append((outcome, meta))
@@ -188,6 +183,16 @@ class Endpoint:
                 batch = self._admit(batch, self.limiter)
             now = time.time()
         self.commits.commit_later(self, waiting, handled)
+
+    def _failed(self, exc: Exception, meta: Any) -> None:
+        """An exchange that raised (call it in the ``except`` block: the log line carries the
+        traceback): a store failure is a counted drop, anything else an engine error."""
+        if isinstance(exc, StoreError):
+            self._store_failed(exc)
+            return
+        self.stats.errors["engine"] += 1
+        if logs.limited("engine-failure"):
+            log.exception("engine failure", family=self.family, **meta.log_fields())
 
     def _oversized(self) -> None:
         count, self.sock.oversized = self.sock.oversized, 0
@@ -226,13 +231,8 @@ class Endpoint:
         try:
             try:
                 outcome = await engine.process(data, meta, now, True)
-            except StoreError as exc:
-                self._store_failed(exc)
-                return
-            except Exception:
-                self.stats.errors["engine"] += 1
-                if logs.limited("engine-failure"):
-                    log.exception("engine failure", family=self.family, **meta.log_fields())
+            except Exception as exc:
+                self._failed(exc, meta)
                 return
             committed = await self.commits.flush_shared(self.stats) if outcome.effects else True
             if committed and outcome.data is not None and self.outage.since is not None:

@@ -101,7 +101,7 @@ class Server:
         self.store: LeaseStore | None = None
         self.endpoints: dict[str, Endpoint] = {}
         self.host: HostInfo = HostInfo.build({})
-        self.host6: HostInfo6 = HostInfo6.build({})
+        self.host6: HostInfo6 = HostInfo6({})
         self.tasks = TaskOwner()
         self.bus = EventBus()
         self.bus.subscribe(LeaseLog())

@@ -3,7 +3,7 @@ loop. ``/healthz`` is 200 ``ok`` while the server can commit leases, 503 with th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dhcpbridge.server.errors import StartError
@@ -20,17 +20,39 @@ async def start_metrics(
     ``StartError`` when the address cannot be bound. ``listen`` may be ``unix:PATH`` (a worker of
     ``[server] workers`` serves its supervisor there, and with ``stats`` its counters as JSON on
     ``/stats`` for worker 0)."""
+    from prometheus_client import generate_latest
+
+    async def body() -> bytes:
+        return bytes(generate_latest(registry))
+
+    async def problems() -> list[str]:
+        problem = health() if health is not None else None
+        return [] if problem is None else [problem]
+
+    return await serve_endpoints(listen, body, problems, stats)
+
+
+async def serve_endpoints(
+    listen: str,
+    body: Callable[[], Awaitable[bytes]],
+    problems: Callable[[], Awaitable[list[str]]],
+    stats: Callable[[], dict[str, Any]] | None = None,
+) -> Any:
+    """Serve ``/metrics`` (``body``, the exposition text), ``/healthz`` (200 ``ok``, or 503 with
+    each of ``problems``) and, given ``stats``, ``/stats`` (JSON) on ``HOST:PORT`` or
+    ``unix:PATH``; returns the aiohttp runner. Raises ``StartError`` when the address cannot be
+    bound."""
     from aiohttp import web
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    from prometheus_client import CONTENT_TYPE_LATEST
 
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=await body(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_: web.Request) -> web.Response:
-        problem = health() if health is not None else None
-        if problem is None:
+        found = await problems()
+        if not found:
             return web.Response(text="ok\n")
-        return web.Response(status=503, text=f"unhealthy: {problem}\n")
+        return web.Response(status=503, text="unhealthy: " + "\n".join(found) + "\n")
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)

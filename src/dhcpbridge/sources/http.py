@@ -334,27 +334,21 @@ class HttpSource:
         except BridgeFailure as fail:
             self.failures[fail.reason] += 1
             client = (query.client_mac or query.client_id).hex(":")
-            loud = logs.limited("bridge-failure")  # clients can cause these: within the shared limit
-            if entry is not None and now < entry.stale_until:
-                self.counts["stale"] += 1
-                if loud:
-                    log.warning(
-                        "bridge failed; serving the cached answer",
-                        reason=fail.reason,
-                        detail=fail.detail,
-                        client=client,
-                    )
-                return entry.answer
-            fallback = "next" if fail.question_fault else self.cfg.on_error
-            if loud:
+            stale = entry is not None and now < entry.stale_until
+            fallback = {} if stale else {"fallback": "next" if fail.question_fault else self.cfg.on_error}
+            if logs.limited("bridge-failure"):  # clients can cause these: within the shared limit
+                what = "serving the cached answer" if stale else "falling back"
                 log.warning(
-                    "bridge failed; falling back",
+                    f"bridge failed; {what}",
                     reason=fail.reason,
                     detail=fail.detail,
                     client=client,
-                    fallback=fallback,
+                    **fallback,
                 )
-            return NO_ANSWER if fallback == "next" else Answer(Action.IGNORE, source=self.name)
+            if entry is not None and stale:
+                self.counts["stale"] += 1
+                return entry.answer
+            return NO_ANSWER if fallback["fallback"] == "next" else Answer(Action.IGNORE, source=self.name)
         self.counts[answer.action.value] += 1
         if ttl > 0:
             done = time.monotonic()

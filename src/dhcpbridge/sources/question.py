@@ -87,13 +87,15 @@ def question_v4(q: Any) -> dict[str, Any]:
         sub = relay_info.get(6)
         if sub:
             out["subscriber_id"] = relay_id(sub)
-    user = fields.user_class4(opts.get(77))
-    if user:
-        out["user_class"] = user
-    arch = fields.client_arch(opts.get(93))
-    if arch:
-        out["client_arch"] = arch
+    _put(out, user_class=fields.user_class4(opts.get(77)), client_arch=fields.client_arch(opts.get(93)))
     return _classes(q, out)
+
+
+def _put(out: dict[str, Any], **found: Any) -> None:
+    """Set each field that was found (an empty or absent value is left out of the question)."""
+    for key, value in found.items():
+        if value:
+            out[key] = value
 
 
 def question_v6(q: Any) -> dict[str, Any]:
@@ -149,12 +151,7 @@ def question_v6(q: Any) -> dict[str, Any]:
     vendor = fields.vendor_class6(req.raw(16))
     if vendor is not None:
         out["vendor_class"] = vendor
-    user = fields.user_class6(req.raw(15))
-    if user:
-        out["user_class"] = user
-    arch = fields.client_arch(req.raw(61))
-    if arch:
-        out["client_arch"] = arch
+    _put(out, user_class=fields.user_class6(req.raw(15)), client_arch=fields.client_arch(req.raw(61)))
     server_ip = getattr(q, "server_ip", "")
     if server_ip:
         out["server_ip"] = server_ip

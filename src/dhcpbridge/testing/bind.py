@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
-import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,15 +150,7 @@ class BindServer:
         if self.ns is not None:
             self.proc = self.ns.popen(argv, name="named", log_path=self.log_path)
         else:
-            with open(self.log_path, "ab") as log:
-                popen = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self.proc = BackgroundProcess(argv, popen, self.log_path, "named")
+            self.proc = BackgroundProcess.start(argv, self.log_path, "named")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.proc.alive():

@@ -186,17 +186,7 @@ class Namespace:
             log_path = Path(name_)
         argv = self.exec_prefix(cpu) + list(args)
         full_env = _child_env(env, clean_env)
-        with open(log_path, "ab") as log:
-            popen = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=full_env,
-                cwd=cwd,
-                start_new_session=True,
-            )
-        return BackgroundProcess(args, popen, log_path, label)
+        return BackgroundProcess.start(argv, log_path, label, args=args, env=full_env, cwd=cwd)
 
     def ip(self, *args: str, check: bool = True) -> str:
         """``ip -n <name> ARGS`` (run from the host, acting on this namespace); stdout."""

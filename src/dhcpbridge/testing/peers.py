@@ -22,6 +22,15 @@ class Dhcpd(ManagedServer):
     name = "dhcpd"
     family = 4
     ports: tuple[int, ...] = (67,)
+    # the configuration after the common head (authoritative, no DDNS, the lease times)
+    subnets = (
+        "ping-check false;\n"
+        'option domain-name "lab.test";\n'
+        "subnet 10.67.0.0 netmask 255.255.255.0 {\n"
+        "  range 10.67.0.100 10.67.0.199;\n  option routers 10.67.0.1;\n}\n"
+        "subnet 10.68.0.0 netmask 255.255.0.0 {\n"
+        "  range 10.68.1.0 10.68.255.254;\n  option routers 10.68.0.1;\n}\n"
+    )
 
     def __init__(
         self, ns: Namespace, workdir: Path, *, lease_time: int = 7200, cpu: int | None = SERVER_CPU
@@ -31,18 +40,14 @@ class Dhcpd(ManagedServer):
 
     @property
     def lease_file(self) -> Path:
-        return self.workdir / "dhcpd.leases"
+        return self.workdir / f"{self.name}.leases"
 
     def write_config(self) -> Path:
-        conf = self.workdir / "dhcpd.conf"
+        """``{name}.conf``; an empty lease file is made when there is none (dhcpd refuses to start)."""
+        conf = self.workdir / f"{self.name}.conf"
         conf.write_text(
-            "authoritative;\nddns-update-style none;\nping-check false;\n"
-            f"default-lease-time {self.lease_time};\nmax-lease-time {self.lease_time};\n"
-            'option domain-name "lab.test";\n'
-            "subnet 10.67.0.0 netmask 255.255.255.0 {\n"
-            "  range 10.67.0.100 10.67.0.199;\n  option routers 10.67.0.1;\n}\n"
-            "subnet 10.68.0.0 netmask 255.255.0.0 {\n"
-            "  range 10.68.1.0 10.68.255.254;\n  option routers 10.68.0.1;\n}\n"
+            "authoritative;\nddns-update-style none;\n"
+            f"default-lease-time {self.lease_time};\nmax-lease-time {self.lease_time};\n" + self.subnets
         )
         if not self.lease_file.exists():
             self.lease_file.write_text("")
@@ -50,21 +55,21 @@ class Dhcpd(ManagedServer):
 
     def check_config(self, config: Path) -> None:
         try:
-            self.ns.run(["dhcpd", "-t", "-4", "-cf", str(config)], timeout=30)
+            self.ns.run(["dhcpd", "-t", f"-{self.family}", "-cf", str(config)], timeout=30)
         except NetnsError as exc:
-            raise ServerError(f"dhcpd rejected {config}: {exc}") from exc
+            raise ServerError(f"dhcpd -{self.family} rejected {config}: {exc}") from exc
 
     def command(self, config: Path) -> list[str]:
         return [
             "dhcpd",
-            "-4",
+            f"-{self.family}",
             "-f",
             "-cf",
             str(config),
             "-lf",
             str(self.lease_file),
             "-pf",
-            str(self.workdir / "dhcpd.pid"),
+            str(self.workdir / f"{self.name}.pid"),
             "srv0",
             "srv1",
         ]
@@ -77,36 +82,12 @@ class Dhcpd6(Dhcpd):
     name = "dhcpd6"
     family = 6
     ports = (547,)
-
-    @property
-    def lease_file(self) -> Path:
-        return self.workdir / "dhcpd6.leases"
-
-    def write_config(self) -> Path:
-        conf = self.workdir / "dhcpd6.conf"
-        conf.write_text(
-            "authoritative;\nddns-update-style none;\n"
-            f"default-lease-time {self.lease_time};\nmax-lease-time {self.lease_time};\n"
-            "subnet6 fd67::/64 {\n  range6 fd67::100:0 fd67::1ff:ffff;\n"
-            "  prefix6 fd67:1000:: fd67:10ff:: /56;\n}\n"
-            "subnet6 fd68::/64 {\n  range6 fd68::100:0 fd68::1ff:ffff;\n"
-            "  prefix6 fd68:1000:: fd68:10ff:: /56;\n}\n"
-        )
-        if not self.lease_file.exists():
-            self.lease_file.write_text("")
-        return conf
-
-    def check_config(self, config: Path) -> None:
-        try:
-            self.ns.run(["dhcpd", "-t", "-6", "-cf", str(config)], timeout=30)
-        except NetnsError as exc:
-            raise ServerError(f"dhcpd -6 rejected {config}: {exc}") from exc
-
-    def command(self, config: Path) -> list[str]:
-        argv = super().command(config)
-        argv[1] = "-6"
-        argv[argv.index("-pf") + 1] = str(self.workdir / "dhcpd6.pid")
-        return argv
+    subnets = (
+        "subnet6 fd67::/64 {\n  range6 fd67::100:0 fd67::1ff:ffff;\n"
+        "  prefix6 fd67:1000:: fd67:10ff:: /56;\n}\n"
+        "subnet6 fd68::/64 {\n  range6 fd68::100:0 fd68::1ff:ffff;\n"
+        "  prefix6 fd68:1000:: fd68:10ff:: /56;\n}\n"
+    )
 
 
 class Dnsmasq(ManagedServer):

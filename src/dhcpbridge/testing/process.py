@@ -42,6 +42,32 @@ class BackgroundProcess:
         self.log_path = log_path
         self.name = name
 
+    @classmethod
+    def start(
+        cls,
+        argv: Sequence[str],
+        log_path: Path,
+        name: str,
+        *,
+        args: Sequence[str] | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Self:
+        """Start ``argv`` in its own session (Ctrl-C in a terminal reaches only us; we stop it),
+        stdin from /dev/null, stdout and stderr appended to ``log_path``. ``args``: the command as
+        shown (``argv`` without a namespace's exec prefix)."""
+        with open(log_path, "ab") as log:
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        return cls(argv if args is None else args, popen, log_path, name)
+
     @property
     def pid(self) -> int:
         return self.popen.pid

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases import IndexedStore
@@ -116,10 +117,12 @@ def test_v6_offers_of_a_big_solicit_do_not_stay(store: LeaseStore) -> None:
     for iaid in range(200):
         got = run(
             store.allocate(
-                Lease(0, iaid.to_bytes(4, "big") + b"duid", LeaseState.OFFERED, NOW, NOW + 30, NA, 128),
-                pool,
-                NOW,
-                iaid,
+                Hold(
+                    Lease(0, iaid.to_bytes(4, "big") + b"duid", LeaseState.OFFERED, NOW, NOW + 30, NA, 128),
+                    pool,
+                    NOW,
+                    iaid,
+                )
             )
         )
         assert got is not None

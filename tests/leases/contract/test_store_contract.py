@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.leases import IndexedStore, MemoryStore
@@ -50,7 +51,9 @@ def alloc(
     prefer: int = 0,
     kind: LeaseKind = V4,
 ) -> int | None:
-    got = run(store.allocate(tpl(client, until=now + 30, kind=kind), ranges, now, hint, exclude, prefer))
+    got = run(
+        store.allocate(Hold(tpl(client, until=now + 30, kind=kind), ranges, now, hint, exclude, prefer))
+    )
     return None if got is None else got.address
 
 
@@ -110,7 +113,7 @@ def test_renewal_keeps_start_time_and_own_commit_is_allowed(store: LeaseStore) -
 def test_offer_to_the_bound_client_returns_its_lease_unchanged(store: LeaseStore) -> None:
     lease = bind(store, A, X)
     assert run(store.offer(tpl(A, X), NOW + 10)) == lease
-    got = run(store.allocate(tpl(A), POOL, NOW + 10, 0))
+    got = run(store.allocate(Hold(tpl(A), POOL, NOW + 10, 0)))
     assert got == lease and got.state == LeaseState.BOUND  # type: ignore[union-attr]
 
 
@@ -343,7 +346,7 @@ def test_exclusive_ownership_under_random_operations(steps: list[tuple[str, int,
         client = b"c%d" % c
         addr = X + off
         if op == "alloc":
-            got = run(store.allocate(tpl(client, until=now + 30), pool, now, c))
+            got = run(store.allocate(Hold(tpl(client, until=now + 30), pool, now, c)))
             lease = got
         elif op == "offer":
             lease = run(store.offer(tpl(client, addr, until=now + 30), now))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.inline import run_inline as run
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import MemoryStore, SqliteStore, StoreError, open_store
@@ -125,7 +126,7 @@ def test_offers_are_never_written(tmp_path: Path) -> None:
     path = tmp_path / "leases.db"
     store = SqliteStore(path)
     tpl = Lease(0, b"a", LeaseState.OFFERED, NOW, NOW + 30)
-    assert run(store.allocate(tpl, [R(X, X + 9)], NOW, 0)) is not None
+    assert run(store.allocate(Hold(tpl, [R(X, X + 9)], NOW, 0))) is not None
     assert run(store.offer(Lease(X + 5, b"b", LeaseState.OFFERED, NOW, NOW + 30), NOW)) is not None
     run(store.unhold(LeaseKind.V4, X + 5, b"b"))
     assert store.pending == 0

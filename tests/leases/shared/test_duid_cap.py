@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.base import CapsDuidLeases
@@ -40,7 +41,7 @@ def template(kind: LeaseKind, key: bytes, now: float) -> Lease:
 async def claim(store: object, kind: LeaseKind, key: bytes, now: float) -> Lease | None:
     """SOLICIT + REQUEST of one IA: an allocation, then its commit."""
     pool = NA_POOL if kind == NA else PD_POOL
-    held = await store.allocate(template(kind, key, now), pool, now, 0)  # type: ignore[attr-defined]
+    held = await store.allocate(Hold(template(kind, key, now), pool, now, 0))  # type: ignore[attr-defined]
     if held is None:
         return None
     bound = Lease(held.address, key, LeaseState.BOUND, now, now + 600, kind=kind, prefix_len=held.prefix_len)
@@ -108,7 +109,7 @@ async def test_the_v6_engine_hands_its_cap_to_the_store_also_through_renew_from_
     inner = open_store(shared_url)
     assert isinstance(inner, RedisStore)
     try:
-        build_engine6(cfg, RenewFromCache(inner), HostInfo6.build({}), Stats(), [])
+        build_engine6(cfg, RenewFromCache(inner), HostInfo6({}), Stats(), [])
         assert inner.duid_cap == 5
     finally:
         await inner.close()

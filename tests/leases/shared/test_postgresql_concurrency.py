@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases.base import SharedStore, StoreError
 from dhcpbridge.leases.shared.postgresql import PostgresStore
@@ -42,7 +43,7 @@ async def dora(store: PostgresStore, client: bytes, hint: int) -> int | None:
 
 async def _dora(store: PostgresStore, client: bytes, hint: int) -> int | None:
     now = time.time()
-    offer = await store.allocate(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, hint)
+    offer = await store.allocate(Hold(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, hint))
     if offer is None:
         return None
     bound = await store.commit(Lease(offer.address, client, LeaseState.BOUND, now, now + 3600), now)

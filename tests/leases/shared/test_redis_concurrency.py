@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.shared.redis_store import RedisStore
@@ -25,7 +26,7 @@ POOL = [R(ip("10.70.0.10"), ip("10.70.0.59"))]  # 50 addresses
 async def dora(store: RedisStore, client: bytes, hint: int) -> Lease | None:
     """DISCOVER (allocate) then REQUEST (commit) of one client, as the engine does it."""
     now = time.time()
-    offered = await store.allocate(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, hint)
+    offered = await store.allocate(Hold(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, hint))
     if offered is None:
         return None
     bound = Lease(offered.address, client, LeaseState.BOUND, now, now + 600)

@@ -10,6 +10,7 @@ import time
 
 import redis
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.shared.redis_store import RedisStore
@@ -40,7 +41,9 @@ async def test_a_slash16_pool_allocates_and_releases(shared_url: str) -> None:
     now = time.time()
     try:
         # the very first call in the range: nothing to build, one atomic call
-        first = await stores[0].allocate(Lease(0, client(0), LeaseState.OFFERED, now, now + 60), POOL, now, 7)
+        first = await stores[0].allocate(
+            Hold(Lease(0, client(0), LeaseState.OFFERED, now, now + 60), POOL, now, 7)
+        )
         assert first is not None and first.address == FIRST + 7
         assert plain.strlen(bitmap) <= 8192  # at most one bit per member of the range
 
@@ -48,7 +51,7 @@ async def test_a_slash16_pool_allocates_and_releases(shared_url: str) -> None:
             store = stores[i % 3]
             hint = (i * 2654435761) % 65536
             got = await store.allocate(
-                Lease(0, client(i), LeaseState.OFFERED, now, now + 60), POOL, now, hint
+                Hold(Lease(0, client(i), LeaseState.OFFERED, now, now + 60), POOL, now, hint)
             )
             assert got is not None
             return await store.commit(Lease(got.address, client(i), LeaseState.BOUND, now, now + 600), now)
@@ -63,10 +66,12 @@ async def test_a_slash16_pool_allocates_and_releases(shared_url: str) -> None:
             assert await stores[0].release(V4, lease.address, client(i), now + 1)
             assert not plain.getbit(bitmap, lease.address - FIRST)
         again = await stores[1].allocate(
-            Lease(0, client(9999), LeaseState.OFFERED, now + 2, now + 60),
-            POOL,
-            now + 2,
-            bound[0].address - FIRST,
+            Hold(
+                Lease(0, client(9999), LeaseState.OFFERED, now + 2, now + 60),
+                POOL,
+                now + 2,
+                bound[0].address - FIRST,
+            ),
         )
         assert again is not None and again.address == bound[0].address
     finally:
@@ -85,13 +90,17 @@ async def test_an_address_leased_by_address_is_skipped_and_marked(shared_url: st
         # a fixed answer's offer: no search, so its bit stays clear
         assert await store.offer(Lease(FIRST + 100, client(1), LeaseState.OFFERED, now, now + 60), now)
         assert not plain.getbit(bitmap, 100)
-        got = await store.allocate(Lease(0, client(2), LeaseState.OFFERED, now, now + 60), POOL, now, 100)
+        got = await store.allocate(
+            Hold(Lease(0, client(2), LeaseState.OFFERED, now, now + 60), POOL, now, 100)
+        )
         assert got is not None and got.address == FIRST + 101
         assert plain.getbit(bitmap, 100) and plain.getbit(bitmap, 101)
         # once the offer lapses its record clears the bit it was marked with
         await store.unhold(V4, FIRST + 100, client(1))
         assert not plain.getbit(bitmap, 100)
-        got = await store.allocate(Lease(0, client(3), LeaseState.OFFERED, now, now + 60), POOL, now, 100)
+        got = await store.allocate(
+            Hold(Lease(0, client(3), LeaseState.OFFERED, now, now + 60), POOL, now, 100)
+        )
         assert got is not None and got.address == FIRST + 100
     finally:
         await store.close()
@@ -134,9 +143,9 @@ async def test_the_script_names_v6_members_as_python_does(shared_url: str) -> No
             for hint in hints:
                 key = bytes([n, hint % 256, hint // 256])
                 lease = Lease(0, key, LeaseState.OFFERED, now, now + 60, kind=kind, prefix_len=56)
-                want = await memory.allocate(lease, [r], now, hint)
+                want = await memory.allocate(Hold(lease, [r], now, hint))
                 lease = Lease(0, key, LeaseState.OFFERED, now, now + 60, kind=kind, prefix_len=56)
-                got = await store.allocate(lease, [r], now, hint)
+                got = await store.allocate(Hold(lease, [r], now, hint))
                 assert want is not None and got is not None
                 assert got.address == want.address, (ipaddress.IPv6Address(got.address), hint)
                 assert await store.get(kind, got.address) is not None  # its record is named alike
@@ -163,7 +172,9 @@ async def test_records_of_the_old_free_set_layout_still_change(shared_url: str) 
         rec["_free"] = f"{old_set}|5"
         plain.hset(f"{prefix}dhcpbridge:rec:v4", "10.70.0.5", json.dumps(rec))
         assert await store.release(V4, FIRST + 5, client(1), now + 1)
-        got = await store.allocate(Lease(0, client(2), LeaseState.OFFERED, now, now + 60), POOL, now + 2, 5)
+        got = await store.allocate(
+            Hold(Lease(0, client(2), LeaseState.OFFERED, now, now + 60), POOL, now + 2, 5)
+        )
         assert got is not None and got.address == FIRST + 5
         assert plain.type(old_set) == "zset"
     finally:

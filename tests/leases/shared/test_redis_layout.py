@@ -11,6 +11,7 @@ import time
 
 import redis
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.shared.redis_store import RedisStore
@@ -77,10 +78,12 @@ async def test_offers_prefixes_and_the_key_prefix(shared_url: str) -> None:
     r = plain(shared_url)
     # an offer is a hash too, for its hold time
     offered = await store.allocate(
-        Lease(0, b"\x01offer", LeaseState.OFFERED, now, now + 30),
-        [R(ip("10.67.0.100"), ip("10.67.0.199"))],
-        now,
-        5,
+        Hold(
+            Lease(0, b"\x01offer", LeaseState.OFFERED, now, now + 30),
+            [R(ip("10.67.0.100"), ip("10.67.0.199"))],
+            now,
+            5,
+        )
     )
     assert offered is not None and offered.address == ip("10.67.0.105")
     assert r.hget(f"{prefix}10.67.0.105", "state") == "offered"
@@ -150,7 +153,7 @@ async def test_indexes_stay_consistent_with_the_records(shared_url: str) -> None
         op = rng.choice(["alloc", "alloc", "commit", "commit", "release", "decline", "unhold", "reap"])
         if op == "alloc":
             await store.allocate(
-                Lease(0, client, LeaseState.OFFERED, now, now + 30), pool, now, rng.randrange(99)
+                Hold(Lease(0, client, LeaseState.OFFERED, now, now + 30), pool, now, rng.randrange(99))
             )
         elif op == "commit":
             await store.commit(lease(addr, client, now + rng.choice([20, 60, 600]), now), now)
@@ -185,20 +188,20 @@ async def test_prefix_delegation_ranges_with_a_step(shared_url: str) -> None:
     for i in range(16):
         client = (i).to_bytes(4, "big") + b"\x00\x01duid"
         held = await store.allocate(
-            Lease(0, client, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, i * 5
+            Hold(Lease(0, client, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, i * 5)
         )
         assert held is not None
         got.append(held.address)
     assert sorted(got) == [first + k * step for k in range(16)]
     none = await store.allocate(
-        Lease(0, b"\x00" * 8, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, 0
+        Hold(Lease(0, b"\x00" * 8, LeaseState.OFFERED, now, now + 30, LeaseKind.PD, 62), pool, now, 0)
     )
     assert none is None  # all 16 prefixes held
     client3 = (3).to_bytes(4, "big") + b"\x00\x01duid"
     await store.commit(Lease(got[3], client3, LeaseState.BOUND, now, now + 60, LeaseKind.PD, 62), now)
     await store.release(LeaseKind.PD, got[3], client3, now + 1)
     again = await store.allocate(
-        Lease(0, client3, LeaseState.OFFERED, now + 2, now + 32, LeaseKind.PD, 62), pool, now + 2, 9
+        Hold(Lease(0, client3, LeaseState.OFFERED, now + 2, now + 32, LeaseKind.PD, 62), pool, now + 2, 9)
     )
     assert again is not None and again.address == got[3]
     await store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases import StoreError, open_store
 from dhcpbridge.leases.shared.redis_store import RedisStore
@@ -42,7 +43,7 @@ async def test_killed_redis_loses_no_acked_lease_and_the_store_recovers(private_
             now = time.time()
             try:
                 offer = await store.allocate(
-                    Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, counter
+                    Hold(Lease(0, client, LeaseState.OFFERED, now, now + 30), POOL, now, counter)
                 )
                 assert offer is not None
                 got = await store.commit(Lease(offer.address, client, LeaseState.BOUND, now, now + 3600), now)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import time
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.base import WatchesChanges
@@ -54,7 +55,7 @@ async def test_changes_of_another_server_reach_the_bus(shared_url: str) -> None:
         assert (await next_event(seen["b"])).event == "release"
         # an offer is no event; its commit is
         held = await a.allocate(
-            Lease(0, b"\x01d", LeaseState.OFFERED, now, now + 1), [Range(X, X + 5)], now, 1
+            Hold(Lease(0, b"\x01d", LeaseState.OFFERED, now, now + 1), [Range(X, X + 5)], now, 1)
         )
         assert held is not None
         assert await a.commit(Lease(held.address, b"\x01d", LeaseState.BOUND, now, now + 1), now)

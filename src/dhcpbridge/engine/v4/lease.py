@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 import zlib
 from collections.abc import Awaitable
 
 from dhcpbridge.engine import core
 from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
-from dhcpbridge.wire.v4.message import ip4_str
+from dhcpbridge.wire.v4.message import ip4_int, ip4_str
 from dhcpbridge.wire.v4.options import MessageType
 
 V4 = LeaseKind.V4
@@ -155,12 +155,14 @@ class Bindings(Handler[Transaction4]):
         key = tx.client_key
         wish = tx.requested_ip
         lease = await self.env.store.allocate(
-            self._template(tx, 0, LeaseState.OFFERED, until),
-            subnet.pools,
-            tx.now,
-            zlib.crc32(key),
-            self.env.reserved,
-            wish if wish and subnet.in_pools(wish) else 0,
+            Hold(
+                self._template(tx, 0, LeaseState.OFFERED, until),
+                subnet.pools,
+                tx.now,
+                zlib.crc32(key),
+                self.env.reserved,
+                wish if wish and subnet.in_pools(wish) else 0,
+            )
         )
         if lease is None:
             raise CannotRespond("pool-exhausted", subnet.name)
@@ -307,6 +309,6 @@ class Bindings(Handler[Transaction4]):
 def _relay_bytes(relay: str) -> bytes:
     """The giaddr bytes of a lease record's relay text (zeros when it was not relayed)."""
     try:
-        return socket.inet_aton(relay) if relay else bytes(4)
-    except OSError:
+        return ip4_int(relay).to_bytes(4, "big") if relay else bytes(4)
+    except ValueError:
         return bytes(4)

@@ -11,6 +11,7 @@ import struct
 
 from dhcpbridge.engine.model import Action
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.subnets import Links
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
@@ -34,7 +35,7 @@ class AnswerLink(Handler[Transaction4]):
 
     def __init__(self, env: Env4) -> None:
         self.env = env
-        self._links: dict[tuple[int, int], Subnet4] = {}
+        self._links: Links[tuple[int, int], Subnet4] = Links()
 
     def handle(self, tx: Transaction4) -> None:
         if tx.subnet is not None:
@@ -77,30 +78,31 @@ class AnswerLink(Handler[Transaction4]):
         key = (network, mask)
         hit = self._links.get(key)
         if hit is None:
-            env = self.env
-            options = dict(env.link_options)
-            if mask != ALL:
-                options[1] = _U32.pack(mask)
-            if len(self._links) > 4096:
-                self._links.clear()
-            hit = self._links[key] = Subnet4(
-                id=0,
-                name=f"{ip4_str(network)}/{mask_length(mask)}",
-                network=network,
-                mask=mask,
-                pools=(),
-                lease_time=env.link_lease_time,
-                min_lease_time=env.link_lease_time,
-                max_lease_time=env.link_lease_time,
-                renew_timer=None,
-                rebind_timer=None,
-                interface=None,
-                relay_addresses=frozenset(),
-                server_id=None,
-                authoritative=env.authoritative,
-                next_server=0,
-                boot_file=b"",
-                server_hostname=b"",
-                options=options,
-            )
+            hit = self._links.keep(key, self._make(network, mask))
         return hit
+
+    def _make(self, network: int, mask: int) -> Subnet4:
+        env = self.env
+        options = dict(env.link_options)
+        if mask != ALL:
+            options[1] = _U32.pack(mask)
+        return Subnet4(
+            id=0,
+            name=f"{ip4_str(network)}/{mask_length(mask)}",
+            network=network,
+            mask=mask,
+            pools=(),
+            lease_time=env.link_lease_time,
+            min_lease_time=env.link_lease_time,
+            max_lease_time=env.link_lease_time,
+            renew_timer=None,
+            rebind_timer=None,
+            interface=None,
+            relay_addresses=frozenset(),
+            server_id=None,
+            authoritative=env.authoritative,
+            next_server=0,
+            boot_file=b"",
+            server_hostname=b"",
+            options=options,
+        )

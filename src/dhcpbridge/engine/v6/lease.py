@@ -17,6 +17,7 @@ import zlib
 
 from dhcpbridge.engine import core
 from dhcpbridge.engine.core import RelayNames, lease_template
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -266,12 +267,14 @@ class Bindings(Handler[Transaction6]):
                 break
         length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
         lease = await store.allocate(
-            self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
-            ranges,
-            tx.now,
-            zlib.crc32(ia.key),
-            env.reserved,
-            prefer,
+            Hold(
+                self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
+                ranges,
+                tx.now,
+                zlib.crc32(ia.key),
+                env.reserved,
+                prefer,
+            )
         )
         if lease is None:
             return None

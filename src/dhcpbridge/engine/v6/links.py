@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dhcpbridge.engine.model import Action
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.subnets import Links
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.engine.v6.transaction import Transaction6, ip6_str
@@ -22,7 +23,7 @@ class AnswerLink(Handler[Transaction6]):
 
     def __init__(self, env: Env6) -> None:
         self.env = env
-        self._links: dict[tuple[int, int, int, int, int, int], Subnet6] = {}
+        self._links: Links[tuple[int, int, int, int, int, int], Subnet6] = Links()
 
     def handle(self, tx: Transaction6) -> None:
         if tx.subnet is not None:
@@ -68,22 +69,23 @@ class AnswerLink(Handler[Transaction6]):
         key = (network, length, preferred, valid, t1, t2)
         hit = self._links.get(key)
         if hit is None:
-            if len(self._links) > 4096:
-                self._links.clear()
-            hit = self._links[key] = Subnet6(
-                id=0,
-                name=f"{ip6_str(network)}/{length}",
-                network=network,
-                prefixlen=length,
-                pools=(),
-                pd_pools=(),
-                preferred=preferred,
-                valid=valid,
-                t1=t1,
-                t2=t2,
-                rapid_commit=True,
-                interface=None,
-                relay_links=frozenset(),
-                options=self.env.options,
+            hit = self._links.keep(
+                key,
+                Subnet6(
+                    0,
+                    f"{ip6_str(network)}/{length}",
+                    network,
+                    length,
+                    pools=(),
+                    pd_pools=(),
+                    rapid_commit=True,
+                    interface=None,
+                    relay_links=frozenset(),
+                    options=self.env.options,
+                    preferred=preferred,
+                    valid=valid,
+                    t1=t1,
+                    t2=t2,
+                ),
             )
         return hit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from dhcpbridge.engine.core import Dest, Transaction
@@ -31,21 +32,17 @@ def ip6_str(addr: int) -> str:
     return str(ipaddress.IPv6Address(addr))
 
 
+@dataclass(slots=True, repr=False, eq=False)
 class IaRequest:
     """One IA_NA / IA_PD of the request, as the engine uses it: its store key (IAID + DUID) and
     the addresses / prefixes the client named (``(address, 128)`` or ``(prefix, length)``; a
     prefix of 0 is a length hint)."""
 
-    __slots__ = ("code", "hints", "iaid", "key", "kind")
-
-    def __init__(
-        self, kind: LeaseKind, code: int, iaid: int, key: bytes, hints: list[tuple[int, int]]
-    ) -> None:
-        self.kind = kind
-        self.code = code
-        self.iaid = iaid
-        self.key = key
-        self.hints = hints
+    kind: LeaseKind
+    code: int
+    iaid: int
+    key: bytes
+    hints: list[tuple[int, int]]
 
     def __repr__(self) -> str:
         return f"IaRequest({self.kind.name}, iaid={self.iaid}, hints={self.hints})"

@@ -7,12 +7,10 @@ the end without scheduling a task. Subclasses make changes durable by overriding
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from mypy_extensions import mypyc_attr
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind
-from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, count_key
 from dhcpbridge.leases.embedded.index import LeaseIndex
 
@@ -35,16 +33,8 @@ class IndexedStore:
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
         return self.index.find_client(kind, client)
 
-    async def allocate(
-        self,
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int] = frozenset(),
-        prefer: int = 0,
-    ) -> Lease | None:
-        return self.index.allocate(lease, ranges, now, hint, exclude, prefer)
+    async def allocate(self, hold: Hold) -> Lease | None:
+        return self.index.allocate(hold.lease, hold.ranges, hold.now, hold.hint, hold.exclude, hold.prefer)
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:
         return self.index.offer(lease, now)

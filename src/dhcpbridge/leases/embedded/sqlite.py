@@ -43,7 +43,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
-from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.base import StoreError, lease_of_row
 from dhcpbridge.leases.embedded.indexed import IndexedStore
 from dhcpbridge.leases.embedded.journal import DELETED as _DELETED
 from dhcpbridge.leases.embedded.journal import HEADER_BYTES, JournalError, Scan, frame, scan
@@ -541,20 +541,5 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 def _lease(row: tuple[Any, ...]) -> Lease:
     kind = LeaseKind(row[0])
-    return Lease(
-        address=_addr_int(kind, row[1]),
-        prefix_len=row[2],
-        client=bytes(row[3]),
-        state=LeaseState(row[4]),
-        starts=row[5],
-        expires=row[6],
-        hwaddr=bytes(row[7]),
-        hostname=row[8],
-        subnet=row[9],
-        source=row[10],
-        relay=row[11],
-        circuit_id=bytes(row[12]),
-        remote_id=bytes(row[13]),
-        info=json.loads(row[14]) if row[14] and row[14] != "{}" else None,
-        kind=kind,
-    )
+    info = json.loads(row[14]) if row[14] and row[14] != "{}" else None
+    return lease_of_row(row, kind, _addr_int(kind, row[1]), LeaseState(row[4]), info)

@@ -191,18 +191,33 @@ def _lease4(node: _Node, table: LastWins) -> None:
         table.remove(LeaseKind.V4, address)  # a free address nobody held: nothing to keep
         return
     starts = _time(node, "starts") or _time(node, "cltt") or 0.0
+    table.add(_lease(node, address, client, state, starts, LeaseKind.V4, 32, hwaddr))
+
+
+def _lease(
+    node: _Node,
+    address: int,
+    client: bytes,
+    state: LeaseState,
+    starts: float,
+    kind: LeaseKind,
+    length: int,
+    hwaddr: bytes = b"",
+) -> Lease:
+    """The record of a ``lease`` block or an ``iaaddr`` / ``iaprefix`` entry (its ``ends``, its
+    hostname)."""
     ends = _time(node, "ends")
-    table.add(
-        Lease(
-            address=address,
-            client=client,
-            state=state,
-            starts=starts,
-            expires=NEVER if ends is None else ends,
-            hwaddr=hwaddr,
-            hostname=_hostname(node),
-            source="dhcpd",
-        )
+    return Lease(
+        address=address,
+        client=client,
+        state=state,
+        starts=starts,
+        expires=NEVER if ends is None else ends,
+        kind=kind,
+        prefix_len=length,
+        hwaddr=hwaddr,
+        hostname=_hostname(node),
+        source="dhcpd",
     )
 
 
@@ -222,21 +237,7 @@ def _ia(node: _Node, table: LastWins, little_endian: bool) -> None:
         else:
             net = ipaddress.IPv6Network(entry.words[1], strict=False)
             address, length = int(net.network_address), net.prefixlen
-        state = _state(entry)
-        ends = _time(entry, "ends")
-        table.add(
-            Lease(
-                address=address,
-                client=client,
-                state=state,
-                starts=cltt,
-                expires=NEVER if ends is None else ends,
-                kind=kind,
-                prefix_len=length,
-                hostname=_hostname(entry),
-                source="dhcpd",
-            )
-        )
+        table.add(_lease(entry, address, client, _state(entry), cltt, kind, length))
 
 
 def read_dhcpd(text: str) -> ReadResult:

@@ -68,20 +68,7 @@ def _row4(row: dict[str, str], table: LastWins) -> None:
     client = client_id or (b"\x01" + hwaddr if hwaddr else b"")
     if not client:
         raise ValueError("neither hwaddr nor client_id")
-    starts, expires = _times(row)
-    table.add(
-        Lease(
-            address=address,
-            client=client,
-            state=_STATES.get(int(row.get("state") or 0), LeaseState.EXPIRED),
-            starts=starts,
-            expires=expires,
-            hwaddr=hwaddr,
-            hostname=clean_hostname(_unescape(row.get("hostname", ""))),
-            source="kea",
-            info=_info(row) or None,
-        )
-    )
+    table.add(_lease(row, address, client, hwaddr))
 
 
 def _row6(row: dict[str, str], table: LastWins) -> None:
@@ -97,21 +84,25 @@ def _row6(row: dict[str, str], table: LastWins) -> None:
     if not duid:
         raise ValueError("no DUID")
     client = struct.pack("!I", int(row["iaid"])) + duid
+    lease = _lease(row, address, client, parse_mac(row.get("hwaddr", "")))
+    lease.kind = kind
+    lease.prefix_len = int(row.get("prefix_len") or 128) if kind == LeaseKind.PD else 128
+    table.add(lease)
+
+
+def _lease(row: dict[str, str], address: int, client: bytes, hwaddr: bytes) -> Lease:
+    """The record of one CSV row, either family (the v4 kind and prefix length; v6 sets its own)."""
     starts, expires = _times(row)
-    table.add(
-        Lease(
-            address=address,
-            client=client,
-            state=_STATES.get(int(row.get("state") or 0), LeaseState.EXPIRED),
-            starts=starts,
-            expires=expires,
-            kind=kind,
-            prefix_len=int(row.get("prefix_len") or 128) if kind == LeaseKind.PD else 128,
-            hwaddr=parse_mac(row.get("hwaddr", "")),
-            hostname=clean_hostname(_unescape(row.get("hostname", ""))),
-            source="kea",
-            info=_info(row) or None,
-        )
+    return Lease(
+        address=address,
+        client=client,
+        state=_STATES.get(int(row.get("state") or 0), LeaseState.EXPIRED),
+        starts=starts,
+        expires=expires,
+        hwaddr=hwaddr,
+        hostname=clean_hostname(_unescape(row.get("hostname", ""))),
+        source="kea",
+        info=_info(row) or None,
     )
 
 

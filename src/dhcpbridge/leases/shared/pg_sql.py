@@ -15,6 +15,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.base import lease_of_row
 
 KIND_TEXT = {LeaseKind.V4: "v4", LeaseKind.NA: "na", LeaseKind.PD: "pd"}
 TEXT_KIND = {v: k for k, v in KIND_TEXT.items()}
@@ -48,23 +49,7 @@ def addr_int(kind: LeaseKind, text: str) -> int:
 
 def lease_from_row(row: tuple[Any, ...]) -> Lease:
     kind = TEXT_KIND[row[0]]
-    return Lease(
-        address=addr_int(kind, row[1]),
-        client=bytes(row[3]),
-        state=TEXT_STATE[row[4]],
-        starts=float(row[5]),
-        expires=float(row[6]),
-        kind=kind,
-        prefix_len=int(row[2]),
-        hwaddr=bytes(row[7]),
-        hostname=row[8],
-        subnet=row[9],
-        source=row[10],
-        relay=row[11],
-        circuit_id=bytes(row[12]),
-        remote_id=bytes(row[13]),
-        info=row[14] or None,
-    )
+    return lease_of_row(row, kind, addr_int(kind, row[1]), TEXT_STATE[row[4]], row[14] or None)
 
 
 def params(lease: Lease, now: float, stamp: int) -> dict[str, Any]:

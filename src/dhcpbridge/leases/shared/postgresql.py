@@ -31,6 +31,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from dhcpbridge import logs
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
@@ -331,19 +332,12 @@ class PostgresStore:
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         await self._one(q.UNHOLD, {**args, "stamp": new_stamp()})
 
-    async def allocate(
-        self,
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int] = frozenset(),
-        prefer: int = 0,
-    ) -> Lease | None:
+    async def allocate(self, hold: Hold) -> Lease | None:
         """As ``LeaseIndex.allocate``: the client's own latest address in ``ranges``, else
         ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
         another server won first makes the search go on."""
         _AFTER_COMMIT.set(None)
+        lease, ranges, now, hint, exclude, prefer = hold.parts()
         async with self._conn() as conn:
             if not self._capped(lease):
                 return await self._allocate(conn, lease, ranges, now, hint, exclude, prefer)

@@ -32,6 +32,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from dhcpbridge import logs
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
@@ -227,15 +228,8 @@ class RedisStore:
         arg = json.dumps({"address": addr_text(kind, address), "client": client.hex()})
         await self._run("unhold", kind, 0.0, arg)
 
-    async def allocate(
-        self,
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int] = frozenset(),
-        prefer: int = 0,
-    ) -> Lease | None:
+    async def allocate(self, hold: Hold) -> Lease | None:
+        lease, ranges, now, hint, exclude, prefer = hold.parts()
         kind = lease.kind
         if not ranges:
             return None

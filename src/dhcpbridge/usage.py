@@ -1,15 +1,41 @@
-"""Subnet and pool utilisation for the API: addresses per pool by lease state."""
+"""Subnet and pool utilisation: addresses per pool by lease state (the API's ``/v1/subnets`` and
+the pool gauges of ``/metrics`` both use it, so it sits below both)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
 
-from dhcpbridge.api.models import PoolUse, SubnetUse
+from pydantic import BaseModel
+
 from dhcpbridge.config import Config
 from dhcpbridge.config.values import parse_range, parse_range6
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 COUNTED = (LeaseState.BOUND, LeaseState.OFFERED, LeaseState.DECLINED)
+
+
+class PoolUse(BaseModel):
+    """One pool's addresses by state; ``free`` counts what no active record holds."""
+
+    pool: str
+    total: int
+    bound: int
+    offered: int
+    declined: int
+    free: int
+
+
+class SubnetUse(BaseModel):
+    subnet: str
+    family: int
+    pools: list[PoolUse]
+    total: int
+    bound: int
+    offered: int
+    declined: int
+    free: int
 
 
 def _pool(text: str, first: int, last: int, states: dict[int, LeaseState]) -> PoolUse:
@@ -50,17 +76,22 @@ def utilisation(config: Config, leases: Iterable[Lease]) -> list[SubnetUse]:
             v4[lease.address] = lease.state
         elif lease.kind == LeaseKind.NA:
             v6[lease.address] = lease.state
+    v4_pools = [(str(s.subnet), s.pools) for s in config.subnet4]
+    v6_pools = [(str(s.subnet), s.pools) for s in config.subnet6]
+    return _family(4, v4_pools, parse_range, v4) + _family(6, v6_pools, parse_range6, v6)
+
+
+def _family(
+    family: int,
+    subnets: Sequence[tuple[str, Sequence[object]]],
+    parse: Callable[[str], tuple[Address, Address]],
+    states: dict[int, LeaseState],
+) -> list[SubnetUse]:
     out = []
-    for s4 in config.subnet4:
+    for name, texts in subnets:
         pools = []
-        for text in s4.pools:
-            low, high = parse_range(str(text))
-            pools.append(_pool(str(text), int(low), int(high), v4))
-        out.append(_subnet(str(s4.subnet), 4, pools))
-    for s6 in config.subnet6:
-        pools = []
-        for text6 in s6.pools:
-            low6, high6 = parse_range6(str(text6))
-            pools.append(_pool(str(text6), int(low6), int(high6), v6))
-        out.append(_subnet(str(s6.subnet), 6, pools))
+        for text in texts:
+            low, high = parse(str(text))
+            pools.append(_pool(str(text), int(low), int(high), states))
+        out.append(_subnet(name, family, pools))
     return out
