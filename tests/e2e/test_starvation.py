@@ -18,15 +18,12 @@ in count and time). Both circuits draw from the one pool of 10.69.0.0/24 (100 ad
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
 from dhcpbridge.testing.clients import ClientError, Dhclient, Dhcrelay
 from dhcpbridge.testing.e2e import require_e2e
@@ -34,20 +31,6 @@ from dhcpbridge.testing.netns import Topology, relayed_topology
 from dhcpbridge.testing.plan import RELAYED_PLAN
 from dhcpbridge.testing.server import wait_for
 
-
-def _helpers() -> ModuleType:
-    """tests/e2e/v4_helpers.py (test modules cannot import each other under --import-mode=importlib)."""
-    name = "dhcpbridge_e2e_v4_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("v4_helpers.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 # leases outlive the test (the attacker's addresses stay taken), the real client renews often
@@ -61,7 +44,7 @@ ATTACKERS = 400  # MACs of the flood: four times the pool
 CAP = 8  # leases-per-circuit in the limited run
 
 
-class CircuitFlood(h.RelayLoader):  # type: ignore[misc,name-defined]
+class CircuitFlood(h.RelayLoader):
     """The relay loader's DORAs with option 82 (circuit-id ``evil-port``, relay-port 19)."""
 
     def _options(self, *extra: tuple[int, bytes]) -> list[tuple[int, bytes]]:
