@@ -53,13 +53,13 @@ def utilisation(config: Config, leases: Iterable[Lease]) -> list[SubnetUse]:
     out = []
     for s4 in config.subnet4:
         pools = []
-        for text in s4.pools:
+        for text in s4.pool_ranges:
             low, high = parse_range(str(text))
             pools.append(_pool(str(text), int(low), int(high), v4))
         out.append(_subnet(str(s4.subnet), 4, pools))
     for s6 in config.subnet6:
         pools = []
-        for text6 in s6.pools:
+        for text6 in s6.pool_ranges:
             low6, high6 = parse_range6(str(text6))
             pools.append(_pool(str(text6), int(low6), int(high6), v6))
         out.append(_subnet(str(s6.subnet), 6, pools))

@@ -47,6 +47,8 @@ def build_env4(
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
         **bridge_env4(config),
         classes=build_classes(config),
+        class_lease_times={c.name: c.lease_time for c in config.class_ if c.lease_time},
+        bootp=any(s.bootp for s in subnets),
     )
 
 

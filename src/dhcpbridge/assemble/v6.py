@@ -63,6 +63,11 @@ def build_env6(
         caps=lease_caps(config),
         **bridge_env6(config),
         classes=build_classes(config),
+        class_lifetimes={
+            c.name: (c.valid_lifetime or 0, c.preferred_lifetime or 0)
+            for c in config.class_
+            if c.valid_lifetime or c.preferred_lifetime
+        },
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from dhcpbridge.config.api import ApiConfig
-from dhcpbridge.config.classes import ClassConfig
+from dhcpbridge.config.classes import ClassConfig, PoolConfig, pool_text
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
@@ -111,7 +111,7 @@ class Subnet4Config(Strict):
 
     id: int | None = None
     subnet: ipaddress.IPv4Network
-    pools: list[PoolText] = Field(default_factory=list)
+    pools: list[PoolText | PoolConfig] = Field(default_factory=list)  # "a-b" / CIDR, or a table
     lease_time: Annotated[int, Field(ge=10)] = 3600
     min_lease_time: Annotated[int, Field(ge=10)] | None = None
     max_lease_time: Annotated[int, Field(ge=10)] | None = None
@@ -125,6 +125,14 @@ class Subnet4Config(Strict):
     boot_file_name: str | None = None
     server_hostname: str | None = None
     options: OptionTable = Field(default_factory=dict)
+    # BOOTP clients (no option 53) get a BOOTREPLY and a lease of bootp-lease-time (none: infinite)
+    bootp: bool = False
+    bootp_lease_time: Annotated[int, Field(ge=10)] | None = None
+
+    @property
+    def pool_ranges(self) -> list[str]:
+        """Every pool's range text, however the pool was written."""
+        return [pool_text(p) for p in self.pools]
 
     @model_validator(mode="after")
     def _times(self) -> Subnet4Config:

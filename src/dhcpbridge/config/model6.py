@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from dhcpbridge.config.classes import Pool6Config, pool_text
 from dhcpbridge.config.values import Option6Table, Pool6Text, Strict
 from dhcpbridge.config.values import parse_range6 as parse_range6  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
@@ -148,7 +149,7 @@ class Subnet6Config(Strict):
 
     id: int | None = None
     subnet: ipaddress.IPv6Network
-    pools: list[Pool6Text] = Field(default_factory=list)
+    pools: list[Pool6Text | Pool6Config] = Field(default_factory=list)  # a range / CIDR, or a table
     pd_pools: list[PdPoolConfig] = Field(default_factory=list)
     interface: str | None = None
     relay_link_addresses: list[ipaddress.IPv6Address] = Field(default_factory=list)
@@ -158,6 +159,11 @@ class Subnet6Config(Strict):
     rebind_timer: Annotated[int, Field(ge=0)] | None = None
     rapid_commit: bool = False
     options: Option6Table = Field(default_factory=dict)
+
+    @property
+    def pool_ranges(self) -> list[str]:
+        """Every address pool's range text, however the pool was written."""
+        return [pool_text(p) for p in self.pools]
 
     @model_validator(mode="after")
     def _times(self) -> Subnet6Config:

@@ -33,7 +33,7 @@ class Classify(Handler[Transaction4]):
         if req.op != BOOTREQUEST:
             raise CannotRespond("not-a-request")
         kind = tx.msg_type_code
-        if kind not in ACCEPTED:
+        if kind not in ACCEPTED and not (kind == 0 and self.env.bootp):  # BOOTP: SelectSubnet decides
             raise CannotRespond("bootp" if kind == 0 else "unsupported-type", str(kind))
         meta = tx.meta
         served = self.env.host.served
@@ -138,6 +138,8 @@ class SelectSubnet(Handler[Transaction4]):
             ifname = tx.meta.ifname
             subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
         tx.subnet = subnet
+        if tx.msg_type_code == 0 and (subnet is None or not subnet.bootp):
+            raise CannotRespond("bootp", "BOOTP request on a subnet without bootp = true")
         if (
             subnet is None
             and tx.msg_type_code in (MessageType.DISCOVER, MessageType.INFORM)

@@ -42,3 +42,5 @@ class Env4:
     link_lease_time: int = 3600  # lease time when the answer gives none
     authoritative: bool = False
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
+    class_lease_times: dict[str, int] = field(default_factory=dict)  # class name -> its lease-time
+    bootp: bool = False  # some subnet answers BOOTP clients (``bootp = true``)

@@ -11,8 +11,9 @@ from dhcpbridge.engine.core import RelayNames, lease_template
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.subnets import in_ranges
 from dhcpbridge.engine.v4.env import Env4
-from dhcpbridge.engine.v4.subnet import Subnet4
+from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.v4.message import ip4_str
 from dhcpbridge.wire.v4.options import MessageType
@@ -20,6 +21,7 @@ from dhcpbridge.wire.v4.options import MessageType
 V4 = LeaseKind.V4
 MT = MessageType
 DISCOVER, REQUEST, RELEASE, DECLINE, INFORM = MT.DISCOVER, MT.REQUEST, MT.RELEASE, MT.DECLINE, MT.INFORM
+BOOTP = 0  # a request without option 53
 
 
 class AskSources(core.AskSources[Transaction4]):
@@ -76,6 +78,8 @@ class Bindings(Handler[Transaction4]):
             return self._release(tx)
         if kind == DECLINE:
             return self._decline(tx)
+        if kind == BOOTP:
+            return self._bootp(tx)
         tx.reply_type = MessageType.ACK  # INFORM: options only, no lease (RFC 2131 §4.3.5)
         return None
 
@@ -99,6 +103,12 @@ class Bindings(Handler[Transaction4]):
         answer = tx.answer
         if answer is not None and answer.lease_time:
             return answer.lease_time  # the source of truth decides, whatever the client asks
+        if tx.classes:
+            times = self.env.class_lease_times
+            for name in tx.classes:  # [[class]] lease-time: the first class that has one
+                time = times.get(name)
+                if time:
+                    return time
         return subnet.negotiate(tx.requested_lease, subnet.lease_time)
 
     # --- DISCOVER ---------------------------------------------------------------------------
@@ -149,22 +159,66 @@ class Bindings(Handler[Transaction4]):
         raise CannotRespond(why, "the relay circuit or MAC prefix holds its most leases")
 
     async def _pick(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
-        """The client's previous address, else the one it asks for, else a free one (stable hash)."""
+        """The client's previous address, else the one it asks for, else a free one (stable hash);
+        from the pools kept for the client's classes first when the subnet has such pools."""
         if not subnet.pools:
             raise CannotRespond("no-pool", subnet.name)
-        key = tx.client_key
-        wish = tx.requested_ip
-        lease = await self.env.store.allocate(
-            self._template(tx, 0, LeaseState.OFFERED, until),
-            subnet.pools,
-            tx.now,
-            zlib.crc32(key),
-            self.env.reserved,
-            wish if wish and subnet.in_pools(wish) else 0,
-        )
+        if not subnet.restricted:
+            lease = await self._allocate(tx, subnet.pools, until)
+        else:
+            answer = tx.answer
+            tiers = subnet.pool_tiers(tx.classes, answer is not None and answer.known)
+            if not tiers:
+                raise CannotRespond("no-pool", f"{subnet.name}: no pool for this client's classes")
+            lease = None
+            for pools in tiers:
+                lease = await self._allocate(tx, pools, until)
+                if lease is not None:
+                    break
         if lease is None:
             raise CannotRespond("pool-exhausted", subnet.name)
         return lease
+
+    def _allocate(
+        self, tx: Transaction4, pools: tuple[PoolRange, ...], until: float
+    ) -> Awaitable[Lease | None]:
+        wish = tx.requested_ip
+        return self.env.store.allocate(
+            self._template(tx, 0, LeaseState.OFFERED, until),
+            pools,
+            tx.now,
+            zlib.crc32(tx.client_key),
+            self.env.reserved,
+            wish if wish and in_ranges(pools, wish) else 0,
+        )
+
+    # --- BOOTP (RFC 951 / RFC 1542; only on a subnet with ``bootp = true``) ------------------
+    async def _bootp(self, tx: Transaction4) -> None:
+        """One request, one reply: the address is bound at once, for ``bootp-lease-time``
+        (infinite by default, as RFC 1534 and Kea treat BOOTP clients); a BOOTP client never
+        renews or releases."""
+        answer = tx.answer
+        subnet = tx.subnet
+        assert subnet is not None  # SelectSubnet drops BOOTP without a bootp subnet
+        if answer is None or answer.action is not Action.ASSIGN:
+            raise CannotRespond("no-answer", "no source has an answer for this BOOTP client")
+        lifetime = subnet.bootp_lease_time
+        until = tx.now + lifetime
+        if answer.address is not None:
+            addr = answer.address
+            if not subnet.contains(addr):
+                raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+        elif answer.dynamic:
+            addr = (await self._pick(tx, subnet, tx.now + self.env.offer_hold)).address
+        else:
+            raise CannotRespond("no-address", "the answer assigns no address")
+        lease = await self.env.store.commit(self._template(tx, addr, LeaseState.BOUND, until), tx.now)
+        if lease is None:
+            raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
+        tx.lease = lease
+        tx.lease_time = lifetime
+        tx.reply_type = MessageType.ACK  # BuildReply leaves out the DHCP-only options
+        tx.effects.append(LeaseEvent("commit", lease, tx))
 
     # --- REQUEST ----------------------------------------------------------------------------
     def _nak(self, tx: Transaction4, why: str) -> None:
@@ -219,7 +273,12 @@ class Bindings(Handler[Transaction4]):
                     tx, f"{answer.source} assigns {ip4_str(answer.address)}, not {ip4_str(addr)}"
                 )
         elif answer.dynamic:
-            if not subnet.in_pools(addr) or addr in self.env.reserved:
+            usable = (
+                subnet.in_pools_for(addr, tx.classes, answer.known)
+                if subnet.restricted
+                else subnet.in_pools(addr)
+            )
+            if not usable or addr in self.env.reserved:
                 return self._nak(tx, f"{ip4_str(addr)} is not in a pool of {subnet.name}")
             if state == "init-reboot" and not subnet.authoritative:
                 current = await store.get(V4, addr)

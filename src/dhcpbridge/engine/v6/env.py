@@ -44,6 +44,7 @@ class Env6:
     check_link: bool = True  # the answer's addresses must be on the request's link (check-subnet)
     link_lease_time: int = 7200  # valid lifetime when the answer gives none
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
+    class_lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (valid, preferred)
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.engine.subnets import in_ranges
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -33,7 +34,7 @@ from dhcpbridge.engine.v6.classify import (
 )
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import ZERO8, ia_entry, ia_wire, status_ia
-from dhcpbridge.engine.v6.subnet import Subnet6
+from dhcpbridge.engine.v6.subnet import Subnet6, class_lifetimes
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
 
@@ -150,14 +151,25 @@ class Bindings(Handler[Transaction6]):
             "",
         )
 
-    @staticmethod
-    def _grant(tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
+    def _grant(self, tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
         """(packed preferred + valid lifetime, packed T1 + T2, valid lifetime) of this reply: the
-        subnet's, or shorter when the source gave a lease time (T1 <= T2 <= preferred then)."""
+        subnet's, or shorter when the source gave a lease time (T1 <= T2 <= preferred then), or
+        a class's ``valid-lifetime`` / ``preferred-lifetime`` (the first class that has one)."""
         answer = tx.answer
-        if answer is None or not answer.lease_time or answer.lease_time >= subnet.valid:
+        preferred = subnet.preferred
+        if answer is not None and answer.lease_time:
+            valid = answer.lease_time
+        elif tx.classes and self.env.class_lifetimes:
+            valid, preferred = class_lifetimes(self.env.class_lifetimes, tx.classes, subnet)
+            if valid == subnet.valid and preferred == subnet.preferred:
+                return subnet.life_wire, subnet.timers_wire, subnet.valid
+            preferred = min(preferred, valid)
+            t1, t2 = min(subnet.t1, preferred // 2), min(subnet.t2, preferred * 4 // 5)
+            return _PAIR.pack(preferred, valid), _PAIR.pack(t1, t2), valid
+        else:
             return subnet.life_wire, subnet.timers_wire, subnet.valid
-        valid = answer.lease_time
+        if valid >= subnet.valid:
+            return subnet.life_wire, subnet.timers_wire, subnet.valid
         preferred = min(subnet.preferred, valid)
         t1, t2 = min(subnet.t1, preferred // 2), min(subnet.t2, preferred * 4 // 5)
         return _PAIR.pack(preferred, valid), _PAIR.pack(t1, t2), valid
@@ -245,14 +257,18 @@ class Bindings(Handler[Transaction6]):
             return await self._commit(tx, ia, addr, length, tx.now + valid, takeover=True)
         if answer is None or not answer.dynamic:
             return None
-        ranges = subnet.pools if ia.kind == NA else self._ranges(subnet, ia)
-        if not ranges or not await self._room(tx, ia):
+        tiers = (
+            (subnet.pools if ia.kind == NA else self._ranges(subnet, ia),)
+            if ia.kind == PD or not subnet.restricted
+            else subnet.pool_tiers(tx.classes, answer.known)  # kept for its classes first
+        )
+        if not tiers or not tiers[0] or not await self._room(tx, ia):
             return None
         prefer = 0
         for addr, length in ia.hints:
             if not addr or addr in env.reserved or (used and (addr, length) in used):
                 continue
-            if (ia.kind == NA and subnet.in_pools(addr)) or (
+            if (ia.kind == NA and subnet.in_pools_for(addr, tx.classes, answer.known)) or (
                 ia.kind == PD and subnet.in_pd_pools(addr, length)
             ):
                 prefer = addr
@@ -264,15 +280,19 @@ class Bindings(Handler[Transaction6]):
                         tx.effects.append(LeaseEvent("commit", lease, tx))
                         return lease
                 break
-        length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
-        lease = await store.allocate(
-            self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
-            ranges,
-            tx.now,
-            zlib.crc32(ia.key),
-            env.reserved,
-            prefer,
-        )
+        lease = None
+        for ranges in tiers:
+            length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
+            lease = await store.allocate(
+                self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
+                ranges,
+                tx.now,
+                zlib.crc32(ia.key),
+                env.reserved,
+                prefer if in_ranges(ranges, prefer) else 0,
+            )
+            if lease is not None:
+                break
         if lease is None:
             return None
         if ia.kind == PD:
@@ -365,7 +385,9 @@ class Bindings(Handler[Transaction6]):
             return ia.kind == PD or subnet.contains(addr)
         if not answer.dynamic or addr in self.env.reserved:
             return False
-        return subnet.in_pools(addr) if ia.kind == NA else subnet.in_pd_pools(addr, length)
+        if ia.kind == NA:
+            return subnet.in_pools_for(addr, tx.classes, answer.known)
+        return subnet.in_pd_pools(addr, length)
 
     async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
