@@ -326,7 +326,13 @@ class Bindings(Handler[Transaction4]):
             raise CannotRespond("malformed-release", "RELEASE without ciaddr")
         lease = await self.env.store.release(V4, addr, tx.client_key, tx.now)
         if lease is None:
-            raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
+            told = self.env.unkept_source
+            if told is None:
+                raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
+            if not told:
+                raise CannotRespond("release-not-kept", "store = none and no on-commit hook to tell")
+            lease = self._template(tx, addr, LeaseState.RELEASED, tx.now)  # the bridge's to free
+            lease.source = told
         tx.lease = lease
         tx.effects.append(LeaseEvent("release", lease, tx))
         tx.done = True
@@ -344,6 +350,19 @@ class Bindings(Handler[Transaction4]):
         store = env.store
         key = tx.client_key
         current = await store.get(V4, addr)
+        told = env.unkept_source
+        if current is None and told is not None:  # store = none: the bridge hears of it, if it can
+            if not told:
+                raise CannotRespond("decline-not-kept", "store = none and no on-commit hook to tell")
+            refused = env.declines.check(key, tx.now)
+            if refused:
+                raise CannotRespond(refused, ip4_str(addr))
+            lease = self._template(tx, addr, LeaseState.DECLINED, tx.now + env.decline_probation)
+            lease.source = told
+            tx.lease = lease
+            tx.effects.append(LeaseEvent("decline", lease, tx))
+            tx.done = True
+            return
         if (
             current is None
             or current.client != key

@@ -43,6 +43,7 @@ PD = LeaseKind.PD
 ADVERTISE = MessageType6.ADVERTISE
 BOUND = LeaseState.BOUND
 OFFERED = LeaseState.OFFERED
+RELEASED, DECLINED = LeaseState.RELEASED, LeaseState.DECLINED
 
 _PAIR = struct.Struct("!II")
 
@@ -456,6 +457,9 @@ class Bindings(Handler[Transaction6]):
             for addr, _ in ia.hints:
                 if event == "release":
                     lease = await store.release(ia.kind, addr, ia.key, tx.now)
+                    if lease is None and self.env.unkept_source:  # store = none: tell the bridge
+                        lease = self._template(tx, ia, addr, _hint_length(ia, addr), RELEASED, tx.now)
+                        lease.source = self.env.unkept_source
                 else:
                     lease = await self._decline_one(tx, ia, addr, until)
                 if lease is not None:
@@ -476,6 +480,12 @@ class Bindings(Handler[Transaction6]):
         env = self.env
         store = env.store
         current = await store.get(NA, addr)
+        if current is None and env.unkept_source:  # store = none: the bridge hears of it
+            if env.declines.check(tx.duid, tx.now):
+                return None
+            lease = self._template(tx, ia, addr, 128, DECLINED, until)
+            lease.source = env.unkept_source
+            return lease
         if current is None or current.client != ia.key or current.state != BOUND or current.expires <= tx.now:
             return None
         refused = env.declines.check(tx.duid, tx.now)
@@ -510,5 +520,13 @@ def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:
     for r in ranges:
         if r.first <= addr <= r.last:
             length: int = getattr(r, "length", 128)
+            return length
+    return 128
+
+
+def _hint_length(ia: IaRequest, addr: int) -> int:
+    """The prefix length the client gave with ``addr`` (128 for an address)."""
+    for hint, length in ia.hints:
+        if hint == addr:
             return length
     return 128
