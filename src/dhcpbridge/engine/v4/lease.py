@@ -357,10 +357,10 @@ class Bindings(Handler[Transaction4]):
             refused = env.declines.check(key, tx.now)
             if refused:
                 raise CannotRespond(refused, ip4_str(addr))
-            lease = self._template(tx, addr, LeaseState.DECLINED, tx.now + env.decline_probation)
-            lease.source = told
-            tx.lease = lease
-            tx.effects.append(LeaseEvent("decline", lease, tx))
+            unkept = self._template(tx, addr, LeaseState.DECLINED, tx.now + env.decline_probation)
+            unkept.source = told
+            tx.lease = unkept
+            tx.effects.append(LeaseEvent("decline", unkept, tx))
             tx.done = True
             return
         if (
