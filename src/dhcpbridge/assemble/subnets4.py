@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dhcpbridge.assemble.shared import link_shared
 from dhcpbridge.config.classes import pool_text
 from dhcpbridge.config.model import Config, Subnet4Config
 from dhcpbridge.config.values import parse_range
@@ -51,6 +52,9 @@ def build_subnet(index: int, cfg: Subnet4Config, global_options: dict[int, bytes
 
 
 def build_subnets4(config: Config) -> list[Subnet4]:
-    """Every ``[[subnet4]]``, in file order, with the global ``options`` under its own."""
+    """Every ``[[subnet4]]``, in file order, with the global ``options`` under its own, and the
+    members of each ``[[shared-network]]`` linked to each other."""
     global_options = encode_options4(config.options)
-    return [build_subnet(i, s, global_options, config) for i, s in enumerate(config.subnet4)]
+    subnets = [build_subnet(i, s, global_options, config) for i, s in enumerate(config.subnet4)]
+    link_shared(config, {s.subnet: built for s, built in zip(config.subnet4, subnets, strict=True)})
+    return subnets

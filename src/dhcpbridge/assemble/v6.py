@@ -14,6 +14,7 @@ from dhcpbridge.assemble.bridge import bridge_env6
 from dhcpbridge.assemble.classes import build_classes
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
+from dhcpbridge.assemble.shared import link_shared
 from dhcpbridge.assemble.subnets6 import build_subnet6
 from dhcpbridge.assemble.v4 import decline_limiter, lease_caps
 from dhcpbridge.config.model import Config
@@ -51,6 +52,7 @@ def build_env6(
 ) -> Env6:
     global_options = encode_options6(config.server6.options)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
+    link_shared(config, {s.subnet: built for s, built in zip(config.subnet6, subnets, strict=True)})
     return Env6(
         subnets=Subnet6Index(subnets),
         server_duid=server_duid(config, host),

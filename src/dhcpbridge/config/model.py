@@ -24,6 +24,7 @@ from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
+from dhcpbridge.config.shared import SharedNetworkConfig
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
@@ -275,6 +276,8 @@ class Config(Strict):
     looking_glass: LookingGlassConfig = Field(default_factory=LookingGlassConfig)  # config/glass.py
     # issue 13 §3: [[class]] client classes (config/classes.py)
     class_: list[ClassConfig] = Field(default_factory=list, alias="class")
+    # issue 13 §4: [[shared-network]] subnets on one link (config/shared.py)
+    shared_network: list[SharedNetworkConfig] = Field(default_factory=list)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dhcpbridge.config.classes import Pool6Config, PoolConfig
 from dhcpbridge.config.model import Config
 from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
+from dhcpbridge.config.shared import shared_network_errors
 from dhcpbridge.config.values import parse_range, parse_range6
 from dhcpbridge.wire import values
 
@@ -26,6 +27,9 @@ def check(config: Config) -> list[str]:
     errors += _subnets6(config)
     errors += _static6(config)
     errors += _pool_classes(config)
+    errors += shared_network_errors(
+        config.shared_network, [s.subnet for s in config.subnet4], [s.subnet for s in config.subnet6]
+    )
     return errors
 
 

@@ -123,8 +123,10 @@ class Bindings(Handler[Transaction4]):
         until = tx.now + self.env.offer_hold
         if answer.address is not None:
             addr = answer.address
-            if not subnet.contains(addr):
+            member = subnet.member_for(addr)  # this subnet, or another of its shared network
+            if member is None:
                 raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+            subnet = tx.subnet = member
             lease = await store.offer(self._template(tx, addr, LeaseState.OFFERED, until), tx.now)
             if lease is None:
                 raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
@@ -132,13 +134,15 @@ class Bindings(Handler[Transaction4]):
             caps = self.env.caps
             if caps.on:
                 await self._within_caps(tx, caps)
-            lease = await self._pick(tx, subnet, until)
+            lease = await (
+                self._pick_shared(tx, subnet, until) if subnet.siblings else self._pick(tx, subnet, until)
+            )
             if caps.on:
                 caps.hold(self._groups(tx, caps), tx.client_key, until)
         else:
             raise CannotRespond("no-address", "the answer assigns no address")
         tx.lease = lease
-        tx.lease_time = self._lease_time(tx, subnet)
+        tx.lease_time = self._lease_time(tx, tx.subnet or subnet)
         tx.reply_type = MessageType.OFFER
 
     @staticmethod
@@ -179,6 +183,27 @@ class Bindings(Handler[Transaction4]):
             raise CannotRespond("pool-exhausted", subnet.name)
         return lease
 
+    async def _pick_shared(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
+        """``_pick`` over a shared network: the member that holds the client's lease first, then
+        the selected subnet, then the other members in order, until one has a free address."""
+        members = [subnet, *subnet.siblings]
+        for held in await self.env.store.find_client(V4, tx.client_key):
+            if held.expires > tx.now and held.state in (LeaseState.OFFERED, LeaseState.BOUND):
+                home = subnet.member_for(held.address)
+                if home is not None and home.in_pools(held.address):
+                    members.remove(home)
+                    members.insert(0, home)
+                    break
+        reasons = []
+        for member in members:
+            tx.subnet = member  # the lease records the member it is in
+            try:
+                return await self._pick(tx, member, until)
+            except CannotRespond as exc:  # full, or no pool for this client: the next member
+                reasons.append(f"{member.name}: {exc.reason}")
+        tx.subnet = subnet
+        raise CannotRespond("pool-exhausted", "; ".join(reasons))
+
     def _allocate(
         self, tx: Transaction4, pools: tuple[PoolRange, ...], until: float
     ) -> Awaitable[Lease | None]:
@@ -206,10 +231,16 @@ class Bindings(Handler[Transaction4]):
         until = tx.now + lifetime
         if answer.address is not None:
             addr = answer.address
-            if not subnet.contains(addr):
+            member = subnet.member_for(addr)
+            if member is None:
                 raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+            tx.subnet = member
         elif answer.dynamic:
-            addr = (await self._pick(tx, subnet, tx.now + self.env.offer_hold)).address
+            hold = tx.now + self.env.offer_hold
+            picked = await (
+                self._pick_shared(tx, subnet, hold) if subnet.siblings else self._pick(tx, subnet, hold)
+            )
+            addr = picked.address
         else:
             raise CannotRespond("no-address", "the answer assigns no address")
         lease = await self.env.store.commit(self._template(tx, addr, LeaseState.BOUND, until), tx.now)
@@ -253,7 +284,10 @@ class Bindings(Handler[Transaction4]):
                 return self._nak(tx, answer.message or f"denied by {answer.source}")
             raise CannotRespond("no-subnet", f"{state} for {ip4_str(addr)} from a network we do not serve")
         if not subnet.contains(addr):
-            return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
+            member = subnet.member_for(addr)
+            if member is None:
+                return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
+            subnet = tx.subnet = member  # another subnet of the same shared network
         answer = tx.answer
         if answer is None or answer.action is Action.NONE:
             current = await store.get(V4, addr)

@@ -49,6 +49,16 @@ class Subnet4:
     bootp: bool = False  # answer BOOTP clients (no option 53)
     bootp_lease_time: int = 0xFFFFFFFF  # their lease (RFC 2131 "infinite" by default)
     restricted: bool = False  # some pool is kept for classes / known clients
+    siblings: tuple[Subnet4, ...] = ()  # the other members of its [[shared-network]], in order
+
+    def member_for(self, addr: int) -> Subnet4 | None:
+        """This subnet or the member of its shared network that ``addr`` lies in."""
+        if (addr & self.mask) == self.network:
+            return self
+        for other in self.siblings:
+            if (addr & other.mask) == other.network:
+                return other
+        return None
 
     def __post_init__(self) -> None:
         self.restricted = any(p.classes or p.known_only for p in self.pools)

@@ -244,7 +244,6 @@ class Bindings(Handler[Transaction6]):
         valid: int,
     ) -> Lease | None:
         env = self.env
-        store = env.store
         answer = tx.answer
         fixed = (
             self._fixed(tx, ia, used)
@@ -258,12 +257,50 @@ class Bindings(Handler[Transaction6]):
             return await self._commit(tx, ia, addr, length, tx.now + valid, takeover=True)
         if answer is None or not answer.dynamic:
             return None
+        if not subnet.siblings:
+            return await self._dynamic(tx, subnet, ia, commit, used, valid)
+        if not await self._room(tx, ia):
+            return None
+        for member in await self._members(tx, subnet, ia):  # [[shared-network]]: the next when full
+            lease = await self._dynamic(tx, member, ia, commit, used, valid, True)
+            if lease is not None:
+                return lease
+        return None
+
+    async def _members(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> list[Subnet6]:
+        """The members of the shared network to try: the one with this IA's lease (or hint)
+        first, then the selected link, then the others in order."""
+        members = [subnet, *subnet.siblings]
+        held = [lease.address for lease in await self.env.store.find_client(ia.kind, ia.key)]
+        for addr in [*held, *(a for a, _ in ia.hints)]:
+            home = subnet.member_for(addr)
+            if home is not None:
+                members.remove(home)
+                members.insert(0, home)
+                break
+        return members
+
+    async def _dynamic(
+        self,
+        tx: Transaction6,
+        subnet: Subnet6,
+        ia: IaRequest,
+        commit: bool,
+        used: set[tuple[int, int]],
+        valid: int,
+        room: bool = False,
+    ) -> Lease | None:
+        """A dynamic address / prefix from ``subnet``'s pools (``room``: the caps were checked)."""
+        env = self.env
+        store = env.store
+        answer = tx.answer
+        assert answer is not None
         tiers = (
             (subnet.pools if ia.kind == NA else self._ranges(subnet, ia),)
             if ia.kind == PD or not subnet.restricted
             else subnet.pool_tiers(tx.classes, answer.known)  # kept for its classes first
         )
-        if not tiers or not tiers[0] or not await self._room(tx, ia):
+        if not tiers or not tiers[0] or not (room or await self._room(tx, ia)):
             return None
         prefer = 0
         for addr, length in ia.hints:
@@ -382,6 +419,8 @@ class Bindings(Handler[Transaction6]):
         answer = tx.answer
         if answer is None or answer.action is not Action.ASSIGN:
             return False
+        if subnet.siblings:  # [[shared-network]]: judged by the member the address is in
+            subnet = subnet.member_for(addr) or subnet
         if (addr, length) in self._fixed_set(tx, ia.kind):
             return ia.kind == PD or subnet.contains(addr)
         if not answer.dynamic or addr in self.env.reserved:
@@ -504,7 +543,7 @@ class Bindings(Handler[Transaction6]):
         subnet = tx.subnet
         if subnet is None:
             raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
-        if all(subnet.contains(a) for a in addresses):
+        if all(subnet.member_for(a) is not None for a in addresses):
             tx.status = (StatusCode6.SUCCESS, "all addresses on link")
         else:
             tx.status = NOT_ON_LINK

@@ -71,6 +71,7 @@ class Subnet6:
     _top: int = 0
     _pd_by_length: dict[int, tuple[PdRange, ...]] = field(default_factory=dict)
     restricted: bool = False  # some IA_NA pool is kept for classes / known clients
+    siblings: tuple[Subnet6, ...] = ()  # the other members of its [[shared-network]], in order
 
     def __post_init__(self) -> None:
         self.restricted = any(p.classes or p.known_only for p in self.pools)
@@ -95,12 +96,21 @@ class Subnet6:
         """Whether ``addr`` is on this link (RFC 8415 "appropriate for the link")."""
         return (addr >> self._shift) == self._top
 
+    def member_for(self, addr: int) -> Subnet6 | None:
+        """This link or the member of its shared network that ``addr`` lies in."""
+        if (addr >> self._shift) == self._top:
+            return self
+        for other in self.siblings:
+            if other.contains(addr):
+                return other
+        return None
+
     def contains_all(self, hints: list[tuple[int, int]]) -> bool:
         """Whether every address of an IA's ``(address, length)`` hints is on this link."""
         shift, top = self._shift, self._top
-        for addr, _ in hints:  # noqa: SIM110 - a plain loop beats all() on the hot path
-            if addr >> shift != top:
-                return False
+        for addr, _ in hints:
+            if addr >> shift != top and (not self.siblings or self.member_for(addr) is None):
+                return False  # (a member of its shared network is on the link as well)
         return True
 
     def in_pools(self, addr: int) -> bool:
