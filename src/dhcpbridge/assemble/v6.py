@@ -58,6 +58,7 @@ def build_env6(
         server_duid=server_duid(config, host),
         options=global_options,
         **shared_env(config, 6, sources, store, host, stats),
+        multicast=config.server6.multicast,
         max_ia_na=config.server6.max_ia_na,
         max_ia_pd=config.server6.max_ia_pd,
         max_leases_per_duid=config.server6.max_leases_per_duid,

@@ -111,6 +111,7 @@ class Server6Config(Strict):
     relay_port: Annotated[int, Field(ge=1, le=65535)] = 547
     server_duid: str | None = None  # default: DUID-LL of the first served interface
     options: Option6Table = Field(default_factory=dict)
+    multicast: bool = True  # false: relay-only (no ff02::1:2 join; relayed and unicast messages only)
 
     # --- hardening (issue 9): what one client may hold ------------------------------------------
     max_ia_na: Annotated[int, Field(ge=1, le=256)] = 8  # IA_NA + IA_TA per message; more: dropped

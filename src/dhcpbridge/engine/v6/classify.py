@@ -51,6 +51,8 @@ class Classify(Handler[Transaction6]):
         served = self.env.host.served
         if served and not tx.relays and tx.meta.ifname not in served:
             raise CannotRespond("interface-not-served", tx.meta.ifname)
+        if not tx.relays and not self.env.multicast and tx.meta.dst[:1] == b"\xff":
+            raise CannotRespond("multicast-off", "relay-only ([server6] multicast = false)")
         client = None
         ias: list[tuple[int, bytes]] = []
         for opt in tx.request.options:
