@@ -108,9 +108,7 @@ class Bindings(Handler[Transaction6]):
                     used.add((lease.address, lease.prefix_len))
                     tx.leases.append(lease)
                     out.append(self._encode_one(ia, grant, lease))
-            for iaid in tx.ia_ta:
-                out.append(self._status_ia((4, iaid), NO_ADDRS))
-            if not tx.ias and not tx.ia_ta:
+            if not tx.ias:
                 tx.status = NO_ADDRS
             if commit:
                 tx.reply_type = REPLY
@@ -410,8 +408,6 @@ class Bindings(Handler[Transaction6]):
         out = tx.reply_ias
         for ia in tx.ias:
             out.append(await self._extend(tx, subnet, ia))
-        for iaid in tx.ia_ta:
-            out.append(self._status_ia((4, iaid), NO_BINDING))
         tx.reply_type = REPLY
 
     def _appropriate(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest, addr: int, length: int) -> bool:
