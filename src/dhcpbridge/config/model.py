@@ -56,7 +56,10 @@ class ServerConfig(Strict):
     decline_client_burst: Annotated[int, Field(ge=1)] = 4  # DECLINEs one client may send at once
     decline_client_interval: Annotated[float, Field(gt=0)] = 60.0  # ... and one more per interval
 
-    @field_validator("trusted_relays", mode="before")
+    # RFC 4388 leasequery: who may ask (addresses or networks; empty: leasequery is off)
+    leasequery_requesters: list[ipaddress.IPv4Network] = Field(default_factory=list)
+
+    @field_validator("trusted_relays", "leasequery_requesters", mode="before")
     @classmethod
     def _relay_networks(cls, value: object) -> object:
         """Addresses or networks: ``"192.0.2.1"`` means that host (``strict``: no host bits)."""

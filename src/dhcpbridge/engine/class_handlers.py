@@ -16,6 +16,7 @@ from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.options import Encoded
 
 NAK = 6
+LEASEQUERY = 10
 
 
 class _Classes:
@@ -29,6 +30,8 @@ class _Classes:
 
 class Classes4(_Classes, Handler[Transaction4]):
     def pre(self, tx: Transaction4) -> None:
+        if tx.msg_type_code == LEASEQUERY:  # the requester is not the client: no classes
+            return
         tx.classes = tuple(c.name for c in classify(self.classes, facts4(tx)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.leasequery import check_requester
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4.message import BOOTREQUEST, ip4_str
@@ -34,6 +35,8 @@ class Classify(Handler[Transaction4]):
             raise CannotRespond("not-a-request")
         kind = tx.msg_type_code
         if kind not in ACCEPTED and not (kind == 0 and self.env.bootp):  # BOOTP: SelectSubnet decides
+            if kind == MessageType.LEASEQUERY and self.env.leasequery_requesters:
+                return self._leasequery(tx)
             raise CannotRespond("bootp" if kind == 0 else "unsupported-type", str(kind))
         meta = tx.meta
         served = self.env.host.served
@@ -90,6 +93,14 @@ class Classify(Handler[Transaction4]):
                     tx.link_selection = _u32(link)
                 if RelaySub.RELAY_SOURCE_PORT in subs:
                     tx.relay_port = meta.src_port  # RFC 8357 §5.1: answer the relay's own port
+
+    def _leasequery(self, tx: Transaction4) -> None:
+        """RFC 4388: a configured requester; the client it asks about is no identity of ours."""
+        check_requester(self.env, tx)
+        self._check_relay(tx)
+        cid = tx.request.options.get(61)
+        if cid is not None:
+            tx.client_id = cid
 
     def _check_relay(self, tx: Transaction4) -> None:
         """A relayed request (giaddr set): refuse a giaddr no relay can have ("this network",

@@ -12,6 +12,7 @@ from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.subnets import in_ranges
+from dhcpbridge.engine.v4 import leasequery
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
@@ -22,6 +23,7 @@ V4 = LeaseKind.V4
 MT = MessageType
 DISCOVER, REQUEST, RELEASE, DECLINE, INFORM = MT.DISCOVER, MT.REQUEST, MT.RELEASE, MT.DECLINE, MT.INFORM
 BOOTP = 0  # a request without option 53
+LEASEQUERY = MT.LEASEQUERY
 
 
 class AskSources(core.AskSources[Transaction4]):
@@ -34,7 +36,9 @@ class AskSources(core.AskSources[Transaction4]):
     def wanted(self, tx: Transaction4) -> bool:
         kind = tx.msg_type_code
         return not (
-            kind in (RELEASE, DECLINE) or (tx.subnet is None and not self.links) or tx.state == "other-server"
+            kind in (RELEASE, DECLINE, LEASEQUERY)
+            or (tx.subnet is None and not self.links)
+            or tx.state == "other-server"
         )
 
     def handle(self, tx: Transaction4) -> Awaitable[None] | None:
@@ -80,6 +84,8 @@ class Bindings(Handler[Transaction4]):
             return self._decline(tx)
         if kind == BOOTP:
             return self._bootp(tx)
+        if kind == LEASEQUERY:  # RFC 4388, only from [server] leasequery-requesters (Classify)
+            return leasequery.answer(self.env, tx)
         tx.reply_type = MessageType.ACK  # INFORM: options only, no lease (RFC 2131 §4.3.5)
         return None
 

@@ -40,7 +40,7 @@ class BuildReply(Handler[Transaction4]):
 
     def handle(self, tx: Transaction4) -> None:
         kind = tx.reply_type
-        if not kind:
+        if not kind or tx.reply is not None:  # (a leasequery reply is built whole)
             return
         req = tx.request
         sid = self._server_ids.get(tx.server_id)
@@ -149,7 +149,7 @@ class ApplyOptions(Handler[Transaction4]):
 
     def post(self, tx: Transaction4) -> None:
         reply = tx.reply
-        if reply is None or tx.reply_type == MessageType.NAK:
+        if reply is None or tx.reply_type == MessageType.NAK or tx.msg_type_code == MessageType.LEASEQUERY:
             return
         base = tx.subnet.options if tx.subnet is not None else _EMPTY
         answer = tx.answer
