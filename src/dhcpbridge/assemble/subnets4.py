@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dhcpbridge.assemble.shared import link_shared
-from dhcpbridge.config.classes import pool_text
+from dhcpbridge.config.classes import pool_access, pool_text
 from dhcpbridge.config.model import Config, Subnet4Config
 from dhcpbridge.config.values import parse_range
 from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
@@ -22,10 +22,7 @@ def build_subnet(index: int, cfg: Subnet4Config, global_options: dict[int, bytes
     pools = []
     for pool in cfg.pools:
         first, last = parse_range(pool_text(pool))
-        if isinstance(pool, str):
-            pools.append(PoolRange(int(first), int(last)))
-        else:
-            pools.append(PoolRange(int(first), int(last), frozenset(pool.classes), pool.deny_unknown))
+        pools.append(PoolRange(int(first), int(last), *pool_access(pool)))
     server_id = cfg.server_id or config.server.server_id
     return Subnet4(
         id=cfg.id if cfg.id is not None else index + 1,

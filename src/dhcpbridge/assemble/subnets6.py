@@ -3,7 +3,7 @@ lifetimes and timers, options encoded once)."""
 
 from __future__ import annotations
 
-from dhcpbridge.config.classes import pool_text
+from dhcpbridge.config.classes import pool_access, pool_text
 from dhcpbridge.config.model6 import Subnet6Config
 from dhcpbridge.config.values import parse_range6
 from dhcpbridge.engine.v6.subnet import OptionSet, PdRange, Range6, Subnet6
@@ -22,10 +22,7 @@ def pool_ranges(cfg: Subnet6Config) -> tuple[list[Range6], list[PdRange]]:
     pools = []
     for pool in cfg.pools:
         low, high = parse_range6(pool_text(pool))
-        if isinstance(pool, str):
-            pools.append(Range6(int(low), int(high)))
-        else:
-            pools.append(Range6(int(low), int(high), frozenset(pool.classes), pool.deny_unknown))
+        pools.append(Range6(int(low), int(high), *pool_access(pool)))
     pd = []
     for p in cfg.pd_pools:
         step = 1 << (128 - p.delegated_length)

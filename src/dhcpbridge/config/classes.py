@@ -102,3 +102,8 @@ class Pool6Config(Strict):
 def pool_text(pool: str | PoolConfig | Pool6Config) -> str:
     """The range of a pool, whichever way it was written."""
     return pool if isinstance(pool, str) else pool.range
+
+
+def pool_access(pool: str | PoolConfig | Pool6Config) -> tuple[frozenset[str], bool]:
+    """Who may use a pool: (its classes, deny-unknown); a pool written as text is open."""
+    return (frozenset(), False) if isinstance(pool, str) else (frozenset(pool.classes), pool.deny_unknown)
