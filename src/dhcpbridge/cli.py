@@ -162,7 +162,7 @@ def check_config(config_path: Path) -> None:
     pools = sum(
         int(last) - int(first) + 1
         for s in config.subnet4
-        for first, last in (parse_range(p) for p in s.pools)
+        for first, last in (parse_range(p) for p in s.pool_ranges)
     )
     chain = ", ".join(f"{s.name}({len(s)})" if isinstance(s, Sized) else s.name for s in sources)
     click.echo(
@@ -172,7 +172,9 @@ def check_config(config_path: Path) -> None:
     if config.subnet6:
         from dhcpbridge.config.model6 import parse_range6
 
-        na = sum(int(b) - int(a) + 1 for s in config.subnet6 for a, b in (parse_range6(p) for p in s.pools))
+        na = sum(
+            int(b) - int(a) + 1 for s in config.subnet6 for a, b in (parse_range6(p) for p in s.pool_ranges)
+        )
         pd = sum(p.count for s in config.subnet6 for p in s.pd_pools)
         click.echo(
             f"{config_path}: ok: {len(config.subnet6)} subnet6, {na} pool addresses, {pd} delegated "

@@ -22,6 +22,13 @@ Stable transaction attributes, the same in ``Transaction4`` and ``Transaction6``
   and ``reply`` once built, for what is family-specific.
 
 Leases are ``Lease`` records of a ``LeaseKind`` (V4, NA, PD) in a ``LeaseState``.
+
+Hooks with a helper here:
+
+* ``veto_rapid_commit(tx)`` in a handler's ``pre`` (either position): this SOLICIT gets an
+  ADVERTISE and the usual four-message exchange although the client asked for Rapid Commit and
+  the link allows it (RFC 8415 §18.3.1; dhcpkit's handlers can do the same), e.g. for clients
+  that must not bind before another server may answer.
 """
 
 from __future__ import annotations
@@ -31,6 +38,12 @@ from dhcpbridge.engine.model import Action, Answer, Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.transaction import Transaction4
 from dhcpbridge.engine.v6.transaction import Transaction6
+
+
+def veto_rapid_commit(tx: Transaction6) -> None:
+    """Answer this SOLICIT without Rapid Commit (see the module docstring); call it in ``pre``."""
+    tx.rapid_commit = False
+
 
 __all__ = [
     "Action",
@@ -44,4 +57,5 @@ __all__ = [
     "Transaction",
     "Transaction4",
     "Transaction6",
+    "veto_rapid_commit",
 ]

@@ -76,8 +76,8 @@ def utilisation(config: Config, leases: Iterable[Lease]) -> list[SubnetUse]:
             v4[lease.address] = lease.state
         elif lease.kind == LeaseKind.NA:
             v6[lease.address] = lease.state
-    v4_pools = [(str(s.subnet), s.pools) for s in config.subnet4]
-    v6_pools = [(str(s.subnet), s.pools) for s in config.subnet6]
+    v4_pools = [(str(s.subnet), s.pool_ranges) for s in config.subnet4]
+    v6_pools = [(str(s.subnet), s.pool_ranges) for s in config.subnet6]
     return _family(4, v4_pools, parse_range, v4) + _family(6, v6_pools, parse_range6, v6)
 
 

@@ -250,11 +250,29 @@ def test_partially_served_solicit_keeps_the_ia_it_cannot_serve_with_its_status()
     assert ia_status(adv) == {(25, 2): SC.NO_PREFIX_AVAIL}
 
 
-def test_ia_ta_is_answered_with_noaddrsavail() -> None:
+def test_ia_ta_gets_a_temporary_address_of_its_own() -> None:
+    """RFC 8415 §6.5 / §21.5: an IA_TA (same IAID as the IA_NA) gets its own address from the
+    link's pools, in an IA_TA without T1/T2; REQUEST binds it, RELEASE frees it."""
     lab = Lab()
-    adv = lab.send(lab.message(MT.SOLICIT, duid(1), na(1), IATA(5)))
-    assert adv is not None
-    assert ia_status(adv) == {(4, 5): SC.NO_ADDRS_AVAIL}
+    adv = lab.send(lab.message(MT.SOLICIT, duid(1), na(1), IATA(1)))
+    assert adv is not None and ia_status(adv) == {}
+    [ta] = adv.ia_ta
+    [temp] = ta.addresses
+    [(_, permanent, _, _)] = addresses(adv)
+    assert str(temp.address) != permanent and temp.valid > 0
+    assert len(ta.to_wire()) == 4 + 4 + 24  # IAID, then the IAADDR: no T1 / T2
+    req = lab.message(
+        MT.REQUEST, duid(1), IATA(1, [IAAddr(temp.address, 0, 0)]), server=lab.engine.env.server_duid
+    )
+    reply = lab.send(req)
+    assert reply is not None and [str(a.address) for a in reply.ia_ta[0].addresses] == [str(temp.address)]
+    lease = lab.lease(LeaseKind.NA, str(temp.address))
+    assert lease is not None and lease.state == LeaseState.BOUND
+    rel = lab.message(
+        MT.RELEASE, duid(1), IATA(1, [IAAddr(temp.address, 0, 0)]), server=lab.engine.env.server_duid
+    )
+    assert lab.send(rel) is not None
+    assert lab.lease(LeaseKind.NA, str(temp.address)).state == LeaseState.RELEASED
 
 
 def test_solicit_with_a_prefix_length_hint_uses_a_matching_pool() -> None:

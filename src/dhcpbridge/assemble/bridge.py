@@ -29,11 +29,22 @@ def check_link(config: Config) -> bool:
     return all(s.check_subnet for s in config.source if isinstance(s, HttpSourceConfig))
 
 
+def unkept_source(config: Config) -> dict[str, Any]:
+    """With ``store = "none"``, RELEASE and DECLINE have nothing to free here: they go to the first
+    HTTP source with an ``on-commit`` hook as lease events (``unkept_source``: its name, "" when
+    no source has a hook)."""
+    if config.leases.store.split(":", 1)[0] != "none":
+        return {}
+    hooks = [s.name for s in config.source if isinstance(s, HttpSourceConfig) and s.on_commit]
+    return {"unkept_source": hooks[0] if hooks else ""}
+
+
 def bridge_env4(config: Config) -> dict[str, Any]:
     """``Env4`` keyword arguments of bridge-only mode (none otherwise)."""
     if config.subnet4 or not has_bridge(config):
-        return {}
+        return unkept_source(config)
     return {
+        **unkept_source(config),
         "answer_links": True,
         "check_link": check_link(config),
         "link_options": encode_options4(config.options),
@@ -44,5 +55,5 @@ def bridge_env4(config: Config) -> dict[str, Any]:
 def bridge_env6(config: Config) -> dict[str, Any]:
     """``Env6`` keyword arguments of bridge-only mode (none otherwise)."""
     if config.subnet6 or not has_bridge(config):
-        return {}
-    return {"answer_links": True, "check_link": check_link(config)}
+        return unkept_source(config)
+    return {"answer_links": True, "check_link": check_link(config), **unkept_source(config)}

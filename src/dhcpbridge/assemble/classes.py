@@ -47,6 +47,9 @@ def build_class(cfg: ClassConfig) -> ClientClass:
         encode_options6(cfg.options6),
         int(cfg.next_server) if cfg.next_server else 0,
         (cfg.boot_file_name or "").encode(),
+        cfg.lease_time or 0,
+        cfg.valid_lifetime or 0,
+        cfg.preferred_lifetime or 0,
     )
 
 

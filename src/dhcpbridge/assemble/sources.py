@@ -29,7 +29,7 @@ def source_context(config: Config) -> SourceContext:
     """What the source factories may use of ``config`` besides their own tables."""
     pools6: list[tuple[int, int]] = []
     for s in config.subnet6:
-        for text in s.pools:
+        for text in s.pool_ranges:
             first, last = parse_range6(text)
             pools6.append((int(first), int(last)))
         for p in s.pd_pools:

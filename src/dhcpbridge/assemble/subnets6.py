@@ -3,6 +3,7 @@ lifetimes and timers, options encoded once)."""
 
 from __future__ import annotations
 
+from dhcpbridge.config.classes import pool_access, pool_text
 from dhcpbridge.config.model6 import Subnet6Config
 from dhcpbridge.config.values import parse_range6
 from dhcpbridge.engine.v6.subnet import OptionSet, PdRange, Range6, Subnet6
@@ -19,9 +20,9 @@ def timers(preferred: int, renew: int | None, rebind: int | None) -> tuple[int, 
 def pool_ranges(cfg: Subnet6Config) -> tuple[list[Range6], list[PdRange]]:
     """The link's IA_NA ranges and prefix-delegation pools, in file order."""
     pools = []
-    for text in cfg.pools:
-        low, high = parse_range6(text)
-        pools.append(Range6(int(low), int(high)))
+    for pool in cfg.pools:
+        low, high = parse_range6(pool_text(pool))
+        pools.append(Range6(int(low), int(high), *pool_access(pool)))
     pd = []
     for p in cfg.pd_pools:
         step = 1 << (128 - p.delegated_length)

@@ -45,8 +45,13 @@ def build_env4(
         declines=decline_limiter(config),
         caps=lease_caps(config),
         trusted_relays=tuple((int(n.network_address), int(n.netmask)) for n in config.server.trusted_relays),
+        leasequery_requesters=tuple(
+            (int(n.network_address), int(n.netmask)) for n in config.server.leasequery_requesters
+        ),
         **bridge_env4(config),
         classes=build_classes(config),
+        class_lease_times={c.name: c.lease_time for c in config.class_ if c.lease_time},
+        bootp=any(s.bootp for s in subnets),
     )
 
 

@@ -14,6 +14,7 @@ from dhcpbridge.assemble.bridge import bridge_env6
 from dhcpbridge.assemble.classes import build_classes
 from dhcpbridge.assemble.env import shared_env
 from dhcpbridge.assemble.handlers import handlers_before
+from dhcpbridge.assemble.shared import link_shared
 from dhcpbridge.assemble.subnets6 import build_subnet6
 from dhcpbridge.assemble.v4 import decline_limiter, lease_caps
 from dhcpbridge.config.model import Config
@@ -54,11 +55,13 @@ def build_env6(
     if isinstance(store, CapsDuidLeases):  # a shared store counts a DUID's leases in its claims
         store.limit_leases_per_duid(config.server6.max_leases_per_duid)
     subnets = [build_subnet6(i, s, global_options) for i, s in enumerate(config.subnet6)]
+    link_shared(config, {s.subnet: built for s, built in zip(config.subnet6, subnets, strict=True)})
     return Env6(
         subnets=Subnet6Index(subnets),
         server_duid=server_duid(config, host),
         options=global_options,
         **shared_env(config, 6, sources, store, host, stats),
+        multicast=config.server6.multicast,
         max_ia_na=config.server6.max_ia_na,
         max_ia_pd=config.server6.max_ia_pd,
         max_leases_per_duid=config.server6.max_leases_per_duid,
@@ -66,6 +69,11 @@ def build_env6(
         caps=lease_caps(config),
         **bridge_env6(config),
         classes=build_classes(config),
+        class_lifetimes={
+            c.name: (c.valid_lifetime or 0, c.preferred_lifetime or 0)
+            for c in config.class_
+            if c.valid_lifetime or c.preferred_lifetime
+        },
     )
 
 

@@ -2,7 +2,8 @@
 client says (vendor class, user class, client architecture, MAC prefix, relay agent ids, DUID
 type, the relay, hostname) or boolean combinations of matches, and gives options, ``next-server``
 and ``boot-file-name`` to the clients in it. A client may be in several classes (file order: the
-first class that gives a value wins)."""
+first class that gives a value wins), lease times, and may restrict pools to its clients
+(``pools = [{ range = "...", classes = ["..."] }]``, ``deny-unknown``: ``PoolConfig``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from dhcpbridge.config.values import Option6Table, OptionTable, Strict
+from dhcpbridge.config.values import Option6Table, OptionTable, Pool6Text, PoolText, Strict
 
 U16 = Annotated[int, Field(ge=0, le=0xFFFF)]
 
@@ -70,3 +71,39 @@ class ClassConfig(Strict):
     options6: Option6Table = Field(default_factory=dict)  # DHCPv6 (e.g. bootfile-url)
     next_server: ipaddress.IPv4Address | None = None
     boot_file_name: str | None = None
+    # what a class changes besides options: lease times (v4 lease-time, v6 lifetimes)
+    lease_time: Annotated[int, Field(ge=10)] | None = None
+    valid_lifetime: Annotated[int, Field(ge=10)] | None = None
+    preferred_lifetime: Annotated[int, Field(ge=10)] | None = None
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> ClassConfig:
+        if self.valid_lifetime and self.preferred_lifetime and self.preferred_lifetime > self.valid_lifetime:
+            raise ValueError("preferred-lifetime must not exceed valid-lifetime")
+        return self
+
+
+class PoolConfig(Strict):
+    """A ``[[subnet4]]`` pool written as a table: its range and who may take addresses from it."""
+
+    range: PoolText
+    classes: list[str] = Field(default_factory=list)  # only clients in one of these classes
+    deny_unknown: bool = False  # only clients a source knows (a reservation, a bridge answer)
+
+
+class Pool6Config(Strict):
+    """A ``[[subnet6]]`` pool written as a table (same keys as ``PoolConfig``)."""
+
+    range: Pool6Text
+    classes: list[str] = Field(default_factory=list)
+    deny_unknown: bool = False
+
+
+def pool_text(pool: str | PoolConfig | Pool6Config) -> str:
+    """The range of a pool, whichever way it was written."""
+    return pool if isinstance(pool, str) else pool.range
+
+
+def pool_access(pool: str | PoolConfig | Pool6Config) -> tuple[frozenset[str], bool]:
+    """Who may use a pool: (its classes, deny-unknown); a pool written as text is open."""
+    return (frozenset(), False) if isinstance(pool, str) else (frozenset(pool.classes), pool.deny_unknown)

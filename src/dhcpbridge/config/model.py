@@ -19,11 +19,12 @@ from pydantic import (
 )
 
 from dhcpbridge.config.api import ApiConfig
-from dhcpbridge.config.classes import ClassConfig
+from dhcpbridge.config.classes import ClassConfig, PoolConfig, pool_text
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
+from dhcpbridge.config.shared import SharedNetworkConfig
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
@@ -55,7 +56,10 @@ class ServerConfig(Strict):
     decline_client_burst: Annotated[int, Field(ge=1)] = 4  # DECLINEs one client may send at once
     decline_client_interval: Annotated[float, Field(gt=0)] = 60.0  # ... and one more per interval
 
-    @field_validator("trusted_relays", mode="before")
+    # RFC 4388 leasequery: who may ask (addresses or networks; empty: leasequery is off)
+    leasequery_requesters: list[ipaddress.IPv4Network] = Field(default_factory=list)
+
+    @field_validator("trusted_relays", "leasequery_requesters", mode="before")
     @classmethod
     def _relay_networks(cls, value: object) -> object:
         """Addresses or networks: ``"192.0.2.1"`` means that host (``strict``: no host bits)."""
@@ -111,7 +115,7 @@ class Subnet4Config(Strict):
 
     id: int | None = None
     subnet: ipaddress.IPv4Network
-    pools: list[PoolText] = Field(default_factory=list)
+    pools: list[PoolText | PoolConfig] = Field(default_factory=list)  # "a-b" / CIDR, or a table
     lease_time: Annotated[int, Field(ge=10)] = 3600
     min_lease_time: Annotated[int, Field(ge=10)] | None = None
     max_lease_time: Annotated[int, Field(ge=10)] | None = None
@@ -125,6 +129,14 @@ class Subnet4Config(Strict):
     boot_file_name: str | None = None
     server_hostname: str | None = None
     options: OptionTable = Field(default_factory=dict)
+    # BOOTP clients (no option 53) get a BOOTREPLY and a lease of bootp-lease-time (none: infinite)
+    bootp: bool = False
+    bootp_lease_time: Annotated[int, Field(ge=10)] | None = None
+
+    @property
+    def pool_ranges(self) -> list[str]:
+        """Every pool's range text, however the pool was written."""
+        return [pool_text(p) for p in self.pools]
 
     @model_validator(mode="after")
     def _times(self) -> Subnet4Config:
@@ -267,6 +279,8 @@ class Config(Strict):
     looking_glass: LookingGlassConfig = Field(default_factory=LookingGlassConfig)  # config/glass.py
     # issue 13 §3: [[class]] client classes (config/classes.py)
     class_: list[ClassConfig] = Field(default_factory=list, alias="class")
+    # issue 13 §4: [[shared-network]] subnets on one link (config/shared.py)
+    shared_network: list[SharedNetworkConfig] = Field(default_factory=list)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from dhcpbridge.config.classes import Pool6Config, pool_text
 from dhcpbridge.config.values import Option6Table, Pool6Text, Strict
 from dhcpbridge.config.values import parse_range6 as parse_range6  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
@@ -110,6 +111,7 @@ class Server6Config(Strict):
     relay_port: Annotated[int, Field(ge=1, le=65535)] = 547
     server_duid: str | None = None  # default: DUID-LL of the first served interface
     options: Option6Table = Field(default_factory=dict)
+    multicast: bool = True  # false: relay-only (no ff02::1:2 join; relayed and unicast messages only)
 
     # --- hardening (issue 9): what one client may hold ------------------------------------------
     max_ia_na: Annotated[int, Field(ge=1, le=256)] = 8  # IA_NA + IA_TA per message; more: dropped
@@ -148,7 +150,7 @@ class Subnet6Config(Strict):
 
     id: int | None = None
     subnet: ipaddress.IPv6Network
-    pools: list[Pool6Text] = Field(default_factory=list)
+    pools: list[Pool6Text | Pool6Config] = Field(default_factory=list)  # a range / CIDR, or a table
     pd_pools: list[PdPoolConfig] = Field(default_factory=list)
     interface: str | None = None
     relay_link_addresses: list[ipaddress.IPv6Address] = Field(default_factory=list)
@@ -158,6 +160,11 @@ class Subnet6Config(Strict):
     rebind_timer: Annotated[int, Field(ge=0)] | None = None
     rapid_commit: bool = False
     options: Option6Table = Field(default_factory=dict)
+
+    @property
+    def pool_ranges(self) -> list[str]:
+        """Every address pool's range text, however the pool was written."""
+        return [pool_text(p) for p in self.pools]
 
     @model_validator(mode="after")
     def _times(self) -> Subnet6Config:

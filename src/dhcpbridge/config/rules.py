@@ -10,8 +10,10 @@ import ipaddress
 import itertools
 from collections.abc import Sequence
 
+from dhcpbridge.config.classes import Pool6Config, PoolConfig
 from dhcpbridge.config.model import Config
 from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
+from dhcpbridge.config.shared import shared_network_errors
 from dhcpbridge.config.values import parse_range, parse_range6
 from dhcpbridge.wire import values
 
@@ -24,6 +26,26 @@ def check(config: Config) -> list[str]:
     errors += _reservations(config)
     errors += _subnets6(config)
     errors += _static6(config)
+    errors += _pool_classes(config)
+    errors += shared_network_errors(
+        config.shared_network, [s.subnet for s in config.subnet4], [s.subnet for s in config.subnet6]
+    )
+    return errors
+
+
+def _pool_classes(config: Config) -> list[str]:
+    """A pool kept for classes must name classes that exist (a typo would starve the pool)."""
+    names = {c.name for c in config.class_}
+    errors: list[str] = []
+    pools: list[tuple[str, list[str | PoolConfig] | list[str | Pool6Config]]] = [
+        *((f"subnet4[{i}]", list(s.pools)) for i, s in enumerate(config.subnet4)),
+        *((f"subnet6[{i}]", list(s.pools)) for i, s in enumerate(config.subnet6)),
+    ]
+    for path, items in pools:
+        for k, pool in enumerate(items):
+            for name in [] if isinstance(pool, str) else pool.classes:
+                if name not in names:
+                    errors.append(f"{path}.pools[{k}].classes: no [[class]] is named {name!r}")
     return errors
 
 
@@ -64,7 +86,7 @@ def _subnets(config: Config) -> list[str]:
     relays: dict[ipaddress.IPv4Address, int] = {}
     for i, s in enumerate(subnets):
         ranges: list[tuple[int, int, int]] = []
-        for k, text in enumerate(s.pools):
+        for k, text in enumerate(s.pool_ranges):
             first, last = parse_range(text)
             if first not in s.subnet or last not in s.subnet:
                 errors.append(f"subnet4[{i}].pools[{k}]: {text} is not inside subnet {s.subnet}")
@@ -126,7 +148,7 @@ def _subnets6(config: Config) -> list[str]:
                     f"subnet6[{i}].interface: {s.interface} is already the interface of subnet6[{interfaces[s.interface]}]"
                 )
             interfaces[s.interface] = i
-        for k, text in enumerate(s.pools):
+        for k, text in enumerate(s.pool_ranges):
             first, last = parse_range6(text)
             if first not in s.subnet or last not in s.subnet:
                 errors.append(f"subnet6[{i}].pools[{k}]: {text} is not inside subnet {s.subnet}")

@@ -17,6 +17,7 @@ from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.options import Encoded
 
 NAK = 6
+LEASEQUERY = 10
 
 
 class _Classes:
@@ -49,6 +50,11 @@ class _Classify(_Classes):
 
 class Classes4(_Classify, Handler[Transaction4]):
     facts = staticmethod(facts4)
+
+    def pre(self, tx: Transaction4) -> None:
+        if tx.msg_type_code == LEASEQUERY:  # the requester is not the client: no classes
+            return
+        super().pre(tx)
 
 
 class ClassOptions4(_Classes, Handler[Transaction4]):

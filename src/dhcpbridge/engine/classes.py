@@ -165,6 +165,9 @@ class ClientClass:
         options6: dict[int, tuple[Encoded, ...]] | None = None,
         next_server: int = 0,
         boot_file: bytes = b"",
+        lease_time: int = 0,
+        valid_lifetime: int = 0,
+        preferred_lifetime: int = 0,
     ) -> None:
         self.name = name
         self.match = match
@@ -172,6 +175,9 @@ class ClientClass:
         self.options6 = options6 or {}
         self.next_server = next_server
         self.boot_file = boot_file
+        self.lease_time = lease_time  # v4; 0: the subnet's
+        self.valid_lifetime = valid_lifetime  # v6; 0: the link's
+        self.preferred_lifetime = preferred_lifetime
 
 
 def classify(classes: Sequence[ClientClass], facts: Facts) -> tuple[ClientClass, ...]:

@@ -126,6 +126,7 @@ class Answer:
     addresses6: tuple[int, ...] = ()  # v6: fixed IA_NA addresses
     preferred_lifetime: int | None = None  # v6: of the answer's addresses / prefixes
     valid_lifetime: int | None = None
+    known: bool = True  # the source knows this client (a reservation, a bridge); pools: False
 
 
 NO_ANSWER = Answer(Action.NONE)

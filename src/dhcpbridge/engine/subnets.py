@@ -3,7 +3,7 @@ receiving interface, and the table of configured relay addresses (per-family loo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 
@@ -89,3 +89,50 @@ class Links(Generic[K, V]):
             made.clear()
         made[key] = subnet
         return subnet
+
+
+class Span(Protocol):
+    """An inclusive range of addresses (a pool)."""
+
+    @property
+    def first(self) -> int: ...
+
+    @property
+    def last(self) -> int: ...
+
+
+class Restricted(Span, Protocol):
+    """A pool that may be kept for some clients (``[[subnet*]] pools = [{ range, classes,
+    deny-unknown }]``): an IPv4 ``PoolRange`` or an IPv6 ``Range6``."""
+
+    @property
+    def classes(self) -> frozenset[str]: ...
+
+    @property
+    def known_only(self) -> bool: ...
+
+
+P = TypeVar("P", bound=Restricted)
+
+
+def pool_tiers(pools: tuple[P, ...], classes: tuple[str, ...], known: bool) -> tuple[tuple[P, ...], ...]:
+    """The pools a client in ``classes`` may take addresses from (``known``: a source knows it),
+    in the order to try them: first those kept for it (its classes, or known clients), then the
+    open ones; empty tiers are left out."""
+    kept = tuple(
+        p
+        for p in pools
+        if (p.classes or p.known_only)
+        and (known or not p.known_only)
+        and (not p.classes or not p.classes.isdisjoint(classes))
+    )
+    open_ = tuple(p for p in pools if not p.classes and not p.known_only)
+    return tuple(tier for tier in (kept, open_) if tier)
+
+
+def in_ranges(pools: Sequence[Span], addr: int) -> bool:
+    """Whether ``addr`` lies in one of ``pools``."""
+    for pool in pools:  # noqa: SIM110 - a plain loop beats any() on the hot path
+        if pool.first <= addr <= pool.last:
+            return True
+    return False

@@ -1,5 +1,5 @@
 """The DHCPv6 UDP socket: port 547 on ``[::]``, joined to All_DHCP_Relay_Agents_and_Servers
-(ff02::1:2) and All_DHCP_Servers (ff05::1:3) on each served interface, IPV6_RECVPKTINFO for the
+(ff02::1:2) and All_DHCP_Servers (ff05::1:3) on each served interface (none in relay-only mode), IPV6_RECVPKTINFO for the
 receiving interface and destination; drains datagrams without blocking and sends to a chosen
 address, port and scope (a client's link-local address needs the interface it came from).
 
@@ -45,18 +45,21 @@ class Udp6Socket(UdpSocket[Meta6]):
         interfaces: list[str],
         receive_buffer: int = 8 << 20,
         inherited: int = -1,
+        multicast: bool = True,
     ) -> None:
         """Bind exclusively (no SO_REUSEADDR, see ``io.udp4``), or adopt the bound (and joined)
-        socket ``inherited`` of a ``[server] workers`` supervisor."""
+        socket ``inherited`` of a ``[server] workers`` supervisor. ``multicast`` False
+        (``[server6] multicast = false``, relay-only): join no group, unicast / relayed only."""
         self.not_joined: dict[str, str] = {}
         sock, self.receive_buffer = bind_or_adopt(
             socket.AF_INET6, address, port, receive_buffer, inherited, _OPTIONS
         )
         if inherited >= 0:
-            self.joined: list[str] = list(interfaces)  # the supervisor joined the groups
+            # the supervisor joined the groups (none when relay-only)
+            self.joined: list[str] = list(interfaces) if multicast else []
         else:
             try:
-                self.joined = self._join(sock, interfaces)
+                self.joined = self._join(sock, interfaces) if multicast else []
             except OSError:
                 sock.close()
                 raise

@@ -381,7 +381,12 @@ class Server:
             s6 = cfg.server6
             try:
                 sock6 = Udp6Socket(
-                    str(s6.address), s6.port, interfaces6(cfg), cfg.server.receive_buffer, fds.get("v6", -1)
+                    str(s6.address),
+                    s6.port,
+                    interfaces6(cfg),
+                    cfg.server.receive_buffer,
+                    fds.get("v6", -1),
+                    multicast=s6.multicast,
                 )
             except OSError as exc:
                 raise StartError(f"cannot listen on [{s6.address}]:{s6.port}: {in_use(exc)}") from None

@@ -90,7 +90,13 @@ def bind_sockets(config: Config) -> dict[str, Any]:
                 raise StartError(f"server6 interfaces not found: {', '.join(missing)}")
             s6 = config.server6
             try:
-                socks["v6"] = Udp6Socket(str(s6.address), s6.port, interfaces6(config), server.receive_buffer)
+                socks["v6"] = Udp6Socket(
+                    str(s6.address),
+                    s6.port,
+                    interfaces6(config),
+                    server.receive_buffer,
+                    multicast=s6.multicast,
+                )
             except OSError as exc:
                 raise StartError(f"cannot listen on [{s6.address}]:{s6.port}: {in_use(exc)}") from None
     except BaseException:

@@ -13,7 +13,7 @@ class PoolSource:
 
     def __init__(self, name: str = "pools") -> None:
         self.name = name
-        self._answer = Answer(Action.ASSIGN, source=name, dynamic=True)
+        self._answer = Answer(Action.ASSIGN, source=name, dynamic=True, known=False)  # deny-unknown pools
 
     def reserved(self) -> frozenset[int]:
         return frozenset()

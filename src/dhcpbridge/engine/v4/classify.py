@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v4.env import Env4
+from dhcpbridge.engine.v4.leasequery import check_requester
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4.message import BOOTREQUEST, ip4_str
@@ -33,7 +34,9 @@ class Classify(Handler[Transaction4]):
         if req.op != BOOTREQUEST:
             raise CannotRespond("not-a-request")
         kind = tx.msg_type_code
-        if kind not in ACCEPTED:
+        if kind not in ACCEPTED and not (kind == 0 and self.env.bootp):  # BOOTP: SelectSubnet decides
+            if kind == MessageType.LEASEQUERY and self.env.leasequery_requesters:
+                return self._leasequery(tx)
             raise CannotRespond("bootp" if kind == 0 else "unsupported-type", str(kind))
         meta = tx.meta
         served = self.env.host.served
@@ -91,6 +94,14 @@ class Classify(Handler[Transaction4]):
                 if RelaySub.RELAY_SOURCE_PORT in subs:
                     tx.relay_port = meta.src_port  # RFC 8357 §5.1: answer the relay's own port
 
+    def _leasequery(self, tx: Transaction4) -> None:
+        """RFC 4388: a configured requester; the client it asks about is no identity of ours."""
+        check_requester(self.env, tx)
+        self._check_relay(tx)
+        cid = tx.request.options.get(61)
+        if cid is not None:
+            tx.client_id = cid
+
     def _check_relay(self, tx: Transaction4) -> None:
         """A relayed request (giaddr set): refuse a giaddr no relay can have ("this network",
         multicast, reserved/broadcast; loopback or one of ours unless sent from that very address)
@@ -138,6 +149,8 @@ class SelectSubnet(Handler[Transaction4]):
             ifname = tx.meta.ifname
             subnet = index.by_interface(ifname, self.env.host.addresses.get(ifname, ()))
         tx.subnet = subnet
+        if tx.msg_type_code == 0 and (subnet is None or not subnet.bootp):
+            raise CannotRespond("bootp", "BOOTP request on a subnet without bootp = true")
         if (
             subnet is None
             and tx.msg_type_code in (MessageType.DISCOVER, MessageType.INFORM)

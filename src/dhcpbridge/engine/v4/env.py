@@ -41,4 +41,10 @@ class Env4:
     link_options: dict[int, bytes] = field(default_factory=dict)  # global options for such links
     link_lease_time: int = 3600  # lease time when the answer gives none
     authoritative: bool = False
+    # store = "none": RELEASE/DECLINE become events for this source's on-commit hook ("": none
+    # has one, they are dropped as release-not-kept / decline-not-kept); None: the store keeps leases
+    unkept_source: str | None = None
+    leasequery_requesters: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: RFC 4388 off
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
+    class_lease_times: dict[str, int] = field(default_factory=dict)  # class name -> its lease-time
+    bootp: bool = False  # some subnet answers BOOTP clients (``bootp = true``)

@@ -11,8 +11,10 @@ from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.subnets import in_ranges
+from dhcpbridge.engine.v4 import leasequery
 from dhcpbridge.engine.v4.env import Env4
-from dhcpbridge.engine.v4.subnet import Subnet4
+from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.v4.message import ip4_int, ip4_str
 from dhcpbridge.wire.v4.options import MessageType
@@ -20,6 +22,8 @@ from dhcpbridge.wire.v4.options import MessageType
 V4 = LeaseKind.V4
 MT = MessageType
 DISCOVER, REQUEST, RELEASE, DECLINE, INFORM = MT.DISCOVER, MT.REQUEST, MT.RELEASE, MT.DECLINE, MT.INFORM
+BOOTP = 0  # a request without option 53
+LEASEQUERY = MT.LEASEQUERY
 
 
 class AskSources(core.AskSources[Transaction4]):
@@ -32,7 +36,9 @@ class AskSources(core.AskSources[Transaction4]):
     def wanted(self, tx: Transaction4) -> bool:
         kind = tx.msg_type_code
         return not (
-            kind in (RELEASE, DECLINE) or (tx.subnet is None and not self.links) or tx.state == "other-server"
+            kind in (RELEASE, DECLINE, LEASEQUERY)
+            or (tx.subnet is None and not self.links)
+            or tx.state == "other-server"
         )
 
     def handle(self, tx: Transaction4) -> Awaitable[None] | None:
@@ -76,6 +82,10 @@ class Bindings(Handler[Transaction4]):
             return self._release(tx)
         if kind == DECLINE:
             return self._decline(tx)
+        if kind == BOOTP:
+            return self._bootp(tx)
+        if kind == LEASEQUERY:  # RFC 4388, only from [server] leasequery-requesters (Classify)
+            return leasequery.answer(self.env, tx)
         tx.reply_type = MessageType.ACK  # INFORM: options only, no lease (RFC 2131 §4.3.5)
         return None
 
@@ -99,6 +109,12 @@ class Bindings(Handler[Transaction4]):
         answer = tx.answer
         if answer is not None and answer.lease_time:
             return answer.lease_time  # the source of truth decides, whatever the client asks
+        if tx.classes:
+            times = self.env.class_lease_times
+            for name in tx.classes:  # [[class]] lease-time: the first class that has one
+                time = times.get(name)
+                if time:
+                    return time
         return subnet.negotiate(tx.requested_lease, subnet.lease_time)
 
     # --- DISCOVER ---------------------------------------------------------------------------
@@ -113,8 +129,10 @@ class Bindings(Handler[Transaction4]):
         until = tx.now + self.env.offer_hold
         if answer.address is not None:
             addr = answer.address
-            if not subnet.contains(addr):
+            member = subnet.member_for(addr)  # this subnet, or another of its shared network
+            if member is None:
                 raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+            subnet = tx.subnet = member
             lease = await store.offer(self._template(tx, addr, LeaseState.OFFERED, until), tx.now)
             if lease is None:
                 raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
@@ -122,13 +140,15 @@ class Bindings(Handler[Transaction4]):
             caps = self.env.caps
             if caps.on:
                 await self._within_caps(tx, caps)
-            lease = await self._pick(tx, subnet, until)
+            lease = await (
+                self._pick_shared(tx, subnet, until) if subnet.siblings else self._pick(tx, subnet, until)
+            )
             if caps.on:
                 caps.hold(self._groups(tx, caps), tx.client_key, until)
         else:
             raise CannotRespond("no-address", "the answer assigns no address")
         tx.lease = lease
-        tx.lease_time = self._lease_time(tx, subnet)
+        tx.lease_time = self._lease_time(tx, tx.subnet or subnet)
         tx.reply_type = MessageType.OFFER
 
     @staticmethod
@@ -149,24 +169,95 @@ class Bindings(Handler[Transaction4]):
         raise CannotRespond(why, "the relay circuit or MAC prefix holds its most leases")
 
     async def _pick(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
-        """The client's previous address, else the one it asks for, else a free one (stable hash)."""
+        """The client's previous address, else the one it asks for, else a free one (stable hash);
+        from the pools kept for the client's classes first when the subnet has such pools."""
         if not subnet.pools:
             raise CannotRespond("no-pool", subnet.name)
-        key = tx.client_key
-        wish = tx.requested_ip
-        lease = await self.env.store.allocate(
-            Hold(
-                self._template(tx, 0, LeaseState.OFFERED, until),
-                subnet.pools,
-                tx.now,
-                zlib.crc32(key),
-                self.env.reserved,
-                wish if wish and subnet.in_pools(wish) else 0,
-            )
-        )
+        if not subnet.restricted:
+            lease = await self._allocate(tx, subnet.pools, until)
+        else:
+            answer = tx.answer
+            tiers = subnet.pool_tiers(tx.classes, answer is not None and answer.known)
+            if not tiers:
+                raise CannotRespond("no-pool", f"{subnet.name}: no pool for this client's classes")
+            lease = None
+            for pools in tiers:
+                lease = await self._allocate(tx, pools, until)
+                if lease is not None:
+                    break
         if lease is None:
             raise CannotRespond("pool-exhausted", subnet.name)
         return lease
+
+    async def _pick_shared(self, tx: Transaction4, subnet: Subnet4, until: float) -> Lease:
+        """``_pick`` over a shared network: the member that holds the client's lease first, then
+        the selected subnet, then the other members in order, until one has a free address."""
+        members = [subnet, *subnet.siblings]
+        for held in await self.env.store.find_client(V4, tx.client_key):
+            if held.expires > tx.now and held.state in (LeaseState.OFFERED, LeaseState.BOUND):
+                home = subnet.member_for(held.address)
+                if home is not None and home.in_pools(held.address):
+                    members.remove(home)
+                    members.insert(0, home)
+                    break
+        reasons = []
+        for member in members:
+            tx.subnet = member  # the lease records the member it is in
+            try:
+                return await self._pick(tx, member, until)
+            except CannotRespond as exc:  # full, or no pool for this client: the next member
+                reasons.append(f"{member.name}: {exc.reason}")
+        tx.subnet = subnet
+        raise CannotRespond("pool-exhausted", "; ".join(reasons))
+
+    def _allocate(
+        self, tx: Transaction4, pools: tuple[PoolRange, ...], until: float
+    ) -> Awaitable[Lease | None]:
+        wish = tx.requested_ip
+        return self.env.store.allocate(
+            Hold(
+                self._template(tx, 0, LeaseState.OFFERED, until),
+                pools,
+                tx.now,
+                zlib.crc32(tx.client_key),
+                self.env.reserved,
+                wish if wish and in_ranges(pools, wish) else 0,
+            )
+        )
+
+    # --- BOOTP (RFC 951 / RFC 1542; only on a subnet with ``bootp = true``) ------------------
+    async def _bootp(self, tx: Transaction4) -> None:
+        """One request, one reply: the address is bound at once, for ``bootp-lease-time``
+        (infinite by default, as RFC 1534 and Kea treat BOOTP clients); a BOOTP client never
+        renews or releases."""
+        answer = tx.answer
+        subnet = tx.subnet
+        assert subnet is not None  # SelectSubnet drops BOOTP without a bootp subnet
+        if answer is None or answer.action is not Action.ASSIGN:
+            raise CannotRespond("no-answer", "no source has an answer for this BOOTP client")
+        lifetime = subnet.bootp_lease_time
+        until = tx.now + lifetime
+        if answer.address is not None:
+            addr = answer.address
+            member = subnet.member_for(addr)
+            if member is None:
+                raise CannotRespond("answer-off-subnet", f"{ip4_str(addr)} is not in {subnet.name}")
+            tx.subnet = member
+        elif answer.dynamic:
+            hold = tx.now + self.env.offer_hold
+            picked = await (
+                self._pick_shared(tx, subnet, hold) if subnet.siblings else self._pick(tx, subnet, hold)
+            )
+            addr = picked.address
+        else:
+            raise CannotRespond("no-address", "the answer assigns no address")
+        lease = await self.env.store.commit(self._template(tx, addr, LeaseState.BOUND, until), tx.now)
+        if lease is None:
+            raise CannotRespond("address-in-use", f"{ip4_str(addr)} is held by another client")
+        tx.lease = lease
+        tx.lease_time = lifetime
+        tx.reply_type = MessageType.ACK  # BuildReply leaves out the DHCP-only options
+        tx.effects.append(LeaseEvent("commit", lease, tx))
 
     # --- REQUEST ----------------------------------------------------------------------------
     def _nak(self, tx: Transaction4, why: str) -> None:
@@ -201,7 +292,10 @@ class Bindings(Handler[Transaction4]):
                 return self._nak(tx, answer.message or f"denied by {answer.source}")
             raise CannotRespond("no-subnet", f"{state} for {ip4_str(addr)} from a network we do not serve")
         if not subnet.contains(addr):
-            return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
+            member = subnet.member_for(addr)
+            if member is None:
+                return self._nak(tx, f"{ip4_str(addr)} is not on network {subnet.name}")
+            subnet = tx.subnet = member  # another subnet of the same shared network
         answer = tx.answer
         if answer is None or answer.action is Action.NONE:
             current = await store.get(V4, addr)
@@ -221,7 +315,12 @@ class Bindings(Handler[Transaction4]):
                     tx, f"{answer.source} assigns {ip4_str(answer.address)}, not {ip4_str(addr)}"
                 )
         elif answer.dynamic:
-            if not subnet.in_pools(addr) or addr in self.env.reserved:
+            usable = (
+                subnet.in_pools_for(addr, tx.classes, answer.known)
+                if subnet.restricted
+                else subnet.in_pools(addr)
+            )
+            if not usable or addr in self.env.reserved:
                 return self._nak(tx, f"{ip4_str(addr)} is not in a pool of {subnet.name}")
             if state == "init-reboot" and not subnet.authoritative:
                 current = await store.get(V4, addr)
@@ -269,7 +368,13 @@ class Bindings(Handler[Transaction4]):
             raise CannotRespond("malformed-release", "RELEASE without ciaddr")
         lease = await self.env.store.release(V4, addr, tx.client_key, tx.now)
         if lease is None:
-            raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
+            told = self.env.unkept_source
+            if told is None:
+                raise CannotRespond("release-unknown", f"{ip4_str(addr)} is not leased to this client")
+            if not told:
+                raise CannotRespond("release-not-kept", "store = none and no on-commit hook to tell")
+            lease = self._template(tx, addr, LeaseState.RELEASED, tx.now)  # the bridge's to free
+            lease.source = told
         tx.lease = lease
         tx.effects.append(LeaseEvent("release", lease, tx))
         tx.done = True
@@ -287,6 +392,19 @@ class Bindings(Handler[Transaction4]):
         store = env.store
         key = tx.client_key
         current = await store.get(V4, addr)
+        told = env.unkept_source
+        if current is None and told is not None:  # store = none: the bridge hears of it, if it can
+            if not told:
+                raise CannotRespond("decline-not-kept", "store = none and no on-commit hook to tell")
+            refused = env.declines.check(key, tx.now)
+            if refused:
+                raise CannotRespond(refused, ip4_str(addr))
+            unkept = self._template(tx, addr, LeaseState.DECLINED, tx.now + env.decline_probation)
+            unkept.source = told
+            tx.lease = unkept
+            tx.effects.append(LeaseEvent("decline", unkept, tx))
+            tx.done = True
+            return
         if (
             current is None
             or current.client != key

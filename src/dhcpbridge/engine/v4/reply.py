@@ -14,6 +14,7 @@ _U32 = struct.Struct("!I")
 _TYPE_BYTES = {int(t): bytes((int(t),)) for t in MessageType}
 ALWAYS_SEND = (1, 3, 6, 15)  # sent when configured even if the client did not ask (as Kea does)
 _EMPTY: dict[int, bytes] = {}
+DHCP_ONLY = (53, 54, 51, 58, 59)  # left out of a reply to BOOTP (RFC 1534 §2)
 
 
 class BuildReply(Handler[Transaction4]):
@@ -39,7 +40,7 @@ class BuildReply(Handler[Transaction4]):
 
     def handle(self, tx: Transaction4) -> None:
         kind = tx.reply_type
-        if not kind:
+        if not kind or tx.reply is not None:  # (a leasequery reply is built whole)
             return
         req = tx.request
         sid = self._server_ids.get(tx.server_id)
@@ -90,6 +91,9 @@ class BuildReply(Handler[Transaction4]):
                 t2 = answer.rebinding_time if answer.rebinding_time is not None else tx.lease_time * 7 // 8
                 opts[58] = _U32.pack(t1)
                 opts[59] = _U32.pack(min(max(t2, t1), tx.lease_time))
+            if not tx.msg_type_code:  # a BOOTREPLY: no DHCP message type, server id, lease times
+                for code in DHCP_ONLY:
+                    del opts[code]
         subnet = tx.subnet
         answer = tx.answer
         if answer is not None and (answer.next_server or answer.boot_file or answer.server_name):
@@ -145,7 +149,7 @@ class ApplyOptions(Handler[Transaction4]):
 
     def post(self, tx: Transaction4) -> None:
         reply = tx.reply
-        if reply is None or tx.reply_type == MessageType.NAK:
+        if reply is None or tx.reply_type == MessageType.NAK or tx.msg_type_code == MessageType.LEASEQUERY:
             return
         base = tx.subnet.options if tx.subnet is not None else _EMPTY
         answer = tx.answer

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dhcpbridge.engine.subnets import SubnetIndexBase
+from dhcpbridge.engine.subnets import SubnetIndexBase, in_ranges, pool_tiers
 
 
 @dataclass(frozen=True, slots=True)
 class PoolRange:
     first: int
     last: int
+    classes: frozenset[str] = frozenset()  # only for clients in one of these classes (empty: all)
+    known_only: bool = False  # deny-unknown: only for clients a source knows
 
     def __contains__(self, addr: int) -> bool:
         return self.first <= addr <= self.last
@@ -44,6 +46,32 @@ class Subnet4:
     boot_file: bytes
     server_hostname: bytes
     options: dict[int, bytes] = field(default_factory=dict)
+    bootp: bool = False  # answer BOOTP clients (no option 53)
+    bootp_lease_time: int = 0xFFFFFFFF  # their lease (RFC 2131 "infinite" by default)
+    restricted: bool = False  # some pool is kept for classes / known clients
+    siblings: tuple[Subnet4, ...] = ()  # the other members of its [[shared-network]], in order
+
+    def member_for(self, addr: int) -> Subnet4 | None:
+        """This subnet or the member of its shared network that ``addr`` lies in."""
+        if (addr & self.mask) == self.network:
+            return self
+        for other in self.siblings:
+            if (addr & other.mask) == other.network:
+                return other
+        return None
+
+    def __post_init__(self) -> None:
+        self.restricted = any(p.classes or p.known_only for p in self.pools)
+
+    def pool_tiers(self, classes: tuple[str, ...], known: bool) -> tuple[tuple[PoolRange, ...], ...]:
+        """The pools this client may use, those kept for it first (``engine.subnets.pool_tiers``)."""
+        return pool_tiers(self.pools, classes, known) if self.restricted else (self.pools,)
+
+    def in_pools_for(self, addr: int, classes: tuple[str, ...], known: bool) -> bool:
+        """Whether ``addr`` is in a pool this client may use."""
+        if not self.restricted:
+            return self.in_pools(addr)
+        return any(in_ranges(tier, addr) for tier in self.pool_tiers(classes, known))
 
     def contains(self, addr: int) -> bool:
         return (addr & self.mask) == self.network

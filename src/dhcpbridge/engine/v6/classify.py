@@ -51,13 +51,15 @@ class Classify(Handler[Transaction6]):
         served = self.env.host.served
         if served and not tx.relays and tx.meta.ifname not in served:
             raise CannotRespond("interface-not-served", tx.meta.ifname)
+        if not tx.relays and not self.env.multicast and tx.meta.dst[:1] == b"\xff":
+            raise CannotRespond("multicast-off", "relay-only ([server6] multicast = false)")
         client = None
         ias: list[tuple[int, bytes]] = []
         for opt in tx.request.options:
             code = opt.code
             if code == 1:
                 client = opt
-            elif code in (3, 25):
+            elif code in (3, 25, 4):  # IA_NA, IA_PD, IA_TA (temporary addresses, RFC 8415 §6.5)
                 ias.append((code, opt.to_wire()))
             elif code == 2:
                 tx.server_id = opt.to_wire()
@@ -65,11 +67,6 @@ class Classify(Handler[Transaction6]):
                 tx.oro = opt.to_wire()
             elif code == 14:
                 tx.rapid_commit = True
-            elif code == 4:
-                body = opt.to_wire()
-                if len(body) < 4:
-                    raise CannotRespond("malformed:ia-ta", "IA_TA shorter than 4 bytes")
-                tx.ia_ta.append(_U32.unpack_from(body)[0])
         if client is not None:
             duid = client.to_wire()
             if not MIN_DUID_LEN <= len(duid) <= MAX_DUID_LEN:
@@ -78,7 +75,7 @@ class Classify(Handler[Transaction6]):
             tx.client_option = client
         elif kind != INFORMATION_REQUEST:
             raise CannotRespond("no-client-id", message_name6(kind))
-        if ias or tx.ia_ta:
+        if ias:
             self._cap(tx, ias)
         if ias:
             tx.ia_raw = ias
@@ -90,7 +87,12 @@ class Classify(Handler[Transaction6]):
                     iaid, hints = parse_ia(code, body)
                     if len(hints) > cap:
                         raise CannotRespond("too-many-ia-addresses", f"{len(hints)} in one IA (cap {cap})")
-                    out.append(IaRequest(NA if code == 3 else PD, code, iaid, _U32.pack(iaid) + duid, hints))
+                    if code == 4:  # its own key: an IA_TA and an IA_NA may share an IAID
+                        out.append(IaRequest(NA, code, iaid, b"TA" + _U32.pack(iaid) + duid, hints))
+                    else:
+                        out.append(
+                            IaRequest(NA if code == 3 else PD, code, iaid, _U32.pack(iaid) + duid, hints)
+                        )
             except FormError as exc:
                 raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
         if tx.relays:
@@ -105,7 +107,7 @@ class Classify(Handler[Transaction6]):
         for code, _ in ias:
             if code == 25:
                 n_pd += 1
-        n_na = len(ias) - n_pd + len(tx.ia_ta)
+        n_na = len(ias) - n_pd  # IA_NA + IA_TA
         if n_na > env.max_ia_na or n_pd > env.max_ia_pd:
             raise CannotRespond(
                 "too-many-ias",
@@ -171,7 +173,7 @@ class ServerIdentity(Handler[Transaction6]):
                 raise CannotRespond("server-id-not-allowed", message_name6(kind))
         elif sid is not None and sid != self.env.server_duid:  # INFORMATION-REQUEST
             raise CannotRespond("other-server", message_name6(kind))
-        if kind == INFORMATION_REQUEST and (tx.ias or tx.ia_ta):
+        if kind == INFORMATION_REQUEST and tx.ias:
             raise CannotRespond("ia-in-information-request")
         if tx.unicast:
             if kind not in UNICAST_OK:

@@ -42,8 +42,11 @@ class Env6:
     # --- bridge-only mode (issue 13): no links configured; the answer's addresses make the link
     answer_links: bool = False
     check_link: bool = True  # the answer's addresses must be on the request's link (check-subnet)
+    unkept_source: str | None = None  # store = "none": see Env4.unkept_source
+    multicast: bool = True  # [server6] multicast = false: direct multicast messages are dropped
     link_lease_time: int = 7200  # valid lifetime when the answer gives none
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
+    class_lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (valid, preferred)
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

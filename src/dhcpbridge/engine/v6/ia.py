@@ -1,5 +1,5 @@
-"""IA options on the hot path: read the client's IA_NA / IA_PD (IAID and the addresses or prefixes
-it names) and write the server's, with their status codes, straight from and to bytes.
+"""IA options on the hot path: read the client's IA_NA / IA_TA / IA_PD (IAID and the addresses or
+prefixes it names) and write the server's, with their status codes, straight from and to bytes.
 
 The wire classes (``IANA``, ``IAPD``, ``IAAddr``, ``IAPrefix`` in ``wire.v6.options``) say the
 same with ``IPv6Address`` objects; an IA_NA with one address through them costs about four times
@@ -33,11 +33,11 @@ def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
     sub-options' own options are not looked at. ``FormError`` for anything that does not frame
     exactly."""
     n = len(body)
-    if n < 12:
-        raise FormError(f"IA of {n} bytes is shorter than 12", "truncated")
+    pos = 4 if code == IA_TA else 12  # an IA_TA has no T1 / T2 (RFC 8415 §21.5)
+    if n < pos:
+        raise FormError(f"IA of {n} bytes is shorter than {pos}", "truncated")
     iaid = _U32.unpack_from(body)[0]
     hints: list[tuple[int, int]] = []
-    pos = 12
     while pos < n:
         if pos + 4 > n:
             raise FormError("truncated option header inside an IA", "truncated")
@@ -46,7 +46,7 @@ def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
         end = pos + length
         if end > n:
             raise FormError(f"option {sub} runs past the end of its IA", "bad-length")
-        if code == IA_NA and sub == 5:
+        if code != IA_PD and sub == 5:  # IA_NA or IA_TA
             if length < 24:
                 raise FormError("IAADDR shorter than 24 bytes", "bad-length")
             hints.append((int.from_bytes(body[pos : pos + 16], "big"), 128))
@@ -61,14 +61,15 @@ def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
 def ia_entry(code: int, address: int, length: int, lifetimes: bytes) -> bytes:
     """One IAADDR (in an IA_NA) or IAPREFIX (in an IA_PD) with its packed preferred + valid
     lifetimes, header included."""
-    if code == IA_NA:
+    if code != IA_PD:  # IA_NA / IA_TA
         return _IAADDR_HDR + address.to_bytes(16, "big") + lifetimes
     return _IAPREFIX_HDR + lifetimes + bytes((length,)) + address.to_bytes(16, "big")
 
 
 def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
-    """An IA_NA / IA_PD with T1 + T2 already packed and its encoded sub-options."""
-    body = _U32.pack(iaid) + timers + inner
+    """An IA_NA / IA_PD with T1 + T2 already packed and its encoded sub-options (an IA_TA
+    without the timers)."""
+    body = _U32.pack(iaid) + (timers if code != IA_TA else b"") + inner
     return Encoded(code, body, _HDR.pack(code, len(body)) + body)
 
 

@@ -22,6 +22,7 @@ from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.engine.subnets import in_ranges
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -34,7 +35,7 @@ from dhcpbridge.engine.v6.classify import (
 )
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import ZERO8, ia_entry, ia_wire, status_ia
-from dhcpbridge.engine.v6.subnet import Subnet6
+from dhcpbridge.engine.v6.subnet import Subnet6, class_lifetimes
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
 
@@ -43,6 +44,7 @@ PD = LeaseKind.PD
 ADVERTISE = MessageType6.ADVERTISE
 BOUND = LeaseState.BOUND
 OFFERED = LeaseState.OFFERED
+RELEASED, DECLINED = LeaseState.RELEASED, LeaseState.DECLINED
 
 _PAIR = struct.Struct("!II")
 
@@ -107,9 +109,7 @@ class Bindings(Handler[Transaction6]):
                     used.add((lease.address, lease.prefix_len))
                     tx.leases.append(lease)
                     out.append(self._encode_one(ia, grant, lease))
-            for iaid in tx.ia_ta:
-                out.append(self._status_ia((4, iaid), NO_ADDRS))
-            if not tx.ias and not tx.ia_ta:
+            if not tx.ias:
                 tx.status = NO_ADDRS
             if commit:
                 tx.reply_type = REPLY
@@ -151,14 +151,25 @@ class Bindings(Handler[Transaction6]):
             "",
         )
 
-    @staticmethod
-    def _grant(tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
+    def _grant(self, tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
         """(packed preferred + valid lifetime, packed T1 + T2, valid lifetime) of this reply: the
-        subnet's, or shorter when the source gave a lease time (T1 <= T2 <= preferred then)."""
+        subnet's, or shorter when the source gave a lease time (T1 <= T2 <= preferred then), or
+        a class's ``valid-lifetime`` / ``preferred-lifetime`` (the first class that has one)."""
         answer = tx.answer
-        if answer is None or not answer.lease_time or answer.lease_time >= subnet.valid:
+        preferred = subnet.preferred
+        if answer is not None and answer.lease_time:
+            valid = answer.lease_time
+        elif tx.classes and self.env.class_lifetimes:
+            valid, preferred = class_lifetimes(self.env.class_lifetimes, tx.classes, subnet)
+            if valid == subnet.valid and preferred == subnet.preferred:
+                return subnet.life_wire, subnet.timers_wire, subnet.valid
+            preferred = min(preferred, valid)
+            t1, t2 = min(subnet.t1, preferred // 2), min(subnet.t2, preferred * 4 // 5)
+            return _PAIR.pack(preferred, valid), _PAIR.pack(t1, t2), valid
+        else:
             return subnet.life_wire, subnet.timers_wire, subnet.valid
-        valid = answer.lease_time
+        if valid >= subnet.valid:
+            return subnet.life_wire, subnet.timers_wire, subnet.valid
         preferred = min(subnet.preferred, valid)
         t1, t2 = min(subnet.t1, preferred // 2), min(subnet.t2, preferred * 4 // 5)
         return _PAIR.pack(preferred, valid), _PAIR.pack(t1, t2), valid
@@ -232,7 +243,6 @@ class Bindings(Handler[Transaction6]):
         valid: int,
     ) -> Lease | None:
         env = self.env
-        store = env.store
         answer = tx.answer
         fixed = (
             self._fixed(tx, ia, used)
@@ -246,14 +256,56 @@ class Bindings(Handler[Transaction6]):
             return await self._commit(tx, ia, addr, length, tx.now + valid, takeover=True)
         if answer is None or not answer.dynamic:
             return None
-        ranges = subnet.pools if ia.kind == NA else self._ranges(subnet, ia)
-        if not ranges or not await self._room(tx, ia):
+        if not subnet.siblings:
+            return await self._dynamic(tx, subnet, ia, commit, used, valid)
+        if not await self._room(tx, ia):
+            return None
+        for member in await self._members(tx, subnet, ia):  # [[shared-network]]: the next when full
+            lease = await self._dynamic(tx, member, ia, commit, used, valid, True)
+            if lease is not None:
+                return lease
+        return None
+
+    async def _members(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> list[Subnet6]:
+        """The members of the shared network to try: the one with this IA's lease (or hint)
+        first, then the selected link, then the others in order."""
+        members = [subnet, *subnet.siblings]
+        held = [lease.address for lease in await self.env.store.find_client(ia.kind, ia.key)]
+        for addr in [*held, *(a for a, _ in ia.hints)]:
+            home = subnet.member_for(addr)
+            if home is not None:
+                members.remove(home)
+                members.insert(0, home)
+                break
+        return members
+
+    async def _dynamic(
+        self,
+        tx: Transaction6,
+        subnet: Subnet6,
+        ia: IaRequest,
+        commit: bool,
+        used: set[tuple[int, int]],
+        valid: int,
+        room: bool = False,
+    ) -> Lease | None:
+        """A dynamic address / prefix from ``subnet``'s pools (``room``: the caps were checked)."""
+        env = self.env
+        store = env.store
+        answer = tx.answer
+        assert answer is not None
+        tiers = (
+            (subnet.pools if ia.kind == NA else self._ranges(subnet, ia),)
+            if ia.kind == PD or not subnet.restricted
+            else subnet.pool_tiers(tx.classes, answer.known)  # kept for its classes first
+        )
+        if not tiers or not tiers[0] or not (room or await self._room(tx, ia)):
             return None
         prefer = 0
         for addr, length in ia.hints:
             if not addr or addr in env.reserved or (used and (addr, length) in used):
                 continue
-            if (ia.kind == NA and subnet.in_pools(addr)) or (
+            if (ia.kind == NA and subnet.in_pools_for(addr, tx.classes, answer.known)) or (
                 ia.kind == PD and subnet.in_pd_pools(addr, length)
             ):
                 prefer = addr
@@ -265,17 +317,21 @@ class Bindings(Handler[Transaction6]):
                         tx.effects.append(LeaseEvent("commit", lease, tx))
                         return lease
                 break
-        length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
-        lease = await store.allocate(
-            Hold(
-                self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
-                ranges,
-                tx.now,
-                zlib.crc32(ia.key),
-                env.reserved,
-                prefer,
+        lease = None
+        for ranges in tiers:
+            length = 128 if ia.kind == NA else _range_length(ranges, ranges[0].first)
+            lease = await store.allocate(
+                Hold(
+                    self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
+                    ranges,
+                    tx.now,
+                    zlib.crc32(ia.key),
+                    env.reserved,
+                    prefer if in_ranges(ranges, prefer) else 0,
+                )
             )
-        )
+            if lease is not None:
+                break
         if lease is None:
             return None
         if ia.kind == PD:
@@ -355,8 +411,6 @@ class Bindings(Handler[Transaction6]):
         out = tx.reply_ias
         for ia in tx.ias:
             out.append(await self._extend(tx, subnet, ia))
-        for iaid in tx.ia_ta:
-            out.append(self._status_ia((4, iaid), NO_BINDING))
         tx.reply_type = REPLY
 
     def _appropriate(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest, addr: int, length: int) -> bool:
@@ -364,11 +418,15 @@ class Bindings(Handler[Transaction6]):
         answer = tx.answer
         if answer is None or answer.action is not Action.ASSIGN:
             return False
+        if subnet.siblings:  # [[shared-network]]: judged by the member the address is in
+            subnet = subnet.member_for(addr) or subnet
         if (addr, length) in self._fixed_set(tx, ia.kind):
             return ia.kind == PD or subnet.contains(addr)
         if not answer.dynamic or addr in self.env.reserved:
             return False
-        return subnet.in_pools(addr) if ia.kind == NA else subnet.in_pd_pools(addr, length)
+        if ia.kind == NA:
+            return subnet.in_pools_for(addr, tx.classes, answer.known)
+        return subnet.in_pd_pools(addr, length)
 
     async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
@@ -437,6 +495,9 @@ class Bindings(Handler[Transaction6]):
             for addr, _ in ia.hints:
                 if event == "release":
                     lease = await store.release(ia.kind, addr, ia.key, tx.now)
+                    if lease is None and self.env.unkept_source:  # store = none: tell the bridge
+                        lease = self._template(tx, ia, addr, _hint_length(ia, addr), RELEASED, tx.now)
+                        lease.source = self.env.unkept_source
                 else:
                     lease = await self._decline_one(tx, ia, addr, until)
                 if lease is not None:
@@ -457,6 +518,12 @@ class Bindings(Handler[Transaction6]):
         env = self.env
         store = env.store
         current = await store.get(NA, addr)
+        if current is None and env.unkept_source:  # store = none: the bridge hears of it
+            if env.declines.check(tx.duid, tx.now):
+                return None
+            lease = self._template(tx, ia, addr, 128, DECLINED, until)
+            lease.source = env.unkept_source
+            return lease
         if current is None or current.client != ia.key or current.state != BOUND or current.expires <= tx.now:
             return None
         refused = env.declines.check(tx.duid, tx.now)
@@ -475,7 +542,7 @@ class Bindings(Handler[Transaction6]):
         subnet = tx.subnet
         if subnet is None:
             raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
-        if all(subnet.contains(a) for a in addresses):
+        if all(subnet.member_for(a) is not None for a in addresses):
             tx.status = (StatusCode6.SUCCESS, "all addresses on link")
         else:
             tx.status = NOT_ON_LINK
@@ -491,5 +558,13 @@ def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:
     for r in ranges:
         if r.first <= addr <= r.last:
             length: int = getattr(r, "length", 128)
+            return length
+    return 128
+
+
+def _hint_length(ia: IaRequest, addr: int) -> int:
+    """The prefix length the client gave with ``addr`` (128 for an address)."""
+    for hint, length in ia.hints:
+        if hint == addr:
             return length
     return 128

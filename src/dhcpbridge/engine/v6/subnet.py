@@ -8,7 +8,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dhcpbridge.engine.subnets import SubnetIndexBase
+from dhcpbridge.engine.subnets import SubnetIndexBase, in_ranges, pool_tiers
 from dhcpbridge.wire.v6 import options as options6
 from dhcpbridge.wire.v6.options import Encoded
 
@@ -17,10 +17,12 @@ _PAIR = struct.Struct("!II")
 
 @dataclass(frozen=True, slots=True)
 class Range6:
-    """An inclusive IA_NA address range."""
+    """An inclusive IA_NA address range (``classes`` / ``known_only``: who may use it)."""
 
     first: int
     last: int
+    classes: frozenset[str] = frozenset()
+    known_only: bool = False
 
     @property
     def size(self) -> int:
@@ -68,8 +70,11 @@ class Subnet6:
     _shift: int = 0
     _top: int = 0
     _pd_by_length: dict[int, tuple[PdRange, ...]] = field(default_factory=dict)
+    restricted: bool = False  # some IA_NA pool is kept for classes / known clients
+    siblings: tuple[Subnet6, ...] = ()  # the other members of its [[shared-network]], in order
 
     def __post_init__(self) -> None:
+        self.restricted = any(p.classes or p.known_only for p in self.pools)
         self.life_wire = _PAIR.pack(self.preferred, self.valid)
         self.timers_wire = _PAIR.pack(self.t1, self.t2)
         self._shift = 128 - self.prefixlen
@@ -91,12 +96,21 @@ class Subnet6:
         """Whether ``addr`` is on this link (RFC 8415 "appropriate for the link")."""
         return (addr >> self._shift) == self._top
 
+    def member_for(self, addr: int) -> Subnet6 | None:
+        """This link or the member of its shared network that ``addr`` lies in."""
+        if (addr >> self._shift) == self._top:
+            return self
+        for other in self.siblings:
+            if other.contains(addr):
+                return other
+        return None
+
     def contains_all(self, hints: list[tuple[int, int]]) -> bool:
         """Whether every address of an IA's ``(address, length)`` hints is on this link."""
         shift, top = self._shift, self._top
-        for addr, _ in hints:  # noqa: SIM110 - a plain loop beats all() on the hot path
-            if addr >> shift != top:
-                return False
+        for addr, _ in hints:
+            if addr >> shift != top and (not self.siblings or self.member_for(addr) is None):
+                return False  # (a member of its shared network is on the link as well)
         return True
 
     def in_pools(self, addr: int) -> bool:
@@ -104,6 +118,16 @@ class Subnet6:
             if pool.first <= addr <= pool.last:
                 return True
         return False
+
+    def pool_tiers(self, classes: tuple[str, ...], known: bool) -> tuple[tuple[Range6, ...], ...]:
+        """The IA_NA pools this client may use, those kept for it first (``engine.subnets.pool_tiers``)."""
+        return pool_tiers(self.pools, classes, known) if self.restricted else (self.pools,)
+
+    def in_pools_for(self, addr: int, classes: tuple[str, ...], known: bool) -> bool:
+        """Whether ``addr`` is in a pool this client may use."""
+        if not self.restricted:
+            return self.in_pools(addr)
+        return any(in_ranges(tier, addr) for tier in self.pool_tiers(classes, known))
 
     def in_pd_pools(self, prefix: int, length: int) -> bool:
         for pool in self.pd_pools:
@@ -147,3 +171,17 @@ class Subnet6Index(SubnetIndexBase[Subnet6]):
             cache.clear()
         cache[link] = hit
         return hit
+
+
+def class_lifetimes(
+    table: dict[str, tuple[int, int]], classes: tuple[str, ...], subnet: Subnet6
+) -> tuple[int, int]:
+    """(valid, preferred) lifetime for a client in ``classes``: the first class giving each
+    (``[[class]] valid-lifetime`` / ``preferred-lifetime``, 0 = not given), else the link's."""
+    valid = preferred = 0
+    for name in classes:
+        entry = table.get(name)
+        if entry is not None:
+            valid = valid or entry[0]
+            preferred = preferred or entry[1]
+    return valid or subnet.valid, preferred or subnet.preferred

@@ -69,7 +69,6 @@ class Transaction6(Transaction):
         "duid_room",
         "host",
         "ia_raw",
-        "ia_ta",
         "ias",
         "leases",
         "link_address",
@@ -99,8 +98,7 @@ class Transaction6(Transaction):
         self.client_option: Option6 | None = None
         self.server_id: bytes | None = None
         self.ias: list[IaRequest] = []
-        self.ia_raw: list[tuple[int, bytes]] = []  # (option code, body) of each IA_NA / IA_PD
-        self.ia_ta: list[int] = []  # IAIDs of IA_TA options (temporary addresses are not offered)
+        self.ia_raw: list[tuple[int, bytes]] = []  # (option code, body) of each IA_NA / IA_PD / IA_TA
         self._mac: bytes | None = None
         self.oro = b""
         self.rapid_commit = False
