@@ -498,6 +498,7 @@ class Server:
 
         def on_hup() -> None:
             nonlocal reload_asked
+            logs.reopen()  # after logrotate moved [server] log-file
             if started:
                 self.spawn(self._reload_here())
             else:
