@@ -25,8 +25,8 @@ from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
-from dhcpbridge.logs import LogFile
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
+from dhcpbridge.logs import LogFile
 from dhcpbridge.wire import values
 
 
