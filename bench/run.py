@@ -210,7 +210,9 @@ def _redis_missing(opts: Options) -> str | None:
 
 def _extras_note(extras: dict[str, Any]) -> str:
     """What a row's server did besides DHCP (the bridge, the API poller, the DNS updates)."""
-    return ops_rows.summary(extras) or f"bridge: {bridge.summary(extras)}"
+    if "bridge_counts" in extras or "bridge_counts_error" in extras:
+        return f"bridge: {bridge.summary(extras)}"
+    return ops_rows.summary(extras) or f"server {extras.get('server_cpu_pct')} % CPU"
 
 
 def _dhcpbridge_missing(opts: Options) -> str | None:
