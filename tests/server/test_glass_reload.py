@@ -54,6 +54,6 @@ async def test_reload_resizes_and_turns_the_glass_off_and_on(tmp_path: Path) -> 
         path.write_text(CONFIG.format(port=port, glass=""))
         assert await server.reload() == []
         assert server.glass is not None and server.endpoints["v4"].glass is server.glass
-        assert server.snapshot()["looking_glass"]["clients"] == 0
+        assert server.snapshot()["looking_glass"]["exchanges"] == 0
     finally:
         await server.stop()

@@ -167,6 +167,7 @@ class LookingGlass:
     def _allocate(self, slots: int) -> None:
         self.slots = slots
         self._next = 0  # the slot written next
+        self._held = 0  # slots filled (at most ``slots``)
         self._last = 0  # the slot written last
         none: list[Any] = [None] * slots
         self._raw: list[Any] = list(none)  # the request as received; None: an empty slot
@@ -266,6 +267,8 @@ class LookingGlass:
             self._source[i] = ""
             self._action[i] = None
         self.filed += 1
+        if self._held < self.slots:
+            self._held += 1
 
     # --- looking ------------------------------------------------------------------------------
     def _live(self) -> list[int]:
@@ -346,13 +349,13 @@ class LookingGlass:
         return [Entry(family, self._record(i), steps) for i in slots]
 
     def stats(self) -> dict[str, int]:
-        live = self._live()
+        """Counters, without walking the ring (``/v1/stats`` is polled): how many exchanges it
+        holds of how many ``slots``, how many were ever filed and are no longer held."""
         return {
-            "clients": len({(self._flags[i] & 1, self._client(i)) for i in live}),
             "slots": self.slots,
-            "exchanges": len(live),
+            "exchanges": self._held,
             "filed": self.filed,
-            "overwritten": self.filed - len(live),
+            "overwritten": self.filed - self._held,
             "unattributed": self.unattributed,
         }
 
