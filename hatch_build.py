@@ -9,7 +9,6 @@ left alone (``make native`` builds in place).
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -21,11 +20,13 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _build_native() -> Any:
-    spec = importlib.util.spec_from_file_location("build_native", ROOT / "scripts" / "build_native.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import build_native  # scripts/build_native.py
+
+        return build_native
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
 
 
 class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
