@@ -31,6 +31,8 @@ CASES: dict[str, tuple[str, str]] = {
     "v6 SARR address, memory": ("micro_engine6", "run('memory://', {n}, 16, False, False)"),
     "v6 SARR prefix, memory": ("micro_engine6", "run('memory://', {n}, 16, True, False)"),
     "v6 SARR relayed, memory": ("micro_engine6", "run('memory://', {n}, 16, False, True)"),
+    "v4 DORA, glass off": ("micro_glass", "run({n}, 16, False)"),
+    "v4 DORA, glass on": ("micro_glass", "run({n}, 16, True)"),
 }
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 

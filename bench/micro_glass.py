@@ -1,6 +1,6 @@
 """Micro-benchmark of the looking glass's cost: CPU µs per DORA through the DHCPv4 engine (memory
-store) without the glass, and with it (``record`` on each outcome as the endpoint does, and the
-filing ``drain`` once per batch as the loop does), best of ``--repeat`` runs.
+store) without the glass, and with it (``record`` on each outcome as the endpoint does), best of
+``--repeat`` runs.
 
 Run: .venv/bin/python bench/micro_glass.py [--clients N] [--batch B] [--repeat R]
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import Any
 
 from micro_engine4 import CONFIG, META, perfdhcp_like, release  # bench/ is first on sys.path
 
@@ -25,29 +24,12 @@ from dhcpbridge.server import tune_gc
 from dhcpbridge.wire.v4.message import ip4_int, parse
 
 
-class _Loop:
-    """Stands in for the event loop: ``call_soon`` remembers the drain, run once per batch."""
-
-    def __init__(self) -> None:
-        self.calls: list[Any] = []
-
-    def call_soon(self, fn: Any) -> None:
-        self.calls.append(fn)
-
-    def turn(self) -> None:
-        calls, self.calls = self.calls, []
-        for fn in calls:
-            fn()
-
-
 def run(clients: int, batch: int, glass_on: bool) -> float:
     cfg = loader.from_dict(CONFIG)
     store = open_store("memory://")
     engine = build_engine4(cfg, store, HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)}), Stats())
-    loop = _Loop()
     glass = LookingGlass() if glass_on else None
     if glass is not None:
-        glass.bind(loop)  # type: ignore[arg-type]
         glass.set_steps("v4", engine.pipeline.handlers)
     discovers = [perfdhcp_like(1, i + 1) for i in range(clients)]
     now = time.time()
@@ -58,7 +40,6 @@ def run(clients: int, batch: int, glass_on: bool) -> float:
         if glass is not None:
             for outcome in offered:
                 glass.record("v4", outcome, META, now, "sent")
-            loop.turn()
         requests = []
         for i, outcome in enumerate(offered):
             o = outcome.data
@@ -72,7 +53,6 @@ def run(clients: int, batch: int, glass_on: bool) -> float:
         if glass is not None:
             for outcome in acks:
                 glass.record("v4", outcome, META, now, "sent")
-            loop.turn()
         release(offered, acks)
     elapsed = time.process_time() - start
     asyncio.run(store.close())

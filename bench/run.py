@@ -91,6 +91,7 @@ from dhcpbridge.testing.server import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bridge  # bench/bridge.py: the bridge rows' two processes
+import ops_rows  # bench/ops_rows.py: API polled, looking glass, DNS updates (issues 11, 12)
 import redis_row  # bench/redis_row.py: dhcpbridge on a redis-server of its own
 
 RESULTS_DIR = REPO / "bench" / "results"
@@ -213,6 +214,13 @@ def _redis_missing(opts: Options) -> str | None:
     )
 
 
+def _extras_note(extras: dict[str, Any]) -> str:
+    """What a row's server did besides DHCP (the bridge, the API poller, the DNS updates)."""
+    if "bridge_counts" in extras or "bridge_counts_error" in extras:
+        return f"bridge: {bridge.summary(extras)}"
+    return ops_rows.summary(extras) or f"server {extras.get('server_cpu_pct')} % CPU"
+
+
 def _dhcpbridge_missing(opts: Options) -> str | None:
     reason = dhcpbridge_unavailable(opts.dhcpbridge_exe)
     return None if reason is None else f"dhcpbridge not runnable ({reason})"
@@ -299,6 +307,7 @@ VARIANTS: list[Variant] = [
 import pgrows  # bench/pgrows.py: the PostgreSQL rows (issue 10)
 
 VARIANTS += pgrows.variants(Variant, DORA, _dhcpbridge_missing)
+VARIANTS += ops_rows.variants(Variant, DORA, _dhcpbridge_missing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,12 +397,12 @@ class Bench:
             if v.warmup > 0:  # the clients become known (leases, cached answers); not measured
                 self.load(v, min(rate, WARMUP_RATE), v.warmup, server.pid, False)
                 time.sleep(0.5)
-            if isinstance(server, bridge.BridgedServer):
+            if isinstance(server, bridge.BridgedServer | ops_rows.OpsServer):
                 server.mark()
             result = self.load(v, rate, period, server.pid, latency)
             if not server.alive():
                 raise RuntimeError(f"{server.name} died during the run:\n{server.log()[-2000:]}")
-            if isinstance(server, bridge.BridgedServer):
+            if isinstance(server, bridge.BridgedServer | ops_rows.OpsServer):
                 extras = dict(server.point_extras(result.completed, result.wall_s or 0.0))
                 if result.server_cpu_s is not None and result.wall_s:
                     extras["server_cpu_pct"] = round(100.0 * result.server_cpu_s / result.wall_s, 1)
@@ -461,7 +470,7 @@ class Bench:
             f"drops {r.drop_pct:6.3f} %  cpu {_fmt(cpu, '.1f'):>6} us/exch{lat}  {mark}"
         )
         if id(r) in self.extras:
-            self.console.print(f"    bridge: {bridge.summary(self.extras[id(r)])}", markup=False)
+            self.console.print(f"    {_extras_note(self.extras[id(r)])}", markup=False)
         if self.opts.verbose:
             self.console.print(f"    {r.line(v.key)}", markup=False)
 
@@ -591,7 +600,7 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
         if r.baseline and not r.baseline.startswith("kea"):
             note += f"; vs {r.baseline}"
         if r.extras_at_max:
-            note += f"; at max: {bridge.summary(r.extras_at_max)}"
+            note += f"; at max: {_extras_note(r.extras_at_max)}"
         if r.store_checks:
             note += f"; {r.store_duplicates} duplicates in the store ({r.store_checks} pts checked)"
         if r.note:
@@ -663,7 +672,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--only", action="append", default=[], metavar="KEY[,KEY]", help="run only these variants")
     p.add_argument(
-        "--servers", default="", metavar="KIND[,KIND]", help="run only these kinds: kea, dhcpbridge, bridge"
+        "--servers",
+        default="",
+        metavar="KIND[,KIND]",
+        help="run only these kinds: kea, dhcpbridge, bridge, shared, ops",
     )
     p.add_argument(
         "--list", action="store_true", help="list the variants and whether they can run, then exit"

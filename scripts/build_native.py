@@ -1,6 +1,7 @@
 """Compile the hot-path modules listed in ``dhcpbridge._native`` with mypyc, in place (next to
 their sources, git-ignored). ``--clean`` removes the extensions (back to pure Python). A failed
-build removes what it made and exits 0 with a warning: the project runs as pure Python then."""
+build removes what it made and exits 0 with a warning: the project runs as pure Python then.
+``compile_into`` is also what the wheel's build hook (``hatch_build.py``) runs."""
 
 from __future__ import annotations
 
@@ -28,26 +29,44 @@ def clean() -> None:
         path.unlink()
 
 
+#: mypyc type-checks what it compiles: a build environment without the project's typed
+#: dependencies (``pip install .``, isolated) treats the missing ones as ``Any`` instead of failing
+MYPY_INI = "[mypy]\nignore_missing_imports = True\n"
+
+
+def compile_into(work: Path) -> list[Path]:
+    """Copy the package into ``work/src``, compile ``MODULES`` there with mypyc and return the
+    extensions it made (paths relative to ``work/src``); raises ``RuntimeError`` on failure."""
+    native = _native()
+    modules = [f"dhcpbridge/{m}" for m in native.MODULES]  # type: ignore[attr-defined]
+    command = [sys.executable, "-m", "mypyc"]  # in a pip build environment: the one it installed
+    # mypyc writes its C files and objects under ./build: keep them out of the tree
+    src = work / "src"
+    shutil.copytree(
+        SRC / "dhcpbridge", src / "dhcpbridge", ignore=shutil.ignore_patterns("__pycache__", "*.so")
+    )
+    (src / "mypy.ini").write_text(MYPY_INI)
+    result = subprocess.run(
+        [*command, "--config-file", "mypy.ini", *modules], cwd=src, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"mypyc failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return [p.relative_to(src) for p in src.rglob("*.so") if "build" not in p.relative_to(src).parts]
+
+
 def main() -> int:
     clean()
     if "--clean" in sys.argv:
         return 0
-    native = _native()
-    modules = [f"dhcpbridge/{m}" for m in native.MODULES]  # type: ignore[attr-defined]
-    mypyc = Path(sys.executable).with_name("mypyc")
     with tempfile.TemporaryDirectory(prefix="dhcpbridge-mypyc-") as tmp:
-        # mypyc writes its C files and objects under ./build: keep them out of the tree
-        work = Path(tmp) / "src"
-        shutil.copytree(SRC / "dhcpbridge", work / "dhcpbridge", ignore=shutil.ignore_patterns("__pycache__"))
-        result = subprocess.run([str(mypyc), *modules], cwd=work, capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
+        try:
+            built = compile_into(Path(tmp))
+        except (RuntimeError, OSError) as exc:
+            print(exc, file=sys.stderr)
             print("build_native: mypyc failed; dhcpbridge runs as pure Python", file=sys.stderr)
             return 0
-        built = [p for p in work.rglob("*.so") if "build" not in p.relative_to(work).parts]
         for ext in built:
-            target = SRC / ext.relative_to(work)
-            shutil.copy2(ext, target)
+            shutil.copy2(Path(tmp) / "src" / ext, SRC / ext)
     print(f"build_native: {len(built)} extension(s) compiled with mypyc")
     return 0
 

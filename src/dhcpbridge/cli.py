@@ -51,7 +51,9 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
     except ConfigError as exc:
         log.error("invalid config", file=str(config_path), errors=exc.errors)
         sys.exit(2)
-    logs.configure(log_level or config.server.log_level, log_format or config.server.log_format)
+    logs.configure(
+        log_level or config.server.log_level, log_format or config.server.log_format, config.log_target()
+    )
     from dhcpbridge import _native
 
     if _native.stale():

@@ -1,7 +1,6 @@
 """``Later``: a bounded queue filled on the packet path and drained at the event loop's next turn.
 
-The lease event bus (``events.EventBus``) and the looking glass (``glass.ring.LookingGlass``) both
-take items on the hot path without calling anyone: ``push`` appends to a queue and, when no drain
+The lease event bus (``events.EventBus``) takes items on the hot path without calling anyone: ``push`` appends to a queue and, when no drain
 is pending, asks the loop to call ``drain`` soon (after the batch's replies are sent); without a
 loop it drains at once. A full queue refuses the item (the caller counts it). Compiled with the
 hot path (``_native.py``); interpreted subclasses are allowed.

@@ -12,6 +12,13 @@ Clients must not be able to drive the log (or the event loop) with their packets
   ``QueueListener``) from a bounded queue; a full queue drops the line and counts it
   (``dropped()``), never blocks. ``stop_queue`` writes what is queued (at shutdown, and at exit).
 
+Lines go to stderr, or to a file (``LogFile``: ``[server] log-file``) through a stdlib handler
+that the writer thread drives, so writing and rotating never block the event loop: ``size``
+(``RotatingFileHandler``, ``log-max-bytes``), ``daily`` (``TimedRotatingFileHandler`` at UTC
+midnight) with ``log-keep`` old files, or ``none`` (``WatchedFileHandler``: logrotate renames
+the file and the next line opens a new one). ``reopen()`` (on SIGHUP) closes and reopens the
+file in every mode, for logrotate's ``postrotate`` or a ``copytruncate``-less move.
+
 Secrets never reach a line (``redact``): a field whose name says token, secret, password or
 authorization is written as ``***``, and every URL in a value loses its userinfo and the values
 of its query string.
@@ -28,6 +35,8 @@ import sys
 import threading
 import time
 from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -45,11 +54,39 @@ class _QueueListener(logging.handlers.QueueListener):
         self.queue.put(self._sentinel, timeout=5.0)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class LogFile:
+    """``[server] log-file`` and how it rotates (see the module docstring)."""
+
+    path: Path
+    rotate: str = "none"  # "none" (logrotate), "size" or "daily"
+    max_bytes: int = 10 * 1024 * 1024
+    keep: int = 7
+
+    def handler(self) -> logging.FileHandler:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.FileHandler
+        if self.rotate == "size":
+            handler = logging.handlers.RotatingFileHandler(
+                self.path, maxBytes=self.max_bytes, backupCount=self.keep, encoding="utf-8"
+            )
+        elif self.rotate == "daily":
+            handler = logging.handlers.TimedRotatingFileHandler(
+                self.path, when="midnight", backupCount=self.keep, utc=True, encoding="utf-8"
+            )
+        else:
+            handler = logging.handlers.WatchedFileHandler(self.path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        return handler
+
+
 class _Sink:
-    """Where rendered lines go: straight to the stream, or into the bounded queue."""
+    """Where rendered lines go: straight to the stream (or the file's handler), or into the
+    bounded queue."""
 
     def __init__(self) -> None:
         self.stream: Any = sys.stderr
+        self.file: logging.FileHandler | None = None
         self.queue: queue.Queue[Any] | None = None
         self.listener: _QueueListener | None = None
         self.dropped = 0
@@ -58,12 +95,19 @@ class _Sink:
     def write(self, line: str) -> None:
         q = self.queue
         if q is None:
-            print(line, file=self.stream, flush=True)
+            if self.file is not None:
+                self.file.handle(_record(line))
+            else:
+                print(line, file=self.stream, flush=True)
             return
         try:
-            q.put_nowait(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+            q.put_nowait(_record(line))
         except queue.Full:
             self.dropped += 1
+
+
+def _record(line: str) -> logging.LogRecord:
+    return logging.makeLogRecord({"msg": line, "levelno": logging.INFO})
 
 
 _sink = _Sink()
@@ -110,13 +154,21 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
-def configure(level: str = "info", fmt: str = "console") -> None:
+def configure(level: str = "info", fmt: str = "console", file: LogFile | None = None) -> None:
+    """Render at ``level`` as ``fmt`` to stderr, or to ``file`` (opened here; a file already in
+    use is kept when ``file`` names the same one)."""
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(colors=file is None and sys.stderr.isatty())
     _sink.stream = sys.stderr
+    with _sink.lock:
+        if _sink.file is not None and (file is None or Path(_sink.file.baseFilename) != file.path.absolute()):
+            _sink.file.close()
+            _sink.file = None
+        if file is not None and _sink.file is None:
+            _sink.file = file.handler()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -139,8 +191,12 @@ def start_queue(size: int = 10_000, stream: Any = None) -> None:
     with _sink.lock:
         if _sink.queue is not None:
             return
-        handler = logging.StreamHandler(stream if stream is not None else _sink.stream)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler: logging.Handler
+        if stream is None and _sink.file is not None:
+            handler = _sink.file
+        else:
+            handler = logging.StreamHandler(stream if stream is not None else _sink.stream)
+            handler.setFormatter(logging.Formatter("%(message)s"))
         q: queue.Queue[Any] = queue.Queue(maxsize=size)
         listener = _QueueListener(q, handler)
         listener.start()
@@ -163,6 +219,20 @@ def stop_queue() -> None:
 
 
 atexit.register(stop_queue)
+
+
+def reopen() -> bool:
+    """Close and reopen the log file (SIGHUP; after logrotate moved it). False without one."""
+    handler = _sink.file
+    if handler is None:
+        return False
+    with handler.lock or threading.Lock():  # the writer thread holds it while it writes
+        if handler.stream is not None:
+            handler.stream.close()
+        handler.stream = handler._open()
+        if isinstance(handler, logging.handlers.WatchedFileHandler):
+            handler._statstream()
+    return True
 
 
 def dropped() -> int:

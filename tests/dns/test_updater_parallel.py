@@ -1,5 +1,6 @@
 """Updates go out in parallel against a real BIND 9 on 127.0.0.1: a zone whose server is down
-holds back only its own names (it used to stall every update behind it), updates of one name keep
+holds back only its own names (it used to stall every update behind it; the queue's health in
+``stats()`` and /metrics shows the waiting update, its age and the failures), updates of one name keep
 their order, and many updates finish in far fewer round-trip times than one after another."""
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from dhcpbridge.config.dns import DnsConfig
+from dhcpbridge.dns.metrics import DnsCollector
 from dhcpbridge.dns.updater import DnsUpdater, start_updater
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.testing.bind import BindServer, free_port
@@ -29,6 +32,12 @@ def bind(tmp_path: Path) -> Iterator[BindServer]:
     require_e2e("named")
     with BindServer(tmp_path / "bind", SERVED, port=PORT) as server:
         yield server
+
+
+def _registry(updater: DnsUpdater) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(DnsCollector(updater.stats))
+    return registry
 
 
 def dead_port() -> int:
@@ -77,6 +86,18 @@ async def test_a_zone_that_is_down_holds_back_only_its_own_names(bind: BindServe
         for i in range(10):
             assert bind.query(f"free{i}.example.test", "A") == [f"10.1.0.{10 + i}"]
         assert updater.counts["unreachable"] >= 1 and list(updater.jobs) == [1]  # still retried
+        # the queue's health says so: one waiting, for a while, with failed attempts
+        stats = updater.stats()
+        assert stats["backlog"] == 1 and stats["failures"] >= 1 and stats["oldest_age"] > 0.1, stats
+        text = generate_latest(_registry(updater)).decode()
+        assert (
+            "dhcpbridge_dns_backlog 1.0" in text
+            and 'dhcpbridge_dns_updates_total{outcome="unreachable"}' in text
+        )
+        (age,) = (
+            float(line.split()[1]) for line in text.splitlines() if line.startswith("dhcpbridge_dns_oldest")
+        )
+        assert age >= stats["oldest_age"]
     finally:
         await updater.close()
 

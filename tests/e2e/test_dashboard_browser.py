@@ -2,7 +2,8 @@
 Debian's chromedriver; no browser download) against a real ``dhcpbridge serve`` on loopback.
 What a person sees is checked: the pool numbers before and after a client (``dhcpbridge probe``
 acting as a relay agent on 127.0.0.1) gets a lease, the looking glass showing its DORA with the
-decision, the lease search, and that only an admin token gets the release button. Screenshots
+decision, the lease search, the DNS update queue waiting for a zone server that is down, and
+that only an admin token gets the release button. Screenshots
 are saved in the test's temporary directory (and in ``$DHCPBRIDGE_SCREENSHOTS`` when set)."""
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ store = "sqlite:///{tmp}/leases.db"
 listen = "127.0.0.1:{tcp}"
 tokens-file = "tokens"
 
+[dns]
+retry-min = 0.5
+retry-max = 2.0
+timeout = 1.0
+
+[[dns.zone]]
+name = "browser.test"
+server = "127.0.0.1"
+port = {dead}
+
 [[subnet4]]
 subnet = "10.67.0.0/24"
 pools = ["10.67.0.100-10.67.0.109"]
@@ -76,7 +87,8 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     (tmp_path / "tokens").write_text(f"{ADMIN} admin ops\n{READ} read noc\n")
     (tmp_path / "tokens").chmod(0o600)
     config = tmp_path / "dhcpbridge.toml"
-    config.write_text(CONFIG.format(udp=udp, tcp=tcp, tmp=tmp_path))
+    dead = free_port(socket.SOCK_STREAM)  # the zone's server: nothing listens there
+    config.write_text(CONFIG.format(udp=udp, tcp=tcp, tmp=tmp_path, dead=dead))
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen([DHCPBRIDGE, "serve", "--config", str(config)], stdout=log, stderr=log)
     base = f"http://127.0.0.1:{tcp}"
@@ -149,7 +161,7 @@ def test_the_dashboard_shows_pools_and_a_clients_dora(
     screenshot(driver, tmp_path / "dashboard-before.png")
 
     probe = subprocess.run(
-        [DHCPBRIDGE, "probe", "--server", f"127.0.0.1:{served['udp']}", "--mac", MAC, "--full", "--timeout", "10"],
+        [DHCPBRIDGE, "probe", "--server", f"127.0.0.1:{served['udp']}", "--mac", MAC, "--hostname", "seen", "--full", "--timeout", "10"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stdout + probe.stderr
@@ -182,6 +194,12 @@ def test_the_dashboard_shows_pools_and_a_clients_dora(
     rates = "return state.rates.some((p) => p[0] > 0) && state.rates.some((p) => p[3] > 0)"
     wait(lambda: driver.execute_script(rates), 30, "the rates of the exchange")
     assert driver.find_element(By.ID, "health").text == "ready"
+    # the DNS queue: the client's name waits for a zone server that does not answer
+    dns = "#dns"
+    wait(lambda: "waiting 1" in driver.find_element(By.CSS_SELECTOR, dns).text, 30, "the DNS backlog")
+    failed = "failed attempts"
+    wait(lambda: failed + " 0" not in driver.find_element(By.CSS_SELECTOR, dns).text, 30, "DNS failures")
+    assert "warn" in (driver.find_element(By.CSS_SELECTOR, dns).get_attribute("class") or "")
     screenshot(driver, tmp_path / "dashboard-after.png")
 
     use_token(driver, ADMIN)

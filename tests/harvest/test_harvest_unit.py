@@ -36,15 +36,37 @@ def test_select_keeps_current_named_leases() -> None:
         lease(6, "---"),
         replace(lease(7, "six6"), kind=LeaseKind.NA, address=0x20010DB8 << 96 | 7, prefix_len=128),
         replace(lease(8, "prefix"), kind=LeaseKind.PD, address=0x20010DB8 << 96, prefix_len=56),
-        lease(9, "alpha", starts=NOW - 10),  # the same name, started later: wins
+        lease(9, "alpha", starts=NOW - 10),  # the same name, another client: a second record
+        replace(lease(10, "cord-node_2"), client=bytes([1, 2]), starts=NOW - 120),  # client 2's older lease
     ]
     entries = select(leases, NOW)
     assert [(e.name, e.rrtype, e.address) for e in entries] == [
+        ("alpha", "A", "10.0.0.1"),
         ("alpha", "A", "10.0.0.9"),
         ("cord-node-2", "A", "10.0.0.2"),
         ("six6", "AAAA", "2001:db8::7"),
     ]
     assert entries[0].hwaddr == "02:00:00:00:00:01"
+
+
+def test_names_under_the_zone_keep_their_labels_and_others_their_first() -> None:
+    leases = [
+        lease(1, "web.lab.example"),
+        lease(2, "DB.Rack_1.lab.example."),
+        lease(3, "laptop.home.arpa"),
+        lease(4, "bare"),
+        lease(5, "x..lab.example"),  # an empty label: no usable name
+        replace(lease(6, "web.lab.example"), kind=LeaseKind.NA, address=0x20010DB8 << 96 | 6, prefix_len=128),
+    ]
+    entries = select(leases, NOW, origin="Lab.Example.")
+    assert [(e.name, e.rrtype, e.address) for e in entries] == [
+        ("bare", "A", "10.0.0.4"),
+        ("db.rack-1", "A", "10.0.0.2"),
+        ("laptop", "A", "10.0.0.3"),
+        ("web", "A", "10.0.0.1"),
+        ("web", "AAAA", "2001:db8::6"),
+    ]
+    assert [e.name for e in select(leases[:2], NOW)] == ["db", "web"]  # no zone known: first labels
 
 
 def test_filter_is_a_python_regex() -> None:

@@ -43,10 +43,10 @@ async def test_reload_resizes_and_turns_the_glass_off_and_on(tmp_path: Path) -> 
     try:
         glass = server.glass
         assert glass is not None and server.endpoints["v4"].glass is glass
-        assert "Classify" in glass.steps["v4"] and glass.loop is server.loop
+        assert "Classify" in glass.steps["v4"] and glass.slots == 400
         path.write_text(CONFIG.format(port=port, glass="clients = 10\nper-client = 2"))
         assert await server.reload() == []
-        assert server.glass is glass and (glass.clients, glass.per_client) == (10, 2)
+        assert server.glass is glass and (glass.clients, glass.per_client, glass.slots) == (10, 2, 20)
         path.write_text(CONFIG.format(port=port, glass="enabled = false"))
         assert await server.reload() == []
         assert server.glass is None and server.endpoints["v4"].glass is None
@@ -54,6 +54,6 @@ async def test_reload_resizes_and_turns_the_glass_off_and_on(tmp_path: Path) -> 
         path.write_text(CONFIG.format(port=port, glass=""))
         assert await server.reload() == []
         assert server.glass is not None and server.endpoints["v4"].glass is server.glass
-        assert server.snapshot()["looking_glass"]["clients"] == 0
+        assert server.snapshot()["looking_glass"]["exchanges"] == 0
     finally:
         await server.stop()

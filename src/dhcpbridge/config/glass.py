@@ -1,6 +1,6 @@
 """``[looking-glass]``: the in-memory ring buffers of the last requests and replies per client
-(see ``dhcpbridge.glass``): on by default, bounded in clients, exchanges per client and packets
-waiting to be filed, so a flood of random clients costs a fixed amount of memory."""
+(see ``dhcpbridge.glass``): on by default, one preallocated ring of ``clients x per-client``
+exchanges, so a flood of random clients costs a fixed amount of memory."""
 
 from __future__ import annotations
 
@@ -15,6 +15,5 @@ class LookingGlassConfig(Strict):
     """``[looking-glass]``; ``enabled = false`` takes it off the packet path entirely."""
 
     enabled: bool = True
-    clients: Annotated[int, Field(ge=1, le=1_000_000)] = 4096  # the least recently seen go first
-    per_client: Annotated[int, Field(ge=1, le=1000)] = 16  # exchanges kept per client (a ring)
-    queue: Annotated[int, Field(ge=16, le=1_000_000)] = 8192  # waiting to be filed; more are counted
+    clients: Annotated[int, Field(ge=1, le=1_000_000)] = 4096  # ring size = clients x per-client
+    per_client: Annotated[int, Field(ge=1, le=1000)] = 16  # exchanges a look shows per client

@@ -27,6 +27,7 @@ from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config
 from dhcpbridge.config.shared import SharedNetworkConfig
 from dhcpbridge.config.values import OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
+from dhcpbridge.logs import LogFile
 from dhcpbridge.wire import values
 
 
@@ -48,6 +49,10 @@ class ServerConfig(Strict):
     metrics: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
+    log_file: Path | None = None  # else stderr; SIGHUP reopens it (logs.py)
+    log_rotate: Literal["none", "size", "daily"] = "none"  # none: logrotate (or nothing) moves it
+    log_max_bytes: Annotated[int, Field(ge=4096)] = 10 * 1024 * 1024  # log-rotate = "size"
+    log_keep: Annotated[int, Field(ge=1, le=1000)] = 7  # old files kept by "size" and "daily"
 
     # --- hardening (issue 9): relay trust and DECLINE limits (v4 and v6) -------------------------
     trusted_relays: list[ipaddress.IPv4Network] = Field(default_factory=list)  # empty: any relay
@@ -292,11 +297,24 @@ class Config(Strict):
         self._base_dir = base
         return self
 
+    def log_target(self) -> LogFile | None:
+        """``[server] log-file`` (relative to the config file) and its rotation, if set."""
+        srv = self.server
+        if srv.log_file is None:
+            return None
+        path = self.resolve_path(str(srv.log_file))
+        return LogFile(path, srv.log_rotate, srv.log_max_bytes, srv.log_keep)
+
     @model_validator(mode="after")
     def _workers_need_a_shared_store(self) -> Config:
         """[server] workers > 1 with a store that has one writer (issue 10; other stores are
         checked at start, by what the opened store is)."""
         scheme = self.leases.store.split(":", 1)[0]
+        if self.server.workers > 1 and self.server.log_file and self.server.log_rotate != "none":
+            raise ValueError(
+                'server.log-rotate must be "none" with workers > 1 (each process would rotate '
+                "the one file); rotate it with logrotate, whose SIGHUP makes every process reopen it"
+            )
         if self.server.workers > 1 and scheme in ("memory", "sqlite"):
             raise ValueError(
                 f"server.workers = {self.server.workers} needs a shared lease store (redis://, "

@@ -1,6 +1,7 @@
 """The updater's counters for Prometheus: ``dhcpbridge_dns_updates{outcome}`` (every attempt's
-outcome), ``dhcpbridge_dns_enqueued`` and the gauges ``dhcpbridge_dns_backlog`` (updates waiting)
-and ``dhcpbridge_dns_published`` (addresses with a name)."""
+outcome), ``dhcpbridge_dns_enqueued`` and the gauges ``dhcpbridge_dns_backlog`` (updates waiting),
+``dhcpbridge_dns_oldest_pending_seconds`` (how long the oldest of them has waited) and
+``dhcpbridge_dns_published`` (addresses with a name)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ class DnsCollector(Collector):
         yield CounterMetricFamily("dhcpbridge_dns_enqueued", "DNS updates queued", value=stats["enqueued"])
         yield GaugeMetricFamily(
             "dhcpbridge_dns_backlog", "DNS updates waiting to be sent", value=stats["backlog"]
+        )
+        yield GaugeMetricFamily(
+            "dhcpbridge_dns_oldest_pending_seconds",
+            "How long the oldest waiting DNS update has waited",
+            value=stats["oldest_age"],
         )
         yield GaugeMetricFamily(
             "dhcpbridge_dns_published", "Addresses whose name we published", value=stats["published"]

@@ -294,8 +294,13 @@ class DnsUpdater:
 
     # --- counters -----------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
+        """The queue's health: ``backlog`` (updates waiting), ``oldest_age`` (seconds the oldest
+        of them has waited), ``failures`` (attempts that did not succeed), and the counters."""
+        oldest = next(iter(self.jobs.values()), None)
         return {
             "backlog": len(self.jobs),
+            "oldest_age": round(max(0.0, self.clock() - oldest.created), 3) if oldest is not None else 0.0,
+            "failures": sum(v for k, v in self.counts.items() if k != "success"),
             "enqueued": self.enqueued,
             "published": len(self.published),
             "outcomes": {o: self.counts.get(o, 0) for o in OUTCOMES},

@@ -88,10 +88,10 @@ def _message(entry: Entry, data: Any) -> dict[str, Any]:
 
 
 def _meta(entry: Entry) -> dict[str, Any]:
-    meta = entry.meta
+    src, port, ifname = entry.meta
     if entry.family == "v4":
-        return {"src": f"{ip4_str(meta.src_ip)}:{meta.src_port}", "interface": meta.ifname}
-    return {"src": f"[{meta.src}]:{meta.src_port}", "interface": meta.ifname}
+        return {"src": f"{ip4_str(src)}:{port}", "interface": ifname}
+    return {"src": f"[{src}]:{port}", "interface": ifname}
 
 
 def decision(entry: Entry) -> dict[str, Any]:

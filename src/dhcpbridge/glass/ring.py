@@ -1,34 +1,39 @@
-"""The looking glass's memory: what the packet path hands over, and one bounded ring per client.
+"""The looking glass's memory: what the packet path hands over, in one preallocated ring.
 
-``record`` runs on the packet path after the reply was sent (or the request dropped): it only
-appends the outcome to a bounded queue and, when the queue was empty, asks the loop to ``drain``
-it at its next turn (as ``dhcpbridge.events`` does); a full queue counts ``overflow``. ``drain``
-files each exchange as a flat ``Record`` (the request's and the reply's bytes, the few facts of
-the decision, never the transaction or parsed messages, which would cost the garbage collector)
-in the ring of its client: the MAC (v4 chaddr) or the DUID (v6). At most ``clients`` clients
-per family are kept (the least recently seen goes first) and at most ``per_client`` exchanges
-each, so a flood of random MACs costs a fixed amount of memory. Parsing and decoding happen only
-when someone looks (``Entry``, ``dhcpbridge.glass.decode``).
+``record`` runs on the packet path after the reply was sent (or the request dropped) and must
+cost next to nothing: it writes into the next slot of preallocated columns (plain lists) only
+references to objects that exist anyway — the request's and the reply's bytes (never GC-tracked),
+the v6 DUID, the status, state and drop strings, the subnet, the hook that dropped it, the
+source's name and action — and a few ints (ports, v4 addresses, flags). It allocates no
+per-exchange container, parses nothing, schedules nothing.
+
+The ring keeps the last ``clients x per_client`` exchanges of both families, overwriting the
+oldest. Grouping by client (the MAC, v4 chaddr, or the DUID), parsing and decoding happen only
+when someone looks (``Entry``, ``dhcpbridge.glass.decode``): a look shows each client's last
+``per_client`` exchanges.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
+from dhcpbridge.engine.core import Outcome, Transaction
 from dhcpbridge.engine.pipeline import step_name
-from dhcpbridge.later import Later
+from dhcpbridge.engine.records import Meta4, Meta6
+from dhcpbridge.engine.v4.transaction import Transaction4
+from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4.message import Message4, parse
 from dhcpbridge.wire.v4.options import parse_suboptions
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
 
-Pending = tuple[str, Any, Any, float, str]  # family, outcome, meta, arrival time, status
-#: what ``drain`` files per exchange: arrival time, status, drop reason, drop detail, the hook
-#: that dropped it, state, whether the handle phase ended early, request bytes, meta, reply
-#: bytes, destination (v4: address int and port; v6: the engine's tuple and 0), subnet, answer
-Record = tuple[float, str, Any, str, Any, str, bool, bytes, Any, Any, Any, int, Any, Any]
+#: what a look rebuilds per exchange: arrival time, status, drop reason, drop detail, the hook
+#: that dropped it, state, whether the handle phase ended early, request bytes, where it came
+#: from (source address, port, interface), reply bytes, destination (v4: address int and port;
+#: v6: the engine's tuple and 0), subnet, source name, action
+Record = tuple[float, str, Any, str, Any, str, bool, bytes, Any, Any, Any, int, Any, str, Any]
+MAX_SLOTS = 1 << 21
 
 
 class Entry:
@@ -70,7 +75,8 @@ class Entry:
             dest,
             port,
             subnet,
-            answer,
+            source,
+            action,
         ) = record
         self.family = family
         self.time = now
@@ -88,8 +94,8 @@ class Entry:
         elif dest is not None:
             self.dest = (str(dest[0]), int(dest[1]))
         self.subnet = subnet.name if subnet is not None else ""
-        self.source = answer.source if answer is not None else ""
-        self.action = answer.action.name.lower() if answer is not None else ""
+        self.source: str = source
+        self.action = action.name.lower() if action is not None else ""
         self.steps = steps
         self.request: Message4 | Message6 | RelayMessage6 | bytes = raw
         self.ids: tuple[tuple[str, bytes], ...] = ()
@@ -147,137 +153,215 @@ def _hex_bytes(text: str) -> bytes:
         return b""
 
 
-class LookingGlass(Later):
+class LookingGlass:
     """See the module docstring."""
 
-    def __init__(self, clients: int = 4096, per_client: int = 16, queue: int = 8192) -> None:
-        super().__init__(queue)
+    def __init__(self, clients: int = 4096, per_client: int = 16) -> None:
         self.clients = clients
         self.per_client = per_client
         self.steps: dict[str, Sequence[str]] = {}  # family -> the pipeline's handler names
         self.filed = 0
-        self.overflow = 0
-        self.evicted = 0
         self.unattributed = 0  # outcomes without a transaction (malformed): no client to file under
-        self._queue: deque[Pending] = deque()
-        self._rings: dict[str, OrderedDict[bytes, list[Record]]] = {"v4": OrderedDict(), "v6": OrderedDict()}
+        self._allocate(min(clients * per_client, MAX_SLOTS))
 
-    def resize(self, clients: int, per_client: int, queue: int) -> None:
-        """New bounds (a reload); clients and exchanges over them go, oldest first."""
-        self.clients, self.per_client, self.limit = clients, per_client, queue
-        for rings in self._rings.values():
-            while len(rings) > clients:
-                rings.popitem(last=False)
-                self.evicted += 1
-            for ring in rings.values():
-                del ring[: max(0, len(ring) - per_client)]
+    def _allocate(self, slots: int) -> None:
+        self.slots = slots
+        self._next = 0  # the slot written next
+        self._held = 0  # slots filled (at most ``slots``)
+        self._last = 0  # the slot written last
+        none: list[Any] = [None] * slots
+        self._raw: list[Any] = list(none)  # the request as received; None: an empty slot
+        self._reply: list[Any] = list(none)
+        self._key: list[bytes] = [b""] * slots  # v6: the DUID (v4: read from the request)
+        self._flags: list[int] = [0] * slots  # v6 | done << 1
+        self._time: list[float] = [0.0] * slots
+        self._status: list[Any] = list(none)
+        self._reason: list[Any] = list(none)
+        self._detail: list[Any] = list(none)
+        self._dropped_by: list[Any] = list(none)
+        self._state: list[Any] = list(none)
+        self._subnet: list[Any] = list(none)
+        self._source: list[Any] = list(none)
+        self._action: list[Any] = list(none)
+        self._ifname: list[Any] = list(none)
+        self._ports: list[int] = [0] * slots  # source port | destination port << 16
+        # v4: source address | destination address << 32 (the destination is 0 without a reply);
+        # v6: (source address, the engine's destination tuple or None)
+        self._addr: list[Any] = list(none)
+
+    def resize(self, clients: int, per_client: int) -> None:
+        """New bounds (a reload): a ring of another size starts empty; same size keeps all."""
+        self.clients, self.per_client = clients, per_client
+        slots = min(clients * per_client, MAX_SLOTS)
+        if slots != self.slots:
+            self._allocate(slots)
 
     def set_steps(self, family: str, handlers: Iterable[Any]) -> None:
         """The pipeline's handlers of ``family`` (shown as the decision path's steps)."""
         self.steps[family] = tuple(type(h).__name__ for h in handlers)
 
     # --- the packet path ----------------------------------------------------------------------
-    def record(self, family: str, outcome: Any, meta: Any, now: float, status: str) -> None:
-        """Hand one exchange over; never blocks, never decodes."""
-        if not self.push(self._queue, (family, outcome, meta, now, status)):
-            self.overflow += 1
+    def record(self, family: str, outcome: Outcome[Any], meta: Any, now: float, status: str) -> None:
+        """Hand one exchange over; never blocks, never decodes, keeps no per-exchange object."""
+        tx = outcome.tx
+        if tx is None:
+            self.unattributed += 1
+            return
+        reply = outcome.data
+        if isinstance(tx, Transaction4):
+            # the key (the MAC, v4 chaddr) is read from the request when someone looks
+            self._put(0, tx, tx.raw, b"", reply, now, status, outcome.drop_reason, outcome.drop_detail)
+            m4: Meta4 = tx.meta
+            i = self._last
+            self._subnet[i] = tx.subnet
+            self._ifname[i] = m4.ifname
+            if reply is not None:
+                self._addr[i] = m4.src_ip | tx.dest_ip << 32
+                self._ports[i] = m4.src_port | tx.dest_port << 16
+            else:
+                self._addr[i] = m4.src_ip
+                self._ports[i] = m4.src_port
+        elif isinstance(tx, Transaction6):
+            self._put(1, tx, tx.raw, tx.duid, reply, now, status, outcome.drop_reason, outcome.drop_detail)
+            m6 = cast(Meta6, meta)
+            i = self._last
+            self._subnet[i] = tx.subnet
+            self._ifname[i] = m6.ifname
+            self._addr[i] = (m6.src, outcome.dest)
+            self._ports[i] = m6.src_port
+        else:
+            self.unattributed += 1
 
-    # --- off the packet path ------------------------------------------------------------------
-    def drain(self) -> None:
-        """File every waiting exchange in its client's ring."""
-        self._scheduled = False
-        queue = self._queue
-        per_client = self.per_client
-        clients = self.clients
-        filed = 0
-        while queue:
-            family, outcome, meta, now, status = queue.popleft()
-            tx = outcome.tx
-            if tx is None:
-                self.unattributed += 1
-                continue
-            if family == "v4":
-                key = tx.client_mac or tx.request.mac
-                dest, port = (tx.dest_ip, tx.dest_port) if outcome.data is not None else (None, 0)
-            else:
-                key = tx.duid
-                dest, port = outcome.dest, 0
-            record = (
-                now,
-                status,
-                outcome.drop_reason,
-                outcome.drop_detail,
-                tx.dropped_by,
-                tx.state,
-                tx.done,
-                tx.raw,
-                meta,
-                outcome.data,
-                dest,
-                port,
-                tx.subnet,
-                tx.answer,
-            )
-            rings = self._rings[family]
-            ring = rings.get(key)
-            if ring is None:
-                if len(rings) >= clients:
-                    rings.popitem(last=False)
-                    self.evicted += 1
-                rings[key] = [record]
-            else:
-                rings.move_to_end(key)
-                ring.append(record)
-                if len(ring) > per_client:
-                    del ring[0]
-            filed += 1
-        self.filed += filed
+    def _put(
+        self,
+        v6: int,
+        tx: Transaction,
+        raw: bytes,
+        key: bytes,
+        reply: bytes | None,
+        now: float,
+        status: str,
+        reason: str | None,
+        detail: str,
+    ) -> None:
+        """The part of ``record`` both families share: the next slot (``_last``) gets the
+        references and the decision's facts."""
+        i = self._next
+        self._last = i
+        self._next = i + 1 if i + 1 < self.slots else 0
+        self._raw[i] = raw
+        self._reply[i] = reply
+        self._key[i] = key
+        self._flags[i] = v6 | (2 if tx.done else 0)
+        self._time[i] = now
+        self._status[i] = status
+        self._reason[i] = reason
+        self._detail[i] = detail
+        self._dropped_by[i] = tx.dropped_by
+        self._state[i] = tx.state
+        answer = tx.answer
+        if answer is not None:
+            self._source[i] = answer.source
+            self._action[i] = answer.action
+        else:
+            self._source[i] = ""
+            self._action[i] = None
+        self.filed += 1
+        if self._held < self.slots:
+            self._held += 1
 
     # --- looking ------------------------------------------------------------------------------
-    def _latest_first(self) -> list[tuple[str, bytes, list[Record]]]:
-        """Every client of both families, most recently seen first."""
-        both = [(family, key, ring) for family, rings in self._rings.items() for key, ring in rings.items()]
-        both.sort(key=lambda item: item[2][-1][0], reverse=True)
-        return both
+    def _live(self) -> list[int]:
+        """The filled slots, newest first."""
+        out: list[int] = []
+        i = self._next
+        for _ in range(self.slots):
+            i = i - 1 if i > 0 else self.slots - 1
+            if self._raw[i] is None:
+                break
+            out.append(i)
+        return out
+
+    def _client(self, i: int) -> bytes:
+        if self._flags[i] & 1:
+            return self._key[i]
+        raw: bytes = self._raw[i]  # v4: chaddr cut to hlen
+        return raw[28 : 28 + min(raw[2], 16)] if len(raw) > 44 else b""
+
+    def _record(self, i: int) -> Record:
+        flags = self._flags[i]
+        reply = self._reply[i]
+        addr, ports = self._addr[i], self._ports[i]
+        if flags & 1:
+            src, dest = addr
+            port = 0
+        else:
+            src, dest = addr & 0xFFFFFFFF, (addr >> 32) if reply is not None else None
+            port = ports >> 16
+        return (
+            self._time[i],
+            self._status[i],
+            self._reason[i],
+            self._detail[i],
+            self._dropped_by[i],
+            self._state[i],
+            bool(flags & 2),
+            self._raw[i],
+            (src, ports & 0xFFFF, self._ifname[i]),
+            reply,
+            dest,
+            port,
+            self._subnet[i],
+            self._source[i],
+            self._action[i],
+        )
+
+    def _clients(self) -> list[tuple[str, bytes, list[int]]]:
+        """Every client in the ring, most recently seen first, each with its last
+        ``per_client`` slots, oldest first."""
+        order: dict[tuple[bool, bytes], list[int]] = {}
+        per_client = self.per_client
+        for i in self._live():
+            slots = order.setdefault((bool(self._flags[i] & 1), self._client(i)), [])
+            if len(slots) < per_client:
+                slots.append(i)
+        return [("v6" if v6 else "v4", key, slots[::-1]) for (v6, key), slots in order.items()]
 
     def find(self, client: str) -> list[tuple[str, bytes, list[Entry]]]:
         """The clients one of whose identifiers is ``client`` (hex with any separators, or the
         text of a circuit-id / remote-id / interface-id; a MAC also finds the DUID-LL/LLT and the
         RFC 6939 relay option that hold it), most recently seen first, each with its exchanges
         oldest first: ``(family, key, entries)``."""
-        self.drain()
         want, text = _hex_bytes(client), client.encode()
         found: list[tuple[str, bytes, list[Entry]]] = []
-        for family, key, ring in self._latest_first():
-            if key == want:
-                found.append((family, key, self._entries(family, ring)))
-                continue
-            entries = self._entries(family, ring)
-            if any(e.matches(want, text) for e in entries):
+        for family, key, slots in self._clients():
+            entries = self._entries(family, slots)
+            if key == want or any(e.matches(want, text) for e in entries):
                 found.append((family, key, entries))
         return found
 
     def recent(self, limit: int = 50) -> list[tuple[str, bytes, list[Entry]]]:
         """The ``limit`` most recently seen clients, most recent first."""
-        self.drain()
-        return [(f, k, self._entries(f, ring)) for f, k, ring in self._latest_first()[:limit]]
+        return [(f, k, self._entries(f, slots)) for f, k, slots in self._clients()[:limit]]
 
-    def _entries(self, family: str, ring: Iterable[Record]) -> list[Entry]:
+    def _entries(self, family: str, slots: Iterable[int]) -> list[Entry]:
         steps = self.steps.get(family, ())
-        return [Entry(family, record, steps) for record in ring]
+        return [Entry(family, self._record(i), steps) for i in slots]
 
     def stats(self) -> dict[str, int]:
+        """Counters, without walking the ring (``/v1/stats`` is polled): how many exchanges it
+        holds of how many ``slots``, how many were ever filed and are no longer held."""
         return {
-            "clients": sum(len(rings) for rings in self._rings.values()),
-            "queued": len(self._queue),
+            "slots": self.slots,
+            "exchanges": self._held,
             "filed": self.filed,
-            "overflow": self.overflow,
-            "evicted": self.evicted,
+            "overwritten": self.filed - self._held,
             "unattributed": self.unattributed,
         }
 
     def close(self) -> None:
-        self.drain()
+        """Let go of what the ring holds."""
+        self._allocate(self.slots)
 
 
 def _ip4(value: int) -> str:

@@ -85,6 +85,9 @@ def _source(store: str | None, config_path: Path | None, files: tuple[Path, ...]
 @click.option("--workers", default=64, show_default=True, help="concurrent --verify pings")
 @click.option("--ttl", type=int, help="TTL of the records (default: the zone's $TTL)")
 @click.option("--zone", help="after a change, reload this zone with rndc")
+@click.option(
+    "--origin", help="the zone the fragment is included in (default: --zone): names under it keep all labels"
+)
 @click.option("--rndc-server", default="127.0.0.1", show_default=True)
 @click.option("--rndc-port", default=953, show_default=True)
 @click.option("--rndc-key", type=click.Path(path_type=Path), help="rndc key file (rndc -k)")
@@ -112,6 +115,7 @@ def harvest_command(
     workers: int,
     ttl: int | None,
     zone: str | None,
+    origin: str | None,
     rndc_server: str,
     rndc_port: int,
     rndc_key: Path | None,
@@ -144,6 +148,7 @@ def harvest_command(
         workers=workers,
         ttl=ttl,
         rndc=Rndc(zone, rndc_server, rndc_port, rndc_key) if zone else None,
+        origin=origin or zone,
     )
     token = token_file.read_text().strip() if token_file is not None else None
     harvester = Harvester(settings)

@@ -69,6 +69,7 @@ class Settings:
     workers: int = 64
     ttl: int | None = None
     rndc: Rndc | None = None
+    origin: str | None = None  # the zone the fragment is in (names under it keep all their labels)
 
 
 @dataclass
@@ -131,7 +132,7 @@ class Harvester:
     async def _harvest(self, s: Settings, result: HarvestResult) -> None:
         leases, result.warnings = await s.source.read()
         result.leases = len(leases)
-        entries = select(leases, result.started, s.pattern)
+        entries = select(leases, result.started, s.pattern, s.origin)
         if s.verify:
             alive = await reachable(sorted({e.address for e in entries}), s.timeout, s.workers)
             result.unreachable = sorted({e.address for e in entries if e.address not in alive})

@@ -16,10 +16,9 @@ def apply_glass(server: Any) -> None:
     if not cfg.enabled:
         glass = None
     elif glass is None:
-        glass = LookingGlass(cfg.clients, cfg.per_client, cfg.queue)
-        glass.bind(server.loop)
+        glass = LookingGlass(cfg.clients, cfg.per_client)
     else:
-        glass.resize(cfg.clients, cfg.per_client, cfg.queue)
+        glass.resize(cfg.clients, cfg.per_client)
     server.glass = glass
     for family, endpoint in server.endpoints.items():
         endpoint.glass = glass

@@ -260,19 +260,10 @@ class Server:
                 return
             if os.geteuid() != 0:
                 raise StartError(f"server.user {user!r}: only root can switch to another user")
-            files: list[Path] = []
-            path = getattr(store, "path", None)
-            if isinstance(path, Path):
-                files += [
-                    path.parent,
-                    *(Path(f"{path}{s}") for s in ("", "-wal", "-shm", ".lock", ".journal")),
-                ]
-            queue = getattr(getattr(self.dns, "queue", None), "path", None)
-            if isinstance(queue, Path):  # the DNS update queue (SQLite) is written after the drop
-                files += [queue.parent, *(Path(f"{queue}{s}") for s in ("", "-wal", "-shm", "-journal"))]
             socket = self.config.server.control_socket
-            if socket:
-                files.append(self.config.resolve_path(socket))
+            queue = getattr(getattr(self.dns, "queue", None), "path", None)
+            control = self.config.resolve_path(socket) if socket else None
+            files = privileges.owned_files(store, queue, control)
             privileges.hand_over(files, uid, gid)
             privileges.drop(uid, gid)
         except (ValueError, OSError) as exc:
@@ -513,6 +504,7 @@ class Server:
 
         def on_hup() -> None:
             nonlocal reload_asked
+            logs.reopen()  # after logrotate moved [server] log-file
             if started:
                 self.spawn(self._reload_here())
             else:

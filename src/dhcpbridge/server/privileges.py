@@ -77,3 +77,18 @@ def drop(uid: int, gid: int) -> None:
     data = (_Data * 2)(_Data(KEEP, KEEP, 0), _Data(0, 0, 0))
     _check(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
     _check(libc.prctl(_PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl(PR_SET_KEEPCAPS)")
+
+
+def owned_files(store: object, dns_queue: object, control_socket: Path | None) -> list[Path]:
+    """What the user must own to go on working: the store's directory and files (SQLite, its
+    WAL, lock and journal), the DNS update queue (SQLite, written after the drop) and the control
+    socket."""
+    files: list[Path] = []
+    path = getattr(store, "path", None)
+    if isinstance(path, Path):
+        files += [path.parent, *(Path(f"{path}{s}") for s in ("", "-wal", "-shm", ".lock", ".journal"))]
+    if isinstance(dns_queue, Path):
+        files += [dns_queue.parent, *(Path(f"{dns_queue}{s}") for s in ("", "-wal", "-shm", "-journal"))]
+    if control_socket is not None:
+        files.append(control_socket)
+    return files

@@ -294,6 +294,7 @@ class Supervisor:
     def reload(self) -> None:
         """SIGHUP: check the config, then have every worker reload it (each keeps serving the old
         one if it cannot use the new). The number of workers changes only at a restart."""
+        logs.reopen()  # after logrotate moved [server] log-file (each worker reopens its own)
         try:
             new = load(self.config_path)
         except ConfigError as exc:

@@ -122,9 +122,22 @@ function counterRows(stats) {
   }
   return rows;
 }
+function dnsRows(dns) {
+  if (!dns) return [["dns updates", "off"]];
+  const rows = [
+    ["waiting", String(dns.backlog)],
+    ["oldest waiting", dns.backlog ? dns.oldest_age.toFixed(1) + " s" : "-"],
+    ["failed attempts", String(dns.failures)],
+    ["published", String(dns.published)],
+  ];
+  for (const [outcome, n] of Object.entries(dns.outcomes || {})) if (n) rows.push(["  " + outcome, String(n)]);
+  return rows;
+}
 async function refreshStats() {
   const stats = await api("/v1/stats");
   table("counters", ["family", "kind", "name", "count"], counterRows(stats));
+  table("dns", ["dns queue", "value"], dnsRows(stats.dns));
+  $("dns").className = stats.dns && (stats.dns.oldest_age > 60 || (stats.dns.backlog && stats.dns.failures)) ? "warn" : "";
   const now = Date.now() / 1000;
   if (state.last) {
     const dt = now - state.last.time;
