@@ -299,15 +299,25 @@ class SqliteStore(IndexedStore):
         self._journal_size = size
 
     def _load(self) -> None:
+        self.index.begin_load()
         try:
-            rows = self.db.execute("SELECT * FROM leases").fetchall()
+            self._load_rows()
+        finally:
+            self.index.end_load()
+
+    def _load_rows(self) -> None:
+        shared: dict[str, str] = {}  # one str object per distinct subnet, source and relay text
+        try:
+            rows = self.db.execute("SELECT * FROM leases")
         except sqlite3.OperationalError as exc:
             if self.readonly and "no such table" in str(exc):
-                rows = []
+                rows = None
             else:
                 raise
-        for row in rows:
-            self.index.load(_lease(tuple(row)))
+        if rows is not None:
+            load = self.index.load
+            for row in rows:
+                load(_lease(row, shared))
         for path in (self.old_journal_path, self.journal_path):
             for offset, records in check_journal(path).frames:
                 for record in records:
@@ -317,7 +327,7 @@ class SqliteStore(IndexedStore):
                             self.index.delete(kind, _addr_int(kind, record[2]))
                             key = (record[1], record[2])
                         else:
-                            self.index.load(_lease(record))
+                            self.index.load(_lease(record, shared))
                             key = (record[0], record[1])
                     except (ValueError, TypeError, KeyError, OSError) as exc:
                         raise StoreError(
@@ -539,22 +549,37 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         store.db.close()
 
 
-def _lease(row: tuple[Any, ...]) -> Lease:
-    kind = LeaseKind(row[0])
+_KINDS: dict[int, LeaseKind] = {int(k): k for k in LeaseKind}
+_STATES: dict[int, LeaseState] = {int(s): s for s in LeaseState}
+
+
+def _lease(row: tuple[Any, ...], shared: dict[str, str] | None = None) -> Lease:
+    """The lease of a row; ``shared`` (when given) makes equal subnet, source and relay texts one
+    object (a restart loads a million rows that name a few subnets). ``KeyError``/``ValueError``
+    for values no lease has."""
+    kind = _KINDS[row[0]]
+    subnet: str = row[9]
+    source: str = row[10]
+    relay: str = row[11]
+    if shared is not None:
+        subnet = shared.setdefault(subnet, subnet)
+        source = shared.setdefault(source, source)
+        relay = shared.setdefault(relay, relay)
+    info = row[14]
     return Lease(
-        address=_addr_int(kind, row[1]),
-        prefix_len=row[2],
-        client=bytes(row[3]),
-        state=LeaseState(row[4]),
-        starts=row[5],
-        expires=row[6],
-        hwaddr=bytes(row[7]),
-        hostname=row[8],
-        subnet=row[9],
-        source=row[10],
-        relay=row[11],
-        circuit_id=bytes(row[12]),
-        remote_id=bytes(row[13]),
-        info=json.loads(row[14]) if row[14] and row[14] != "{}" else None,
-        kind=kind,
+        _addr_int(kind, row[1]),
+        bytes(row[3]),
+        _STATES[row[4]],
+        float(row[5]),
+        float(row[6]),
+        kind,
+        int(row[2]),
+        bytes(row[7]),
+        str(row[8]),
+        subnet,
+        source,
+        relay,
+        bytes(row[12]),
+        bytes(row[13]),
+        json.loads(info) if info and info != "{}" else None,
     )
