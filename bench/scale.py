@@ -110,16 +110,27 @@ def open_child(path: Path, trace: bool) -> dict[str, Any]:
     if trace:
         tracemalloc.start()
     start = time.perf_counter()
+    cpu = time.process_time()
     store = SqliteStore(path)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     traced = tracemalloc.get_traced_memory()[0] if trace else 0
     gc.collect()
     after = rss_bytes()
     n = sum(len(t) for t in store.index.by_addr.values())
-    return {"open_s": seconds, "rss_before": before, "rss_after": after, "leases": n, "traced": traced}
+    return {
+        "open_s": seconds,
+        "open_cpu_s": cpu,
+        "rss_before": before,
+        "rss_after": after,
+        "leases": n,
+        "traced": traced,
+    }
 
 
-KEA_HEADER = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n"
+KEA_HEADER = (
+    "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n"
+)
 
 
 def kea_csv(path: Path, n: int) -> None:
@@ -140,7 +151,9 @@ def kea_csv(path: Path, n: int) -> None:
 def kea_restart(workdir: Path, n: int, timeout: float) -> dict[str, Any] | str:
     """kea-dhcp4 started on a memfile of ``n`` v4 leases: seconds until DHCP4_STARTED, its RSS;
     or why it could not be measured."""
-    kea = shutil.which("kea-dhcp4") or ("/usr/sbin/kea-dhcp4" if Path("/usr/sbin/kea-dhcp4").exists() else None)
+    kea = shutil.which("kea-dhcp4") or (
+        "/usr/sbin/kea-dhcp4" if Path("/usr/sbin/kea-dhcp4").exists() else None
+    )
     if kea is None:
         return "kea-dhcp4 is not installed (make system-deps)"
     if os.geteuid() != 0:
@@ -153,10 +166,19 @@ def kea_restart(workdir: Path, n: int, timeout: float) -> dict[str, Any] | str:
             {
                 "Dhcp4": {
                     "interfaces-config": {"interfaces": ["lo"], "dhcp-socket-type": "udp"},
-                    "lease-database": {"type": "memfile", "persist": True, "name": str(csv), "lfc-interval": 0},
+                    "lease-database": {
+                        "type": "memfile",
+                        "persist": True,
+                        "name": str(csv),
+                        "lfc-interval": 0,
+                    },
                     "valid-lifetime": int(LIFETIME),
-                    "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.0.0.1-10.255.255.254"}]}],
-                    "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "stdout"}], "severity": "INFO"}],
+                    "subnet4": [
+                        {"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.0.0.1-10.255.255.254"}]}
+                    ],
+                    "loggers": [
+                        {"name": "kea-dhcp4", "output_options": [{"output": "stdout"}], "severity": "INFO"}
+                    ],
                 }
             }
         )
@@ -221,9 +243,15 @@ def run(n: int, v6_share: float, kea: bool, trace: bool, budget: float) -> dict[
         )
         ours = json.loads(child.stdout.strip().splitlines()[-1])
         per = (ours["rss_after"] - ours["rss_before"]) / max(ours["leases"], 1)
-        out.update(restart_s=ours["open_s"], rss_after=ours["rss_after"], bytes_per_lease=per)
+        out.update(
+            restart_s=ours["open_s"],
+            restart_cpu_s=ours["open_cpu_s"],
+            rss_after=ours["rss_after"],
+            bytes_per_lease=per,
+        )
         print(
-            f"restart (open + replay + index): {ours['open_s']:.2f} s for {ours['leases']:,} leases; "
+            f"restart (open + replay + index): {ours['open_s']:.2f} s ({ours['open_cpu_s']:.2f} s CPU) "
+            f"for {ours['leases']:,} leases; "
             f"RSS {ours['rss_before'] / 1e6:.0f} -> {ours['rss_after'] / 1e6:.0f} MB = {per:,.0f} B/lease"
         )
         if trace:
@@ -231,16 +259,27 @@ def run(n: int, v6_share: float, kea: bool, trace: bool, budget: float) -> dict[
             print(f"  tracemalloc: {out['traced_per_lease']:,.0f} B/lease allocated by the open")
         if kea:
             n4 = written - int(written * v6_share)
+            empty = Path(tmp) / "kea-empty"
+            empty.mkdir()
+            base = kea_restart(empty, 0, 30.0)  # Kea's own RSS, without leases
             got = kea_restart(Path(tmp), n4, max(30.0, deadline - time.monotonic()))
             if isinstance(got, str):
                 out["kea"] = got
                 print(f"Kea: not measured: {got}")
             else:
-                kea_per = got["rss"] / max(n4, 1)
-                out.update(kea_restart_s=got["open_s"], kea_rss=got["rss"], kea_bytes_per_lease=kea_per)
+                kea_base = base["rss"] if isinstance(base, dict) else 0
+                kea_per = (got["rss"] - kea_base) / max(n4, 1)
+                out.update(
+                    kea_restart_s=got["open_s"],
+                    kea_rss=got["rss"],
+                    kea_rss_empty=kea_base,
+                    kea_bytes_per_lease=kea_per,
+                    kea_whole_bytes_per_lease=got["rss"] / max(n4, 1),
+                )
                 print(
-                    f"Kea memfile: {n4:,} v4 leases, started in {got['open_s']:.2f} s, "
-                    f"RSS {got['rss'] / 1e6:.0f} MB = {kea_per:,.0f} B/lease (whole process)"
+                    f"Kea memfile: {n4:,} v4 leases, started in {got['open_s']:.2f} s, RSS "
+                    f"{kea_base / 1e6:.0f} (no leases) -> {got['rss'] / 1e6:.0f} MB = {kea_per:,.0f} B/lease "
+                    f"({got['rss'] / max(n4, 1):,.0f} B/lease counting the whole process)"
                 )
                 print(
                     f"ratio ours/Kea: restart {ours['open_s'] / got['open_s']:.2f}x, "
