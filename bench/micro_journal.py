@@ -1,6 +1,6 @@
-"""Per-record cost of the SQLite store's journal encoding: the data-only frame format
-(``leases/embedded/journal.py``: JSON, hex bytes, CRC-32) against the pickle frames it replaced,
-and the cost of reading it back. No sockets, no files; bounded (a few seconds)."""
+"""Per-record cost of the SQLite store's journal encoding: format 2 (``leases/embedded/journal.py``:
+struct-packed records, CRC-32 per frame) against format 1 (JSON, hex bytes) and the pickle frames
+before it, and the cost of reading each back. No sockets, no files; bounded (a few seconds)."""
 
 from __future__ import annotations
 
@@ -51,15 +51,19 @@ def old_frame(records: list[tuple[object, ...]]) -> bytes:
 
 def main() -> None:
     batch = rows()
-    data = journal.HEADER_BYTES + journal.frame(batch)
+    packed = journal.HEADER_BYTES + journal.frame(batch)
+    as_json = journal.HEADER.pack(journal.MAGIC, journal.JSON_VERSION, 0) + journal.json_frame(batch)
     print(f"batch of {BATCH} records, {ROUNDS} rounds")
-    print(f"  pickle frame (old)      {per_record(old_frame, batch):6.2f} µs/record")
-    print(f"  data-only frame (new)   {per_record(journal.frame, batch):6.2f} µs/record")
+    print(f"  pickle frame (before format 1)  {per_record(old_frame, batch):6.2f} µs/record")
+    print(f"  JSON frame (format 1)           {per_record(journal.json_frame, batch):6.2f} µs/record")
+    print(f"  struct frame (format 2)         {per_record(journal.frame, batch):6.2f} µs/record")
+    read_json = per_record(lambda _: journal.scan(as_json, "bench"), batch)
+    read_packed = per_record(lambda _: journal.scan(packed, "bench"), batch)
+    print(f"  scan (read back) format 1       {read_json:6.2f} µs/record")
+    print(f"  scan (read back) format 2       {read_packed:6.2f} µs/record")
     print(
-        f"  scan (read back, new)   {per_record(lambda _: journal.scan(data, 'bench'), batch):6.2f} µs/record"
-    )
-    print(
-        f"  bytes/record: old {len(old_frame(batch)) / BATCH:.0f}, new {len(journal.frame(batch)) / BATCH:.0f}"
+        f"  bytes/record: pickle {len(old_frame(batch)) / BATCH:.0f}, format 1 "
+        f"{len(journal.json_frame(batch)) / BATCH:.0f}, format 2 {len(journal.frame(batch)) / BATCH:.0f}"
     )
 
 

@@ -45,6 +45,11 @@ Examples:
   bench/run.py --only kea4 --period 10
   bench/run.py --servers dhcpbridge --max-points 4
   bench/run.py --only dhcpbridge4 --rates 5000,10000,15000
+  bench/run.py --only kea4 --scale-leases 0
+
+The scale rows come last (``bench/scale.py`` in its own process, bounded by ``--scale-budget``):
+``--scale-leases`` leases (default 1,000,000, quick 100,000) filled into a SQLite store, the
+restart time and resident memory per lease, Kea memfile's beside them.
 """
 
 # ruff: noqa: E402  (dhcpbridge is imported after making src/ importable in a bare checkout)
@@ -701,6 +706,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--dhcpbridge", type=Path, default=None, help="dhcpbridge executable (default: the venv's)"
     )
+    p.add_argument(
+        "--scale-leases", type=int, help="leases of the scale rows (default 1000000, quick 100000; 0: skip)"
+    )
+    p.add_argument("--scale-budget", type=float, default=600.0, help="time bound of the scale rows in s")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results files go")
     p.add_argument("--no-save", action="store_true", help="do not write results files")
     p.add_argument("--keep-workdirs", action="store_true", help="keep each point's server dir (debugging)")
@@ -764,6 +773,29 @@ def save(
     path.write_text(json.dumps(doc, indent=2))
     path.with_suffix(".txt").write_text(table_text)
     return path
+
+
+def scale_rows(leases: int, budget: float, console: Console) -> dict[str, Any]:
+    """The scale rows: ``bench/scale.py`` (fill, restart time, RSS per lease, ours and Kea's)."""
+    if leases <= 0:
+        return {}
+    console.print(f"[bold]scale[/] {leases:,} leases: fill a SQLite store, restart it, Kea memfile beside it")
+    cmd = [sys.executable, str(REPO / "bench" / "scale.py"), "--leases", str(leases)]
+    try:
+        done = subprocess.run(
+            [*cmd, "--budget", str(budget), "--json"], capture_output=True, text=True, timeout=budget + 120
+        )
+    except subprocess.TimeoutExpired:
+        console.print(f"[yellow]scale rows: no answer within {budget + 120:.0f} s[/]")
+        return {"status": "timed out"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        console.print(f"[red]scale rows failed:[/] {done.stderr.strip()[-400:]}")
+        return {"status": "failed"}
+    for line in lines[:-1]:
+        console.print(line, markup=False, highlight=False)
+    figures: dict[str, Any] = json.loads(lines[-1])
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -835,6 +867,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             passing = [p["offered_rate"] for p in partial.points if p.get("ok")]
             partial.max_sustained = max(passing, default=None)
             results.append(partial)
+    if not interrupted:
+        leases = (
+            args.scale_leases if args.scale_leases is not None else (100_000 if args.quick else 1_000_000)
+        )
+        env["scale"] = scale_rows(leases, args.scale_budget, console)
     elapsed = time.monotonic() - start
     order = {v.key: i for i, v in enumerate(VARIANTS)}
     results.sort(key=lambda r: order[r.key])

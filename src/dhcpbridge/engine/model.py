@@ -31,7 +31,7 @@ class LeaseState(IntEnum):
 ACTIVE_STATES = frozenset({LeaseState.OFFERED, LeaseState.BOUND, LeaseState.DECLINED})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Lease:
     """One binding of an address (or prefix) to a client.
 
@@ -57,6 +57,42 @@ class Lease:
     circuit_id: bytes = b""
     remote_id: bytes = b""
     info: dict[str, Any] | None = None
+
+    # written out (not the dataclass's generated one) so mypyc compiles it: building a lease
+    # (every allocation, every row a restart loads) costs a native call, not an interpreted one
+    def __init__(
+        self,
+        address: int,
+        client: bytes,
+        state: LeaseState,
+        starts: float,
+        expires: float,
+        kind: LeaseKind = LeaseKind.V4,
+        prefix_len: int = 32,
+        hwaddr: bytes = b"",
+        hostname: str = "",
+        subnet: str = "",
+        source: str = "",
+        relay: str = "",
+        circuit_id: bytes = b"",
+        remote_id: bytes = b"",
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.client = client
+        self.state = state
+        self.starts = starts
+        self.expires = expires
+        self.kind = kind
+        self.prefix_len = prefix_len
+        self.hwaddr = hwaddr
+        self.hostname = hostname
+        self.subnet = subnet
+        self.source = source
+        self.relay = relay
+        self.circuit_id = circuit_id
+        self.remote_id = remote_id
+        self.info = info
 
     def is_free_for(self, client: bytes, now: float) -> bool:
         """Whether ``client`` may take this address now (it is its own, or nobody's any more)."""

@@ -152,7 +152,7 @@ def test_a_record_that_is_no_lease_is_reported_not_a_traceback(tmp_path: Path) -
     path = tmp_path / "leases.db"
     run(SqliteStore(path).close())
     bad = list(_row(lease(0)))
-    bad[0] = 9  # no such lease kind
+    bad[0], bad[1] = 9, "::a"  # no such lease kind (a 16-byte address, as the kinds but v4 have)
     Path(f"{path}.journal").write_bytes(journal.encode_file([[tuple(bad)]]))
     with pytest.raises(StoreError, match="corrupt at offset 12 \\(a record that is no lease"):
         SqliteStore(path)

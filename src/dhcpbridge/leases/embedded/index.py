@@ -9,6 +9,10 @@ without one step by 1. Expiry is a heap of (expires, address). An offer (OFFERED
 table and the by-client index, as soon as its hold time has passed or the client chose another
 server (an offer to a returning client on its old address falls back to an expired record, the
 history it had); the by-client index never keeps an entry for a client without records.
+Memory per lease is kept small: the by-client index holds the address itself (an int) for a
+client with one record and a list only for a client with several, the table key, that entry and
+the expiry heap share one int object, and the per-DUID index holds a client key, not a set, for a
+DUID with one IA.
 ``persist`` is called with every lease whose change must be durable (never with OFFERED holds).
 """
 
@@ -41,7 +45,8 @@ class LeaseIndex:
 
     def __init__(self, persist: Callable[[Lease], None] | None = None) -> None:
         self.by_addr: dict[LeaseKind, dict[int, Lease]] = {k: {} for k in LeaseKind}
-        self.by_client: dict[LeaseKind, dict[bytes, list[int]]] = {k: {} for k in LeaseKind}
+        # client -> its address (one record, the common case) or its addresses, most recent last
+        self.by_client: dict[LeaseKind, dict[bytes, int | list[int]]] = {k: {} for k in LeaseKind}
         self._maps: dict[LeaseKind, list[_RangeMap]] = {k: [] for k in LeaseKind}
         self._map_firsts: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
         self._map_span: dict[LeaseKind, int] = dict.fromkeys(LeaseKind, 0)
@@ -52,11 +57,13 @@ class LeaseIndex:
         self._heap_limit = HEAP_SLACK
         self._persist = persist or (lambda lease: None)
         self._reaped_early: list[Lease] = []  # expired by an allocation, reported by the next reap()
-        # DHCPv6 client keys are IAID (4 bytes) + DUID: the keys of each DUID with records, so the
-        # leases of one DUID across all its IAs can be counted (the per-DUID cap)
-        self._duid_keys: dict[bytes, set[tuple[LeaseKind, bytes]]] = {}
+        # DHCPv6 client keys are IAID (4 bytes) + DUID: per kind, the keys of each DUID with
+        # records (the key itself for one, a set for several), so the leases of one DUID across
+        # all its IAs can be counted (the per-DUID cap)
+        self._duid_keys: dict[LeaseKind, dict[bytes, bytes | set[bytes]]] = {k: {} for k in LeaseKind}
         # offers made to a returning client on the address of its own earlier record
         self._reoffered: set[tuple[LeaseKind, int]] = set()
+        self._loading = False  # between begin_load and end_load: the heap is built once, at the end
 
     # --- bookkeeping ------------------------------------------------------------------------
     def _mark(self, kind: LeaseKind, addr: int, taken: bool) -> None:
@@ -101,29 +108,34 @@ class LeaseIndex:
     def put(self, lease: Lease, durable: bool) -> Lease:
         """Store ``lease`` as the record of its address (replacing any other client's)."""
         kind = lease.kind
+        addr = lease.address  # one int object for the table key, the client index and the heap
+        client = lease.client
         table = self.by_addr[kind]
-        old = table.get(lease.address)
-        table[lease.address] = lease
+        old = table.get(addr)
+        table[addr] = lease
         if self._reoffered and lease.state != LeaseState.OFFERED:
-            self._reoffered.discard((kind, lease.address))
-        if old is not None and old.client != lease.client:
-            self._unlink(kind, old.client, lease.address)  # the address is another client's now
+            self._reoffered.discard((kind, addr))
+        if old is not None and old.client != client:
+            self._unlink(kind, old.client, addr)  # the address is another client's now
         clients = self.by_client[kind]
-        addrs = clients.get(lease.client)
-        if addrs is None:
-            addrs = clients[lease.client] = []
+        had = clients.get(client)
+        if had is None:
+            clients[client] = addr
             if kind != LeaseKind.V4:
-                self._duid_keys.setdefault(lease.client[4:], set()).add((kind, lease.client))
-        if not addrs or addrs[-1] != lease.address:
-            if lease.address in addrs:
-                addrs.remove(lease.address)
-            addrs.append(lease.address)
+                self._link_duid(kind, client)
+        elif isinstance(had, int):
+            if had != addr:
+                clients[client] = [had, addr]
+        elif had[-1] != addr:
+            if addr in had:
+                had.remove(addr)
+            had.append(addr)
         active = lease.state in ACTIVE_STATES
         if old is None or (old.state in ACTIVE_STATES) != active:
-            self._mark(kind, lease.address, active)
-        if active:
+            self._mark(kind, addr, active)
+        if active and not self._loading:
             heap = self._heap
-            heapq.heappush(heap, (lease.expires, kind, lease.address))
+            heapq.heappush(heap, (lease.expires, kind, addr))
             if len(heap) > self._heap_limit:
                 self._compact_heap()
         if durable:
@@ -148,26 +160,66 @@ class LeaseIndex:
         """Add a lease read back from durable storage (no persist)."""
         self.put(lease, durable=False)
 
+    def begin_load(self) -> None:
+        """Many ``load``/``delete`` calls follow (a restart): skip the expiry heap until
+        ``end_load`` builds it once from the table (faster than a push per lease)."""
+        self._loading = True
+
+    def end_load(self) -> None:
+        self._loading = False
+        self._compact_heap()
+
     def _unlink(self, kind: LeaseKind, client: bytes, addr: int) -> None:
         """Forget ``addr`` in ``client``'s entry of the by-client index, and the entry once empty:
         the index holds no entry for a client without records (bounded by the table)."""
         clients = self.by_client[kind]
-        addrs = clients.get(client)
-        if addrs is not None:
-            if addr in addrs:
-                addrs.remove(addr)
-            if not addrs:
+        had = clients.get(client)
+        if had is None:
+            return
+        if isinstance(had, int):
+            if had == addr:
                 del clients[client]
                 if kind != LeaseKind.V4:
                     self._forget_duid_key(kind, client)
+        elif addr in had:
+            had.remove(addr)
+            if len(had) == 1:
+                clients[client] = had[0]
+
+    def _addrs(self, kind: LeaseKind, client: bytes) -> list[int]:
+        """The addresses of ``client``'s records, most recent last (empty when none)."""
+        had = self.by_client[kind].get(client)
+        if had is None:
+            return []
+        if isinstance(had, int):
+            return [had]
+        return had
+
+    def _link_duid(self, kind: LeaseKind, client: bytes) -> None:
+        keys = self._duid_keys[kind]
+        duid = client[4:]
+        had = keys.get(duid)
+        if had is None:
+            keys[duid] = client
+        elif isinstance(had, bytes):
+            if had != client:
+                keys[duid] = {had, client}
+        else:
+            had.add(client)
 
     def _forget_duid_key(self, kind: LeaseKind, client: bytes) -> None:
+        keys = self._duid_keys[kind]
         duid = client[4:]
-        keys = self._duid_keys.get(duid)
-        if keys is not None:
-            keys.discard((kind, client))
-            if not keys:
-                del self._duid_keys[duid]
+        had = keys.get(duid)
+        if had is None:
+            return
+        if isinstance(had, bytes):
+            if had == client:
+                del keys[duid]
+        else:
+            had.discard(client)
+            if len(had) == 1:
+                keys[duid] = next(iter(had))
 
     def delete(self, kind: LeaseKind, addr: int) -> None:
         lease = self.by_addr[kind].pop(addr, None)
@@ -182,7 +234,7 @@ class LeaseIndex:
         return self.by_addr[kind].get(addr)
 
     def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
-        addrs = self.by_client[kind].get(client)
+        addrs = self._addrs(kind, client)
         if not addrs:
             return []
         table = self.by_addr[kind]
@@ -196,21 +248,28 @@ class LeaseIndex:
     def duid_lease_count(self, duid: bytes, now: float) -> int:
         """How many addresses and prefixes (IA_NA + IA_PD records keyed IAID + ``duid``) are held
         for one DUID now: bound or offered, not yet expired."""
-        keys = self._duid_keys.get(duid)
-        if not keys:
-            return 0
         count = 0
-        for kind, client in keys:
+        for kind in (LeaseKind.NA, LeaseKind.PD):
+            keys = self._duid_keys[kind].get(duid)
+            if keys is None:
+                continue
             table = self.by_addr[kind]
-            for addr in self.by_client[kind].get(client, ()):
-                lease = table.get(addr)
-                if (
-                    lease is not None
-                    and lease.client == client
-                    and lease.expires > now
-                    and lease.state in (LeaseState.BOUND, LeaseState.OFFERED)
-                ):
-                    count += 1
+            for client in [keys] if isinstance(keys, bytes) else keys:
+                count += self._held_now(table, client, self._addrs(kind, client), now)
+        return count
+
+    @staticmethod
+    def _held_now(table: dict[int, Lease], client: bytes, addrs: list[int], now: float) -> int:
+        count = 0
+        for addr in addrs:
+            lease = table.get(addr)
+            if (
+                lease is not None
+                and lease.client == client
+                and lease.expires > now
+                and lease.state in (LeaseState.BOUND, LeaseState.OFFERED)
+            ):
+                count += 1
         return count
 
     # --- atomic state changes ---------------------------------------------------------------
@@ -266,7 +325,7 @@ class LeaseIndex:
         kind = lease.kind
         client = lease.client
         table = self.by_addr[kind]
-        own = self.by_client[kind].get(client)
+        own = self._addrs(kind, client)
         if own:
             for addr in reversed(own):
                 current = table.get(addr)

@@ -2,9 +2,13 @@
 
 A journal is a 12-byte header (``MAGIC``, a 16-bit format ``VERSION``, 16 reserved bits) and
 then one frame per flushed batch: a 10-byte frame head (the 16-bit ``MARK``, the body length, the
-CRC-32 of length and body) and a JSON body, a list of row records. Row records are lists of plain
-values (bytes as hex text), never objects: reading a journal runs no code. The mark lets
-``dhcpbridge leases salvage`` find the next frame after a damaged one.
+CRC-32 of length and body) and a body of row records. Format 2 (written) packs each record with
+``struct``: a 40-byte head (tag, kind, prefix length, state, starts, expires, and the lengths of
+the nine variable fields: client, hwaddr, hostname, subnet, source, relay, circuit id, remote id,
+info JSON), the address (4 or 16 bytes), then the fields' bytes (text as UTF-8); a deleted row is
+its tag, kind and address. Format 1 (still read, never written) has a JSON body: a list of row records, lists of
+plain values (bytes as hex text). Either way a record is data, never objects: reading a journal
+runs no code. The mark lets ``dhcpbridge leases salvage`` find the next frame after a damaged one.
 
 ``scan`` reads a whole file into frames and reports what it could not read: a damaged tail (the
 last write cut short by a crash: normal, ignored) or damaged bytes followed by good frames
@@ -15,12 +19,15 @@ format is recognised and refused, never unpickled.
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import zlib
 from typing import Any
 
 MAGIC = b"dhcpbjnl"
-VERSION = 1
+VERSION = 2  # written; READS are read
+JSON_VERSION = 1
+READS = (JSON_VERSION, VERSION)
 HEADER = struct.Struct("!8sHH")
 HEADER_BYTES = HEADER.pack(MAGIC, VERSION, 0)
 MARK = 0xD4B7
@@ -29,7 +36,14 @@ _LENGTH = struct.Struct("!I")
 MAX_FRAME = 1 << 30
 DELETED = "-"  # a deleted row's record: (DELETED, kind, address text)
 ROW_FIELDS = 15
-_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # records hold no cycles
+V4_KIND = 4  # LeaseKind.V4: a 4-byte address; the other kinds have 16
+_ROW, _GONE = 0, 1  # record tags (format 2)
+# a row: tag, kind, prefix_len, state, starts, expires, then the lengths of client, hwaddr,
+# hostname, subnet, source, relay, circuit_id, remote_id and info; the address and the fields follow
+_FIXED = struct.Struct("!BBBBddHHHHHHHHI")
+_GONE_HEAD = struct.Struct("!BB")  # tag, kind; the address follows
+_TEXT = "surrogatepass"  # any str a lease holds round-trips
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # format 1: no cycles
 
 
 class JournalError(Exception):
@@ -97,14 +111,143 @@ def decode_record(v: Any) -> tuple[Any, ...]:
     )
 
 
-def frame(records: list[tuple[Any, ...]]) -> bytes:
-    """One frame holding ``records`` (without the file header)."""
-    body = _ENCODE([encode_record(r) for r in records]).encode()
+def _packed_addr(kind: int, text: str) -> bytes:
+    if kind == V4_KIND:
+        return socket.inet_aton(text)
+    return socket.inet_pton(socket.AF_INET6, text)
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (bytes that were not UTF-8): kept as they were
+        return text.encode("utf-8", _TEXT)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", _TEXT)  # still a ValueError when it is not even that
+
+
+def pack_record(r: tuple[Any, ...]) -> bytes:
+    """One row record (SQLite column values) in format 2."""
+    if r[0] == DELETED:
+        return _GONE_HEAD.pack(_GONE, r[1]) + _packed_addr(r[1], r[2])
+    kind: int = r[0]
+    client: bytes = r[3]
+    hwaddr: bytes = r[7]
+    host = _utf8(r[8])
+    subnet = _utf8(r[9])
+    source = _utf8(r[10])
+    relay = _utf8(r[11])
+    circuit: bytes = r[12]
+    remote: bytes = r[13]
+    info = _utf8(r[14])
+    fixed = _FIXED.pack(
+        _ROW,
+        kind,
+        r[2],
+        r[4],
+        r[5],
+        r[6],
+        len(client),
+        len(hwaddr),
+        len(host),
+        len(subnet),
+        len(source),
+        len(relay),
+        len(circuit),
+        len(remote),
+        len(info),
+    )
+    return b"".join(
+        (fixed, _packed_addr(kind, r[1]), client, hwaddr, host, subnet, source, relay, circuit, remote, info)
+    )
+
+
+def _addr_text(kind: int, packed: bytes) -> str:
+    if kind == V4_KIND:
+        return socket.inet_ntoa(packed)
+    return socket.inet_ntop(socket.AF_INET6, packed)
+
+
+def unpack_records(body: bytes) -> list[tuple[Any, ...]]:
+    """The records of a format-2 frame body; ``ValueError`` when it does not parse exactly."""
+    out: list[tuple[Any, ...]] = []
+    pos = 0
+    end = len(body)
+    unpack = _FIXED.unpack_from
+    try:
+        while pos < end:
+            tag = body[pos]
+            kind = body[pos + 1]
+            size = 4 if kind == V4_KIND else 16
+            if tag == _GONE:
+                pos += _GONE_HEAD.size
+                if pos + size > end:
+                    raise ValueError("deleted-row record cut short")
+                out.append((DELETED, kind, _addr_text(kind, body[pos : pos + size])))
+                pos += size
+                continue
+            if tag != _ROW:
+                raise ValueError(f"unknown record tag {tag}")
+            _, _, prefix_len, state, starts, expires, a, b, c, d, e, f, g, h, i = unpack(body, pos)
+            pos += _FIXED.size
+            p0 = pos + size
+            p1 = p0 + a
+            p2 = p1 + b
+            p3 = p2 + c
+            p4 = p3 + d
+            p5 = p4 + e
+            p6 = p5 + f
+            p7 = p6 + g
+            p8 = p7 + h
+            p9 = p8 + i
+            if p9 > end:
+                raise ValueError("row record cut short")
+            out.append(
+                (
+                    kind,
+                    _addr_text(kind, body[pos:p0]),
+                    prefix_len,
+                    body[p0:p1],
+                    state,
+                    starts,
+                    expires,
+                    body[p1:p2],
+                    _text(body[p2:p3]),
+                    _text(body[p3:p4]),
+                    _text(body[p4:p5]),
+                    _text(body[p5:p6]),
+                    body[p6:p7],
+                    body[p7:p8],
+                    _text(body[p8:p9]),
+                )
+            )
+            pos = p9
+    except (struct.error, IndexError, OSError) as exc:  # inet_ntop of a wrong size is an OSError
+        raise ValueError(f"record at body offset {pos}: {exc}") from None
+    return out
+
+
+def _framed(body: bytes) -> bytes:
     length = _LENGTH.pack(len(body))
     return FRAME.pack(MARK, len(body), zlib.crc32(body, zlib.crc32(length))) + body
 
 
-def _frame_at(data: bytes, pos: int) -> tuple[int, list[tuple[Any, ...]]] | str:
+def frame(records: list[tuple[Any, ...]]) -> bytes:
+    """One frame holding ``records`` (without the file header), in format ``VERSION``."""
+    return _framed(b"".join([pack_record(r) for r in records]))
+
+
+def json_frame(records: list[tuple[Any, ...]]) -> bytes:
+    """One frame in format 1 (JSON): what journals written before format 2 hold (tests, benches)."""
+    return _framed(_ENCODE([encode_record(r) for r in records]).encode())
+
+
+def _frame_at(data: bytes, pos: int, version: int = VERSION) -> tuple[int, list[tuple[Any, ...]]] | str:
     """The frame at ``pos``: (its end, its records), or why it is not one."""
     if pos + FRAME.size > len(data):
         return "cut short"
@@ -118,6 +261,8 @@ def _frame_at(data: bytes, pos: int) -> tuple[int, list[tuple[Any, ...]]] | str:
     if zlib.crc32(body, zlib.crc32(_LENGTH.pack(size))) != crc:
         return "checksum mismatch"
     try:
+        if version == VERSION:
+            return end, unpack_records(body)
         values = json.loads(body)
         if not isinstance(values, list):
             return "body is not a list of records"
@@ -134,6 +279,7 @@ class Scan:
         self.damaged: list[tuple[int, int, str]] = []  # (start, end, why) followed by good frames
         self.tail: tuple[int, str] | None = None  # (offset, why): unreadable bytes up to the end
         self.size = 0  # bytes in the file
+        self.version = VERSION  # the format of the file's frames
         self.good_end = 0  # end of the last good frame (or of the header)
 
     @property
@@ -161,13 +307,16 @@ def scan(data: bytes, where: str) -> Scan:
     magic, version, _ = HEADER.unpack_from(data, 0)
     if magic != MAGIC:
         raise JournalError(_not_a_journal(data, where))
-    if version != VERSION:
-        raise JournalError(f"{where}: journal format version {version}; this dhcpbridge reads {VERSION}")
+    if version not in READS:
+        raise JournalError(
+            f"{where}: journal format version {version}; this dhcpbridge reads {', '.join(map(str, READS))}"
+        )
+    out.version = version
     pos = out.good_end = HEADER.size
     bad_start = -1
     bad_why = ""
     while pos < len(data):
-        got = _frame_at(data, pos)
+        got = _frame_at(data, pos, version)
         if isinstance(got, str):
             if bad_start < 0:
                 bad_start, bad_why = pos, got
