@@ -20,7 +20,7 @@ import psycopg
 
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.leases.shared import pg_sql as q
-from dhcpbridge.leases.shared.listening import keep_listening
+from dhcpbridge.leases.shared.listening import Emit, keep_listening
 
 CHANNEL = "dhcpbridge_leases"
 EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
@@ -41,22 +41,16 @@ def parse(payload: str, me: str) -> tuple[str, LeaseKind, int] | None:
         return None
 
 
-async def watch(
-    url: str,
-    me: str,
-    get: Callable[[LeaseKind, int], Awaitable[Lease | None]],
-    emit: Callable[[LeaseEvent], None],
-    ready: asyncio.Event | None = None,
-    backoff: float = 0.5,
-    max_backoff: float = 10.0,
-) -> None:
-    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
+Getter = Callable[[LeaseKind, int], Awaitable[Lease | None]]
+
+
+async def watch(url: str, me: str, get: Getter, emit: Emit, ready: asyncio.Event | None = None) -> None:
+    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring);
+    ``ready`` is set once listening."""
 
     async def listen(connected: Callable[[], None]) -> None:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
             await conn.execute(f"LISTEN {CHANNEL}".encode())
-            if ready is not None:
-                ready.set()
             connected()
             async for note in conn.notifies():
                 change = parse(note.payload, me)
@@ -67,4 +61,4 @@ async def watch(
                 if lease is not None and EVENTS.get(lease.state.name.lower()) == event:
                     emit(LeaseEvent(event, lease))
 
-    await keep_listening("PostgreSQL", listen, (psycopg.Error, OSError), backoff, max_backoff)
+    await keep_listening("PostgreSQL", listen, (psycopg.Error, OSError), ready)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import hashlib
 import json
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import psycopg
@@ -33,10 +32,9 @@ from psycopg_pool import AsyncConnectionPool
 from dhcpbridge import logs
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
-from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
-from dhcpbridge.leases.shared import pg_notify, pg_schema
+from dhcpbridge.leases.shared import after_commit, pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_search import new_stamp
@@ -47,13 +45,6 @@ POOL_SIZE = 8
 CONNECT_WAIT = 1.0  # seconds a call waits for a connection before it fails (StoreError)
 MAX_WAITING = 8  # calls queued per pool connection; more fail at once (overload: shed, do not queue)
 COUNT_REFRESH = 1.0  # seconds the cached ``count_by_state`` may lag
-
-
-# what a ``commit`` read of its client's other records, for the ``find_client`` the engine runs
-# next in the same packet (the same task): one round trip less per REQUEST
-_AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
-    "dhcpbridge_pg_after_commit", default=None
-)
 
 
 class PostgresStore:
@@ -207,11 +198,9 @@ class PostgresStore:
         return q.lease_from_row(row) if row is not None else None
 
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
-        known = _AFTER_COMMIT.get()
+        known = after_commit.take(kind, client)
         if known is not None:
-            _AFTER_COMMIT.set(None)
-            if known[0] == kind and known[1] == client:
-                return known[2]
+            return known
         rows = await self._all(q.FIND_CLIENT, (q.KIND_TEXT[kind], client))
         return [q.lease_from_row(r) for r in rows]
 
@@ -289,14 +278,14 @@ class PostgresStore:
         return None
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:
-        _AFTER_COMMIT.set(None)
+        after_commit.forget()
         async with self._conn() as conn:
             return await self._hold(conn, lease, now)
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
         lease.state = LeaseState.BOUND
         stamp = new_stamp()
-        _AFTER_COMMIT.set(None)
+        after_commit.forget()
         if self._capped(lease):
             async with self._conn() as conn, conn.transaction():
                 if not await self._duid_room(conn, lease, now):
@@ -308,11 +297,11 @@ class PostgresStore:
         if not rows or not rows[0][0]:
             return None
         records = [q.lease_from_row(r[1:-2]) for r in rows]
-        _AFTER_COMMIT.set((lease.kind, lease.client, records))
+        after_commit.remember(lease.kind, lease.client, records)
         return self._durable(rows[0][1:-2], stamp)
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
-        _AFTER_COMMIT.set(None)
+        after_commit.forget()
         stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
@@ -321,14 +310,14 @@ class PostgresStore:
     async def decline(
         self, kind: LeaseKind, address: int, client: bytes, now: float, until: float
     ) -> Lease | None:
-        _AFTER_COMMIT.set(None)
+        after_commit.forget()
         stamp = new_stamp()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
         return self._durable(row, stamp) if row is not None else None
 
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
-        _AFTER_COMMIT.set(None)
+        after_commit.forget()
         args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
         await self._one(q.UNHOLD, {**args, "stamp": new_stamp()})
 
@@ -336,26 +325,17 @@ class PostgresStore:
         """As ``LeaseIndex.allocate``: the client's own latest address in ``ranges``, else
         ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
         another server won first makes the search go on."""
-        _AFTER_COMMIT.set(None)
-        lease, ranges, now, hint, exclude, prefer = hold.parts()
+        after_commit.forget()
         async with self._conn() as conn:
-            if not self._capped(lease):
-                return await self._allocate(conn, lease, ranges, now, hint, exclude, prefer)
+            if not self._capped(hold.lease):
+                return await self._allocate(conn, hold)
             async with conn.transaction():  # the DUID's lock is held until the claim is in
-                if not await self._duid_room(conn, lease, now):
+                if not await self._duid_room(conn, hold.lease, hold.now):
                     return None
-                return await self._allocate(conn, lease, ranges, now, hint, exclude, prefer)
+                return await self._allocate(conn, hold)
 
-    async def _allocate(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        lease: Lease,
-        ranges: Sequence[AddressRange],
-        now: float,
-        hint: int,
-        exclude: frozenset[int],
-        prefer: int,
-    ) -> Lease | None:
+    async def _allocate(self, conn: psycopg.AsyncConnection[Any], hold: Hold) -> Lease | None:
+        lease, ranges, now, hint, exclude, prefer = hold.parts()
         kind, client = lease.kind, lease.client
         pieces = segments(ranges, hint)
         if not prefer and pieces and range_step(pieces[0][0]) == 1 and range_size(pieces[0][0]) <= MAP_LIMIT:

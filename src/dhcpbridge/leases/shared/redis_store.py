@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 import os
 import secrets
@@ -37,7 +36,7 @@ from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, PROBES, in_ranges, probe, range_size, range_step, segments
-from dhcpbridge.leases.shared import redis_watch
+from dhcpbridge.leases.shared import after_commit, redis_watch
 from dhcpbridge.leases.shared.redis_codec import (
     KIND_NAMES,
     addr_hex,
@@ -52,12 +51,6 @@ from dhcpbridge.leases.shared.redis_url import RedisOptions
 log = logs.get("dhcpbridge.leases")
 
 COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
-
-# what a ``commit`` read of its client's records, for the ``find_client`` the engine runs next in
-# the same packet (the same task): one round trip less per REQUEST (as the PostgreSQL store)
-_AFTER_COMMIT: contextvars.ContextVar[tuple[LeaseKind, bytes, list[Lease]] | None] = contextvars.ContextVar(
-    "dhcpbridge_redis_after_commit", default=None
-)
 
 
 def _unknown_function(reply: Any) -> bool:
@@ -180,7 +173,7 @@ class RedisStore:
         self.failed_calls += 1
 
     async def _run(self, op: str, kind: LeaseKind, now: float, arg: str) -> Any:
-        _AFTER_COMMIT.set(None)  # any other call in between: ``find_client`` asks Redis again
+        after_commit.forget()  # any other call in between: ``find_client`` asks Redis again
         # as bytes: redis-py passes bytes through as they are (10 arguments per call, every packet)
         fcall, prefix, name = self._heads[kind]
         return await self._command(
@@ -192,11 +185,9 @@ class RedisStore:
         return decode(await self._run("get", kind, 0.0, addr_text(kind, address)))
 
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
-        known = _AFTER_COMMIT.get()
+        known = after_commit.take(kind, client)
         if known is not None:
-            _AFTER_COMMIT.set(None)
-            if known[0] == kind and known[1] == client:
-                return known[2]
+            return known
         rows = await self._run("find", kind, 0.0, client.hex())
         return [lease for lease in map(decode, rows) if lease is not None]
 
@@ -211,7 +202,7 @@ class RedisStore:
         if not rows:
             return None
         records = [lease for lease in map(decode, rows) if lease is not None]
-        _AFTER_COMMIT.set((lease.kind, lease.client, records))  # the committed one, then the others
+        after_commit.remember(lease.kind, lease.client, records)  # the committed one, then the others
         return records[0]
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:

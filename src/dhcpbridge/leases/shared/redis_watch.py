@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dhcpbridge.engine.model import LeaseEvent
-from dhcpbridge.leases.shared.listening import keep_listening
+from dhcpbridge.leases.shared.listening import Emit, keep_listening
 from dhcpbridge.leases.shared.redis_codec import decode
 
 EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
@@ -45,24 +45,15 @@ def parse(payload: bytes, me: str) -> LeaseEvent | None:
     return LeaseEvent(event, lease) if event is not None else None
 
 
-async def watch(
-    url: str,
-    prefix: str,
-    me: str,
-    emit: Callable[[LeaseEvent], None],
-    ready: asyncio.Event | None = None,
-    backoff: float = 0.5,
-    max_backoff: float = 10.0,
-) -> None:
-    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring)."""
+async def watch(url: str, prefix: str, me: str, emit: Emit, ready: asyncio.Event | None = None) -> None:
+    """Forward other servers' changes to ``emit`` until cancelled (see the module docstring);
+    ``ready`` is set once subscribed."""
 
     async def listen(connected: Callable[[], None]) -> None:
         client = Redis.from_url(url, socket_connect_timeout=5)
         try:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             await pubsub.subscribe(channel(prefix))
-            if ready is not None:
-                ready.set()
             connected()
             async for message in pubsub.listen():
                 if message.get("type") == "message":
@@ -72,4 +63,4 @@ async def watch(
         finally:
             await client.aclose()
 
-    await keep_listening("Redis", listen, (RedisError, OSError), backoff, max_backoff)
+    await keep_listening("Redis", listen, (RedisError, OSError), ready)
