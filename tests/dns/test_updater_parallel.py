@@ -86,9 +86,10 @@ async def test_a_zone_that_is_down_holds_back_only_its_own_names(bind: BindServe
         for i in range(10):
             assert bind.query(f"free{i}.example.test", "A") == [f"10.1.0.{10 + i}"]
         assert updater.counts["unreachable"] >= 1 and list(updater.jobs) == [1]  # still retried
-        # the queue's health says so: one waiting, for a while, with failed attempts
+        # the queue's health says so: one waiting, for a while, with failed attempts (the ten free
+        # names may all land within 0.1 s on a quick machine: the age only has to be counted)
         stats = updater.stats()
-        assert stats["backlog"] == 1 and stats["failures"] >= 1 and stats["oldest_age"] > 0.1, stats
+        assert stats["backlog"] == 1 and stats["failures"] >= 1 and stats["oldest_age"] > 0.0, stats
         text = generate_latest(_registry(updater)).decode()
         assert (
             "dhcpbridge_dns_backlog 1.0" in text

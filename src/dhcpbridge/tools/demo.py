@@ -21,6 +21,7 @@ from rich.table import Table
 
 from dhcpbridge import control, logs
 from dhcpbridge.config import load
+from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.server import Server
 from dhcpbridge.tools.probe import ProbeSocket
 from dhcpbridge.tools.probe4 import Exchange4, Probe, ProbeSettings
@@ -93,6 +94,19 @@ def _summary(label: str, ex: Exchange4) -> Table:
     return table
 
 
+async def _settled(server: Server, releases: int, timeout: float = 3.0) -> list[Lease]:
+    """The lease table once the server has handled the probe's RELEASEs. A RELEASE gets no reply,
+    so the probe's walk can end before the server has read it: wait (a bounded while) for it."""
+    assert server.store is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = sorted(await server.store.leases(), key=lambda lease: lease.address)
+        done = sum(1 for lease in rows if lease.state is LeaseState.RELEASED)
+        if done >= releases or time.monotonic() >= deadline:
+            return rows
+        await asyncio.sleep(0.02)
+
+
 def _walk(settings: list[ProbeSettings], release_last: bool) -> list[list[tuple[str, Exchange4]]]:
     """Runs in a worker thread: the probe uses blocking sockets while the server runs on the loop."""
     results: list[list[tuple[str, Exchange4]]] = []
@@ -150,7 +164,7 @@ async def _run(workdir: Path, clients: int) -> int:
                 if label != "release" and (ex.reply is None or ex.reply.msg_type not in (2, 5)):
                     ok = False
         assert server.store is not None
-        rows = sorted(await server.store.leases(), key=lambda lease: lease.address)
+        rows = await _settled(server, sum(label == "release" for steps in results for label, _ in steps))
         table = Table(title=f"lease table ({config.leases.store} in {workdir})")
         for col in ("address", "state", "hwaddr", "hostname", "expires", "source"):
             table.add_column(col)
