@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 
 NATIVE_SOURCES := $(shell $(PYTHON) -c "import runpy; print(' '.join('src/dhcpbridge/' + m for m in runpy.run_path('src/dhcpbridge/_native.py')['MODULES']))" 2>/dev/null)
 
-.PHONY: setup native pure system-deps demo test lint format bench fuzz clean
+.PHONY: setup native pure system-deps demo test lint format bench fuzz image clean
 
 setup: $(VENV)/.installed $(VENV)/.native
 
@@ -54,6 +54,11 @@ test: setup system-deps lint
 
 bench: setup system-deps
 	$(PY) bench/run.py
+
+# The container images (the Dockerfile's server, answer and harvester targets) with podman or
+# docker, each run once; on a base made from Debian packages where no registry answers.
+image:
+	bash contrib/container/build-image.sh
 
 # Coverage-guided fuzzing (atheris) of the pure-Python source; the corpora are then replayed
 # through the compiled build. A short budget of the same targets runs in `make test`.
