@@ -100,6 +100,13 @@ def _open_redis(url: str, base_dir: Path | None, readonly: bool) -> LeaseStore:
 register("redis", Backend("redis://HOST:PORT/DB", _open_redis, _check_redis))
 register("rediss", Backend("rediss://HOST:PORT/DB", _open_redis, _check_redis))
 register("unix", Backend("unix:///PATH/redis.sock?db=N", _open_redis, _check_redis))
+register(
+    "redis+sentinel", Backend("redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE/DB", _open_redis, _check_redis)
+)
+register(
+    "rediss+sentinel",
+    Backend("rediss+sentinel://HOST:PORT[,HOST:PORT]/SERVICE/DB", _open_redis, _check_redis),
+)
 
 
 def _check_postgresql(url: str) -> None:

@@ -25,9 +25,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from dhcpbridge import logs
@@ -45,6 +42,7 @@ from dhcpbridge.leases.shared.redis_codec import (
     member,
     to_record,
 )
+from dhcpbridge.leases.shared.redis_connect import open_client
 from dhcpbridge.leases.shared.redis_lua import LIBRARY, NAME
 from dhcpbridge.leases.shared.redis_url import RedisOptions
 
@@ -79,15 +77,7 @@ class RedisStore:
         self.retention = 86400.0
         self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
-        pool = BlockingConnectionPool.from_url(
-            options.url,
-            max_connections=1,
-            timeout=None,
-            socket_timeout=options.timeout,
-            socket_connect_timeout=options.timeout,
-            retry=Retry(NoBackoff(), 1),  # one retry on a fresh connection (after a Redis restart)
-        )
-        self.client = Redis(connection_pool=pool)
+        self.client = open_client(options)  # one connection, or the master Sentinel names
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._pumping = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -373,7 +363,7 @@ class RedisStore:
 
     async def watch(self, emit: Callable[[LeaseEvent], None], ready: asyncio.Event | None = None) -> None:
         """Hand other servers' lease changes to ``emit`` until cancelled (``redis_watch``)."""
-        await redis_watch.watch(self.options.url, self.prefix, self.owner, emit, ready)
+        await redis_watch.watch(self.options, self.prefix, self.owner, emit, ready)
 
     def limit_leases_per_duid(self, cap: int) -> None:
         """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.leases.shared.listening import Emit, keep_listening
 from dhcpbridge.leases.shared.redis_codec import decode
+from dhcpbridge.leases.shared.redis_connect import open_client
+from dhcpbridge.leases.shared.redis_url import RedisOptions
 
 EVENTS = {"bound": "commit", "released": "release", "declined": "decline", "expired": "expire"}
 
@@ -45,12 +46,14 @@ def parse(payload: bytes, me: str) -> LeaseEvent | None:
     return LeaseEvent(event, lease) if event is not None else None
 
 
-async def watch(url: str, prefix: str, me: str, emit: Emit, ready: asyncio.Event | None = None) -> None:
+async def watch(
+    options: RedisOptions, prefix: str, me: str, emit: Emit, ready: asyncio.Event | None = None
+) -> None:
     """Forward other servers' changes to ``emit`` until cancelled (see the module docstring);
     ``ready`` is set once subscribed."""
 
     async def listen(connected: Callable[[], None]) -> None:
-        client = Redis.from_url(url, socket_connect_timeout=5)
+        client = open_client(options, connect_timeout=5)
         try:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             await pubsub.subscribe(channel(prefix))
