@@ -101,9 +101,7 @@ async def test_a_missing_replica_is_a_wait_refusal_not_an_unreachable_redis(
 ) -> None:
     """A WAIT longer than the socket timeout used to time the read out: the store then reported an
     unreachable Redis (and logged an outage) instead of the missing replica."""
-    url = private_redis.url(
-        **{"key-prefix": "tW:", "wait-replicas": "1", "wait-timeout": "1500", "timeout": "1"}
-    )
+    url = private_redis.url() + "&key-prefix=tW:&wait-replicas=1&wait-timeout=1500&timeout=1"
     store = open_store(url)
     assert isinstance(store, RedisStore)
     try:
