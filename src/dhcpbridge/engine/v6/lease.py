@@ -23,6 +23,7 @@ from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseS
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.subnets import in_ranges
+from dhcpbridge.engine.v6 import leasequery
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -128,6 +129,8 @@ class Bindings(Handler[Transaction6]):
             await self._decline(tx)
         elif kind == CONFIRM:
             self._confirm(tx)
+        elif kind == leasequery.LEASEQUERY:  # RFC 5007, only with leasequery-requesters (Classify)
+            await leasequery.answer(self.env, tx)
         else:  # INFORMATION-REQUEST: options only
             tx.reply_type = REPLY
 
