@@ -138,10 +138,13 @@ class Server6Config(Strict):
 
 
 class PdPoolConfig(Strict):
-    """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``."""
+    """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``;
+    ``classes`` / ``deny-unknown`` keep it for some clients, as for the address pools."""
 
     prefix: ipaddress.IPv6Network
     delegated_length: Annotated[int, Field(ge=1, le=128)]
+    classes: list[str] = Field(default_factory=list)
+    deny_unknown: bool = False  # only clients a source knows (a reservation, a bridge answer)
 
     @model_validator(mode="after")
     def _lengths(self) -> PdPoolConfig:

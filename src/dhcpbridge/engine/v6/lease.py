@@ -208,12 +208,6 @@ class Bindings(Handler[Transaction6]):
             return frozenset((a, 128) for a in answer.addresses6)
         return frozenset(answer.prefixes)
 
-    def _ranges(self, subnet: Subnet6, ia: IaRequest) -> tuple[AddressRange, ...]:
-        if ia.kind == NA:
-            return subnet.pools
-        hint_len = ia.hints[0][1] if ia.hints else 0
-        return subnet.pd_ranges(hint_len)
-
     @staticmethod
     def _encode_ia(
         ia: IaRequest, grant: tuple[bytes, bytes, int], granted: list[Lease], zero: list[tuple[int, int]]
@@ -297,11 +291,13 @@ class Bindings(Handler[Transaction6]):
         store = env.store
         answer = tx.answer
         assert answer is not None
-        tiers = (
-            (subnet.pools if ia.kind == NA else self._ranges(subnet, ia),)
-            if ia.kind == PD or not subnet.restricted
-            else subnet.pool_tiers(tx.classes, answer.known)  # kept for its classes first
-        )
+        tiers: tuple[tuple[AddressRange, ...], ...]
+        if ia.kind == PD:  # kept for its classes first (deny-unknown: for known clients only)
+            tiers = subnet.pd_tiers(ia.hints[0][1] if ia.hints else 0, tx.classes, answer.known)
+        elif subnet.restricted:
+            tiers = subnet.pool_tiers(tx.classes, answer.known)
+        else:
+            tiers = (subnet.pools,)
         if not tiers or not tiers[0] or not (room or await self._room(tx, ia)):
             return None
         prefer = 0
@@ -309,7 +305,7 @@ class Bindings(Handler[Transaction6]):
             if not addr or addr in env.reserved or (used and (addr, length) in used):
                 continue
             if (ia.kind == NA and subnet.in_pools_for(addr, tx.classes, answer.known)) or (
-                ia.kind == PD and subnet.in_pd_pools(addr, length)
+                ia.kind == PD and subnet.in_pd_pools_for(addr, length, tx.classes, answer.known)
             ):
                 prefer = addr
                 if commit:
@@ -429,7 +425,7 @@ class Bindings(Handler[Transaction6]):
             return False
         if ia.kind == NA:
             return subnet.in_pools_for(addr, tx.classes, answer.known)
-        return subnet.in_pd_pools(addr, length)
+        return subnet.in_pd_pools_for(addr, length, tx.classes, answer.known)
 
     async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
