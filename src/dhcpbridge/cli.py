@@ -415,6 +415,15 @@ def reload_command(config_path: Path) -> None:
     click.echo(_running_server(config_path, {"cmd": "reload"}))
 
 
+@main.command("reconfigure")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+@click.argument("address")
+def reconfigure_command(config_path: Path, address: str) -> None:
+    """Make the client of the lease ADDRESS renew now: a signed DHCPv6 RECONFIGURE or DHCPv4
+    FORCERENEW (the client must have accepted them; [server] reconfigure-key-file)."""
+    click.echo(json.dumps(_running_server(config_path, {"cmd": "reconfigure", "address": address})))
+
+
 # --- looking-glass (a running server, through its control socket or the HTTP API) ------------
 @main.command("looking-glass")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="reach it by control socket")

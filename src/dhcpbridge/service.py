@@ -33,6 +33,8 @@ class Running(Protocol):
 
     def emit(self, event: LeaseEvent) -> None: ...
 
+    async def reconfigure(self, kind: LeaseKind, address: int) -> dict[str, Any]: ...
+
 
 EVERY_LEASE = LeaseQuery()
 
@@ -172,6 +174,8 @@ class LeaseAdmin:
             return await self.stats()
         if cmd == "reload":
             return await self.reload()
+        if cmd == "reconfigure":  # RFC 8415 Reconfigure / RFC 3203 FORCERENEW to a lease's client
+            return await self._running().reconfigure(*parse_address(str(request["address"])))
         if cmd == "looking-glass":
             return self.looking_glass(str(request["client"]), request.get("limit"))
         raise ValueError(f"unknown command {cmd!r}")

@@ -23,7 +23,7 @@ from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseS
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.subnets import in_ranges
-from dhcpbridge.engine.v6 import leasequery
+from dhcpbridge.engine.v6 import leasequery, reconfigure
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -140,7 +140,7 @@ class Bindings(Handler[Transaction6]):
     ) -> Lease:
         subnet = tx.subnet
         link = tx.link_address
-        return lease_template(
+        lease = lease_template(
             tx,
             ia.kind,
             ia.key,
@@ -153,6 +153,9 @@ class Bindings(Handler[Transaction6]):
             self._relay_names.get(link) if link else "",
             "",
         )
+        if self.env.reconfigure_secret and reconfigure.accepts(self.env, tx):
+            lease.info = reconfigure.mark(lease.info)
+        return lease
 
     def _grant(self, tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
         """(packed preferred + valid lifetime, packed T1 + T2, valid lifetime) of this reply: the

@@ -10,10 +10,11 @@ from __future__ import annotations
 import struct
 
 from dhcpbridge.engine.pipeline import Handler
-from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, SOLICIT
+from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, REPLY, SOLICIT
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import status_bytes
 from dhcpbridge.engine.v6.lease import ADVERTISE
+from dhcpbridge.engine.v6.reconfigure import key_options
 from dhcpbridge.engine.v6.subnet import OptionSet
 from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.message import Message6
@@ -91,4 +92,6 @@ class BuildReply(Handler[Transaction6]):
             opts.extend(chosen)
         if extra:
             opts.extend(Encoded(code, body) for code, body in extra.items())
+        if kind == REPLY and env.reconfigure_secret:  # Reconfigure Accept + the client's key
+            opts.extend(key_options(env, tx))
         tx.reply = Message6(kind, tx.request.transaction_id, opts)
