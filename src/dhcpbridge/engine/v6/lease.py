@@ -433,11 +433,12 @@ class Bindings(Handler[Transaction6]):
     async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
         now = tx.now
-        ours = {
-            (lease.address, lease.prefix_len)
+        held = [
+            lease
             for lease in await store.find_client(ia.kind, ia.key)
             if lease.state == BOUND and lease.expires > now
-        }
+        ]
+        ours = {(lease.address, lease.prefix_len) for lease in held}
         fixed = self._fixed_set(tx, ia.kind)
         wanted = dict.fromkeys(h for h in ia.hints if h[0])
         for entry in ours:
@@ -477,6 +478,11 @@ class Bindings(Handler[Transaction6]):
                 gone = await store.release(ia.kind, addr, ia.key, now)
                 if gone is not None:
                     tx.effects.append(LeaseEvent("release", gone, tx))
+        if not granted and _moved(subnet, held):  # bound on another link: a new one here (as Kea)
+            lease = await self._assign(tx, subnet, ia, True, set(zero), valid)
+            if lease is not None:
+                granted.append(lease)
+                tx.leases.append(lease)
         return self._encode_ia(ia, grant, granted, zero)
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
@@ -554,6 +560,12 @@ class Bindings(Handler[Transaction6]):
 def _groups(tx: Transaction6, caps: LeaseCaps) -> tuple[Group, ...]:
     """The cap groups of the client: its relay link and Interface-ID, its MAC's prefix."""
     return caps.of(tx.link_address.to_bytes(16, "big"), tx.circuit_id, tx.client_mac)
+
+
+def _moved(subnet: Subnet6, held: list[Lease]) -> bool:
+    """Whether the IA's bindings are in a subnet that is not this link (nor of its shared network)."""
+    names = {subnet.name, *(s.name for s in subnet.siblings)}
+    return any(lease.subnet and lease.subnet not in names for lease in held)
 
 
 def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:
