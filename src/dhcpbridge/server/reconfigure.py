@@ -43,7 +43,7 @@ async def _lease(server: Reconfigurable, kind: LeaseKind, address: int, now: flo
     lease = None if store is None else await store.get(kind, address)
     text = str(ipaddress.ip_address(address))
     if lease is None or lease.state != LeaseState.BOUND or lease.expires <= now:
-        raise ValueError(f"no bound lease for {text}")
+        raise ValueError(f"no lease for {text} is bound now")
     if not (lease.info or {}).get(MARK):
         what = "FORCERENEW (option 145)" if kind == LeaseKind.V4 else "Reconfigure (Reconfigure Accept)"
         raise ValueError(f"the client of {text} did not say it accepts {what}, or has not renewed since")
