@@ -37,6 +37,7 @@ MODULES: tuple[str, ...] = (
     "wire/v6/options/exchange.py",
     "wire/v6/options/relay.py",
     "wire/v6/options/dns.py",
+    "wire/v6/options/leasequery.py",
     "wire/v6/options/__init__.py",
     "wire/v6/message.py",
     "engine/model.py",

@@ -415,6 +415,15 @@ def reload_command(config_path: Path) -> None:
     click.echo(_running_server(config_path, {"cmd": "reload"}))
 
 
+@main.command("reconfigure")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
+@click.argument("address")
+def reconfigure_command(config_path: Path, address: str) -> None:
+    """Make the client of the lease ADDRESS renew now: a signed DHCPv6 RECONFIGURE or DHCPv4
+    FORCERENEW (the client must have accepted them; [server] reconfigure-key-file)."""
+    click.echo(json.dumps(_running_server(config_path, {"cmd": "reconfigure", "address": address})))
+
+
 # --- looking-glass (a running server, through its control socket or the HTTP API) ------------
 @main.command("looking-glass")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="reach it by control socket")
@@ -467,31 +476,6 @@ def _api_get(base: str, path: str, token: str | None, params: dict[str, Any]) ->
     return reply.json()
 
 
-# --- build-sqlite --------------------------------------------------------------------------
-@main.command("build-sqlite")
-@click.argument("csv_path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.argument("db_path", type=click.Path(path_type=Path, dir_okay=False))
-def build_sqlite_command(csv_path: Path, db_path: Path) -> None:
-    """Convert a dhcpkit-style CSV of static DHCPv6 assignments (id,address,prefix) into an SQLite
-    file for a ``static6`` source; the target is replaced atomically, and only if every row is good."""
-    from dhcpbridge.sources.static6 import Static6Error, build_sqlite, count_lines
-    from dhcpbridge.transfer_cli import progress_bar
-
-    total = count_lines(csv_path)
-    with progress_bar() as bar:
-        task = bar.add_task(f"{csv_path.name} -> {db_path.name}", total=total)
-        try:
-            rows = build_sqlite(csv_path, db_path, progress=lambda line: bar.update(task, completed=line))
-        except Static6Error as exc:
-            bar.stop()
-            for line in exc.errors:
-                click.echo(f"error: {line}", err=True)
-            click.echo(f"{db_path} left unchanged", err=True)
-            sys.exit(1)
-        bar.update(task, completed=total)
-    click.echo(f"{db_path}: {rows} assignment(s) from {csv_path}")
-
-
 # --- demo ----------------------------------------------------------------------------------
 @main.command()
 @click.option("--clients", default=3, show_default=True, help="how many clients to walk through")
@@ -510,6 +494,9 @@ def _register_optional() -> None:
     from dhcpbridge import transfer_cli
 
     transfer_cli.register(leases)  # leases import, leases migrate
+    from dhcpbridge import static_cli
+
+    static_cli.register(main)  # build-sqlite, build-dbm
     from dhcpbridge.harvest.cli import harvest_command
 
     main.add_command(harvest_command, "harvest")

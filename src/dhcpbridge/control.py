@@ -3,7 +3,8 @@ running server (``leases list|show|release``, ``stats``, ``reload``) so that the
 lease table and the file never disagree.
 
 Request: ``{"cmd": "leases"}``, ``{"cmd": "lease", "address": "10.67.0.100"}``,
-``{"cmd": "release", "address": "..."}``, ``{"cmd": "stats"}``, ``{"cmd": "reload"}``.
+``{"cmd": "release", "address": "..."}``, ``{"cmd": "stats"}``, ``{"cmd": "reload"}``,
+``{"cmd": "reconfigure", "address": "..."}``.
 Reply: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
 
 Only root, the server's own user and members of ``[server] control-group`` may use it: the socket

@@ -33,6 +33,8 @@ class Running(Protocol):
 
     def emit(self, event: LeaseEvent) -> None: ...
 
+    async def reconfigure(self, kind: LeaseKind, address: int) -> dict[str, Any]: ...
+
 
 EVERY_LEASE = LeaseQuery()
 
@@ -132,6 +134,11 @@ class LeaseAdmin:
             self.server.emit(LeaseEvent("release", released))
         return released
 
+    async def reconfigure(self, address: str) -> dict[str, Any]:
+        """Make the client of a lease renew now: a signed DHCPv6 RECONFIGURE / DHCPv4 FORCERENEW
+        (``server/reconfigure.py``); what was sent to where."""
+        return await self._running().reconfigure(*parse_address(address))
+
     async def stats(self) -> dict[str, Any]:
         """Every counter; with ``[server] workers`` summed over the workers."""
         return await self._running().snapshot_all()
@@ -172,6 +179,8 @@ class LeaseAdmin:
             return await self.stats()
         if cmd == "reload":
             return await self.reload()
+        if cmd == "reconfigure":
+            return await self.reconfigure(str(request["address"]))
         if cmd == "looking-glass":
             return self.looking_glass(str(request["client"]), request.get("limit"))
         raise ValueError(f"unknown command {cmd!r}")

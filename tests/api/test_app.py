@@ -57,6 +57,13 @@ async def test_ready_checks_the_store(client: httpx.AsyncClient) -> None:
     assert body == {"ready": True, "checks": {"store": "ok"}}
 
 
+async def test_reconfigure_is_for_admins_and_for_clients_that_accepted_it(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/v1/leases/10.67.0.101/reconfigure", headers=READ), 403)
+    body = assert_problem(await client.post("/v1/leases/10.67.0.101/reconfigure", headers=ADMIN), 422)
+    assert "did not say it accepts FORCERENEW" in body["detail"]
+    assert_problem(await client.post("/v1/leases/10.67.0.250/reconfigure", headers=ADMIN), 404)
+
+
 async def test_read_token_cannot_release_admin_can(client: httpx.AsyncClient, server: Server) -> None:
     assert_problem(await client.post("/v1/leases/10.67.0.101/release", headers=READ), 403)
     assert server.store is not None

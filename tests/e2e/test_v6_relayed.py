@@ -1,6 +1,6 @@
 """Relayed DHCPv6 end to end: ISC ``dhcrelay -6 -I`` in the middle namespace (Interface-ID), a static
 /56 keyed by that Interface-ID delivered from an SQLite file built with ``dhcpbridge build-sqlite``
-and picked up on SIGHUP; a static prefix keyed by Remote-ID delivered when ``dhcpbridge probe -6``
+(or a DBM file built with ``dhcpbridge build-dbm``) and picked up on SIGHUP; a static prefix keyed by Remote-ID delivered when ``dhcpbridge probe -6``
 acts as the relay (dhcrelay cannot add a Remote-ID); nested relays; perfdhcp -6 -A 1."""
 
 from __future__ import annotations
@@ -28,23 +28,26 @@ STATIC_BY_REMOTE = "2001:db8:bb00::/56"
 EXE = str(default_dhcpbridge_exe())
 
 
-def build_sqlite(csv_path: Path, db_path: Path) -> None:
+def build_table(csv_path: Path, db_path: Path) -> None:
+    """``dhcpbridge build-sqlite`` (*.db) or ``build-dbm`` (*.dbm)."""
+    verb = "build-dbm" if db_path.suffix == ".dbm" else "build-sqlite"
     result = subprocess.run(
-        [EXE, "build-sqlite", str(csv_path), str(db_path)], capture_output=True, text=True, timeout=60
+        [EXE, verb, str(csv_path), str(db_path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "assignment(s)" in result.stdout
 
 
+@pytest.mark.parametrize("table", ["customers.db", "customers.dbm"])
 def test_dhcrelay_interface_id_selects_a_static_prefix_from_sqlite(
-    relayed6: Topology, server6_class: Any, relayed6_plan: Any
+    relayed6: Topology, server6_class: Any, relayed6_plan: Any, table: str
 ) -> None:
     require_e2e("dhclient", "dhcrelay")
-    work = relayed6.workdir / "iface-id"
+    work = relayed6.workdir / f"iface-id-{Path(table).suffix[1:]}"
     work.mkdir()
-    csv_path, db = work / "customers.csv", work / "customers.db"
+    csv_path, db = work / "customers.csv", work / table
     csv_path.write_text("id,address,prefix\ninterface-id-str:nobody,,2001:db8:ee00::/56\n")
-    build_sqlite(csv_path, db)
+    build_table(csv_path, db)
     extra = {"source": [{"type": "static6", "files": [str(db)]}, {"type": "pools"}]}
     server = server6_class(relayed6["srv"], work / "srv", relayed6_plan, extra)
     with server, relay_for(relayed6["rly"], 6, relayed6.spec.facts) as relay:
@@ -66,7 +69,7 @@ def test_dhcrelay_interface_id_selects_a_static_prefix_from_sqlite(
             "interface-id-str:nobody,,2001:db8:ee00::/56\n"
             f"interface-id:{interface_id.hex()},,{STATIC_BY_INTERFACE}\n"
         )
-        build_sqlite(csv_path, db)
+        build_table(csv_path, db)
         assert server.proc is not None
         server.proc.signal(signal.SIGHUP)
         assert wait_for(lambda: "reloaded" in server.log(), 10.0), server.log()[-2000:]

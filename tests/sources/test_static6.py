@@ -1,9 +1,10 @@
-"""The static6 source: dhcpkit ids, CSV files (errors with line numbers), SQLite files built from
-them (atomic replace), and assignments delivered through the engine by DUID, Interface-ID and
+"""The static6 source: dhcpkit ids, CSV files (errors with line numbers), SQLite and DBM files
+built from them (atomic replace), and assignments delivered through the engine by DUID, Interface-ID and
 Remote-ID - including a replaced device on the same line taking its prefix over."""
 
 from __future__ import annotations
 
+import dbm
 import gc
 import ipaddress
 import os
@@ -24,7 +25,14 @@ from dhcpbridge.engine.model import LeaseKind, LeaseState
 from dhcpbridge.engine.records import HostInfo6, Meta6
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases import MemoryStore
-from dhcpbridge.sources.static6 import Static6Error, Static6Source, build_sqlite, load_csv, read_csv
+from dhcpbridge.sources.static6 import (
+    Static6Error,
+    Static6Source,
+    build_dbm,
+    build_sqlite,
+    load_csv,
+    read_csv,
+)
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6, parse6, unwrap_relay
 from dhcpbridge.wire.v6.options import (
@@ -192,6 +200,53 @@ def test_a_file_that_is_not_a_static6_table_is_an_error(tmp_path: Path) -> None:
         Static6Source.open([], [tmp_path / "missing.db"], lambda raw: {})
 
 
+# --- DBM (dhcpkit's shelf use case) ----------------------------------------------------------
+
+
+def test_build_dbm_holds_the_same_assignments(tmp_path: Path) -> None:
+    csv_path = write(tmp_path, CSV)
+    path = tmp_path / "a.dbm"
+    assert build_dbm(csv_path, path) == 5
+    assert dbm.whichdb(str(path))  # a DBM file of some flavour the reader detects
+    source = Static6Source.open([], [path], lambda raw: {})
+    assert len(source) == 5
+    for key, want in load_csv(csv_path).items():
+        got = source._lookup(key)
+        assert got is not None
+        assert got.addresses6 == ((want.address,) if want.address is not None else ())
+        assert got.prefixes == ((want.prefix,) if want.prefix is not None else ())
+    assert source._lookup(parse_static_id("duid:00030001026900000000")) is None
+    assert ipaddress.IPv6Address("fd69::aa") in {ipaddress.IPv6Address(a) for a in source.reserved()}
+    run_inline(source.close())
+
+
+def test_build_dbm_keeps_the_old_file_on_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.dbm"
+    build_dbm(write(tmp_path, CSV), path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("a.dbm")}
+    repeated = write(tmp_path, CSV + "interface-id-str:port-2,fd69::9,\n", "b.csv")
+    with pytest.raises(Static6Error, match=r"b.csv:line 8: interface-id.* repeats line 5"):
+        build_dbm(repeated, path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("a.dbm")} == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]  # no leftovers
+    assert build_dbm(write(tmp_path, CSV + "interface-id-str:port-9,fd69::9,\n", "c.csv"), path) == 6
+    assert len(Static6Source.open([], [path], lambda raw: {})) == 6
+
+
+def test_build_dbm_command_and_bad_files(tmp_path: Path) -> None:
+    csv_path = write(tmp_path, CSV)
+    path = tmp_path / "out" / "a.dbm"
+    result = CliRunner().invoke(main, ["build-dbm", str(csv_path), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "5 assignment(s)" in result.output
+    with pytest.raises(Static6Error, match="build-dbm"):
+        Static6Source.open([], [tmp_path / "missing.dbm"], lambda raw: {})
+    with dbm.open(str(tmp_path / "other.dbm"), "n") as other:  # a DBM file, not one of ours
+        other[b"k"] = b"v"
+    with pytest.raises(Static6Error, match="not a static6 DBM file"):
+        Static6Source.open([], [tmp_path / "other.dbm"], lambda raw: {})
+
+
 # --- through the engine ---------------------------------------------------------------------
 
 
@@ -249,12 +304,15 @@ def granted(reply: Message6) -> tuple[list[str], list[str]]:
     return addrs, pfx
 
 
-@pytest.mark.parametrize("fmt", ["csv", "db"])
+@pytest.mark.parametrize("fmt", ["csv", "db", "dbm"])
 def test_assignments_by_interface_id_remote_id_and_duid(tmp_path: Path, fmt: str) -> None:
     path = write(tmp_path, CSV)
     if fmt == "db":
         build_sqlite(path, tmp_path / "a.db")
         path = tmp_path / "a.db"
+    elif fmt == "dbm":
+        build_dbm(path, tmp_path / "a.dbm")
+        path = tmp_path / "a.dbm"
     relay = Relay(config(tmp_path, [path.name]))
     someone = Duid.ll(1, bytes.fromhex("020000000001"))
     # Interface-ID: a static /56, and an address from the pool for the IA_NA it does not cover

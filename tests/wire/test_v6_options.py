@@ -24,9 +24,11 @@ from dhcpbridge.wire.v6.options import (
     NTP_SUBOPTION_SRV_FQDN,
     OPTION_CLASSES,
     OPTIONS6,
+    ClientData,
     ClientFqdn,
     ClientId,
     ClientLinkLayerAddr,
+    CltTime,
     DnsServers,
     DomainList,
     EchoRequest,
@@ -36,6 +38,9 @@ from dhcpbridge.wire.v6.options import (
     InfMaxRt,
     InformationRefreshTime,
     InterfaceId,
+    LqClientLink,
+    LqQuery,
+    LqRelayData,
     MessageType6,
     NtpServer,
     Option6,
@@ -146,6 +151,20 @@ CASES: list[tuple[Option6, str]] = [
     (SolMaxRt(3600), "00000e10"),
     (InfMaxRt(86400), "00015180"),
     (RelaySourcePort(1547), "060b"),
+    # RFC 5007 §4.1.2: query-type, link-address, query-options (an IAADDR with lifetimes 0)
+    (
+        LqQuery(1, IPv6Address("2001:db8::"), [IAAddr(A1)]),
+        "01" + "20010db8000000000000000000000000" + "00050018" + A1_HEX + "00000000" + "00000000",
+    ),
+    (LqQuery(2), "02" + "00" * 16),
+    (
+        ClientData([ClientId(Duid(bytes.fromhex("00030001026700000002"))), CltTime(100)]),
+        "0001000a" + "00030001026700000002" + "002e0004" + "00000064",
+    ),
+    (ClientData(), ""),
+    (CltTime(3600), "00000e10"),
+    (LqRelayData(IPv6Address("fe80::1"), bytes.fromhex("0c00")), "fe800000000000000000000000000001" + "0c00"),
+    (LqClientLink([A1, A2]), A1_HEX + A2_HEX),
 ]
 
 
@@ -235,6 +254,12 @@ BAD: list[tuple[type[Option6], str, str]] = [
     (SolMaxRt, "0000", "bad-length"),
     (InfMaxRt, "0000000000", "bad-length"),
     (RelaySourcePort, "00", "bad-length"),
+    (LqQuery, "01" + "00" * 15, "truncated"),
+    (LqQuery, "01" + "00" * 16 + "0005", "truncated"),
+    (ClientData, "002e0004" + "0000", "bad-length"),
+    (CltTime, "000000", "bad-length"),
+    (LqRelayData, "00" * 15, "truncated"),
+    (LqClientLink, "00" * 17, "bad-length"),
 ]
 
 
@@ -286,6 +311,10 @@ def test_status_code_names() -> None:
         "NotOnLink",
         "UseMulticast",
         "NoPrefixAvail",
+        "UnknownQueryType",
+        "MalformedQuery",
+        "NotConfigured",
+        "NotAllowed",
     ]
     assert StatusCode(99).name == "status-99"
     assert StatusCode.from_wire(b"\x00\x01\xff").message == "\\xff"  # invalid UTF-8 never raises

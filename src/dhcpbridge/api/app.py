@@ -177,6 +177,12 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         """Release a lease now: the address becomes free (admin)."""
         return LeaseOut.of(await _lease_call(admin().release, address))
 
+    @route("post", "/v1/leases/{address:path}/reconfigure", "leases", admin_only)
+    async def reconfigure_lease(address: str) -> dict[str, Any]:
+        """Make the lease's client renew now: a signed RECONFIGURE / FORCERENEW (admin; the
+        client must have accepted them, ``[server] reconfigure-key-file``)."""
+        return cast(dict[str, Any], await _lease_call(admin().reconfigure, address))
+
     @route("get", "/v1/stats", "server", reader)
     async def stats() -> dict[str, Any]:
         """Every counter, as the control socket's ``stats``."""

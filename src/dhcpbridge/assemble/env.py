@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dhcpbridge.assemble.errors import AssemblyError
 from dhcpbridge.assemble.sources import family_chain
 from dhcpbridge.config.model import Config
 from dhcpbridge.engine.ports import LeaseStore, Source
@@ -34,4 +35,21 @@ def shared_env(
         "client_port": ports.client_port,
         "relay_port": ports.relay_port,
         "reserved": chain.reserved(),
+        "reconfigure_secret": reconfigure_secret(config),
     }
+
+
+def reconfigure_secret(config: Config) -> bytes:
+    """The secret of ``[server] reconfigure-key-file`` (b"" when unset); ``AssemblyError`` when
+    it cannot be read or is shorter than 16 bytes."""
+    name = config.server.reconfigure_key_file
+    if name is None:
+        return b""
+    path = config.resolve_path(str(name))
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise AssemblyError([f"server.reconfigure-key-file: {path}: {exc.strerror or exc}"]) from None
+    if len(secret) < 16:
+        raise AssemblyError([f"server.reconfigure-key-file: {path}: fewer than 16 bytes of secret"])
+    return secret

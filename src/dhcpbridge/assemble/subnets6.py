@@ -27,7 +27,8 @@ def pool_ranges(cfg: Subnet6Config) -> tuple[list[Range6], list[PdRange]]:
     for p in cfg.pd_pools:
         step = 1 << (128 - p.delegated_length)
         first = int(p.prefix.network_address)
-        pd.append(PdRange(first, int(p.prefix.broadcast_address) - step + 1, step, p.delegated_length))
+        last = int(p.prefix.broadcast_address) - step + 1
+        pd.append(PdRange(first, last, step, p.delegated_length, *pool_access(p)))
     return pools, pd
 
 

@@ -74,6 +74,9 @@ def build_env6(
             for c in config.class_
             if c.valid_lifetime or c.preferred_lifetime
         },
+        leasequery_requesters=tuple(
+            (int(n.network_address), int(n.netmask)) for n in config.server6.leasequery_requesters
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
@@ -104,6 +104,13 @@ def pool_text(pool: str | PoolConfig | Pool6Config) -> str:
     return pool if isinstance(pool, str) else pool.range
 
 
-def pool_access(pool: str | PoolConfig | Pool6Config) -> tuple[frozenset[str], bool]:
+class Restricts(Protocol):
+    """A pool table that may keep its pool for some clients (address or prefix pools)."""
+
+    classes: list[str]
+    deny_unknown: bool
+
+
+def pool_access(pool: str | Restricts) -> tuple[frozenset[str], bool]:
     """Who may use a pool: (its classes, deny-unknown); a pool written as text is open."""
     return (frozenset(), False) if isinstance(pool, str) else (frozenset(pool.classes), pool.deny_unknown)

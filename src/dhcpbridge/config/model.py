@@ -63,6 +63,9 @@ class ServerConfig(Strict):
 
     # RFC 4388 leasequery: who may ask (addresses or networks; empty: leasequery is off)
     leasequery_requesters: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    # Reconfigure / FORCERENEW (RFC 8415 §18.2.11, RFC 3203 + 6704): a secret of >= 16 bytes the
+    # clients' keys are derived from; unset: no keys are handed out, `dhcpbridge reconfigure` refuses
+    reconfigure_key_file: Path | None = None
 
     @field_validator("trusted_relays", "leasequery_requesters", mode="before")
     @classmethod

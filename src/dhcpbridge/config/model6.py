@@ -118,6 +118,17 @@ class Server6Config(Strict):
     max_ia_pd: Annotated[int, Field(ge=1, le=256)] = 8  # IA_PD per message; more: dropped
     max_leases_per_duid: Annotated[int, Field(ge=1, le=4096)] = 16  # addresses + prefixes per DUID
 
+    # RFC 5007 leasequery: who may ask (addresses or networks; empty: leasequery is off)
+    leasequery_requesters: list[ipaddress.IPv6Network] = Field(default_factory=list)
+
+    @field_validator("leasequery_requesters", mode="before")
+    @classmethod
+    def _requesters(cls, value: object) -> object:
+        """Addresses or networks: ``"2001:db8::2"`` means that host (``strict``: no host bits)."""
+        if isinstance(value, list):
+            return [ipaddress.IPv6Network(v, strict=True) if isinstance(v, str) else v for v in value]
+        return value
+
     @field_validator("server_duid")
     @classmethod
     def _duid(cls, value: str | None) -> str | None:
@@ -127,10 +138,13 @@ class Server6Config(Strict):
 
 
 class PdPoolConfig(Strict):
-    """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``."""
+    """One prefix-delegation pool: ``{prefix = "2001:db8:1000::/40", delegated-length = 56}``;
+    ``classes`` / ``deny-unknown`` keep it for some clients, as for the address pools."""
 
     prefix: ipaddress.IPv6Network
     delegated_length: Annotated[int, Field(ge=1, le=128)]
+    classes: list[str] = Field(default_factory=list)
+    deny_unknown: bool = False  # only clients a source knows (a reservation, a bridge answer)
 
     @model_validator(mode="after")
     def _lengths(self) -> PdPoolConfig:

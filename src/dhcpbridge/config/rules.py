@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from dhcpbridge.config.classes import Pool6Config, PoolConfig
 from dhcpbridge.config.model import Config
-from dhcpbridge.config.model6 import canonical_static_id, parse_static_id
+from dhcpbridge.config.model6 import PdPoolConfig, canonical_static_id, parse_static_id
 from dhcpbridge.config.shared import shared_network_errors
 from dhcpbridge.config.values import parse_range, parse_range6
 from dhcpbridge.wire import values
@@ -37,15 +37,16 @@ def _pool_classes(config: Config) -> list[str]:
     """A pool kept for classes must name classes that exist (a typo would starve the pool)."""
     names = {c.name for c in config.class_}
     errors: list[str] = []
-    pools: list[tuple[str, list[str | PoolConfig] | list[str | Pool6Config]]] = [
-        *((f"subnet4[{i}]", list(s.pools)) for i, s in enumerate(config.subnet4)),
-        *((f"subnet6[{i}]", list(s.pools)) for i, s in enumerate(config.subnet6)),
+    pools: list[tuple[str, list[str | PoolConfig] | list[str | Pool6Config] | list[PdPoolConfig]]] = [
+        *((f"subnet4[{i}].pools", list(s.pools)) for i, s in enumerate(config.subnet4)),
+        *((f"subnet6[{i}].pools", list(s.pools)) for i, s in enumerate(config.subnet6)),
+        *((f"subnet6[{i}].pd-pools", list(s.pd_pools)) for i, s in enumerate(config.subnet6)),
     ]
     for path, items in pools:
         for k, pool in enumerate(items):
             for name in [] if isinstance(pool, str) else pool.classes:
                 if name not in names:
-                    errors.append(f"{path}.pools[{k}].classes: no [[class]] is named {name!r}")
+                    errors.append(f"{path}[{k}].classes: no [[class]] is named {name!r}")
     return errors
 
 

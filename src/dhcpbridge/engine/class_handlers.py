@@ -18,6 +18,7 @@ from dhcpbridge.wire.v6.options import Encoded
 
 NAK = 6
 LEASEQUERY = 10
+LEASEQUERY6 = 14
 
 
 class _Classes:
@@ -83,6 +84,11 @@ class ClassOptions4(_Classes, Handler[Transaction4]):
 
 class Classes6(_Classify, Handler[Transaction6]):
     facts = staticmethod(facts6)
+
+    def pre(self, tx: Transaction6) -> None:
+        if tx.msg_type_code == LEASEQUERY6:  # the requester is not the client: no classes
+            return
+        super().pre(tx)
 
 
 class ClassOptions6(_Classes, Handler[Transaction6]):

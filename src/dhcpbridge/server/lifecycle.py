@@ -32,7 +32,7 @@ from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError
 from dhcpbridge.assemble.bridge import serves_v6_bridge
 from dhcpbridge.config import Config, ConfigError, load
-from dhcpbridge.engine.model import LeaseEvent
+from dhcpbridge.engine.model import LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import Closable, HasStats, LeaseListener, LeaseStore, Startable
 from dhcpbridge.engine.records import HostInfo, HostInfo6
 from dhcpbridge.engine.stats import Stats
@@ -54,6 +54,7 @@ from dhcpbridge.leases.base import (
 )
 from dhcpbridge.leases.registry import open_store
 from dhcpbridge.leases.renewcache import RenewFromCache
+from dhcpbridge.server import reconfigure
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
 from dhcpbridge.server.endpoint import Endpoint
@@ -140,6 +141,10 @@ class Server:
 
     def spawn(self, coro: Any) -> None:
         self.tasks.spawn(coro)
+
+    async def reconfigure(self, kind: LeaseKind, address: int) -> dict[str, Any]:
+        """A signed RECONFIGURE / FORCERENEW to the client of a lease (server/reconfigure.py)."""
+        return await reconfigure.send(self, kind, address)
 
     # --- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:

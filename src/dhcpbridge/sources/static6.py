@@ -1,5 +1,6 @@
 """Static DHCPv6 assignments: a fixed address and/or delegated prefix per DUID, Interface-ID or
-Remote-ID, from ``[[static6]]`` entries, dhcpkit-style CSV files or SQLite files built from them.
+Remote-ID, from ``[[static6]]`` entries, dhcpkit-style CSV files, or SQLite or DBM files built
+from them.
 
 CSV (dhcpkit's format): a header row naming ``id``, ``address`` and ``prefix`` (other columns are
 ignored), one assignment per row; ``id`` is ``duid:HEX``, ``interface-id:HEX``,
@@ -11,6 +12,13 @@ key, looked up per request, so a table of millions of lines costs no memory and 
 (replaced atomically) is picked up on reload. A file is read as SQLite when its name ends in
 ``.db``, ``.sqlite`` or ``.sqlite3``.
 
+DBM (``dhcpbridge build-dbm a.csv a.dbm``, dhcpkit's "shelf" use case): the same rows in a
+key-value file of Python's ``dbm`` module (whichever flavour the Python has: gdbm, ndbm, or the
+portable ``dbm.dumb``; the reader detects it), key = the lookup key, value = id, address,
+prefix and line as tab-separated text (no pickles, unlike dhcpkit's shelves, which hold pickled
+objects of its own classes and so are not read here). Looked up per request like SQLite. A file
+is read as DBM when its name ends in ``.dbm`` or ``.gdbm``.
+
 Lookup order, as in dhcpkit: the client's DUID, then the Interface-ID and then the Remote-ID of the
 relay closest to the client. IAs an assignment does not cover (a second IA_NA, or an IA_NA when
 only a prefix is assigned) are served from the link's pools, if it has any.
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dbm
 import ipaddress
 import os
 import sqlite3
@@ -43,6 +52,9 @@ from dhcpbridge.engine.ports import Query
 from dhcpbridge.sources.errors import SourceError
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+DBM_SUFFIXES = (".dbm", ".gdbm")
+DBM_SCHEMA_KEY = b"\x00schema"  # no lookup key starts with a zero byte
+DBM_SCHEMA = b"dhcpbridge-static6 1"
 SCHEMA_VERSION = "1"
 _U32 = struct.Struct("!I")
 _SCHEMA = """
@@ -237,6 +249,86 @@ class _SqliteTable:
         self.db.close()
 
 
+def _dbm_value(a: Assignment6, line: int) -> bytes:
+    address = str(ipaddress.IPv6Address(a.address)) if a.address is not None else ""
+    prefix = f"{ipaddress.IPv6Address(a.prefix[0])}/{a.prefix[1]}" if a.prefix is not None else ""
+    return f"{a.id}\t{address}\t{prefix}\t{line}".encode()
+
+
+def _from_dbm(value: bytes) -> tuple[Assignment6, int]:
+    ident, address, prefix, line = value.decode().split("\t")
+    addr = int(ipaddress.IPv6Address(address)) if address else None
+    pfx = None
+    if prefix:
+        net = ipaddress.IPv6Network(prefix)
+        pfx = (int(net.network_address), net.prefixlen)
+    return Assignment6(ident, addr, pfx), int(line)
+
+
+def build_dbm(csv_path: Path, dbm_path: Path, progress: Callable[[int], None] | None = None) -> int:
+    """Convert a dhcpkit CSV file into a DBM file for the ``static6`` source; returns the row
+    count. Written beside the target and renamed over it when complete (a bad row, reported by
+    ``Static6Error`` with its line number, leaves the old file alone); a flavour that keeps
+    several files (``dbm.dumb``: .dat and .dir) has them renamed one after the other."""
+    dbm_path = dbm_path.resolve()
+    dbm_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dbm_path.parent / f".{dbm_path.name}.{os.getpid()}.tmp"
+    count = 0
+    try:
+        with dbm.open(str(tmp), "n", 0o644) as db, contextlib.closing(read_csv(csv_path)) as rows:
+            db[DBM_SCHEMA_KEY] = DBM_SCHEMA
+            for line, key, assignment in rows:
+                old = db.get(key)
+                if old is not None:
+                    first = _from_dbm(old)[1]
+                    raise Static6Error([f"{csv_path}:line {line}: {assignment.id} repeats line {first}"])
+                db[key] = _dbm_value(assignment, line)
+                count += 1
+                if progress is not None and not count % 5000:
+                    progress(line)
+        for made in sorted(tmp.parent.glob(tmp.name + "*")):
+            os.replace(made, dbm_path.parent / (dbm_path.name + made.name[len(tmp.name) :]))
+    finally:
+        for left in tmp.parent.glob(tmp.name + "*"):
+            left.unlink(missing_ok=True)
+    return count
+
+
+class _DbmTable:
+    """Per-request lookups in a file made by :func:`build_dbm` (opened read-only)."""
+
+    def __init__(self, path: Path) -> None:
+        kind = dbm.whichdb(str(path))
+        if kind is None:
+            raise Static6Error(
+                [f"{path}: no such file (build it with: dhcpbridge build-dbm FILE.csv {path})"]
+            )
+        try:
+            self.db = dbm.open(str(path), "r")  # noqa: SIM115 - open while the source lives
+        except dbm.error as exc:  # (a tuple: the error of each flavour)
+            raise Static6Error(
+                [f"{path}: not a DBM file this Python reads ({kind or 'unknown'}: {exc})"]
+            ) from None
+        if self.db.get(DBM_SCHEMA_KEY) != DBM_SCHEMA:
+            self.db.close()
+            raise Static6Error([f"{path}: not a static6 DBM file of this version; rebuild it"])
+        self.rows = len(self.db) - 1
+        self.path = path
+
+    def get(self, key: bytes) -> Assignment6 | None:
+        value = self.db.get(key)
+        return None if value is None else _from_dbm(value)[0]
+
+    def values(self) -> Iterator[tuple[int | None, tuple[int, int] | None]]:
+        for key in self.db.keys():  # noqa: SIM118 - not every flavour iterates
+            if key != DBM_SCHEMA_KEY:
+                a = _from_dbm(self.db[key])[0]
+                yield a.address, a.prefix
+
+    def close(self) -> None:
+        self.db.close()
+
+
 class Static6Source:
     """The ``static6`` source; see the module docstring.
 
@@ -251,7 +343,7 @@ class Static6Source:
     def __init__(
         self,
         table: dict[bytes, Assignment6],
-        databases: Iterable[_SqliteTable] = (),
+        databases: Iterable[_SqliteTable | _DbmTable] = (),
         name: str = "static6",
         keep: Callable[[int], bool] | None = None,
         options: dict[bytes, dict[int, bytes]] | None = None,
@@ -283,10 +375,10 @@ class Static6Source:
         keep: Callable[[int], bool] | None = None,
         name: str = "static6",
     ) -> Static6Source:
-        """From ``[[static6]]`` entries and CSV/SQLite files; ``Static6Error`` lists every problem."""
+        """From ``[[static6]]`` entries and CSV/SQLite/DBM files; ``Static6Error`` lists every problem."""
         table: dict[bytes, Assignment6] = {}
         options: dict[bytes, dict[int, bytes]] = {}
-        databases: list[_SqliteTable] = []
+        databases: list[_SqliteTable | _DbmTable] = []
         errors: list[str] = []
         for i, entry in enumerate(entries):
             key = parse_static_id(entry.id)
@@ -302,6 +394,8 @@ class Static6Source:
             try:
                 if path.suffix.lower() in SQLITE_SUFFIXES:
                     databases.append(_SqliteTable(path))
+                elif path.suffix.lower() in DBM_SUFFIXES:
+                    databases.append(_DbmTable(path))
                 else:
                     for key, assignment in load_csv(path).items():
                         table.setdefault(key, assignment)  # [[static6]] entries win

@@ -45,6 +45,7 @@ class Env4:
     # has one, they are dropped as release-not-kept / decline-not-kept); None: the store keeps leases
     unkept_source: str | None = None
     leasequery_requesters: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: RFC 4388 off
+    reconfigure_secret: bytes = b""  # [server] reconfigure-key-file: FORCERENEW nonces (RFC 6704)
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
     class_lease_times: dict[str, int] = field(default_factory=dict)  # class name -> its lease-time
     bootp: bool = False  # some subnet answers BOOTP clients (``bootp = true``)

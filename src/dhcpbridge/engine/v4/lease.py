@@ -11,8 +11,9 @@ from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
+from dhcpbridge.engine.reconfigure import MARK
 from dhcpbridge.engine.subnets import in_ranges
-from dhcpbridge.engine.v4 import leasequery
+from dhcpbridge.engine.v4 import forcerenew, leasequery
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
@@ -91,7 +92,7 @@ class Bindings(Handler[Transaction4]):
 
     def _template(self, tx: Transaction4, address: int, state: LeaseState, until: float) -> Lease:
         giaddr = tx.request.giaddr
-        return lease_template(
+        lease = lease_template(
             tx,
             V4,
             tx.client_key,
@@ -104,6 +105,9 @@ class Bindings(Handler[Transaction4]):
             self._relay_names.get(giaddr) if giaddr else tx.known_relay,
             tx.hostname,
         )
+        if self.env.reconfigure_secret and forcerenew.accepts(self.env, tx):
+            lease.info = {**(lease.info or {}), MARK: True}  # it can be sent a FORCERENEW
+        return lease
 
     def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:
         answer = tx.answer

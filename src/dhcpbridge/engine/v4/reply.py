@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 from dhcpbridge.engine.pipeline import Handler
+from dhcpbridge.engine.v4 import forcerenew
 from dhcpbridge.engine.v4.env import Env4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.v4.message import BOOTREPLY, FLAG_BROADCAST, Message4
@@ -81,6 +82,8 @@ class BuildReply(Handler[Transaction4]):
             reply.yiaddr = lease.address
             if kind == MessageType.ACK:
                 reply.ciaddr = req.ciaddr
+                if self.env.reconfigure_secret and forcerenew.accepts(self.env, tx):
+                    opts[90] = forcerenew.nonce_option(self.env, tx)  # RFC 6704 §3.2.1
             opts[51], opts[58], opts[59] = self._lease_options(tx)
             answer = tx.answer
             if answer is not None and (answer.renewal_time is not None or answer.rebinding_time is not None):

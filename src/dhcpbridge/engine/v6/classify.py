@@ -9,6 +9,7 @@ from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import parse_ia
+from dhcpbridge.engine.v6.leasequery import check_requester
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, message_name6
 from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
@@ -23,6 +24,7 @@ REPLY = MessageType6.REPLY
 RELEASE = MessageType6.RELEASE
 DECLINE = MessageType6.DECLINE
 INFORMATION_REQUEST = MessageType6.INFORMATION_REQUEST
+LEASEQUERY = MessageType6.LEASEQUERY
 
 ACCEPTED = frozenset({SOLICIT, REQUEST, CONFIRM, RENEW, REBIND, RELEASE, DECLINE, INFORMATION_REQUEST})
 #: RFC 8415 §16: these must name the server they are meant for ...
@@ -46,13 +48,16 @@ class Classify(Handler[Transaction6]):
 
     def pre(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
-        if kind not in ACCEPTED:
+        leasequery = kind == LEASEQUERY and bool(self.env.leasequery_requesters)
+        if kind not in ACCEPTED and not leasequery:
             raise CannotRespond("unsupported-type", message_name6(kind))
         served = self.env.host.served
         if served and not tx.relays and tx.meta.ifname not in served:
             raise CannotRespond("interface-not-served", tx.meta.ifname)
         if not tx.relays and not self.env.multicast and tx.meta.dst[:1] == b"\xff":
             raise CannotRespond("multicast-off", "relay-only ([server6] multicast = false)")
+        if leasequery:
+            return self._leasequery(tx)
         client = None
         ias: list[tuple[int, bytes]] = []
         for opt in tx.request.options:
@@ -97,6 +102,19 @@ class Classify(Handler[Transaction6]):
                 raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
         if tx.relays:
             self._relay_info(tx)
+
+    def _leasequery(self, tx: Transaction6) -> None:
+        """RFC 5007: the requester's own Client Identifier (echoed in the reply); the client it
+        asks about is in the query, no identity of ours."""
+        check_requester(self.env, tx)
+        for opt in tx.request.options:
+            if opt.code == 1:
+                tx.duid = opt.to_wire()
+                tx.client_option = opt
+            elif opt.code == 2:
+                tx.server_id = opt.to_wire()
+        if tx.client_option is None:
+            raise CannotRespond("no-client-id", "LEASEQUERY")
 
     def _cap(self, tx: Transaction6, ias: list[tuple[int, bytes]]) -> None:
         """No real client sends more IAs than the caps allow (``max-ia-na`` IA_NA + IA_TA,
@@ -175,7 +193,7 @@ class ServerIdentity(Handler[Transaction6]):
             raise CannotRespond("other-server", message_name6(kind))
         if kind == INFORMATION_REQUEST and tx.ias:
             raise CannotRespond("ia-in-information-request")
-        if tx.unicast:
+        if tx.unicast and kind != LEASEQUERY:  # RFC 5007: a requester unicasts its queries
             if kind not in UNICAST_OK:
                 raise CannotRespond("unicast-not-allowed", message_name6(kind))
             subnet = tx.subnet

@@ -4,7 +4,8 @@ them, effects, or the reason for silence) out. Pure: the caller passes ``now``.
 A relayed message is unwrapped before the pipeline runs and the reply is wrapped again in the
 matching RELAY-REPL chain afterwards (Interface-ID echoed, RFC 8415 §19.3); it goes to the
 sender of the outermost RELAY-FORW, port 547 (or its own port when that relay sent a Relay
-Source Port option, RFC 8357), and a direct reply to the client's address, port 546.
+Source Port option, RFC 8357), and a direct reply to the client's address, port 546 (a
+LEASEQUERY-REPLY to the requester's address and port).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dhcpbridge.wire.v6.options import Encoded
 
 _RELAY_FORW = 12
 _RELAY_SOURCE_PORT = 135
+_LEASEQUERY = 14
 
 #: What ``Engine6.process`` returns (``outcome.dest`` says where the reply goes).
 Outcome6 = Outcome[Transaction6]
@@ -72,6 +74,8 @@ class Engine6(Engine[Transaction6, Meta6, Env6]):
         relays = tx.relays
         if relays:
             port = meta.src_port if relays[0].has(_RELAY_SOURCE_PORT) else self.env.relay_port
+        elif tx.msg_type_code == _LEASEQUERY:  # RFC 5007: back to the requester's own port
+            port = meta.src_port
         else:
             port = self.env.client_port
         scope = meta.ifindex if meta.src.startswith("fe80:") else 0

@@ -47,6 +47,8 @@ class Env6:
     link_lease_time: int = 7200  # valid lifetime when the answer gives none
     classes: tuple[ClientClass, ...] = ()  # ClientClass of [[class]] (issue 13 §3), in file order
     class_lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (valid, preferred)
+    leasequery_requesters: tuple[tuple[int, int], ...] = ()  # (network, mask); empty: RFC 5007 off
+    reconfigure_secret: bytes = b""  # [server] reconfigure-key-file: Reconfigure keys (RFC 8415 §20.4)
     server_id: Encoded = field(init=False)
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseS
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.subnets import in_ranges
+from dhcpbridge.engine.v6 import leasequery, reconfigure
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -128,6 +129,8 @@ class Bindings(Handler[Transaction6]):
             await self._decline(tx)
         elif kind == CONFIRM:
             self._confirm(tx)
+        elif kind == leasequery.LEASEQUERY:  # RFC 5007, only with leasequery-requesters (Classify)
+            await leasequery.answer(self.env, tx)
         else:  # INFORMATION-REQUEST: options only
             tx.reply_type = REPLY
 
@@ -137,7 +140,7 @@ class Bindings(Handler[Transaction6]):
     ) -> Lease:
         subnet = tx.subnet
         link = tx.link_address
-        return lease_template(
+        lease = lease_template(
             tx,
             ia.kind,
             ia.key,
@@ -150,6 +153,9 @@ class Bindings(Handler[Transaction6]):
             self._relay_names.get(link) if link else "",
             "",
         )
+        if self.env.reconfigure_secret and reconfigure.accepts(self.env, tx):
+            lease.info = reconfigure.mark(lease.info)
+        return lease
 
     def _grant(self, tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:
         """(packed preferred + valid lifetime, packed T1 + T2, valid lifetime) of this reply: the
@@ -204,12 +210,6 @@ class Bindings(Handler[Transaction6]):
         if kind == NA:
             return frozenset((a, 128) for a in answer.addresses6)
         return frozenset(answer.prefixes)
-
-    def _ranges(self, subnet: Subnet6, ia: IaRequest) -> tuple[AddressRange, ...]:
-        if ia.kind == NA:
-            return subnet.pools
-        hint_len = ia.hints[0][1] if ia.hints else 0
-        return subnet.pd_ranges(hint_len)
 
     @staticmethod
     def _encode_ia(
@@ -294,11 +294,13 @@ class Bindings(Handler[Transaction6]):
         store = env.store
         answer = tx.answer
         assert answer is not None
-        tiers = (
-            (subnet.pools if ia.kind == NA else self._ranges(subnet, ia),)
-            if ia.kind == PD or not subnet.restricted
-            else subnet.pool_tiers(tx.classes, answer.known)  # kept for its classes first
-        )
+        tiers: tuple[tuple[AddressRange, ...], ...]
+        if ia.kind == PD:  # kept for its classes first (deny-unknown: for known clients only)
+            tiers = subnet.pd_tiers(ia.hints[0][1] if ia.hints else 0, tx.classes, answer.known)
+        elif subnet.restricted:
+            tiers = subnet.pool_tiers(tx.classes, answer.known)
+        else:
+            tiers = (subnet.pools,)
         if not tiers or not tiers[0] or not (room or await self._room(tx, ia)):
             return None
         prefer = 0
@@ -306,7 +308,7 @@ class Bindings(Handler[Transaction6]):
             if not addr or addr in env.reserved or (used and (addr, length) in used):
                 continue
             if (ia.kind == NA and subnet.in_pools_for(addr, tx.classes, answer.known)) or (
-                ia.kind == PD and subnet.in_pd_pools(addr, length)
+                ia.kind == PD and subnet.in_pd_pools_for(addr, length, tx.classes, answer.known)
             ):
                 prefer = addr
                 if commit:
@@ -426,16 +428,17 @@ class Bindings(Handler[Transaction6]):
             return False
         if ia.kind == NA:
             return subnet.in_pools_for(addr, tx.classes, answer.known)
-        return subnet.in_pd_pools(addr, length)
+        return subnet.in_pd_pools_for(addr, length, tx.classes, answer.known)
 
     async def _extend(self, tx: Transaction6, subnet: Subnet6, ia: IaRequest) -> Encoded:
         store = self.env.store
         now = tx.now
-        ours = {
-            (lease.address, lease.prefix_len)
+        held = [
+            lease
             for lease in await store.find_client(ia.kind, ia.key)
             if lease.state == BOUND and lease.expires > now
-        }
+        ]
+        ours = {(lease.address, lease.prefix_len) for lease in held}
         fixed = self._fixed_set(tx, ia.kind)
         wanted = dict.fromkeys(h for h in ia.hints if h[0])
         for entry in ours:
@@ -475,6 +478,11 @@ class Bindings(Handler[Transaction6]):
                 gone = await store.release(ia.kind, addr, ia.key, now)
                 if gone is not None:
                     tx.effects.append(LeaseEvent("release", gone, tx))
+        if not granted and _moved(subnet, held):  # bound on another link: a new one here (as Kea)
+            lease = await self._assign(tx, subnet, ia, True, set(zero), valid)
+            if lease is not None:
+                granted.append(lease)
+                tx.leases.append(lease)
         return self._encode_ia(ia, grant, granted, zero)
 
     # --- RELEASE / DECLINE / CONFIRM --------------------------------------------------------
@@ -552,6 +560,12 @@ class Bindings(Handler[Transaction6]):
 def _groups(tx: Transaction6, caps: LeaseCaps) -> tuple[Group, ...]:
     """The cap groups of the client: its relay link and Interface-ID, its MAC's prefix."""
     return caps.of(tx.link_address.to_bytes(16, "big"), tx.circuit_id, tx.client_mac)
+
+
+def _moved(subnet: Subnet6, held: list[Lease]) -> bool:
+    """Whether the IA's bindings are in a subnet that is not this link (nor of its shared network)."""
+    names = {subnet.name, *(s.name for s in subnet.siblings)}
+    return any(lease.subnet and lease.subnet not in names for lease in held)
 
 
 def _range_length(ranges: tuple[AddressRange, ...], addr: int) -> int:

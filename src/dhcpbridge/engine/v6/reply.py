@@ -10,16 +10,18 @@ from __future__ import annotations
 import struct
 
 from dhcpbridge.engine.pipeline import Handler
-from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, SOLICIT
+from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, REPLY, SOLICIT
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import status_bytes
 from dhcpbridge.engine.v6.lease import ADVERTISE
+from dhcpbridge.engine.v6.reconfigure import key_options
 from dhcpbridge.engine.v6.subnet import OptionSet
 from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.message import Message6
-from dhcpbridge.wire.v6.options import Encoded, Option6, OptionCode6
+from dhcpbridge.wire.v6.options import Encoded, MessageType6, Option6, OptionCode6
 
 _U16 = struct.Struct("!H")
+LEASEQUERY_REPLY = MessageType6.LEASEQUERY_REPLY
 RAPID_COMMIT = Encoded(OptionCode6.RAPID_COMMIT, b"")
 PREFERENCE = OptionCode6.PREFERENCE
 #: Options that belong only in a Reply to Information-request (RFC 8415 §21.23, §21.25).
@@ -55,7 +57,7 @@ class BuildReply(Handler[Transaction6]):
 
     def post(self, tx: Transaction6) -> None:
         kind = tx.reply_type
-        if not kind or tx.drop_reason is not None:
+        if not kind or tx.drop_reason is not None or kind == LEASEQUERY_REPLY:  # (built whole)
             return
         env = self.env
         opts: list[Option6] = []
@@ -90,4 +92,6 @@ class BuildReply(Handler[Transaction6]):
             opts.extend(chosen)
         if extra:
             opts.extend(Encoded(code, body) for code, body in extra.items())
+        if kind == REPLY and env.reconfigure_secret:  # Reconfigure Accept + the client's key
+            opts.extend(key_options(env, tx))
         tx.reply = Message6(kind, tx.request.transaction_id, opts)

@@ -32,12 +32,15 @@ class Range6:
 @dataclass(frozen=True, slots=True)
 class PdRange:
     """A prefix-delegation pool: members ``first + k * step`` (``step = 2 ** (128 - length)``),
-    each the network address of one delegated ``/length`` (the lease store's ``AddressRange``)."""
+    each the network address of one delegated ``/length`` (the lease store's ``AddressRange``);
+    ``classes`` / ``known_only``: who may use it, as for ``Range6``."""
 
     first: int
     last: int
     step: int
     length: int
+    classes: frozenset[str] = frozenset()
+    known_only: bool = False
 
     @property
     def size(self) -> int:
@@ -71,10 +74,12 @@ class Subnet6:
     _top: int = 0
     _pd_by_length: dict[int, tuple[PdRange, ...]] = field(default_factory=dict)
     restricted: bool = False  # some IA_NA pool is kept for classes / known clients
+    pd_restricted: bool = False  # some prefix pool is kept for classes / known clients
     siblings: tuple[Subnet6, ...] = ()  # the other members of its [[shared-network]], in order
 
     def __post_init__(self) -> None:
         self.restricted = any(p.classes or p.known_only for p in self.pools)
+        self.pd_restricted = any(p.classes or p.known_only for p in self.pd_pools)
         self.life_wire = _PAIR.pack(self.preferred, self.valid)
         self.timers_wire = _PAIR.pack(self.t1, self.t2)
         self._shift = 128 - self.prefixlen
@@ -146,6 +151,37 @@ class Subnet6:
             if wanted is not None:
                 return wanted
         return self.pd_pools
+
+    def pd_tiers(
+        self, length_hint: int, classes: tuple[str, ...], known: bool
+    ) -> tuple[tuple[PdRange, ...], ...]:
+        """The prefix pools this client may use, in the order to try them (those kept for its
+        classes or for known clients first, ``engine.subnets.pool_tiers``); within them, those
+        delegating the hinted length when there are any."""
+        if not self.pd_restricted:
+            return (self.pd_ranges(length_hint),)
+        tiers = pool_tiers(self.pd_pools, classes, known)
+        if length_hint:
+            hinted = tuple(
+                t for t in (tuple(p for p in tier if p.length == length_hint) for tier in tiers) if t
+            )
+            if hinted:
+                return hinted
+        return tiers
+
+    def in_pd_pools_for(self, prefix: int, length: int, classes: tuple[str, ...], known: bool) -> bool:
+        """Whether ``prefix``/``length`` is a member of a prefix pool this client may use."""
+        if not self.pd_restricted:
+            return self.in_pd_pools(prefix, length)
+        for tier in pool_tiers(self.pd_pools, classes, known):
+            for pool in tier:
+                if (
+                    length == pool.length
+                    and pool.first <= prefix <= pool.last
+                    and not (prefix - pool.first) % pool.step
+                ):
+                    return True
+        return False
 
     @property
     def allows_unicast(self) -> bool:

@@ -245,6 +245,16 @@ class LeaseIndex:
                 out.append(lease)
         return out
 
+    def find_duid(self, kind: LeaseKind, duid: bytes) -> list[Lease]:
+        """Every record of ``kind`` keyed IAID + ``duid`` (any IAID, any state)."""
+        keys = self._duid_keys[kind].get(duid)
+        if keys is None:
+            return []
+        out: list[Lease] = []
+        for client in [keys] if isinstance(keys, bytes) else keys:
+            out.extend(self.find_client(kind, client))
+        return out
+
     def duid_lease_count(self, duid: bytes, now: float) -> int:
         """How many addresses and prefixes (IA_NA + IA_PD records keyed IAID + ``duid``) are held
         for one DUID now: bound or offered, not yet expired."""

@@ -50,6 +50,10 @@ class IndexedStore:
     ) -> Lease | None:
         return self.index.decline(kind, address, client, now, until)
 
+    async def find_duid(self, kind: LeaseKind, duid: bytes) -> list[Lease]:
+        """Every record of one DUID, all its IAIDs (``engine.v6.leasequery`` reads it when a store has it)."""
+        return self.index.find_duid(kind, duid)
+
     def duid_lease_count(self, duid: bytes, now: float) -> int:
         """Addresses + prefixes one DUID holds now (``engine.v6.lease.CountsDuidLeases``)."""
         return self.index.duid_lease_count(duid, now)

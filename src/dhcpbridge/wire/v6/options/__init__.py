@@ -7,7 +7,7 @@ every public name re-exported here.
 - :mod:`.container`: ``OptionContainer`` (``get(IANA)``-style lookup for messages and IAs);
 - :mod:`.shapes`: shared bases of the one-field options;
 - :mod:`.ia`, :mod:`.identity`, :mod:`.exchange`, :mod:`.status`, :mod:`.relay`, :mod:`.dns`,
-  :mod:`.ntp`: the typed option classes;
+  :mod:`.ntp`, :mod:`.leasequery`: the typed option classes;
 - :mod:`.registry`: configured options by name;
   :mod:`.display`: JSON-friendly views.
 """
@@ -51,6 +51,14 @@ from dhcpbridge.wire.v6.options.exchange import (
 )
 from dhcpbridge.wire.v6.options.ia import IANA, IAPD, IATA, Carrier, IAAddr, IAPrefix
 from dhcpbridge.wire.v6.options.identity import ClientId, ServerId, UserClass, VendorClass, VendorOpts
+from dhcpbridge.wire.v6.options.leasequery import (
+    ClientData,
+    CltTime,
+    LqClientLink,
+    LqQuery,
+    LqRelayData,
+    QueryType6,
+)
 from dhcpbridge.wire.v6.options.ntp import NtpEntry, NtpServer, SntpServers
 from dhcpbridge.wire.v6.options.registry import (
     KINDS6,
@@ -80,9 +88,11 @@ __all__ = [
     "OPTIONS6",
     "OPTION_CLASSES",
     "Carrier",
+    "ClientData",
     "ClientFqdn",
     "ClientId",
     "ClientLinkLayerAddr",
+    "CltTime",
     "DnsServers",
     "DomainList",
     "EchoRequest",
@@ -93,6 +103,9 @@ __all__ = [
     "InfMaxRt",
     "InformationRefreshTime",
     "InterfaceId",
+    "LqClientLink",
+    "LqQuery",
+    "LqRelayData",
     "MessageType6",
     "NtpEntry",
     "NtpServer",
@@ -101,6 +114,7 @@ __all__ = [
     "OptionContainer",
     "OptionRequest",
     "Preference",
+    "QueryType6",
     "RapidCommit",
     "RawOption",
     "ReconfAccept",

@@ -79,6 +79,11 @@ class OptionCode6(IntEnum):
     NEW_POSIX_TIMEZONE = 41
     NEW_TZDB_TIMEZONE = 42
     ERO = 43
+    LQ_QUERY = 44
+    CLIENT_DATA = 45
+    CLT_TIME = 46
+    LQ_RELAY_DATA = 47
+    LQ_CLIENT_LINK = 48
     NTP_SERVER = 56
     BOOTFILE_URL = 59
     BOOTFILE_PARAM = 60
@@ -90,7 +95,7 @@ class OptionCode6(IntEnum):
 
 
 class StatusCode6(IntEnum):
-    """Status codes carried in OPTION_STATUS_CODE (RFC 8415 §21.13)."""
+    """Status codes carried in OPTION_STATUS_CODE (RFC 8415 §21.13; 7-10: RFC 5007 §4.1.3)."""
 
     SUCCESS = 0
     UNSPEC_FAIL = 1
@@ -99,6 +104,10 @@ class StatusCode6(IntEnum):
     NOT_ON_LINK = 4
     USE_MULTICAST = 5
     NO_PREFIX_AVAIL = 6
+    UNKNOWN_QUERY_TYPE = 7
+    MALFORMED_QUERY = 8
+    NOT_CONFIGURED = 9
+    NOT_ALLOWED = 10
 
 
 #: RFC 5908 §4.1-4.3 NTP time source sub-option codes.
