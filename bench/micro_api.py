@@ -16,12 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from dhcpbridge.testing.bind import free_port
-
 from dhcpbridge.api.app import create_app
 from dhcpbridge.config import load
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.server import Server
+from dhcpbridge.testing.bind import free_port
 
 CONFIG = """\
 [server]
