@@ -85,7 +85,8 @@ class Entry:
         self.status = status
         self.drop_reason: str | None = reason
         self.drop_detail: str = detail
-        self.dropped_by = step_name(dropped_by)
+        # a record read back from the persistence holds names where a live one holds objects
+        self.dropped_by = dropped_by if isinstance(dropped_by, str) else step_name(dropped_by)
         self.state: str = state
         self.done = done
         self.meta = meta
@@ -95,9 +96,9 @@ class Entry:
             self.dest = (_ip4(dest), port)
         elif dest is not None:
             self.dest = (str(dest[0]), int(dest[1]))
-        self.subnet = subnet.name if subnet is not None else ""
+        self.subnet = subnet if isinstance(subnet, str) else subnet.name if subnet is not None else ""
         self.source: str = source
-        self.action = action.name.lower() if action is not None else ""
+        self.action = action if isinstance(action, str) else action.name.lower() if action is not None else ""
         self.steps = steps
         self.request: Message4 | Message6 | RelayMessage6 | bytes = raw
         self.ids: tuple[tuple[str, bytes], ...] = ()
@@ -173,15 +174,13 @@ class LookingGlass:
         self._held = 0  # exchanges held (at most ``slots``)
         self.evicted = 0  # clients whose ring went to another client
         # the rings: v4 MAC / v6 DUID -> ring; per ring its client, family, exchanges filed (its
-        # next slot is that modulo ``per_client``), when last seen (``filed``), seen since the
-        # CLOCK hand last passed
+        # next slot is that modulo ``per_client``), seen since the CLOCK hand last passed
         self._rings4: dict[bytes, int] = {}
         self._rings6: dict[bytes, int] = {}
         self._owner: list[bytes] = [b""] * self.rings
         self._owner_v6: list[bool] = [False] * self.rings
         self._count: list[int] = [0] * self.rings
-        self._seen: list[int] = [0] * self.rings
-        self._ref = bytearray(self.rings)
+        self._ref: list[bool] = [False] * self.rings
         self._used = 0  # rings handed out so far (then the hand takes them back)
         self._hand = 0
         none: list[Any] = [None] * slots
@@ -263,20 +262,7 @@ class LookingGlass:
     ) -> int:
         """The part of ``record`` both families share: the next slot of ``key``'s ring gets the
         references and the decision's facts; that slot."""
-        rings = self._rings6 if v6 else self._rings4
-        ring = rings.get(key, -1)
-        if ring < 0:
-            ring = self._claim(v6, key, rings)
-        self._ref[ring] = 1
-        self.filed += 1
-        self._seen[ring] = self.filed
-        n = self._count[ring]
-        self._count[ring] = n + 1
-        per = self.per_client
-        if n < per:
-            self._held += 1
-        i = ring * per + n % per
-        self._seq[i] = self.filed
+        i = self._slot(v6, key)
         self._raw[i] = raw
         self._reply[i] = reply
         self._flags[i] = (1 if v6 else 0) | (2 if tx.done else 0)
@@ -295,6 +281,50 @@ class LookingGlass:
             self._action[i] = None
         return i
 
+    def _slot(self, v6: bool, key: bytes) -> int:
+        """The next slot of ``key``'s ring (taking a ring for a new client), counted as filed."""
+        rings = self._rings6 if v6 else self._rings4
+        ring = rings.get(key, -1)
+        if ring < 0:
+            ring = self._claim(v6, key, rings)
+        self._ref[ring] = True
+        self.filed += 1
+        n = self._count[ring]
+        self._count[ring] = n + 1
+        per = self.per_client
+        if n < per:
+            self._held += 1
+        i = ring * per + n % per
+        self._seq[i] = self.filed
+        return i
+
+    def restore(self, family: str, key: bytes, record: Record) -> None:
+        """File an exchange read back from the persistence (at a start) under ``key``, as
+        ``record`` (``_record``'s shape; names may stand for the step, subnet and action)."""
+        (now, status, reason, detail, dropped_by, state, done, raw, meta, reply, dest, port) = record[:12]
+        v6 = family == "v6"
+        i = self._slot(v6, key)
+        self._raw[i] = raw
+        self._reply[i] = reply
+        self._flags[i] = (1 if v6 else 0) | (2 if done else 0)
+        self._time[i] = now
+        self._status[i] = status
+        self._reason[i] = reason
+        self._detail[i] = detail
+        self._dropped_by[i] = dropped_by
+        self._state[i] = state
+        self._subnet[i] = record[12]
+        self._source[i] = record[13]
+        self._action[i] = record[14]
+        src, src_port, ifname = meta
+        self._ifname[i] = ifname
+        if v6:
+            self._addr[i] = (src, dest)
+            self._ports[i] = src_port
+        else:
+            self._addr[i] = src | (dest or 0) << 32
+            self._ports[i] = src_port | port << 16
+
     def _claim(self, v6: bool, key: bytes, rings: dict[bytes, int]) -> int:
         """A ring for a client not seen before: a free one, else the CLOCK hand's pick."""
         if self._used < self.rings:
@@ -303,7 +333,7 @@ class LookingGlass:
         else:
             ref, hand, count = self._ref, self._hand, self.rings
             while ref[hand]:
-                ref[hand] = 0
+                ref[hand] = False
                 hand = hand + 1 if hand + 1 < count else 0
             ring = hand
             self._hand = hand + 1 if hand + 1 < count else 0
@@ -321,6 +351,11 @@ class LookingGlass:
         return ring
 
     # --- looking ------------------------------------------------------------------------------
+    def _last_seq(self, ring: int) -> int:
+        """When ``ring``'s client was last seen (the ``filed`` value of its newest exchange)."""
+        n = self._count[ring]
+        return self._seq[ring * self.per_client + (n - 1) % self.per_client] if n else 0
+
     def _slots(self, ring: int) -> list[int]:
         """The slots of ``ring`` that hold exchanges, oldest first."""
         per = self.per_client
@@ -363,7 +398,7 @@ class LookingGlass:
         """Every client with exchanges, most recently seen first, each with its slots, oldest
         first."""
         rings = [*self._rings4.values(), *self._rings6.values()]
-        rings.sort(key=lambda ring: -self._seen[ring])
+        rings.sort(key=lambda ring: -self._last_seq(ring))
         return [
             ("v6" if self._owner_v6[ring] else "v4", self._owner[ring], self._slots(ring))
             for ring in rings
@@ -377,7 +412,7 @@ class LookingGlass:
         out: list[tuple[int, str, bytes, Record]] = []
         seq = self._seq
         for ring in [*self._rings4.values(), *self._rings6.values()]:
-            if self._seen[ring] <= mark:
+            if self._last_seq(ring) <= mark:
                 continue
             family = "v6" if self._owner_v6[ring] else "v4"
             key = self._owner[ring]
