@@ -38,7 +38,8 @@ def main() -> None:
     help="overrides [server] log-level",
 )
 def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
-    """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
+    """Run the server in the foreground (SIGHUP reloads the config, SIGUSR1 reopens the log file,
+    SIGTERM/SIGINT stop)."""
     from dhcpbridge import control
     from dhcpbridge.api import serve as api
     from dhcpbridge.config import ConfigError, load
