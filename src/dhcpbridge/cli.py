@@ -38,11 +38,13 @@ def main() -> None:
     help="overrides [server] log-level",
 )
 def serve(config_path: Path, log_format: str | None, log_level: str | None) -> None:
-    """Run the server in the foreground (SIGHUP reloads the config, SIGTERM/SIGINT stop)."""
+    """Run the server in the foreground (SIGHUP reloads the config, SIGUSR1 reopens the log file,
+    SIGTERM/SIGINT stop)."""
     from dhcpbridge import control
     from dhcpbridge.api import serve as api
     from dhcpbridge.config import ConfigError, load
     from dhcpbridge.server import Server, StartError
+    from dhcpbridge.server.glass import glass_addons
 
     logs.configure(log_level or "info", log_format or "console")
     log = logs.get("dhcpbridge")
@@ -79,6 +81,7 @@ def serve(config_path: Path, log_format: str | None, log_level: str | None) -> N
             addons = [
                 *control.addons(control_path(config), config.server.control_group),
                 *api.addons(config),
+                *glass_addons(config),
             ]
         server = Server(config, config_path, addons, worker)
         asyncio.run(server.run())

@@ -16,8 +16,9 @@ Lines go to stderr, or to a file (``LogFile``: ``[server] log-file``) through a 
 that the writer thread drives, so writing and rotating never block the event loop: ``size``
 (``RotatingFileHandler``, ``log-max-bytes``), ``daily`` (``TimedRotatingFileHandler`` at UTC
 midnight) with ``log-keep`` old files, or ``none`` (``WatchedFileHandler``: logrotate renames
-the file and the next line opens a new one). ``reopen()`` (on SIGHUP) closes and reopens the
-file in every mode, for logrotate's ``postrotate`` or a ``copytruncate``-less move.
+the file and the next line opens a new one). ``reopen()`` (on SIGUSR1, which does nothing else,
+and on SIGHUP with the reload) closes and reopens the file in every mode, for logrotate's
+``postrotate`` or a ``copytruncate``-less move.
 
 Secrets never reach a line (``redact``): a field whose name says token, secret, password or
 authorization is written as ``***``, and every URL in a value loses its userinfo and the values
@@ -233,6 +234,12 @@ def reopen() -> bool:
         if isinstance(handler, logging.handlers.WatchedFileHandler):
             handler._statstream()
     return True
+
+
+def reopen_signalled() -> None:
+    """SIGUSR1: reopen the log file only (logrotate's ``postrotate``), no config reload."""
+    if reopen():
+        get("dhcpbridge").info("log file reopened")
 
 
 def dropped() -> int:

@@ -82,6 +82,13 @@ class LeaseFilter:
 
 
 Cursor = tuple[int, int]  # (kind, address) of the last record of a page
+SEARCH_CHUNK = 256  # records a search reads from a querying store at a time
+
+
+def _paged(rows: list[Lease], limit: int) -> tuple[list[Lease], Cursor | None]:
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, ((int(page[-1].kind), page[-1].address) if more and page else None)
 
 
 class LeaseAdmin:
@@ -104,14 +111,31 @@ class LeaseAdmin:
     ) -> tuple[builtins.list[Lease], Cursor | None]:
         """One page of the records ``where`` selects, ordered by kind and address, starting after
         the cursor ``after``; the cursor of the next page (None on the last page). A cursor stays
-        valid while leases come and go (it names a position, not an offset)."""
-        rows = [lease for lease in await self.store.leases(where.kind) if where.matches(lease)]
-        rows.sort(key=lambda lease: (int(lease.kind), lease.address))
-        if after is not None:
-            rows = [lease for lease in rows if (int(lease.kind), lease.address) > after]
-        page = rows[:limit]
-        more = len(rows) > limit
-        return page, ((int(page[-1].kind), page[-1].address) if more and page else None)
+        valid while leases come and go (it names a position, not an offset).
+
+        A store that can query (``QueriesLeases``) is read in chunks from the cursor (kind and
+        state filtered there), so a page costs what it walks, not the whole table."""
+        store = self.store
+        if not isinstance(store, QueriesLeases):
+            rows = [lease for lease in await store.leases(where.kind) if where.matches(lease)]
+            rows.sort(key=lambda lease: (int(lease.kind), lease.address))
+            if after is not None:
+                rows = [lease for lease in rows if (int(lease.kind), lease.address) > after]
+            return _paged(rows, limit)
+        if where.kind is not None and where.first is not None:
+            start = (int(where.kind), where.first - 1)
+            after = start if after is None or after < start else after
+        chunk = max(limit + 1, SEARCH_CHUNK)
+        found: builtins.list[Lease] = []
+        while len(found) <= limit:
+            rows = await store.query(LeaseQuery(where.kind, where.state, limit=chunk, after=after))
+            found += [lease for lease in rows if where.matches(lease)]
+            if len(rows) < chunk:
+                break
+            after = (int(rows[-1].kind), rows[-1].address)
+            if where.kind is not None and where.last is not None and rows[-1].address > where.last:
+                break  # past the range's end
+        return _paged(found, limit)
 
     async def get(self, address: str) -> Lease:
         kind, addr = parse_address(address)

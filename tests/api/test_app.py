@@ -15,6 +15,7 @@ import pytest
 
 from dhcpbridge.api.app import create_app
 from dhcpbridge.api.auth import Tokens
+from dhcpbridge.api.models import LeasePage
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.server import Server
 from dhcpbridge.sources.http import HttpSource
@@ -90,6 +91,7 @@ async def test_cursor_pages_cover_every_lease_once(client: httpx.AsyncClient) ->
     for _ in range(10):  # bounded: 5 leases in pages of 2 are 3 pages
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/v1/leases", params=params, headers=READ)).json()
+        assert LeasePage.model_validate(page).model_dump() == page  # what the OpenAPI document says
         assert len(page["items"]) <= 2
         seen += [row["address"] for row in page["items"]]
         cursor = page["next_cursor"]

@@ -2,7 +2,8 @@
 its request and reply decoded and its decision path; a drop names the hook that dropped it; a
 relayed DHCPv6 exchange found by its interface-id with the relay chain decoded; and the bounds:
 a flood of random MACs keeps at most ``clients`` rings of at most ``per_client`` exchanges (and
-a fixed amount of memory), a queue nobody drains counts its overflow."""
+a fixed amount of memory), while a client keeps its own exchanges through any amount of other
+clients' traffic until ``clients`` newer clients need its ring."""
 
 from __future__ import annotations
 
@@ -167,12 +168,12 @@ def test_a_relayed_v6_exchange_is_found_by_interface_id_with_its_relay_chain() -
 
 
 def test_a_flood_of_random_macs_stays_within_the_bounds() -> None:
-    glass = LookingGlass(clients=200, per_client=4)  # a ring of 800 exchanges
+    glass = LookingGlass(clients=200, per_client=4)  # 200 rings of 4 exchanges
     engine = engine4()
     rng = random.Random(12)
     now = time.time()
     outcomes = [run_inline(engine.process(request4(1, rng.randbytes(6)), META4, now)) for _ in range(3000)]
-    for outcome in outcomes[:1000]:  # the ring is full after these
+    for outcome in outcomes[:1000]:  # every ring is taken after these
         glass.record("v4", outcome, META4, now, "sent")
     # recording keeps no per-exchange object: nothing new for the garbage collector, and the
     # heap does not grow with the flood (the bytes live in the preallocated arena)
@@ -193,8 +194,8 @@ def test_a_flood_of_random_macs_stays_within_the_bounds() -> None:
     # datagrams were made before tracing too)
     assert grown < glass.slots * 160, grown
     stats = glass.stats()
-    assert stats["exchanges"] == 800 and len(glass.recent(10_000)) == 800
-    assert stats["filed"] == 3000 and stats["overwritten"] == 2200
+    assert stats["clients"] == 200 and stats["exchanges"] == 200 and len(glass.recent(10_000)) == 200
+    assert stats["filed"] == 3000 and stats["overwritten"] == 2800 and stats["evicted"] == 2800
     last = outcomes[-1].tx.request.mac
     assert len(glass.find(last.hex())) == 1
     assert glass.find(outcomes[0].tx.request.mac.hex()) == []  # the oldest went first
@@ -205,28 +206,52 @@ def test_a_flood_of_random_macs_stays_within_the_bounds() -> None:
     assert glass.recent(1)[0][1] == last
 
 
-def test_the_ring_overwrites_the_oldest_and_every_kept_exchange_decodes_under_its_client() -> None:
+def test_a_client_keeps_its_exchanges_through_10000_of_other_clients() -> None:
+    glass = LookingGlass(clients=64, per_client=4)  # 256 slots in all
+    engine = engine4()
+    quiet = bytes.fromhex("02670000a0a0")
+    dora(glass, engine, quiet)
+    others = [bytes([2, 0x67, 1, 0, 0, i]) for i in range(40)]
+    now = time.time()
+    discovers = [request4(1, mac) for mac in others]
+    for n in range(10_000):  # the others' traffic: 250 exchanges each
+        outcome = run_inline(engine.process(discovers[n % len(others)], META4, now))
+        glass.record("v4", outcome, META4, now, "sent")
+    (found,) = glass.find(quiet.hex())
+    assert [e.request.options[53] for e in found[2]] == [b"\x01", b"\x03"]  # its DISCOVER and REQUEST
+    assert all(len(entries) == 4 for _, key, entries in glass.recent(100) if key != quiet)
+    stats = glass.stats()
+    assert stats["clients"] == 41 and stats["evicted"] == 0 and stats["exchanges"] == 2 + 40 * 4
+    # a new client takes a free ring; once all are taken, one not seen for a while goes
+    for i in range(23):
+        exchange(glass, engine, request4(1, bytes([2, 0x67, 2, 0, 0, i])))
+    assert glass.stats()["evicted"] == 0 and len(glass.find(quiet.hex())) == 1
+    exchange(glass, engine, request4(1, bytes([2, 0x67, 3, 0, 0, 0])))
+    assert glass.stats()["evicted"] == 1 and glass.find(quiet.hex()) == []  # the least recent
+
+
+def test_new_clients_take_the_rings_of_the_oldest_and_every_kept_exchange_decodes() -> None:
     glass = LookingGlass(clients=50, per_client=2)  # 100 slots
     engine = engine4()
     macs = [bytes([2, 0, 0, 0, i >> 8, i & 255]) for i in range(250)]
     for mac in macs:
         exchange(glass, engine, request4(1, mac))
-    assert glass.stats()["exchanges"] == 100 and glass.stats()["overwritten"] == 150
+    assert glass.stats()["exchanges"] == 50 and glass.stats()["overwritten"] == 200
     seen = glass.recent(1000)
-    assert [key for _, key, _ in seen] == macs[::-1][:100]
+    assert [key for _, key, _ in seen] == macs[::-1][:50]
     for _, key, (entry,) in seen:
         view = exchange_to_json(entry)
         assert view["request"]["chaddr"] == key.hex(":") and view["reply"]["type"] == "DHCPOFFER"
         assert view["received"]["src"] == "10.68.0.2:67" and view["reply_to"] == "10.68.0.2:67"
 
 
-def test_resize_to_another_size_starts_empty_and_the_same_size_keeps_all() -> None:
+def test_resize_to_other_bounds_starts_empty_and_the_same_bounds_keep_all() -> None:
     glass = LookingGlass(clients=10, per_client=8)
     engine = engine4()
     for i in range(10):
         for _ in range(3):
             exchange(glass, engine, request4(1, bytes([2, 0, 0, 0, 0, i])))
-    glass.resize(20, 4)  # 80 slots as before
+    glass.resize(10, 8)  # a reload that kept the bounds
     kept = glass.recent()
     assert [key[-1] for _, key, _ in kept] == list(range(9, -1, -1))  # the most recently seen first
     assert all(len(entries) == 3 for _, _, entries in kept)

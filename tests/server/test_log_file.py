@@ -1,8 +1,8 @@
 """``[server] log-file``: lines go to the file through the writer thread's stdlib handler;
 ``log-rotate = "size"`` and ``"daily"`` keep ``log-keep`` old files; a real ``serve`` reopens its
 file on SIGHUP after logrotate moved it (``log-rotate = "size"``: only the reopen can find the new
-file), and ``none`` (WatchedFileHandler) follows a move by itself; workers with a rotating file
-are refused."""
+file), and on SIGUSR1 without reloading the config; ``none`` (WatchedFileHandler) follows a move
+by itself; workers with a rotating file are refused."""
 
 from __future__ import annotations
 
@@ -128,6 +128,24 @@ def test_a_real_server_logs_to_its_file_and_reopens_it_after_logrotate(tmp_path:
         os.kill(server.pid, signal.SIGHUP)
         text = _wait_in(log, "reload")
         assert "serving" not in text and "reload" not in moved.read_text()
+    finally:
+        assert server.stop() == 0
+    assert "stopped" in log.read_text()
+
+
+def test_sigusr1_reopens_the_log_file_without_a_reload(tmp_path: Path) -> None:
+    config = tmp_path / "dhcpbridge.toml"
+    config.write_text(CONFIG.format(port=free_port(), rotate="size"))
+    log = tmp_path / "log" / "server.log"
+    server = Serve(config)
+    try:
+        _wait_in(log, "serving")
+        moved = log.with_name("server.log.1")
+        os.rename(log, moved)  # logrotate's move; its postrotate sends SIGUSR1
+        os.kill(server.pid, signal.SIGUSR1)
+        text = _wait_in(log, "log file reopened")
+        assert "reload" not in text and "reload" not in moved.read_text()
+        assert "log file reopened" not in moved.read_text()
     finally:
         assert server.stop() == 0
     assert "stopped" in log.read_text()

@@ -49,7 +49,7 @@ class ServerConfig(Strict):
     metrics: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
-    log_file: Path | None = None  # else stderr; SIGHUP reopens it (logs.py)
+    log_file: Path | None = None  # else stderr; SIGUSR1 (or SIGHUP) reopens it (logs.py)
     log_rotate: Literal["none", "size", "daily"] = "none"  # none: logrotate (or nothing) moves it
     log_max_bytes: Annotated[int, Field(ge=4096)] = 10 * 1024 * 1024  # log-rotate = "size"
     log_keep: Annotated[int, Field(ge=1, le=1000)] = 7  # old files kept by "size" and "daily"

@@ -1,16 +1,18 @@
-"""The looking glass's memory: what the packet path hands over, in one preallocated ring.
+"""The looking glass's memory: what the packet path hands over, per client, in preallocated rings.
 
 ``record`` runs on the packet path after the reply was sent (or the request dropped) and must
-cost next to nothing: it writes into the next slot of preallocated columns (plain lists) only
-references to objects that exist anyway — the request's and the reply's bytes (never GC-tracked),
-the v6 DUID, the status, state and drop strings, the subnet, the hook that dropped it, the
-source's name and action — and a few ints (ports, v4 addresses, flags). It allocates no
-per-exchange container, parses nothing, schedules nothing.
+cost next to nothing: it finds the client's ring (a dict lookup by the MAC, v4 chaddr, or the
+DUID) and writes into its next slot of preallocated columns (plain lists) only references to
+objects that exist anyway — the request's and the reply's bytes (never GC-tracked), the v6 DUID,
+the status, state and drop strings, the subnet, the hook that dropped it, the source's name and
+action — and a few ints (ports, v4 addresses, flags). It allocates no per-exchange container,
+parses nothing, schedules nothing.
 
-The ring keeps the last ``clients x per_client`` exchanges of both families, overwriting the
-oldest. Grouping by client (the MAC, v4 chaddr, or the DUID), parsing and decoding happen only
-when someone looks (``Entry``, ``dhcpbridge.glass.decode``): a look shows each client's last
-``per_client`` exchanges.
+The columns hold ``clients`` rings of ``per_client`` slots each: a client keeps its own last
+``per_client`` exchanges, whatever the others send. A client not seen before takes a free ring,
+or, when all are taken, the ring of a client not seen for a while (the CLOCK approximation of
+least recently used: a hand sweeps the rings, sparing once each one seen since it last passed).
+Parsing and decoding happen only when someone looks (``Entry``, ``dhcpbridge.glass.decode``).
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ class Entry:
         self.status = status
         self.drop_reason: str | None = reason
         self.drop_detail: str = detail
-        self.dropped_by = step_name(dropped_by)
+        # a record read back from the persistence holds names where a live one holds objects
+        self.dropped_by = dropped_by if isinstance(dropped_by, str) else step_name(dropped_by)
         self.state: str = state
         self.done = done
         self.meta = meta
@@ -93,9 +96,9 @@ class Entry:
             self.dest = (_ip4(dest), port)
         elif dest is not None:
             self.dest = (str(dest[0]), int(dest[1]))
-        self.subnet = subnet.name if subnet is not None else ""
+        self.subnet = subnet if isinstance(subnet, str) else subnet.name if subnet is not None else ""
         self.source: str = source
-        self.action = action.name.lower() if action is not None else ""
+        self.action = action if isinstance(action, str) else action.name.lower() if action is not None else ""
         self.steps = steps
         self.request: Message4 | Message6 | RelayMessage6 | bytes = raw
         self.ids: tuple[tuple[str, bytes], ...] = ()
@@ -162,18 +165,29 @@ class LookingGlass:
         self.steps: dict[str, Sequence[str]] = {}  # family -> the pipeline's handler names
         self.filed = 0
         self.unattributed = 0  # outcomes without a transaction (malformed): no client to file under
-        self._allocate(min(clients * per_client, MAX_SLOTS))
+        self._allocate()
 
-    def _allocate(self, slots: int) -> None:
-        self.slots = slots
-        self._next = 0  # the slot written next
-        self._held = 0  # slots filled (at most ``slots``)
-        self._last = 0  # the slot written last
+    def _allocate(self) -> None:
+        per = self.per_client
+        self.rings = max(1, min(self.clients, MAX_SLOTS // per))
+        slots = self.slots = self.rings * per
+        self._held = 0  # exchanges held (at most ``slots``)
+        self.evicted = 0  # clients whose ring went to another client
+        # the rings: v4 MAC / v6 DUID -> ring; per ring its client, family, exchanges filed (its
+        # next slot is that modulo ``per_client``), seen since the CLOCK hand last passed
+        self._rings4: dict[bytes, int] = {}
+        self._rings6: dict[bytes, int] = {}
+        self._owner: list[bytes] = [b""] * self.rings
+        self._owner_v6: list[bool] = [False] * self.rings
+        self._count: list[int] = [0] * self.rings
+        self._ref: list[bool] = [False] * self.rings
+        self._used = 0  # rings handed out so far (then the hand takes them back)
+        self._hand = 0
         none: list[Any] = [None] * slots
-        self._raw: list[Any] = list(none)  # the request as received; None: an empty slot
+        self._raw: list[Any] = list(none)  # the request as received
         self._reply: list[Any] = list(none)
-        self._key: list[bytes] = [b""] * slots  # v6: the DUID (v4: read from the request)
         self._flags: list[int] = [0] * slots  # v6 | done << 1
+        self._seq: list[int] = [0] * slots  # ``filed`` when the slot was written
         self._time: list[float] = [0.0] * slots
         self._status: list[Any] = list(none)
         self._reason: list[Any] = list(none)
@@ -190,11 +204,10 @@ class LookingGlass:
         self._addr: list[Any] = list(none)
 
     def resize(self, clients: int, per_client: int) -> None:
-        """New bounds (a reload): a ring of another size starts empty; same size keeps all."""
-        self.clients, self.per_client = clients, per_client
-        slots = min(clients * per_client, MAX_SLOTS)
-        if slots != self.slots:
-            self._allocate(slots)
+        """New bounds (a reload): other bounds start empty; the same bounds keep all."""
+        if (clients, per_client) != (self.clients, self.per_client):
+            self.clients, self.per_client = clients, per_client
+            self._allocate()
 
     def set_steps(self, family: str, handlers: Iterable[Any]) -> None:
         """The pipeline's handlers of ``family`` (shown as the decision path's steps)."""
@@ -209,10 +222,12 @@ class LookingGlass:
             return
         reply = outcome.data
         if isinstance(tx, Transaction4):
-            # the key (the MAC, v4 chaddr) is read from the request when someone looks
-            self._put(0, tx, tx.raw, b"", reply, now, status, outcome.drop_reason, outcome.drop_detail)
+            raw = tx.raw
+            mac = tx.client_mac  # set by Classify; a request dropped before: read it here
+            if not mac:
+                mac = raw[28 : 28 + min(raw[2], 16)] if len(raw) > 44 else b""
+            i = self._put(False, mac, tx, raw, reply, now, status, outcome.drop_reason, outcome.drop_detail)
             m4: Meta4 = tx.meta
-            i = self._last
             self._subnet[i] = tx.subnet
             self._ifname[i] = m4.ifname
             if reply is not None:
@@ -222,9 +237,10 @@ class LookingGlass:
                 self._addr[i] = m4.src_ip
                 self._ports[i] = m4.src_port
         elif isinstance(tx, Transaction6):
-            self._put(1, tx, tx.raw, tx.duid, reply, now, status, outcome.drop_reason, outcome.drop_detail)
+            i = self._put(
+                True, tx.duid, tx, tx.raw, reply, now, status, outcome.drop_reason, outcome.drop_detail
+            )
             m6 = cast(Meta6, meta)
-            i = self._last
             self._subnet[i] = tx.subnet
             self._ifname[i] = m6.ifname
             self._addr[i] = (m6.src, outcome.dest)
@@ -234,25 +250,22 @@ class LookingGlass:
 
     def _put(
         self,
-        v6: int,
+        v6: bool,
+        key: bytes,
         tx: Transaction,
         raw: bytes,
-        key: bytes,
         reply: bytes | None,
         now: float,
         status: str,
         reason: str | None,
         detail: str,
-    ) -> None:
-        """The part of ``record`` both families share: the next slot (``_last``) gets the
-        references and the decision's facts."""
-        i = self._next
-        self._last = i
-        self._next = i + 1 if i + 1 < self.slots else 0
+    ) -> int:
+        """The part of ``record`` both families share: the next slot of ``key``'s ring gets the
+        references and the decision's facts; that slot."""
+        i = self._slot(v6, key)
         self._raw[i] = raw
         self._reply[i] = reply
-        self._key[i] = key
-        self._flags[i] = v6 | (2 if tx.done else 0)
+        self._flags[i] = (1 if v6 else 0) | (2 if tx.done else 0)
         self._time[i] = now
         self._status[i] = status
         self._reason[i] = reason
@@ -266,27 +279,92 @@ class LookingGlass:
         else:
             self._source[i] = ""
             self._action[i] = None
+        return i
+
+    def _slot(self, v6: bool, key: bytes) -> int:
+        """The next slot of ``key``'s ring (taking a ring for a new client), counted as filed."""
+        rings = self._rings6 if v6 else self._rings4
+        ring = rings.get(key, -1)
+        if ring < 0:
+            ring = self._claim(v6, key, rings)
+        self._ref[ring] = True
         self.filed += 1
-        if self._held < self.slots:
+        n = self._count[ring]
+        self._count[ring] = n + 1
+        per = self.per_client
+        if n < per:
             self._held += 1
+        i = ring * per + n % per
+        self._seq[i] = self.filed
+        return i
+
+    def restore(self, family: str, key: bytes, record: Record) -> None:
+        """File an exchange read back from the persistence (at a start) under ``key``, as
+        ``record`` (``_record``'s shape; names may stand for the step, subnet and action)."""
+        (now, status, reason, detail, dropped_by, state, done, raw, meta, reply, dest, port) = record[:12]
+        v6 = family == "v6"
+        i = self._slot(v6, key)
+        self._raw[i] = raw
+        self._reply[i] = reply
+        self._flags[i] = (1 if v6 else 0) | (2 if done else 0)
+        self._time[i] = now
+        self._status[i] = status
+        self._reason[i] = reason
+        self._detail[i] = detail
+        self._dropped_by[i] = dropped_by
+        self._state[i] = state
+        self._subnet[i] = record[12]
+        self._source[i] = record[13]
+        self._action[i] = record[14]
+        src, src_port, ifname = meta
+        self._ifname[i] = ifname
+        if v6:
+            self._addr[i] = (src, dest)
+            self._ports[i] = src_port
+        else:
+            self._addr[i] = src | (dest or 0) << 32
+            self._ports[i] = src_port | port << 16
+
+    def _claim(self, v6: bool, key: bytes, rings: dict[bytes, int]) -> int:
+        """A ring for a client not seen before: a free one, else the CLOCK hand's pick."""
+        if self._used < self.rings:
+            ring = self._used
+            self._used += 1
+        else:
+            ref, hand, count = self._ref, self._hand, self.rings
+            while ref[hand]:
+                ref[hand] = False
+                hand = hand + 1 if hand + 1 < count else 0
+            ring = hand
+            self._hand = hand + 1 if hand + 1 < count else 0
+            old = self._owner[ring]
+            if self._owner_v6[ring]:
+                del self._rings6[old]
+            else:
+                del self._rings4[old]
+            self._held -= min(self._count[ring], self.per_client)
+            self.evicted += 1
+        self._owner[ring] = key
+        self._owner_v6[ring] = v6
+        self._count[ring] = 0
+        rings[key] = ring
+        return ring
 
     # --- looking ------------------------------------------------------------------------------
-    def _live(self) -> list[int]:
-        """The filled slots, newest first."""
-        out: list[int] = []
-        i = self._next
-        for _ in range(self.slots):
-            i = i - 1 if i > 0 else self.slots - 1
-            if self._raw[i] is None:
-                break
-            out.append(i)
-        return out
+    def _last_seq(self, ring: int) -> int:
+        """When ``ring``'s client was last seen (the ``filed`` value of its newest exchange)."""
+        n = self._count[ring]
+        return self._seq[ring * self.per_client + (n - 1) % self.per_client] if n else 0
 
-    def _client(self, i: int) -> bytes:
-        if self._flags[i] & 1:
-            return self._key[i]
-        raw: bytes = self._raw[i]  # v4: chaddr cut to hlen
-        return raw[28 : 28 + min(raw[2], 16)] if len(raw) > 44 else b""
+    def _slots(self, ring: int) -> list[int]:
+        """The slots of ``ring`` that hold exchanges, oldest first."""
+        per = self.per_client
+        n = self._count[ring]
+        base = ring * per
+        if n <= per:
+            return list(range(base, base + n))
+        start = n % per
+        return [base + (start + k) % per for k in range(per)]
 
     def _record(self, i: int) -> Record:
         flags = self._flags[i]
@@ -317,15 +395,32 @@ class LookingGlass:
         )
 
     def _clients(self) -> list[tuple[str, bytes, list[int]]]:
-        """Every client in the ring, most recently seen first, each with its last
-        ``per_client`` slots, oldest first."""
-        order: dict[tuple[bool, bytes], list[int]] = {}
-        per_client = self.per_client
-        for i in self._live():
-            slots = order.setdefault((bool(self._flags[i] & 1), self._client(i)), [])
-            if len(slots) < per_client:
-                slots.append(i)
-        return [("v6" if v6 else "v4", key, slots[::-1]) for (v6, key), slots in order.items()]
+        """Every client with exchanges, most recently seen first, each with its slots, oldest
+        first."""
+        rings = [*self._rings4.values(), *self._rings6.values()]
+        rings.sort(key=lambda ring: -self._last_seq(ring))
+        return [
+            ("v6" if self._owner_v6[ring] else "v4", self._owner[ring], self._slots(ring))
+            for ring in rings
+            if self._count[ring]
+        ]
+
+    def since(self, mark: int) -> list[tuple[int, str, bytes, Record]]:
+        """The exchanges still held that were filed after ``mark`` (a ``filed`` value), in filing
+        order, as ``(sequence, family, key, record)``: what a writer that keeps the glass (the
+        SQLite persistence) has not seen yet. Walks only the rings seen since ``mark``."""
+        out: list[tuple[int, str, bytes, Record]] = []
+        seq = self._seq
+        for ring in [*self._rings4.values(), *self._rings6.values()]:
+            if self._last_seq(ring) <= mark:
+                continue
+            family = "v6" if self._owner_v6[ring] else "v4"
+            key = self._owner[ring]
+            for i in self._slots(ring):
+                if seq[i] > mark:
+                    out.append((seq[i], family, key, self._record(i)))
+        out.sort(key=lambda item: item[0])
+        return out
 
     def find(self, client: str) -> list[tuple[str, bytes, list[Entry]]]:
         """The clients one of whose identifiers is ``client`` (hex with any separators, or the
@@ -349,19 +444,22 @@ class LookingGlass:
         return [Entry(family, self._record(i), steps) for i in slots]
 
     def stats(self) -> dict[str, int]:
-        """Counters, without walking the ring (``/v1/stats`` is polled): how many exchanges it
-        holds of how many ``slots``, how many were ever filed and are no longer held."""
+        """Counters, without walking the rings (``/v1/stats`` is polled): how many exchanges
+        they hold of how many ``slots``, of how many clients, how many were ever filed and are
+        no longer held, how many clients lost their ring to a newer one."""
         return {
             "slots": self.slots,
+            "clients": len(self._rings4) + len(self._rings6),
             "exchanges": self._held,
             "filed": self.filed,
             "overwritten": self.filed - self._held,
+            "evicted": self.evicted,
             "unattributed": self.unattributed,
         }
 
     def close(self) -> None:
-        """Let go of what the ring holds."""
-        self._allocate(self.slots)
+        """Let go of what the rings hold."""
+        self._allocate()
 
 
 def _ip4(value: int) -> str:

@@ -7,8 +7,9 @@ runtime-checkable protocols, never by probing attribute names).
 * ``Checkpointing``: ``checkpoint()`` moves everything durable into the store's main file now
   (an operator's change shows there at once).
 * ``CountsLeases``: ``count_by_state()`` for metrics and ``stats`` without listing every lease.
-* ``QueriesLeases``: ``query(LeaseQuery(kind, state, offset, limit))``, one page of records in a stable
-  order (for the CLI and the HTTP API, without copying a million records per request).
+* ``QueriesLeases``: ``query(LeaseQuery(kind, state, offset, limit, after))``, one page of records
+  ordered by kind and address, from a cursor (for the CLI and the HTTP API, without copying a
+  million records per request).
 * ``ReportsHealth``: ``failing()``, while flushes fail (how many in a row, for how many seconds);
   the server's ``/healthz`` and its exit code tell a supervisor when the store is gone.
 * ``SharedStore``: several servers (or ``[server] workers``) use the store at once; it hands out
@@ -51,21 +52,25 @@ class CountsLeases(Protocol):
 
 @dataclass(frozen=True)
 class LeaseQuery:
-    """Which lease records to list: of ``kind`` in ``state`` (None: any), from the ``offset``-th
-    match, at most ``limit`` (None: all)."""
+    """Which lease records to list: of ``kind`` in ``state`` (None: any), ordered by kind and
+    address after the cursor ``after`` (``(kind, address)`` of the last record already seen;
+    None: from the start), from the ``offset``-th match, at most ``limit`` (None: all)."""
 
     kind: LeaseKind | None = None
     state: LeaseState | None = None
     offset: int = 0
     limit: int | None = None
+    after: tuple[int, int] | None = None
 
     @property
     def paged(self) -> bool:
-        return bool(self.offset) or self.limit is not None
+        return bool(self.offset) or self.limit is not None or self.after is not None
 
     def matches(self, lease: Lease) -> bool:
-        return (self.kind is None or lease.kind == self.kind) and (
-            self.state is None or lease.state == self.state
+        return (
+            (self.kind is None or lease.kind == self.kind)
+            and (self.state is None or lease.state == self.state)
+            and (self.after is None or (int(lease.kind), lease.address) > self.after)
         )
 
     def select(self, leases: Iterable[Lease]) -> list[Lease]:

@@ -497,7 +497,7 @@ class Server:
         log.info("stopped", stats={name: s.snapshot() for name, s in self.stats.items()})
 
     async def run(self) -> None:
-        """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads.
+        """Start, then serve until SIGTERM/SIGINT; SIGHUP reloads, SIGUSR1 reopens the log file.
 
         The handlers are in place before the sockets open: a SIGHUP that arrives while the server
         starts (its ports already answer) is a reload once it has started, not the default
@@ -518,6 +518,7 @@ class Server:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, on_hup)
+        loop.add_signal_handler(signal.SIGUSR1, logs.reopen_signalled)  # log file only
         try:
             await self.start()
             started = True
@@ -527,7 +528,7 @@ class Server:
                 self.spawn(self._reload_here())
             await stop.wait()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
             if started:
                 log.info("stopping")

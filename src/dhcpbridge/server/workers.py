@@ -23,6 +23,7 @@ exit status 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -156,6 +157,7 @@ class Supervisor:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._stop.set)
             loop.add_signal_handler(signal.SIGHUP, self.reload)
+            loop.add_signal_handler(signal.SIGUSR1, self.reopen_logs)
             if cfg.server.metrics:
                 runner = await aggregate.serve(cfg.server.metrics, self.metric_targets)
             tasks = [asyncio.create_task(self._keep(w)) for w in self.workers]
@@ -169,7 +171,7 @@ class Supervisor:
             await self._stop.wait()
         finally:
             self._stopping = True
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
             await self._stop_workers()
             for task in tasks:
@@ -290,6 +292,15 @@ class Supervisor:
                     log.error("worker did not stop; killing it", pid=process.pid)
                     process.kill()
             await asyncio.gather(*(p.wait() for p in running))
+
+    def reopen_logs(self) -> None:
+        """SIGUSR1: reopen the log file here and in every worker that serves (one still starting
+        opens it anew; the signal before its handler is in place would end it)."""
+        logs.reopen_signalled()
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None and worker.ready:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.process.send_signal(signal.SIGUSR1)
 
     def reload(self) -> None:
         """SIGHUP: check the config, then have every worker reload it (each keeps serving the old

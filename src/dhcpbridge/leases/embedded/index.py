@@ -14,6 +14,12 @@ client with one record and a list only for a client with several, the table key,
 the expiry heap share one int object, and the per-DUID index holds a client key, not a set, for a
 DUID with one IA.
 ``persist`` is called with every lease whose change must be durable (never with OFFERED holds).
+
+For the operator's views (the HTTP API's pages, ``stats``) the index keeps the record count per
+kind and state up to date in ``put``/``delete``, and an address-ordered list of each kind's
+addresses that ``page`` walks from a cursor: ``put`` only notes an address new to the table
+(bounded), the list takes in the new ones when someone asks for a page (a merge of two sorted
+runs, in C), stale entries are skipped and the list is rebuilt when they outnumber the table.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.ranges import MAP_LIMIT, PROBE_MULT, PROBES, in_ranges, range_step, segments
 
 HEAP_SLACK = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
+FRESH_LIMIT = 65536  # new addresses noted for the ordered list; beyond that it is rebuilt instead
+STATES = 5  # LeaseState values, for the count index kind * STATES + state
 
 
 class _RangeMap:
@@ -64,6 +72,13 @@ class LeaseIndex:
         # offers made to a returning client on the address of its own earlier record
         self._reoffered: set[tuple[LeaseKind, int]] = set()
         self._loading = False  # between begin_load and end_load: the heap is built once, at the end
+        # records per kind and state, at kind * STATES + state (see ``counts``)
+        self._counts: list[int] = [0] * (max(LeaseKind) * STATES + STATES)
+        # per kind: its addresses in order (may hold stale and repeated ones), the addresses new
+        # to the table since the list last took them in, and whether too many came to note
+        self._order: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
+        self._fresh: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
+        self._overflow: dict[LeaseKind, bool] = dict.fromkeys(LeaseKind, False)
 
     # --- bookkeeping ------------------------------------------------------------------------
     def _mark(self, kind: LeaseKind, addr: int, taken: bool) -> None:
@@ -113,6 +128,18 @@ class LeaseIndex:
         table = self.by_addr[kind]
         old = table.get(addr)
         table[addr] = lease
+        if old is not lease:
+            counts = self._counts
+            base = kind * STATES
+            if old is not None:
+                counts[base + old.state] -= 1
+            else:
+                fresh = self._fresh[kind]
+                if len(fresh) < FRESH_LIMIT:
+                    fresh.append(addr)
+                else:
+                    self._overflow[kind] = True
+            counts[base + lease.state] += 1
         if self._reoffered and lease.state != LeaseState.OFFERED:
             self._reoffered.discard((kind, addr))
         if old is not None and old.client != client:
@@ -224,6 +251,7 @@ class LeaseIndex:
     def delete(self, kind: LeaseKind, addr: int) -> None:
         lease = self.by_addr[kind].pop(addr, None)
         if lease is not None:
+            self._counts[kind * STATES + lease.state] -= 1
             self._reoffered.discard((kind, addr))
             self._unlink(kind, lease.client, addr)
             if lease.state in ACTIVE_STATES:
@@ -484,6 +512,54 @@ class LeaseIndex:
                 self.delete(kind, lease.address)
             gone += old
         return gone
+
+    def counts(self) -> dict[str, int]:
+        """Records per ``{kind}_{state}`` (``v4_bound``), from the counts ``put`` keeps."""
+        out: dict[str, int] = {}
+        counts = self._counts
+        for kind in LeaseKind:
+            for state in LeaseState:
+                n = counts[kind * STATES + state]
+                if n:
+                    out[f"{kind.name.lower()}_{state.name.lower()}"] = n
+        return out
+
+    def page(self, kind: LeaseKind, after: int, limit: int, state: LeaseState | None = None) -> list[Lease]:
+        """Up to ``limit`` records of ``kind`` (in ``state`` when given) with an address above
+        ``after``, in address order; the cost follows the records walked, not the table."""
+        order = self._ordered(kind)
+        table = self.by_addr[kind]
+        out: list[Lease] = []
+        i = bisect_right(order, after)
+        n = len(order)
+        last = after
+        while i < n and len(out) < limit:
+            addr = order[i]
+            i += 1
+            if addr == last:
+                continue  # noted again after it left the table and came back
+            lease = table.get(addr)
+            if lease is None:
+                continue  # left the table
+            last = addr
+            if state is None or lease.state == state:
+                out.append(lease)
+        return out
+
+    def _ordered(self, kind: LeaseKind) -> list[int]:
+        """``kind``'s address list with the new addresses taken in."""
+        order = self._order[kind]
+        fresh = self._fresh[kind]
+        table = self.by_addr[kind]
+        if self._overflow[kind] or len(order) + len(fresh) > 2 * len(table) + HEAP_SLACK:
+            order = sorted(table)
+            self._order[kind] = order
+            self._overflow[kind] = False
+        elif fresh:
+            order += fresh
+            order.sort()  # the sorted list and the new ones: timsort merges the runs
+        fresh.clear()
+        return order
 
     def all(self, kind: LeaseKind | None = None) -> list[Lease]:
         kinds = [kind] if kind is not None else list(LeaseKind)

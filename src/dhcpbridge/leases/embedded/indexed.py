@@ -11,7 +11,7 @@ from mypy_extensions import mypyc_attr
 
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind
-from dhcpbridge.leases.base import LeaseQuery, count_key
+from dhcpbridge.leases.base import LeaseQuery
 from dhcpbridge.leases.embedded.index import LeaseIndex
 
 
@@ -74,17 +74,24 @@ class IndexedStore:
         return self.index.all(kind)
 
     async def query(self, query: LeaseQuery) -> list[Lease]:
-        """One page of records (``leases.base.QueriesLeases``)."""
-        rows = sorted(self.index.all(query.kind), key=lambda lease: (lease.kind, lease.address))
-        return query.select(rows)
+        """One page of records (``leases.base.QueriesLeases``), walked off the index's address
+        order from the cursor ``after`` (an ``offset`` is walked past, records one by one)."""
+        index = self.index
+        out: list[Lease] = []
+        want = -1 if query.limit is None else query.offset + query.limit
+        after_kind, after_addr = query.after if query.after is not None else (0, -1)
+        for kind in LeaseKind:
+            if (query.kind is not None and kind != query.kind) or kind < after_kind:
+                continue
+            start = after_addr if kind == after_kind else -1
+            room = len(index.by_addr[kind]) if want < 0 else want - len(out)
+            if room > 0:
+                out += index.page(kind, start, room, query.state)
+        return out[query.offset :]
 
     def count_by_state(self) -> dict[str, int]:
-        """Lease records per ``{kind}_{state}`` (``leases.base.CountsLeases``)."""
-        counts: dict[str, int] = {}
-        for lease in self.index.all():
-            name = count_key(lease)
-            counts[name] = counts.get(name, 0) + 1
-        return counts
+        """Lease records per ``{kind}_{state}`` (``leases.base.CountsLeases``), kept by the index."""
+        return self.index.counts()
 
     async def flush(self) -> None:
         return None

@@ -221,6 +221,11 @@ class PostgresStore:
         if query.state is not None:
             where.append("state = %s")
             args.append(q.STATE_TEXT[query.state])
+        if query.after is not None:  # keyset: the (kind, address) order's index, not an offset
+            kind, address = query.after
+            after = LeaseKind(kind)
+            where.append(f"({q.KIND_ORDER} > %s OR ({q.KIND_ORDER} = %s AND address > %s::inet))")
+            args += [kind, kind, q.addr_text(after, address)]
         sql = f"SELECT {q.COLUMNS} FROM leases"
         if where:
             sql += " WHERE " + " AND ".join(where)
