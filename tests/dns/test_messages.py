@@ -138,3 +138,8 @@ def test_v6_without_a_key_and_names_that_cannot_be_rendered() -> None:
         messages.name_wire("a" * 64 + ".example.test.")
     with pytest.raises(ValueError):
         messages.name_wire("bad..example.test.")
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5", "192.168.255.1", "0.0.0.0", "fd00::6", "2001:db8::1:0:0:1"])
+def test_reverse_name_matches_dnspython(address: str) -> None:
+    assert messages.reverse_name(address) == dns.reversename.from_address(address).to_text()

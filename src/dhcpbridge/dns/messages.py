@@ -95,6 +95,8 @@ def address_rdata(address: str) -> tuple[int, bytes]:
 
 
 def reverse_name(address: str) -> str:
+    if ":" not in address:  # a v4 address text as the lease gives it: dotted quad, no zeros in front
+        return ".".join(reversed(address.split("."))) + ".in-addr.arpa."
     return ipaddress.ip_address(address).reverse_pointer.lower() + "."
 
 
