@@ -53,7 +53,10 @@ OUTCOMES = (
 REMOVING = frozenset({"release", "expire", "decline"})
 GATHER = 0.01  # seconds a wake-up waits for more changes to come (fewer queue writes, fuller batches)
 UDP_BATCH = 8  # jobs per message over UDP (stays well under 1,232 bytes: no fragments)
-SCAN_LIMIT = 10_000  # queued updates looked at per pass (the oldest; a backlog waits its turn)
+SCAN_LIMIT = 10_000
+BUSY_LAG = 0.0005  # seconds one turn of the event loop may take and still count as quiet
+DEFER_STEP = 0.05  # seconds between looks at a busy loop
+MAX_DEFER = 0.5  # seconds a turn's batches wait at most for a quiet loop (updates still progress)  # queued updates looked at per pass (the oldest; a backlog waits its turn)
 
 
 class DnsSetupError(Exception):
@@ -90,6 +93,7 @@ class DnsUpdater:
         )
         self.counts: Counter[str] = Counter()
         self.enqueued = 0
+        self.deferred = 0  # looks at a busy loop that held batches back
         self.published: dict[Key, Record] = {}
         self.jobs: dict[int, Job] = {}  # by id, oldest first
         self._flying: dict[int, asyncio.Task[None]] = {}  # by job id: the batch it goes in
@@ -211,6 +215,7 @@ class DnsUpdater:
                 log.exception("DNS update queue write failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
+            await self._yield_to_packets()
             delay = self._launch()
             if delay is None:
                 await self._wake.wait()
@@ -218,6 +223,20 @@ class DnsUpdater:
             elif delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _yield_to_packets(self) -> None:
+        """Hold new batches back while the event loop is busy (the packet path: one turn of the
+        loop took longer than ``BUSY_LAG``), for at most ``MAX_DEFER`` seconds per turn, so under
+        a peak of DHCP traffic updates wait in the queue instead of taking the replies' CPU."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_DEFER
+        while True:
+            started = loop.time()
+            await asyncio.sleep(0)
+            if loop.time() - started < BUSY_LAG or loop.time() >= deadline:
+                return
+            self.deferred += 1
+            await asyncio.sleep(DEFER_STEP)
 
     def _launch(self) -> float | None:
         """Start the updates that may go now, in batches (``batches``: one operation and zone pair,
@@ -330,6 +349,7 @@ class DnsUpdater:
             "oldest_age": round(max(0.0, self.clock() - oldest.created), 3) if oldest is not None else 0.0,
             "failures": sum(v for k, v in self.counts.items() if k != "success"),
             "enqueued": self.enqueued,
+            "deferred": self.deferred,
             "published": len(self.published),
             "outcomes": {o: self.counts.get(o, 0) for o in OUTCOMES},
         }
