@@ -163,6 +163,7 @@ class DnsServer(OpsServer):
         return {
             "dns": {
                 "enqueued": dns.get("enqueued", 0) - self._counts0.get("enqueued", 0),
+                "deferred": dns.get("deferred", 0) - self._counts0.get("deferred", 0),
                 "backlog": dns.get("backlog"),
                 "oldest_age_s": dns.get("oldest_age"),
                 "outcomes": outcomes,
@@ -186,7 +187,8 @@ def summary(extras: Mapping[str, Any]) -> str | None:
         d = extras["dns"]
         return (
             f"DNS: {d.get('enqueued')} updates queued, BIND accepted {d.get('accepted_per_s')}/s, "
-            f"backlog {d.get('backlog')} (oldest {d.get('oldest_age_s')} s), outcomes {d.get('outcomes')}"
+            f"backlog {d.get('backlog')} (oldest {d.get('oldest_age_s')} s), outcomes {d.get('outcomes')}, "
+            f"{d.get('deferred')} waits for a quiet loop"
         )
     if "api_error" in extras or "dns_error" in extras:
         return str(extras.get("api_error") or extras.get("dns_error"))

@@ -409,6 +409,7 @@ class Bench:
                 raise RuntimeError(f"{server.name} died during the run:\n{server.log()[-2000:]}")
             if isinstance(server, bridge.BridgedServer | ops_rows.OpsServer):
                 extras = dict(server.point_extras(result.completed, result.wall_s or 0.0))
+                extras["bridged"] = isinstance(server, bridge.BridgedServer)
                 if result.server_cpu_s is not None and result.wall_s:
                     extras["server_cpu_pct"] = round(100.0 * result.server_cpu_s / result.wall_s, 1)
                 if self.opts.client_cpu is not None:  # the answer service shares perfdhcp's core
@@ -428,12 +429,15 @@ class Bench:
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def passes(self, r: PerfdhcpResult, threshold: float) -> bool:
-        """Sustained: something completed, drops within the threshold and, for a bridge row,
+        """Sustained: something completed, drops within the threshold and, for a bridge row (not
+        the ops rows, whose extras carry no bridge counts: they failed every point before),
         the bridge answered (an overloaded bridge falls back to the pool; that is not the bridge)."""
         if r.completed == 0 or r.drop_pct > threshold:
             return False
         extras = self.extras.get(id(r))
-        return extras is None or bridge.failure_pct(extras) <= threshold
+        if extras is None or not extras.get("bridged", True):  # the ops rows: no bridge to ask
+            return True
+        return bridge.failure_pct(extras) <= threshold
 
     def other_load(self, r: PerfdhcpResult) -> float | None:
         """CPU % that other processes (and the kernel) took on the server's core during the run."""

@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 
+import dns.name
 import dns.tsig
 import pydantic
 import pytest
@@ -191,3 +192,10 @@ def test_queue_path_follows_the_lease_store(tmp_path: Path) -> None:
 def test_bad_dns_config(doc: dict[str, object], error: str) -> None:
     with pytest.raises(pydantic.ValidationError, match=error):
         DnsConfig.model_validate(doc)
+
+
+@pytest.mark.parametrize(
+    "fqdn", ["Laptop-1.Example.test.", "a.b", "x\\.y.test.", "ü.test.", "a" * 63 + ".t."]
+)
+def test_dhcid_canonical_wire_matches_dnspython(fqdn: str) -> None:
+    assert dhcid.canonical_wire(fqdn) == dns.name.from_text(fqdn).canonicalize().to_wire()

@@ -80,6 +80,8 @@ class DnsConfig(Strict):
     timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     # updates in flight at once (each for another name and address: those of one keep their order)
     concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    # jobs of one zone pair sent in one UPDATE message per step (1: one message per name)
+    batch_size: Annotated[int, Field(ge=1, le=200)] = 50
     retry_min: Annotated[float, Field(gt=0, le=3600)] = 1.0
     retry_max: Annotated[float, Field(gt=0, le=86400)] = 60.0
     give_up_after: Annotated[float, Field(gt=0)] = 86400.0

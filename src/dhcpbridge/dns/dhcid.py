@@ -19,10 +19,22 @@ DUID = 2
 SHA256 = 1
 
 
+def canonical_wire(fqdn: str) -> bytes:
+    """``fqdn`` in canonical wire form (lower case, uncompressed); plain labels are encoded here,
+    anything else (escapes, non-ASCII) by dnspython."""
+    labels = fqdn.lower().rstrip(".").split(".")
+    if all(0 < len(label) < 64 and label.isascii() and "\\" not in label for label in labels):
+        wire = b"".join(bytes((len(label),)) + label.encode() for label in labels) + b"\0"
+        if len(wire) <= 255:
+            return wire
+    out = dns.name.from_text(fqdn).canonicalize().to_wire()
+    assert out is not None
+    return out
+
+
 def rdata(identifier_type: int, identifier: bytes, fqdn: str) -> bytes:
     """The DHCID RDATA for ``identifier`` owning ``fqdn``."""
-    wire = dns.name.from_text(fqdn).canonicalize().to_wire()
-    assert wire is not None
+    wire = canonical_wire(fqdn)
     return struct.pack("!HB", identifier_type, SHA256) + hashlib.sha256(identifier + wire).digest()
 
 

@@ -63,7 +63,7 @@ class Job:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"op": self.op, "record": json.loads(self.record.to_json()), "created": self.created},
+            {"op": self.op, "record": asdict(self.record), "created": self.created},
             separators=(",", ":"),
         )
 

@@ -124,7 +124,7 @@ class Steps:
         if record.reverse:
             reverse = self.zones.zone_of(messages.reverse_name(record.address))
             if reverse is not None:
-                await self._expect(messages.set_ptr(reverse, record.address, record.fqdn), reverse)
+                await self.expect_noerror(messages.set_ptr(reverse, record.address, record.fqdn), reverse)
         return "success", record
 
     async def _add_forward(self, record: Record, fqdn: str) -> bool:
@@ -132,7 +132,7 @@ class Steps:
         zone = self._zone(fqdn)
         ours = digest(record, fqdn)
         if not self.check:
-            await self._expect(messages.replace_unchecked(zone, fqdn, record.address, ours), zone)
+            await self.expect_noerror(messages.replace_unchecked(zone, fqdn, record.address, ours), zone)
             return False
         rcode = await self.send(messages.add_if_unused(zone, fqdn, record.address, ours), zone)
         if rcode == NOERROR:
@@ -152,9 +152,9 @@ class Steps:
         if record.reverse:
             reverse = self.zones.zone_of(messages.reverse_name(record.address))
             if reverse is not None:
-                await self._expect(messages.remove_ptr(reverse, record.address, record.fqdn), reverse)
+                await self.expect_noerror(messages.remove_ptr(reverse, record.address, record.fqdn), reverse)
 
-    async def _expect(self, msg: dns.update.UpdateMessage, zone: Zone) -> None:
+    async def expect_noerror(self, msg: dns.update.UpdateMessage, zone: Zone) -> None:
         rcode = await self.send(msg, zone)
         if rcode != NOERROR:
             raise Failed(

@@ -27,6 +27,7 @@ from typing import Any
 from dhcpbridge import logs
 from dhcpbridge.config.dns import DnsConfig
 from dhcpbridge.dns import dhcid, names
+from dhcpbridge.dns.batches import GroupKey, group_key, run_batch
 from dhcpbridge.dns.jobs import Job, Key, Record
 from dhcpbridge.dns.keys import KeyFileError
 from dhcpbridge.dns.protocol import Failed, Send, Steps, Transport
@@ -50,7 +51,12 @@ OUTCOMES = (
     "abandoned",
 )
 REMOVING = frozenset({"release", "expire", "decline"})
-SCAN_LIMIT = 10_000  # queued updates looked at per pass (the oldest; a backlog waits its turn)
+GATHER = 0.01  # seconds a wake-up waits for more changes to come (fewer queue writes, fuller batches)
+UDP_BATCH = 8  # jobs per message over UDP (stays well under 1,232 bytes: no fragments)
+SCAN_LIMIT = 10_000
+BUSY_LAG = 0.0005  # seconds one turn of the event loop may take and still count as quiet
+DEFER_STEP = 0.05  # seconds between looks at a busy loop
+MAX_DEFER = 0.5  # seconds a turn's batches wait at most for a quiet loop (updates still progress)  # queued updates looked at per pass (the oldest; a backlog waits its turn)
 
 
 class DnsSetupError(Exception):
@@ -87,9 +93,11 @@ class DnsUpdater:
         )
         self.counts: Counter[str] = Counter()
         self.enqueued = 0
+        self.deferred = 0  # looks at a busy loop that held batches back
         self.published: dict[Key, Record] = {}
         self.jobs: dict[int, Job] = {}  # by id, oldest first
-        self._flying: dict[int, asyncio.Task[None]] = {}
+        self._flying: dict[int, asyncio.Task[None]] = {}  # by job id: the batch it goes in
+        self._tasks: set[asyncio.Task[None]] = set()
         self._batch = Batch()
         self._next_id = 1
         self._wake = asyncio.Event()
@@ -118,7 +126,7 @@ class DnsUpdater:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        flying = list(self._flying.values())
+        flying = list(self._tasks)
         for attempt in flying:
             attempt.cancel()
         await asyncio.gather(*flying, return_exceptions=True)  # unsent: stays in the queue
@@ -207,21 +215,40 @@ class DnsUpdater:
                 log.exception("DNS update queue write failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
+            await self._yield_to_packets()
             delay = self._launch()
             if delay is None:
                 await self._wake.wait()
+                await asyncio.sleep(GATHER)  # let a burst of leases gather into one write and batch
             elif delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
 
+    async def _yield_to_packets(self) -> None:
+        """Hold new batches back while the event loop is busy (the packet path: one turn of the
+        loop took longer than ``BUSY_LAG``), for at most ``MAX_DEFER`` seconds per turn, so under
+        a peak of DHCP traffic updates wait in the queue instead of taking the replies' CPU."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_DEFER
+        while True:
+            started = loop.time()
+            await asyncio.sleep(0)
+            if loop.time() - started < BUSY_LAG or loop.time() >= deadline:
+                return
+            self.deferred += 1
+            await asyncio.sleep(DEFER_STEP)
+
     def _launch(self) -> float | None:
-        """Start the updates that may go now; returns seconds until the next one is due (0: look
-        again at once), None when nothing waits for time (only for a running update or new jobs)."""
+        """Start the updates that may go now, in batches (``batches``: one operation and zone pair,
+        up to ``batch-size`` jobs); returns seconds until the next one is due (0: look again at
+        once), None when nothing waits for time (only for a running update or new jobs)."""
         now = self.clock()
         held: set[tuple[str, ...]] = set()  # names and addresses of earlier, unfinished updates
         nearest: float | None = None
+        open_: dict[GroupKey | None, list[Job]] = {}
+        size = self.cfg.batch_size if self.cfg.transport == "tcp" else min(self.cfg.batch_size, UDP_BATCH)
         for scanned, job in enumerate(self.jobs.values()):
-            if len(self._flying) >= self.cfg.concurrency or scanned >= SCAN_LIMIT:
+            if len(self._tasks) >= self.cfg.concurrency or scanned >= SCAN_LIMIT:
                 break
             marks = (("name", job.record.fqdn), ("address", str(job.record.family), job.record.address))
             if held.intersection(marks):
@@ -232,27 +259,47 @@ class DnsUpdater:
             if job.due > now:
                 nearest = job.due - now if nearest is None else min(nearest, job.due - now)
                 continue
-            attempt = asyncio.get_running_loop().create_task(self._run(job), name="dns-update")
-            self._flying[job.id] = attempt
+            key = group_key(self.steps, job)
+            group = open_.setdefault(key, [])
+            group.append(job)
+            if key is None or len(group) >= size:
+                self._start(open_.pop(key))
+        for group in open_.values():
+            if len(self._tasks) >= self.cfg.concurrency:
+                break
+            self._start(group)
         return nearest
 
-    async def _run(self, job: Job) -> None:
+    def _start(self, jobs: list[Job]) -> None:
+        attempt = asyncio.get_running_loop().create_task(self._run(jobs), name="dns-update")
+        self._tasks.add(attempt)
+        attempt.add_done_callback(self._tasks.discard)
+        for job in jobs:
+            self._flying[job.id] = attempt
+
+    async def _run(self, jobs: list[Job]) -> None:
         try:
-            await self._attempt(job)
+            await self._attempt(jobs)
         finally:
-            self._flying.pop(job.id, None)
+            for job in jobs:
+                self._flying.pop(job.id, None)
             self._wake.set()
 
-    async def _attempt(self, job: Job) -> None:
+    async def _attempt(self, jobs: list[Job]) -> None:
         try:
-            outcome, record = await self.steps.run(job)
+            results = await run_batch(self.steps, jobs)
         except Failed as exc:
-            self._failed(job, exc)
-            return
+            results = [exc] * len(jobs)
         except Exception as exc:  # a bug or an unexpected library error: count, log, retry later
-            log.exception("DNS update failed unexpectedly", fqdn=job.record.fqdn)
-            self._failed(job, Failed("rejected", True, repr(exc)))
-            return
+            log.exception("DNS update failed unexpectedly", fqdn=jobs[0].record.fqdn, batch=len(jobs))
+            results = [Failed("rejected", True, repr(exc))] * len(jobs)
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, Failed):
+                self._failed(job, result)
+            else:
+                self._succeeded(job, *result)
+
+    def _succeeded(self, job: Job, outcome: str, record: Record) -> None:
         self.counts[outcome] += 1
         if job.op == "add" and self.published.get(record.key) == job.record and record != job.record:
             self._remember(record)  # renamed after a clash, or marked as someone else's name
@@ -302,6 +349,7 @@ class DnsUpdater:
             "oldest_age": round(max(0.0, self.clock() - oldest.created), 3) if oldest is not None else 0.0,
             "failures": sum(v for k, v in self.counts.items() if k != "success"),
             "enqueued": self.enqueued,
+            "deferred": self.deferred,
             "published": len(self.published),
             "outcomes": {o: self.counts.get(o, 0) for o in OUTCOMES},
         }
