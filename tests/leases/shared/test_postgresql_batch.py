@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 import pytest
 
+from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_batch
@@ -151,3 +153,90 @@ def test_rounds_split_a_turn_only_where_they_must(
         assert all(abs(n - now) < 1e-9 for n, c in made if c in members)
         assert len({c.key for c in members}) == len(members)
         assert len({c.lease.client for c in members}) == len(members)
+
+
+# --- the first searches of new clients (pg_claims) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class R:
+    first: int
+    last: int
+
+
+SMALL = (R(BASE + 10, BASE + 19),)  # 10 addresses
+
+
+def offer_hold(who: bytes, now: float, hint: int = 0, exclude: frozenset[int] = frozenset()) -> Hold:
+    return Hold(Lease(0, who, LeaseState.OFFERED, now, now + 30, V4), SMALL, now, hint, exclude)
+
+
+async def _claims_of_one_turn(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        await store.commit(bound(BASE, client(999), now), now)  # the pool is open, schema checked
+        before = store._claims.statements
+        # 12 new clients, one hint, 10 addresses, two of them excluded: 8 win, none twice
+        exclude = frozenset({BASE + 12, BASE + 15})
+        got = await asyncio.gather(
+            *(store.allocate(offer_hold(client(i), now, 0, exclude)) for i in range(12))
+        )
+        assert store._claims.statements - before == 1
+        won = [g.address for g in got if g is not None]
+        assert len(won) == len(set(won)) == 8
+        assert set(won) == {BASE + 10 + k for k in range(10)} - exclude
+        assert [g.client for g in got if g is not None] == [
+            client(i) for i in range(12) if got[i] is not None
+        ]
+    finally:
+        await store.close()
+
+
+def test_new_clients_of_one_turn_are_searched_in_one_statement_and_never_share(pg_url: str) -> None:
+    asyncio.run(_claims_of_one_turn(pg_url))
+
+
+async def _two_servers_one_turn(url: str) -> None:
+    one, two = PostgresStore(url), PostgresStore(url)
+    try:
+        now = time.time()
+        got = await asyncio.gather(
+            *(
+                store.allocate(offer_hold(client(100 * k + i), now, i))
+                for i in range(12)
+                for k, store in enumerate((one, two))
+            )
+        )
+        won = [g.address for g in got if g is not None]
+        assert len(won) == len(set(won)) == 10  # two servers, 24 DISCOVERs, 10 addresses
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_two_servers_batching_at_once_never_hold_one_address_twice(pg_url: str) -> None:
+    asyncio.run(_two_servers_one_turn(pg_url))
+
+
+async def _known_and_repeated(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        a = client(1)
+        await store.commit(bound(BASE + 17, a, now), now)  # a has a record: the usual search
+        first, again, new = await asyncio.gather(
+            store.allocate(offer_hold(a, now)),
+            store.allocate(offer_hold(client(2), now)),
+            store.allocate(offer_hold(client(2), now)),  # the same DISCOVER twice in one turn
+        )
+        assert first is not None and first.address == BASE + 17  # its own address, not the first free
+        assert again is not None and new is not None and again.address == new.address
+        held = [r for r in await store.leases(V4) if r.client == client(2)]
+        assert len(held) == 1
+    finally:
+        await store.close()
+
+
+def test_a_known_client_keeps_its_address_and_a_repeated_discover_one_hold(pg_url: str) -> None:
+    asyncio.run(_known_and_repeated(pg_url))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 
@@ -98,12 +98,22 @@ class _Call:
         return self.key, (q.KIND_TEXT[self.lease.kind], self.lease.client)
 
 
-def rounds(calls: list[tuple[float, _Call]]) -> list[tuple[float, list[_Call]]]:
+class Keyed(Protocol):
+    """A queued call: what one statement may take once (two keys)."""
+
+    @property
+    def keys(self) -> tuple[object, object]: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def rounds(calls: list[tuple[float, K]]) -> list[tuple[float, list[K]]]:
     """The statements a turn's calls need, in order: one per ``now``, and a further one for each
     second bind of an address or of a client in the turn (a statement changes a row once, and
     reads a client's other records as they were before it)."""
-    out: list[tuple[float, list[_Call]]] = []
-    open_rounds: dict[float, list[tuple[set[object], list[_Call]]]] = {}
+    out: list[tuple[float, list[K]]] = []
+    open_rounds: dict[float, list[tuple[set[object], list[K]]]] = {}
     for now, call in calls:
         address, client = call.keys
         for taken, members in open_rounds.setdefault(now, []):
@@ -172,7 +182,7 @@ class CommitBatch:
                 rows: Rows = await cur.fetchall()
             self.statements += 1
         except StoreError as exc:
-            if not _refused(exc):
+            if not refused(exc):
                 for call in calls:
                     if not call.future.done():
                         call.future.set_exception(exc)
@@ -205,7 +215,7 @@ class CommitBatch:
                 await task
 
 
-def _refused(exc: StoreError) -> bool:
+def refused(exc: StoreError) -> bool:
     """Whether PostgreSQL answered and refused the statement (its data), not a lost connection."""
     cause = exc.__context__
     return isinstance(cause, psycopg.Error) and not isinstance(
