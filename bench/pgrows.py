@@ -3,9 +3,9 @@
 on the machine's PostgreSQL through its Unix socket (the servers run in a network namespace),
 each point on a fresh database of its own (created at start, dropped at stop).
 
-Where the time goes (dhcpbridge, per DORA): DISCOVER 1 round trip for a new client (search and
-hold in one statement), REQUEST 2 (bind, which also reads the client's other records), plus one
-synchronous group commit per batch of packets. Kea 2.2 runs its lookups per message and commits
+Where the time goes (dhcpbridge, per DORA): a share of three statements per batch of packets: the
+new clients' DISCOVERs searched and held in one, the REQUESTs' binds in one (which also reads the
+clients' other records), and one synchronous group commit. Kea 2.2 runs its lookups per message and commits
 each lease write synchronously on its own (no group commit).
 """
 

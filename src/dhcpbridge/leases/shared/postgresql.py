@@ -3,7 +3,9 @@
 Every claim (``allocate``, ``offer``, ``commit``, ``release``, ``decline``, ``unhold``) is one
 statement that PostgreSQL decides under its row locks (``INSERT … ON CONFLICT … DO UPDATE …
 WHERE <free for this client>``, see ``pg_sql``), committed at once so every server sees it, but
-without waiting for the disk (``synchronous_commit = off`` on the claim connections). ``flush``
+without waiting for the disk (``synchronous_commit = off`` on the claim connections); the binds
+(``commit``) of one event-loop turn go as one statement (``pg_batch``), and so do the first
+searches of the turn's new clients (``pg_claims``). ``flush``
 is the group commit: one transaction per batch of the runtime checks, by its write stamp, every
 row this server changed since the last flush, writes again a row a PostgreSQL crash lost, beats
 the server's heartbeat row and COMMITs synchronously, so when it returns the whole batch is on
@@ -34,7 +36,7 @@ from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
-from dhcpbridge.leases.shared import after_commit, pg_notify, pg_schema
+from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_search import new_stamp
@@ -73,6 +75,8 @@ class PostgresStore:
         self._failing_since = 0.0
         self.flushes = 0
         self.rewritten = 0  # rows a flush had to write again (lost by a PostgreSQL crash)
+        self._commits = pg_batch.CommitBatch(self._conn, self._commit_one)  # a turn's binds at once
+        self._claims = pg_claims.ClaimBatch(self._conn)  # a turn's first searches at once
 
     # --- connections ------------------------------------------------------------------------
     async def _open(self) -> tuple[AsyncConnectionPool[Any], AsyncConnectionPool[Any]]:
@@ -298,12 +302,16 @@ class PostgresStore:
                 cur = await conn.execute(q.COMMIT_AND_OTHERS.encode(), q.params(lease, now, stamp))
                 rows = await cur.fetchall()
         else:
-            rows = await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
+            rows = await self._commits.commit(lease, now, stamp)
         if not rows or not rows[0][0]:
             return None
         records = [q.lease_from_row(r[1:-2]) for r in rows]
         after_commit.remember(lease.kind, lease.client, records)
         return self._durable(rows[0][1:-2], stamp)
+
+    async def _commit_one(self, lease: Lease, now: float, stamp: int) -> list[tuple[Any, ...]]:
+        """One bind on its own (``pg_batch`` runs a refused batch's binds this way)."""
+        return await self._all(q.COMMIT_AND_OTHERS, q.params(lease, now, stamp))
 
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
         after_commit.forget()
@@ -331,6 +339,10 @@ class PostgresStore:
         ``prefer``, else the first free address from ``hint``; each claim is atomic, and a claim
         another server won first makes the search go on."""
         after_commit.forget()
+        if not self._capped(hold.lease):
+            got = await self._first_claim(hold)
+            if got is not None:
+                return got
         async with self._conn() as conn:
             if not self._capped(hold.lease):
                 return await self._allocate(conn, hold)
@@ -338,6 +350,20 @@ class PostgresStore:
                 if not await self._duid_room(conn, hold.lease, hold.now):
                     return None
                 return await self._allocate(conn, hold)
+
+    async def _first_claim(self, hold: Hold) -> Lease | None:
+        """A new client's search in the first window from its hint, batched with the other
+        DISCOVERs of this loop turn (``pg_claims``); None: search the usual way."""
+        lease, ranges, now, hint, exclude, prefer = hold.parts()
+        if prefer:
+            return None
+        pieces = segments(ranges, hint)
+        if not pieces or range_step(pieces[0][0]) != 1 or range_size(pieces[0][0]) > MAP_LIMIT:
+            return None
+        r, lo, hi = pieces[0]
+        first = r.first + lo
+        last = min(r.first + hi - 1, first + search.FIRST_CHUNK - 1)
+        return await self._claims.claim(lease, first, last, now, exclude)
 
     async def _allocate(self, conn: psycopg.AsyncConnection[Any], hold: Hold) -> Lease | None:
         lease, ranges, now, hint, exclude, prefer = hold.parts()
@@ -478,6 +504,8 @@ class PostgresStore:
         if self._closed:
             return
         try:
+            await self._commits.close()
+            await self._claims.close()
             if self._pending and self._pool is not None:
                 with contextlib.suppress(StoreError):
                     await self.flush()

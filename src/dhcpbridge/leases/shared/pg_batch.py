@@ -1,0 +1,223 @@
+"""The PostgreSQL store's batched binds: the ``commit`` calls of one event-loop turn (the REQUESTs
+of one runtime batch) go to PostgreSQL as one statement, one round trip and one transaction,
+instead of one each.
+
+``CommitBatch.commit`` queues a bind and waits; the calls queued in the same loop turn run together
+as ``COMMIT_MANY`` (``INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE … WHERE <free for
+the client>``, rows in address order, so two servers' batches lock rows in the same order and
+never deadlock). Every row is decided as the single-row bind decides it (``pg_sql.COMMIT``); the
+statement also returns each bound client's other records, as ``COMMIT_AND_OTHERS`` does. Calls
+with another ``now`` go in a statement of their own, and so does a second bind of one address in
+the same turn (a statement may change a row once), in the order the calls came.
+
+A failed statement: when PostgreSQL is unreachable every call of it fails (``StoreError``); when
+PostgreSQL refused it (a row it could not take), its calls run again one by one, so only the call
+that must fail fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import psycopg
+
+from dhcpbridge.engine.model import Lease
+from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.shared import pg_sql as q
+
+Rows = list[tuple[Any, ...]]
+Connect = Callable[[], contextlib.AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
+
+_ARRAYS = (
+    ("kind", "text"),
+    ("address", "inet"),
+    ("prefix_len", "smallint"),
+    ("state", "text"),
+    ("client", "bytea"),
+    ("hwaddr", "bytea"),
+    ("hostname", "text"),
+    ("starts", "float8"),
+    ("expires", "float8"),
+    ("subnet", "text"),
+    ("source", "text"),
+    ("relay", "text"),
+    ("circuit_id", "bytea"),
+    ("remote_id", "bytea"),
+    ("info", "jsonb"),
+    ("stamp", "bigint"),
+)
+
+# rows: (bound, the 17 ``L_COLUMNS``, updated, stamp, the address of the bind the row answers)
+COMMIT_MANY = (
+    "WITH i AS (SELECT * FROM unnest("
+    + ", ".join(f"%({name})s::{kind}[]" for name, kind in _ARRAYS)
+    + ") AS i("
+    + ", ".join(name for name, _ in _ARRAYS)
+    + f""")
+), c AS (
+    INSERT INTO leases AS l (kind, address, prefix_len, state, client, hwaddr, hostname, starts,
+        expires, subnet, source, relay, circuit_id, remote_id, info, returning_client, stamp, updated)
+    SELECT kind, address, prefix_len, state, client, hwaddr, hostname, to_timestamp(starts),
+        to_timestamp(expires), subnet, source, relay, circuit_id, remote_id, info, false, stamp,
+        clock_timestamp()
+    FROM i ORDER BY kind, address
+    ON CONFLICT (kind, address) DO UPDATE SET {q._SET}, state = 'bound', returning_client = false,
+        starts = CASE WHEN {q.OWN_BOUND} THEN least(l.starts, excluded.starts) ELSE excluded.starts END
+    WHERE {q.FREE}
+    RETURNING l.*
+)
+SELECT * FROM (
+    SELECT true AS bound, {q.L_COLUMNS.replace("l.", "c.")}, c.updated, c.stamp, host(c.address) AS answers
+    FROM c
+    UNION ALL
+    SELECT false, {q.L_COLUMNS}, l.updated, l.stamp, host(c.address)
+    FROM c JOIN leases l ON l.kind = c.kind AND l.client = c.client AND l.address <> c.address
+) rows
+ORDER BY answers, bound DESC, updated DESC, stamp
+"""
+)
+
+
+class _Call:
+    __slots__ = ("future", "lease", "stamp")
+
+    def __init__(self, lease: Lease, stamp: int, future: asyncio.Future[Rows]) -> None:
+        self.lease, self.stamp, self.future = lease, stamp, future
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return q.KIND_TEXT[self.lease.kind], q.addr_text(self.lease.kind, self.lease.address)
+
+    @property
+    def keys(self) -> tuple[tuple[str, str], tuple[str, bytes]]:
+        """What one statement may bind once: the address, and the client (whose other records
+        the statement reads as they were before it)."""
+        return self.key, (q.KIND_TEXT[self.lease.kind], self.lease.client)
+
+
+class Keyed(Protocol):
+    """A queued call: what one statement may take once (two keys)."""
+
+    @property
+    def keys(self) -> tuple[object, object]: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def rounds(calls: list[tuple[float, K]]) -> list[tuple[float, list[K]]]:
+    """The statements a turn's calls need, in order: one per ``now``, and a further one for each
+    second bind of an address or of a client in the turn (a statement changes a row once, and
+    reads a client's other records as they were before it)."""
+    out: list[tuple[float, list[K]]] = []
+    open_rounds: dict[float, list[tuple[set[object], list[K]]]] = {}
+    for now, call in calls:
+        address, client = call.keys
+        for taken, members in open_rounds.setdefault(now, []):
+            if address not in taken and client not in taken:
+                taken.update((address, client))
+                members.append(call)
+                break
+        else:
+            members = [call]
+            open_rounds[now].append(({address, client}, members))
+            out.append((now, members))
+    return out
+
+
+class CommitBatch:
+    """See the module docstring. ``connect`` gives a connection of the store (errors as
+    ``StoreError``); ``one_by_one`` is the single-row bind (rows as ``COMMIT_AND_OTHERS``)."""
+
+    def __init__(self, connect: Connect, one_by_one: Callable[[Lease, float, int], Any]) -> None:
+        self._connect = connect
+        self._one_by_one = one_by_one
+        self._queue: list[tuple[float, _Call]] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.statements = 0  # batch statements PostgreSQL ran
+        self.singles = 0  # binds run one by one after PostgreSQL refused their batch
+
+    async def commit(self, lease: Lease, now: float, stamp: int) -> Rows:
+        """The bind's rows (``COMMIT_AND_OTHERS``' order and columns); empty when not free."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Rows] = loop.create_future()
+        self._queue.append((now, _Call(lease, stamp, future)))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._start, loop)  # the rest of this loop turn joins the statement
+        return await future
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = False
+        batch, self._queue = self._queue, []
+        task = loop.create_task(self._run(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[tuple[float, _Call]]) -> None:
+        try:
+            for now, calls in rounds(batch):
+                await self._statement(now, calls)
+        except BaseException as exc:  # cancelled while closing: nobody may wait forever
+            for _, call in batch:
+                if not call.future.done():
+                    call.future.set_exception(StoreError(f"PostgreSQL: {exc!r}"))
+            raise
+
+    async def _statement(self, now: float, calls: list[_Call]) -> None:
+        args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
+        for call in calls:
+            lease = call.lease
+            row = q.params(lease, now, call.stamp)
+            for name, _ in _ARRAYS:
+                args[name].append(row[name])
+        args["now"] = now
+        try:
+            async with self._connect() as conn:
+                cur = await conn.execute(COMMIT_MANY.encode(), args)
+                rows: Rows = await cur.fetchall()
+            self.statements += 1
+        except StoreError as exc:
+            if not refused(exc):
+                for call in calls:
+                    if not call.future.done():
+                        call.future.set_exception(exc)
+                return
+            await self._each(now, calls)  # PostgreSQL refused a row: only its call must fail
+            return
+        answers: dict[tuple[str, str], Rows] = {}
+        for r in rows:
+            answers.setdefault((r[1], r[-1]), []).append(r[:-1])
+        for call in calls:
+            if not call.future.done():
+                got = answers.get(call.key, [])
+                call.future.set_result(got if got and got[0][0] else [])
+
+    async def _each(self, now: float, calls: list[_Call]) -> None:
+        for call in calls:
+            self.singles += 1
+            try:
+                rows = await self._one_by_one(call.lease, now, call.stamp)
+            except StoreError as exc:
+                if not call.future.done():
+                    call.future.set_exception(exc)
+                continue
+            if not call.future.done():
+                call.future.set_result(rows)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def refused(exc: StoreError) -> bool:
+    """Whether PostgreSQL answered and refused the statement (its data), not a lost connection."""
+    cause = exc.__context__
+    return isinstance(cause, psycopg.Error) and not isinstance(
+        cause, (psycopg.OperationalError, psycopg.InterfaceError)
+    )

@@ -1,0 +1,179 @@
+"""The PostgreSQL store's batched first searches: the DISCOVERs of new clients in one event-loop
+turn are searched and held in one statement (``CLAIM_MANY``), one round trip and one transaction,
+instead of one ``CLAIM_FIRST_FREE`` each.
+
+Each client's search is the first window of its own (``pg_search.first_free``): the lowest
+address at or after its hint that no live lease blocks and that is not excluded, decided as the
+single search decides it. Two clients of the batch that pick one address: the first (in the order
+the calls came) takes it. Every hold is the same ``INSERT … ON CONFLICT … DO UPDATE … WHERE <free
+for the client>`` as the single one, rows in address order, so PostgreSQL's row locks still decide
+every claim. A call that got nothing here (its client has records, nothing was free in the first
+window, another client or server took its pick, or PostgreSQL refused the statement) returns
+None and the store runs its usual search for it; when PostgreSQL is unreachable the call fails
+(``StoreError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from dhcpbridge.engine.model import Lease, LeaseState
+from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.shared import pg_sql as q
+from dhcpbridge.leases.shared.pg_batch import Connect, refused, rounds
+from dhcpbridge.leases.shared.pg_search import new_stamp
+
+_ARRAYS = (
+    ("kind", "text"),
+    ("lo", "inet"),
+    ("hi", "inet"),
+    ("prefix_len", "smallint"),
+    ("client", "bytea"),
+    ("hwaddr", "bytea"),
+    ("hostname", "text"),
+    ("starts", "float8"),
+    ("expires", "float8"),
+    ("subnet", "text"),
+    ("source", "text"),
+    ("relay", "text"),
+    ("circuit_id", "bytea"),
+    ("remote_id", "bytea"),
+    ("info", "jsonb"),
+    ("stamp", "bigint"),
+    ("exclude", "text"),
+)
+
+_BLOCKING = q.BLOCKING.replace("%(client)s", "i.client")
+
+CLAIM_MANY = (
+    "WITH i AS (SELECT * FROM unnest("
+    + ", ".join(f"%({name})s::{kind}[]" for name, kind in _ARRAYS)
+    + ") WITH ORDINALITY AS i("
+    + ", ".join(name for name, _ in _ARRAYS)
+    + f""", n)
+), pick AS (
+    SELECT i.*, CASE
+        WHEN NOT EXISTS (SELECT 1 FROM leases l WHERE l.kind = i.kind AND l.address = i.lo AND {_BLOCKING})
+             AND NOT i.lo = ANY(string_to_array(i.exclude, ',')::inet[]) THEN i.lo
+        ELSE (SELECT min(r.address) + 1 FROM (
+                SELECT b.address, lead(b.address) OVER (ORDER BY b.address) AS next FROM (
+                    SELECT l.address FROM leases l
+                    WHERE l.kind = i.kind AND l.address BETWEEN i.lo AND i.hi AND {_BLOCKING}
+                    UNION
+                    SELECT unnest(string_to_array(i.exclude, ',')::inet[])
+                ) b
+            ) r WHERE r.address < i.hi AND (r.next IS NULL OR r.next <> r.address + 1))
+    END AS address
+    FROM i
+    WHERE NOT EXISTS (SELECT 1 FROM leases o WHERE o.kind = i.kind AND o.client = i.client)
+), claimed AS (
+{q._INSERT}
+    SELECT DISTINCT ON (kind, address) kind, address, prefix_len, 'offered', client, hwaddr, hostname,
+        to_timestamp(starts), to_timestamp(expires), subnet, source, relay, circuit_id, remote_id, info,
+        false, stamp, clock_timestamp()
+    FROM pick WHERE address IS NOT NULL
+    ORDER BY kind, address, n
+    ON CONFLICT (kind, address) DO UPDATE SET {q._SET}, state = 'offered', starts = excluded.starts,
+        returning_client = (l.client = excluded.client AND (l.state <> 'offered' OR l.returning_client))
+    WHERE {q.FREE} AND NOT {q.OWN_BOUND}
+    RETURNING l.*
+)
+SELECT {q.L_COLUMNS.replace("l.", "c.")} FROM claimed c
+"""
+)
+
+
+class _Claim:
+    __slots__ = ("exclude", "future", "hi", "lease", "lo")
+
+    def __init__(
+        self, lease: Lease, lo: int, hi: int, exclude: str, future: asyncio.Future[Lease | None]
+    ) -> None:
+        self.lease, self.lo, self.hi, self.exclude, self.future = lease, lo, hi, exclude, future
+
+    @property
+    def keys(self) -> tuple[object, object]:
+        """A client once per statement (a second DISCOVER of it must see the first's hold)."""
+        key = (q.KIND_TEXT[self.lease.kind], self.lease.client)
+        return key, key
+
+
+class ClaimBatch:
+    """See the module docstring; ``connect`` gives a connection of the store (errors as
+    ``StoreError``)."""
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+        self._queue: list[tuple[float, _Claim]] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.statements = 0  # batch statements PostgreSQL ran
+
+    async def claim(
+        self, lease: Lease, lo: int, hi: int, now: float, exclude: frozenset[int]
+    ) -> Lease | None:
+        """Hold for ``lease.client`` (without records) the first free address of ``lo``..``hi``;
+        None when this batch could not (the caller searches on its own)."""
+        kind = lease.kind
+        text = ",".join(q.addr_text(kind, a) for a in exclude if lo <= a <= hi)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Lease | None] = loop.create_future()
+        self._queue.append((now, _Claim(lease, lo, hi, text, future)))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._start, loop)  # the rest of this loop turn joins the statement
+        return await future
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = False
+        batch, self._queue = self._queue, []
+        task = loop.create_task(self._run(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[tuple[float, _Claim]]) -> None:
+        try:
+            for now, calls in rounds(batch):
+                await self._statement(now, calls)
+        except BaseException as exc:  # cancelled while closing: nobody may wait forever
+            for _, call in batch:
+                if not call.future.done():
+                    call.future.set_exception(StoreError(f"PostgreSQL: {exc!r}"))
+            raise
+
+    async def _statement(self, now: float, calls: list[_Claim]) -> None:
+        args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
+        for call in calls:
+            lease = call.lease
+            lease.state = LeaseState.OFFERED
+            row = q.params(lease, now, new_stamp())
+            row["lo"] = q.addr_text(lease.kind, call.lo)
+            row["hi"] = q.addr_text(lease.kind, call.hi)
+            row["exclude"] = call.exclude
+            for name, _ in _ARRAYS:
+                args[name].append(row[name])
+        args["now"] = now
+        try:
+            async with self._connect() as conn:
+                cur = await conn.execute(CLAIM_MANY.encode(), args)
+                rows = await cur.fetchall()
+            self.statements += 1
+        except StoreError as exc:
+            for call in calls:
+                if not call.future.done():
+                    if refused(exc):
+                        call.future.set_result(None)  # the store's own search decides
+                    else:
+                        call.future.set_exception(exc)
+            return
+        held = {(r[0], bytes(r[3])): q.lease_from_row(r) for r in rows}
+        for call in calls:
+            if not call.future.done():
+                call.future.set_result(held.get((q.KIND_TEXT[call.lease.kind], call.lease.client)))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task

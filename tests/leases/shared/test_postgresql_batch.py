@@ -1,0 +1,242 @@
+"""The PostgreSQL store's batched binds (``pg_batch``): the ``commit`` calls of one event-loop turn
+are one statement; two binds of one address in a turn never both win; a bind PostgreSQL refuses
+fails only its own call; other ``now``s and second binds of a client go in statements of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from dhcpbridge.engine.hold import Hold
+from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.shared import pg_batch
+from dhcpbridge.leases.shared.postgresql import PostgresStore
+from dhcpbridge.wire.v4.message import ip4_int as ip
+
+V4 = LeaseKind.V4
+BASE = ip("10.67.1.0")
+
+
+def bound(addr: int, client: bytes, now: float, **kw: object) -> Lease:
+    return Lease(addr, client, LeaseState.BOUND, now, now + 3600, V4, **kw)  # type: ignore[arg-type]
+
+
+def client(i: int) -> bytes:
+    return b"\x01" + i.to_bytes(6, "big")
+
+
+async def _many_in_one_turn(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        await store.commit(bound(BASE, client(999), now), now)  # the pool is open, schema checked
+        before, singles = store._commits.statements, store._commits.singles
+        got = await asyncio.gather(
+            *(store.commit(bound(BASE + 1 + i, client(i), now), now) for i in range(20))
+        )
+        assert (store._commits.statements - before, store._commits.singles - singles) == (1, 0)
+        assert [g.address if g else None for g in got] == [BASE + 1 + i for i in range(20)]
+        assert [g.client if g else None for g in got] == [client(i) for i in range(20)]
+        await store.flush()
+        rows = await store.leases(V4)
+        assert {(r.address, r.client) for r in rows if r.state == LeaseState.BOUND} >= {
+            (BASE + 1 + i, client(i)) for i in range(20)
+        }
+    finally:
+        await store.close()
+
+
+def test_binds_of_one_turn_are_one_statement(pg_url: str) -> None:
+    asyncio.run(_many_in_one_turn(pg_url))
+
+
+async def _one_address_twice(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        a, b = client(1), client(2)
+        first, second = await asyncio.gather(
+            store.commit(bound(BASE, a, now), now), store.commit(bound(BASE, b, now), now)
+        )
+        assert first is not None and first.client == a
+        assert second is None  # bound to a: never bound to b too
+        await store.flush()
+        row = await store.get(V4, BASE)
+        assert row is not None and row.client == a and row.state == LeaseState.BOUND
+    finally:
+        await store.close()
+
+
+def test_two_binds_of_one_address_in_one_turn_never_both_win(pg_url: str) -> None:
+    asyncio.run(_one_address_twice(pg_url))
+
+
+async def _refused_row(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        await store.commit(bound(BASE, client(999), now), now)
+        bad = bound(BASE + 1, client(1), now, hostname="nul\x00byte")  # PostgreSQL text takes no NUL
+        results = await asyncio.gather(
+            store.commit(bound(BASE + 2, client(2), now), now),
+            store.commit(bad, now),
+            store.commit(bound(BASE + 3, client(3), now), now),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], StoreError)
+        assert store._commits.singles == 3  # the refused statement's binds, one by one
+        good = [results[0], results[2]]
+        assert all(isinstance(g, Lease) for g in good)
+        assert [g.address for g in good if isinstance(g, Lease)] == [BASE + 2, BASE + 3]
+        assert await store.get(V4, BASE + 1) is None
+    finally:
+        await store.close()
+
+
+def test_a_refused_bind_fails_only_its_own_call(pg_url: str) -> None:
+    asyncio.run(_refused_row(pg_url))
+
+
+async def _client_twice(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        a = client(1)
+        await store.commit(bound(BASE + 9, client(9), now), now)
+        before, singles = store._commits.statements, store._commits.singles
+        first, second = await asyncio.gather(
+            store.commit(bound(BASE, a, now), now), store.commit(bound(BASE + 1, a, now), now)
+        )
+        # the second bind reads the first's binding: a statement of its own
+        assert (store._commits.statements - before, store._commits.singles - singles) == (2, 0)
+        assert first is not None and second is not None
+        others = await store.find_client(V4, a)
+        assert {lease.address for lease in others} == {BASE, BASE + 1}
+    finally:
+        await store.close()
+
+
+def test_a_second_bind_of_a_client_in_one_turn_sees_the_first(pg_url: str) -> None:
+    asyncio.run(_client_twice(pg_url))
+
+
+def _call(addr: int, who: bytes, now: float) -> tuple[float, pg_batch._Call]:
+    loop = asyncio.new_event_loop()
+    try:
+        return now, pg_batch._Call(bound(addr, who, now), 1, loop.create_future())
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("calls", "sizes"),
+    [
+        ([(BASE, 1, 1.0), (BASE + 1, 2, 1.0), (BASE + 2, 3, 1.0)], [3]),
+        ([(BASE, 1, 1.0), (BASE, 2, 1.0), (BASE + 1, 3, 1.0)], [2, 1]),  # one address twice
+        ([(BASE, 1, 1.0), (BASE + 1, 1, 1.0)], [1, 1]),  # one client twice
+        ([(BASE, 1, 1.0), (BASE + 1, 2, 2.0), (BASE + 2, 3, 1.0)], [2, 1]),  # two ``now``s
+    ],
+)
+def test_rounds_split_a_turn_only_where_they_must(
+    calls: list[tuple[int, int, float]], sizes: list[int]
+) -> None:
+    made = [_call(addr, client(who), now) for addr, who, now in calls]
+    got = pg_batch.rounds(made)
+    assert [len(members) for _, members in got] == sizes
+    # every call once, and each round has one ``now``, no address or client twice
+    assert sorted(id(c) for _, members in got for c in members) == sorted(id(c) for _, c in made)
+    for now, members in got:
+        assert all(abs(n - now) < 1e-9 for n, c in made if c in members)
+        assert len({c.key for c in members}) == len(members)
+        assert len({c.lease.client for c in members}) == len(members)
+
+
+# --- the first searches of new clients (pg_claims) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class R:
+    first: int
+    last: int
+
+
+SMALL = (R(BASE + 10, BASE + 19),)  # 10 addresses
+
+
+def offer_hold(who: bytes, now: float, hint: int = 0, exclude: frozenset[int] = frozenset()) -> Hold:
+    return Hold(Lease(0, who, LeaseState.OFFERED, now, now + 30, V4), SMALL, now, hint, exclude)
+
+
+async def _claims_of_one_turn(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        await store.commit(bound(BASE, client(999), now), now)  # the pool is open, schema checked
+        before = store._claims.statements
+        # 12 new clients, one hint, 10 addresses, two of them excluded: 8 win, none twice
+        exclude = frozenset({BASE + 12, BASE + 15})
+        got = await asyncio.gather(
+            *(store.allocate(offer_hold(client(i), now, 0, exclude)) for i in range(12))
+        )
+        assert store._claims.statements - before == 1
+        won = [g.address for g in got if g is not None]
+        assert len(won) == len(set(won)) == 8
+        assert set(won) == {BASE + 10 + k for k in range(10)} - exclude
+        assert [g.client for g in got if g is not None] == [
+            client(i) for i in range(12) if got[i] is not None
+        ]
+    finally:
+        await store.close()
+
+
+def test_new_clients_of_one_turn_are_searched_in_one_statement_and_never_share(pg_url: str) -> None:
+    asyncio.run(_claims_of_one_turn(pg_url))
+
+
+async def _two_servers_one_turn(url: str) -> None:
+    one, two = PostgresStore(url), PostgresStore(url)
+    try:
+        now = time.time()
+        got = await asyncio.gather(
+            *(
+                store.allocate(offer_hold(client(100 * k + i), now, i))
+                for i in range(12)
+                for k, store in enumerate((one, two))
+            )
+        )
+        won = [g.address for g in got if g is not None]
+        assert len(won) == len(set(won)) == 10  # two servers, 24 DISCOVERs, 10 addresses
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_two_servers_batching_at_once_never_hold_one_address_twice(pg_url: str) -> None:
+    asyncio.run(_two_servers_one_turn(pg_url))
+
+
+async def _known_and_repeated(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        a = client(1)
+        await store.commit(bound(BASE + 17, a, now), now)  # a has a record: the usual search
+        first, again, new = await asyncio.gather(
+            store.allocate(offer_hold(a, now)),
+            store.allocate(offer_hold(client(2), now)),
+            store.allocate(offer_hold(client(2), now)),  # the same DISCOVER twice in one turn
+        )
+        assert first is not None and first.address == BASE + 17  # its own address, not the first free
+        assert again is not None and new is not None and again.address == new.address
+        held = [r for r in await store.leases(V4) if r.client == client(2)]
+        assert len(held) == 1
+    finally:
+        await store.close()
+
+
+def test_a_known_client_keeps_its_address_and_a_repeated_discover_one_hold(pg_url: str) -> None:
+    asyncio.run(_known_and_repeated(pg_url))
