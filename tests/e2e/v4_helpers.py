@@ -113,6 +113,23 @@ class V4Server(DhcpbridgeServer):
         self.leases_keys = dict(leases or {})
         self.extra = dict(extra or {})
 
+    def start(self, timeout: float = 20.0) -> V4Server:
+        """Started when the control socket answers too: UDP 67 is bound before it, and a test that
+        asks the control socket right after ``start`` must not race the server's last start step."""
+        super().start(timeout)
+        if not wait_for(lambda: self._control_accepts() or not self.alive(), timeout) or not self.alive():
+            self.stop()
+            raise RuntimeError(f"dhcpbridge serve did not open its control socket:\n{self.log()[-3000:]}")
+        return self
+
+    def _control_accepts(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(str(self.control_path))
+            except OSError:
+                return False
+        return True
+
     def document(self) -> dict[str, Any]:
         return config4(
             self.plan, self.lease_store, server=self.server_keys, leases=self.leases_keys, extra=self.extra
