@@ -331,15 +331,21 @@ def test_rfc951_bootrequest_without_cookie_is_bootp_with_no_options(vend: bytes)
 def test_message_without_cookie_encodes_rfc951_vend_zeros_and_round_trips() -> None:
     """The reply to such a client: 300 bytes, vend all zeros, no cookie, no option written even
     if some were set; it parses back as the same message."""
-    msg = Message4(op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False)
+    msg = Message4(
+        op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False
+    )
     data = encode(msg)
     assert len(data) == BOOTP_MIN and data[HEADER_LEN:] == bytes(64)
     assert parse(data) == msg
     msg.options = {1: b"\xff\xff\xff\x00"}
     assert encode(msg, 1500) == data
-    reply = Message4(op=BOOTREPLY, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False)
+    reply = Message4(
+        op=BOOTREPLY, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False
+    )
     assert parse(encode(reply)) == reply  # what a probe or test reads back from the server
-    assert parse(data) != Message4(op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"))
+    assert parse(data) != Message4(
+        op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7")
+    )
 
 
 def test_parse_accepts_bytearray_and_memoryview() -> None:

@@ -238,7 +238,22 @@ def parse(data: bytes | bytearray | memoryview) -> Message4:
         _scan(raw, 44, 108, opts, False)
         sname = b""
     return Message4(
-        op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, opts, cookie
+        op,
+        htype,
+        hlen,
+        hops,
+        xid,
+        secs,
+        flags,
+        ciaddr,
+        yiaddr,
+        siaddr,
+        giaddr,
+        chaddr,
+        sname,
+        file,
+        opts,
+        cookie,
     )
 
 
