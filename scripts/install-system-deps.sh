@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and the benchmark drive: real DHCP clients
-# (isc-dhcp-client, udhcpc, dhcpcd-base), the ISC relay, iproute2, ethtool, perfdhcp (kea-admin) and
-# Kea itself as the benchmark yardstick. Package services are never started (policy-rc.d),
-# and any unit they ship is masked so nothing serves DHCP on the host's real interfaces.
+# (isc-dhcp-client, udhcpc, dhcpcd-base; klibc-utils for the BOOTP client ipconfig), the ISC
+# relay, iproute2, ethtool, perfdhcp (kea-admin) and Kea itself as the benchmark yardstick.
+# Package services are never started (policy-rc.d), and any unit they ship is masked so nothing
+# serves DHCP on the host's real interfaces.
 # Without root this only reports what is missing: the end-to-end tests then skip (or fail in CI).
 set -euo pipefail
 
@@ -16,7 +17,7 @@ PAIRS=(
   chromium:chromium chromedriver:chromium-driver
   psql:postgresql-client pg_ctlcluster:postgresql
   dhcpd:isc-dhcp-server dnsmasq:dnsmasq-base ping:iputils-ping
-  socat:socat
+  socat:socat /usr/lib/klibc/bin/ipconfig:klibc-utils
 )
 missing=()
 for pair in "${PAIRS[@]}"; do

@@ -130,9 +130,15 @@ CASES: list[tuple[str, Callable[[], bytes], str | None, int]] = [
     ("truncated header", lambda: relayed(h.DISCOVER, 4, [])[:100], "malformed:short", 0),
     ("empty datagram", lambda: b"", "malformed:short", 0),
     (
-        "wrong cookie",
-        lambda: (lambda p: p[:236] + b"c\x82Sd" + p[240:])(relayed(h.DISCOVER, 5, [])),
+        "wrong cookie, shorter than an RFC 951 message",
+        lambda: (lambda p: p[:236] + b"c\x82Sd" + p[240:])(relayed(h.DISCOVER, 5, [], pad_to=0)),
         "malformed:no-cookie",
+        0,
+    ),
+    (
+        "wrong cookie, 300 bytes: an RFC 951 BOOTP request (no bootp = true here)",
+        lambda: (lambda p: p[:236] + b"c\x82Sd" + p[240:])(relayed(h.DISCOVER, 22, [])),
+        "bootp",
         0,
     ),
     (

@@ -107,7 +107,7 @@ def test_drop_log_is_rate_limited_per_reason_and_summarised(lab: Topology) -> No
         sock = h.relay_socket(lab["rly"], "10.68.0.2")
         try:
             good = h.build(h.DISCOVER, 1, b"\x02\xdd\x00\x00\x00\x01", hops=1, giaddr=h.ip2int("10.68.0.2"))
-            bad = good[:236] + b"\0\0\0\0" + good[240:]
+            bad = good[:236] + b"\0\0\0\0" + good[240:299]  # no cookie, shorter than RFC 951 BOOTP
             first = time.monotonic()
             for _ in range(25):
                 sock.sendto(bad, ("10.68.0.1", 67))

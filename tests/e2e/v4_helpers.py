@@ -547,7 +547,7 @@ def bad_packets(
 ) -> Iterator[Bad]:
     """``count`` random or mutated DHCPv4 requests, reproducible from ``seed``.
 
-    The kinds: random bytes, truncation, a wrong cookie, an option whose length runs past the end,
+    The kinds: random bytes, truncation, a wrong cookie (whole: RFC 951 BOOTP), an option whose length runs past the end,
     option 52 (overload) pointing at file/sname that hold option 52 again or with bad values,
     garbage option 82, hlen > 16 or 0, bad op codes, odd option 53 values, wrong lengths of
     options 50/54/57/61, split (RFC 3396) and random options, bit flips and oversized packets.
@@ -614,8 +614,9 @@ def bad_packets(
             return rbytes(rng.randrange(0, 700))
         if kind == "truncated":
             return base[: rng.randrange(0, 300)]
-        if kind == "cookie":
-            return base[:236] + rng.choice([b"\0\0\0\0", b"c\x82Sd", rbytes(4)]) + base[240:]
+        if kind == "cookie":  # cut below 300 bytes: malformed; whole: an RFC 951 BOOTP request
+            bad = base[:236] + rng.choice([b"\0\0\0\0", b"c\x82Sd", rbytes(4)]) + base[240:]
+            return bad[: rng.choice([len(bad), rng.randrange(240, 300)])]
         if kind == "option-overrun":
             blob = (
                 tlv(55, PRL) + bytes((rng.choice([12, 61, 82, 55, 43, 250]), rng.randrange(20, 256))) + b"abc"

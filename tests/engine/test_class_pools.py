@@ -140,3 +140,34 @@ def test_bootp_lease_time_and_class_pool() -> None:
     assert 10 <= reply.yiaddr & 0xFF <= 19
     lease = run_inline(server.store.get(LeaseKind.V4, reply.yiaddr))
     assert lease is not None and lease.expires == NOW + 86400
+
+
+def rfc951_request(mac: str, vend: bytes) -> bytes:
+    """A BOOTREQUEST with no RFC 1048 cookie: 236 header bytes and ``vend`` (64 bytes, or none)."""
+    msg = Message4(xid=8, htype=1, hlen=6, chaddr=bytes.fromhex(mac.replace(":", "")), cookie=False)
+    return encode(msg)[:236] + vend
+
+
+@pytest.mark.parametrize(
+    "vend", [bytes(64), b"CMU\0" + bytes(range(60)), b""], ids=["zeros", "vendor-data", "no-vend-klibc"]
+)
+def test_bootp_without_cookie_answered_without_options(vend: bytes) -> None:
+    """RFC 951 clients (no magic cookie): a BOOTREPLY with address, next server and boot file,
+    and a vend field of zeros (no RFC 1048 options: the client did not ask for that format)."""
+    server = Server(config(bootp=True, **{"next-server": "10.69.0.5", "boot-file-name": "pxelinux.0"}))
+    out = run_inline(server.engine.process(rfc951_request("02:69:00:00:00:0e", vend), DIRECT, NOW))
+    assert out.data is not None, out.drop_reason
+    assert len(out.data) == 300 and out.data[236:] == bytes(64)
+    reply = parse(out.data)
+    assert reply.op == 2 and reply.cookie is False and reply.options == {}
+    assert 100 <= reply.yiaddr & 0xFF <= 199 and reply.siaddr == ip4_int("10.69.0.5")
+    assert reply.xid == 8 and reply.file.rstrip(b"\0") == b"pxelinux.0"
+    lease = run_inline(server.store.get(LeaseKind.V4, reply.yiaddr))
+    assert lease is not None and lease.state == LeaseState.BOUND and lease.expires == NOW + 0xFFFFFFFF
+    assert lease.hwaddr == bytes.fromhex("02690000000e")
+
+
+def test_bootp_without_cookie_dropped_as_bootp_where_not_allowed() -> None:
+    server = Server(config())
+    out = run_inline(server.engine.process(rfc951_request("02:69:00:00:00:0f", bytes(64)), DIRECT, NOW))
+    assert out.data is None and out.drop_reason == "bootp"

@@ -147,10 +147,12 @@ def test_v4_ack_gives_the_nonce_to_a_forcerenew_capable_client(tmp_path: Path) -
     assert (protocol, algorithm, rdm, kind, len(nonce), replay) == (3, 1, 0, 1, 16, int(NOW * 1000))
     assert nonce == hmac.new(SECRET, b"\x04\x01" + MAC, hashlib.sha256).digest()[:16]  # htype + MAC
     (lease,) = run_inline(engine.env.store.leases(LeaseKind.V4))
-    assert lease.info == {"reconfigure": True}
+    assert lease.info == {"reconfigure": True, "forcerenew-xid": 2}
     data = forcerenew(engine.env, lease, NOW + 60)
     msg = parse(data)
     assert msg.msg_type == 9 and msg.chaddr[:6] == MAC and msg.ciaddr == ack.yiaddr
+    # the xid of the REQUEST that bound the lease: dhcpcd drops a FORCERENEW with any other xid
+    assert msg.xid == ack.xid == 2
     assert msg.options[54] == ip4_int("10.75.0.1").to_bytes(4, "big")
     protocol, algorithm, rdm, replay, kind, digest = auth_fields(msg.options[90])
     assert (protocol, algorithm, rdm, kind) == (3, 1, 0, 2)

@@ -19,6 +19,7 @@ import pytest
 from dhcpbridge import control
 from dhcpbridge.config import load
 from dhcpbridge.server import Server
+from dhcpbridge.server.reconfigure import link_of
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, ip4_str, parse
 from dhcpbridge.wire.v4.options import encode_suboptions
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
@@ -204,3 +205,15 @@ async def test_reconfigure_from_the_control_socket(tmp_path: Path) -> None:
     finally:
         client.close()
         await server.stop()
+
+
+def test_reconfigure_goes_out_of_the_link_that_holds_the_client() -> None:
+    """The interface whose network holds the client's address: there the RECONFIGURE leaves from
+    our link-local address (dhcpcd takes no other); a routed client has none."""
+    net = int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd67::"), "big")
+    other = int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd68::"), "big")
+    networks = {"srv0": ((net, 64),), "srv1": ((other, 64), (net + (1 << 64), 64))}
+    client = int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd67::1:2"), "big")
+    assert link_of(networks, client) == "srv0"
+    assert link_of(networks, net + (1 << 64) + 5) == "srv1"
+    assert link_of(networks, int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd69::5"), "big")) is None

@@ -278,7 +278,15 @@ def test_overload_drops_only_what_cannot_fit() -> None:
     [
         (b"", "short"),
         (raw_message(b"")[:239], "short"),
+        (raw_message(b"")[:235], "short"),
+        # without the cookie, a vend field that is neither absent nor whole is a truncated message
+        (raw_message(b"\x00", cookie=b""), "short"),
+        (raw_message(b"", cookie=b"c\x82S"), "short"),
         (raw_message(b"\xff", cookie=b"\x63\x82\x53\x64"), "no-cookie"),
+        # no cookie and not a whole RFC 951 message (300 bytes): neither DHCP nor BOOTP
+        (raw_message(bytes(59), cookie=bytes(4)), "no-cookie"),
+        (raw_message(bytes(60), cookie=bytes(4), op=3), "bad-op"),
+        (raw_message(bytes(60), cookie=bytes(4), hlen=17), "bad-hlen"),
         (raw_message(b"\xff", op=3), "bad-op"),
         (raw_message(b"\xff", hlen=17), "bad-hlen"),
         (raw_message(b"\x35"), "truncated-option"),
@@ -295,6 +303,49 @@ def test_malformed_messages(data: bytes, reason: str) -> None:
 def test_bootp_without_cookie_is_rejected_but_reply_op_is_parsed() -> None:
     msg = parse(raw_message(b"\x35\x01\x02\xff", op=BOOTREPLY))
     assert msg.op == BOOTREPLY and msg.msg_type == 2
+
+
+@pytest.mark.parametrize(
+    "vend",
+    [
+        pytest.param(bytes(64), id="all-zeros"),
+        pytest.param(b"\x00\x00\x00\x00" + b"\x35\x01\x01\xff" + bytes(56), id="zero-cookie-then-tlvs"),
+        pytest.param(b"CMU\x00" + bytes(range(60)), id="vendor-data"),
+        pytest.param(b"c\x82Sd" + b"\x35\x05\x01" + bytes(57), id="near-cookie-and-overrun"),
+        pytest.param(bytes(64) + b"\xff" * 40, id="longer-than-300"),
+        pytest.param(b"", id="header-only"),  # klibc ipconfig -c bootp: 236 bytes, no vend field
+    ],
+)
+def test_rfc951_bootrequest_without_cookie_is_bootp_with_no_options(vend: bytes) -> None:
+    """RFC 951 lets a client fill its 64-byte vend field as it likes (or, as klibc's ipconfig
+    does, leave it out); only RFC 1048's cookie makes it options. Such a request is a BOOTP
+    message (type 0) with no options at all."""
+    data = raw_message(vend[4:], cookie=vend[:4], file=b"boot/vmunix")
+    msg = parse(data)
+    assert msg.cookie is False and msg.options == {} and msg.msg_type == 0
+    assert (msg.op, msg.xid, msg.mac, msg.flags) == (BOOTREQUEST, 0x01020304, MAC, FLAG_BROADCAST)
+    assert msg.file == b"boot/vmunix".ljust(128, b"\0")
+    assert "cookie=False" in repr(msg)
+
+
+def test_message_without_cookie_encodes_rfc951_vend_zeros_and_round_trips() -> None:
+    """The reply to such a client: 300 bytes, vend all zeros, no cookie, no option written even
+    if some were set; it parses back as the same message."""
+    msg = Message4(
+        op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False
+    )
+    data = encode(msg)
+    assert len(data) == BOOTP_MIN and data[HEADER_LEN:] == bytes(64)
+    assert parse(data) == msg
+    msg.options = {1: b"\xff\xff\xff\x00"}
+    assert encode(msg, 1500) == data
+    reply = Message4(
+        op=BOOTREPLY, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7"), cookie=False
+    )
+    assert parse(encode(reply)) == reply  # what a probe or test reads back from the server
+    assert parse(data) != Message4(
+        op=BOOTREQUEST, xid=9, chaddr=MAC.ljust(16, b"\0"), yiaddr=ip4_int("10.0.0.7")
+    )
 
 
 def test_parse_accepts_bytearray_and_memoryview() -> None:

@@ -96,6 +96,24 @@ class Udp6Socket(UdpSocket[Meta6]):
         """Send ``data`` to (address, port, flowinfo, scope id)."""
         self.sock.sendto(data, dest)
 
+    def send_from_link_local(self, data: bytes, dest: str, port: int, ifname: str) -> bool:
+        """Send ``data`` to ``dest`` out of ``ifname`` from that interface's link-local address
+        (IPV6_PKTINFO), as a client on the link expects a RECONFIGURE; False when it has none."""
+        src = link_local(ifname)
+        if src is None:
+            return False
+        info = _PKTINFO6.pack(socket.inet_pton(socket.AF_INET6, src), socket.if_nametoindex(ifname))
+        self.sock.sendmsg([data], [(_IPPROTO_IPV6, IPV6_PKTINFO, info)], 0, (dest, port, 0, 0))
+        return True
+
+
+def link_local(ifname: str) -> str | None:
+    """The first link-local IPv6 address of ``ifname`` (psutil), without its zone; None if none."""
+    for a in psutil.net_if_addrs().get(ifname, ()):
+        if a.family == socket.AF_INET6 and a.address.lower().startswith("fe80:"):
+            return a.address.partition("%")[0]
+    return None
+
 
 def host_info6(served: list[str]) -> HostInfo6:
     """Global IPv6 addresses and MACs of the host's interfaces (psutil), and the served ones."""

@@ -4,12 +4,14 @@ port 546, or a signed DHCPv4 FORCERENEW (RFC 3203, RFC 6704) to its address, por
 bound lease whose client accepted them (its record is marked when the key went out, see
 ``engine.reconfigure``). A client with only a delegated prefix is reached at an address it has
 from us; relayed clients are reached directly at their (routable) address, not through the
-relay."""
+relay. A RECONFIGURE to a client on a link of ours leaves from our link-local address there:
+dhcpcd drops one from any other source (its dhcp6.c: "RECONFIGURE6 recv from ..., not LL")."""
 
 from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
@@ -80,5 +82,17 @@ async def send(
     data = reconfigure(env, duid, now)
     to = str(ipaddress.IPv6Address(target))
     assert isinstance(endpoint.sock, Udp6Socket)
-    endpoint.sock.sock.sendto(data, (to, env.client_port, 0, 0))
+    link = link_of(env.host.networks, target)
+    if link is None or not endpoint.sock.send_from_link_local(data, to, env.client_port, link):
+        endpoint.sock.sock.sendto(data, (to, env.client_port, 0, 0))  # routed: the kernel's source
     return {"sent": "RECONFIGURE", "to": f"[{to}]:{env.client_port}", "bytes": len(data)}
+
+
+def link_of(networks: Mapping[str, tuple[tuple[int, int], ...]], address: int) -> str | None:
+    """The interface whose global IPv6 network holds ``address`` (the client is on that link)."""
+    for name, nets in networks.items():
+        for net, length in nets:
+            shift = 128 - length
+            if address >> shift == net >> shift:
+                return name
+    return None

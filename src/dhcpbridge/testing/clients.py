@@ -371,8 +371,10 @@ class Dhcpcd(DhcpClient):
         ia_pd: bool = True,
         arp_probe: bool = True,
         workdir: Path | None = None,
+        conf_lines: Sequence[str] = (),
     ) -> None:
         self.family = family
+        self.conf_lines = tuple(conf_lines)  # more dhcpcd.conf lines (global, before any interface)
         self.name = f"dhcpcd{family}"
         super().__init__(ns, interface, workdir=workdir)
         self.ia_na, self.ia_pd, self.arp_probe = ia_na, ia_pd, arp_probe
@@ -410,6 +412,7 @@ class Dhcpcd(DhcpClient):
             "option dhcp6_domain_search",
             "noipv6rs",
         ]
+        lines += self.conf_lines
         if not self.arp_probe:
             lines.append("noarp")
         if self.family == 6:

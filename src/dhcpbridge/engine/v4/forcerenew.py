@@ -1,6 +1,10 @@
 """DHCPv4 FORCERENEW (RFC 3203) with Forcerenew Nonce authentication (RFC 6704): the nonce in the
 ACK of a client that sent FORCERENEW_NONCE_CAPABLE (option 145) naming HMAC-MD5, and the signed
-FORCERENEW message that makes it renew (``engine.reconfigure`` has the shared rules)."""
+FORCERENEW message that makes it renew (``engine.reconfigure`` has the shared rules).
+
+The FORCERENEW carries the xid of the exchange that bound the lease (kept in the lease info as
+``forcerenew-xid``): RFC 3203 leaves the field open, and dhcpcd (the client that implements
+RFC 6704) drops any reply whose xid is not the one of its own last request."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dhcpbridge.engine.reconfigure import (
     ALGORITHM,
     HMAC_DIGEST,
     KEY_VALUE,
+    MARK,
     auth_body,
     client_key,
     replay,
@@ -23,6 +28,7 @@ from dhcpbridge.wire.v4.options import MessageType
 
 _U32 = struct.Struct("!I")
 FORCERENEW = bytes((int(MessageType.FORCERENEW),))
+XID = "forcerenew-xid"  # the lease info key: the xid of the request that was ACKed
 
 
 def accepts(env: Env4, tx: Transaction4) -> bool:
@@ -32,6 +38,12 @@ def accepts(env: Env4, tx: Transaction4) -> bool:
         return False
     capable = tx.request.options.get(145)
     return capable is not None and ALGORITHM in capable
+
+
+def mark(info: dict[str, object] | None, tx: Transaction4) -> dict[str, object]:
+    """The lease info of a client that can be sent a FORCERENEW: marked, with the xid of this
+    request (the one the client holds once bound)."""
+    return {**(info or {}), MARK: True, XID: tx.request.xid}
 
 
 def nonce_option(env: Env4, tx: Transaction4) -> bytes:
@@ -58,7 +70,10 @@ def forcerenew(env: Env4, lease: Lease, now: float) -> bytes:
     key = client_key(env.reconfigure_secret, 4, lease.client)
     auth = auth_body(now, HMAC_DIGEST, bytes(16))
     mac = lease.hwaddr
-    msg = Message4(BOOTREPLY, 1, len(mac), 0, replay(now) & 0xFFFFFFFF, chaddr=mac)
+    xid = (lease.info or {}).get(XID)
+    if not isinstance(xid, int) or not 0 <= xid <= 0xFFFFFFFF:
+        xid = replay(now) & 0xFFFFFFFF  # a lease marked before the xid was kept
+    msg = Message4(BOOTREPLY, 1, len(mac), 0, xid, chaddr=mac)
     msg.ciaddr = lease.address
     msg.options = {53: FORCERENEW, 54: _U32.pack(server_id(env, lease)), 90: auth}
     return sign(encode(msg), bytes((90, len(auth))) + auth, key)

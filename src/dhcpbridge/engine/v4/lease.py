@@ -11,7 +11,6 @@ from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
-from dhcpbridge.engine.reconfigure import MARK
 from dhcpbridge.engine.subnets import in_ranges
 from dhcpbridge.engine.v4 import forcerenew, leasequery
 from dhcpbridge.engine.v4.env import Env4
@@ -106,7 +105,7 @@ class Bindings(Handler[Transaction4]):
             tx.hostname,
         )
         if self.env.reconfigure_secret and forcerenew.accepts(self.env, tx):
-            lease.info = {**(lease.info or {}), MARK: True}  # it can be sent a FORCERENEW
+            lease.info = forcerenew.mark(lease.info, tx)  # it can be sent a FORCERENEW
         return lease
 
     def _lease_time(self, tx: Transaction4, subnet: Subnet4) -> int:

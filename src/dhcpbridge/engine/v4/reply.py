@@ -97,6 +97,9 @@ class BuildReply(Handler[Transaction4]):
             if not tx.msg_type_code:  # a BOOTREPLY: no DHCP message type, server id, lease times
                 for code in DHCP_ONLY:
                     del opts[code]
+                if not req.cookie:  # RFC 951 client (no RFC 1048 cookie): a reply without options
+                    reply.cookie = False
+                    opts.clear()
         subnet = tx.subnet
         answer = tx.answer
         if answer is not None and (answer.next_server or answer.boot_file or answer.server_name):
@@ -152,7 +155,12 @@ class ApplyOptions(Handler[Transaction4]):
 
     def post(self, tx: Transaction4) -> None:
         reply = tx.reply
-        if reply is None or tx.reply_type == MessageType.NAK or tx.msg_type_code == MessageType.LEASEQUERY:
+        if (
+            reply is None
+            or not reply.cookie
+            or tx.reply_type == MessageType.NAK
+            or tx.msg_type_code == MessageType.LEASEQUERY
+        ):
             return
         base = tx.subnet.options if tx.subnet is not None else _EMPTY
         answer = tx.answer
@@ -173,7 +181,7 @@ class EchoRelayInfo(Handler[Transaction4]):
         self.env = env
 
     def post(self, tx: Transaction4) -> None:
-        if tx.reply is not None:
+        if tx.reply is not None and tx.reply.cookie:
             opts = tx.reply.options
             if tx.client_id:
                 opts[61] = tx.client_id

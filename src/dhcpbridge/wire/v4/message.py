@@ -7,6 +7,14 @@ ignored, so overloads cannot loop). Addresses are host-order ints. ``encode(msg)
 options in dict order, splits values longer than 255 bytes, overloads into ``file``/``sname``
 when the result would exceed the client's maximum message size, and pads to the BOOTP minimum
 of 300 bytes. Every malformed input raises ``FormError`` and nothing else.
+
+A message without the RFC 1048 magic cookie is an RFC 951 BOOTP message (old devices, some PXE
+ROMs): it parses with ``cookie = False`` and no options when its 64-byte ``vend`` field is whole
+(300 bytes or more, RFC 951) or absent altogether (the bare 236-byte header, as klibc's ``ipconfig
+-c bootp`` sends; ISC dhcpd takes it too). Anything in between without the cookie is a truncated
+message and still refused (``short`` below 240 bytes, else ``no-cookie``). A message with
+``cookie = False`` encodes as 300 bytes whose ``vend`` field is all zeros: no options, the cookie
+only goes to a client that sent it (RFC 1048: the cookie says how to read the vend field).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ HEADER = struct.Struct("!BBBBIHHIIII16s64s128s")
 HEADER_LEN = HEADER.size  # 236
 MAGIC = b"c\x82Sc"
 MIN_LEN = HEADER_LEN + 4
-BOOTP_MIN = 300
+BOOTP_MIN = 300  # RFC 951: the header and the 64-byte vend field
 DEFAULT_MAX_SIZE = 576
 FLAG_BROADCAST = 0x8000
 BOOTREQUEST = 1
@@ -46,6 +54,7 @@ FIELDS = (
     "sname",
     "file",
     "options",
+    "cookie",
 )
 
 
@@ -55,6 +64,7 @@ class Message4:
     __slots__ = (
         "chaddr",
         "ciaddr",
+        "cookie",
         "file",
         "flags",
         "giaddr",
@@ -87,6 +97,7 @@ class Message4:
         sname: bytes = b"",
         file: bytes = b"",
         options: dict[int, bytes] | None = None,
+        cookie: bool = True,
     ) -> None:
         self.op = op
         self.htype = htype
@@ -103,6 +114,8 @@ class Message4:
         self.sname = sname
         self.file = file
         self.options: dict[int, bytes] = {} if options is None else options
+        # False: an RFC 951 BOOTP message, no magic cookie and so no options (RFC 1048)
+        self.cookie = cookie
 
     @property
     def msg_type(self) -> int:
@@ -119,7 +132,9 @@ class Message4:
         return (
             f"Message4(op={self.op}, type={self.msg_type}, xid={self.xid:#010x}, "
             f"chaddr={self.mac.hex(':')}, ciaddr={ip4_str(self.ciaddr)}, yiaddr={ip4_str(self.yiaddr)}, "
-            f"giaddr={ip4_str(self.giaddr)}, options={sorted(self.options)})"
+            f"giaddr={ip4_str(self.giaddr)}, options={sorted(self.options)}"
+            + ("" if self.cookie else ", cookie=False")
+            + ")"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -141,6 +156,7 @@ class Message4:
             and self.sname == other.sname
             and self.file == other.file
             and self.options == other.options
+            and self.cookie == other.cookie
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -193,12 +209,15 @@ def _scan(data: bytes, pos: int, end: int, opts: dict[int, bytes], allow_overloa
 
 
 def parse(data: bytes | bytearray | memoryview) -> Message4:
-    """Decode a DHCPv4 message; raise ``FormError`` for anything that is not one."""
-    if len(data) < MIN_LEN:
-        raise FormError(f"{len(data)} bytes is shorter than a DHCP message ({MIN_LEN})", "short")
+    """Decode a DHCPv4 or BOOTP message; raise ``FormError`` for anything that is not one."""
+    size = len(data)
+    if size < MIN_LEN and size != HEADER_LEN:
+        raise FormError(f"{size} bytes is shorter than a DHCP message ({MIN_LEN})", "short")
     raw = bytes(data)
-    if raw[HEADER_LEN:MIN_LEN] != MAGIC:
-        raise FormError("no DHCP magic cookie (BOOTP is not served)", "no-cookie")
+    cookie = raw[HEADER_LEN:MIN_LEN] == MAGIC
+    if not cookie and HEADER_LEN < size < BOOTP_MIN:
+        # RFC 951 BOOTP without the RFC 1048 cookie: the vend field whole (64 bytes) or absent
+        raise FormError("no DHCP magic cookie, and not a whole RFC 951 BOOTP message", "no-cookie")
     (op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file) = (
         HEADER.unpack_from(raw)
     )
@@ -207,7 +226,7 @@ def parse(data: bytes | bytearray | memoryview) -> Message4:
     if hlen > 16:
         raise FormError(f"hlen {hlen} exceeds the 16-byte chaddr field", "bad-hlen")
     opts: dict[int, bytes] = {}
-    overload = _scan(raw, MIN_LEN, len(raw), opts, True)
+    overload = _scan(raw, MIN_LEN, len(raw), opts, True) if cookie else 0
     if not file.strip(b"\0"):
         file = b""
     if not sname.strip(b"\0"):
@@ -219,7 +238,22 @@ def parse(data: bytes | bytearray | memoryview) -> Message4:
         _scan(raw, 44, 108, opts, False)
         sname = b""
     return Message4(
-        op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, opts
+        op,
+        htype,
+        hlen,
+        hops,
+        xid,
+        secs,
+        flags,
+        ciaddr,
+        yiaddr,
+        siaddr,
+        giaddr,
+        chaddr,
+        sname,
+        file,
+        opts,
+        cookie,
     )
 
 
@@ -247,11 +281,13 @@ def encode_options(options: dict[int, bytes]) -> bytearray:
 
 
 def encode(msg: Message4, max_size: int = 0) -> bytes:
-    """Encode ``msg``; with ``max_size`` (option 57 of the request), overload file/sname if needed."""
-    body = encode_options(msg.options)
+    """Encode ``msg``; with ``max_size`` (option 57 of the request), overload file/sname if needed.
+    Without the cookie (``msg.cookie`` False) the vend field is 64 zero bytes and options are
+    not written."""
+    body = encode_options(msg.options) if msg.cookie else bytearray()
     sname, file = msg.sname, msg.file
     limit = max(max_size, DEFAULT_MAX_SIZE) - 28 if max_size else 0  # 28 = IP + UDP headers
-    if limit and MIN_LEN + len(body) + 1 > limit:
+    if limit and msg.cookie and MIN_LEN + len(body) + 1 > limit:
         body, sname, file = _overload(msg, limit)
     header = HEADER.pack(
         msg.op,
@@ -270,9 +306,10 @@ def encode(msg: Message4, max_size: int = 0) -> bytes:
         file,
     )
     out = bytearray(header)
-    out += MAGIC
-    out += body
-    out.append(_END)
+    if msg.cookie:
+        out += MAGIC
+        out += body
+        out.append(_END)
     if len(out) < BOOTP_MIN:
         out += bytes(BOOTP_MIN - len(out))
     return bytes(out)

@@ -1,0 +1,139 @@
+"""FORCERENEW and Reconfigure with a real client (issue 13 §4). v4: dhcpcd (Debian ``dhcpcd-base``, built with AUTH)
+sends FORCERENEW_NONCE_CAPABLE (option 145, HMAC-MD5) by default and keeps the nonce of the ACK
+(RFC 6704 §3.2.1, option 90 info type 1) with no dhcpcd.conf line needed. The server's answer
+changes (a reservation's lease time and domain name, by a reload); ``dhcpbridge reconfigure ADDR``
+sends a signed FORCERENEW; dhcpcd checks it (xid of its last request, HMAC-MD5 under the nonce),
+renews with a unicast REQUEST and applies the new answer.
+
+v6: dhcpcd sends Reconfigure Accept only with ``option dhcp6_reconfigure_accept`` in dhcpcd.conf, and
+takes a RECONFIGURE only from a link-local source; the new lifetimes of a reload reach it through
+the RENEW the RECONFIGURE makes it send.
+
+Lab topology (``lab_topology``): cli(cli0 02:67:00:00:00:02) <-> srv(srv0 10.67.0.1/24).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
+
+from dhcpbridge.testing.clients import Dhcpcd
+from dhcpbridge.testing.e2e import require_e2e
+from dhcpbridge.testing.netns import Topology, lab_topology
+from dhcpbridge.testing.plan import LAB_PLAN
+from dhcpbridge.testing.server import wait_for
+
+pytestmark = pytest.mark.e2e
+
+CLIENT_MAC = "02:67:00:00:00:02"
+ADDRESS = "10.67.0.60"
+
+
+def reservation(lease_time: int, domain: str) -> dict[str, object]:
+    return {"mac": CLIENT_MAC, "ip": ADDRESS, "lease-time": lease_time, "options": {"domain-name": domain}}
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Topology]:
+    require_e2e("dhcpcd")
+    with lab_topology() as topo:
+        yield topo
+
+
+def test_dhcpcd_renews_on_forcerenew_and_takes_the_new_answer(lab: Topology) -> None:
+    work = lab.workdir / "forcerenew"
+    work.mkdir()
+    key = work / "reconfigure.key"
+    key.write_bytes(b"a lab secret for FORCERENEW, 32b")
+    server = h.V4Server(
+        lab["srv"],
+        work / "srv",
+        LAB_PLAN,
+        server={"reconfigure-key-file": str(key)},
+        extra={"reservation": [reservation(600, "before.lab.test")]},
+        log_level="debug",
+    )
+    with server, Dhcpcd(lab["cli"], family=4, arp_probe=False) as client:
+        first = client.obtain(timeout=30)
+        assert first.address is not None and str(first.address.ip) == ADDRESS, first
+        assert first.lease_time == 600 and first.domain_name == "before.lab.test", first
+        row = server.control_leases()[ADDRESS]
+        assert row["info"].get("reconfigure") is True, row  # dhcpcd sent option 145: it has a nonce
+
+        # the answer changes; the client would not ask again for 300 s (T1) by itself
+        server.extra = {"reservation": [reservation(900, "after.lab.test")]}
+        server.write_config()
+        assert server.reload()["event"] == "reloaded"
+        requests = server.stats()["received"].get("DHCPREQUEST", 0)
+
+        argv = [h.EXE, "reconfigure", "--config", str(server.config_path), ADDRESS]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["sent"] == "FORCERENEW", out.stdout
+
+        def renewed() -> bool:
+            lease = client.lease
+            return lease is not None and lease.domain_name == "after.lab.test"
+
+        assert wait_for(renewed, 20), (client.log()[-3000:], server.stats())
+        lease = client.lease
+        assert lease is not None and lease.lease_time == 900 and str(lease.address.ip) == ADDRESS, lease
+        assert "Force Renew from" in client.log(), client.log()[-3000:]
+        assert server.stats()["received"].get("DHCPREQUEST", 0) == requests + 1, server.stats()
+        assert server.control_leases()[ADDRESS]["state"] == "bound"
+    assert "Traceback" not in server.log(), server.log()[-3000:]
+
+
+def reconfigure(config: str, address: str) -> dict[str, Any]:
+    argv = [h.EXE, "reconfigure", "--config", config, address]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_dhcpcd6_renews_on_reconfigure_and_takes_the_new_lifetimes(lab: Topology, server6_class: Any) -> None:
+    work = lab.workdir / "reconfigure6"
+    work.mkdir()
+    key = work / "reconfigure.key"
+    key.write_bytes(b"a lab secret for RECONFIGURE, 32")
+    plan = LAB_PLAN.with_lifetimes(preferred6=600, valid6=900, renew6=300, rebind6=480)
+    server_keys = {
+        "interfaces": list(plan.interfaces),
+        "control-socket": str(work / "control.sock"),
+        "reconfigure-key-file": str(key),
+    }
+    server = server6_class(lab["srv"], work / "srv", plan, extra={"server": server_keys})
+    client = Dhcpcd(lab["cli"], family=6, ia_pd=False, conf_lines=["option dhcp6_reconfigure_accept"])
+    with server, client:
+        first = client.obtain(timeout=30)
+        (address,) = first.addresses6
+        assert first.valid_lifetime == 900, first
+        assert "accepted reconfigure key" in client.log(), client.log()[-4000:]
+
+        server.plan = plan.with_lifetimes(preferred6=1200, valid6=1800)
+        server.write_config()
+        seen = server.log().count("reloaded")
+        assert server.proc is not None
+        server.proc.signal(signal.SIGHUP)
+        assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+
+        sent = reconfigure(str(server.config_path), str(address.ip))
+        assert sent["sent"] == "RECONFIGURE", sent
+
+        def renewed() -> bool:
+            lease = client.lease
+            return lease is not None and lease.valid_lifetime == 1800
+
+        assert wait_for(renewed, 20), client.log()[-3000:]
+        log = client.log()
+        assert "accepted reconfigure key" in log and "RECONFIGURE6 from" in log, log[-3000:]
+        assert "not LL" not in log
+        lease = client.lease
+        assert lease is not None and lease.addresses6 == (address,), lease
