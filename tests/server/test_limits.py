@@ -288,3 +288,32 @@ async def test_leases_per_mac_prefix_caps_one_vendors_random_macs() -> None:
         assert len(sent) == 4  # another prefix
     finally:
         logs.stop_queue()
+
+
+async def test_packets_waiting_for_io_are_bounded_by_the_rate_they_finish_at() -> None:
+    """An overloaded server admits no more packets than it finishes in half a second (here 100 a
+    second: 50, but at least ``FLOOR``) instead of ``max-pending``, so the admitted are answered in
+    time; before, all 4,096 waited and every answer came late."""
+    from dhcpbridge.server import admission
+
+    clock = [0.0]
+    h = Harness([[b"p%d" % i for i in range(128)] for _ in range(40)], inline=False)
+    engine = Blocking()
+    h.endpoint.engine = engine
+    h.endpoint.admission = admission.Admission(lambda: clock[0])
+    for _ in range(100):  # one second in which 100 packets finished
+        clock[0] += 0.0101
+        h.endpoint.admission.finished()
+    assert h.endpoint.admission.limit == admission.FLOOR  # 100/s x 0.5 s = 50, the floor is higher
+    for _ in range(40):  # 5,120 DISCOVERs arrive while none finishes
+        h.endpoint.on_readable()
+    await asyncio.sleep(0)
+    assert h.endpoint.pending == engine.started == admission.FLOOR
+    assert h.stats.drops["overload"] == 40 * 128 - admission.FLOOR
+    for _ in range(2002):  # then 2,000 finish in a second: room for about 1,000
+        clock[0] += 0.0005
+        h.endpoint.admission.finished()
+    assert 990 <= h.endpoint.admission.limit <= 1010
+    engine.release.set()
+    await h.settle()
+    assert len(h.sent) == admission.FLOOR

@@ -12,8 +12,9 @@ append; it files and decodes later, off the packet path).
 
 Before the engine (see ``server.limits``): datagrams over the socket's size cap were never read
 (``oversize``), the rate limiter refuses a flooding client, relay circuit or relay
-(``rate-client`` / ``rate-circuit`` / ``rate-relay``), and at most ``max_pending`` packets wait
-for IO as tasks (``overload``).
+(``rate-client`` / ``rate-circuit`` / ``rate-relay``), and at most ``max_pending`` packets, and
+no more than the last half second's finishing rate (``server.admission``), wait for IO as tasks
+(``overload``).
 
 A store that fails (``StoreError`` out of the engine: a shared store is unreachable) drops the
 packet as ``store-unavailable`` and tells ``outage`` (``server.outage``: logged once per
@@ -32,6 +33,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases.base import StoreError
+from dhcpbridge.server.admission import Admission
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.latency import Latency
 from dhcpbridge.server.outage import StoreOutage
@@ -138,6 +140,7 @@ class Endpoint:
         self.latency = Latency()  # arrival to send, per request type (server/latency.py)
         self.max_pending = 4096
         self.pending = 0  # packets running as tasks (waiting for IO)
+        self.admission = Admission()  # a bound on ``pending`` by the rate they finish at
         self.outage: StoreOutage = commits.outage
 
     def on_readable(self) -> None:
@@ -218,8 +221,9 @@ class Endpoint:
         return kept
 
     def _task(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
-        """Run one packet as a task, unless ``max_pending`` already wait (then drop, count)."""
-        if self.pending >= self.max_pending:
+        """Run one packet as a task, unless ``max_pending`` or the admission's limit already wait
+        (then drop, count)."""
+        if self.pending >= self.max_pending or self.pending >= self.admission.limit:
             self.stats.drops["overload"] += 1
             if logs.debug_enabled():
                 log.debug("drop", family=self.family, reason="overload", detail="", **meta.log_fields())
@@ -240,6 +244,7 @@ class Endpoint:
             self.finish(outcome, meta, now, committed)
         finally:
             self.pending -= 1
+            self.admission.finished()
 
     def _store_failed(self, exc: StoreError) -> None:
         """The store could not answer this packet: no reply (nothing unrecorded is promised)."""

@@ -1,14 +1,16 @@
-"""The PostgreSQL store's batched binds: the ``commit`` calls of one event-loop turn (the REQUESTs
-of one runtime batch) go to PostgreSQL as one statement, one round trip and one transaction,
-instead of one each.
+"""The PostgreSQL store's batched binds: the ``commit`` calls queued while the previous batch ran
+(at least those of one event-loop turn: the REQUESTs of one runtime batch) go to PostgreSQL as one
+statement, one round trip and one transaction, instead of one each.
 
-``CommitBatch.commit`` queues a bind and waits; the calls queued in the same loop turn run together
-as ``COMMIT_MANY`` (``INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE … WHERE <free for
-the client>``, rows in address order, so two servers' batches lock rows in the same order and
-never deadlock). Every row is decided as the single-row bind decides it (``pg_sql.COMMIT``); the
-statement also returns each bound client's other records, as ``COMMIT_AND_OTHERS`` does. Calls
-with another ``now`` go in a statement of their own, and so does a second bind of one address in
-the same turn (a statement may change a row once), in the order the calls came.
+``CommitBatch.commit`` queues a bind and waits (``pg_pump``: one statement at a time, so the
+batches grow with the load); the queued calls run together as ``COMMIT_MANY`` (``INSERT … SELECT
+FROM unnest(…) ON CONFLICT … DO UPDATE … WHERE <free for the client>``, rows in address order, so
+two servers' batches lock rows in the same order and never deadlock). Every row is decided as the
+single-row bind decides it (``pg_sql.COMMIT``), at the batch's latest ``now``; the statement also
+returns each bound client's other records, as ``COMMIT_AND_OTHERS`` does. Calls whose ``now``s
+lie further apart than ``pg_pump.NOW_SLACK`` go in statements of their own, and so does a second
+bind of one address in the same batch (a statement may change a row once), in the order the
+calls came.
 
 A failed statement: when PostgreSQL is unreachable every call of it fails (``StoreError``); when
 PostgreSQL refused it (a row it could not take), its calls run again one by one, so only the call
@@ -20,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import psycopg
 
 from dhcpbridge.engine.model import Lease
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
+from dhcpbridge.leases.shared.pg_pump import Pump, rounds
+
+__all__ = ["COMMIT_MANY", "CommitBatch", "refused", "rounds"]
 
 Rows = list[tuple[Any, ...]]
 Connect = Callable[[], contextlib.AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
@@ -98,75 +103,21 @@ class _Call:
         return self.key, (q.KIND_TEXT[self.lease.kind], self.lease.client)
 
 
-class Keyed(Protocol):
-    """A queued call: what one statement may take once (two keys)."""
-
-    @property
-    def keys(self) -> tuple[object, object]: ...
-
-
-K = TypeVar("K", bound=Keyed)
-
-
-def rounds(calls: list[tuple[float, K]]) -> list[tuple[float, list[K]]]:
-    """The statements a turn's calls need, in order: one per ``now``, and a further one for each
-    second bind of an address or of a client in the turn (a statement changes a row once, and
-    reads a client's other records as they were before it)."""
-    out: list[tuple[float, list[K]]] = []
-    open_rounds: dict[float, list[tuple[set[object], list[K]]]] = {}
-    for now, call in calls:
-        address, client = call.keys
-        for taken, members in open_rounds.setdefault(now, []):
-            if address not in taken and client not in taken:
-                taken.update((address, client))
-                members.append(call)
-                break
-        else:
-            members = [call]
-            open_rounds[now].append(({address, client}, members))
-            out.append((now, members))
-    return out
-
-
-class CommitBatch:
+class CommitBatch(Pump[_Call]):
     """See the module docstring. ``connect`` gives a connection of the store (errors as
     ``StoreError``); ``one_by_one`` is the single-row bind (rows as ``COMMIT_AND_OTHERS``)."""
 
     def __init__(self, connect: Connect, one_by_one: Callable[[Lease, float, int], Any]) -> None:
+        super().__init__()
         self._connect = connect
         self._one_by_one = one_by_one
-        self._queue: list[tuple[float, _Call]] = []
-        self._scheduled = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.statements = 0  # batch statements PostgreSQL ran
         self.singles = 0  # binds run one by one after PostgreSQL refused their batch
 
     async def commit(self, lease: Lease, now: float, stamp: int) -> Rows:
         """The bind's rows (``COMMIT_AND_OTHERS``' order and columns); empty when not free."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Rows] = loop.create_future()
-        self._queue.append((now, _Call(lease, stamp, future)))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._start, loop)  # the rest of this loop turn joins the statement
-        return await future
-
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._scheduled = False
-        batch, self._queue = self._queue, []
-        task = loop.create_task(self._run(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, batch: list[tuple[float, _Call]]) -> None:
-        try:
-            for now, calls in rounds(batch):
-                await self._statement(now, calls)
-        except BaseException as exc:  # cancelled while closing: nobody may wait forever
-            for _, call in batch:
-                if not call.future.done():
-                    call.future.set_exception(StoreError(f"PostgreSQL: {exc!r}"))
-            raise
+        future: asyncio.Future[Rows] = asyncio.get_running_loop().create_future()
+        rows: Rows = await self._wait(now, _Call(lease, stamp, future))
+        return rows
 
     async def _statement(self, now: float, calls: list[_Call]) -> None:
         args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
@@ -208,11 +159,6 @@ class CommitBatch:
                 continue
             if not call.future.done():
                 call.future.set_result(rows)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
 
 
 def refused(exc: StoreError) -> bool:

@@ -1,5 +1,6 @@
-"""The PostgreSQL store's batched first searches: the DISCOVERs of new clients in one event-loop
-turn are searched and held in one statement (``CLAIM_MANY``), one round trip and one transaction,
+"""The PostgreSQL store's batched first searches: the DISCOVERs of new clients queued while the
+previous batch ran (at least those of one event-loop turn; ``pg_pump``) are searched and held in
+one statement (``CLAIM_MANY``), one round trip and one transaction,
 instead of one ``CLAIM_FIRST_FREE`` each.
 
 Each client's search is the first window of its own (``pg_search.first_free``): the lowest
@@ -16,13 +17,13 @@ None and the store runs its usual search for it; when PostgreSQL is unreachable 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
-from dhcpbridge.leases.shared.pg_batch import Connect, refused, rounds
+from dhcpbridge.leases.shared.pg_batch import Connect, refused
+from dhcpbridge.leases.shared.pg_pump import Pump
 from dhcpbridge.leases.shared.pg_search import new_stamp
 
 _ARRAYS = (
@@ -100,16 +101,13 @@ class _Claim:
         return key, key
 
 
-class ClaimBatch:
+class ClaimBatch(Pump[_Claim]):
     """See the module docstring; ``connect`` gives a connection of the store (errors as
     ``StoreError``)."""
 
     def __init__(self, connect: Connect) -> None:
+        super().__init__()
         self._connect = connect
-        self._queue: list[tuple[float, _Claim]] = []
-        self._scheduled = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.statements = 0  # batch statements PostgreSQL ran
 
     async def claim(
         self, lease: Lease, lo: int, hi: int, now: float, exclude: frozenset[int]
@@ -118,30 +116,9 @@ class ClaimBatch:
         None when this batch could not (the caller searches on its own)."""
         kind = lease.kind
         text = ",".join(q.addr_text(kind, a) for a in exclude if lo <= a <= hi)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Lease | None] = loop.create_future()
-        self._queue.append((now, _Claim(lease, lo, hi, text, future)))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._start, loop)  # the rest of this loop turn joins the statement
-        return await future
-
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._scheduled = False
-        batch, self._queue = self._queue, []
-        task = loop.create_task(self._run(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, batch: list[tuple[float, _Claim]]) -> None:
-        try:
-            for now, calls in rounds(batch):
-                await self._statement(now, calls)
-        except BaseException as exc:  # cancelled while closing: nobody may wait forever
-            for _, call in batch:
-                if not call.future.done():
-                    call.future.set_exception(StoreError(f"PostgreSQL: {exc!r}"))
-            raise
+        future: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
+        got: Lease | None = await self._wait(now, _Claim(lease, lo, hi, text, future))
+        return got
 
     async def _statement(self, now: float, calls: list[_Claim]) -> None:
         args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
@@ -172,8 +149,3 @@ class ClaimBatch:
         for call in calls:
             if not call.future.done():
                 call.future.set_result(held.get((q.KIND_TEXT[call.lease.kind], call.lease.client)))
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task

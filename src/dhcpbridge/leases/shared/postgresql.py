@@ -4,8 +4,9 @@ Every claim (``allocate``, ``offer``, ``commit``, ``release``, ``decline``, ``un
 statement that PostgreSQL decides under its row locks (``INSERT … ON CONFLICT … DO UPDATE …
 WHERE <free for this client>``, see ``pg_sql``), committed at once so every server sees it, but
 without waiting for the disk (``synchronous_commit = off`` on the claim connections); the binds
-(``commit``) of one event-loop turn go as one statement (``pg_batch``), and so do the first
-searches of the turn's new clients (``pg_claims``). ``flush``
+(``commit``) go in batches, one statement each (``pg_batch``), and so do the first searches of
+new clients (``pg_claims``): one statement of each at a time, the calls made meanwhile in the
+next (``pg_pump``), so the batches grow with the load. ``flush``
 is the group commit: one transaction per batch of the runtime checks, by its write stamp, every
 row this server changed since the last flush, writes again a row a PostgreSQL crash lost, beats
 the server's heartbeat row and COMMITs synchronously, so when it returns the whole batch is on
