@@ -132,6 +132,8 @@ class DnsUpdater:
         await asyncio.gather(*flying, return_exceptions=True)  # unsent: stays in the queue
         await self._save()
         await self.queue.close()
+        if isinstance(self.steps.send, Transport):
+            await self.steps.send.close()
 
     # --- the listener -------------------------------------------------------------------------
     def notify(self, event: LeaseEvent) -> None:
