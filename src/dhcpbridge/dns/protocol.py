@@ -13,6 +13,7 @@ import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 import dns.asyncbackend
 import dns.asyncquery
@@ -51,6 +52,7 @@ class Failed(Exception):
 Send = Callable[[dns.update.UpdateMessage, Zone], Awaitable[int]]
 
 
+StreamSocket = Any  # dnspython's asyncio stream socket (untyped in dnspython)
 KEEP_IDLE = 16  # open TCP connections kept per server between messages
 
 
@@ -68,7 +70,7 @@ class Transport:
         self.kind = kind
         self.timeout = timeout
         self.connections = 0
-        self._idle: dict[tuple[str, int], list[dns.asyncbackend.StreamSocket]] = {}
+        self._idle: dict[tuple[str, int], list[StreamSocket]] = {}
 
     async def __call__(self, msg: dns.update.UpdateMessage, zone: Zone) -> int:
         try:
@@ -98,7 +100,7 @@ class Transport:
             return response
         backend = dns.asyncbackend.get_default_backend()
         family = dns.inet.af_for_address(zone.server)
-        sock = await backend.make_socket(
+        sock = await backend.make_socket(  # type: ignore[no-untyped-call]
             family, socket.SOCK_STREAM, 0, None, (zone.server, zone.port), self.timeout
         )
         self.connections += 1
@@ -110,7 +112,7 @@ class Transport:
         return response
 
     async def _query(
-        self, msg: dns.update.UpdateMessage, zone: Zone, sock: dns.asyncbackend.StreamSocket
+        self, msg: dns.update.UpdateMessage, zone: Zone, sock: StreamSocket
     ) -> dns.message.Message:
         """One message over ``sock``; closes it when anything goes wrong (it may hold half an
         answer)."""
