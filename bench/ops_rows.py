@@ -7,7 +7,8 @@ run:
   (``bench/api_poller.py`` in the server's namespace, the leases page and the stats in turn, as
   the dashboard does) during the max-rate search; goal >= 0.95x;
 - ``dhcpbridge4-dns``: ``[dns]`` updates on (A + PTR + DHCID for every lease: names generated for
-  perfdhcp's clients) to a BIND 9 the bench starts in the server's namespace on a free port,
+  perfdhcp's clients) to a BIND 9 the bench starts in the server's namespace on a free port
+  (pinned to perfdhcp's CPU: a DNS server is another host, it must not take the server's core),
   against ``dhcpbridge4`` (updates off); goal >= 0.9x. The row's note gives the update backlog at
   the end of the measured run and the updates per second BIND accepted (read through the
   server's control socket).
@@ -119,8 +120,12 @@ class PolledServer(OpsServer):
 class DnsServer(OpsServer):
     """``[dns]`` on, to a BIND started for each point in the server's namespace."""
 
-    def __init__(self, ns: Namespace, workdir: Path, plan: AddressPlan, **kw: Any) -> None:
-        self.bind = BindServer(workdir / "bind", [FORWARD, *reverse_zones(plan)], port=free_port(), ns=ns)
+    def __init__(
+        self, ns: Namespace, workdir: Path, plan: AddressPlan, bind_cpu: int | None = None, **kw: Any
+    ) -> None:
+        self.bind = BindServer(
+            workdir / "bind", [FORWARD, *reverse_zones(plan)], port=free_port(), ns=ns, cpu=bind_cpu
+        )
         zones = [
             {"name": zone, "server": "127.0.0.1", "port": self.bind.port, "key-file": str(self.bind.key_path)}
             for zone in (FORWARD, *reverse_zones(plan))
@@ -210,8 +215,15 @@ def variants(variant: Callable[..., Any], dora: Any, missing: Callable[[Any], st
         )
 
     def dns(topo: Topology, workdir: Path, opts: Any) -> ManagedServer:
+        bind_cpu = opts.client_cpu  # perfdhcp's core, not the server's (None: unpinned)
         return DnsServer(
-            topo["srv"], workdir, LAB_PLAN, family=4, exe=opts.dhcpbridge_exe, cpu=opts.server_cpu
+            topo["srv"],
+            workdir,
+            LAB_PLAN,
+            bind_cpu,
+            family=4,
+            exe=opts.dhcpbridge_exe,
+            cpu=opts.server_cpu,
         )
 
     def no_named(opts: Any) -> str | None:

@@ -4,7 +4,7 @@ still has to send (``Job``), both as JSON-friendly values for the persisted queu
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 Key = tuple[int, str]  # (4 or 6, address text)
@@ -38,8 +38,23 @@ class Record:
             other.identifier,
         )
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name (what ``dataclasses.asdict`` gives, without its deep copy: every
+        field is a plain str, int or bool; asdict took about 10 µs a record)."""
+        return {
+            "family": self.family,
+            "address": self.address,
+            "fqdn": self.fqdn,
+            "forward": self.forward,
+            "reverse": self.reverse,
+            "id_type": self.id_type,
+            "identifier": self.identifier,
+            "conflict": self.conflict,
+            "asked": self.asked,
+        }
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(self.as_dict(), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Record:
@@ -63,7 +78,7 @@ class Job:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"op": self.op, "record": asdict(self.record), "created": self.created},
+            {"op": self.op, "record": self.record.as_dict(), "created": self.created},
             separators=(",", ":"),
         )
 

@@ -9,11 +9,16 @@ it is counted under and whether a retry may help.
 from __future__ import annotations
 
 import binascii
+import contextlib
+import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Any
 
+import dns.asyncbackend
 import dns.asyncquery
 import dns.exception
+import dns.inet
 import dns.message
 import dns.rcode
 import dns.tsig
@@ -47,19 +52,32 @@ class Failed(Exception):
 Send = Callable[[dns.update.UpdateMessage, Zone], Awaitable[int]]
 
 
-@dataclass(frozen=True)
-class Transport:
-    """How messages travel: ``tcp`` or ``udp``, with a per-message timeout (seconds)."""
+StreamSocket = Any  # dnspython's asyncio stream socket (untyped in dnspython)
+KEEP_IDLE = 16  # open TCP connections kept per server between messages
 
-    kind: str = "tcp"
-    timeout: float = 3.0
+
+class Transport:
+    """How messages travel: ``tcp`` or ``udp``, with a per-message timeout (seconds).
+
+    Over TCP a connection carries many messages (RFC 7766 §6.2.1): after an answer it is kept
+    for the next message to the same server (up to ``KEEP_IDLE`` per server, one message at a
+    time each), since a connect and close cost about as much CPU as the message itself. A kept
+    connection the server has closed meanwhile (its idle timeout, a restart) fails on its first
+    use; the message then goes over a new one (every update step is safe to repeat).
+    ``connections`` counts the connections opened."""
+
+    def __init__(self, kind: str = "tcp", timeout: float = 3.0) -> None:
+        self.kind = kind
+        self.timeout = timeout
+        self.connections = 0
+        self._idle: dict[tuple[str, int], list[StreamSocket]] = {}
 
     async def __call__(self, msg: dns.update.UpdateMessage, zone: Zone) -> int:
         try:
             if self.kind == "udp":
                 response = await dns.asyncquery.udp(msg, zone.server, timeout=self.timeout, port=zone.port)
             else:
-                response = await dns.asyncquery.tcp(msg, zone.server, timeout=self.timeout, port=zone.port)
+                response = await self._tcp(msg, zone)
         except dns.exception.Timeout:
             raise Failed("timeout", True, f"{zone.server}:{zone.port}") from None
         except TSIG_ERRORS as exc:
@@ -69,6 +87,49 @@ class Transport:
         except dns.exception.DNSException as exc:
             raise Failed("bad-response", True, f"{zone.server}:{zone.port}: {exc}") from None
         return classify(response, zone)
+
+    async def _tcp(self, msg: dns.update.UpdateMessage, zone: Zone) -> dns.message.Message:
+        idle = self._idle.setdefault((zone.server, zone.port), [])
+        while idle:
+            sock = idle.pop()
+            try:
+                response = await self._query(msg, zone, sock)
+            except (OSError, EOFError):
+                continue  # closed by the server while it was idle: the next one, or a new one
+            idle.append(sock)
+            return response
+        backend = dns.asyncbackend.get_default_backend()
+        family = dns.inet.af_for_address(zone.server)
+        sock = await backend.make_socket(  # type: ignore[no-untyped-call]
+            family, socket.SOCK_STREAM, 0, None, (zone.server, zone.port), self.timeout
+        )
+        self.connections += 1
+        response = await self._query(msg, zone, sock)
+        if len(idle) < KEEP_IDLE:
+            idle.append(sock)
+        else:
+            await sock.close()
+        return response
+
+    async def _query(
+        self, msg: dns.update.UpdateMessage, zone: Zone, sock: StreamSocket
+    ) -> dns.message.Message:
+        """One message over ``sock``; closes it when anything goes wrong (it may hold half an
+        answer)."""
+        try:
+            return await dns.asyncquery.tcp(msg, zone.server, timeout=self.timeout, port=zone.port, sock=sock)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await sock.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the kept connections."""
+        idle, self._idle = self._idle, {}
+        for socks in idle.values():
+            for sock in socks:
+                with contextlib.suppress(Exception):
+                    await sock.close()
 
 
 def classify(response: dns.message.Message, zone: Zone) -> int:

@@ -51,12 +51,12 @@ OUTCOMES = (
     "abandoned",
 )
 REMOVING = frozenset({"release", "expire", "decline"})
-GATHER = 0.01  # seconds a wake-up waits for more changes to come (fewer queue writes, fuller batches)
+GATHER = 0.1  # seconds a wake-up waits for more changes to come (fewer queue writes, fuller batches)
 UDP_BATCH = 8  # jobs per message over UDP (stays well under 1,232 bytes: no fragments)
-SCAN_LIMIT = 10_000
+SCAN_LIMIT = 10_000  # queued updates looked at per pass (the oldest; a backlog waits its turn)
 BUSY_LAG = 0.0005  # seconds one turn of the event loop may take and still count as quiet
 DEFER_STEP = 0.05  # seconds between looks at a busy loop
-MAX_DEFER = 0.5  # seconds a turn's batches wait at most for a quiet loop (updates still progress)  # queued updates looked at per pass (the oldest; a backlog waits its turn)
+MAX_DEFER = 0.5  # seconds a turn's batches wait at most for a quiet loop (updates still progress)
 
 
 class DnsSetupError(Exception):
@@ -132,6 +132,8 @@ class DnsUpdater:
         await asyncio.gather(*flying, return_exceptions=True)  # unsent: stays in the queue
         await self._save()
         await self.queue.close()
+        if isinstance(self.steps.send, Transport):
+            await self.steps.send.close()
 
     # --- the listener -------------------------------------------------------------------------
     def notify(self, event: LeaseEvent) -> None:
@@ -219,10 +221,11 @@ class DnsUpdater:
             delay = self._launch()
             if delay is None:
                 await self._wake.wait()
-                await asyncio.sleep(GATHER)  # let a burst of leases gather into one write and batch
-            elif delay > 0:
+            else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
+            if self._wake.is_set():  # new jobs or a finished batch: let more changes gather
+                await asyncio.sleep(GATHER)  # into one queue write and fuller batches
 
     async def _yield_to_packets(self) -> None:
         """Hold new batches back while the event loop is busy (the packet path: one turn of the

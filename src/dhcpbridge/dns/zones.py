@@ -38,6 +38,7 @@ class Zones:
         self.zones = sorted(zones, key=lambda z: -len(z.name))  # longest (most specific) first
         self.forward = [z for z in zones if not z.reverse]
         self.forward_names = [z.name for z in self.forward]
+        self._networks = any(z.networks for z in self.forward)
 
     @classmethod
     def from_config(cls, cfg: DnsConfig, base: Path) -> Zones:
@@ -69,6 +70,8 @@ class Zones:
     def domain_for(self, address: str) -> str:
         """The forward zone a lease at ``address`` gets its name in: the one whose ``networks``
         hold it, else the first forward zone without networks, else the first forward zone."""
+        if not self._networks:  # nothing to match: no address to parse (a few µs per lease)
+            return self.forward[0].name
         ip = ipaddress.ip_address(address)
         for zone in self.forward:
             if any(ip.version == n.version and ip in n for n in zone.networks):

@@ -80,7 +80,9 @@ class BindServer:
         ns: Namespace | None = None,
         rndc_port: int | None = None,
         static_zones: Sequence[str] = (),
+        cpu: int | None = None,
     ) -> None:
+        self.cpu = cpu  # in a namespace: the CPU named is pinned to (None: any)
         self.workdir = Path(workdir)
         self.rndc_port = rndc_port  # a control channel for rndc (key ``rndc_key_path``) when set
         self.static_zones = [z.rstrip(".") for z in static_zones]  # no updates; ``rndc reload`` works
@@ -148,7 +150,7 @@ class BindServer:
         conf = self.write()
         argv = ["named", "-g", "-n", "1", "-c", str(conf)]
         if self.ns is not None:
-            self.proc = self.ns.popen(argv, name="named", log_path=self.log_path)
+            self.proc = self.ns.popen(argv, name="named", log_path=self.log_path, cpu=self.cpu)
         else:
             self.proc = BackgroundProcess.start(argv, self.log_path, "named")
         deadline = time.monotonic() + timeout
