@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from dhcpbridge import logs
-from dhcpbridge.engine.pipeline import step_name
 from dhcpbridge.glass.ring import LookingGlass, Record
 
 SCHEMA = """
@@ -56,81 +55,22 @@ log = logs.get("dhcpbridge.glass")
 
 def to_row(family: str, key: bytes, record: Record) -> Row:
     """A glass record as a row: objects by name, where it came from and went to as JSON."""
-    (
-        now,
-        status,
-        reason,
-        detail,
-        dropped_by,
-        state,
-        done,
-        raw,
-        meta,
-        reply,
-        dest,
-        port,
-        subnet,
-        source,
-        action,
-    ) = record
-    src, src_port, ifname = meta
-    peer = json.dumps([src, src_port, ifname, list(dest) if isinstance(dest, tuple) else dest, port])
-    return (
-        family,
-        key,
-        now,
-        status,
-        reason,
-        detail,
-        dropped_by if isinstance(dropped_by, str) else step_name(dropped_by),
-        state,
-        int(done),
-        raw,
-        reply,
-        peer,
-        subnet if isinstance(subnet, str) else subnet.name if subnet is not None else "",
-        source,
-        action if isinstance(action, str) else action.name.lower() if action is not None else "",
-    )
+    r = record.named()
+    src, src_port, ifname = r.meta
+    dest = r.dest
+    peer = json.dumps([src, src_port, ifname, list(dest) if isinstance(dest, tuple) else dest, r.port])
+    facts = (r.time, r.status, r.reason, r.detail, r.dropped_by, r.state, int(r.done), r.raw, r.reply)
+    return (family, key, *facts, peer, r.subnet, r.source, r.action)
 
 
 def from_row(row: Row) -> tuple[str, bytes, Record]:
     """``to_row`` undone: the family, the client key and the record to ``restore``."""
-    (
-        family,
-        key,
-        now,
-        status,
-        reason,
-        detail,
-        dropped_by,
-        state,
-        done,
-        raw,
-        reply,
-        peer,
-        subnet,
-        source,
-        action,
-    ) = row
+    family, key, now, status, reason, detail, dropped_by, state, done, raw, reply, peer = row[:12]
     src, src_port, ifname, dest, port = json.loads(peer)
-    record: Record = (
-        now,
-        status,
-        reason,
-        detail,
-        dropped_by,
-        state,
-        bool(done),
-        bytes(raw),
-        (src, src_port, ifname),
-        None if reply is None else bytes(reply),
-        tuple(dest) if isinstance(dest, list) else dest,
-        port,
-        subnet,
-        source,
-        action,
-    )
+    raw, reply = bytes(raw), None if reply is None else bytes(reply)
+    dest = tuple(dest) if isinstance(dest, list) else dest
+    facts = (now, status, reason, detail, dropped_by, state, bool(done), raw, (src, src_port, ifname), reply)
+    record = Record(*facts, dest, port, *row[12:15])
     return family, bytes(key), record
 
 

@@ -18,7 +18,7 @@ Parsing and decoding happen only when someone looks (``Entry``, ``dhcpbridge.gla
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from dhcpbridge.engine.core import Outcome, Transaction
 from dhcpbridge.engine.pipeline import step_name
@@ -30,11 +30,74 @@ from dhcpbridge.wire.v4.message import Message4, parse
 from dhcpbridge.wire.v4.options import parse_suboptions
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
 
-#: what a look rebuilds per exchange: arrival time, status, drop reason, drop detail, the hook
-#: that dropped it, state, whether the handle phase ended early, request bytes, where it came
-#: from (source address, port, interface), reply bytes, destination (v4: address int and port;
-#: v6: the engine's tuple and 0), subnet, source name, action
-Record = tuple[float, str, Any, str, Any, str, bool, bytes, Any, Any, Any, int, Any, str, Any]
+
+class Record(NamedTuple):
+    """What a look rebuilds per exchange (and the persistence writes and reads back)."""
+
+    time: float  # arrival
+    status: str
+    reason: Any  # the drop reason, or None
+    detail: str  # the drop detail
+    dropped_by: Any  # the hook that dropped it (its name when read back)
+    state: str
+    done: bool  # whether the handle phase ended early
+    raw: bytes  # the request as received
+    meta: Any  # where it came from: (source address, port, interface)
+    reply: Any  # bytes or None
+    dest: Any  # v4: the address as an int, or None; v6: the engine's tuple, or None
+    port: int  # v4: the destination port; v6: 0
+    subnet: Any  # the subnet (its name when read back)
+    source: str  # the name of the source that answered
+    action: Any  # the answer's action (its name when read back)
+
+    def named(self) -> Record:
+        """This record with names where a live one holds objects (the step, subnet, action)."""
+        return self._replace(
+            dropped_by=step_text(self.dropped_by),
+            subnet=subnet_text(self.subnet),
+            action=action_text(self.action),
+        )
+
+
+def step_text(step: Any) -> str:
+    return step if isinstance(step, str) else step_name(step)
+
+
+def subnet_text(subnet: Any) -> str:
+    return subnet if isinstance(subnet, str) else subnet.name if subnet is not None else ""
+
+
+def action_text(action: Any) -> str:
+    return action if isinstance(action, str) else action.name.lower() if action is not None else ""
+
+
+#: the fields of one slot in ``LookingGlass._cells`` (offsets from the slot's start)
+(
+    F_RAW,
+    F_REPLY,
+    F_DONE,
+    F_SEQ,
+    F_TIME,
+    F_STATUS,
+    F_REASON,
+    F_DETAIL,
+    F_DROPPED_BY,
+    F_STATE,
+    F_SUBNET,
+    F_SOURCE,
+    F_ACTION,
+    F_IFNAME,
+    F_SRC,
+    F_SRC_PORT,
+    F_DEST,
+    F_DEST_PORT,
+) = range(18)
+FIELDS = 18
+#: where ``Record``'s fields go in a slot (``meta`` as its three parts)
+RECORD_CELLS = (
+    *(F_TIME, F_STATUS, F_REASON, F_DETAIL, F_DROPPED_BY, F_STATE, F_DONE, F_RAW),
+    *(F_SRC, F_SRC_PORT, F_IFNAME, F_REPLY, F_DEST, F_DEST_PORT, F_SUBNET, F_SOURCE, F_ACTION),
+)
 MAX_SLOTS = 1 << 21
 
 
@@ -63,42 +126,27 @@ class Entry:
     )
 
     def __init__(self, family: str, record: Record, steps: Sequence[str]) -> None:
-        (
-            now,
-            status,
-            reason,
-            detail,
-            dropped_by,
-            state,
-            done,
-            raw,
-            meta,
-            reply,
-            dest,
-            port,
-            subnet,
-            source,
-            action,
-        ) = record
+        r = record.named()
         self.family = family
-        self.time = now
-        self.status = status
-        self.drop_reason: str | None = reason
-        self.drop_detail: str = detail
-        # a record read back from the persistence holds names where a live one holds objects
-        self.dropped_by = dropped_by if isinstance(dropped_by, str) else step_name(dropped_by)
-        self.state: str = state
-        self.done = done
-        self.meta = meta
-        self.reply: bytes | None = reply
+        self.time = r.time
+        self.status = r.status
+        self.drop_reason: str | None = r.reason
+        self.drop_detail: str = r.detail
+        self.dropped_by: str = r.dropped_by
+        self.state: str = r.state
+        self.done = r.done
+        self.meta = r.meta
+        self.reply: bytes | None = r.reply
         self.dest: tuple[str, int] | None = None
+        dest = r.dest
         if isinstance(dest, int):
-            self.dest = (_ip4(dest), port)
+            self.dest = (_ip4(dest), r.port)
         elif dest is not None:
             self.dest = (str(dest[0]), int(dest[1]))
-        self.subnet = subnet if isinstance(subnet, str) else subnet.name if subnet is not None else ""
-        self.source: str = source
-        self.action = action if isinstance(action, str) else action.name.lower() if action is not None else ""
+        self.subnet: str = r.subnet
+        self.source: str = r.source
+        self.action: str = r.action
+        raw = r.raw
         self.steps = steps
         self.request: Message4 | Message6 | RelayMessage6 | bytes = raw
         self.ids: tuple[tuple[str, bytes], ...] = ()
@@ -183,25 +231,9 @@ class LookingGlass:
         self._ref: list[bool] = [False] * self.rings
         self._used = 0  # rings handed out so far (then the hand takes them back)
         self._hand = 0
-        none: list[Any] = [None] * slots
-        self._raw: list[Any] = list(none)  # the request as received
-        self._reply: list[Any] = list(none)
-        self._flags: list[int] = [0] * slots  # v6 | done << 1
-        self._seq: list[int] = [0] * slots  # ``filed`` when the slot was written
-        self._time: list[float] = [0.0] * slots
-        self._status: list[Any] = list(none)
-        self._reason: list[Any] = list(none)
-        self._detail: list[Any] = list(none)
-        self._dropped_by: list[Any] = list(none)
-        self._state: list[Any] = list(none)
-        self._subnet: list[Any] = list(none)
-        self._source: list[Any] = list(none)
-        self._action: list[Any] = list(none)
-        self._ifname: list[Any] = list(none)
-        self._ports: list[int] = [0] * slots  # source port | destination port << 16
-        # v4: source address | destination address << 32 (the destination is 0 without a reply);
-        # v6: (source address, the engine's destination tuple or None)
-        self._addr: list[Any] = list(none)
+        # the slots, side by side in one list (slot i's fields at i * FIELDS + F_...): one
+        # exchange is written to two or three neighbouring cache lines, not one per field
+        self._cells: list[Any] = [None] * (slots * FIELDS)
 
     def resize(self, clients: int, per_client: int) -> None:
         """New bounds (a reload): other bounds start empty; the same bounds keep all."""
@@ -221,30 +253,35 @@ class LookingGlass:
             self.unattributed += 1
             return
         reply = outcome.data
+        cells = self._cells
         if isinstance(tx, Transaction4):
             raw = tx.raw
             mac = tx.client_mac  # set by Classify; a request dropped before: read it here
             if not mac:
                 mac = raw[28 : 28 + min(raw[2], 16)] if len(raw) > 44 else b""
-            i = self._put(False, mac, tx, raw, reply, now, status, outcome.drop_reason, outcome.drop_detail)
+            b = self._put(False, mac, tx, raw, reply, now, status, outcome.drop_reason, outcome.drop_detail)
             m4: Meta4 = tx.meta
-            self._subnet[i] = tx.subnet
-            self._ifname[i] = m4.ifname
+            cells[b + F_SUBNET] = tx.subnet
+            cells[b + F_IFNAME] = m4.ifname
+            cells[b + F_SRC] = m4.src_ip
+            cells[b + F_SRC_PORT] = m4.src_port
             if reply is not None:
-                self._addr[i] = m4.src_ip | tx.dest_ip << 32
-                self._ports[i] = m4.src_port | tx.dest_port << 16
+                cells[b + F_DEST] = tx.dest_ip
+                cells[b + F_DEST_PORT] = tx.dest_port
             else:
-                self._addr[i] = m4.src_ip
-                self._ports[i] = m4.src_port
+                cells[b + F_DEST] = None
+                cells[b + F_DEST_PORT] = 0
         elif isinstance(tx, Transaction6):
-            i = self._put(
+            b = self._put(
                 True, tx.duid, tx, tx.raw, reply, now, status, outcome.drop_reason, outcome.drop_detail
             )
             m6 = cast(Meta6, meta)
-            self._subnet[i] = tx.subnet
-            self._ifname[i] = m6.ifname
-            self._addr[i] = (m6.src, outcome.dest)
-            self._ports[i] = m6.src_port
+            cells[b + F_SUBNET] = tx.subnet
+            cells[b + F_IFNAME] = m6.ifname
+            cells[b + F_SRC] = m6.src
+            cells[b + F_SRC_PORT] = m6.src_port
+            cells[b + F_DEST] = outcome.dest
+            cells[b + F_DEST_PORT] = 0
         else:
             self.unattributed += 1
 
@@ -261,28 +298,30 @@ class LookingGlass:
         detail: str,
     ) -> int:
         """The part of ``record`` both families share: the next slot of ``key``'s ring gets the
-        references and the decision's facts; that slot."""
-        i = self._slot(v6, key)
-        self._raw[i] = raw
-        self._reply[i] = reply
-        self._flags[i] = (1 if v6 else 0) | (2 if tx.done else 0)
-        self._time[i] = now
-        self._status[i] = status
-        self._reason[i] = reason
-        self._detail[i] = detail
-        self._dropped_by[i] = tx.dropped_by
-        self._state[i] = tx.state
+        references and the decision's facts; where that slot's fields start in ``_cells``."""
+        b = self._slot(v6, key)
+        cells = self._cells
+        cells[b + F_RAW] = raw
+        cells[b + F_REPLY] = reply
+        cells[b + F_DONE] = tx.done
+        cells[b + F_TIME] = now
+        cells[b + F_STATUS] = status
+        cells[b + F_REASON] = reason
+        cells[b + F_DETAIL] = detail
+        cells[b + F_DROPPED_BY] = tx.dropped_by
+        cells[b + F_STATE] = tx.state
         answer = tx.answer
         if answer is not None:
-            self._source[i] = answer.source
-            self._action[i] = answer.action
+            cells[b + F_SOURCE] = answer.source
+            cells[b + F_ACTION] = answer.action
         else:
-            self._source[i] = ""
-            self._action[i] = None
-        return i
+            cells[b + F_SOURCE] = ""
+            cells[b + F_ACTION] = None
+        return b
 
     def _slot(self, v6: bool, key: bytes) -> int:
-        """The next slot of ``key``'s ring (taking a ring for a new client), counted as filed."""
+        """The next slot of ``key``'s ring (taking a ring for a new client), counted as filed:
+        where its fields start in ``_cells``, its sequence number written."""
         rings = self._rings6 if v6 else self._rings4
         ring = rings.get(key, -1)
         if ring < 0:
@@ -294,36 +333,18 @@ class LookingGlass:
         per = self.per_client
         if n < per:
             self._held += 1
-        i = ring * per + n % per
-        self._seq[i] = self.filed
-        return i
+        b = (ring * per + n % per) * FIELDS
+        self._cells[b + F_SEQ] = self.filed
+        return b
 
     def restore(self, family: str, key: bytes, record: Record) -> None:
         """File an exchange read back from the persistence (at a start) under ``key``, as
-        ``record`` (``_record``'s shape; names may stand for the step, subnet and action)."""
-        (now, status, reason, detail, dropped_by, state, done, raw, meta, reply, dest, port) = record[:12]
-        v6 = family == "v6"
-        i = self._slot(v6, key)
-        self._raw[i] = raw
-        self._reply[i] = reply
-        self._flags[i] = (1 if v6 else 0) | (2 if done else 0)
-        self._time[i] = now
-        self._status[i] = status
-        self._reason[i] = reason
-        self._detail[i] = detail
-        self._dropped_by[i] = dropped_by
-        self._state[i] = state
-        self._subnet[i] = record[12]
-        self._source[i] = record[13]
-        self._action[i] = record[14]
-        src, src_port, ifname = meta
-        self._ifname[i] = ifname
-        if v6:
-            self._addr[i] = (src, dest)
-            self._ports[i] = src_port
-        else:
-            self._addr[i] = src | (dest or 0) << 32
-            self._ports[i] = src_port | port << 16
+        ``record`` (names may stand for the step, subnet and action)."""
+        b = self._slot(family == "v6", key)
+        src, src_port, ifname = record.meta
+        fields = (*record[:8], src, src_port, ifname, *record[9:])
+        for offset, value in zip(RECORD_CELLS, fields, strict=True):
+            self._cells[b + offset] = value
 
     def _claim(self, v6: bool, key: bytes, rings: dict[bytes, int]) -> int:
         """A ring for a client not seen before: a free one, else the CLOCK hand's pick."""
@@ -354,7 +375,9 @@ class LookingGlass:
     def _last_seq(self, ring: int) -> int:
         """When ``ring``'s client was last seen (the ``filed`` value of its newest exchange)."""
         n = self._count[ring]
-        return self._seq[ring * self.per_client + (n - 1) % self.per_client] if n else 0
+        if not n:
+            return 0
+        return int(self._cells[(ring * self.per_client + (n - 1) % self.per_client) * FIELDS + F_SEQ])
 
     def _slots(self, ring: int) -> list[int]:
         """The slots of ``ring`` that hold exchanges, oldest first."""
@@ -367,31 +390,24 @@ class LookingGlass:
         return [base + (start + k) % per for k in range(per)]
 
     def _record(self, i: int) -> Record:
-        flags = self._flags[i]
-        reply = self._reply[i]
-        addr, ports = self._addr[i], self._ports[i]
-        if flags & 1:
-            src, dest = addr
-            port = 0
-        else:
-            src, dest = addr & 0xFFFFFFFF, (addr >> 32) if reply is not None else None
-            port = ports >> 16
-        return (
-            self._time[i],
-            self._status[i],
-            self._reason[i],
-            self._detail[i],
-            self._dropped_by[i],
-            self._state[i],
-            bool(flags & 2),
-            self._raw[i],
-            (src, ports & 0xFFFF, self._ifname[i]),
-            reply,
-            dest,
-            port,
-            self._subnet[i],
-            self._source[i],
-            self._action[i],
+        b = i * FIELDS
+        c = self._cells
+        return Record(
+            c[b + F_TIME],
+            c[b + F_STATUS],
+            c[b + F_REASON],
+            c[b + F_DETAIL],
+            c[b + F_DROPPED_BY],
+            c[b + F_STATE],
+            bool(c[b + F_DONE]),
+            c[b + F_RAW],
+            (c[b + F_SRC], c[b + F_SRC_PORT], c[b + F_IFNAME]),
+            c[b + F_REPLY],
+            c[b + F_DEST],
+            c[b + F_DEST_PORT],
+            c[b + F_SUBNET],
+            c[b + F_SOURCE],
+            c[b + F_ACTION],
         )
 
     def _clients(self) -> list[tuple[str, bytes, list[int]]]:
@@ -410,15 +426,16 @@ class LookingGlass:
         order, as ``(sequence, family, key, record)``: what a writer that keeps the glass (the
         SQLite persistence) has not seen yet. Walks only the rings seen since ``mark``."""
         out: list[tuple[int, str, bytes, Record]] = []
-        seq = self._seq
+        cells = self._cells
         for ring in [*self._rings4.values(), *self._rings6.values()]:
             if self._last_seq(ring) <= mark:
                 continue
             family = "v6" if self._owner_v6[ring] else "v4"
             key = self._owner[ring]
             for i in self._slots(ring):
-                if seq[i] > mark:
-                    out.append((seq[i], family, key, self._record(i)))
+                seq = int(cells[i * FIELDS + F_SEQ])
+                if seq > mark:
+                    out.append((seq, family, key, self._record(i)))
         out.sort(key=lambda item: item[0])
         return out
 
