@@ -106,6 +106,17 @@ async def test_forcerenew_from_the_control_socket(tmp_path: Path) -> None:
         assert hmac.new(nonce, data.replace(digest, bytes(16)), hashlib.md5).digest() == digest
         with pytest.raises(ValueError, match=r"no lease for 127\.0\.0\.76 is bound"):
             await control.call(ctl, {"cmd": "reconfigure", "address": "127.0.0.76"})
+        # the same client named by its MAC (any separators): one FORCERENEW per bound v4 lease
+        sent = await control.call(ctl, {"cmd": "reconfigure", "client": "02-75-00-00-00-75"})
+        assert sent["client"] == "02-75-00-00-00-75" and sent["refused"] == []
+        (one,) = sent["sent"]
+        assert one["sent"] == "FORCERENEW" and one["lease"] == client_addr
+        data, _ = await asyncio.wait_for(asyncio.get_running_loop().sock_recvfrom(client, 4096), 5)
+        assert parse(data).msg_type == 9 and parse(data).chaddr[:6] == mac
+        with pytest.raises(ValueError, match="no lease is bound to client 02:75:00:00:00:99"):
+            await control.call(ctl, {"cmd": "reconfigure", "client": "02:75:00:00:00:99"})
+        with pytest.raises(ValueError, match="neither a lease address nor a MAC or DUID"):
+            await control.call(ctl, {"cmd": "reconfigure", "client": "client-7"})
     finally:
         client.close()
         relay.close()
@@ -202,6 +213,14 @@ async def test_reconfigure_from_the_control_socket(tmp_path: Path) -> None:
         assert sig is not None and sig[11] == 2
         digest = sig[12:]
         assert hmac.new(key, data.replace(digest, bytes(16)), hashlib.md5).digest() == digest
+        # named by its DUID, and by the MAC inside its DUID-LL: one RECONFIGURE to the same client
+        for name in ("00:03:00:01:02:75:00:00:00:06", "0275.0000.0006"):
+            sent = await control.call(ctl, {"cmd": "reconfigure", "client": name})
+            (one,) = sent["sent"]
+            assert one["sent"] == "RECONFIGURE" and one["lease"] == "::1", sent
+            data, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
+            msg = parse6(data)
+            assert isinstance(msg, Message6) and msg.msg_type == 10 and msg.raw(1) == duid
     finally:
         client.close()
         await server.stop()
