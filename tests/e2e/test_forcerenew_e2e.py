@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pythonpath)
 
-from dhcpbridge.testing.clients import Dhcpcd
+from dhcpbridge.testing.clients import Dhcpcd, relay_for
 from dhcpbridge.testing.e2e import require_e2e
-from dhcpbridge.testing.netns import Topology, lab_topology
-from dhcpbridge.testing.plan import LAB_PLAN
+from dhcpbridge.testing.netns import Topology, lab_topology, relayed_topology
+from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN
 from dhcpbridge.testing.server import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -181,3 +181,52 @@ def leases6(config: str) -> dict[str, dict[str, Any]]:
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert out.returncode == 0, out.stderr
     return {r["address"]: r for r in json.loads(out.stdout) if r["kind"] == "na"}
+
+
+@pytest.fixture(scope="module")
+def relayed() -> Iterator[Topology]:
+    require_e2e("dhcpcd", "dhcrelay")
+    with relayed_topology() as topo:
+        yield topo
+
+
+def test_dhcpcd6_behind_a_relay_renews_on_reconfigure(relayed: Topology, server6_class: Any) -> None:
+    """The client is behind ISC ``dhcrelay -6``: the RECONFIGURE goes in a RELAY-REPL to the relay
+    (the chain its lease recorded, RFC 8415 §19.3), which hands it to the client from its own
+    link-local address; dhcpcd checks the key and renews through the relay."""
+    work = relayed.workdir / "reconfigure6-relayed"
+    work.mkdir()
+    key = work / "reconfigure.key"
+    key.write_bytes(b"a lab secret for RECONFIGURE, 32")
+    plan = RELAYED_PLAN.with_lifetimes(preferred6=600, valid6=900, renew6=300, rebind6=480)
+    server_keys = {
+        "interfaces": list(plan.interfaces),
+        "control-socket": str(work / "control.sock"),
+        "reconfigure-key-file": str(key),
+    }
+    server = server6_class(relayed["srv"], work / "srv", plan, extra={"server": server_keys})
+    client = Dhcpcd(relayed["cli"], family=6, ia_pd=False, conf_lines=["option dhcp6_reconfigure_accept"])
+    with server, relay_for(relayed["rly"], 6, relayed.spec.facts), client:
+        first = client.obtain(timeout=30)
+        (address,) = first.addresses6
+        assert first.valid_lifetime == 900, first
+        row = leases6(str(server.config_path))[str(address.ip)]
+        assert row["info"]["reconfigure"] is True and row["info"]["relayed"]["chain"], row
+
+        server.plan = plan.with_lifetimes(preferred6=1200, valid6=1800)
+        server.write_config()
+        seen = server.log().count("reloaded")
+        assert server.proc is not None
+        server.proc.signal(signal.SIGHUP)
+        assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+
+        sent = reconfigure(str(server.config_path), str(address.ip))
+        assert sent["sent"] == "RECONFIGURE" and sent["via"] == "relay", sent
+        assert sent["to"].startswith(f"[{row['info']['relayed']['from']}]:"), sent
+
+        def renewed() -> bool:
+            lease = client.lease
+            return lease is not None and lease.valid_lifetime == 1800
+
+        assert wait_for(renewed, 20), client.log()[-3000:]
+        assert "RECONFIGURE6 from" in client.log(), client.log()[-3000:]

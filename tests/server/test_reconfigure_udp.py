@@ -3,8 +3,8 @@ loopback: a client (relayed from 127.0.0.1, RFC 8357 relay port) says it is FORC
 (option 145), gets its lease on 127.0.0.0/8 and the nonce in the ACK; the control command makes
 the server send it a FORCERENEW (RFC 3203) at its leased address whose HMAC-MD5 verifies under
 that nonce (RFC 6704). A client that did not say so is refused. The same for DHCPv6: Reconfigure
-Accept, the key in the REPLY, a RECONFIGURE (RFC 8415 §18.2.11, §20.4) to the client at its leased
-address, ::1. dhclient supports neither well, so the client is this test."""
+Accept, the key in the REPLY, a RECONFIGURE (RFC 8415 §18.2.11, §20.4) to the client behind the
+relay it came by, in a RELAY-REPL to that relay (§19.3). dhclient supports neither well, so the client is this test."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dhcpbridge.server import Server
 from dhcpbridge.server.reconfigure import link_of
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, ip4_str, parse
 from dhcpbridge.wire.v4.options import encode_suboptions
-from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, encode6, parse6
 
 CONFIG = """\
 [server]
@@ -205,9 +205,16 @@ async def test_reconfigure_from_the_control_socket(tmp_path: Path) -> None:
         key = auth[12:]
         sent = await control.call(ctl, {"cmd": "reconfigure", "address": "::1"})
         assert sent["sent"] == "RECONFIGURE" and sent["to"] == f"[::1]:{client.getsockname()[1]}"
-        data, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
-        msg = parse6(data)
+        assert sent["via"] == "relay"
+        # through the relay it came by (RFC 8415 §19.3): a RELAY-REPL to the relay's source port
+        # (RFC 8357, its option echoed) for the client at fe80::1, the signed RECONFIGURE inside
+        wrapped, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
+        outer = parse6(wrapped)
+        assert isinstance(outer, RelayMessage6) and outer.msg_type == 13 and outer.has(135)
+        assert str(outer.peer_address) == "fe80::1" and str(outer.link_address) == "::1"
+        msg = outer.message
         assert isinstance(msg, Message6) and msg.msg_type == 10 and msg.raw(1) == duid
+        data = encode6(msg)
         assert msg.raw(19) == b"\x05"  # renew
         sig = msg.raw(11)
         assert sig is not None and sig[11] == 2
@@ -219,8 +226,9 @@ async def test_reconfigure_from_the_control_socket(tmp_path: Path) -> None:
             (one,) = sent["sent"]
             assert one["sent"] == "RECONFIGURE" and one["lease"] == "::1", sent
             data, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
-            msg = parse6(data)
-            assert isinstance(msg, Message6) and msg.msg_type == 10 and msg.raw(1) == duid
+            outer = parse6(data)
+            assert isinstance(outer, RelayMessage6) and isinstance(outer.message, Message6)
+            assert outer.message.msg_type == 10 and outer.message.raw(1) == duid
     finally:
         client.close()
         await server.stop()

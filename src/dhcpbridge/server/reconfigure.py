@@ -8,10 +8,15 @@ CLIENT is a lease address (that lease), a MAC or a DUID (hex, any separators): e
 of that client in the store, both families - v4 by chaddr or client id (``01`` + MAC, or an
 RFC 4361 ``ff`` + IAID + DUID), v6 by DUID, or by a MAC that its DUID-LL / DUID-LLT (or the
 relay's RFC 6939 option) carries. One FORCERENEW per v4 lease, one RECONFIGURE per DUID (it
-renews all of the client's bindings). A client with only a delegated prefix is reached at an address it has
-from us; relayed clients are reached directly at their (routable) address, not through the
-relay. A RECONFIGURE to a client on a link of ours leaves from our link-local address there:
-dhcpcd drops one from any other source (its dhcp6.c: "RECONFIGURE6 recv from ..., not LL")."""
+renews all of the client's bindings).
+
+A relayed v6 client (its lease recorded the relay chain, ``engine.v6.relay_record``) is reached
+through the same relays: the RECONFIGURE in one RELAY-REPL per relay, sent to the relay the
+server heard it from (RFC 8415 §18.3.11, §19.3); the RELAY-REPLs carry the signed message
+unchanged. Any other client is reached directly; one with only a delegated prefix at an address
+it has from us. A RECONFIGURE to a client on a link of ours leaves from our link-local address
+there: dhcpcd drops one from any other source (its dhcp6.c: "RECONFIGURE6 recv from ..., not
+LL")."""
 
 from __future__ import annotations
 
@@ -28,10 +33,12 @@ from dhcpbridge.engine.v4.forcerenew import forcerenew
 from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.engine.v6.leasequery import client_leases, duid_of
 from dhcpbridge.engine.v6.reconfigure import reconfigure
+from dhcpbridge.engine.v6.relay_record import relayed
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.service import parse_address
+from dhcpbridge.wire.v6.relay_chain import wrap
 from dhcpbridge.wire.values import parse_hex
 
 V4, NA, PD = LeaseKind.V4, LeaseKind.NA, LeaseKind.PD
@@ -170,6 +177,12 @@ async def _send(server: Reconfigurable, lease: Lease, now: float) -> dict[str, A
         raise ValueError("DHCPv6 does not run, or [server] reconfigure-key-file is not set")
     env = engine6.env
     duid = duid_of(lease)
+    assert isinstance(endpoint.sock, Udp6Socket)
+    via = relayed(lease)
+    if via is not None:  # through the relays it came by: one RELAY-REPL per relay (RFC 8415 §19.3)
+        data = wrap(reconfigure(env, duid, now), via.chain)
+        endpoint.sock.sock.sendto(data, (via.peer, via.port, 0, via.scope))
+        return {"sent": "RECONFIGURE", "to": f"[{via.peer}]:{via.port}", "via": "relay", "bytes": len(data)}
     target = lease.address if kind == LeaseKind.NA else 0
     if not target:  # a delegated prefix: an address the client has from us
         target = next((x.address for x in await client_leases(env, duid, now) if x.kind == LeaseKind.NA), 0)
@@ -179,7 +192,6 @@ async def _send(server: Reconfigurable, lease: Lease, now: float) -> dict[str, A
         )
     data = reconfigure(env, duid, now)
     to = str(ipaddress.IPv6Address(target))
-    assert isinstance(endpoint.sock, Udp6Socket)
     link = link_of(env.host.networks, target)
     if link is None or not endpoint.sock.send_from_link_local(data, to, env.client_port, link):
         endpoint.sock.sock.sendto(data, (to, env.client_port, 0, 0))  # routed: the kernel's source
