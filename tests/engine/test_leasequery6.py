@@ -18,7 +18,6 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, encode6, parse6
-from dhcpbridge.wire.v6.relay_chain import parse_chain
 from dhcpbridge.wire.v6.options import (
     IANA,
     IAPD,
@@ -32,6 +31,7 @@ from dhcpbridge.wire.v6.options import (
     RapidCommit,
     RawOption,
 )
+from dhcpbridge.wire.v6.relay_chain import parse_chain
 
 NOW = 1_800_000_000.0
 SERVER = ipaddress.IPv6Address("fd72::1")
