@@ -18,6 +18,7 @@ import pytest
 
 from dhcpbridge import control
 from dhcpbridge.config import load
+from dhcpbridge.engine.v6.links import network_of
 from dhcpbridge.server import Server
 from dhcpbridge.server.reconfigure import link_of
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, ip4_str, parse
@@ -244,3 +245,13 @@ def test_reconfigure_goes_out_of_the_link_that_holds_the_client() -> None:
     assert link_of(networks, client) == "srv0"
     assert link_of(networks, net + (1 << 64) + 5) == "srv1"
     assert link_of(networks, int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd69::5"), "big")) is None
+
+
+def test_network_of_is_the_one_loop_for_links_and_reconfigure() -> None:
+    """``engine.v6.links.network_of``: the first network holding an address (bridge-only links
+    and the RECONFIGURE's link both use it)."""
+    net = int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd67::"), "big")
+    nets = ((net + (1 << 80), 48), (net, 64), (net, 48))
+    assert network_of(nets, net + 5) == (net, 64)
+    assert network_of(nets, net + (1 << 80) + 7) == (net + (1 << 80), 48)
+    assert network_of(nets, 5) is None and network_of((), net) is None

@@ -32,6 +32,7 @@ from dhcpbridge.engine.v4.engine import Engine4
 from dhcpbridge.engine.v4.forcerenew import forcerenew
 from dhcpbridge.engine.v6.engine import Engine6
 from dhcpbridge.engine.v6.leasequery import client_leases, duid_of
+from dhcpbridge.engine.v6.links import network_of
 from dhcpbridge.engine.v6.reconfigure import reconfigure
 from dhcpbridge.engine.v6.relay_record import relayed
 from dhcpbridge.io.udp4 import Udp4Socket
@@ -201,8 +202,6 @@ async def _send(server: Reconfigurable, lease: Lease, now: float) -> dict[str, A
 def link_of(networks: Mapping[str, tuple[tuple[int, int], ...]], address: int) -> str | None:
     """The interface whose global IPv6 network holds ``address`` (the client is on that link)."""
     for name, nets in networks.items():
-        for net, length in nets:
-            shift = 128 - length
-            if address >> shift == net >> shift:
-                return name
+        if network_of(nets, address) is not None:
+            return name
     return None
