@@ -12,6 +12,7 @@ import pytest
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import LeaseStore
 from dhcpbridge.engine.reconfigure import MARK
+from dhcpbridge.leases.base import QueriesLeases
 from dhcpbridge.leases.embedded.memory import MemoryStore
 from dhcpbridge.server import reconfigure
 from dhcpbridge.server.reconfigure import client_bound, duid_mac, is_client
@@ -72,6 +73,23 @@ async def test_client_bound_reads_both_families_and_only_bound_leases() -> None:
     ]
     assert {x.kind for x in await client_bound(store, DUID_LLT, NOW)} == {NA, PD}
     assert await client_bound(None, MAC, NOW) == []
+
+
+async def test_client_bound_pages_through_a_querying_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that can query is read in chunks of bound records: a client's lease after the
+    first chunk is found, a released one is not."""
+    monkeypatch.setattr(reconfigure, "SCAN_CHUNK", 2)
+    store = MemoryStore()
+    assert isinstance(store, QueriesLeases)
+    for i in range(5):  # other clients' leases first
+        other = bytes.fromhex(f"0267000000{0x10 + i:02x}")
+        assert await store.commit(lease(V4, 0x0A430010 + i, b"\x01" + other, other), NOW - 10) is not None
+    mine = lease(V4, 0x0A430020, b"\x01" + MAC, MAC)
+    released = lease(V4, 0x0A430021, b"\x01" + MAC, MAC)
+    for x in (mine, released):
+        assert await store.commit(x, NOW - 10) is not None
+    assert await store.release(V4, released.address, released.client, NOW - 5) is not None
+    assert [x.address for x in await client_bound(store, MAC, NOW)] == [mine.address]
 
 
 class FakeServer:

@@ -37,12 +37,14 @@ from dhcpbridge.engine.v6.reconfigure import reconfigure
 from dhcpbridge.engine.v6.relay_record import relayed
 from dhcpbridge.io.udp4 import Udp4Socket
 from dhcpbridge.io.udp6 import Udp6Socket
+from dhcpbridge.leases.base import LeaseQuery, QueriesLeases
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.service import parse_address
 from dhcpbridge.wire.v6.relay_chain import wrap
 from dhcpbridge.wire.values import parse_hex
 
 V4, NA, PD = LeaseKind.V4, LeaseKind.NA, LeaseKind.PD
+SCAN_CHUNK = 1024  # bound records read at a time when looking for a client's leases
 
 
 class Reconfigurable(Protocol):
@@ -150,16 +152,25 @@ def is_client(lease: Lease, key: bytes) -> bool:
 
 
 async def client_bound(store: LeaseStore | None, key: bytes, now: float) -> list[Lease]:
-    """Every lease of the client ``key`` names that is bound now, of both families (a scan of
-    the store: an operator's command, not the packet path)."""
+    """Every lease of the client ``key`` names that is bound now, of both families: a scan of
+    the store (an operator's command, not the packet path), of its bound records a chunk at a
+    time where the store can query by state."""
     if store is None:
         return []
-    return [
-        lease
-        for kind in (V4, NA, PD)
-        for lease in await store.leases(kind)
-        if lease.state == LeaseState.BOUND and lease.expires > now and is_client(lease, key)
-    ]
+    out: list[Lease] = []
+    for kind in (V4, NA, PD):
+        if not isinstance(store, QueriesLeases):
+            rows = await store.leases(kind)
+            out += [x for x in rows if x.state == LeaseState.BOUND and x.expires > now and is_client(x, key)]
+            continue
+        after: tuple[int, int] | None = None
+        while True:
+            rows = await store.query(LeaseQuery(kind, LeaseState.BOUND, limit=SCAN_CHUNK, after=after))
+            out += [x for x in rows if x.expires > now and is_client(x, key)]
+            if len(rows) < SCAN_CHUNK:
+                break
+            after = (int(rows[-1].kind), rows[-1].address)
+    return out
 
 
 async def _send(server: Reconfigurable, lease: Lease, now: float) -> dict[str, Any]:
