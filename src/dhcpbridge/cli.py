@@ -420,11 +420,12 @@ def reload_command(config_path: Path) -> None:
 
 @main.command("reconfigure")
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
-@click.argument("address")
-def reconfigure_command(config_path: Path, address: str) -> None:
-    """Make the client of the lease ADDRESS renew now: a signed DHCPv6 RECONFIGURE or DHCPv4
-    FORCERENEW (the client must have accepted them; [server] reconfigure-key-file)."""
-    click.echo(json.dumps(_running_server(config_path, {"cmd": "reconfigure", "address": address})))
+@click.argument("client")
+def reconfigure_command(config_path: Path, client: str) -> None:
+    """Make CLIENT renew now: a signed DHCPv6 RECONFIGURE or DHCPv4 FORCERENEW (the client must
+    have accepted them; [server] reconfigure-key-file). CLIENT is a lease address, or a MAC or a
+    DUID (hex, any separators): then every bound lease of that client, both families."""
+    click.echo(json.dumps(_running_server(config_path, {"cmd": "reconfigure", "client": client})))
 
 
 # --- looking-glass (a running server, through its control socket or the HTTP API) ------------

@@ -4,7 +4,7 @@ lease table and the file never disagree.
 
 Request: ``{"cmd": "leases"}``, ``{"cmd": "lease", "address": "10.67.0.100"}``,
 ``{"cmd": "release", "address": "..."}``, ``{"cmd": "stats"}``, ``{"cmd": "reload"}``,
-``{"cmd": "reconfigure", "address": "..."}``.
+``{"cmd": "reconfigure", "client": "..."}`` (a lease address, MAC or DUID; ``"address"`` too).
 Reply: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
 
 Only root, the server's own user and members of ``[server] control-group`` may use it: the socket

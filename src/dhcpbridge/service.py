@@ -4,7 +4,8 @@ and the HTTP management API (``dhcpbridge.api``; its lease listing is ``search``
 
 Requests are the control protocol's JSON objects (``{"cmd": "leases"}``, ``{"cmd": "lease",
 "address": ...}``, ``{"cmd": "release", "address": ...}``, ``{"cmd": "stats"}``,
-``{"cmd": "reload"}``, ``{"cmd": "looking-glass", "client": ..., "limit": N}``); results are
+``{"cmd": "reload"}``, ``{"cmd": "reconfigure", "client": ...}`` (an address, MAC or DUID; also
+as ``"address"``), ``{"cmd": "looking-glass", "client": ..., "limit": N}``); results are
 JSON-ready. Problems a caller caused (a bad address, no such
 lease, no running server for ``stats``) raise ``ValueError`` with a message for the operator.
 """
@@ -33,7 +34,7 @@ class Running(Protocol):
 
     def emit(self, event: LeaseEvent) -> None: ...
 
-    async def reconfigure(self, kind: LeaseKind, address: int) -> dict[str, Any]: ...
+    async def reconfigure(self, client: str) -> dict[str, Any]: ...
 
 
 EVERY_LEASE = LeaseQuery()
@@ -158,10 +159,11 @@ class LeaseAdmin:
             self.server.emit(LeaseEvent("release", released))
         return released
 
-    async def reconfigure(self, address: str) -> dict[str, Any]:
-        """Make the client of a lease renew now: a signed DHCPv6 RECONFIGURE / DHCPv4 FORCERENEW
-        (``server/reconfigure.py``); what was sent to where."""
-        return await self._running().reconfigure(*parse_address(address))
+    async def reconfigure(self, client: str) -> dict[str, Any]:
+        """Make a client renew now - the client of a lease address, or every bound lease of a
+        MAC or DUID: a signed DHCPv6 RECONFIGURE / DHCPv4 FORCERENEW (``server/reconfigure.py``);
+        what was sent to where."""
+        return await self._running().reconfigure(client)
 
     async def stats(self) -> dict[str, Any]:
         """Every counter; with ``[server] workers`` summed over the workers."""
@@ -204,7 +206,7 @@ class LeaseAdmin:
         if cmd == "reload":
             return await self.reload()
         if cmd == "reconfigure":
-            return await self.reconfigure(str(request["address"]))
+            return await self.reconfigure(str(request.get("client") or request["address"]))
         if cmd == "looking-glass":
             return self.looking_glass(str(request["client"]), request.get("limit"))
         raise ValueError(f"unknown command {cmd!r}")

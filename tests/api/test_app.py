@@ -65,6 +65,16 @@ async def test_reconfigure_is_for_admins_and_for_clients_that_accepted_it(client
     assert_problem(await client.post("/v1/leases/10.67.0.250/reconfigure", headers=ADMIN), 404)
 
 
+async def test_reconfigure_a_client_by_mac(client: httpx.AsyncClient) -> None:
+    """/v1/clients/{client}/reconfigure: a MAC names the client of its bound leases."""
+    assert_problem(await client.post("/v1/clients/00:5e:00:00:00:65/reconfigure", headers=READ), 403)
+    body = assert_problem(await client.post("/v1/clients/00-5e-00-00-00-65/reconfigure", headers=ADMIN), 422)
+    assert "10.67.0.101: the client did not say it accepts FORCERENEW" in body["detail"]
+    body = assert_problem(await client.post("/v1/clients/00:5e:00:00:00:fa/reconfigure", headers=ADMIN), 404)
+    assert "no lease is bound to client 00:5e:00:00:00:fa" in body["detail"]
+    assert_problem(await client.post("/v1/clients/not-a-mac/reconfigure", headers=ADMIN), 422)
+
+
 async def test_read_token_cannot_release_admin_can(client: httpx.AsyncClient, server: Server) -> None:
     assert_problem(await client.post("/v1/leases/10.67.0.101/release", headers=READ), 403)
     assert server.store is not None

@@ -18,7 +18,14 @@ async def test_openapi_document_validates(server: Server) -> None:
     assert spec["openapi"].startswith("3.1")
     validate(spec)
     paths = spec["paths"]
-    for path in ("/v1/leases", "/v1/leases/{address}", "/v1/stats", "/v1/subnets", "/v1/config/reload"):
+    for path in (
+        "/v1/leases",
+        "/v1/leases/{address}",
+        "/v1/clients/{client}/reconfigure",
+        "/v1/stats",
+        "/v1/subnets",
+        "/v1/config/reload",
+    ):
         assert any(p.startswith(path) for p in paths), path
     release = next(v for p, v in paths.items() if p.endswith("/release"))["post"]
     assert "application/problem+json" in release["responses"]["403"]["content"]

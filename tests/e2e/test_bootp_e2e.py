@@ -103,6 +103,7 @@ def test_klibc_ipconfig_bootp_gets_an_infinite_lease(lab: Topology) -> None:
         assert abs(lease["expires"] - lease["starts"] - INFINITE) < 2, lease
         stats = server.stats()
         assert stats["received"].get("BOOTP") == 1 and not stats["drops"], stats
+        assert stats["sent"] == {"BOOTREPLY": 1}, stats  # no option 53 in it: not a DHCPACK
 
         # on the wire: a 236-byte request without a cookie, a 300-byte reply without one
         rows = cap.fields(

@@ -131,6 +131,7 @@ def test_bootp_answered_with_an_infinite_bound_lease() -> None:
     # the same client asks again (a reboot): the same address
     again = parse(server.send("02:69:00:00:00:0c", {}).data)
     assert again.yiaddr == reply.yiaddr
+    assert server.stats.sent == {"BOOTREPLY": 2}  # no option 53: not a DHCPACK
 
 
 def test_bootp_lease_time_and_class_pool() -> None:
@@ -165,6 +166,7 @@ def test_bootp_without_cookie_answered_without_options(vend: bytes) -> None:
     lease = run_inline(server.store.get(LeaseKind.V4, reply.yiaddr))
     assert lease is not None and lease.state == LeaseState.BOUND and lease.expires == NOW + 0xFFFFFFFF
     assert lease.hwaddr == bytes.fromhex("02690000000e")
+    assert server.stats.received == {"BOOTP": 1} and server.stats.sent == {"BOOTREPLY": 1}
 
 
 def test_bootp_without_cookie_dropped_as_bootp_where_not_allowed() -> None:

@@ -27,9 +27,11 @@ from dhcpbridge.wire.v6.options import (
     IAAddr,
     IAPrefix,
     LqClientLink,
+    LqRelayData,
     RapidCommit,
     RawOption,
 )
+from dhcpbridge.wire.v6.relay_chain import parse_chain
 
 NOW = 1_800_000_000.0
 SERVER = ipaddress.IPv6Address("fd72::1")
@@ -79,7 +81,12 @@ def lab(requesters: list[str] | None = None) -> tuple[Any, int, int, int]:
                 "pd-pools": [{"prefix": "fd72:1000::/48", "delegated-length": 56}],
                 "rapid-commit": True,
             },
-            {"subnet": "fd73::/64", "pools": ["fd73::100-fd73::1ff"], "rapid-commit": True},
+            {
+                "subnet": "fd73::/64",
+                "pools": ["fd73::100-fd73::1ff"],
+                "rapid-commit": True,
+                "options": {"dns-servers": ["fd73::53"], "domain-search": ["lab.test"]},
+            },
         ],
     }
     if requesters is not None:
@@ -101,7 +108,10 @@ def lab(requesters: list[str] | None = None) -> tuple[Any, int, int, int]:
         0,
         ipaddress.IPv6Address("fd73::1"),
         ipaddress.IPv6Address("fe80::72:1"),
-        [RawOption(9, encode6(Message6(1, 2, [client, IANA(3), ElapsedTime(0), RapidCommit()])))],
+        [
+            RawOption(18, b"port-3"),
+            RawOption(9, encode6(Message6(1, 2, [client, IANA(3), ElapsedTime(0), RapidCommit()]))),
+        ],
     )
     relay_meta = Meta6("fd73::2", 547, SERVER.packed, 2, "srv0")
     out = parse6(run_inline(engine.process(encode6(relayed), relay_meta, NOW)).data or b"")
@@ -233,3 +243,43 @@ def test_any_store_a_store_without_find_duid_is_read_whole(store_finds_duid: boo
         engine.env.store = Plain()
     data = client_data(reply_of(ask(engine, leasequery(by_client(CLIENT_DUID, "fd72::")))))
     assert [int(a.address) for a in data.get_all(IAAddr)] == [addr]
+
+
+def oro(*codes: int) -> bytes:
+    return opt(6, b"".join(struct.pack("!H", code) for code in codes))
+
+
+def test_the_query_oro_picks_options_and_relay_data() -> None:
+    """RFC 5007 §4.1.2.1: the ORO of the query names what else each OPTION_CLIENT_DATA carries:
+    here the configured DNS servers of the client's link and OPTION_LQ_RELAY_DATA (§4.1.2.4:
+    the relay the server heard, fd73::2, and the RELAY-FORW without the client's message)."""
+    engine, _, _, relayed_addr = lab(["fd72::99"])
+    query = lq_query(1, "::", opt(5, ipaddress.IPv6Address(relayed_addr).packed + bytes(8)), oro(23, 47))
+    data = client_data(reply_of(ask(engine, leasequery(query))))
+    assert [o.code for o in data.options] == [1, 5, 46, 23, 47]
+    assert data.raw(23) == ipaddress.IPv6Address("fd73::53").packed
+    relay = data.get(LqRelayData)
+    assert relay is not None and relay.peer_address == ipaddress.IPv6Address("fd73::2")
+    (forw,) = parse_chain(relay.relay_message)
+    assert forw.link_address == ipaddress.IPv6Address("fd73::1") and forw.raw(18) == b"port-3"
+    assert forw.peer_address == ipaddress.IPv6Address("fe80::72:1") and not forw.has(9)
+    # only what the ORO names: the domain list, no relay data
+    query = lq_query(1, "::", opt(5, ipaddress.IPv6Address(relayed_addr).packed + bytes(8)), oro(24))
+    data = client_data(reply_of(ask(engine, leasequery(query))))
+    assert [o.code for o in data.options] == [1, 5, 46, 24]
+    # an ORO in the LEASEQUERY itself (not in the query) counts too
+    data = client_data(reply_of(ask(engine, leasequery(by_client(CLIENT_DUID, "fd73::1"), oro(23)))))
+    assert [o.code for o in data.options] == [1, 5, 46, 23]
+
+
+def test_relay_data_without_an_oro_and_none_for_a_direct_client() -> None:
+    engine, addr, _, relayed_addr = lab(["fd72::99"])
+    data = client_data(
+        reply_of(ask(engine, leasequery(by_address(str(ipaddress.IPv6Address(relayed_addr))))))
+    )
+    assert [o.code for o in data.options] == [1, 5, 46, 47]
+    data = client_data(reply_of(ask(engine, leasequery(by_address(str(ipaddress.IPv6Address(addr)))))))
+    assert 47 not in [o.code for o in data.options]
+    query = lq_query(1, "::", opt(5, ipaddress.IPv6Address(addr).packed + bytes(8)), oro(47, 23))
+    data = client_data(reply_of(ask(engine, leasequery(query))))
+    assert 47 not in [o.code for o in data.options]  # nothing recorded: not relayed (fd72 has no DNS)

@@ -24,11 +24,13 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.engine.v4.forcerenew import forcerenew
 from dhcpbridge.engine.v4.transaction import BROADCAST
 from dhcpbridge.engine.v6.reconfigure import reconfigure
+from dhcpbridge.engine.v6.relay_record import relayed
 from dhcpbridge.leases import MemoryStore
 from dhcpbridge.wire.duid import Duid
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, parse
-from dhcpbridge.wire.v6.message import Message6, encode6, parse6
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6, parse6
 from dhcpbridge.wire.v6.options import IANA, ClientId, ElapsedTime, RapidCommit, RawOption
+from dhcpbridge.wire.v6.relay_chain import parse_chain, wrap
 
 NOW = 1_800_000_000.0
 SECRET = b"0123456789abcdef-lab-secret"
@@ -177,3 +179,60 @@ def test_a_short_or_missing_secret_is_refused(tmp_path: Path) -> None:
     (tmp_path / "reconfigure.key").unlink()
     with pytest.raises(AssemblyError, match="reconfigure-key-file"):
         build_engine4(conf, MemoryStore(), HostInfo.build({}), Stats(), sources=build_sources(conf))
+
+
+# --- a relayed DHCPv6 client: its lease keeps the relay chain ---------------------------------
+def relayed_lab(tmp_path: Path, accept: bool, **extra: Any) -> Any:
+    """A SOLICIT with Rapid Commit relayed by fd75::1 (Interface-ID "port7") through a second
+    relay at 2001:db8::9 with an RFC 8357 Relay Source Port; the lease record of its IA_NA."""
+    conf = config(tmp_path, **extra)
+    engine = build_engine6(conf, MemoryStore(), HostInfo6({}), Stats(), build_sources(conf))
+    opts: list[Any] = [ClientId(Duid(DUID)), IANA(1), ElapsedTime(0), RapidCommit()]
+    if accept:
+        opts.append(RawOption(20, b""))
+    inner = RelayMessage6(
+        12,
+        0,
+        ipaddress.IPv6Address("fd75::1"),
+        ipaddress.IPv6Address("fe80::75:1"),
+        [RawOption(18, b"port7"), RelayMsg(Message6(1, 7, opts))],
+    )
+    outer = RelayMessage6(
+        12,
+        1,
+        ipaddress.IPv6Address("::"),
+        ipaddress.IPv6Address("fd75::1"),
+        [RawOption(135, b"\x00\x00"), RelayMsg(inner)],
+    )
+    meta = Meta6("2001:db8::9", 10547, ipaddress.IPv6Address("2001:db8::5").packed, 3, "eth1")
+    out = run_inline(engine.process(encode6(outer), meta, NOW))
+    assert out.data is not None and out.data[0] == 13
+    (lease,) = run_inline(engine.env.store.leases(LeaseKind.NA))
+    return engine, lease
+
+
+def test_a_relayed_client_that_accepts_reconfigure_keeps_its_relay_chain(tmp_path: Path) -> None:
+    engine, lease = relayed_lab(tmp_path, accept=True)
+    via = relayed(lease)
+    assert via is not None and (via.peer, via.port, via.scope) == ("2001:db8::9", 10547, 0)
+    layers = parse_chain(via.chain)
+    assert [str(layer.peer_address) for layer in layers] == ["fd75::1", "fe80::75:1"]
+    assert layers[1].raw(18) == b"port7" and layers[0].has(135)
+    # the RECONFIGURE in RELAY-REPLs along that chain, the signed message unchanged inside
+    message = reconfigure(engine.env, DUID, NOW + 60)
+    repl = parse6(wrap(message, via.chain))
+    assert isinstance(repl, RelayMessage6) and repl.msg_type == 13
+    inner = repl.message
+    assert isinstance(inner, RelayMessage6) and inner.raw(18) == b"port7"
+    assert isinstance(inner.message, Message6) and encode6(inner.message) == message
+
+
+def test_no_relay_chain_kept_when_nothing_uses_it(tmp_path: Path) -> None:
+    _, lease = relayed_lab(tmp_path, accept=False)
+    assert relayed(lease) is None and not lease.info
+
+
+def test_the_relay_chain_is_kept_for_leasequery(tmp_path: Path) -> None:
+    _, lease = relayed_lab(tmp_path, accept=False, server6={"leasequery-requesters": ["2001:db8::2"]})
+    via = relayed(lease)
+    assert via is not None and via.port == 10547 and set(lease.info or {}) == {"relayed"}

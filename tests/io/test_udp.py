@@ -4,8 +4,11 @@ where each datagram came from and arrived (IP_PKTINFO / IPV6_PKTINFO)."""
 from __future__ import annotations
 
 import socket
+import struct
 import time
+from typing import Any, NamedTuple
 
+import psutil
 import pytest
 
 from dhcpbridge.io.udp import UdpSocket, grow_buffer
@@ -133,3 +136,63 @@ def test_a_datagram_over_the_size_cap_is_dropped_unread_and_counted(family: int)
             assert server.oversized == 2
     finally:
         server.close()
+
+
+class Snicaddr(NamedTuple):
+    """An address as ``psutil.net_if_addrs`` lists it."""
+
+    family: int
+    address: str
+    netmask: str | None
+    broadcast: str | None
+    ptp: str | None
+
+
+class RecordingSocket(socket.socket):
+    """A real socket whose ``sendmsg`` records (and can be made to fail once, as a kept source
+    address that the interface no longer has does)."""
+
+    def __init__(self) -> None:
+        super().__init__(socket.AF_INET6, socket.SOCK_DGRAM)
+        self.sent: list[tuple[bytes, int]] = []
+        self.fail_next = False
+
+    def sendmsg(self, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError(99, "Cannot assign requested address")
+        src, index = struct.unpack("=16sI", ancdata[0][2])
+        self.sent.append((src, index))
+        return len(buffers[0])
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
+def test_link_local_source_is_kept_per_interface_and_looked_up_again_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``send_from_link_local`` reads the interface's link-local address (psutil) on its first
+    send there, not on every RECONFIGURE; when the kept one fails it looks again."""
+    lookups: list[str] = []
+    addr = Snicaddr(socket.AF_INET6, "fe80::67:1%lo", "ffff:ffff:ffff:ffff::", None, None)
+
+    def net_if_addrs() -> dict[str, list[Any]]:
+        lookups.append("x")
+        return {"lo": [addr]}
+
+    monkeypatch.setattr(psutil, "net_if_addrs", net_if_addrs)
+    server = Udp6Socket("::1", 0, [], 1 << 16, multicast=False)
+    recorder = RecordingSocket()
+    real, server.sock = server.sock, recorder
+    try:
+        lo = socket.if_nametoindex("lo")
+        assert server.send_from_link_local(b"r1", "::1", 546, "lo")
+        assert server.send_from_link_local(b"r2", "::1", 546, "lo")
+        assert len(lookups) == 1
+        assert recorder.sent == [(socket.inet_pton(socket.AF_INET6, "fe80::67:1"), lo)] * 2
+        recorder.fail_next = True
+        assert server.send_from_link_local(b"r3", "::1", 546, "lo")  # failed once, looked up again
+        assert len(lookups) == 2 and len(recorder.sent) == 3
+        assert not server.send_from_link_local(b"r4", "::1", 546, "nosuch0")  # no link-local there
+    finally:
+        recorder.close()
+        real.close()

@@ -3,8 +3,8 @@ loopback: a client (relayed from 127.0.0.1, RFC 8357 relay port) says it is FORC
 (option 145), gets its lease on 127.0.0.0/8 and the nonce in the ACK; the control command makes
 the server send it a FORCERENEW (RFC 3203) at its leased address whose HMAC-MD5 verifies under
 that nonce (RFC 6704). A client that did not say so is refused. The same for DHCPv6: Reconfigure
-Accept, the key in the REPLY, a RECONFIGURE (RFC 8415 §18.2.11, §20.4) to the client at its leased
-address, ::1. dhclient supports neither well, so the client is this test."""
+Accept, the key in the REPLY, a RECONFIGURE (RFC 8415 §18.2.11, §20.4) to the client behind the
+relay it came by, in a RELAY-REPL to that relay (§19.3). dhclient supports neither well, so the client is this test."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ import pytest
 
 from dhcpbridge import control
 from dhcpbridge.config import load
+from dhcpbridge.engine.v6.links import network_of
 from dhcpbridge.server import Server
 from dhcpbridge.server.reconfigure import link_of
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int, ip4_str, parse
 from dhcpbridge.wire.v4.options import encode_suboptions
-from dhcpbridge.wire.v6.message import Message6, RelayMessage6, parse6
+from dhcpbridge.wire.v6.message import Message6, RelayMessage6, encode6, parse6
 
 CONFIG = """\
 [server]
@@ -106,6 +107,17 @@ async def test_forcerenew_from_the_control_socket(tmp_path: Path) -> None:
         assert hmac.new(nonce, data.replace(digest, bytes(16)), hashlib.md5).digest() == digest
         with pytest.raises(ValueError, match=r"no lease for 127\.0\.0\.76 is bound"):
             await control.call(ctl, {"cmd": "reconfigure", "address": "127.0.0.76"})
+        # the same client named by its MAC (any separators): one FORCERENEW per bound v4 lease
+        sent = await control.call(ctl, {"cmd": "reconfigure", "client": "02-75-00-00-00-75"})
+        assert sent["client"] == "02-75-00-00-00-75" and sent["refused"] == []
+        (one,) = sent["sent"]
+        assert one["sent"] == "FORCERENEW" and one["lease"] == client_addr
+        data, _ = await asyncio.wait_for(asyncio.get_running_loop().sock_recvfrom(client, 4096), 5)
+        assert parse(data).msg_type == 9 and parse(data).chaddr[:6] == mac
+        with pytest.raises(ValueError, match="no lease is bound to client 02:75:00:00:00:99"):
+            await control.call(ctl, {"cmd": "reconfigure", "client": "02:75:00:00:00:99"})
+        with pytest.raises(ValueError, match="neither a lease address nor a MAC or DUID"):
+            await control.call(ctl, {"cmd": "reconfigure", "client": "client-7"})
     finally:
         client.close()
         relay.close()
@@ -194,14 +206,30 @@ async def test_reconfigure_from_the_control_socket(tmp_path: Path) -> None:
         key = auth[12:]
         sent = await control.call(ctl, {"cmd": "reconfigure", "address": "::1"})
         assert sent["sent"] == "RECONFIGURE" and sent["to"] == f"[::1]:{client.getsockname()[1]}"
-        data, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
-        msg = parse6(data)
+        assert sent["via"] == "relay"
+        # through the relay it came by (RFC 8415 §19.3): a RELAY-REPL to the relay's source port
+        # (RFC 8357, its option echoed) for the client at fe80::1, the signed RECONFIGURE inside
+        wrapped, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
+        outer = parse6(wrapped)
+        assert isinstance(outer, RelayMessage6) and outer.msg_type == 13 and outer.has(135)
+        assert str(outer.peer_address) == "fe80::1" and str(outer.link_address) == "::1"
+        msg = outer.message
         assert isinstance(msg, Message6) and msg.msg_type == 10 and msg.raw(1) == duid
+        data = encode6(msg)
         assert msg.raw(19) == b"\x05"  # renew
         sig = msg.raw(11)
         assert sig is not None and sig[11] == 2
         digest = sig[12:]
         assert hmac.new(key, data.replace(digest, bytes(16)), hashlib.md5).digest() == digest
+        # named by its DUID, and by the MAC inside its DUID-LL: one RECONFIGURE to the same client
+        for name in ("00:03:00:01:02:75:00:00:00:06", "0275.0000.0006"):
+            sent = await control.call(ctl, {"cmd": "reconfigure", "client": name})
+            (one,) = sent["sent"]
+            assert one["sent"] == "RECONFIGURE" and one["lease"] == "::1", sent
+            data, _ = await asyncio.wait_for(loop.sock_recvfrom(client, 4096), 5)
+            outer = parse6(data)
+            assert isinstance(outer, RelayMessage6) and isinstance(outer.message, Message6)
+            assert outer.message.msg_type == 10 and outer.message.raw(1) == duid
     finally:
         client.close()
         await server.stop()
@@ -217,3 +245,13 @@ def test_reconfigure_goes_out_of_the_link_that_holds_the_client() -> None:
     assert link_of(networks, client) == "srv0"
     assert link_of(networks, net + (1 << 64) + 5) == "srv1"
     assert link_of(networks, int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd69::5"), "big")) is None
+
+
+def test_network_of_is_the_one_loop_for_links_and_reconfigure() -> None:
+    """``engine.v6.links.network_of``: the first network holding an address (bridge-only links
+    and the RECONFIGURE's link both use it)."""
+    net = int.from_bytes(socket.inet_pton(socket.AF_INET6, "fd67::"), "big")
+    nets = ((net + (1 << 80), 48), (net, 64), (net, 48))
+    assert network_of(nets, net + 5) == (net, 64)
+    assert network_of(nets, net + (1 << 80) + 7) == (net + (1 << 80), 48)
+    assert network_of(nets, 5) is None and network_of((), net) is None

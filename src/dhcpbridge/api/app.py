@@ -187,6 +187,13 @@ def create_app(server: Managed, tokens: Tokens | None) -> FastAPI:
         client must have accepted them, ``[server] reconfigure-key-file``)."""
         return cast(dict[str, Any], await _lease_call(admin().reconfigure, address))
 
+    @route("post", "/v1/clients/{client}/reconfigure", "leases", admin_only)
+    async def reconfigure_client(client: str) -> dict[str, Any]:
+        """Make a client renew now, named by a MAC or a DUID (hex, any separators; or a lease
+        address): a signed FORCERENEW per bound v4 lease and a RECONFIGURE per DUID (admin; the
+        client must have accepted them, ``[server] reconfigure-key-file``)."""
+        return cast(dict[str, Any], await _lease_call(admin().reconfigure, client))
+
     @route("get", "/v1/stats", "server", reader)
     async def stats() -> dict[str, Any]:
         """Every counter, as the control socket's ``stats``."""

@@ -155,6 +155,10 @@ class Engine(Generic[T, M, E]):
         """A message type's name, as counters label it."""
         raise NotImplementedError
 
+    def reply_name(self, tx: T) -> str:
+        """The name the ``sent`` counters give the reply of ``tx``."""
+        return self.name(tx.reply_type)
+
     def encode(self, tx: T) -> bytes | None:
         """The reply on the wire, ``tx.reply_options`` applied (None when there is no reply)."""
         raise NotImplementedError
@@ -196,7 +200,7 @@ class Engine(Generic[T, M, E]):
         if wire is None:
             return Outcome(tx, None)
         dest = self.destination(tx, meta)
-        stats.sent[self.name(tx.reply_type)] += 1
+        stats.sent[self.reply_name(tx)] += 1
         return Outcome(tx, wire, None, tx.drop_detail, dest)
 
 

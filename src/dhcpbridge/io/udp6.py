@@ -51,6 +51,7 @@ class Udp6Socket(UdpSocket[Meta6]):
         socket ``inherited`` of a ``[server] workers`` supervisor. ``multicast`` False
         (``[server6] multicast = false``, relay-only): join no group, unicast / relayed only."""
         self.not_joined: dict[str, str] = {}
+        self._link_locals: dict[str, tuple[bytes, int]] = {}  # name -> (link-local, index)
         sock, self.receive_buffer = bind_or_adopt(
             socket.AF_INET6, address, port, receive_buffer, inherited, _OPTIONS
         )
@@ -98,13 +99,28 @@ class Udp6Socket(UdpSocket[Meta6]):
 
     def send_from_link_local(self, data: bytes, dest: str, port: int, ifname: str) -> bool:
         """Send ``data`` to ``dest`` out of ``ifname`` from that interface's link-local address
-        (IPV6_PKTINFO), as a client on the link expects a RECONFIGURE; False when it has none."""
-        src = link_local(ifname)
-        if src is None:
-            return False
-        info = _PKTINFO6.pack(socket.inet_pton(socket.AF_INET6, src), socket.if_nametoindex(ifname))
-        self.sock.sendmsg([data], [(_IPPROTO_IPV6, IPV6_PKTINFO, info)], 0, (dest, port, 0, 0))
-        return True
+        (IPV6_PKTINFO), as a client on the link expects a RECONFIGURE; False when it has none.
+        The address and index are kept per interface: looked up (psutil) on the first send there,
+        and again when the kept ones no longer work (the interface was renumbered or recreated)."""
+        for attempt in range(2):
+            kept = self._link_locals.get(ifname)
+            if kept is None:
+                src = link_local(ifname)
+                if src is None:
+                    return False
+                kept = self._link_locals[ifname] = (
+                    socket.inet_pton(socket.AF_INET6, src),
+                    socket.if_nametoindex(ifname),
+                )
+            info = _PKTINFO6.pack(kept[0], kept[1])
+            try:
+                self.sock.sendmsg([data], [(_IPPROTO_IPV6, IPV6_PKTINFO, info)], 0, (dest, port, 0, 0))
+                return True
+            except OSError:
+                del self._link_locals[ifname]
+                if attempt:
+                    raise
+        return False
 
 
 def link_local(ifname: str) -> str | None:

@@ -32,7 +32,7 @@ from dhcpbridge import logs
 from dhcpbridge.assemble import AssemblyError
 from dhcpbridge.assemble.bridge import serves_v6_bridge
 from dhcpbridge.config import Config, ConfigError, load
-from dhcpbridge.engine.model import LeaseEvent, LeaseKind
+from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.ports import Closable, HasStats, LeaseListener, LeaseStore, Startable
 from dhcpbridge.engine.records import HostInfo, HostInfo6
 from dhcpbridge.engine.stats import Stats
@@ -142,9 +142,10 @@ class Server:
     def spawn(self, coro: Any) -> None:
         self.tasks.spawn(coro)
 
-    async def reconfigure(self, kind: LeaseKind, address: int) -> dict[str, Any]:
-        """A signed RECONFIGURE / FORCERENEW to the client of a lease (server/reconfigure.py)."""
-        return await reconfigure.send(self, kind, address)
+    async def reconfigure(self, client: str) -> dict[str, Any]:
+        """A signed RECONFIGURE / FORCERENEW to a client: the client of a lease address, or the
+        client a MAC or DUID names (server/reconfigure.py)."""
+        return await reconfigure.send_client(self, client)
 
     # --- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:

@@ -57,6 +57,10 @@ class Engine4(Engine[Transaction4, Meta4, Env4]):
     def name(self, code: int) -> str:
         return MESSAGE_NAMES.get(code, "BOOTP")
 
+    def reply_name(self, tx: Transaction4) -> str:
+        """A BOOTP request's reply is a BOOTREPLY (no option 53), whatever reply type was built."""
+        return self.name(tx.reply_type) if tx.msg_type_code else "BOOTREPLY"
+
     def encode(self, tx: Transaction4) -> bytes | None:
         reply = tx.reply
         if reply is None:

@@ -23,7 +23,7 @@ from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseS
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.engine.subnets import in_ranges
-from dhcpbridge.engine.v6 import leasequery, reconfigure
+from dhcpbridge.engine.v6 import leasequery, reconfigure, relay_record
 from dhcpbridge.engine.v6.classify import (
     CONFIRM,
     DECLINE,
@@ -153,8 +153,13 @@ class Bindings(Handler[Transaction6]):
             self._relay_names.get(link) if link else "",
             "",
         )
-        if self.env.reconfigure_secret and reconfigure.accepts(self.env, tx):
+        env = self.env
+        keep_relays = bool(env.leasequery_requesters)
+        if env.reconfigure_secret and reconfigure.accepts(env, tx):
             lease.info = reconfigure.mark(lease.info)
+            keep_relays = True
+        if keep_relays and tx.relays and state == BOUND:  # engine/v6/relay_record.py
+            lease.info = {**(lease.info or {}), relay_record.KEY: relay_record.record(tx, env.relay_port)}
         return lease
 
     def _grant(self, tx: Transaction6, subnet: Subnet6) -> tuple[bytes, bytes, int]:

@@ -5,9 +5,10 @@ OPTION_LQ_QUERY, and gets a LEASEQUERY-REPLY with the server and requester ident
 
 * QUERY_BY_ADDRESS (1, an IAADDR in the query): the client that holds that address, or the
   delegated prefix that contains it, as one OPTION_CLIENT_DATA: its CLIENTID, every address
-  (IAADDR) and prefix (IAPREFIX) it holds on that link with the remaining lifetimes, and CLT_TIME
-  (seconds since its last transaction); no client data when nobody holds it; NotConfigured when
-  the address (or the query's link-address) is on no link of ours;
+  (IAADDR) and prefix (IAPREFIX) it holds on that link with the remaining lifetimes, CLT_TIME
+  (seconds since its last transaction) and what the query's ORO asks for (below); no client data
+  when nobody holds it; NotConfigured when the address (or the query's link-address) is on no link
+  of ours;
 * QUERY_BY_CLIENTID (2, a CLIENTID in the query): that DUID's bindings, on the query's link when
   the link-address is set; with link-address ``::`` and bindings on several links, an
   OPTION_LQ_CLIENT_LINK naming those links (one address on each) instead, so that the requester
@@ -15,18 +16,27 @@ OPTION_LQ_QUERY, and gets a LEASEQUERY-REPLY with the server and requester ident
 * UnknownQueryType, MalformedQuery (no or a broken OPTION_LQ_QUERY, a query without its IAADDR /
   CLIENTID) and NotAllowed (a requester not on the list) as the status.
 
+The ORO of the query (in its query-options, RFC 5007 §4.1.2.1; else one in the LEASEQUERY
+itself) names what else goes into each OPTION_CLIENT_DATA: the options configured for the
+client's link (its subnet's, else the global ones; a bridge's per-client answers are not kept)
+and OPTION_LQ_RELAY_DATA (47, §4.1.2.4): the relay the server last heard the client through and
+that RELAY-FORW chain without the client's message, as its lease recorded it
+(``engine.v6.relay_record``; kept for every relayed lease while leasequery is on). Without an ORO
+the relay data is given whenever a lease has it.
+
 The reply goes to the requester's address and port. A relayed LEASEQUERY is dropped
-(``leasequery-relayed``): the requester is judged by the address it sends from. Not given: the
-OPTION_LQ_RELAY_DATA (the store keeps no relay messages) and per-client options asked for by the
-query's ORO (the store keeps no options)."""
+(``leasequery-relayed``): the requester is judged by the address it sends from. Not here: the
+bulk queries of RFC 5460 (over TCP)."""
 
 from __future__ import annotations
 
 import ipaddress
+import struct
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond
 from dhcpbridge.engine.v6.env import Env6
+from dhcpbridge.engine.v6.relay_record import relayed
 from dhcpbridge.engine.v6.subnet import Subnet6
 from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.errors import FormError
@@ -39,6 +49,7 @@ from dhcpbridge.wire.v6.options import (
     IAPrefix,
     LqClientLink,
     LqQuery,
+    LqRelayData,
     MessageType6,
     Option6,
     OptionCode6,
@@ -56,6 +67,7 @@ REFUSED = "leasequery-refused"
 COMMON_PD_LENGTHS = tuple(range(32, 65))
 
 Status = tuple[int, str]
+_U16 = struct.Struct("!H")
 
 
 def check_requester(env: Env6, tx: Transaction6) -> None:
@@ -119,9 +131,10 @@ def _subnets(env: Env6) -> dict[str, Subnet6]:
     return {s.name: s for s in env.subnets.subnets}
 
 
-def _client_data(env: Env6, duid: bytes, leases: list[Lease], now: float) -> ClientData:
+def _client_data(env: Env6, duid: bytes, leases: list[Lease], now: float, oro: bytes | None) -> ClientData:
     """OPTION_CLIENT_DATA for one client on one link. The preferred lifetime left is the link's
-    preferred lifetime counted from the last transaction, never more than the valid one left."""
+    preferred lifetime counted from the last transaction, never more than the valid one left;
+    then what ``oro`` (None: the query had none) asks for."""
     links = _subnets(env)
     opts: list[Option6] = [Encoded(OptionCode6.CLIENTID, duid)]
     for lease in leases:
@@ -137,7 +150,42 @@ def _client_data(env: Env6, duid: bytes, leases: list[Lease], now: float) -> Cli
             opts.append(IAAddr(address, preferred, valid))
     last = max(lease.starts for lease in leases)
     opts.append(CltTime(max(0, int(now - last))))
+    opts.extend(_asked(env, leases, oro))
     return ClientData(opts)
+
+
+def _asked(env: Env6, leases: list[Lease], oro: bytes | None) -> list[Option6]:
+    """The options ``oro`` names, for the client of ``leases`` (all on one link): configured
+    options of its link and its relay data; without an ORO, only the relay data."""
+    latest = max(leases, key=lambda lease: lease.starts)
+    codes = (
+        [OptionCode6.LQ_RELAY_DATA]
+        if oro is None
+        else [code for (code,) in _U16.iter_unpack(oro[: len(oro) & ~1])]
+    )
+    subnet = _subnets(env).get(latest.subnet)
+    configured = subnet.options if subnet is not None else env.options
+    out: list[Option6] = []
+    seen: set[int] = set()
+    for code in codes:
+        if code in seen:
+            continue
+        seen.add(code)
+        if code == OptionCode6.LQ_RELAY_DATA:
+            for lease in sorted(leases, key=lambda x: x.starts, reverse=True):  # the last message's
+                via = relayed(lease)
+                if via is not None:
+                    out.append(LqRelayData(ipaddress.IPv6Address(via.peer), via.chain))
+                    break
+        elif configured:
+            out.extend(configured.get(code, ()))
+    return out
+
+
+def _oro(tx: Transaction6, query: LqQuery) -> bytes | None:
+    """The ORO of the query's options, else of the LEASEQUERY message; None when neither has one."""
+    oro = query.raw(OptionCode6.ORO)
+    return oro if oro is not None else tx.request.raw(OptionCode6.ORO)
 
 
 def _link_of(env: Env6, lease: Lease) -> int:
@@ -150,7 +198,9 @@ def _on_link(subnet: Subnet6, lease: Lease) -> bool:
     return lease.subnet == subnet.name or subnet.contains(lease.address)
 
 
-async def _by_address(env: Env6, query: LqQuery, now: float) -> tuple[Status | None, list[Option6]]:
+async def _by_address(
+    env: Env6, query: LqQuery, now: float, oro: bytes | None
+) -> tuple[Status | None, list[Option6]]:
     raw = query.raw(OptionCode6.IAADDR)
     if raw is None:
         return (StatusCode6.MALFORMED_QUERY, "QUERY_BY_ADDRESS without an IAADDR"), []
@@ -169,10 +219,12 @@ async def _by_address(env: Env6, query: LqQuery, now: float) -> tuple[Status | N
         for lease in await client_leases(env, duid, now)
         if (lease.subnet == holder.subnet if subnet is None else _on_link(subnet, lease))
     ]
-    return None, [_client_data(env, duid, leases or [holder], now)]
+    return None, [_client_data(env, duid, leases or [holder], now, oro)]
 
 
-async def _by_client(env: Env6, query: LqQuery, now: float) -> tuple[Status | None, list[Option6]]:
+async def _by_client(
+    env: Env6, query: LqQuery, now: float, oro: bytes | None
+) -> tuple[Status | None, list[Option6]]:
     duid = query.raw(OptionCode6.CLIENTID)
     if not duid:
         return (StatusCode6.MALFORMED_QUERY, "QUERY_BY_CLIENTID without a CLIENTID"), []
@@ -193,7 +245,7 @@ async def _by_client(env: Env6, query: LqQuery, now: float) -> tuple[Status | No
     if len(groups) > 1 and not link:  # RFC 5007 §4.3.3: name the links, the requester picks one
         links = [ipaddress.IPv6Address(_link_of(env, group[0])) for group in groups.values()]
         return None, [LqClientLink(links)]
-    return None, [_client_data(env, duid, leases, now)]
+    return None, [_client_data(env, duid, leases, now, oro)]
 
 
 async def _answer(env: Env6, tx: Transaction6) -> tuple[Status | None, list[Option6]]:
@@ -205,9 +257,9 @@ async def _answer(env: Env6, tx: Transaction6) -> tuple[Status | None, list[Opti
     try:
         query = LqQuery.from_wire(raw)
         if query.query_type == QueryType6.BY_ADDRESS:
-            return await _by_address(env, query, tx.now)
+            return await _by_address(env, query, tx.now, _oro(tx, query))
         if query.query_type == QueryType6.BY_CLIENTID:
-            return await _by_client(env, query, tx.now)
+            return await _by_client(env, query, tx.now, _oro(tx, query))
     except FormError as exc:
         return (StatusCode6.MALFORMED_QUERY, str(exc)), []
     return (StatusCode6.UNKNOWN_QUERY_TYPE, f"query-type {query.query_type} is not supported"), []

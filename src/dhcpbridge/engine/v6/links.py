@@ -59,9 +59,9 @@ class AnswerLink(Handler[Transaction6]):
         assert answer is not None
         nets = self.env.host.networks.get(tx.meta.ifname, ())
         for addr in answer.addresses6:
-            for network, length in nets:
-                if addr >> (128 - length) == network >> (128 - length):
-                    return network, length
+            hit = network_of(nets, addr)
+            if hit is not None:
+                return hit
         return nets[0] if nets else (0, 0)
 
     def link(self, network: int, length: int, preferred: int, valid: int, t1: int, t2: int) -> Subnet6:
@@ -89,3 +89,12 @@ class AnswerLink(Handler[Transaction6]):
                 ),
             )
         return hit
+
+
+def network_of(nets: tuple[tuple[int, int], ...], address: int) -> tuple[int, int] | None:
+    """The first (network, prefix length) of ``nets`` that holds ``address``; None if none does."""
+    for network, length in nets:
+        shift = 128 - length
+        if address >> shift == network >> shift:
+            return network, length
+    return None
