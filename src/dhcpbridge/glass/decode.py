@@ -14,7 +14,7 @@ from typing import Any
 from dhcpbridge.glass.ring import Entry, LookingGlass
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v4 import options as options4
-from dhcpbridge.wire.v4.message import Message4, ip4_str, parse
+from dhcpbridge.wire.v4.message import BOOTREPLY, Message4, ip4_str, parse
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, message6_to_json, parse6
 
 FLAG_BROADCAST = 0x8000
@@ -51,10 +51,17 @@ def _sub_name(code: int) -> str:
     return options4.RelaySub(code).name.lower().replace("_", "-") if code in known else str(code)
 
 
+def type_name4(msg: Message4) -> str:
+    """Option 53's name, or for BOOTP (no option 53) the header's op: BOOTREQUEST / BOOTREPLY."""
+    if msg.msg_type:
+        return options4.MESSAGE_NAMES.get(msg.msg_type, str(msg.msg_type))
+    return "BOOTREPLY" if msg.op == BOOTREPLY else "BOOTREQUEST"
+
+
 def message4_to_json(msg: Message4) -> dict[str, Any]:
     """Header fields and every option (in wire order) of a DHCPv4 message."""
     out: dict[str, Any] = {
-        "type": options4.MESSAGE_NAMES.get(msg.msg_type, "BOOTP"),
+        "type": type_name4(msg),
         "op": msg.op,
         "xid": f"{msg.xid:#010x}",
         "secs": msg.secs,
@@ -148,7 +155,7 @@ def message_type(entry: Entry, data: Any) -> str:
     try:
         if entry.family == "v4":
             msg = data if isinstance(data, Message4) else parse(data)
-            return options4.MESSAGE_NAMES.get(msg.msg_type, "BOOTP")
+            return type_name4(msg)
         msg6 = data if isinstance(data, Message6 | RelayMessage6) else parse6(data)
     except FormError:
         return "malformed"
