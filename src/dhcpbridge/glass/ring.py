@@ -2,13 +2,14 @@
 
 ``record`` runs on the packet path after the reply was sent (or the request dropped) and must
 cost next to nothing: it finds the client's ring (a dict lookup by the MAC, v4 chaddr, or the
-DUID) and writes into its next slot of preallocated columns (plain lists) only references to
-objects that exist anyway — the request's and the reply's bytes (never GC-tracked), the v6 DUID,
-the status, state and drop strings, the subnet, the hook that dropped it, the source's name and
-action — and a few ints (ports, v4 addresses, flags). It allocates no per-exchange container,
-parses nothing, schedules nothing.
+DUID) and writes into its next slot (the slots' fields side by side in one preallocated list)
+only references to objects that exist anyway — the request's and the reply's bytes (never
+GC-tracked), the packet's ``Meta4``/``Meta6`` (where it came from), the status, state and drop
+strings, the subnet, the hook that dropped it, the source's name and action, the v4 reply's
+destination — and its sequence number. It allocates no per-exchange container, parses nothing,
+schedules nothing.
 
-The columns hold ``clients`` rings of ``per_client`` slots each: a client keeps its own last
+The slots hold ``clients`` rings of ``per_client`` slots each: a client keeps its own last
 ``per_client`` exchanges, whatever the others send. A client not seen before takes a free ring,
 or, when all are taken, the ring of a client not seen for a while (the CLOCK approximation of
 least recently used: a hand sweeps the rings, sparing once each one seen since it last passed).
@@ -18,7 +19,7 @@ Parsing and decoding happen only when someone looks (``Entry``, ``dhcpbridge.gla
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 
 from dhcpbridge.engine.core import Outcome, Transaction
 from dhcpbridge.engine.pipeline import step_name
@@ -71,32 +72,29 @@ def action_text(action: Any) -> str:
     return action if isinstance(action, str) else action.name.lower() if action is not None else ""
 
 
-#: the fields of one slot in ``LookingGlass._cells`` (offsets from the slot's start)
-(
-    F_RAW,
-    F_REPLY,
-    F_DONE,
-    F_SEQ,
-    F_TIME,
-    F_STATUS,
-    F_REASON,
-    F_DETAIL,
-    F_DROPPED_BY,
-    F_STATE,
-    F_SUBNET,
-    F_SOURCE,
-    F_ACTION,
-    F_IFNAME,
-    F_SRC,
-    F_SRC_PORT,
-    F_DEST,
-    F_DEST_PORT,
-) = range(18)
-FIELDS = 18
-#: where ``Record``'s fields go in a slot (``meta`` as its three parts)
+#: the fields of one slot in ``LookingGlass._cells`` (offsets from the slot's start; Final, so
+#: the compiled packet path has them as constants, not module lookups)
+F_RAW: Final = 0
+F_REPLY: Final = 1
+F_DONE: Final = 2
+F_SEQ: Final = 3
+F_TIME: Final = 4
+F_STATUS: Final = 5
+F_REASON: Final = 6
+F_DETAIL: Final = 7
+F_DROPPED_BY: Final = 8
+F_STATE: Final = 9
+F_SUBNET: Final = 10
+F_SOURCE: Final = 11
+F_ACTION: Final = 12
+F_META: Final = 13
+F_DEST: Final = 14
+F_DEST_PORT: Final = 15
+FIELDS: Final = 16
+#: where ``Record``'s fields go in a slot
 RECORD_CELLS = (
     *(F_TIME, F_STATUS, F_REASON, F_DETAIL, F_DROPPED_BY, F_STATE, F_DONE, F_RAW),
-    *(F_SRC, F_SRC_PORT, F_IFNAME, F_REPLY, F_DEST, F_DEST_PORT, F_SUBNET, F_SOURCE, F_ACTION),
+    *(F_META, F_REPLY, F_DEST, F_DEST_PORT, F_SUBNET, F_SOURCE, F_ACTION),
 )
 MAX_SLOTS = 1 << 21
 
@@ -246,7 +244,7 @@ class LookingGlass:
         self.steps[family] = tuple(type(h).__name__ for h in handlers)
 
     # --- the packet path ----------------------------------------------------------------------
-    def record(self, family: str, outcome: Outcome[Any], meta: Any, now: float, status: str) -> None:
+    def record(self, family: str, outcome: Outcome[Any], meta: Any, now: Any, status: str) -> None:
         """Hand one exchange over; never blocks, never decodes, keeps no per-exchange object."""
         tx = outcome.tx
         if tx is None:
@@ -262,9 +260,7 @@ class LookingGlass:
             b = self._put(False, mac, tx, raw, reply, now, status, outcome.drop_reason, outcome.drop_detail)
             m4: Meta4 = tx.meta
             cells[b + F_SUBNET] = tx.subnet
-            cells[b + F_IFNAME] = m4.ifname
-            cells[b + F_SRC] = m4.src_ip
-            cells[b + F_SRC_PORT] = m4.src_port
+            cells[b + F_META] = m4  # the packet's own object: read when someone looks
             if reply is not None:
                 cells[b + F_DEST] = tx.dest_ip
                 cells[b + F_DEST_PORT] = tx.dest_port
@@ -277,9 +273,7 @@ class LookingGlass:
             )
             m6 = cast(Meta6, meta)
             cells[b + F_SUBNET] = tx.subnet
-            cells[b + F_IFNAME] = m6.ifname
-            cells[b + F_SRC] = m6.src
-            cells[b + F_SRC_PORT] = m6.src_port
+            cells[b + F_META] = m6
             cells[b + F_DEST] = outcome.dest
             cells[b + F_DEST_PORT] = 0
         else:
@@ -292,7 +286,7 @@ class LookingGlass:
         tx: Transaction,
         raw: bytes,
         reply: bytes | None,
-        now: float,
+        now: Any,  # the caller's float object, kept as it is (not unboxed and boxed again)
         status: str,
         reason: str | None,
         detail: str,
@@ -341,9 +335,7 @@ class LookingGlass:
         """File an exchange read back from the persistence (at a start) under ``key``, as
         ``record`` (names may stand for the step, subnet and action)."""
         b = self._slot(family == "v6", key)
-        src, src_port, ifname = record.meta
-        fields = (*record[:8], src, src_port, ifname, *record[9:])
-        for offset, value in zip(RECORD_CELLS, fields, strict=True):
+        for offset, value in zip(RECORD_CELLS, record, strict=True):
             self._cells[b + offset] = value
 
     def _claim(self, v6: bool, key: bytes, rings: dict[bytes, int]) -> int:
@@ -401,7 +393,7 @@ class LookingGlass:
             c[b + F_STATE],
             bool(c[b + F_DONE]),
             c[b + F_RAW],
-            (c[b + F_SRC], c[b + F_SRC_PORT], c[b + F_IFNAME]),
+            _where(c[b + F_META]),
             c[b + F_REPLY],
             c[b + F_DEST],
             c[b + F_DEST_PORT],
@@ -477,6 +469,16 @@ class LookingGlass:
     def close(self) -> None:
         """Let go of what the rings hold."""
         self._allocate()
+
+
+def _where(meta: Any) -> tuple[Any, int, str]:
+    """Where an exchange came from, (source address, port, interface), from the packet's
+    ``Meta4`` / ``Meta6`` or the tuple read back from the persistence."""
+    if isinstance(meta, Meta4):
+        return (meta.src_ip, meta.src_port, meta.ifname)
+    if isinstance(meta, Meta6):
+        return (meta.src, meta.src_port, meta.ifname)
+    return cast(tuple[Any, int, str], meta)
 
 
 def _ip4(value: int) -> str:
