@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 
 from dhcpbridge.engine.model import Lease
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_pump import Pump, rounds
@@ -94,7 +95,7 @@ class _Call:
 
     @property
     def key(self) -> tuple[str, str]:
-        return q.KIND_TEXT[self.lease.kind], q.addr_text(self.lease.kind, self.lease.address)
+        return q.KIND_TEXT[self.lease.kind], addr_text(self.lease.kind, self.lease.address)
 
     @property
     def keys(self) -> tuple[tuple[str, str], tuple[str, bytes]]:

@@ -20,6 +20,7 @@ import asyncio
 from typing import Any
 
 from dhcpbridge.engine.model import Lease, LeaseState
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_batch import Connect, refused
@@ -115,7 +116,7 @@ class ClaimBatch(Pump[_Claim]):
         """Hold for ``lease.client`` (without records) the first free address of ``lo``..``hi``;
         None when this batch could not (the caller searches on its own)."""
         kind = lease.kind
-        text = ",".join(q.addr_text(kind, a) for a in exclude if lo <= a <= hi)
+        text = ",".join(addr_text(kind, a) for a in exclude if lo <= a <= hi)
         future: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
         got: Lease | None = await self._wait(now, _Claim(lease, lo, hi, text, future))
         return got
@@ -126,8 +127,8 @@ class ClaimBatch(Pump[_Claim]):
             lease = call.lease
             lease.state = LeaseState.OFFERED
             row = q.params(lease, now, new_stamp())
-            row["lo"] = q.addr_text(lease.kind, call.lo)
-            row["hi"] = q.addr_text(lease.kind, call.hi)
+            row["lo"] = addr_text(lease.kind, call.lo)
+            row["hi"] = addr_text(lease.kind, call.hi)
             row["exclude"] = call.exclude
             for name, _ in _ARRAYS:
                 args[name].append(row[name])
