@@ -179,6 +179,14 @@ class PdRange(PoolRange):
         return (self.last - self.first) // self.step + 1
 
 
+def in_pd_ranges(pools: Sequence[PdRange], prefix: int, length: int) -> bool:
+    """Whether ``prefix``/``length`` is a member of one of ``pools``."""
+    for pool in pools:  # noqa: SIM110 - a plain loop beats any() on the hot path
+        if length == pool.length and prefix in pool:
+            return True
+    return False
+
+
 class Pooled:
     """The address pools of a subnet (an IPv4 ``Subnet4``'s, an IPv6 ``Subnet6``'s IA_NA pools)
     and who may use them; ``restricted``: ``kept(pools)``, set by the subnet. A dataclass subnet

@@ -8,7 +8,15 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dhcpbridge.engine.subnets import PdRange, Pooled, PoolRange, SubnetIndexBase, kept, pool_tiers
+from dhcpbridge.engine.subnets import (
+    PdRange,
+    Pooled,
+    PoolRange,
+    SubnetIndexBase,
+    in_pd_ranges,
+    kept,
+    pool_tiers,
+)
 from dhcpbridge.wire.v6 import options as options6
 from dhcpbridge.wire.v6.options import Encoded
 
@@ -87,14 +95,7 @@ class Subnet6(Pooled):
         return True
 
     def in_pd_pools(self, prefix: int, length: int) -> bool:
-        for pool in self.pd_pools:
-            if (
-                length == pool.length
-                and pool.first <= prefix <= pool.last
-                and not (prefix - pool.first) % pool.step
-            ):
-                return True
-        return False
+        return in_pd_ranges(self.pd_pools, prefix, length)
 
     def pd_ranges(self, length_hint: int) -> tuple[PdRange, ...]:
         """The PD pools to search: those delegating the hinted length, else all of them."""
@@ -124,16 +125,8 @@ class Subnet6(Pooled):
     def in_pd_pools_for(self, prefix: int, length: int, classes: tuple[str, ...], known: bool) -> bool:
         """Whether ``prefix``/``length`` is a member of a prefix pool this client may use."""
         if not self.pd_restricted:
-            return self.in_pd_pools(prefix, length)
-        for tier in pool_tiers(self.pd_pools, classes, known):
-            for pool in tier:
-                if (
-                    length == pool.length
-                    and pool.first <= prefix <= pool.last
-                    and not (prefix - pool.first) % pool.step
-                ):
-                    return True
-        return False
+            return in_pd_ranges(self.pd_pools, prefix, length)
+        return any(in_pd_ranges(tier, prefix, length) for tier in pool_tiers(self.pd_pools, classes, known))
 
     @property
     def allows_unicast(self) -> bool:
