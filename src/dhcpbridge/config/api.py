@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
-from dhcpbridge.config.values import Strict
-
-
-def split_listen(value: str) -> tuple[str, int]:
-    """``127.0.0.1:8267`` / ``[::1]:8267`` -> (host, port); ``ValueError`` when malformed."""
-    host, _, port = value.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:8267")
-    return host, int(port)
+from dhcpbridge.config.values import HostPort, Strict, split_listen
 
 
 def is_loopback(host: str) -> bool:
@@ -34,18 +25,11 @@ def is_loopback(host: str) -> bool:
 class ApiConfig(Strict):
     """``[api]``: the HTTP management API (``listen = "127.0.0.1:8267"``; off when absent)."""
 
-    listen: str | None = None
+    listen: HostPort | None = None
     tokens_file: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
     reservations_file: str | None = None  # a JSON reservations file of a [[source]] the API may edit
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str | None) -> str | None:
-        if value is not None:
-            split_listen(value)
-        return value
 
     @model_validator(mode="after")
     def _safe(self) -> ApiConfig:

@@ -25,7 +25,7 @@ from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.shared import SharedNetworkConfig
-from dhcpbridge.config.values import OptionTable, PoolText, Strict
+from dhcpbridge.config.values import HostPort, OptionTable, PoolText, Strict
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.logs import LogFile
 from dhcpbridge.wire import values
@@ -46,7 +46,7 @@ class ServerConfig(Strict):
     decline_probation: Annotated[int, Field(ge=0)] = 86400
     receive_buffer: Annotated[int, Field(ge=65536)] = 8 * 1024 * 1024
     control_socket: str | None = None
-    metrics: str | None = None
+    metrics: HostPort | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     log_file: Path | None = None  # else stderr; SIGUSR1 (or SIGHUP) reopens it (logs.py)
@@ -84,15 +84,6 @@ class ServerConfig(Strict):
     workers: Annotated[int, Field(ge=1, le=256)] = (
         1  # processes sharing the sockets; > 1 needs a shared store
     )
-
-    @field_validator("metrics")
-    @classmethod
-    def _metrics(cls, value: str | None) -> str | None:
-        if value is not None:
-            host, _, port = value.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:9267")
-        return value
 
 
 class LeasesConfig(Strict):
