@@ -1,6 +1,7 @@
 """What both halves of the config share: the base of every section (hyphenated keys, unknown keys
 are errors), pool ranges (``first-last`` or a CIDR block) and option tables checked by the wire
-encoders, for IPv4 and IPv6, and the checked text types (``HostPort``, ``DuidText``)."""
+encoders, for IPv4 and IPv6, the checked text types (``HostPort``, ``DuidText``), a listener's
+host (``split_listen``, ``is_loopback``) and a section's TLS files (``TlsFiles``)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,28 @@ def parse_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address
 def parse_range6(text: str) -> tuple[ipaddress.IPv6Address, ipaddress.IPv6Address]:
     """An IA_NA pool: ``first-last`` or a CIDR block (all of its addresses)."""
     return _range(text, ipaddress.IPv6Address, ipaddress.IPv6Network)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` (an address or ``localhost``) is reachable from this host only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TlsFiles(Strict):
+    """A section with a TLS certificate and its key, both or neither (its validator calls
+    ``check_tls``)."""
+
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def check_tls(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls-cert and tls-key go together")
 
 
 def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:
