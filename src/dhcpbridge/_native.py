@@ -69,6 +69,7 @@ MODULES: tuple[str, ...] = (
     "engine/v6/reply.py",
     "engine/v6/engine.py",
     "engine/v6/links.py",
+    "leases/addresses.py",
     "leases/ranges.py",
     "leases/embedded/index.py",
     "leases/embedded/indexed.py",

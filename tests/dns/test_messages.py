@@ -135,9 +135,9 @@ def test_v6_without_a_key_and_names_that_cannot_be_rendered() -> None:
     assert isinstance(back, dns.update.UpdateMessage) and not back.had_tsig
     assert back.update == expected(REV6, "set_ptr", "v6host.example.test.", "fd00::6", True).update
     with pytest.raises(ValueError):
-        messages.name_wire("a" * 64 + ".example.test.")
+        messages.set_ptr(REV6, "fd00::6", "a" * 64 + ".example.test.")
     with pytest.raises(ValueError):
-        messages.name_wire("bad..example.test.")
+        messages.set_ptr(REV6, "fd00::6", "bad..example.test.")
 
 
 @pytest.mark.parametrize("address", ["10.0.0.5", "192.168.255.1", "0.0.0.0", "fd00::6", "2001:db8::1:0:0:1"])

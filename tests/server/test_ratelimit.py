@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from ipaddress import IPv6Address
 
+from dhcpbridge.engine.limits import EVICTED, Buckets
 from dhcpbridge.engine.records import Meta4, Meta6
-from dhcpbridge.server.ratelimit import EVICTED, Buckets, RateLimiter4, RateLimiter6
+from dhcpbridge.server.ratelimit import RateLimiter4, RateLimiter6
 from dhcpbridge.wire.duid import server_duid_from_mac
 from dhcpbridge.wire.v4.message import Message4, encode, ip4_int
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, RelayMsg, encode6

@@ -17,7 +17,7 @@ import click
 from dhcpbridge import logs
 from dhcpbridge.answer.entries import EntryError, check_entry
 from dhcpbridge.answer.files import FileStore
-from dhcpbridge.answer.hook import HookRunner
+from dhcpbridge.answer.hook import NONE_ANSWER, HookRunner
 from dhcpbridge.answer.service import AnswerService, Store
 from dhcpbridge.answer.tables import CsvStore, SqliteStore, check_rows
 
@@ -132,7 +132,7 @@ def answer_command(
             raise click.ClickException(str(exc)) from None
         stores.append(sqlite_store)
     default = load_answer_file(default_file, "--default") if default_file else None
-    fallback = load_answer_file(hook_fallback, "--hook-fallback") if hook_fallback else None
+    fallback = load_answer_file(hook_fallback, "--hook-fallback") if hook_fallback else NONE_ANSWER
     for store in stores:
         if store is not sqlite_store:
             store.load()

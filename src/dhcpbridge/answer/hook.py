@@ -19,7 +19,7 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,27 +77,24 @@ async def _read_limited(stream: asyncio.StreamReader | None, limit: int) -> tupl
     return b"".join(chunks), truncated
 
 
+@dataclass(eq=False)
 class HookRunner:
-    """Runs the hook executable with a timeout and a bound on concurrent runs."""
+    """Runs the hook executable with a timeout and a bound on concurrent runs (``concurrency``);
+    ``fallback``: the answer when it fails (none: ``NONE_ANSWER``)."""
 
-    def __init__(
-        self,
-        executable: Path,
-        timeout: float,
-        log: Any,
-        *,
-        concurrency: int = 8,
-        fallback: dict[str, Any] | None = None,
-        check_answers: bool = True,
-    ) -> None:
-        self.executable = executable
-        self.timeout = timeout
-        self.log = log
-        self.fallback = fallback if fallback is not None else NONE_ANSWER
-        self.check_answers = check_answers
+    executable: Path
+    timeout: float
+    log: Any
+    _: KW_ONLY
+    concurrency: InitVar[int] = 8
+    fallback: dict[str, Any] = field(default_factory=lambda: NONE_ANSWER)
+    check_answers: bool = True
+    runs: int = field(default=0, init=False)
+    failures: int = field(default=0, init=False)
+    _slots: asyncio.Semaphore = field(init=False, repr=False)
+
+    def __post_init__(self, concurrency: int) -> None:
         self._slots = asyncio.Semaphore(concurrency)
-        self.runs = 0
-        self.failures = 0
 
     def _environment(self, extra: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}

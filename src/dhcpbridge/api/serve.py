@@ -19,7 +19,7 @@ from dhcpbridge import logs
 from dhcpbridge.api.app import Managed, create_app
 from dhcpbridge.api.auth import TokenFileError, Tokens
 from dhcpbridge.config import Config
-from dhcpbridge.config.api import split_listen
+from dhcpbridge.config.values import split_listen
 
 log = logs.get("dhcpbridge.api")
 STOP_TIMEOUT = 5.0

@@ -6,7 +6,8 @@ from dhcpbridge.assemble.shared import link_shared
 from dhcpbridge.config.classes import pool_access, pool_text
 from dhcpbridge.config.model import Config, Subnet4Config
 from dhcpbridge.config.values import parse_range
-from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
+from dhcpbridge.engine.subnets import PoolRange
+from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.sources.options import encode_options4
 from dhcpbridge.wire.v4 import options as options4
 

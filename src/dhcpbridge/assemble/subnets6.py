@@ -6,7 +6,8 @@ from __future__ import annotations
 from dhcpbridge.config.classes import pool_access, pool_text
 from dhcpbridge.config.model6 import Subnet6Config
 from dhcpbridge.config.values import parse_range6
-from dhcpbridge.engine.v6.subnet import OptionSet, PdRange, Range6, Subnet6
+from dhcpbridge.engine.subnets import PdRange, PoolRange
+from dhcpbridge.engine.v6.subnet import OptionSet, Subnet6
 from dhcpbridge.sources.options import encode_options6
 
 
@@ -17,18 +18,18 @@ def timers(preferred: int, renew: int | None, rebind: int | None) -> tuple[int, 
     return t1, max(t1, t2)
 
 
-def pool_ranges(cfg: Subnet6Config) -> tuple[list[Range6], list[PdRange]]:
+def pool_ranges(cfg: Subnet6Config) -> tuple[list[PoolRange], list[PdRange]]:
     """The link's IA_NA ranges and prefix-delegation pools, in file order."""
     pools = []
     for pool in cfg.pools:
         low, high = parse_range6(pool_text(pool))
-        pools.append(Range6(int(low), int(high), *pool_access(pool)))
+        pools.append(PoolRange(int(low), int(high), *pool_access(pool)))
     pd = []
     for p in cfg.pd_pools:
         step = 1 << (128 - p.delegated_length)
         first = int(p.prefix.network_address)
         last = int(p.prefix.broadcast_address) - step + 1
-        pd.append(PdRange(first, last, step, p.delegated_length, *pool_access(p)))
+        pd.append(PdRange(first, last, *pool_access(p), step=step, length=p.delegated_length))
     return pools, pd
 
 

@@ -6,53 +6,23 @@ otherwise anyone on the network could release leases, so such a config is an err
 
 from __future__ import annotations
 
-import ipaddress
+from pydantic import model_validator
 
-from pydantic import field_validator, model_validator
-
-from dhcpbridge.config.values import Strict
+from dhcpbridge.config.values import HostPort, TlsFiles, is_loopback, split_listen
 
 
-def split_listen(value: str) -> tuple[str, int]:
-    """``127.0.0.1:8267`` / ``[::1]:8267`` -> (host, port); ``ValueError`` when malformed."""
-    host, _, port = value.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:8267")
-    return host, int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class ApiConfig(Strict):
+class ApiConfig(TlsFiles):
     """``[api]``: the HTTP management API (``listen = "127.0.0.1:8267"``; off when absent)."""
 
-    listen: str | None = None
+    listen: HostPort | None = None
     tokens_file: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
     reservations_file: str | None = None  # a JSON reservations file of a [[source]] the API may edit
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str | None) -> str | None:
-        if value is not None:
-            split_listen(value)
-        return value
 
     @model_validator(mode="after")
     def _safe(self) -> ApiConfig:
         if self.reservations_file is not None and not self.reservations_file.lower().endswith(".json"):
             raise ValueError("reservations-file must be a .json reservations file")
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls-cert and tls-key go together")
+        self.check_tls()
         if self.listen is not None and self.tokens_file is None:
             host, _ = split_listen(self.listen)
             if not is_loopback(host):

@@ -25,7 +25,7 @@ from dhcpbridge.config.glass import LookingGlassConfig
 from dhcpbridge.config.limits import LimitsConfig
 from dhcpbridge.config.model6 import HandlerConfig, Server6Config, Static6Config, Subnet6Config
 from dhcpbridge.config.shared import SharedNetworkConfig
-from dhcpbridge.config.values import OptionTable, PoolText, Strict
+from dhcpbridge.config.values import HostPort, OptionTable, PoolText, Strict, TlsFiles
 from dhcpbridge.config.values import parse_range as parse_range  # the CLI counts pool addresses with it
 from dhcpbridge.logs import LogFile
 from dhcpbridge.wire import values
@@ -46,7 +46,7 @@ class ServerConfig(Strict):
     decline_probation: Annotated[int, Field(ge=0)] = 86400
     receive_buffer: Annotated[int, Field(ge=65536)] = 8 * 1024 * 1024
     control_socket: str | None = None
-    metrics: str | None = None
+    metrics: HostPort | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     log_file: Path | None = None  # else stderr; SIGUSR1 (or SIGHUP) reopens it (logs.py)
@@ -84,15 +84,6 @@ class ServerConfig(Strict):
     workers: Annotated[int, Field(ge=1, le=256)] = (
         1  # processes sharing the sockets; > 1 needs a shared store
     )
-
-    @field_validator("metrics")
-    @classmethod
-    def _metrics(cls, value: str | None) -> str | None:
-        if value is not None:
-            host, _, port = value.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:9267")
-        return value
 
 
 class LeasesConfig(Strict):
@@ -210,7 +201,7 @@ class SourceConfig(Strict):
     files: list[str] = Field(default_factory=list)  # reservations: CSV/JSON; static6: CSV or SQLite
 
 
-class HttpSourceConfig(Strict):
+class HttpSourceConfig(TlsFiles):
     """``[[source]] type = "http"``: ask another service over HTTP/JSON (the bridge contract)."""
 
     type: Literal["http"]
@@ -230,8 +221,6 @@ class HttpSourceConfig(Strict):
     token_env: str | None = None
     basic_auth_file: str | None = None
     tls_ca: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
     commit_retries: Annotated[int, Field(ge=0, le=20)] = 3
 
     # --- hardening (issue 9, local): credentials per URL, none inside a URL ---
@@ -255,8 +244,7 @@ class HttpSourceConfig(Strict):
     def _auth(self) -> HttpSourceConfig:
         if sum(x is not None for x in (self.token_file, self.token_env, self.basic_auth_file)) > 1:
             raise ValueError("give at most one of token-file, token-env, basic-auth-file")
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls-cert and tls-key go together")
+        self.check_tls()
         return self
 
 

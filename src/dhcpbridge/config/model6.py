@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dhcpbridge.config.classes import Pool6Config, pool_text
-from dhcpbridge.config.values import Option6Table, Pool6Text, Strict
+from dhcpbridge.config.values import DuidText, Option6Table, Pool6Text, Strict
 from dhcpbridge.config.values import parse_range6 as parse_range6  # the CLI counts pool addresses with it
 from dhcpbridge.wire import values
 from dhcpbridge.wire.duid import parse_duid_text
@@ -109,7 +109,7 @@ class Server6Config(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 547
     client_port: Annotated[int, Field(ge=1, le=65535)] = 546
     relay_port: Annotated[int, Field(ge=1, le=65535)] = 547
-    server_duid: str | None = None  # default: DUID-LL of the first served interface
+    server_duid: DuidText | None = None  # default: DUID-LL of the first served interface
     options: Option6Table = Field(default_factory=dict)
     multicast: bool = True  # false: relay-only (no ff02::1:2 join; relayed and unicast messages only)
 
@@ -127,13 +127,6 @@ class Server6Config(Strict):
         """Addresses or networks: ``"2001:db8::2"`` means that host (``strict``: no host bits)."""
         if isinstance(value, list):
             return [ipaddress.IPv6Network(v, strict=True) if isinstance(v, str) else v for v in value]
-        return value
-
-    @field_validator("server_duid")
-    @classmethod
-    def _duid(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duid_text(value)
         return value
 
 

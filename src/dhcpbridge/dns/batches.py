@@ -14,7 +14,7 @@ same state as sending each job once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dhcpbridge.dns import messages
 from dhcpbridge.dns.jobs import Job, Record
@@ -69,22 +69,31 @@ def _zones(steps: Steps, jobs: Sequence[Job]) -> tuple[Zone | None, Zone | None]
     return forward, reverse
 
 
+def _batched(
+    jobs: Sequence[Job], part: Callable[[Record, messages.Update | None], messages.Update]
+) -> messages.Update:
+    """One UPDATE with ``part`` of every job's record (``part`` adds its RRs to the message so far)."""
+    msg = None
+    for job in jobs:
+        msg = part(job.record, msg)
+    assert msg is not None
+    return msg
+
+
+def _ours(steps: Steps, record: Record) -> bytes | None:
+    """The DHCID a removal checks the name still carries (None: ``no-check-with-dhcid``)."""
+    return digest(record, record.fqdn) if steps.check else None
+
+
 async def _add(steps: Steps, jobs: Sequence[Job]) -> list[Result]:
     forward, reverse = _zones(steps, jobs)
     if forward is not None:
-        msg = None
-        for job in jobs:
-            r = job.record
-            build = messages.add_if_unused if steps.check else messages.replace_unchecked
-            msg = build(forward, r.fqdn, r.address, digest(r, r.fqdn), msg)
-        assert msg is not None
+        build = messages.add_if_unused if steps.check else messages.replace_unchecked
+        msg = _batched(jobs, lambda r, m: build(forward, r.fqdn, r.address, digest(r, r.fqdn), m))
         if await steps.send(msg, forward) != NOERROR:
             return await one_by_one(steps, jobs)  # a name is taken (or ours already): one by one
     if reverse is not None:
-        msg = None
-        for job in jobs:
-            msg = messages.set_ptr(reverse, job.record.address, job.record.fqdn, msg)
-        assert msg is not None
+        msg = _batched(jobs, lambda r, m: messages.set_ptr(reverse, r.address, r.fqdn, m))
         await steps.expect_noerror(msg, reverse)
     return [("success", job.record) for job in jobs]
 
@@ -95,31 +104,19 @@ async def _remove(steps: Steps, jobs: Sequence[Job]) -> list[Result]:
         return [("success", job.record) for job in jobs]
     forward, reverse = _zones(steps, live)
     if forward is not None:
-        msg = None
-        for job in live:
-            r = job.record
-            ours = digest(r, r.fqdn) if steps.check else None
-            msg = messages.remove_address(forward, r.fqdn, r.address, ours, msg)
-        assert msg is not None
+        msg = _batched(
+            live, lambda r, m: messages.remove_address(forward, r.fqdn, r.address, _ours(steps, r), m)
+        )
         if await steps.send(msg, forward) != NOERROR:
             return await one_by_one(steps, jobs)  # a name is no longer ours: one by one
-        msg = None
-        for job in live:
-            r = job.record
-            ours = digest(r, r.fqdn) if steps.check else None
-            msg = messages.remove_dhcid_if_bare(forward, r.fqdn, ours, msg)
-        assert msg is not None
+        msg = _batched(live, lambda r, m: messages.remove_dhcid_if_bare(forward, r.fqdn, _ours(steps, r), m))
         if await steps.send(msg, forward) != NOERROR:  # a name keeps an address of the other family
             await asyncio.gather(*(_bare(steps, forward, job.record) for job in live))
     if reverse is not None:
-        msg = None
-        for job in live:
-            msg = messages.remove_ptr(reverse, job.record.address, job.record.fqdn, msg)
-        assert msg is not None
+        msg = _batched(live, lambda r, m: messages.remove_ptr(reverse, r.address, r.fqdn, m))
         await steps.expect_noerror(msg, reverse)
     return [("success", job.record) for job in jobs]
 
 
 async def _bare(steps: Steps, zone: Zone, record: Record) -> None:
-    ours = digest(record, record.fqdn) if steps.check else None
-    await steps.send(messages.remove_dhcid_if_bare(zone, record.fqdn, ours), zone)
+    await steps.send(messages.remove_dhcid_if_bare(zone, record.fqdn, _ours(steps, record)), zone)

@@ -22,6 +22,7 @@ import dns.tsig
 import dns.update
 
 from dhcpbridge.dns.zones import Zone
+from dhcpbridge.wire.values import encode_domain
 
 IN = int(dns.rdataclass.IN)
 ANY = int(dns.rdataclass.ANY)
@@ -37,21 +38,6 @@ HEADER = struct.Struct("!HHHHHH")
 RR = struct.Struct("!HHIH")
 
 
-def name_wire(name: str) -> bytes:
-    """``name`` (absolute or not, labels of letters, digits and hyphens) in wire form."""
-    out = bytearray()
-    for label in name.rstrip(".").split("."):
-        raw = label.encode("ascii")
-        if not 0 < len(raw) < 64:
-            raise ValueError(f"bad label in DNS name {name!r}")
-        out.append(len(raw))
-        out += raw
-    out.append(0)
-    if len(out) > 255:
-        raise ValueError(f"DNS name too long: {name!r}")
-    return bytes(out)
-
-
 def _rr(name: bytes, rdtype: int, rdclass: int, ttl: int = 0, rdata: bytes = b"") -> bytes:
     return name + RR.pack(rdtype, rdclass, ttl, len(rdata)) + rdata
 
@@ -62,7 +48,7 @@ class Update(dns.update.UpdateMessage):
 
     def __init__(self, zone: Zone) -> None:
         super().__init__(zone.origin, keyring=zone.key)
-        self.zone_wire = name_wire(zone.name) + struct.pack("!HH", SOA, IN)
+        self.zone_wire = encode_domain(zone.name) + struct.pack("!HH", SOA, IN)
         self.prereqs: list[bytes] = []
         self.updates: list[bytes] = []
         self.names = 0
@@ -102,7 +88,7 @@ def reverse_name(address: str) -> str:
 
 def add_if_unused(zone: Zone, fqdn: str, address: str, dhcid: bytes, msg: Update | None = None) -> Update:
     """§5.3 first try: the name must not exist; add the address and our DHCID."""
-    name = name_wire(fqdn)
+    name = encode_domain(fqdn)
     rdtype, rdata = address_rdata(address)
     msg = _message(zone, msg)
     msg.prereqs.append(_rr(name, TYPE_ANY, NONE))
@@ -112,7 +98,7 @@ def add_if_unused(zone: Zone, fqdn: str, address: str, dhcid: bytes, msg: Update
 
 def replace_if_ours(zone: Zone, fqdn: str, address: str, dhcid: bytes, msg: Update | None = None) -> Update:
     """§5.3 second try: the name carries our DHCID; replace its addresses of this family."""
-    name = name_wire(fqdn)
+    name = encode_domain(fqdn)
     rdtype, rdata = address_rdata(address)
     msg = _message(zone, msg)
     msg.prereqs.append(_rr(name, DHCID, IN, 0, dhcid))
@@ -122,7 +108,7 @@ def replace_if_ours(zone: Zone, fqdn: str, address: str, dhcid: bytes, msg: Upda
 
 def replace_unchecked(zone: Zone, fqdn: str, address: str, dhcid: bytes, msg: Update | None = None) -> Update:
     """``no-check-with-dhcid``: take the name whoever holds it."""
-    name = name_wire(fqdn)
+    name = encode_domain(fqdn)
     rdtype, rdata = address_rdata(address)
     msg = _message(zone, msg)
     msg.updates += (
@@ -138,7 +124,7 @@ def remove_address(
     zone: Zone, fqdn: str, address: str, dhcid: bytes | None, msg: Update | None = None
 ) -> Update:
     """§5.5: remove our address record (only while the name carries our DHCID, when given)."""
-    name = name_wire(fqdn)
+    name = encode_domain(fqdn)
     rdtype, rdata = address_rdata(address)
     msg = _message(zone, msg)
     if dhcid is not None:
@@ -149,7 +135,7 @@ def remove_address(
 
 def remove_dhcid_if_bare(zone: Zone, fqdn: str, dhcid: bytes | None, msg: Update | None = None) -> Update:
     """§5.5: once the name has no A and no AAAA left, its DHCID goes too."""
-    name = name_wire(fqdn)
+    name = encode_domain(fqdn)
     msg = _message(zone, msg)
     if dhcid is not None:
         msg.prereqs.append(_rr(name, DHCID, IN, 0, dhcid))
@@ -159,14 +145,14 @@ def remove_dhcid_if_bare(zone: Zone, fqdn: str, dhcid: bytes | None, msg: Update
 
 
 def set_ptr(zone: Zone, address: str, fqdn: str, msg: Update | None = None) -> Update:
-    name = name_wire(reverse_name(address))
+    name = encode_domain(reverse_name(address))
     msg = _message(zone, msg)
-    msg.updates += (_rr(name, PTR, ANY), _rr(name, PTR, IN, zone.ttl, name_wire(fqdn)))
+    msg.updates += (_rr(name, PTR, ANY), _rr(name, PTR, IN, zone.ttl, encode_domain(fqdn)))
     return msg
 
 
 def remove_ptr(zone: Zone, address: str, fqdn: str, msg: Update | None = None) -> Update:
-    name = name_wire(reverse_name(address))
+    name = encode_domain(reverse_name(address))
     msg = _message(zone, msg)
-    msg.updates.append(_rr(name, PTR, NONE, 0, name_wire(fqdn)))
+    msg.updates.append(_rr(name, PTR, NONE, 0, encode_domain(fqdn)))
     return msg

@@ -41,21 +41,25 @@ class _Classes:
 
 
 class _Classify(_Classes):
-    """Put the request in its classes (``pre``), from the facts ``facts`` reads of it."""
+    """Put the request in its classes (``pre``), from the facts ``facts`` reads of it; a
+    LEASEQUERY (message type ``leasequery``) gets none: its requester is not the client."""
 
     facts: Callable[[Any], Any]
+    leasequery: int
 
     def pre(self, tx: Any) -> None:
-        tx.classes = tuple(c.name for c in classify(self.classes, self.facts(tx)))
+        if tx.msg_type_code != self.leasequery:
+            tx.classes = tuple(c.name for c in classify(self.classes, self.facts(tx)))
 
 
 class Classes4(_Classify, Handler[Transaction4]):
     facts = staticmethod(facts4)
+    leasequery = LEASEQUERY
 
-    def pre(self, tx: Transaction4) -> None:
-        if tx.msg_type_code == LEASEQUERY:  # the requester is not the client: no classes
-            return
-        super().pre(tx)
+
+class Classes6(_Classify, Handler[Transaction6]):
+    facts = staticmethod(facts6)
+    leasequery = LEASEQUERY6
 
 
 class ClassOptions4(_Classes, Handler[Transaction4]):
@@ -80,15 +84,6 @@ class ClassOptions4(_Classes, Handler[Transaction4]):
             if cls.next_server:
                 reply.siaddr = cls.next_server
                 break
-
-
-class Classes6(_Classify, Handler[Transaction6]):
-    facts = staticmethod(facts6)
-
-    def pre(self, tx: Transaction6) -> None:
-        if tx.msg_type_code == LEASEQUERY6:  # the requester is not the client: no classes
-            return
-        super().pre(tx)
 
 
 class ClassOptions6(_Classes, Handler[Transaction6]):

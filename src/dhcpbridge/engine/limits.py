@@ -1,36 +1,62 @@
 """Rate limits the engine applies to what clients may do to the store (DECLINE, both families).
 
-A token bucket on the engine's own clock (``now`` comes with each transaction, so it stays pure
+Token buckets on the engine's own clock (``now`` comes with each transaction, so it stays pure
 and testable): one for the whole server and one per client, the per-client table bounded (the
-oldest client is forgotten first). A refused request is the caller's counted drop.
+oldest client is forgotten first). A refused request is the caller's counted drop. The same
+``Buckets`` serve the server's packet limits (``server.ratelimit``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
 
-class TokenBucket:
-    """``burst`` tokens, refilled at ``rate`` per second; ``take`` spends one if there is one."""
+EVICTED = "rate-buckets-evicted"  # a key forgotten to make room (the packet limits count it)
 
-    __slots__ = ("burst", "rate", "stamp", "tokens")
 
-    def __init__(self, rate: float, burst: float, now: float = 0.0) -> None:
+class Buckets:
+    """Token buckets by key: ``rate`` tokens a second, at most ``burst``; ``take`` spends one (a
+    new key starts full). At most ``cap`` keys: when full, the oldest goes (counted as ``EVICTED``
+    in ``counts`` when given); forgetting a bucket never refuses anything. ``now`` may step back
+    (a wall clock): a bucket refills only when it moves on."""
+
+    __slots__ = ("burst", "cap", "counts", "rate", "table")
+
+    def __init__(self, rate: float, burst: float, cap: int, counts: Counter[str] | None = None) -> None:
         self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.stamp = now
+        self.burst = float(burst)
+        self.cap = cap
+        self.table: dict[Any, list[float]] = {}
+        self.counts = counts
 
-    def refill(self, now: float) -> None:
-        elapsed = now - self.stamp
-        if elapsed > 0:
-            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
-            self.stamp = now
-
-    def take(self, now: float) -> bool:
-        self.refill(now)
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+    def take(self, key: Any, now: float) -> bool:
+        table = self.table
+        bucket = table.get(key)
+        if bucket is None:
+            if len(table) >= self.cap:
+                del table[next(iter(table))]
+                if self.counts is not None:
+                    self.counts[EVICTED] += 1
+            table[key] = [self.burst - 1.0, now]
             return True
-        return False
+        tokens = bucket[0]
+        elapsed = now - bucket[1]
+        if elapsed > 0.0:
+            tokens += elapsed * self.rate
+            if tokens > self.burst:
+                tokens = self.burst
+            bucket[1] = now
+        if tokens < 1.0:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1.0
+        return True
+
+    def give_back(self, key: Any) -> None:
+        """Return the token ``take`` just spent for ``key``."""
+        bucket = self.table.get(key)
+        if bucket is not None:
+            bucket[0] += 1.0
 
 
 class DeclineLimiter:
@@ -39,7 +65,7 @@ class DeclineLimiter:
     ``max_clients`` clients are tracked; beyond that the longest-tracked one is forgotten.
     ``check`` says why a decline is refused ("" when it is accepted, and then counts it)."""
 
-    __slots__ = ("client_burst", "client_rate", "clients", "max_clients", "server")
+    __slots__ = ("clients", "server")
 
     def __init__(
         self,
@@ -49,25 +75,16 @@ class DeclineLimiter:
         client_interval: float = 60.0,
         max_clients: int = 10_000,
     ) -> None:
-        self.server = TokenBucket(rate, burst)
-        self.client_burst = client_burst
-        self.client_rate = 1.0 / client_interval if client_interval > 0 else float(client_burst)
-        self.clients: dict[bytes, TokenBucket] = {}
-        self.max_clients = max_clients
+        self.server = Buckets(rate, burst, 1)
+        client_rate = 1.0 / client_interval if client_interval > 0 else float(client_burst)
+        self.clients = Buckets(client_rate, client_burst, max_clients)
 
     def check(self, client: bytes, now: float) -> str:
-        clients = self.clients
-        bucket = clients.get(client)
-        if bucket is None:
-            if len(clients) >= self.max_clients:
-                del clients[next(iter(clients))]
-            bucket = clients[client] = TokenBucket(self.client_rate, self.client_burst, now)
-        bucket.refill(now)
-        if bucket.tokens < 1.0:  # the client's own budget is spent: the server's is not touched
+        if not self.clients.take(client, now):
             return "decline-rate-limited:client"
-        if not self.server.take(now):
+        if not self.server.take(None, now):
+            self.clients.give_back(client)  # the client's own budget is not spent on a refusal
             return "decline-rate-limited:server"
-        bucket.tokens -= 1.0
         return ""
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from dhcpbridge.config.api import is_loopback
+from dhcpbridge.config.values import is_loopback
 from dhcpbridge.harvest.harvester import Coalescer
 
 _COALESCER = web.AppKey("coalescer", Coalescer)

@@ -24,7 +24,8 @@ interval, reported on ``/healthz``); a packet that gets a reply again ends the o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Protocol
 
 from dhcpbridge import logs
@@ -109,39 +110,34 @@ class DropLog:
             log.info("drop", **fields)
 
 
+@dataclass(eq=False, repr=False)
 class Endpoint:
     """One family's socket, engine and sender; see the module docstring."""
 
-    def __init__(
-        self,
-        family: str,
-        sock: Socket,
-        engine: Engine,
-        send: Callable[[Any, Any], None],
-        stats: Stats,
-        commits: GroupCommit,
-        tasks: TaskOwner,
-        emit: Callable[[LeaseEvent], None],
-        is_nak: Callable[[Any], bool] = lambda outcome: False,
-    ) -> None:
-        self.family = family
-        self.sock = sock
-        self.engine = engine
-        self.send = send
-        self.stats = stats
-        self.commits = commits
+    family: str
+    sock: Socket
+    engine: Engine
+    send: Callable[[Any, Any], None]
+    stats: Stats
+    commits: GroupCommit
+    tasks: InitVar[TaskOwner]
+    emit: Callable[[LeaseEvent], None]
+    is_nak: Callable[[Any], bool] = lambda outcome: False
+    inline: bool = field(default=True, init=False)
+    limiter: RateLimiter | None = field(default=None, init=False)
+    glass: Glass | None = field(default=None, init=False)
+    latency: Latency = field(default_factory=Latency, init=False)  # arrival to send, per request type
+    max_pending: int = field(default=4096, init=False)
+    pending: int = field(default=0, init=False)  # packets running as tasks (waiting for IO)
+    admission: Admission = field(default_factory=Admission, init=False)  # a bound on ``pending``
+    spawn: Callable[[Coroutine[Any, Any, Any]], None] = field(init=False)
+    drop_log: DropLog = field(init=False)
+    outage: StoreOutage = field(init=False)
+
+    def __post_init__(self, tasks: TaskOwner) -> None:
         self.spawn = tasks.spawn
-        self.emit = emit
-        self.is_nak = is_nak
-        self.inline = True
-        self.drop_log = DropLog(family)
-        self.limiter: RateLimiter | None = None
-        self.glass: Glass | None = None
-        self.latency = Latency()  # arrival to send, per request type (server/latency.py)
-        self.max_pending = 4096
-        self.pending = 0  # packets running as tasks (waiting for IO)
-        self.admission = Admission()  # a bound on ``pending`` by the rate they finish at
-        self.outage: StoreOutage = commits.outage
+        self.drop_log = DropLog(self.family)
+        self.outage = self.commits.outage
 
     def on_readable(self) -> None:
         """Replies that need no commit go out at once; those that do wait for the next group

@@ -29,42 +29,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-EVICTED = "rate-buckets-evicted"  # counted in the family's ``errors`` (it refuses nothing)
+from dhcpbridge.engine.limits import Buckets
+
 _ZERO4 = b"\0\0\0\0"
 _ZERO16 = bytes(16)
 _COOKIE = b"\x63\x82\x53\x63"
-
-
-class Buckets:
-    """Token buckets by key: ``rate`` tokens a second, at most ``burst``; ``take`` spends one."""
-
-    __slots__ = ("burst", "cap", "counts", "rate", "table")
-
-    def __init__(self, rate: float, burst: int, cap: int, counts: Counter[str]) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.cap = cap
-        self.table: dict[Any, list[float]] = {}
-        self.counts = counts
-
-    def take(self, key: Any, now: float) -> bool:
-        table = self.table
-        bucket = table.get(key)
-        if bucket is None:
-            if len(table) >= self.cap:
-                del table[next(iter(table))]
-                self.counts[EVICTED] += 1
-            table[key] = [self.burst - 1.0, now]
-            return True
-        tokens = bucket[0] + (now - bucket[1]) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
-        bucket[1] = now
-        if tokens < 1.0:
-            bucket[0] = tokens
-            return False
-        bucket[0] = tokens - 1.0
-        return True
 
 
 class RateLimiter:

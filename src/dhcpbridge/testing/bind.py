@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import dns.exception
 import dns.message
@@ -23,7 +23,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dhcpbridge.testing.netns import Namespace
-from dhcpbridge.testing.process import BackgroundProcess
+from dhcpbridge.testing.process import BackgroundProcess, StartStop
 from dhcpbridge.testing.sockets import socket_in as socket_in  # re-exported for test_dns_updates
 
 
@@ -63,7 +63,7 @@ def free_port(address: str = "127.0.0.1") -> int:
     raise OSError("no port free for both UDP and TCP")
 
 
-class BindServer:
+class BindServer(StartStop):
     """``named -g -c WORKDIR/named.conf`` serving ``zones`` on ``address:port``; updates allowed
     with the key ``key_name`` (secret ``secret``). A context manager; ``stop``/``start`` again
     keep the zones' journals (what was updated survives)."""
@@ -193,9 +193,3 @@ class BindServer:
             if rrset.rdtype == dns.rdatatype.from_text(rdtype):
                 out += [r.to_text() for r in rrset]
         return sorted(out)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()

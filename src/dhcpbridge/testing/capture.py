@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 from dhcpbridge.testing.netns import Namespace, NetnsError
-from dhcpbridge.testing.process import BackgroundProcess
+from dhcpbridge.testing.process import BackgroundProcess, StartStop
 
 DHCP_FILTER = "udp portrange 67-68 or udp portrange 546-547 or arp"
 
 
-class Capture:
+class Capture(StartStop):
     """tshark on ``ifname`` in ``ns`` writing ``path`` (default: in the namespace's workdir)."""
 
     def __init__(
@@ -92,9 +92,3 @@ class Capture:
         if display_filter:
             args += ["-Y", display_filter]
         return [line.split("\t") for line in self._read(*args).splitlines() if line.strip()]
-
-    def __enter__(self) -> Capture:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -3,7 +3,8 @@
 One job: a :class:`BackgroundProcess` (what :meth:`~dhcpbridge.testing.netns.Namespace.popen`
 returns: output to a log file, SIGTERM then SIGKILL), the ``/proc`` reads behind it (alive, CPU
 seconds), and :class:`ProcessOwner`, the base of everything that runs one such process (clients,
-relays, servers): stop it on exit, show its log.
+relays, servers): stop it on exit, show its log. For what runs its own ``subprocess.Popen``s
+(the Redis helpers): :func:`end_all` and :class:`StartStop`.
 """
 
 from __future__ import annotations
@@ -133,6 +134,39 @@ def process_cpu_seconds(pid: int) -> float | None:
     fields = stat.rsplit(")", 1)[1].split()
     # fields[0] is field 3 (state); utime is field 14, stime field 15
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def end_all(
+    procs: Sequence[subprocess.Popen[bytes]], sig: int = signal.SIGTERM, timeout: float = 10.0
+) -> None:
+    """Send ``sig`` to each of ``procs`` still running, wait up to ``timeout`` s for each, then
+    SIGKILL (and reap) the ones that did not exit."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(sig)
+    for proc in procs:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+class StartStop:
+    """A context manager that calls ``start`` on enter (its result is what ``with`` binds) and
+    ``stop`` on exit."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> object:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class ProcessOwner:

@@ -13,8 +13,9 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from dhcpbridge.testing.process import StartStop, end_all
 
 
 class RedisServerError(RuntimeError):
@@ -45,7 +46,7 @@ def redis_unavailable() -> str | None:
     return None if shutil.which("redis-server") else "redis-server is not installed"
 
 
-class RedisServer:
+class RedisServer(StartStop):
     """See the module docstring."""
 
     def __init__(self, directory: Path, appendfsync: str = "always") -> None:
@@ -107,20 +108,5 @@ class RedisServer:
         self._signal(signal.SIGKILL, 10.0)
 
     def _signal(self, sig: signal.Signals, timeout: float) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        if self.proc is not None:
+            end_all([self.proc], sig, timeout)

@@ -9,11 +9,11 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import redis
 
+from dhcpbridge.testing.process import StartStop, end_all
 from dhcpbridge.testing.redis import RedisServerError
 
 SERVICE = "mymaster"
@@ -25,7 +25,7 @@ def _free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
-class SentinelSet:
+class SentinelSet(StartStop):
     """See the module docstring."""
 
     def __init__(self, directory: Path) -> None:
@@ -116,20 +116,4 @@ class SentinelSet:
         raise RedisServerError(f"no failover within {timeout} s (master still {old})")
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        end_all(self.procs)

@@ -174,8 +174,10 @@ def encode_domain(name: str) -> bytes:
     out = bytearray()
     name = name.strip()
     if name and name != ".":
-        for label in _text_labels(name):
-            raw = _label_bytes(label, name)
+        plain = "\\" not in name  # no escapes (the common case): the labels lie between the dots
+        labels = (name[:-1] if name.endswith(".") else name).split(".") if plain else _text_labels(name)
+        for label in labels:
+            raw = label.encode("ascii") if plain and label.isascii() else _label_bytes(label, name)
             if not 0 < len(raw) < 64:
                 raise ValueError(f"label {label!r} of {name!r} must be 1-63 bytes")
             out.append(len(raw))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
-from dhcpbridge.engine.v4.subnet import PoolRange
+from dhcpbridge.engine.subnets import PoolRange
 from dhcpbridge.leases.base import LeaseQuery, count_key
 from dhcpbridge.leases.embedded import index as index_module
 from dhcpbridge.leases.embedded.index import LeaseIndex

@@ -11,10 +11,10 @@ from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.limits import Group, LeaseCaps
 from dhcpbridge.engine.model import Action, Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
-from dhcpbridge.engine.subnets import in_ranges
+from dhcpbridge.engine.subnets import PoolRange, in_ranges
 from dhcpbridge.engine.v4 import forcerenew, leasequery
 from dhcpbridge.engine.v4.env import Env4
-from dhcpbridge.engine.v4.subnet import PoolRange, Subnet4
+from dhcpbridge.engine.v4.subnet import Subnet4
 from dhcpbridge.engine.v4.transaction import BROADCAST, Transaction4
 from dhcpbridge.wire.v4.message import ip4_int, ip4_str
 from dhcpbridge.wire.v4.options import MessageType

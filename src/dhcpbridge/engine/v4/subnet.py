@@ -6,33 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dhcpbridge.engine.subnets import SubnetIndexBase, in_ranges, pool_tiers
-
-
-@dataclass(frozen=True, slots=True)
-class PoolRange:
-    first: int
-    last: int
-    classes: frozenset[str] = frozenset()  # only for clients in one of these classes (empty: all)
-    known_only: bool = False  # deny-unknown: only for clients a source knows
-
-    def __contains__(self, addr: int) -> bool:
-        return self.first <= addr <= self.last
-
-    @property
-    def size(self) -> int:
-        return self.last - self.first + 1
+from dhcpbridge.engine.subnets import Pooled, PoolRange, SubnetIndexBase, kept
 
 
 @dataclass(slots=True)
-class Subnet4:
+class Subnet4(Pooled):
     """One configured IPv4 network, ready for the hot path."""
 
     id: int
     name: str
     network: int
     mask: int
-    pools: tuple[PoolRange, ...]
+    pools: tuple[PoolRange, ...] = field()  # no default (compiled, Pooled.pools would look like one)
     lease_time: int
     min_lease_time: int
     max_lease_time: int
@@ -61,26 +46,10 @@ class Subnet4:
         return None
 
     def __post_init__(self) -> None:
-        self.restricted = any(p.classes or p.known_only for p in self.pools)
-
-    def pool_tiers(self, classes: tuple[str, ...], known: bool) -> tuple[tuple[PoolRange, ...], ...]:
-        """The pools this client may use, those kept for it first (``engine.subnets.pool_tiers``)."""
-        return pool_tiers(self.pools, classes, known) if self.restricted else (self.pools,)
-
-    def in_pools_for(self, addr: int, classes: tuple[str, ...], known: bool) -> bool:
-        """Whether ``addr`` is in a pool this client may use."""
-        if not self.restricted:
-            return self.in_pools(addr)
-        return any(in_ranges(tier, addr) for tier in self.pool_tiers(classes, known))
+        self.restricted = kept(self.pools)
 
     def contains(self, addr: int) -> bool:
         return (addr & self.mask) == self.network
-
-    def in_pools(self, addr: int) -> bool:
-        for pool in self.pools:  # noqa: SIM110 - a plain loop is twice as fast as any() on the hot path
-            if pool.first <= addr <= pool.last:
-                return True
-        return False
 
     @property
     def prefixlen(self) -> int:

@@ -8,57 +8,33 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dhcpbridge.engine.subnets import SubnetIndexBase, in_ranges, pool_tiers
+from dhcpbridge.engine.subnets import (
+    PdRange,
+    Pooled,
+    PoolRange,
+    SubnetIndexBase,
+    in_pd_ranges,
+    kept,
+    pool_tiers,
+)
 from dhcpbridge.wire.v6 import options as options6
 from dhcpbridge.wire.v6.options import Encoded
 
 _PAIR = struct.Struct("!II")
 
 
-@dataclass(frozen=True, slots=True)
-class Range6:
-    """An inclusive IA_NA address range (``classes`` / ``known_only``: who may use it)."""
-
-    first: int
-    last: int
-    classes: frozenset[str] = frozenset()
-    known_only: bool = False
-
-    @property
-    def size(self) -> int:
-        return self.last - self.first + 1
-
-
-@dataclass(frozen=True, slots=True)
-class PdRange:
-    """A prefix-delegation pool: members ``first + k * step`` (``step = 2 ** (128 - length)``),
-    each the network address of one delegated ``/length`` (the lease store's ``AddressRange``);
-    ``classes`` / ``known_only``: who may use it, as for ``Range6``."""
-
-    first: int
-    last: int
-    step: int
-    length: int
-    classes: frozenset[str] = frozenset()
-    known_only: bool = False
-
-    @property
-    def size(self) -> int:
-        return (self.last - self.first) // self.step + 1
-
-
 OptionSet = dict[int, tuple[Encoded, ...]]  # code -> encoded options (some, like ntp-servers, repeat)
 
 
 @dataclass(slots=True)
-class Subnet6:
+class Subnet6(Pooled):
     """One configured IPv6 link, ready for the hot path."""
 
     id: int
     name: str
     network: int
     prefixlen: int
-    pools: tuple[Range6, ...]
+    pools: tuple[PoolRange, ...] = field()  # no default (compiled, Pooled.pools would look like one)
     pd_pools: tuple[PdRange, ...]
     preferred: int
     valid: int
@@ -78,8 +54,8 @@ class Subnet6:
     siblings: tuple[Subnet6, ...] = ()  # the other members of its [[shared-network]], in order
 
     def __post_init__(self) -> None:
-        self.restricted = any(p.classes or p.known_only for p in self.pools)
-        self.pd_restricted = any(p.classes or p.known_only for p in self.pd_pools)
+        self.restricted = kept(self.pools)
+        self.pd_restricted = kept(self.pd_pools)
         self.life_wire = _PAIR.pack(self.preferred, self.valid)
         self.timers_wire = _PAIR.pack(self.t1, self.t2)
         self._shift = 128 - self.prefixlen
@@ -118,31 +94,8 @@ class Subnet6:
                 return False  # (a member of its shared network is on the link as well)
         return True
 
-    def in_pools(self, addr: int) -> bool:
-        for pool in self.pools:  # noqa: SIM110 - a plain loop beats any() on the hot path
-            if pool.first <= addr <= pool.last:
-                return True
-        return False
-
-    def pool_tiers(self, classes: tuple[str, ...], known: bool) -> tuple[tuple[Range6, ...], ...]:
-        """The IA_NA pools this client may use, those kept for it first (``engine.subnets.pool_tiers``)."""
-        return pool_tiers(self.pools, classes, known) if self.restricted else (self.pools,)
-
-    def in_pools_for(self, addr: int, classes: tuple[str, ...], known: bool) -> bool:
-        """Whether ``addr`` is in a pool this client may use."""
-        if not self.restricted:
-            return self.in_pools(addr)
-        return any(in_ranges(tier, addr) for tier in self.pool_tiers(classes, known))
-
     def in_pd_pools(self, prefix: int, length: int) -> bool:
-        for pool in self.pd_pools:
-            if (
-                length == pool.length
-                and pool.first <= prefix <= pool.last
-                and not (prefix - pool.first) % pool.step
-            ):
-                return True
-        return False
+        return in_pd_ranges(self.pd_pools, prefix, length)
 
     def pd_ranges(self, length_hint: int) -> tuple[PdRange, ...]:
         """The PD pools to search: those delegating the hinted length, else all of them."""
@@ -172,16 +125,8 @@ class Subnet6:
     def in_pd_pools_for(self, prefix: int, length: int, classes: tuple[str, ...], known: bool) -> bool:
         """Whether ``prefix``/``length`` is a member of a prefix pool this client may use."""
         if not self.pd_restricted:
-            return self.in_pd_pools(prefix, length)
-        for tier in pool_tiers(self.pd_pools, classes, known):
-            for pool in tier:
-                if (
-                    length == pool.length
-                    and pool.first <= prefix <= pool.last
-                    and not (prefix - pool.first) % pool.step
-                ):
-                    return True
-        return False
+            return in_pd_ranges(self.pd_pools, prefix, length)
+        return any(in_pd_ranges(tier, prefix, length) for tier in pool_tiers(self.pd_pools, classes, known))
 
     @property
     def allows_unicast(self) -> bool:

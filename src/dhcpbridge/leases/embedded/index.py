@@ -28,6 +28,7 @@ import heapq
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from dhcpbridge.engine.model import ACTIVE_STATES, Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
@@ -36,6 +37,24 @@ from dhcpbridge.leases.ranges import MAP_LIMIT, PROBE_MULT, PROBES, in_ranges, r
 HEAP_SLACK = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
 FRESH_LIMIT = 65536  # new addresses noted for the ordered list; beyond that it is rebuilt instead
 STATES = 5  # LeaseState values, for the count index kind * STATES + state
+
+
+def _drop(table: dict[Any, Any], key: Any, value: Any) -> bool:
+    """Take ``value`` out of ``table[key]``, one value or a list or set of several (a single one
+    left stands alone again); True when that was the key's last value and the key went."""
+    had = table.get(key)
+    if had is None:
+        return False
+    if isinstance(had, (list, set)):
+        if value in had:
+            had.remove(value)
+            if len(had) == 1:
+                table[key] = next(iter(had))
+        return False
+    if had != value:
+        return False
+    del table[key]
+    return True
 
 
 class _RangeMap:
@@ -199,19 +218,8 @@ class LeaseIndex:
     def _unlink(self, kind: LeaseKind, client: bytes, addr: int) -> None:
         """Forget ``addr`` in ``client``'s entry of the by-client index, and the entry once empty:
         the index holds no entry for a client without records (bounded by the table)."""
-        clients = self.by_client[kind]
-        had = clients.get(client)
-        if had is None:
-            return
-        if isinstance(had, int):
-            if had == addr:
-                del clients[client]
-                if kind != LeaseKind.V4:
-                    self._forget_duid_key(kind, client)
-        elif addr in had:
-            had.remove(addr)
-            if len(had) == 1:
-                clients[client] = had[0]
+        if _drop(self.by_client[kind], client, addr) and kind != LeaseKind.V4:
+            _drop(self._duid_keys[kind], client[4:], client)
 
     def _addrs(self, kind: LeaseKind, client: bytes) -> list[int]:
         """The addresses of ``client``'s records, most recent last (empty when none)."""
@@ -233,20 +241,6 @@ class LeaseIndex:
                 keys[duid] = {had, client}
         else:
             had.add(client)
-
-    def _forget_duid_key(self, kind: LeaseKind, client: bytes) -> None:
-        keys = self._duid_keys[kind]
-        duid = client[4:]
-        had = keys.get(duid)
-        if had is None:
-            return
-        if isinstance(had, bytes):
-            if had == client:
-                del keys[duid]
-        else:
-            had.discard(client)
-            if len(had) == 1:
-                keys[duid] = next(iter(had))
 
     def delete(self, kind: LeaseKind, addr: int) -> None:
         lease = self.by_addr[kind].pop(addr, None)

@@ -34,7 +34,6 @@ import fcntl
 import gc
 import json
 import os
-import socket
 import sqlite3
 import stat
 import time
@@ -44,6 +43,7 @@ from typing import Any
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.addresses import addr_int, addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.embedded.indexed import IndexedStore
 from dhcpbridge.leases.embedded.journal import DELETED as _DELETED
@@ -135,27 +135,10 @@ def read_journal(path: Path) -> list[tuple[Any, ...]]:
     return check_journal(path).records
 
 
-def _addr_text(kind: LeaseKind, addr: int) -> str:
-    if kind == LeaseKind.V4:
-        return socket.inet_ntoa(addr.to_bytes(4, "big"))
-    if addr >> 32 in (0, 0xFFFF):  # ::/96 and ::ffff:0:0/96: libc writes them dotted; keep ipaddress's text
-        import ipaddress
-
-        return str(ipaddress.IPv6Address(addr))
-    # the same RFC 5952 text as str(ipaddress.IPv6Address(addr)), ten times faster (0.3 vs 3 µs)
-    return socket.inet_ntop(socket.AF_INET6, addr.to_bytes(16, "big"))
-
-
-def _addr_int(kind: LeaseKind, text: str) -> int:
-    if kind == LeaseKind.V4:
-        return int.from_bytes(socket.inet_aton(text), "big")
-    return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
-
-
 def _row(lease: Lease) -> tuple[Any, ...]:
     return (
         int(lease.kind),
-        _addr_text(lease.kind, lease.address),
+        addr_text(lease.kind, lease.address),
         lease.prefix_len,
         lease.client,
         int(lease.state),
@@ -331,7 +314,7 @@ class SqliteStore(IndexedStore):
                     try:
                         if record[0] == _DELETED:
                             kind = LeaseKind(record[1])
-                            self.index.delete(kind, _addr_int(kind, record[2]))
+                            self.index.delete(kind, addr_int(kind, record[2]))
                             key = (record[1], record[2])
                         else:
                             self.index.load(_lease(record, shared))
@@ -402,7 +385,7 @@ class SqliteStore(IndexedStore):
         records: list[tuple[Any, ...]] = []
         for (kind, addr), lease in self._pending.items():
             if lease is None:
-                records.append((_DELETED, int(kind), _addr_text(LeaseKind(kind), addr)))
+                records.append((_DELETED, int(kind), addr_text(LeaseKind(kind), addr)))
             else:
                 records.append(_row(lease))
         try:
@@ -574,7 +557,7 @@ def _lease(row: tuple[Any, ...], shared: dict[str, str] | None = None) -> Lease:
         relay = shared.setdefault(relay, relay)
     info = row[14]
     return Lease(
-        _addr_int(kind, row[1]),
+        addr_int(kind, row[1]),
         bytes(row[3]),
         _STATES[row[4]],
         float(row[5]),

@@ -27,20 +27,20 @@ from typing import Any
 import psycopg
 
 from dhcpbridge.engine.model import Lease
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_pump import Pump, rounds
 
-__all__ = ["COMMIT_MANY", "CommitBatch", "refused", "rounds"]
+__all__ = ["COMMIT_MANY", "LEASE_ARRAYS", "CommitBatch", "as_arrays", "refused", "rounds", "unnest"]
 
 Rows = list[tuple[Any, ...]]
 Connect = Callable[[], contextlib.AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
 
-_ARRAYS = (
-    ("kind", "text"),
-    ("address", "inet"),
-    ("prefix_len", "smallint"),
-    ("state", "text"),
+Arrays = tuple[tuple[str, str], ...]  # (parameter name, PostgreSQL type) of each array
+
+#: The lease's own columns as the batched statements pass them: one array per column.
+LEASE_ARRAYS: Arrays = (
     ("client", "bytea"),
     ("hwaddr", "bytea"),
     ("hostname", "text"),
@@ -54,13 +54,33 @@ _ARRAYS = (
     ("info", "jsonb"),
     ("stamp", "bigint"),
 )
+_ARRAYS: Arrays = (
+    ("kind", "text"),
+    ("address", "inet"),
+    ("prefix_len", "smallint"),
+    ("state", "text"),
+    *LEASE_ARRAYS,
+)
+
+
+def unnest(arrays: Arrays, ordinality: bool = False) -> str:
+    """The head of a batched statement: ``WITH i AS (SELECT * FROM unnest(`` the ``arrays``
+    ``) AS i(`` their names (``WITH ORDINALITY`` numbers the rows); the caller closes the list."""
+    params = ", ".join(f"%({name})s::{kind}[]" for name, kind in arrays)
+    names = ", ".join(name for name, _ in arrays)
+    return f"WITH i AS (SELECT * FROM unnest({params}){' WITH ORDINALITY' if ordinality else ''} AS i({names}"
+
+
+def as_arrays(rows: list[dict[str, Any]], arrays: Arrays, now: float) -> dict[str, Any]:
+    """The parameters of a batched statement: per name of ``arrays``, the values of ``rows``."""
+    args: dict[str, Any] = {name: [row[name] for row in rows] for name, _ in arrays}
+    args["now"] = now
+    return args
+
 
 # rows: (bound, the 17 ``L_COLUMNS``, updated, stamp, the address of the bind the row answers)
 COMMIT_MANY = (
-    "WITH i AS (SELECT * FROM unnest("
-    + ", ".join(f"%({name})s::{kind}[]" for name, kind in _ARRAYS)
-    + ") AS i("
-    + ", ".join(name for name, _ in _ARRAYS)
+    unnest(_ARRAYS)
     + f""")
 ), c AS (
     INSERT INTO leases AS l (kind, address, prefix_len, state, client, hwaddr, hostname, starts,
@@ -94,7 +114,7 @@ class _Call:
 
     @property
     def key(self) -> tuple[str, str]:
-        return q.KIND_TEXT[self.lease.kind], q.addr_text(self.lease.kind, self.lease.address)
+        return q.KIND_TEXT[self.lease.kind], addr_text(self.lease.kind, self.lease.address)
 
     @property
     def keys(self) -> tuple[tuple[str, str], tuple[str, bytes]]:
@@ -120,13 +140,7 @@ class CommitBatch(Pump[_Call]):
         return rows
 
     async def _statement(self, now: float, calls: list[_Call]) -> None:
-        args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
-        for call in calls:
-            lease = call.lease
-            row = q.params(lease, now, call.stamp)
-            for name, _ in _ARRAYS:
-                args[name].append(row[name])
-        args["now"] = now
+        args = as_arrays([q.params(call.lease, now, call.stamp) for call in calls], _ARRAYS, now)
         try:
             async with self._connect() as conn:
                 cur = await conn.execute(COMMIT_MANY.encode(), args)

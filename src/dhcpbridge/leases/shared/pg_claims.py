@@ -17,42 +17,28 @@ None and the store runs its usual search for it; when PostgreSQL is unreachable 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from dhcpbridge.engine.model import Lease, LeaseState
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
-from dhcpbridge.leases.shared.pg_batch import Connect, refused
+from dhcpbridge.leases.shared.pg_batch import LEASE_ARRAYS, Arrays, Connect, as_arrays, refused, unnest
 from dhcpbridge.leases.shared.pg_pump import Pump
 from dhcpbridge.leases.shared.pg_search import new_stamp
 
-_ARRAYS = (
+_ARRAYS: Arrays = (
     ("kind", "text"),
     ("lo", "inet"),
     ("hi", "inet"),
     ("prefix_len", "smallint"),
-    ("client", "bytea"),
-    ("hwaddr", "bytea"),
-    ("hostname", "text"),
-    ("starts", "float8"),
-    ("expires", "float8"),
-    ("subnet", "text"),
-    ("source", "text"),
-    ("relay", "text"),
-    ("circuit_id", "bytea"),
-    ("remote_id", "bytea"),
-    ("info", "jsonb"),
-    ("stamp", "bigint"),
+    *LEASE_ARRAYS,
     ("exclude", "text"),
 )
 
 _BLOCKING = q.BLOCKING.replace("%(client)s", "i.client")
 
 CLAIM_MANY = (
-    "WITH i AS (SELECT * FROM unnest("
-    + ", ".join(f"%({name})s::{kind}[]" for name, kind in _ARRAYS)
-    + ") WITH ORDINALITY AS i("
-    + ", ".join(name for name, _ in _ARRAYS)
+    unnest(_ARRAYS, ordinality=True)
     + f""", n)
 ), pick AS (
     SELECT i.*, CASE
@@ -115,23 +101,22 @@ class ClaimBatch(Pump[_Claim]):
         """Hold for ``lease.client`` (without records) the first free address of ``lo``..``hi``;
         None when this batch could not (the caller searches on its own)."""
         kind = lease.kind
-        text = ",".join(q.addr_text(kind, a) for a in exclude if lo <= a <= hi)
+        text = ",".join(addr_text(kind, a) for a in exclude if lo <= a <= hi)
         future: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
         got: Lease | None = await self._wait(now, _Claim(lease, lo, hi, text, future))
         return got
 
     async def _statement(self, now: float, calls: list[_Claim]) -> None:
-        args: dict[str, Any] = {name: [] for name, _ in _ARRAYS}
+        params = []
         for call in calls:
             lease = call.lease
             lease.state = LeaseState.OFFERED
             row = q.params(lease, now, new_stamp())
-            row["lo"] = q.addr_text(lease.kind, call.lo)
-            row["hi"] = q.addr_text(lease.kind, call.hi)
+            row["lo"] = addr_text(lease.kind, call.lo)
+            row["hi"] = addr_text(lease.kind, call.hi)
             row["exclude"] = call.exclude
-            for name, _ in _ARRAYS:
-                args[name].append(row[name])
-        args["now"] = now
+            params.append(row)
+        args = as_arrays(params, _ARRAYS, now)
         try:
             async with self._connect() as conn:
                 cur = await conn.execute(CLAIM_MANY.encode(), args)

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
+from dhcpbridge.leases.addresses import addr_int
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.listening import Emit, keep_listening
 
@@ -36,7 +37,7 @@ def parse(payload: str, me: str) -> tuple[str, LeaseKind, int] | None:
         kind = q.TEXT_KIND[data["k"]]
         if event is None:
             return None
-        return event, kind, q.addr_int(kind, data["a"])
+        return event, kind, addr_int(kind, data["a"])
     except (ValueError, KeyError, TypeError, OSError):
         return None
 

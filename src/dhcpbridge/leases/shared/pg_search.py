@@ -18,6 +18,7 @@ import psycopg
 from dhcpbridge.engine.model import Lease, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases import ranges
+from dhcpbridge.leases.addresses import addr_int, addr_text
 from dhcpbridge.leases.ranges import range_step
 from dhcpbridge.leases.shared import pg_sql as q
 
@@ -52,9 +53,9 @@ async def first_free(
     chunk = FIRST_CHUNK
     while lo <= hi:  # windows of doubling size: a few rows per search, log2(pool) at worst
         end = min(hi, lo + chunk - 1)
-        args["lo"] = q.addr_text(kind, lo)
-        args["hi"] = q.addr_text(kind, end)
-        args["exclude"] = [q.addr_text(kind, a) for a in exclude if lo <= a <= end]
+        args["lo"] = addr_text(kind, lo)
+        args["hi"] = addr_text(kind, end)
+        args["exclude"] = [addr_text(kind, a) for a in exclude if lo <= a <= end]
         for _ in range(CLAIM_RETRIES):
             args["stamp"] = new_stamp()
             cur = await conn.execute(q.CLAIM_FIRST_FREE.encode(), args)
@@ -86,12 +87,12 @@ async def claim_first_of(
         q.BLOCKED_AMONG.encode(),
         {
             "kind": q.KIND_TEXT[kind],
-            "addresses": [q.addr_text(kind, a) for a in candidates],
+            "addresses": [addr_text(kind, a) for a in candidates],
             "client": lease.client,
             "now": now,
         },
     )
-    blocked = {q.addr_int(kind, r[0]) for r in await cur.fetchall()}
+    blocked = {addr_int(kind, r[0]) for r in await cur.fetchall()}
     return await _hold_first(conn, hold, lease, candidates, blocked, now)
 
 
@@ -151,12 +152,12 @@ async def first_free_member(
         q.BLOCKED_BETWEEN.encode(),
         {
             "kind": q.KIND_TEXT[kind],
-            "lo": q.addr_text(kind, r.first + lo * step),
-            "hi": q.addr_text(kind, r.first + (hi - 1) * step),
+            "lo": addr_text(kind, r.first + lo * step),
+            "hi": addr_text(kind, r.first + (hi - 1) * step),
             "client": lease.client,
             "now": now,
         },
     )
-    blocked = {q.addr_int(kind, row[0]) for row in await cur.fetchall()}
+    blocked = {addr_int(kind, row[0]) for row in await cur.fetchall()}
     members = (r.first + k * step for k in range(lo, hi))
     return await _hold_first(conn, hold, lease, members, blocked, now, exclude)

@@ -8,13 +8,12 @@ when another client holds the address, and two servers racing for one address ca
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.addresses import addr_int, addr_text
 from dhcpbridge.leases.base import lease_of_row
 
 KIND_TEXT = {LeaseKind.V4: "v4", LeaseKind.NA: "na", LeaseKind.PD: "pd"}
@@ -33,18 +32,6 @@ L_COLUMNS = (
     "date_part('epoch', l.expires), l.hwaddr, l.hostname, l.subnet, l.source, l.relay, l.circuit_id, "
     "l.remote_id, l.info, l.returning_client, date_part('epoch', l.updated)"
 )
-
-
-def addr_text(kind: LeaseKind, addr: int) -> str:
-    if kind == LeaseKind.V4:
-        return socket.inet_ntoa(addr.to_bytes(4, "big"))
-    return str(ipaddress.IPv6Address(addr))
-
-
-def addr_int(kind: LeaseKind, text: str) -> int:
-    if kind == LeaseKind.V4:
-        return int.from_bytes(socket.inet_aton(text), "big")
-    return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
 
 
 def lease_from_row(row: tuple[Any, ...]) -> Lease:

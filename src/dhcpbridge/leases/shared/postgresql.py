@@ -35,6 +35,7 @@ from psycopg_pool import AsyncConnectionPool
 from dhcpbridge import logs
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
 from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema
@@ -199,7 +200,7 @@ class PostgresStore:
 
     # --- reads ------------------------------------------------------------------------------
     async def get(self, kind: LeaseKind, address: int) -> Lease | None:
-        row = await self._one(q.GET, (q.KIND_TEXT[kind], q.addr_text(kind, address)))
+        row = await self._one(q.GET, (q.KIND_TEXT[kind], addr_text(kind, address)))
         return q.lease_from_row(row) if row is not None else None
 
     async def find_client(self, kind: LeaseKind, client: bytes) -> list[Lease]:
@@ -230,7 +231,7 @@ class PostgresStore:
             kind, address = query.after
             after = LeaseKind(kind)
             where.append(f"({q.KIND_ORDER} > %s OR ({q.KIND_ORDER} = %s AND address > %s::inet))")
-            args += [kind, kind, q.addr_text(after, address)]
+            args += [kind, kind, addr_text(after, address)]
         sql = f"SELECT {q.COLUMNS} FROM leases"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -274,7 +275,7 @@ class PostgresStore:
         if row is not None:
             return q.lease_from_row(row)
         cur = await conn.execute(
-            q.GET.encode(), (q.KIND_TEXT[lease.kind], q.addr_text(lease.kind, lease.address))
+            q.GET.encode(), (q.KIND_TEXT[lease.kind], addr_text(lease.kind, lease.address))
         )
         row = await cur.fetchone()
         current = q.lease_from_row(row) if row is not None else None
@@ -317,7 +318,7 @@ class PostgresStore:
     async def release(self, kind: LeaseKind, address: int, client: bytes, now: float) -> Lease | None:
         after_commit.forget()
         stamp = new_stamp()
-        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        args = {"kind": q.KIND_TEXT[kind], "address": addr_text(kind, address), "client": client}
         row = await self._one(q.RELEASE, {**args, "now": now, "stamp": stamp})
         return self._durable(row, stamp) if row is not None else None
 
@@ -326,13 +327,13 @@ class PostgresStore:
     ) -> Lease | None:
         after_commit.forget()
         stamp = new_stamp()
-        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        args = {"kind": q.KIND_TEXT[kind], "address": addr_text(kind, address), "client": client}
         row = await self._one(q.DECLINE, {**args, "now": now, "until": until, "stamp": stamp})
         return self._durable(row, stamp) if row is not None else None
 
     async def unhold(self, kind: LeaseKind, address: int, client: bytes) -> None:
         after_commit.forget()
-        args = {"kind": q.KIND_TEXT[kind], "address": q.addr_text(kind, address), "client": client}
+        args = {"kind": q.KIND_TEXT[kind], "address": addr_text(kind, address), "client": client}
         await self._one(q.UNHOLD, {**args, "stamp": new_stamp()})
 
     async def allocate(self, hold: Hold) -> Lease | None:
@@ -470,7 +471,7 @@ class PostgresStore:
         }  # fmt: skip
         for lease, stamp, updated in batch:
             cols["kind"].append(q.KIND_TEXT[lease.kind])
-            cols["address"].append(q.addr_text(lease.kind, lease.address))
+            cols["address"].append(addr_text(lease.kind, lease.address))
             cols["prefix_len"].append(lease.prefix_len)
             cols["state"].append(q.STATE_TEXT[lease.state])
             cols["client"].append(lease.client)

@@ -9,31 +9,15 @@ separators, as it also appears in key names; ``mac``, ``circuit-id``, ``remote-i
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
+from dhcpbridge.leases.addresses import addr_int, addr_text
 
 KIND_NAMES = {LeaseKind.V4: "v4", LeaseKind.NA: "na", LeaseKind.PD: "pd"}
 KINDS_BY_NAME = {name: kind for kind, name in KIND_NAMES.items()}
 STATE_NAMES = {state: state.name.lower() for state in LeaseState}
 STATES_BY_NAME = {name: state for state, name in STATE_NAMES.items()}
-
-
-def addr_text(kind: LeaseKind, addr: int) -> str:
-    if kind == LeaseKind.V4:
-        return socket.inet_ntoa(addr.to_bytes(4, "big"))
-    if addr >> 32 in (0, 0xFFFF):  # libc writes these dotted; keep ipaddress's RFC 5952 text
-        import ipaddress
-
-        return str(ipaddress.IPv6Address(addr))
-    return socket.inet_ntop(socket.AF_INET6, addr.to_bytes(16, "big"))
-
-
-def addr_int(kind: LeaseKind, text: str) -> int:
-    if kind == LeaseKind.V4:
-        return int.from_bytes(socket.inet_aton(text), "big")
-    return int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
 
 
 def addr_hex(kind: LeaseKind, addr: int) -> str:

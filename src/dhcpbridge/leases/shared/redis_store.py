@@ -31,13 +31,13 @@ from dhcpbridge import logs
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind
 from dhcpbridge.engine.ports import AddressRange
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, PROBES, in_ranges, probe, range_size, range_step, segments
 from dhcpbridge.leases.shared import after_commit, redis_watch
 from dhcpbridge.leases.shared.redis_codec import (
     KIND_NAMES,
     addr_hex,
-    addr_text,
     decode,
     member,
     to_record,
