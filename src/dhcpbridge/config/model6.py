@@ -74,13 +74,7 @@ def parse_static_id(text: str) -> bytes:
 
 
 def _nonempty_hex(text: str, whole: str) -> bytes:
-    try:
-        data = values.parse_hex(text)
-    except ValueError:
-        raise ValueError(f"{whole!r}: {text!r} is not hex") from None
-    if not data:
-        raise ValueError(f"{whole!r}: empty id")
-    return data
+    return values.parse_id(text, repr(whole))
 
 
 def canonical_static_id(key: bytes) -> str:

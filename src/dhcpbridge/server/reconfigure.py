@@ -41,7 +41,7 @@ from dhcpbridge.leases.base import LeaseQuery, QueriesLeases
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.service import parse_address
 from dhcpbridge.wire.v6.relay_chain import wrap
-from dhcpbridge.wire.values import parse_hex
+from dhcpbridge.wire.values import parse_id
 
 V4, NA, PD = LeaseKind.V4, LeaseKind.NA, LeaseKind.PD
 SCAN_CHUNK = 1024  # bound records read at a time when looking for a client's leases
@@ -90,12 +90,7 @@ async def send_client(server: Reconfigurable, client: str, now: float | None = N
     address = _address(client)
     if address is not None:
         return await send(server, address[0], address[1], now)
-    try:
-        key = parse_hex(client)
-    except ValueError:
-        raise ValueError(f"{client!r} is neither a lease address nor a MAC or DUID in hex") from None
-    if not key:
-        raise ValueError("an empty client")
+    key = parse_id(client, "a client (a lease address, a MAC or a DUID)")
     leases = await client_bound(server.store, key, now)
     if not leases:
         raise ValueError(f"no lease is bound to client {client}")

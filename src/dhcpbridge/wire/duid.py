@@ -16,7 +16,7 @@ from typing import Any
 
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.parser import U16, U16U16, U32
-from dhcpbridge.wire.values import parse_hex
+from dhcpbridge.wire.values import parse_hex, parse_id
 
 __all__ = [
     "DUID_EPOCH_UNIX",
@@ -55,15 +55,10 @@ class DuidType(IntEnum):
 
 def _mac_bytes(mac: str | bytes) -> bytes:
     if isinstance(mac, (bytes, bytearray)):
-        raw = bytes(mac)
-    else:
-        try:
-            raw = parse_hex(mac)
-        except ValueError:
-            raise ValueError(f"{mac!r} is not a link-layer address") from None
-    if not raw:
-        raise ValueError("link-layer address must not be empty")
-    return raw
+        if not mac:
+            raise ValueError("a link-layer address: must not be empty")
+        return bytes(mac)
+    return parse_id(mac, "a link-layer address")
 
 
 class Duid:

@@ -87,6 +87,17 @@ def parse_hex(value: str) -> bytes:
         raise ValueError(f"{value!r} is not hex") from None
 
 
+def parse_id(text: str, what: str) -> bytes:
+    """``parse_hex`` for an identifier (a MAC, a DUID): not empty; errors name ``what``."""
+    try:
+        raw = parse_hex(text)
+    except ValueError:
+        raise ValueError(f"{what}: {text!r} is not hex") from None
+    if not raw:
+        raise ValueError(f"{what}: must not be empty")
+    return raw
+
+
 def _hex(value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
