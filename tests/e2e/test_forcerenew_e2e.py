@@ -26,7 +26,7 @@ import v4_helpers as h  # tests/e2e/v4_helpers.py ([tool.pytest.ini_options] pyt
 from dhcpbridge.testing.clients import Dhcpcd, relay_for
 from dhcpbridge.testing.e2e import require_e2e
 from dhcpbridge.testing.netns import Topology, lab_topology, relayed_topology
-from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN
+from dhcpbridge.testing.plan import LAB_PLAN, RELAYED_PLAN, AddressPlan
 from dhcpbridge.testing.server import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -114,31 +114,43 @@ def reconfigure(config: str, address: str) -> dict[str, Any]:
     return result
 
 
-def test_dhcpcd6_renews_on_reconfigure_and_takes_the_new_lifetimes(lab: Topology, server6_class: Any) -> None:
-    work = lab.workdir / "reconfigure6"
+def reconfigure6_lab(topo: Topology, name: str, base: AddressPlan, server6_class: Any) -> tuple[Any, Dhcpcd]:
+    """A v6 server with a reconfigure key (valid lifetime 900 s, T1 300 s) in ``topo``'s ``srv``
+    and a dhcpcd in ``cli`` that accepts Reconfigure; neither started."""
+    work = topo.workdir / name
     work.mkdir()
     key = work / "reconfigure.key"
     key.write_bytes(b"a lab secret for RECONFIGURE, 32")
-    plan = LAB_PLAN.with_lifetimes(preferred6=600, valid6=900, renew6=300, rebind6=480)
+    plan = base.with_lifetimes(preferred6=600, valid6=900, renew6=300, rebind6=480)
     server_keys = {
         "interfaces": list(plan.interfaces),
         "control-socket": str(work / "control.sock"),
         "reconfigure-key-file": str(key),
     }
-    server = server6_class(lab["srv"], work / "srv", plan, extra={"server": server_keys})
-    client = Dhcpcd(lab["cli"], family=6, ia_pd=False, conf_lines=["option dhcp6_reconfigure_accept"])
+    server = server6_class(topo["srv"], work / "srv", plan, extra={"server": server_keys})
+    client = Dhcpcd(topo["cli"], family=6, ia_pd=False, conf_lines=["option dhcp6_reconfigure_accept"])
+    return server, client
+
+
+def reload_lifetimes(server: Any, preferred6: int, valid6: int) -> None:
+    """New v6 lifetimes in the running server's config, by SIGHUP; waits for the reload."""
+    server.plan = server.plan.with_lifetimes(preferred6=preferred6, valid6=valid6)
+    server.write_config()
+    seen = server.log().count("reloaded")
+    assert server.proc is not None
+    server.proc.signal(signal.SIGHUP)
+    assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+
+
+def test_dhcpcd6_renews_on_reconfigure_and_takes_the_new_lifetimes(lab: Topology, server6_class: Any) -> None:
+    server, client = reconfigure6_lab(lab, "reconfigure6", LAB_PLAN, server6_class)
     with server, client:
         first = client.obtain(timeout=30)
         (address,) = first.addresses6
         assert first.valid_lifetime == 900, first
         assert "accepted reconfigure key" in client.log(), client.log()[-4000:]
 
-        server.plan = plan.with_lifetimes(preferred6=1200, valid6=1800)
-        server.write_config()
-        seen = server.log().count("reloaded")
-        assert server.proc is not None
-        server.proc.signal(signal.SIGHUP)
-        assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+        reload_lifetimes(server, preferred6=1200, valid6=1800)
 
         sent = reconfigure(str(server.config_path), str(address.ip))
         assert sent["sent"] == "RECONFIGURE", sent
@@ -157,11 +169,7 @@ def test_dhcpcd6_renews_on_reconfigure_and_takes_the_new_lifetimes(lab: Topology
         # again, the client named by its DUID (the lease record's client is IAID + DUID)
         rows = leases6(str(server.config_path))
         duid = bytes.fromhex(rows[str(address.ip)]["client"].replace(":", ""))[4:]
-        server.plan = plan.with_lifetimes(preferred6=1500, valid6=2400)
-        server.write_config()
-        seen = server.log().count("reloaded")
-        server.proc.signal(signal.SIGHUP)
-        assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+        reload_lifetimes(server, preferred6=1500, valid6=2400)
         by_duid = reconfigure(str(server.config_path), duid.hex("-"))
         assert [(s["sent"], s["lease"]) for s in by_duid["sent"]] == [("RECONFIGURE", str(address.ip))], (
             by_duid
@@ -194,18 +202,7 @@ def test_dhcpcd6_behind_a_relay_renews_on_reconfigure(relayed: Topology, server6
     """The client is behind ISC ``dhcrelay -6``: the RECONFIGURE goes in a RELAY-REPL to the relay
     (the chain its lease recorded, RFC 8415 §19.3), which hands it to the client from its own
     link-local address; dhcpcd checks the key and renews through the relay."""
-    work = relayed.workdir / "reconfigure6-relayed"
-    work.mkdir()
-    key = work / "reconfigure.key"
-    key.write_bytes(b"a lab secret for RECONFIGURE, 32")
-    plan = RELAYED_PLAN.with_lifetimes(preferred6=600, valid6=900, renew6=300, rebind6=480)
-    server_keys = {
-        "interfaces": list(plan.interfaces),
-        "control-socket": str(work / "control.sock"),
-        "reconfigure-key-file": str(key),
-    }
-    server = server6_class(relayed["srv"], work / "srv", plan, extra={"server": server_keys})
-    client = Dhcpcd(relayed["cli"], family=6, ia_pd=False, conf_lines=["option dhcp6_reconfigure_accept"])
+    server, client = reconfigure6_lab(relayed, "reconfigure6-relayed", RELAYED_PLAN, server6_class)
     with server, relay_for(relayed["rly"], 6, relayed.spec.facts), client:
         first = client.obtain(timeout=30)
         (address,) = first.addresses6
@@ -213,12 +210,7 @@ def test_dhcpcd6_behind_a_relay_renews_on_reconfigure(relayed: Topology, server6
         row = leases6(str(server.config_path))[str(address.ip)]
         assert row["info"]["reconfigure"] is True and row["info"]["relayed"]["chain"], row
 
-        server.plan = plan.with_lifetimes(preferred6=1200, valid6=1800)
-        server.write_config()
-        seen = server.log().count("reloaded")
-        assert server.proc is not None
-        server.proc.signal(signal.SIGHUP)
-        assert wait_for(lambda: server.log().count("reloaded") > seen, 15), server.log()[-3000:]
+        reload_lifetimes(server, preferred6=1200, valid6=1800)
 
         sent = reconfigure(str(server.config_path), str(address.ip))
         assert sent["sent"] == "RECONFIGURE" and sent["via"] == "relay", sent
