@@ -15,7 +15,7 @@ from dhcpbridge.engine.ranges import AddressRange
 NO_ADDRESSES: frozenset[int] = frozenset()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Hold:
     """Hold an address of ``ranges`` for ``lease.client`` as OFFERED until ``lease.expires``.
 
@@ -31,6 +31,23 @@ class Hold:
     hint: int
     exclude: frozenset[int] = NO_ADDRESSES
     prefer: int = 0
+
+    # written out (not the dataclass's generated one) so mypyc compiles it: one per DISCOVER / SOLICIT
+    def __init__(
+        self,
+        lease: Lease,
+        ranges: Sequence[AddressRange],
+        now: float,
+        hint: int,
+        exclude: frozenset[int] = NO_ADDRESSES,
+        prefer: int = 0,
+    ) -> None:
+        self.lease = lease
+        self.ranges = ranges
+        self.now = now
+        self.hint = hint
+        self.exclude = exclude
+        self.prefer = prefer
 
     def parts(self) -> tuple[Lease, Sequence[AddressRange], float, int, frozenset[int], int]:
         """The six fields in order: ``lease, ranges, now, hint, exclude, prefer``."""

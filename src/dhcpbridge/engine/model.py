@@ -170,10 +170,17 @@ IGNORE = Answer(Action.IGNORE)
 DENY = Answer(Action.DENY)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class LeaseEvent:
-    """Effect: a lease changed in the store (for DNS, the bridge's on_commit hook, the looking glass)."""
+    """Effect: a lease changed in the store (for DNS, the bridge's on_commit hook, the looking glass).
+    Read-only by convention: not a frozen dataclass, whose ``__init__`` stays interpreted under
+    mypyc and costs several times a compiled one (one event per granted lease)."""
 
     event: str  # "commit" | "release" | "decline" | "expire"
     lease: Lease
-    query: Any = None  # the transaction that caused it (absent for expiries and admin actions)
+    query: Any  # the transaction that caused it (None for expiries and admin actions)
+
+    def __init__(self, event: str, lease: Lease, query: Any = None) -> None:
+        self.event = event
+        self.lease = lease
+        self.query = query

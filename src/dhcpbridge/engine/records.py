@@ -8,16 +8,25 @@ from dataclasses import dataclass, field
 from dhcpbridge.wire.v4.message import ip4_str
 
 
-@dataclass(frozen=True, slots=True)
 class Meta4:
-    """What the IO layer knows about a received datagram."""
+    """What the IO layer knows about a received datagram (read-only by convention: a plain class
+    because a frozen dataclass costs four times as much to create, once per packet)."""
 
-    src_ip: int
-    src_port: int
-    dst_ip: int  # the packet's destination (255.255.255.255 for broadcasts)
-    local_ip: int  # our address on the receiving interface (IP_PKTINFO ipi_spec_dst)
-    ifindex: int
-    ifname: str
+    __slots__ = ("dst_ip", "ifindex", "ifname", "local_ip", "src_ip", "src_port")
+
+    def __init__(self, src_ip: int, src_port: int, dst_ip: int, local_ip: int, ifindex: int, ifname: str) -> None:
+        self.src_ip = src_ip
+        self.src_port = src_port
+        self.dst_ip = dst_ip  # the packet's destination (255.255.255.255 for broadcasts)
+        self.local_ip = local_ip  # our address on the receiving interface (IP_PKTINFO ipi_spec_dst)
+        self.ifindex = ifindex
+        self.ifname = ifname
+
+    def __repr__(self) -> str:
+        return (
+            f"Meta4({ip4_str(self.src_ip)}:{self.src_port} -> {ip4_str(self.dst_ip)},"
+            f" local {ip4_str(self.local_ip)}, {self.ifindex}, {self.ifname!r})"
+        )
 
     def log_fields(self) -> dict[str, str]:
         return {"src": f"{ip4_str(self.src_ip)}:{self.src_port}", "interface": self.ifname}

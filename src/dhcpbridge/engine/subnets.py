@@ -5,7 +5,7 @@ it), and the pools (``PoolRange``, ``PdRange``) with who may use them (``Pooled`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 
@@ -153,6 +153,10 @@ class PoolRange:
     last: int
     classes: frozenset[str] = frozenset()  # only for clients in one of these classes (empty: all)
     known_only: bool = False  # deny-unknown: only for clients a source knows
+    # the distance between members (``PdRange``: a delegated prefix's size); set here too, because
+    # the lease stores read ``getattr(r, "step", 1)`` and a missing attribute costs a raised and
+    # caught AttributeError on every allocation
+    step: int = field(default=1, kw_only=True)
 
     def __contains__(self, addr: int) -> bool:
         return self.first <= addr <= self.last
@@ -168,7 +172,7 @@ class PdRange(PoolRange):
     each the network address of one delegated ``/length`` (the lease store's ``AddressRange``)."""
 
     _: KW_ONLY
-    step: int
+    step: int  # required here: 2 ** (128 - length)
     length: int
 
     def __contains__(self, prefix: int) -> bool:

@@ -32,7 +32,7 @@ def ip6_str(addr: int) -> str:
     return str(ipaddress.IPv6Address(addr))
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False, init=False)
 class IaRequest:
     """One IA_NA / IA_PD of the request, as the engine uses it: its store key (IAID + DUID) and
     the addresses / prefixes the client named (``(address, 128)`` or ``(prefix, length)``; a
@@ -43,6 +43,14 @@ class IaRequest:
     iaid: int
     key: bytes
     hints: list[tuple[int, int]]
+
+    # written out (not the dataclass's generated one) so mypyc compiles it: one per IA per message
+    def __init__(self, kind: LeaseKind, code: int, iaid: int, key: bytes, hints: list[tuple[int, int]]) -> None:
+        self.kind = kind
+        self.code = code
+        self.iaid = iaid
+        self.key = key
+        self.hints = hints
 
     def __repr__(self) -> str:
         return f"IaRequest({self.kind.name}, iaid={self.iaid}, hints={self.hints})"
