@@ -14,7 +14,9 @@ class Meta4:
 
     __slots__ = ("dst_ip", "ifindex", "ifname", "local_ip", "src_ip", "src_port")
 
-    def __init__(self, src_ip: int, src_port: int, dst_ip: int, local_ip: int, ifindex: int, ifname: str) -> None:
+    def __init__(
+        self, src_ip: int, src_port: int, dst_ip: int, local_ip: int, ifindex: int, ifname: str
+    ) -> None:
         self.src_ip = src_ip
         self.src_port = src_port
         self.dst_ip = dst_ip  # the packet's destination (255.255.255.255 for broadcasts)

@@ -45,7 +45,9 @@ class IaRequest:
     hints: list[tuple[int, int]]
 
     # written out (not the dataclass's generated one) so mypyc compiles it: one per IA per message
-    def __init__(self, kind: LeaseKind, code: int, iaid: int, key: bytes, hints: list[tuple[int, int]]) -> None:
+    def __init__(
+        self, kind: LeaseKind, code: int, iaid: int, key: bytes, hints: list[tuple[int, int]]
+    ) -> None:
         self.kind = kind
         self.code = code
         self.iaid = iaid
