@@ -31,6 +31,8 @@ CASES: dict[str, tuple[str, str]] = {
     "v6 SARR address, memory": ("micro_engine6", "run('memory://', {n}, 16, False, False)"),
     "v6 SARR prefix, memory": ("micro_engine6", "run('memory://', {n}, 16, True, False)"),
     "v6 SARR relayed, memory": ("micro_engine6", "run('memory://', {n}, 16, False, True)"),
+    "v4 DORA, sqlite": ("micro_engine4", "run(f'sqlite:///{{_TMP}}/l.db', {n}, 16)"),
+    "v6 SARR address, sqlite": ("micro_engine6", "run(f'sqlite:///{{_TMP}}/l.db', {n}, 16, False, False)"),
     "v4 DORA, glass off": ("micro_glass", "run({n}, 16, False)"),
     "v4 DORA, glass on": ("micro_glass", "run({n}, 16, True)"),
 }
@@ -39,7 +41,10 @@ _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 def count(tree: Path, module: str, call: str, timeout: float) -> int:
     """Instructions of one run of ``module.call`` in a new interpreter under callgrind."""
-    code = f"import sys; sys.path.insert(0, {str(tree / 'bench')!r}); from {module} import run; {call}"
+    code = (
+        f"import sys, tempfile; sys.path.insert(0, {str(tree / 'bench')!r}); from {module} import run; "
+        f"_T = tempfile.TemporaryDirectory(); _TMP = _T.name; {call}"
+    )
     env = dict(os.environ, PYTHONPATH=str(tree / "src"), PYTHONHASHSEED="0")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"

@@ -155,6 +155,13 @@ def _row(lease: Lease) -> tuple[Any, ...]:
     )
 
 
+def _bindable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``row`` with its ``bytes`` values as ``bytearray``: the same BLOBs in the table, but
+    Python's sqlite3 binds a bytearray at once and sends every ``bytes`` value through its
+    adapter lookup first (2.5 of 4 µs per row of four BLOB columns, measured with executemany)."""
+    return tuple([bytearray(v) if type(v) is bytes else v for v in row])
+
+
 def _columns(db: sqlite3.Connection) -> list[str]:
     """The lease table's column names, in table order (the order of :func:`_row`)."""
     return [info[1] for info in db.execute("PRAGMA table_info(leases)")]
@@ -463,7 +470,7 @@ class SqliteStore(IndexedStore):
                 raise StoreError(f"{self.old_journal_path}: cannot remove: {exc.strerror or exc}") from None
 
     def _save(self, rows: list[tuple[Any, ...]]) -> None:
-        upserts = [r for r in rows if r[0] != _DELETED]
+        upserts = [_bindable(r) for r in rows if r[0] != _DELETED]
         deletes = [(r[1], r[2]) for r in rows if r[0] == _DELETED]
         try:
             self.db.execute("BEGIN")

@@ -253,8 +253,8 @@ def _parse(data: bytes, depth: int, max_depth: int) -> Message6 | RelayMessage6:
         raise FormError(f"DHCPv6 message of {n} bytes is shorter than its 4-byte header", "truncated")
     msg_type = data[0]
     if msg_type != _RELAY_FORW and msg_type != _RELAY_REPL:
-        word = _WORD.unpack_from(data)[0]
-        return Message6(msg_type, word & 0xFFFFFF, parse_options(data, 4, n))
+        tid = data[1] << 16 | data[2] << 8 | data[3]
+        return Message6(msg_type, tid, parse_options(data, 4, n))
     if n < _RELAY_HDR_LEN:
         raise FormError(f"relay message of {n} bytes is shorter than its 34-byte header", "truncated")
     if depth >= max_depth:
