@@ -179,7 +179,7 @@ async def _run(family: str, clients: int, batch: int, tmp: Path) -> float:
             "v4",
             sock,
             engine,
-            Sender4(FakeSock4(sent), None),  # type: ignore[arg-type]
+            Sender4(FakeSock4(sent), None),
             stats["v4"],
             commits,
             tasks,
