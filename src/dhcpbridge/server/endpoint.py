@@ -213,11 +213,10 @@ class Endpoint:
     def _admit(self, batch: list[tuple[bytes, Any]], limiter: RateLimiter) -> list[tuple[bytes, Any]]:
         """The datagrams the rate limiter lets through; the others are counted by reason."""
         now = time.monotonic()
-        check = limiter.check
         drops = self.stats.drops
         kept = []
         for item in batch:
-            reason = check(item[0], item[1], now)
+            reason = limiter.check(item[0], item[1], now)  # a direct native call: no bound method
             if reason is None:
                 kept.append(item)
             else:
