@@ -35,6 +35,8 @@ CASES: dict[str, tuple[str, str]] = {
     "v6 SARR address, sqlite": ("micro_engine6", "run(f'sqlite:///{{_TMP}}/l.db', {n}, 16, False, False)"),
     "v4 DORA, glass off": ("micro_glass", "run({n}, 16, False)"),
     "v4 DORA, glass on": ("micro_glass", "run({n}, 16, True)"),
+    "v6 SARR, server loop": ("micro_server", "run('v6', {n}, 32)"),
+    "v4 DORA, server loop": ("micro_server", "run('v4', {n}, 32)"),
 }
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 

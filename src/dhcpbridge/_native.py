@@ -1,9 +1,9 @@
 """Which modules are compiled to C with mypyc (``make setup`` / ``scripts/build_native.py``), and
 whether a compiled one is older than its source (then the stale extension would shadow the edit).
 
-The hot path (wire codec, engine, in-process stores and sources, the UDP socket) is plain typed
-Python that mypyc compiles without changes; compiled it runs about 1.6x faster. Without a C
-compiler everything still runs as Python.
+The hot path (wire codec, engine, in-process stores and sources, the UDP socket, the server's
+per-packet loop and the lease event bus) is plain typed Python that mypyc compiles without
+changes; compiled it runs about 1.6x faster. Without a C compiler everything still runs as Python.
 """
 
 from __future__ import annotations
@@ -85,6 +85,14 @@ MODULES: tuple[str, ...] = (
     "io/udp6.py",
     "later.py",
     "glass/ring.py",
+    "events.py",
+    "server/outage.py",
+    "server/admission.py",
+    "server/latency.py",
+    "server/ratelimit.py",
+    "server/commit.py",
+    "server/delivery.py",
+    "server/endpoint.py",
 )
 
 

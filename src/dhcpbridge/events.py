@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import Any, Final
 
 from dhcpbridge import logs
 from dhcpbridge.engine.model import LeaseEvent, LeaseState
 from dhcpbridge.engine.ports import LeaseListener
 from dhcpbridge.later import Later
 
-QUEUE_LIMIT = 65536  # events waiting for delivery; more are dropped and counted
-OVERFLOW_LOG_WINDOW = 10.0
-log = logs.get("dhcpbridge")
+QUEUE_LIMIT: Final = 65536  # events waiting for delivery; more are dropped and counted
+OVERFLOW_LOG_WINDOW: Final = 10.0
+log: Final[Any] = logs.get("dhcpbridge")
 
 
 class EventBus(Later):

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Final
 
-TARGET = 0.5  # seconds of the recent finishing rate that may wait
-FLOOR = 256  # packets that may always wait (start-up, a quiet server)
-WINDOW = 1.0  # seconds over which the finishing rate is counted
+TARGET: Final = 0.5  # seconds of the recent finishing rate that may wait
+FLOOR: Final = 256  # packets that may always wait (start-up, a quiet server)
+WINDOW: Final = 1.0  # seconds over which the finishing rate is counted
 
 
 class Admission:

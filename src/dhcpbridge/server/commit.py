@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.ports import LeaseStore
@@ -21,8 +21,8 @@ from dhcpbridge.leases.base import StoreError
 from dhcpbridge.server.outage import StoreOutage
 from dhcpbridge.server.tasks import TaskOwner
 
-GROUP_COMMIT = 0.0005  # seconds: under load, at most one store flush per this interval
-BUSY_PPS = 8000  # packets a second above which commits are grouped (below: each batch at once)
+GROUP_COMMIT: Final = 0.0005  # seconds: under load, at most one store flush per this interval
+BUSY_PPS: Final = 8000  # packets a second above which commits are grouped (below: each batch at once)
 
 
 class Finisher(Protocol):

@@ -4,21 +4,45 @@ its link, or the outermost relay)."""
 
 from __future__ import annotations
 
-from typing import Any
+import socket
+from collections.abc import Callable
+from typing import Any, Final, Protocol
 
 from dhcpbridge.engine.records import Meta4, Meta6
-from dhcpbridge.io.rawl2 import RawSender
-from dhcpbridge.io.udp4 import Udp4Socket
-from dhcpbridge.io.udp6 import Udp6Socket
 from dhcpbridge.wire.v4.options import MessageType
 
-BROADCAST = 0xFFFFFFFF
+BROADCAST: Final = 0xFFFFFFFF
+
+
+class Sock4(Protocol):
+    """Where v4 replies go out (``io.udp4.Udp4Socket``; a Protocol, so tests may hand in fakes
+    to this compiled module)."""
+
+    @property
+    def port(self) -> int: ...
+
+    def send(self, data: bytes, ip: int, port: int, ifindex: int = 0, source: int = 0) -> None: ...
+
+
+class Raw(Protocol):
+    """Raw L2 frames to clients without an address yet (``io.rawl2.RawSender``)."""
+
+    def send(
+        self, ifname: str, mac: bytes, src: int, dst: int, sport: int, dport: int, payload: bytes
+    ) -> None: ...
+
+
+class Sock6(Protocol):
+    """Where v6 replies go out (``io.udp6.Udp6Socket``: its ``socket.socket``)."""
+
+    @property
+    def sock(self) -> socket.socket: ...
 
 
 class Sender4:
     """Puts a v4 reply on the wire the way RFC 2131 §4.1 and the engine's ``Destination`` say."""
 
-    def __init__(self, sock: Udp4Socket, raw: RawSender | None) -> None:
+    def __init__(self, sock: Sock4, raw: Raw | None) -> None:
         self.sock = sock
         self.raw = raw
 
@@ -51,8 +75,8 @@ class Sender6:
     """Puts a v6 reply on the wire where the engine said: the client's address port 546 on the
     receiving interface, or the outermost relay's address port 547."""
 
-    def __init__(self, sock: Udp6Socket) -> None:
-        self.sendto = sock.sock.sendto  # bound once: one call less per reply
+    def __init__(self, sock: Sock6) -> None:
+        self.sendto: Callable[[bytes, Any], int] = sock.sock.sendto  # bound once: one call less per reply
 
     def __call__(self, outcome: Any, meta: Meta6) -> None:
         self.sendto(outcome.data, outcome.dest)  # both set when there is data

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import InitVar, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from dhcpbridge import logs
 from dhcpbridge.engine.chain import NeedsIO
@@ -41,10 +40,10 @@ from dhcpbridge.server.outage import StoreOutage
 from dhcpbridge.server.ratelimit import RateLimiter
 from dhcpbridge.server.tasks import TaskOwner
 
-BATCH = 128
-DROP_LOG_BURST = 10  # per reason and window at info level
-DROP_LOG_WINDOW = 10.0
-log = logs.get("dhcpbridge")
+BATCH: Final = 128
+DROP_LOG_BURST: Final = 10  # per reason and window at info level
+DROP_LOG_WINDOW: Final = 10.0
+log: Final[Any] = logs.get("dhcpbridge")
 
 
 class Meta(Protocol):
@@ -110,34 +109,45 @@ class DropLog:
             log.info("drop", **fields)
 
 
-@dataclass(eq=False, repr=False)
+def never_nak(outcome: Any) -> bool:
+    """The default ``Endpoint.is_nak``: no outcome is a NAK (DHCPv6 has none)."""
+    return False
+
+
 class Endpoint:
-    """One family's socket, engine and sender; see the module docstring."""
+    """One family's socket, engine and sender; see the module docstring. Compiled with the hot
+    path (``_native.py``): a plain ``__init__`` with the arguments of the former dataclass."""
 
-    family: str
-    sock: Socket
-    engine: Engine
-    send: Callable[[Any, Any], None]
-    stats: Stats
-    commits: GroupCommit
-    tasks: InitVar[TaskOwner]
-    emit: Callable[[LeaseEvent], None]
-    is_nak: Callable[[Any], bool] = lambda outcome: False
-    inline: bool = field(default=True, init=False)
-    limiter: RateLimiter | None = field(default=None, init=False)
-    glass: Glass | None = field(default=None, init=False)
-    latency: Latency = field(default_factory=Latency, init=False)  # arrival to send, per request type
-    max_pending: int = field(default=4096, init=False)
-    pending: int = field(default=0, init=False)  # packets running as tasks (waiting for IO)
-    admission: Admission = field(default_factory=Admission, init=False)  # a bound on ``pending``
-    spawn: Callable[[Coroutine[Any, Any, Any]], None] = field(init=False)
-    drop_log: DropLog = field(init=False)
-    outage: StoreOutage = field(init=False)
-
-    def __post_init__(self, tasks: TaskOwner) -> None:
-        self.spawn = tasks.spawn
-        self.drop_log = DropLog(self.family)
-        self.outage = self.commits.outage
+    def __init__(
+        self,
+        family: str,
+        sock: Socket,
+        engine: Engine,
+        send: Callable[[Any, Any], None],
+        stats: Stats,
+        commits: GroupCommit,
+        tasks: TaskOwner,
+        emit: Callable[[LeaseEvent], None],
+        is_nak: Callable[[Any], bool] = never_nak,
+    ) -> None:
+        self.family = family
+        self.sock = sock
+        self.engine = engine
+        self.send = send
+        self.stats = stats
+        self.commits = commits
+        self.emit = emit
+        self.is_nak = is_nak
+        self.inline = True
+        self.limiter: RateLimiter | None = None
+        self.glass: Glass | None = None
+        self.latency = Latency()  # arrival to send, per request type
+        self.max_pending = 4096
+        self.pending = 0  # packets running as tasks (waiting for IO)
+        self.admission = Admission()  # a bound on ``pending``
+        self.spawn: Callable[[Coroutine[Any, Any, Any]], None] = tasks.spawn
+        self.drop_log = DropLog(family)
+        self.outage: StoreOutage = commits.outage
 
     def on_readable(self) -> None:
         """Replies that need no commit go out at once; those that do wait for the next group
@@ -203,11 +213,10 @@ class Endpoint:
     def _admit(self, batch: list[tuple[bytes, Any]], limiter: RateLimiter) -> list[tuple[bytes, Any]]:
         """The datagrams the rate limiter lets through; the others are counted by reason."""
         now = time.monotonic()
-        check = limiter.check
         drops = self.stats.drops
         kept = []
         for item in batch:
-            reason = check(item[0], item[1], now)
+            reason = limiter.check(item[0], item[1], now)  # a direct native call: no bound method
             if reason is None:
                 kept.append(item)
             else:

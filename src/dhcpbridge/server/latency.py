@@ -6,9 +6,10 @@ time (``dhcpbridge.metrics.LatencyCollector``)."""
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import Final
 
 #: upper bounds in seconds (the last bucket, +Inf, is implicit)
-BUCKETS: tuple[float, ...] = (
+BUCKETS: Final[tuple[float, ...]] = (
     0.0001,
     0.00025,
     0.0005,

@@ -404,8 +404,8 @@ class Server:
     ) -> None:
         assert self.commits is not None
         endpoint = Endpoint(
-            family, sock, engine, send, self.stats[family], self.commits, self.tasks, self.emit
-        )
+            family, sock, engine, send, self.stats[family], self.commits, self.tasks, self.bus.emit
+        )  # the bus's own emit (the bus never changes): no interpreted call per lease event
         if is_nak is not None:
             endpoint.is_nak = is_nak
         endpoint.inline = self._all_in_process(engine)

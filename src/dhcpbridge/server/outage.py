@@ -8,11 +8,12 @@ answers ends the outage (a shared store reconnects by itself)."""
 from __future__ import annotations
 
 import time
+from typing import Any, Final
 
 from dhcpbridge import logs
 
-LOG_INTERVAL = 10.0
-log = logs.get("dhcpbridge")
+LOG_INTERVAL: Final = 10.0
+log: Final[Any] = logs.get("dhcpbridge")
 
 
 class StoreOutage:

@@ -27,13 +27,13 @@ Memory is bounded: each table holds at most ``max_buckets`` keys; when full, the
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Final
 
 from dhcpbridge.engine.limits import Buckets
 
-_ZERO4 = b"\0\0\0\0"
-_ZERO16 = bytes(16)
-_COOKIE = b"\x63\x82\x53\x63"
+_ZERO4: Final = b"\0\0\0\0"
+_ZERO16: Final = bytes(16)
+_COOKIE: Final = b"\x63\x82\x53\x63"
 
 
 class RateLimiter:
