@@ -44,6 +44,7 @@ MODULES: tuple[str, ...] = (
     "engine/core.py",
     "engine/records.py",
     "engine/hold.py",
+    "engine/limits.py",
     "engine/stats.py",
     "engine/pipeline.py",
     "engine/chain.py",

@@ -3,6 +3,8 @@ point 6) — the cap, what frees room (expiry, release), and the bound on what i
 
 from __future__ import annotations
 
+import time
+
 from dhcpbridge.engine.limits import LeaseCaps
 
 RELAY = bytes([10, 0, 0, 1])
@@ -46,3 +48,26 @@ def test_memory_is_bounded_by_groups_and_caps() -> None:
             caps.hold(groups, b"%d-%d" % (port, client), 1e9)
     assert len(caps.groups) == 10
     assert all(len(members) == 3 for members in caps.groups.values())
+
+
+def _seconds_for_new_groups(max_groups: int, fill: int, new: int) -> float:
+    caps = LeaseCaps(per_circuit=4, max_groups=max_groups)
+    for i in range(fill):
+        caps.hold(caps.of(RELAY, b"f%d" % i, b""), b"c", 100.0)
+    start = time.process_time()
+    for i in range(new):
+        caps.hold(caps.of(RELAY, b"n%d" % i, b""), b"c", 100.0)
+    return time.process_time() - start
+
+
+def test_a_full_group_table_forgets_its_oldest_group_in_constant_time() -> None:
+    """Regression: ``del table[next(iter(table))]`` rescanned the slots deleted before, O(groups)
+    per new group once full (see tests/server/test_ratelimit.py). A ratio within one test."""
+    n = 40_000
+    evicting = min(_seconds_for_new_groups(n, n, n) for _ in range(2))
+    roomy = min(_seconds_for_new_groups(10 * n, n, n) for _ in range(2))
+    assert evicting < 4 * roomy + 0.02, (evicting, roomy)
+    caps = LeaseCaps(per_circuit=1, max_groups=3)
+    for name in (b"a", b"b", b"c", b"d"):
+        caps.hold(caps.of(RELAY, name, b""), b"x", 100.0)
+    assert [g[2] for g in caps.groups] == [b"b", b"c", b"d"]  # the oldest went first

@@ -8,7 +8,7 @@ oldest client is forgotten first). A refused request is the caller's counted dro
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict, deque
 from typing import Any
 
 EVICTED = "rate-buckets-evicted"  # a key forgotten to make room (the packet limits count it)
@@ -20,13 +20,17 @@ class Buckets:
     in ``counts`` when given); forgetting a bucket never refuses anything. ``now`` may step back
     (a wall clock): a bucket refills only when it moves on."""
 
-    __slots__ = ("burst", "cap", "counts", "rate", "table")
+    __slots__ = ("burst", "cap", "counts", "order", "rate", "table")
 
     def __init__(self, rate: float, burst: float, cap: int, counts: Counter[str] | None = None) -> None:
         self.rate = rate
         self.burst = float(burst)
         self.cap = cap
         self.table: dict[Any, list[float]] = {}
+        # the keys in the order they came: the oldest is found in O(1). ``next(iter(table))``
+        # after deleting from the front rescans every deleted slot (CPython dicts), O(cap) per
+        # new key once the table is full: 68 µs per packet at 100,000 keys, a flood's best friend
+        self.order: deque[Any] = deque()
         self.counts = counts
 
     def take(self, key: Any, now: float) -> bool:
@@ -34,10 +38,11 @@ class Buckets:
         bucket = table.get(key)
         if bucket is None:
             if len(table) >= self.cap:
-                del table[next(iter(table))]
+                del table[self.order.popleft()]
                 if self.counts is not None:
                     self.counts[EVICTED] += 1
             table[key] = [self.burst - 1.0, now]
+            self.order.append(key)
             return True
         tokens = bucket[0]
         elapsed = now - bucket[1]
@@ -114,7 +119,8 @@ class LeaseCaps:
         self.prefix_len = prefix_len
         self.max_groups = max_groups
         self.on = per_circuit > 0 or per_prefix > 0
-        self.groups: dict[Group, dict[bytes, float]] = {}
+        # ordered: the oldest group goes in O(1) (see ``Buckets.order``)
+        self.groups: OrderedDict[Group, dict[bytes, float]] = OrderedDict()
 
     def of(self, relay: bytes, circuit: bytes, mac: bytes) -> tuple[Group, ...]:
         """The groups a client seen through ``relay`` on ``circuit`` with ``mac`` belongs to."""
@@ -151,7 +157,7 @@ class LeaseCaps:
             members = table.get(group)
             if members is None:
                 if len(table) >= self.max_groups:
-                    del table[next(iter(table))]
+                    table.popitem(last=False)
                 members = table[group] = {}
             if client in members or len(members) < self._cap(group):
                 members[client] = until
