@@ -10,7 +10,9 @@ class AddressRange(Protocol):
 
     A range may also have an int ``step``: its members are then ``first + k * step`` (an IPv6
     prefix-delegation pool, one delegated prefix per member, ``step = 2 ** (128 - length)``).
-    Stores read it with ``getattr(r, "step", 1)``, so plain address ranges need not define it.
+    Stores read it with ``getattr(r, "step", 1)``, so a plain address range may leave it out, but
+    should not on the packet path: a missing attribute costs a raised and caught AttributeError on
+    every read (the engine's ``PoolRange`` has ``step = 1``).
     """
 
     @property
