@@ -71,6 +71,7 @@ def test_dhcpcd_renews_on_forcerenew_and_takes_the_new_answer(lab: Topology) -> 
         server.write_config()
         assert server.reload()["event"] == "reloaded"
         requests = server.stats()["received"].get("DHCPREQUEST", 0)
+        discovers = server.stats()["received"].get("DHCPDISCOVER", 0)
 
         argv = [h.EXE, "reconfigure", "--config", str(server.config_path), ADDRESS]
         out = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
@@ -85,8 +86,13 @@ def test_dhcpcd_renews_on_forcerenew_and_takes_the_new_answer(lab: Topology) -> 
         lease = client.lease
         assert lease is not None and lease.lease_time == 900 and str(lease.address.ip) == ADDRESS, lease
         assert "Force Renew from" in client.log(), client.log()[-3000:]
-        assert server.stats()["received"].get("DHCPREQUEST", 0) == requests + 1, server.stats()
+        # the FORCERENEW made a renewal, not a new DORA. On a slow host dhcpcd may retransmit its
+        # REQUEST before the ACK is in (a CI run saw two), so the count is "at least one more".
+        received = server.stats()["received"]
+        assert received.get("DHCPREQUEST", 0) >= requests + 1, server.stats()
+        assert received.get("DHCPDISCOVER", 0) == discovers, server.stats()
         assert server.control_leases()[ADDRESS]["state"] == "bound"
+        requests = received.get("DHCPREQUEST", 0)
 
         # again, the client named by its MAC (dashes): every bound v4 lease of it gets one
         server.extra = {"reservation": [reservation(1200, "third.lab.test")]}
@@ -102,7 +108,9 @@ def test_dhcpcd_renews_on_forcerenew_and_takes_the_new_answer(lab: Topology) -> 
         assert wait_for(renewed_again, 20), (client.log()[-3000:], server.stats())
         lease = client.lease
         assert lease is not None and lease.lease_time == 1200, lease
-        assert server.stats()["received"].get("DHCPREQUEST", 0) == requests + 2, server.stats()
+        received = server.stats()["received"]
+        assert received.get("DHCPREQUEST", 0) >= requests + 1, server.stats()
+        assert received.get("DHCPDISCOVER", 0) == discovers, server.stats()
     assert "Traceback" not in server.log(), server.log()[-3000:]
 
 
