@@ -196,6 +196,23 @@ def test_exclude_set_is_never_allocated(store: LeaseStore) -> None:
     assert got[5] is None
 
 
+def test_first_free_after_a_run_that_starts_at_the_hint(store: LeaseStore) -> None:
+    """The search from the hint walks the run of taken addresses there: a released record inside
+    it does not block, an excluded address extends it, and a run that fills the first search
+    window (256 addresses in the PostgreSQL store) goes on into the next."""
+    big = [R(X, X + 599)]
+    for i in range(6):
+        bind(store, bytes([i + 1]) * 4, X + 100 + i)
+    run(store.release(V4, X + 103, bytes([4]) * 4, NOW + 1))
+    assert alloc(store, A, big, hint=100, now=NOW + 2) == X + 103  # a released record is free
+    assert alloc(store, B, big, hint=101, now=NOW + 2) == X + 106  # A holds X + 103 now
+    assert alloc(store, C, big, hint=104, now=NOW + 2, exclude=frozenset({X + 107})) == X + 108
+    for i in range(300):  # a run from X + 200 to X + 499: past the end of a first 256-address window
+        bind(store, b"\x02" + i.to_bytes(3, "big"), X + 200 + i)
+    assert alloc(store, b"\x03new", big, hint=200, now=NOW + 10) == X + 500
+    assert alloc(store, b"\x04new", big, hint=201, now=NOW + 10, exclude=frozenset({X + 500})) == X + 501
+
+
 def test_own_address_now_excluded_is_not_given_back(store: LeaseStore) -> None:
     bind(store, A, X + 2, until=NOW + 10)
     assert alloc(store, A, POOL, hint=2, now=NOW + 20, exclude=frozenset({X + 2})) == X + 3

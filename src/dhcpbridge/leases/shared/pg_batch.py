@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from dhcpbridge.engine.model import Lease
 from dhcpbridge.leases.addresses import addr_text
@@ -32,7 +34,16 @@ from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_pump import Pump, rounds
 
-__all__ = ["COMMIT_MANY", "LEASE_ARRAYS", "CommitBatch", "as_arrays", "refused", "rounds", "unnest"]
+__all__ = [
+    "COMMIT_MANY",
+    "LEASE_ARRAYS",
+    "CommitBatch",
+    "as_arrays",
+    "binary_array",
+    "refused",
+    "rounds",
+    "unnest",
+]
 
 Rows = list[tuple[Any, ...]]
 Connect = Callable[[], contextlib.AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
@@ -65,15 +76,46 @@ _ARRAYS: Arrays = (
 
 def unnest(arrays: Arrays, ordinality: bool = False) -> str:
     """The head of a batched statement: ``WITH i AS (SELECT * FROM unnest(`` the ``arrays``
-    ``) AS i(`` their names (``WITH ORDINALITY`` numbers the rows); the caller closes the list."""
-    params = ", ".join(f"%({name})s::{kind}[]" for name, kind in arrays)
+    ``) AS i(`` their names (``WITH ORDINALITY`` numbers the rows); the caller closes the list.
+    The arrays go in PostgreSQL's binary format (``%(name)b``, values from :func:`as_arrays`)."""
+    params = ", ".join(f"%({name})b::{kind}[]" for name, kind in arrays)
     names = ", ".join(name for name, _ in arrays)
     return f"WITH i AS (SELECT * FROM unnest({params}){' WITH ORDINALITY' if ordinality else ''} AS i({names}"
 
 
+def _json_text(value: Any) -> str:
+    """A ``Jsonb`` (or a plain dict) as JSON text; PostgreSQL casts the text array to ``jsonb[]``."""
+    if isinstance(value, str):
+        return value
+    obj = value.obj if isinstance(value, Jsonb) else value
+    return json.dumps(obj, separators=(",", ":")) if obj else "{}"
+
+
+# One element type per array, as psycopg's binary array dumper needs (it refuses a list that mixes
+# ``int`` and ``float``, which the text format took): what each PostgreSQL type gets.
+_ELEMENT: dict[str, Callable[[Any], Any]] = {
+    "float8": float,
+    "bigint": int,
+    "smallint": int,
+    "text": str,
+    "inet": str,
+    "bytea": bytes,
+    "jsonb": _json_text,
+}
+
+
+def binary_array(values: list[Any], kind: str) -> list[Any]:
+    """``values`` ready to go as a binary ``kind[]`` parameter: each of one Python type (None stays
+    NULL). The binary format costs psycopg 0.5-0.9 µs an element against 2.2-7.8 µs in text (its
+    text dumper quotes every element with a regular expression; a bytea element is hex-escaped),
+    measured with 500-element arrays: the largest part of this process's CPU per batched lease."""
+    to = _ELEMENT[kind]
+    return [v if v is None or type(v) is to else to(v) for v in values]
+
+
 def as_arrays(rows: list[dict[str, Any]], arrays: Arrays, now: float) -> dict[str, Any]:
     """The parameters of a batched statement: per name of ``arrays``, the values of ``rows``."""
-    args: dict[str, Any] = {name: [row[name] for row in rows] for name, _ in arrays}
+    args: dict[str, Any] = {name: binary_array([row[name] for row in rows], kind) for name, kind in arrays}
     args["now"] = now
     return args
 
@@ -99,7 +141,11 @@ SELECT * FROM (
     FROM c
     UNION ALL
     SELECT false, {q.L_COLUMNS}, l.updated, l.stamp, host(c.address)
-    FROM c JOIN leases l ON l.kind = c.kind AND l.client = c.client AND l.address <> c.address
+    FROM c CROSS JOIN LATERAL (
+        -- one probe of leases_by_client per bound row (OFFSET 0 keeps it a lookup: as a join the
+        -- planner hashed the whole table for every batch, 8 ms of 16 at 20,000 rows)
+        SELECT * FROM leases o WHERE o.kind = c.kind AND o.client = c.client AND o.address <> c.address OFFSET 0
+    ) l
 ) rows
 ORDER BY answers, bound DESC, updated DESC, stamp
 """

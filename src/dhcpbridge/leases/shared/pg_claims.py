@@ -12,6 +12,12 @@ every claim. A call that got nothing here (its client has records, nothing was f
 window, another client or server took its pick, or PostgreSQL refused the statement) returns
 None and the store runs its usual search for it; when PostgreSQL is unreachable the call fails
 (``StoreError``).
+
+Two plan details matter for the cost (``EXPLAIN ANALYZE``, a batch of 200 in a table of 20,000
+rows, 36-48 ms before, 11-16 ms after): ``pick`` is ``MATERIALIZED``, so each client's search runs
+once (inlined, PostgreSQL evaluated the ``CASE`` twice: once for the sort of ``claimed``, once for
+the row); and the "client has no records" check ends in ``OFFSET 0``, which keeps it one probe of
+``leases_by_client`` per client (as an anti-join the planner hashed the whole table per batch).
 """
 
 from __future__ import annotations
@@ -40,21 +46,11 @@ _BLOCKING = q.BLOCKING.replace("%(client)s", "i.client")
 CLAIM_MANY = (
     unnest(_ARRAYS, ordinality=True)
     + f""", n)
-), pick AS (
-    SELECT i.*, CASE
-        WHEN NOT EXISTS (SELECT 1 FROM leases l WHERE l.kind = i.kind AND l.address = i.lo AND {_BLOCKING})
-             AND NOT i.lo = ANY(string_to_array(i.exclude, ',')::inet[]) THEN i.lo
-        ELSE (SELECT min(r.address) + 1 FROM (
-                SELECT b.address, lead(b.address) OVER (ORDER BY b.address) AS next FROM (
-                    SELECT l.address FROM leases l
-                    WHERE l.kind = i.kind AND l.address BETWEEN i.lo AND i.hi AND {_BLOCKING}
-                    UNION
-                    SELECT unnest(string_to_array(i.exclude, ',')::inet[])
-                ) b
-            ) r WHERE r.address < i.hi AND (r.next IS NULL OR r.next <> r.address + 1))
-    END AS address
+), pick AS MATERIALIZED (
+    SELECT i.*, {q.first_free("i.kind", "i.lo", "i.hi", "string_to_array(i.exclude, ',')::inet[]", _BLOCKING)}
+        AS address
     FROM i
-    WHERE NOT EXISTS (SELECT 1 FROM leases o WHERE o.kind = i.kind AND o.client = i.client)
+    WHERE NOT EXISTS (SELECT 1 FROM leases o WHERE o.kind = i.kind AND o.client = i.client OFFSET 0)
 ), claimed AS (
 {q._INSERT}
     SELECT DISTINCT ON (kind, address) kind, address, prefix_len, 'offered', client, hwaddr, hostname,

@@ -41,6 +41,7 @@ from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_ste
 from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
+from dhcpbridge.leases.shared.pg_batch import binary_array
 from dhcpbridge.leases.shared.pg_search import new_stamp
 
 log = logs.get("dhcpbridge.leases")
@@ -462,13 +463,7 @@ class PostgresStore:
                 raise
 
     async def _write(self, batch: list[tuple[Lease, int, float]]) -> None:
-        cols: dict[str, list[Any]] = {
-            name: []
-            for name in (
-                "kind", "address", "prefix_len", "state", "client", "hwaddr", "hostname", "starts",
-                "expires", "subnet", "source", "relay", "circuit_id", "remote_id", "info", "stamp", "updated",
-            )
-        }  # fmt: skip
+        cols: dict[str, list[Any]] = {name: [] for name, _ in q.FLUSH_ARRAYS}
         for lease, stamp, updated in batch:
             cols["kind"].append(q.KIND_TEXT[lease.kind])
             cols["address"].append(addr_text(lease.kind, lease.address))
@@ -487,8 +482,9 @@ class PostgresStore:
             cols["info"].append(json.dumps(lease.info or {}))
             cols["stamp"].append(stamp)
             cols["updated"].append(updated)
+        args: dict[str, Any] = {name: binary_array(cols[name], kind) for name, kind in q.FLUSH_ARRAYS}
         async with self._conn(flush=True) as conn:
-            cur = await conn.execute(q.FLUSH.encode(), {**cols, "now": time.time(), "owner": self.owner})
+            cur = await conn.execute(q.FLUSH.encode(), {**args, "now": time.time(), "owner": self.owner})
             row = await cur.fetchone()
         self.flushes += 1
         _missing, rewritten, conflicts = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
