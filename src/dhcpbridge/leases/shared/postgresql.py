@@ -38,7 +38,7 @@ from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.base import LeaseQuery, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
-from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema
+from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema, pg_stats
 from dhcpbridge.leases.shared import pg_search as search
 from dhcpbridge.leases.shared import pg_sql as q
 from dhcpbridge.leases.shared.pg_batch import binary_array
@@ -83,6 +83,8 @@ class PostgresStore:
         self._counts: dict[str, int] = {}
         self._counted_at = 0.0
         self._counting: asyncio.Task[None] | None = None
+        self._growth = pg_stats.Growth()  # when to ANALYZE the table (see pg_stats)
+        self._analyzing: asyncio.Task[None] | None = None
         self.errors = 0  # consecutive calls that failed
         self._failing_since = 0.0
         self.flushes = 0
@@ -499,12 +501,24 @@ class PostgresStore:
             cur = await conn.execute(q.FLUSH.encode(), {**args, "now": time.time(), "owner": self.owner})
             row = await cur.fetchone()
         self.flushes += 1
+        if self._growth.wrote(len(batch)) and self._analyzing is None:
+            self._analyzing = asyncio.get_running_loop().create_task(self._analyze())
         _missing, rewritten, conflicts = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
         if rewritten:
             self.rewritten += rewritten
             log.warning("lease rows lost by PostgreSQL written again", rows=rewritten)
         if conflicts:
             raise StoreError(f"{conflicts} lease change(s) lost and taken by other clients meanwhile")
+
+    async def _analyze(self) -> None:
+        """``ANALYZE leases`` in the background (``pg_stats``); a failure only waits for the next."""
+        try:
+            async with self._conn() as conn:
+                await conn.execute("ANALYZE leases")
+        except StoreError:
+            pass
+        finally:
+            self._analyzing = None
 
     def limit_leases_per_duid(self, cap: int) -> None:
         """``leases.base.CapsDuidLeases``: enforce ``cap`` in every claim of a new v6 lease."""
@@ -521,10 +535,11 @@ class PostgresStore:
                     await self.flush()
         finally:
             self._closed = True
-            if self._counting is not None:
-                self._counting.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._counting
+            for task in (self._counting, self._analyzing):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
             for pool in (self._pool, self._flush_pool):
                 if pool is not None:
                     await pool.close()
@@ -535,4 +550,9 @@ class PostgresStore:
         await pg_notify.watch(self.url, self.owner, self.get, emit, ready)
 
     def stats(self) -> dict[str, Any]:
-        return {"flushes": self.flushes, "rewritten": self.rewritten, "pending": len(self._pending)}
+        return {
+            "flushes": self.flushes,
+            "rewritten": self.rewritten,
+            "pending": len(self._pending),
+            "analyzes": self._growth.analyzes,
+        }
