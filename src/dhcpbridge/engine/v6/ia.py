@@ -72,8 +72,9 @@ def ia_entry(code: int, address: int, length: int, lifetimes: bytes) -> bytes:
 def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
     """An IA_NA / IA_PD with T1 + T2 already packed and its encoded sub-options (an IA_TA
     without the timers)."""
-    body = _U32.pack(iaid) + (timers if code != IA_TA else b"") + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
+    # int.to_bytes, not struct: compiled, a direct call (no method lookup, no argument tuple)
+    body = iaid.to_bytes(4, "big") + (timers if code != IA_TA else b"") + inner
+    return Encoded(code, body, (code << 16 | len(body)).to_bytes(4, "big") + body)
 
 
 def status_wire(code: int, message: str) -> bytes:

@@ -54,6 +54,7 @@ _SOLICIT: Final = 1
 _REQUEST: Final = 3
 
 _PAIR: Final = struct.Struct("!II")
+_crc32: Final = zlib.crc32
 
 NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
 NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
@@ -338,7 +339,7 @@ class Bindings(Handler[Transaction6]):
                     self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
                     ranges,
                     tx.now,
-                    zlib.crc32(ia.key),
+                    _crc32(ia.key),
                     env.reserved,
                     prefer if in_ranges(ranges, prefer) else 0,
                 )
