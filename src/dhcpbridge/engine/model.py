@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Any
+from typing import Any, Final
 
 
 class LeaseKind(IntEnum):
@@ -28,7 +28,7 @@ class LeaseState(IntEnum):
     EXPIRED = 4
 
 
-ACTIVE_STATES = frozenset({LeaseState.OFFERED, LeaseState.BOUND, LeaseState.DECLINED})
+ACTIVE_STATES: Final = frozenset({LeaseState.OFFERED, LeaseState.BOUND, LeaseState.DECLINED})
 
 
 @dataclass(slots=True, init=False)

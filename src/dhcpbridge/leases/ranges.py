@@ -53,6 +53,13 @@ def probe(r: AddressRange, hint: int, attempt: int) -> int:
 def segments(ranges: Sequence[AddressRange], hint: int) -> list[Segment]:
     """The ranges as one sequence searched from ``hint`` (modulo its size) to the end, then from
     the start: the pieces in search order, a range cut at the start point giving two."""
+    if len(ranges) == 1:  # one range (the common pool): the same pieces without the lists below
+        r = ranges[0]
+        size = range_size(r)
+        if size <= 0:
+            return []
+        start = hint % size
+        return [(r, start, size), (r, 0, start)] if start else [(r, 0, size)]
     sizes = [range_size(r) for r in ranges]
     total = sum(sizes)
     if total <= 0:

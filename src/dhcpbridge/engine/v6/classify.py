@@ -3,7 +3,7 @@ who the client is and what it asks for, pick its link, and check the server iden
 
 from __future__ import annotations
 
-import struct
+from typing import Final
 
 from dhcpbridge.engine.model import LeaseKind
 from dhcpbridge.engine.pipeline import CannotRespond, Handler
@@ -15,29 +15,31 @@ from dhcpbridge.wire.duid import MAX_DUID_LEN, MIN_DUID_LEN
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v6.options import MessageType6, StatusCode6
 
-SOLICIT = MessageType6.SOLICIT
-REQUEST = MessageType6.REQUEST
-CONFIRM = MessageType6.CONFIRM
-RENEW = MessageType6.RENEW
-REBIND = MessageType6.REBIND
-REPLY = MessageType6.REPLY
-RELEASE = MessageType6.RELEASE
-DECLINE = MessageType6.DECLINE
-INFORMATION_REQUEST = MessageType6.INFORMATION_REQUEST
-LEASEQUERY = MessageType6.LEASEQUERY
+# Final: compiled, a module constant is a C static, not a lookup in the module's dict per use
+SOLICIT: Final = MessageType6.SOLICIT
+REQUEST: Final = MessageType6.REQUEST
+CONFIRM: Final = MessageType6.CONFIRM
+RENEW: Final = MessageType6.RENEW
+REBIND: Final = MessageType6.REBIND
+REPLY: Final = MessageType6.REPLY
+RELEASE: Final = MessageType6.RELEASE
+DECLINE: Final = MessageType6.DECLINE
+INFORMATION_REQUEST: Final = MessageType6.INFORMATION_REQUEST
+LEASEQUERY: Final = MessageType6.LEASEQUERY
 
-ACCEPTED = frozenset({SOLICIT, REQUEST, CONFIRM, RENEW, REBIND, RELEASE, DECLINE, INFORMATION_REQUEST})
+ACCEPTED: Final = frozenset({SOLICIT, REQUEST, CONFIRM, RENEW, REBIND, RELEASE, DECLINE, INFORMATION_REQUEST})
 #: RFC 8415 §16: these must name the server they are meant for ...
-NEEDS_SERVER_ID = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
+NEEDS_SERVER_ID: Final = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
 #: ... and these must not name any.
-NO_SERVER_ID = frozenset({SOLICIT, CONFIRM, REBIND})
+NO_SERVER_ID: Final = frozenset({SOLICIT, CONFIRM, REBIND})
 #: RFC 8415 §18.4: only these may be unicast to a server (when it told the client it may).
-UNICAST_OK = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
+UNICAST_OK: Final = frozenset({REQUEST, RENEW, RELEASE, DECLINE})
 
-_LINK_LOCAL_PREFIX = 0xFE80 >> 6  # fe80::/10
-_U32 = struct.Struct("!I")
-NA = LeaseKind.NA
-PD = LeaseKind.PD
+_LINK_LOCAL_PREFIX: Final = 0xFE80 >> 6  # fe80::/10
+_LEASEQUERY: Final = 14  # LEASEQUERY as an int literal: compiled, compared without a call
+_INFORMATION_REQUEST: Final = 11  # INFORMATION_REQUEST, likewise
+NA: Final = LeaseKind.NA
+PD: Final = LeaseKind.PD
 
 
 class Classify(Handler[Transaction6]):
@@ -48,7 +50,7 @@ class Classify(Handler[Transaction6]):
 
     def pre(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
-        leasequery = kind == LEASEQUERY and bool(self.env.leasequery_requesters)
+        leasequery = kind == _LEASEQUERY and bool(self.env.leasequery_requesters)
         if kind not in ACCEPTED and not leasequery:
             raise CannotRespond("unsupported-type", message_name6(kind))
         served = self.env.host.served
@@ -78,7 +80,7 @@ class Classify(Handler[Transaction6]):
                 raise CannotRespond("bad-client-id", f"DUID of {len(duid)} bytes")
             tx.duid = duid
             tx.client_option = client
-        elif kind != INFORMATION_REQUEST:
+        elif kind != _INFORMATION_REQUEST:
             raise CannotRespond("no-client-id", message_name6(kind))
         if ias:
             self._cap(tx, ias)
@@ -92,12 +94,11 @@ class Classify(Handler[Transaction6]):
                     iaid, hints = parse_ia(code, body)
                     if len(hints) > cap:
                         raise CannotRespond("too-many-ia-addresses", f"{len(hints)} in one IA (cap {cap})")
+                    # the key starts with the IAID as the IA carries it (parse_ia checked its 4 bytes)
                     if code == 4:  # its own key: an IA_TA and an IA_NA may share an IAID
-                        out.append(IaRequest(NA, code, iaid, b"TA" + _U32.pack(iaid) + duid, hints))
+                        out.append(IaRequest(NA, code, iaid, b"TA" + body[:4] + duid, hints))
                     else:
-                        out.append(
-                            IaRequest(NA if code == 3 else PD, code, iaid, _U32.pack(iaid) + duid, hints)
-                        )
+                        out.append(IaRequest(NA if code == 3 else PD, code, iaid, body[:4] + duid, hints))
             except FormError as exc:
                 raise CannotRespond("malformed:" + exc.reason, str(exc)) from None
         if tx.relays:
@@ -191,9 +192,9 @@ class ServerIdentity(Handler[Transaction6]):
                 raise CannotRespond("server-id-not-allowed", message_name6(kind))
         elif sid is not None and sid != self.env.server_duid:  # INFORMATION-REQUEST
             raise CannotRespond("other-server", message_name6(kind))
-        if kind == INFORMATION_REQUEST and tx.ias:
+        if kind == _INFORMATION_REQUEST and tx.ias:
             raise CannotRespond("ia-in-information-request")
-        if tx.unicast and kind != LEASEQUERY:  # RFC 5007: a requester unicasts its queries
+        if tx.unicast and kind != _LEASEQUERY:  # RFC 5007: a requester unicasts its queries
             if kind not in UNICAST_OK:
                 raise CannotRespond("unicast-not-allowed", message_name6(kind))
             subnet = tx.subnet

@@ -11,7 +11,7 @@ LEASEQUERY-REPLY to the requester's address and port).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Final, cast
 
 from dhcpbridge.engine.class_handlers import Classes6, ClassOptions6
 from dhcpbridge.engine.core import Dest, Engine, Outcome
@@ -27,9 +27,10 @@ from dhcpbridge.engine.v6.transaction import Transaction6, message_name6
 from dhcpbridge.wire.v6.message import Message6, RelayMessage6, encode6, parse6, wrap_relay_reply
 from dhcpbridge.wire.v6.options import Encoded
 
-_RELAY_FORW = 12
-_RELAY_SOURCE_PORT = 135
-_LEASEQUERY = 14
+# Final: compiled, int literals folded into the code (no lookup in the module's dict)
+_RELAY_FORW: Final = 12
+_RELAY_SOURCE_PORT: Final = 135
+_LEASEQUERY: Final = 14
 
 #: What ``Engine6.process`` returns (``outcome.dest`` says where the reply goes).
 Outcome6 = Outcome[Transaction6]

@@ -15,16 +15,17 @@ from typing import Final
 from dhcpbridge.wire.errors import FormError
 from dhcpbridge.wire.v6.options import Encoded, OptionCode6
 
-_HDR = struct.Struct("!HH")
-_U32 = struct.Struct("!I")
-_STATUS = struct.Struct("!HHH")
-_IAADDR_HDR = _HDR.pack(5, 24)  # IAADDR in an IA_NA: address, preferred, valid
-_IAPREFIX_HDR = _HDR.pack(26, 25)  # IAPREFIX in an IA_PD: preferred, valid, length, prefix
+# Final: compiled, a module constant is a C static, not a lookup in the module's dict per use
+_HDR: Final = struct.Struct("!HH")
+_U32: Final = struct.Struct("!I")
+_STATUS: Final = struct.Struct("!HHH")
+_IAADDR_HDR: Final = _HDR.pack(5, 24)  # IAADDR in an IA_NA: address, preferred, valid
+_IAPREFIX_HDR: Final = _HDR.pack(26, 25)  # IAPREFIX in an IA_PD: preferred, valid, length, prefix
 IA_NA: Final = int(OptionCode6.IA_NA)
 IA_TA: Final = int(OptionCode6.IA_TA)
 IA_PD: Final = int(OptionCode6.IA_PD)
 #: Preferred and valid lifetime 0: withdrawn (RFC 8415 §18.3.4); also T1 = T2 = 0.
-ZERO8 = bytes(8)
+ZERO8: Final = bytes(8)
 
 
 def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
@@ -36,12 +37,14 @@ def parse_ia(code: int, body: bytes) -> tuple[int, list[tuple[int, int]]]:
     pos = 4 if code == IA_TA else 12  # an IA_TA has no T1 / T2 (RFC 8415 §21.5)
     if n < pos:
         raise FormError(f"IA of {n} bytes is shorter than {pos}", "truncated")
-    iaid = _U32.unpack_from(body)[0]
+    # byte by byte, not struct's unpack_from: compiled, no tuple and no method call
+    iaid = body[0] << 24 | body[1] << 16 | body[2] << 8 | body[3]
     hints: list[tuple[int, int]] = []
     while pos < n:
         if pos + 4 > n:
             raise FormError("truncated option header inside an IA", "truncated")
-        sub, length = _HDR.unpack_from(body, pos)
+        sub = body[pos] << 8 | body[pos + 1]
+        length = body[pos + 2] << 8 | body[pos + 3]
         pos += 4
         end = pos + length
         if end > n:
@@ -69,8 +72,9 @@ def ia_entry(code: int, address: int, length: int, lifetimes: bytes) -> bytes:
 def ia_wire(code: int, iaid: int, timers: bytes, inner: bytes) -> Encoded:
     """An IA_NA / IA_PD with T1 + T2 already packed and its encoded sub-options (an IA_TA
     without the timers)."""
-    body = _U32.pack(iaid) + (timers if code != IA_TA else b"") + inner
-    return Encoded(code, body, _HDR.pack(code, len(body)) + body)
+    # int.to_bytes, not struct: compiled, a direct call (no method lookup, no argument tuple)
+    body = iaid.to_bytes(4, "big") + (timers if code != IA_TA else b"") + inner
+    return Encoded(code, body, (code << 16 | len(body)).to_bytes(4, "big") + body)
 
 
 def status_wire(code: int, message: str) -> bytes:
@@ -79,7 +83,7 @@ def status_wire(code: int, message: str) -> bytes:
     return _STATUS.pack(13, 2 + len(text), code) + text
 
 
-_STATUS_WIRE: dict[tuple[int, str], bytes] = {}
+_STATUS_WIRE: Final[dict[tuple[int, str], bytes]] = {}
 
 
 def status_bytes(status: tuple[int, str]) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Final
 
 from dhcpbridge.engine import core
 from dhcpbridge.engine.core import RelayNames, lease_template
@@ -40,14 +41,20 @@ from dhcpbridge.engine.v6.subnet import Subnet6, class_lifetimes
 from dhcpbridge.engine.v6.transaction import IaRequest, Transaction6, ip6_str
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, StatusCode6
 
-NA = LeaseKind.NA
-PD = LeaseKind.PD
-ADVERTISE = MessageType6.ADVERTISE
-BOUND = LeaseState.BOUND
-OFFERED = LeaseState.OFFERED
-RELEASED, DECLINED = LeaseState.RELEASED, LeaseState.DECLINED
+# Final: compiled, a module constant is a C static, not a lookup in the module's dict per use
+NA: Final = LeaseKind.NA
+PD: Final = LeaseKind.PD
+ADVERTISE: Final = MessageType6.ADVERTISE
+BOUND: Final = LeaseState.BOUND
+OFFERED: Final = LeaseState.OFFERED
+RELEASED: Final = LeaseState.RELEASED
+DECLINED: Final = LeaseState.DECLINED
+# SOLICIT and REQUEST as int literals: compiled, the message type is compared without a call
+_SOLICIT: Final = 1
+_REQUEST: Final = 3
 
-_PAIR = struct.Struct("!II")
+_PAIR: Final = struct.Struct("!II")
+_crc32: Final = zlib.crc32
 
 NO_ADDRS = (StatusCode6.NO_ADDRS_AVAIL, "no addresses available")
 NO_PREFIX = (StatusCode6.NO_PREFIX_AVAIL, "no prefixes available")
@@ -55,7 +62,7 @@ NO_BINDING = (StatusCode6.NO_BINDING, "no binding for this IA")
 NOT_ON_LINK = (StatusCode6.NOT_ON_LINK, "address not appropriate for this link")
 
 
-ASKED = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
+ASKED: Final = frozenset({SOLICIT, REQUEST, RENEW, REBIND})
 
 
 class AskSources(core.AskSources[Transaction6]):
@@ -85,12 +92,12 @@ class Bindings(Handler[Transaction6]):
 
     async def handle(self, tx: Transaction6) -> None:
         kind = tx.msg_type_code
-        if kind in (SOLICIT, REQUEST):  # the hot path: one coroutine for the whole message
+        if kind in (_SOLICIT, _REQUEST):  # the hot path: one coroutine for the whole message
             subnet = tx.subnet
             if subnet is None:
                 raise CannotRespond("no-subnet", f"link {tx.relay_ip or tx.meta.ifname}")
-            rapid = kind == SOLICIT and tx.rapid_commit and subnet.rapid_commit
-            commit = kind == REQUEST or rapid
+            rapid = kind == _SOLICIT and tx.rapid_commit and subnet.rapid_commit
+            commit = kind == _REQUEST or rapid
             answer = tx.answer
             denied = answer is None or answer.action is not Action.ASSIGN
             used: set[tuple[int, int]] = set()
@@ -100,7 +107,7 @@ class Bindings(Handler[Transaction6]):
                 if denied:
                     out.append(self._status_ia(ia, NO_ADDRS if ia.kind == NA else NO_PREFIX))
                     continue
-                if kind == REQUEST and ia.kind == NA and not subnet.contains_all(ia.hints):
+                if kind == _REQUEST and ia.kind == NA and not subnet.contains_all(ia.hints):
                     out.append(self._status_ia(ia, NOT_ON_LINK))  # RFC 8415 §18.3.2
                     continue
                 lease = await self._assign(tx, subnet, ia, commit, used, grant[2])
@@ -332,7 +339,7 @@ class Bindings(Handler[Transaction6]):
                     self._template(tx, ia, 0, length, OFFERED, tx.now + env.offer_hold),
                     ranges,
                     tx.now,
-                    zlib.crc32(ia.key),
+                    _crc32(ia.key),
                     env.reserved,
                     prefer if in_ranges(ranges, prefer) else 0,
                 )

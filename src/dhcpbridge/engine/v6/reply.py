@@ -8,9 +8,10 @@ after this one, may append, remove or replace options before the engine encodes 
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from dhcpbridge.engine.pipeline import Handler
-from dhcpbridge.engine.v6.classify import INFORMATION_REQUEST, REPLY, SOLICIT
+from dhcpbridge.engine.v6.classify import REPLY
 from dhcpbridge.engine.v6.env import Env6
 from dhcpbridge.engine.v6.ia import status_bytes
 from dhcpbridge.engine.v6.lease import ADVERTISE
@@ -20,13 +21,18 @@ from dhcpbridge.engine.v6.transaction import Transaction6
 from dhcpbridge.wire.v6.message import Message6
 from dhcpbridge.wire.v6.options import Encoded, MessageType6, Option6, OptionCode6
 
-_U16 = struct.Struct("!H")
-LEASEQUERY_REPLY = MessageType6.LEASEQUERY_REPLY
-RAPID_COMMIT = Encoded(OptionCode6.RAPID_COMMIT, b"")
-PREFERENCE = OptionCode6.PREFERENCE
+# Final: compiled, a module constant is a C static, not a lookup in the module's dict per use
+_U16: Final = struct.Struct("!H")
+LEASEQUERY_REPLY: Final = MessageType6.LEASEQUERY_REPLY
+RAPID_COMMIT: Final = Encoded(OptionCode6.RAPID_COMMIT, b"")
+PREFERENCE: Final = OptionCode6.PREFERENCE
 #: Options that belong only in a Reply to Information-request (RFC 8415 §21.23, §21.25).
-INFO_ONLY = frozenset({OptionCode6.INFORMATION_REFRESH_TIME, OptionCode6.INF_MAX_RT})
-_EMPTY: OptionSet = {}
+INFO_ONLY: Final = frozenset({OptionCode6.INFORMATION_REFRESH_TIME, OptionCode6.INF_MAX_RT})
+_EMPTY: Final[OptionSet] = {}
+_STATUS_CODE: Final = 13  # OptionCode6.STATUS_CODE as an int literal
+_LEASEQUERY_REPLY: Final = 15  # LEASEQUERY_REPLY, likewise: compared without a call
+_SOLICIT: Final = 1
+_INFORMATION_REQUEST: Final = 11
 
 
 class BuildReply(Handler[Transaction6]):
@@ -57,7 +63,7 @@ class BuildReply(Handler[Transaction6]):
 
     def post(self, tx: Transaction6) -> None:
         kind = tx.reply_type
-        if not kind or tx.drop_reason is not None or kind == LEASEQUERY_REPLY:  # (built whole)
+        if not kind or tx.drop_reason is not None or kind == _LEASEQUERY_REPLY:  # (built whole)
             return
         env = self.env
         opts: list[Option6] = []
@@ -68,14 +74,14 @@ class BuildReply(Handler[Transaction6]):
         status = tx.status
         if status is not None:
             wire = status_bytes(status)
-            opts.append(Encoded(OptionCode6.STATUS_CODE, wire[4:], wire))
+            opts.append(Encoded(_STATUS_CODE, wire[4:], wire))
         if tx.state == "use-multicast":  # RFC 8415 §18.4: nothing else
             tx.reply = Message6(kind, tx.request.transaction_id, opts)
             return
         if kind == ADVERTISE and status is not None and not tx.reply_ias:
             tx.reply = Message6(kind, tx.request.transaction_id, opts)  # RFC 8415 §18.3.9
             return
-        if tx.state == "rapid-commit" and tx.msg_type_code == SOLICIT:
+        if tx.state == "rapid-commit" and tx.msg_type_code == _SOLICIT:
             opts.append(RAPID_COMMIT)
         subnet = tx.subnet
         options = subnet.options if subnet is not None else env.options or _EMPTY
@@ -86,7 +92,7 @@ class BuildReply(Handler[Transaction6]):
         answer = tx.answer
         extra = answer.options if answer is not None else None
         if tx.oro and options:
-            chosen = self._select(options, tx.oro, tx.msg_type_code == INFORMATION_REQUEST)
+            chosen = self._select(options, tx.oro, tx.msg_type_code == _INFORMATION_REQUEST)
             if extra:  # the source's options for this client replace the configured ones
                 chosen = tuple(o for o in chosen if o.code not in extra)
             opts.extend(chosen)

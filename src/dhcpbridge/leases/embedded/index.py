@@ -28,15 +28,22 @@ import heapq
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from dhcpbridge.engine.model import ACTIVE_STATES, Lease, LeaseKind, LeaseState
 from dhcpbridge.engine.ports import AddressRange
 from dhcpbridge.leases.ranges import MAP_LIMIT, PROBE_MULT, PROBES, in_ranges, range_step, segments
 
-HEAP_SLACK = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
+HEAP_SLACK: Final = 4096  # stale expiry entries tolerated beyond twice the table before a rebuild
 FRESH_LIMIT = 65536  # new addresses noted for the ordered list; beyond that it is rebuilt instead
-STATES = 5  # LeaseState values, for the count index kind * STATES + state
+STATES: Final = 5  # LeaseState values, for the count index kind * STATES + state
+# Final: compiled, these are C statics, not a module-dict lookup (and a class attribute) per use
+_V4: Final = LeaseKind.V4
+_NA: Final = LeaseKind.NA
+_PD: Final = LeaseKind.PD
+_OFFERED: Final = LeaseState.OFFERED
+_BOUND: Final = LeaseState.BOUND
+_heappush: Final = heapq.heappush
 
 
 def _drop(table: dict[Any, Any], key: Any, value: Any) -> bool:
@@ -55,6 +62,12 @@ def _drop(table: dict[Any, Any], key: Any, value: Any) -> bool:
         return False
     del table[key]
     return True
+
+
+def _held(lease: Lease) -> bool:
+    """Whether ``lease`` holds its address (bound, or an offer held), whatever its expiry."""
+    state = lease.state
+    return state in (_BOUND, _OFFERED)
 
 
 class _RangeMap:
@@ -159,7 +172,7 @@ class LeaseIndex:
                 else:
                     self._overflow[kind] = True
             counts[base + lease.state] += 1
-        if self._reoffered and lease.state != LeaseState.OFFERED:
+        if self._reoffered and lease.state != _OFFERED:
             self._reoffered.discard((kind, addr))
         if old is not None and old.client != client:
             self._unlink(kind, old.client, addr)  # the address is another client's now
@@ -167,7 +180,7 @@ class LeaseIndex:
         had = clients.get(client)
         if had is None:
             clients[client] = addr
-            if kind != LeaseKind.V4:
+            if kind != _V4:
                 self._link_duid(kind, client)
         elif isinstance(had, int):
             if had != addr:
@@ -181,7 +194,7 @@ class LeaseIndex:
             self._mark(kind, addr, active)
         if active and not self._loading:
             heap = self._heap
-            heapq.heappush(heap, (lease.expires, kind, addr))
+            _heappush(heap, (lease.expires, kind, addr))
             if len(heap) > self._heap_limit:
                 self._compact_heap()
         if durable:
@@ -218,7 +231,7 @@ class LeaseIndex:
     def _unlink(self, kind: LeaseKind, client: bytes, addr: int) -> None:
         """Forget ``addr`` in ``client``'s entry of the by-client index, and the entry once empty:
         the index holds no entry for a client without records (bounded by the table)."""
-        if _drop(self.by_client[kind], client, addr) and kind != LeaseKind.V4:
+        if _drop(self.by_client[kind], client, addr) and kind != _V4:
             _drop(self._duid_keys[kind], client[4:], client)
 
     def _addrs(self, kind: LeaseKind, client: bytes) -> list[int]:
@@ -280,27 +293,33 @@ class LeaseIndex:
     def duid_lease_count(self, duid: bytes, now: float) -> int:
         """How many addresses and prefixes (IA_NA + IA_PD records keyed IAID + ``duid``) are held
         for one DUID now: bound or offered, not yet expired."""
+        return self._duid_held(_NA, duid, now) + self._duid_held(_PD, duid, now)
+
+    def _duid_held(self, kind: LeaseKind, duid: bytes, now: float) -> int:
+        """``duid_lease_count`` for one kind."""
+        keys = self._duid_keys[kind].get(duid)
+        if keys is None:
+            return 0
+        table = self.by_addr[kind]
+        if isinstance(keys, bytes):  # one IA (the common case): no list to iterate
+            return self._held_now(table, keys, self.by_client[kind].get(keys), now)
         count = 0
-        for kind in (LeaseKind.NA, LeaseKind.PD):
-            keys = self._duid_keys[kind].get(duid)
-            if keys is None:
-                continue
-            table = self.by_addr[kind]
-            for client in [keys] if isinstance(keys, bytes) else keys:
-                count += self._held_now(table, client, self._addrs(kind, client), now)
+        for client in keys:
+            count += self._held_now(table, client, self.by_client[kind].get(client), now)
         return count
 
     @staticmethod
-    def _held_now(table: dict[int, Lease], client: bytes, addrs: list[int], now: float) -> int:
+    def _held_now(table: dict[int, Lease], client: bytes, addrs: int | list[int] | None, now: float) -> int:
+        """How many of ``client``'s records (its by-client entry ``addrs``) are held now."""
+        if addrs is None:
+            return 0
+        if isinstance(addrs, int):
+            lease = table.get(addrs)
+            return int(lease is not None and lease.client == client and lease.expires > now and _held(lease))
         count = 0
         for addr in addrs:
             lease = table.get(addr)
-            if (
-                lease is not None
-                and lease.client == client
-                and lease.expires > now
-                and lease.state in (LeaseState.BOUND, LeaseState.OFFERED)
-            ):
+            if lease is not None and lease.client == client and lease.expires > now and _held(lease):
                 count += 1
         return count
 
@@ -310,13 +329,13 @@ class LeaseIndex:
         if (
             current is not None
             and current.client == lease.client
-            and current.state == LeaseState.BOUND
+            and current.state == _BOUND
             and current.expires > now
         ):
             return current  # already bound to this client: keep the real lease untouched
-        lease.state = LeaseState.OFFERED
+        lease.state = _OFFERED
         held = self.put(lease, durable=False)
-        if current is not None and current.client == lease.client and current.state != LeaseState.OFFERED:
+        if current is not None and current.client == lease.client and current.state != _OFFERED:
             self._reoffered.add((lease.kind, lease.address))  # a returning client: its history stays
         return held
 
@@ -340,9 +359,9 @@ class LeaseIndex:
         current = self.by_addr[lease.kind].get(lease.address)
         if current is not None and not current.is_free_for(lease.client, now):
             return None
-        if current is not None and current.client == lease.client and current.state == LeaseState.BOUND:
+        if current is not None and current.client == lease.client and current.state == _BOUND:
             lease.starts = min(current.starts, lease.starts) if current.expires > now else lease.starts
-        lease.state = LeaseState.BOUND
+        lease.state = _BOUND
         return self.put(lease, durable=True)
 
     def allocate(
@@ -379,7 +398,7 @@ class LeaseIndex:
                 found = self._free_in(kind, r, lo, hi, client, now, hint, exclude)
                 if found is not None:
                     lease.address = found
-                    lease.state = LeaseState.OFFERED
+                    lease.state = _OFFERED
                     return self.put(lease, durable=False)
             if attempt or not self._heap or self._heap[0][0] > now:
                 break

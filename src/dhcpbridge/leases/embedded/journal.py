@@ -22,7 +22,7 @@ import json
 import socket
 import struct
 import zlib
-from typing import Any
+from typing import Any, Final
 
 MAGIC = b"dhcpbjnl"
 VERSION = 2  # written; READS are read
@@ -111,10 +111,19 @@ def decode_record(v: Any) -> tuple[Any, ...]:
     )
 
 
+_AF_INET6: Final = socket.AF_INET6  # Final: compiled, C statics, not module attribute lookups
+_inet_pton: Final = socket.inet_pton
+
+
 def _packed_addr(kind: int, text: str) -> bytes:
     if kind == V4_KIND:
         return socket.inet_aton(text)
-    return socket.inet_pton(socket.AF_INET6, text)
+    return _inet_pton(_AF_INET6, text)
+
+
+def packed_addr(kind: int, addr: int) -> bytes:
+    """A row's address (an int) as ``pack_record`` writes it: 4 bytes for IPv4, 16 for IPv6."""
+    return addr.to_bytes(4 if kind == V4_KIND else 16, "big")
 
 
 def _utf8(text: str) -> bytes:
@@ -131,10 +140,11 @@ def _text(raw: bytes) -> str:
         return raw.decode("utf-8", _TEXT)  # still a ValueError when it is not even that
 
 
-def pack_record(r: tuple[Any, ...]) -> bytes:
-    """One row record (SQLite column values) in format 2."""
+def pack_record(r: tuple[Any, ...], addr: bytes = b"") -> bytes:
+    """One row record (SQLite column values) in format 2; ``addr``: its address already packed
+    (``packed_addr``), else it is read back from the row's text."""
     if r[0] == DELETED:
-        return _GONE_HEAD.pack(_GONE, r[1]) + _packed_addr(r[1], r[2])
+        return _GONE_HEAD.pack(_GONE, r[1]) + (addr or _packed_addr(r[1], r[2]))
     kind: int = r[0]
     client: bytes = r[3]
     hwaddr: bytes = r[7]
@@ -163,7 +173,19 @@ def pack_record(r: tuple[Any, ...]) -> bytes:
         len(info),
     )
     return b"".join(
-        (fixed, _packed_addr(kind, r[1]), client, hwaddr, host, subnet, source, relay, circuit, remote, info)
+        (
+            fixed,
+            addr or _packed_addr(kind, r[1]),
+            client,
+            hwaddr,
+            host,
+            subnet,
+            source,
+            relay,
+            circuit,
+            remote,
+            info,
+        )
     )
 
 
@@ -237,8 +259,11 @@ def _framed(body: bytes) -> bytes:
     return FRAME.pack(MARK, len(body), zlib.crc32(body, zlib.crc32(length))) + body
 
 
-def frame(records: list[tuple[Any, ...]]) -> bytes:
-    """One frame holding ``records`` (without the file header), in format ``VERSION``."""
+def frame(records: list[tuple[Any, ...]], addrs: list[bytes] | None = None) -> bytes:
+    """One frame holding ``records`` (without the file header), in format ``VERSION``; ``addrs``:
+    their addresses already packed, in the same order (``packed_addr``)."""
+    if addrs is not None:
+        return _framed(b"".join([pack_record(r, a) for r, a in zip(records, addrs, strict=True)]))
     return _framed(b"".join([pack_record(r) for r in records]))
 
 

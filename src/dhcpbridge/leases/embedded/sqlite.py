@@ -47,7 +47,7 @@ from dhcpbridge.leases.addresses import addr_int, addr_text
 from dhcpbridge.leases.base import StoreError
 from dhcpbridge.leases.embedded.indexed import IndexedStore
 from dhcpbridge.leases.embedded.journal import DELETED as _DELETED
-from dhcpbridge.leases.embedded.journal import HEADER_BYTES, JournalError, Scan, frame, scan
+from dhcpbridge.leases.embedded.journal import HEADER_BYTES, JournalError, Scan, frame, packed_addr, scan
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -390,11 +390,13 @@ class SqliteStore(IndexedStore):
         """One frame with every pending change, appended to the journal; a write that fails is
         cut back off the file (``StoreError``), the changes stay pending."""
         records: list[tuple[Any, ...]] = []
+        addrs: list[bytes] = []  # packed for the journal from the int, not parsed back from the text
         for (kind, addr), lease in self._pending.items():
             if lease is None:
                 records.append((_DELETED, int(kind), addr_text(LeaseKind(kind), addr)))
             else:
                 records.append(_row(lease))
+            addrs.append(packed_addr(kind, addr))
         try:
             if self._journal_fd is None:
                 self._open_journal()  # lost by a failed rotation or write: reopen now
@@ -405,7 +407,9 @@ class SqliteStore(IndexedStore):
                 f"{self.journal_path}: cannot open to write {len(records)} lease change(s): "
                 f"{exc.strerror or exc}"
             ) from None
-        data = frame(records) if self._journal_size else HEADER_BYTES + frame(records)
+        data = frame(records, addrs)
+        if not self._journal_size:
+            data = HEADER_BYTES + data
         try:
             _write_all(fd, data)
             if self.sync == "full":

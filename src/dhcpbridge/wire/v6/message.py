@@ -61,9 +61,20 @@ _RELAY_FORW: Final = 12
 _RELAY_REPL: Final = 13
 _OPT_RELAY_MSG: Final = 9
 
-_WORD = struct.Struct("!I")
-_RELAY_HDR = struct.Struct("!BB16s16s")
-_RELAY_HDR_LEN = _RELAY_HDR.size  # 34
+_OPT_INTERFACE_ID: Final = 18
+_OPT_ERO: Final = 43
+_OPT_RELAY_SOURCE_PORT: Final = 135
+#: what every RELAY-REPL echoes of its RELAY-FORW (an ERO may ask for more)
+_ECHOED: Final = frozenset({_OPT_INTERFACE_ID, _OPT_RELAY_SOURCE_PORT})
+
+_WORD: Final = struct.Struct("!I")
+_RELAY_HDR: Final = struct.Struct("!BB16s16s")
+_RELAY_HDR_LEN: Final = 34  # _RELAY_HDR.size
+#: relay link and peer addresses met lately, by their 16 bytes: an ``IPv6Address`` costs 4,000
+#: instructions to make and a relay sends the same link address (and often the same peer) again
+#: and again; the objects are immutable, so shared ones are as good as new (bounded: cleared)
+_ADDRESSES: Final[dict[bytes, IPv6Address]] = {}
+_ADDRESSES_LIMIT: Final = 4096
 
 
 class _Message(OptionContainer):
@@ -270,7 +281,17 @@ def _parse(data: bytes, depth: int, max_depth: int) -> Message6 | RelayMessage6:
     if found < 0:
         raise FormError("relay message without a Relay Message option", "no-relay-msg")
     options[found] = RelayMsg(_parse(options[found].to_wire(), depth + 1, max_depth))
-    return RelayMessage6(msg_type, hop_count, IPv6Address(link), IPv6Address(peer), options)
+    return RelayMessage6(msg_type, hop_count, _address(link), _address(peer), options)
+
+
+def _address(packed: bytes) -> IPv6Address:
+    """``IPv6Address(packed)``, shared with the last messages that carried the same address."""
+    addr = _ADDRESSES.get(packed)
+    if addr is None:
+        if len(_ADDRESSES) >= _ADDRESSES_LIMIT:
+            _ADDRESSES.clear()
+        addr = _ADDRESSES[packed] = IPv6Address(packed)
+    return addr
 
 
 def encode6(msg: Message6 | RelayMessage6) -> bytes:
@@ -317,15 +338,16 @@ def unwrap_relay(msg: Message6 | RelayMessage6) -> tuple[Message6, list[RelayMes
 
 def _echoed(forw: RelayMessage6) -> list[Option6]:
     """Options of one RELAY-FORW that go back in its RELAY-REPL, in their original order."""
-    wanted = {int(OptionCode6.INTERFACE_ID), int(OptionCode6.RELAY_SOURCE_PORT)}
-    ero = forw.find(OptionCode6.ERO)
-    if ero is not None:
-        try:
-            wanted.update(EchoRequest.from_wire(ero.to_wire()).codes)
-        except FormError:
-            pass  # a malformed ERO asks for nothing (RFC 4994: echoing is optional)
-        wanted.discard(_OPT_RELAY_MSG)
-        wanted.discard(OptionCode6.ERO)
+    ero = forw.find(_OPT_ERO)
+    if ero is None:  # the usual relay: no set to build
+        return [opt for opt in forw.options if opt.code in _ECHOED]
+    wanted = set(_ECHOED)
+    try:
+        wanted.update(EchoRequest.from_wire(ero.to_wire()).codes)
+    except FormError:
+        pass  # a malformed ERO asks for nothing (RFC 4994: echoing is optional)
+    wanted.discard(_OPT_RELAY_MSG)
+    wanted.discard(_OPT_ERO)
     return [opt for opt in forw.options if opt.code in wanted]
 
 

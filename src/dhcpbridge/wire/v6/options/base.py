@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Final, Self
 
 from dhcpbridge.wire.errors import FormError
 
@@ -31,8 +31,9 @@ __all__ = [
     "parse_options",
 ]
 
-#: The option header: code, length (RFC 8415 §21.1).
-HDR = struct.Struct("!HH")
+#: The option header: code, length (RFC 8415 §21.1). Final: compiled, a C static, not a lookup
+#: in the module's dict per option encoded.
+HDR: Final = struct.Struct("!HH")
 
 #: Typed class per option code, filled by each class as it is defined (``Option6.__init_subclass__``).
 OPTION_CLASSES: dict[int, type[Option6]] = {}
