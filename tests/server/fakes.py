@@ -104,7 +104,7 @@ class Socket:
         del self.batches[0][:limit]
         if not self.batches[0]:
             self.batches.pop(0)
-        return [(data, Meta(data.decode())) for data in batch]
+        return [(data, Meta(data.decode("latin-1"))) for data in batch]
 
     def close(self) -> None:
         self.closed = True

@@ -317,3 +317,35 @@ async def test_packets_waiting_for_io_are_bounded_by_the_rate_they_finish_at() -
     engine.release.set()
     await h.settle()
     assert len(h.sent) == admission.FLOOR
+
+
+async def test_an_overloaded_server_keeps_room_for_the_requests_of_the_offers_it_made() -> None:
+    """Under overload most arrivals are new DISCOVERs. They may fill only ``NEW_SHARE`` of the
+    bound, so the REQUESTs that follow the OFFERs already sent are still admitted and those
+    exchanges finish; before, the DISCOVERs took every place and the REQUESTs were dropped."""
+    from dhcpbridge.server import admission
+
+    rng = random.Random(8)
+    discovers = [discover(rng.randbytes(6), RELAY_A, i)[0] for i in range(3 * 128)]
+    requests = []
+    for i in range(128):
+        msg = parse(discovers[i])
+        msg.options[53] = b"\x03"
+        msg.options[50] = bytes([10, 68, 1, i % POOL])
+        requests.append(encode(msg))
+    h = Harness([discovers[:128], discovers[128:256], discovers[256:], requests], inline=False)
+    engine = Blocking()
+    h.endpoint.engine = engine
+    share = int(admission.FLOOR * admission.NEW_SHARE)
+    for _ in range(3):  # 384 DISCOVERs while none finishes: half the bound of 256 takes them
+        h.endpoint.on_readable()
+    await asyncio.sleep(0)
+    assert h.endpoint.pending == engine.started == share
+    assert h.stats.drops["overload"] == 3 * 128 - share
+    h.endpoint.on_readable()  # 128 REQUESTs: the other half is theirs
+    await asyncio.sleep(0)
+    assert h.endpoint.pending == admission.FLOOR
+    assert h.stats.drops["overload"] == 3 * 128 - share
+    engine.release.set()
+    await h.settle()
+    assert len(h.sent) == admission.FLOOR

@@ -33,7 +33,7 @@ from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
 from dhcpbridge.leases.base import StoreError
-from dhcpbridge.server.admission import Admission
+from dhcpbridge.server.admission import NEW_SHARE, Admission, starts_exchange
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.latency import Latency
 from dhcpbridge.server.outage import StoreOutage
@@ -226,9 +226,14 @@ class Endpoint:
         return kept
 
     def _task(self, engine: Engine, data: bytes, meta: Any, now: float) -> None:
-        """Run one packet as a task, unless ``max_pending`` or the admission's limit already wait
-        (then drop, count)."""
-        if self.pending >= self.max_pending or self.pending >= self.admission.limit:
+        """Run one packet as a task, unless ``max_pending`` or the admission's limit already wait,
+        or, for a packet that starts an exchange, its share of the limit (then drop, count)."""
+        pending, limit = self.pending, self.admission.limit
+        if (
+            pending >= self.max_pending
+            or pending >= limit
+            or (pending >= limit * NEW_SHARE and starts_exchange(self.family, data))
+        ):
             self.stats.drops["overload"] += 1
             if logs.debug_enabled():
                 log.debug("drop", family=self.family, reason="overload", detail="", **meta.log_fields())
