@@ -50,8 +50,9 @@ class BridgedServer(DhcpbridgeServer):
         exe: Path,
         cpu: int | None,
         answer_cpu: int | None,
+        tables: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        super().__init__(ns, workdir, plan, family=4, exe=exe, cpu=cpu)
+        super().__init__(ns, workdir, plan, family=4, exe=exe, cpu=cpu, tables=tables)
         self.name = "dhcpbridge4-bridge"
         self.cache_ttl = cache_ttl
         self.answer_cpu = answer_cpu
@@ -75,7 +76,7 @@ class BridgedServer(DhcpbridgeServer):
             },
             {"type": "pools"},
         ]
-        self.config_path.write_text(to_toml(doc))
+        self.config_path.write_text(to_toml(self.merged(doc)))
         return self.config_path
 
     def start(self, timeout: float = 20.0) -> BridgedServer:

@@ -121,3 +121,20 @@ def test_kea6_config_matches_the_plan(tmp_path: Path) -> None:
     assert behind_relay["pd-pools"] == [{"prefix": "fd69:1000::", "prefix-len": 40, "delegated-len": 56}]
     assert "interface" not in behind_relay
     assert d["subnet6"][1]["relay"] == {"ip-addresses": ["fd68::2"]}
+
+
+def test_extra_tables_are_merged_over_the_generated_config_and_load(tmp_path: Path) -> None:
+    """The bench's known-clients rows turn the per-client rate limit off this way."""
+    from dhcpbridge.config.loader import from_dict
+
+    server = DhcpbridgeServer(
+        fake_ns(tmp_path),
+        tmp_path / "w",
+        LAB_PLAN,
+        tables={"limits": {"client-rate": 0}, "server": {"log-level": "warning"}},
+    )
+    server.workdir.mkdir()
+    doc = tomllib.loads(server.write_config().read_text())
+    assert doc["limits"] == {"client-rate": 0}
+    assert doc["server"] == {"interfaces": ["srv0", "srv1"], "port": 67, "log-level": "warning"}
+    assert from_dict(doc).limits.client_rate == 0

@@ -228,8 +228,10 @@ class DhcpbridgeServer(ManagedServer):
         extra_args: Sequence[str] = (),
         cpu: int | None = SERVER_CPU,
         env: Mapping[str, str] | None = None,
+        tables: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(ns, workdir, cpu=cpu)
+        self.tables = dict(tables or {})  # config tables merged over the generated ones
         self.plan = plan
         self.family = family
         self.name = f"dhcpbridge{family}"
@@ -245,9 +247,15 @@ class DhcpbridgeServer(ManagedServer):
 
     def write_config(self) -> Path:
         self.config_path.write_text(
-            to_toml(dhcpbridge_config(self.plan, self.lease_store, family=self.family))
+            to_toml(self.merged(dhcpbridge_config(self.plan, self.lease_store, family=self.family)))
         )
         return self.config_path
+
+    def merged(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """``doc`` with ``tables`` merged in (a table's keys over the generated ones)."""
+        for name, values in self.tables.items():
+            doc.setdefault(name, {}).update(values)
+        return doc
 
     def command(self, config: Path) -> list[str]:
         return [str(self.exe), "serve", "--config", str(config), *self.extra_args]
