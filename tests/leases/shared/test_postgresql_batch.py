@@ -168,6 +168,7 @@ class R:
 
 
 SMALL = (R(BASE + 10, BASE + 19),)  # 10 addresses
+WIDE = (R(BASE + 10, BASE + 400),)
 
 
 def offer_hold(who: bytes, now: float, hint: int = 0, exclude: frozenset[int] = frozenset()) -> Hold:
@@ -245,9 +246,55 @@ def test_a_known_client_keeps_its_address_and_a_repeated_discover_one_hold(pg_ur
     asyncio.run(_known_and_repeated(pg_url))
 
 
-# --- under load: one statement at a time, the calls of many turns in the next (pg_pump) --------
+async def _returning(url: str) -> None:
+    store = PostgresStore(url)
+    try:
+        now = time.time()
+        a, b, c, d, e = (client(50 + k) for k in range(5))
+        await store.commit(bound(BASE + 50, a, now), now)  # a: bound, live
+        assert await store.offer(Lease(BASE + 60, b, LeaseState.OFFERED, now, now + 30, V4), now)
+        await store.commit(bound(BASE + 70, c, now), now)
+        await store.release(V4, BASE + 70, c, now)  # c: released
+        await store.commit(bound(BASE + 500, d, now), now)  # d: a record outside the range
+        await store.commit(bound(BASE + 80, e, now), now)
+        await store.decline(V4, BASE + 80, e, now, now + 600)  # e: its record declined
+        await store.flush()
+        long_way: list[bytes] = []
+        usual = store._allocate
 
-WIDE = (R(BASE + 10, BASE + 400),)
+        async def counted(conn: psycopg.AsyncConnection[object], hold: Hold) -> Lease | None:
+            long_way.append(hold.lease.client)
+            return await usual(conn, hold)  # type: ignore[arg-type]
+
+        store._allocate = counted  # type: ignore[method-assign]
+        before = store._claims.statements
+        got = await asyncio.gather(
+            *(
+                store.allocate(Hold(Lease(0, who, LeaseState.OFFERED, now, now + 30, V4), WIDE, now, 100))
+                for who in (a, b, c, d, e)
+            )
+        )
+        assert store._claims.statements - before == 1
+        assert long_way == [e]  # only the declined record needs the usual search (it is not free)
+        ga, gb, gc, gd, ge = got
+        assert ga is not None and (ga.address, ga.state) == (BASE + 50, LeaseState.BOUND)  # unchanged
+        assert gb is not None and (gb.address, gb.state) == (BASE + 60, LeaseState.OFFERED)
+        assert gc is not None and (gc.address, gc.state) == (BASE + 70, LeaseState.OFFERED)
+        assert gd is not None and gd.address == BASE + 110  # from its hint: none of its own here
+        assert ge is not None and ge.address not in (BASE + 80, gd.address)
+        assert {g.client for g in got if g is not None} == {a, b, c, d, e}
+    finally:
+        await store.close()
+
+
+def test_returning_clients_of_one_turn_get_their_own_addresses_in_one_statement(pg_url: str) -> None:
+    """Under overload most DISCOVERs come from clients seen before; they are decided in the batch
+    as ``allocate`` decides them (their latest record in the one pool range first), not two or
+    three statements each."""
+    asyncio.run(_returning(pg_url))
+
+
+# --- under load: one statement at a time, the calls of many turns in the next (pg_pump) --------
 
 
 async def _while_busy(url: str, what: str) -> None:
@@ -286,3 +333,33 @@ async def _while_busy(url: str, what: str) -> None:
 @pytest.mark.parametrize("what", ["commit", "allocate"])
 def test_calls_made_while_a_statement_runs_go_together_in_the_next(pg_url: str, what: str) -> None:
     asyncio.run(_while_busy(pg_url, what))
+
+
+async def _busy(url: str) -> None:
+    """One pool connection held up by a lock: the calls beyond its queue fail at once as
+    ``StoreBusy`` (overload), and the store is not reported failing (PostgreSQL is up)."""
+    from dhcpbridge.leases.base import StoreBusy
+    from dhcpbridge.leases.shared.postgresql import MAX_WAITING
+
+    store = PostgresStore(url, pool_size=1)
+    try:
+        now = time.time()
+        await store.commit(bound(BASE, client(999), now), now)  # the pool is open, schema checked
+        await store.flush()
+        async with await psycopg.AsyncConnection.connect(url) as locker:
+            await locker.execute("LOCK TABLE leases IN SHARE ROW EXCLUSIVE MODE")  # writes wait
+            calls = [asyncio.ensure_future(store.release(V4, BASE, client(999), now)) for _ in range(20)]
+            await asyncio.sleep(0.3)
+            busy = [c for c in calls if c.done()]
+            assert len(busy) == 20 - 1 - MAX_WAITING  # one runs, MAX_WAITING wait
+            assert all(isinstance(c.exception(), StoreBusy) for c in busy)
+            assert store.failing() is None and store.errors == 0
+            await locker.commit()
+        await asyncio.gather(*calls, return_exceptions=True)
+        assert store.failing() is None
+    finally:
+        await store.close()
+
+
+def test_calls_beyond_the_pool_queue_are_busy_not_an_outage(pg_url: str) -> None:
+    asyncio.run(_busy(pg_url))

@@ -30,13 +30,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, TooManyRequests
 
 from dhcpbridge import logs
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.leases.addresses import addr_text
-from dhcpbridge.leases.base import LeaseQuery, StoreError
+from dhcpbridge.leases.base import LeaseQuery, StoreBusy, StoreError
 from dhcpbridge.leases.ranges import MAP_LIMIT, in_ranges, range_size, range_step, segments
 from dhcpbridge.leases.shared import after_commit, pg_batch, pg_claims, pg_notify, pg_schema, pg_stats
 from dhcpbridge.leases.shared import pg_search as search
@@ -144,6 +144,8 @@ class PostgresStore:
                         self._failed(exc)  # logged once, and /healthz tells
                         raise
                 yield conn
+        except TooManyRequests:  # PostgreSQL answers; this server has more calls than connections
+            raise StoreBusy("PostgreSQL: every pool connection is busy and its queue is full") from None
         except psycopg.Error as exc:  # PoolTimeout is one too
             self._failed(exc)
             raise StoreError(f"PostgreSQL: {str(exc).strip() or type(exc).__name__}") from None
@@ -369,8 +371,9 @@ class PostgresStore:
                 return await self._allocate(conn, hold)
 
     async def _first_claim(self, hold: Hold) -> Lease | None:
-        """A new client's search in the first window from its hint, batched with the other
-        DISCOVERs of this loop turn (``pg_claims``); None: search the usual way."""
+        """The search in the first window from the client's hint (or, in a single range, the
+        client's own latest address there), batched with the other DISCOVERs of this loop turn
+        (``pg_claims``); None: search the usual way."""
         lease, ranges, now, hint, exclude, prefer = hold.parts()
         if prefer:
             return None
@@ -380,7 +383,8 @@ class PostgresStore:
         r, lo, hi = pieces[0]
         first = r.first + lo
         last = min(r.first + hi - 1, first + search.FIRST_CHUNK - 1)
-        return await self._claims.claim(lease, first, last, now, exclude)
+        pool = (ranges[0].first, ranges[0].last) if len(ranges) == 1 else None
+        return await self._claims.claim(lease, first, last, now, exclude, pool)
 
     async def _allocate(self, conn: psycopg.AsyncConnection[Any], hold: Hold) -> Lease | None:
         lease, ranges, now, hint, exclude, prefer = hold.parts()
