@@ -10,7 +10,7 @@ from typing import Any
 from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.base import StoreBusy, StoreError
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.server.tasks import TaskOwner
@@ -62,7 +62,8 @@ class Recorder:
 class Engine:
     """Turns datagrams into outcomes: b"...grant..." commits a lease, b"drop..." is dropped, b"io..."
     raises ``NeedsIO`` unless run with IO, b"boom" fails, b"store..." finds the store unreachable
-    (``StoreError``), anything else is a plain reply."""
+    (``StoreError``), b"busy..." finds it up but its queue full (``StoreBusy``), anything else is
+    a plain reply."""
 
     extra_async = False
 
@@ -75,6 +76,8 @@ class Engine:
             raise NeedsIO()
         if data == b"boom":
             raise RuntimeError("engine bug")
+        if data.startswith(b"busy"):
+            raise StoreBusy("every pool connection is busy")
         if data.startswith(b"store"):
             raise StoreError("connection refused")
         if data.startswith(b"drop"):

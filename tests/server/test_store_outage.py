@@ -55,6 +55,18 @@ async def test_task_packets_during_an_outage_then_recovery() -> None:
     assert h.endpoint.outage.failing() is None
 
 
+async def test_a_busy_store_is_overload_not_an_outage() -> None:
+    """A shared store whose connection queue is full (``StoreBusy``) is up: the packets are
+    dropped as ``overload``; no outage is logged or reported on ``/healthz`` (before, an
+    overloaded server called PostgreSQL unavailable and turned unhealthy)."""
+    h = Harness([[b"busy-1", b"busy-2", b"grant-1"]], inline=False)
+    h.endpoint.on_readable()
+    await h.settle()
+    assert h.sent == [b"reply:grant-1"]
+    assert h.stats.drops["overload"] == 2 and h.stats.drops["store-unavailable"] == 0
+    assert h.endpoint.outage.failing() is None and h.endpoint.outage.since is None
+
+
 async def test_failed_flush_is_an_outage_and_a_good_flush_ends_it() -> None:
     h = Harness([[b"grant-1"]])
     h.store.fail = True

@@ -31,6 +31,12 @@ class StoreError(Exception):
     """The store cannot do its job (file locked by another server, disk full, corrupt file)."""
 
 
+class StoreBusy(StoreError):
+    """The store is up, but more calls wait for it than it queues (a shared store's connection
+    pool is full): this server is overloaded, the store did not fail. The packet is dropped as
+    ``overload``; no outage is logged or reported on ``/healthz``."""
+
+
 @runtime_checkable
 class InlineStore(Protocol):
     """A store that says whether its coroutines can suspend."""

@@ -32,7 +32,7 @@ from dhcpbridge.engine.chain import NeedsIO
 from dhcpbridge.engine.inline import run_inline
 from dhcpbridge.engine.model import LeaseEvent
 from dhcpbridge.engine.stats import Stats
-from dhcpbridge.leases.base import StoreError
+from dhcpbridge.leases.base import StoreBusy, StoreError
 from dhcpbridge.server.admission import NEW_SHARE, Admission, starts_exchange
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.latency import Latency
@@ -195,7 +195,11 @@ class Endpoint:
 
     def _failed(self, exc: Exception, meta: Any) -> None:
         """An exchange that raised (call it in the ``except`` block: the log line carries the
-        traceback): a store failure is a counted drop, anything else an engine error."""
+        traceback): a store failure is a counted drop, anything else an engine error; a busy
+        store (``StoreBusy``: up, but its queue is full) is overload, not an outage."""
+        if isinstance(exc, StoreBusy):
+            self.stats.drops["overload"] += 1
+            return
         if isinstance(exc, StoreError):
             self._store_failed(exc)
             return
