@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dhcpbridge.testing.perfdhcp import parse_output, percentile
+from dhcpbridge.testing.perfdhcp import parse_output, percentile, run_perfdhcp
 
 DATA = Path(__file__).parent / "data"
 
@@ -67,3 +67,30 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 100) == 100.0
     assert percentile([], 50) is None
+
+
+class _Proc:
+    def __init__(self, stdout: str) -> None:
+        self.stdout, self.stderr, self.returncode = stdout, "", 0
+
+
+class _Namespace:
+    """Stands in for a namespace: ``run`` returns a saved perfdhcp report."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.argv: list[str] = []
+
+    def run(self, argv: list[str], **_: object) -> _Proc:
+        self.argv = argv
+        return _Proc(self.text)
+
+
+def test_rate_is_completed_exchanges_per_second_of_the_period_not_of_the_wait_after_it() -> None:
+    # perfdhcp's Rate line divides by the period plus the -W wait (1,000 done in 2 s + 1 s: 333/s)
+    text = (DATA / "perfdhcp4-kea-xt.txt").read_text()
+    ns = _Namespace(text)
+    r = run_perfdhcp(ns, ["-4", "-p", "2", "-W", "1000000"], family=4, period=2, cpu=None)  # type: ignore[arg-type]
+    assert r.completed == 199
+    assert r.rate == pytest.approx(199 / 2)
+    assert parse_output(text).rate == pytest.approx(99.4972)

@@ -15,8 +15,9 @@ How the load is generated (as in the lab):
   busy-polls its core whatever the rate.  The server is pinned to CPU 1 by its runner.
 * Every run is bounded twice: ``-p PERIOD`` and an outer ``timeout -s INT`` (then SIGKILL).
 
-Report fields (see :func:`parse_output`): ``rate`` is perfdhcp's "Rate:" line, i.e. completed
-4-way exchanges (ACK / Reply received) per second of the test period; ``sent`` is first-phase
+Report fields (see :func:`parse_output`): ``rate`` is completed 4-way exchanges (ACK / Reply
+received) per second of the test period (:func:`run_perfdhcp` divides by ``-p``; perfdhcp's own
+"Rate:" line, which :func:`parse_output` keeps, divides by the period plus the ``-W`` wait); ``sent`` is first-phase
 messages (DISCOVER / Solicit) sent; ``completed`` the second-phase replies received; ``drops`` =
 ``sent - completed`` (lost in either phase, or later than the drop time: perfdhcp waits that long
 for the answers still in flight when the period ends, ``-W``); ``avg_ms`` / ``max_ms``
@@ -310,6 +311,8 @@ def run_perfdhcp(
     cpu1 = process_cpu_seconds(server_pid) if server_pid else None
     busy1 = cpu_snapshot()
     result = parse_output(text, family)
+    if period > 0:  # perfdhcp's Rate line also counts the -W wait after the period as test time
+        result.rate = result.completed / period
     result.offered_rate = rate
     result.period_s = period
     result.clients = clients
