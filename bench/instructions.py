@@ -37,6 +37,9 @@ CASES: dict[str, tuple[str, str]] = {
     "v4 DORA, glass on": ("micro_glass", "run({n}, 16, True)"),
     "v6 SARR, server loop": ("micro_server", "run('v6', {n}, 32)"),
     "v4 DORA, server loop": ("micro_server", "run('v4', {n}, 32)"),
+    "v6 SARR, loop, no glass": ("micro_server", "run('v6', {n}, 32, False)"),
+    "v6 SARR, loop, no limiter": ("micro_server", "run('v6', {n}, 32, None, False)"),
+    "v6 SARR, loop, bare": ("micro_server", "run('v6', {n}, 32, False, False)"),
 }
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 

@@ -129,18 +129,21 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def run(family: str, clients: int, batch: int) -> float:
+def run(family: str, clients: int, batch: int, glass: bool | None = None, limiter: bool = True) -> float:
     """CPU µs per exchange of ``clients`` exchanges through ``Endpoint.on_readable``, ``batch``
-    new clients a round (``family``: "v6" or "v4")."""
+    new clients a round (``family``: "v6" or "v4"); ``glass`` / ``limiter`` False leave out the
+    looking glass / the rate limiter (None: the glass as the default config has it)."""
     loop = _new_loop()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            return loop.run_until_complete(_run(family, clients, batch, Path(tmp)))
+            return loop.run_until_complete(_run(family, clients, batch, Path(tmp), glass, limiter))
     finally:
         loop.close()
 
 
-async def _run(family: str, clients: int, batch: int, tmp: Path) -> float:
+async def _run(
+    family: str, clients: int, batch: int, tmp: Path, glass_on: bool | None, limiter: bool
+) -> float:
     v6 = family == "v6"
     cfg = loader.from_dict(micro_engine6.CONFIG if v6 else micro_engine4.CONFIG)
     loop = asyncio.get_running_loop()
@@ -190,8 +193,9 @@ async def _run(family: str, clients: int, batch: int, tmp: Path) -> float:
     assert engine is not None
     endpoint.inline = True  # in-process store and sources, as Server._all_in_process finds
     endpoint.max_pending = cfg.limits.max_pending
-    endpoint.limiter = _limiter(family, cfg.limits, None, endpoint.stats.errors)
-    if cfg.looking_glass.enabled:
+    if limiter:
+        endpoint.limiter = _limiter(family, cfg.limits, None, endpoint.stats.errors)
+    if cfg.looking_glass.enabled if glass_on is None else glass_on:
         glass = LookingGlass(cfg.looking_glass.clients, cfg.looking_glass.per_client)
         glass.set_steps(family, engine.pipeline.handlers)
         endpoint.glass = glass
