@@ -100,9 +100,8 @@ import ops_rows  # bench/ops_rows.py: API polled, looking glass, DNS updates (is
 import redis_row  # bench/redis_row.py: dhcpbridge on a redis-server of its own
 
 RESULTS_DIR = REPO / "bench" / "results"
-POINT_OVERHEAD_S = (
-    4.5  # quiet check + server start + 1 s idle + stop + perfdhcp start/exit (~2.2 s seen) + its 1 s -W wait
-)
+# quiet check + server start + 1 s idle + stop + perfdhcp start/exit (~2.2 s seen) + its 1 s -W wait
+POINT_OVERHEAD_S = 4.5
 CONTENDED_PCT = 10.0  # CPU % other processes may take on the server's core before a point is suspect
 
 
