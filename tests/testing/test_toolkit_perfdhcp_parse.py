@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,21 +70,14 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([], 50) is None
 
 
-class _Proc:
-    def __init__(self, stdout: str) -> None:
-        self.stdout, self.stderr, self.returncode = stdout, "", 0
-
-
 class _Namespace:
     """Stands in for a namespace: ``run`` returns a saved perfdhcp report."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.argv: list[str] = []
 
-    def run(self, argv: list[str], **_: object) -> _Proc:
-        self.argv = argv
-        return _Proc(self.text)
+    def run(self, argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 0, stdout=self.text, stderr="")
 
 
 def test_rate_is_completed_exchanges_per_second_of_the_period_not_of_the_wait_after_it() -> None:
