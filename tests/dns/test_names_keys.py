@@ -63,7 +63,20 @@ def test_missing_key_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "label"),
-    [("Laptop_1", "laptop-1"), ("  -x--y- ", "x-y"), ("ünï", "n"), ("___", ""), ("a" * 80, "a" * 63)],
+    [
+        ("Laptop_1", "laptop-1"),
+        ("  -x--y- ", "x-y"),
+        ("ünï", "n"),
+        ("___", ""),
+        ("a" * 80, "a" * 63),
+        # already a label (returned as it is) and almost one (rewritten)
+        ("host-1", "host-1"),
+        ("a" * 63, "a" * 63),
+        ("fd00-1--5", "fd00-1-5"),
+        ("-a", "a"),
+        ("a-", "a"),
+        ("", ""),
+    ],
 )
 def test_sanitise_label(text: str, label: str) -> None:
     assert names.sanitise_label(text) == label

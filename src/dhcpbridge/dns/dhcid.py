@@ -7,11 +7,14 @@ canonical wire form). Identifier types (§3.3): 0 = htype + chaddr (a v4 client 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
 from typing import Any
 
 import dns.name
+
+from dhcpbridge.wire.values import encode_domain
 
 HTYPE_CHADDR = 0
 CLIENT_ID = 1
@@ -20,13 +23,11 @@ SHA256 = 1
 
 
 def canonical_wire(fqdn: str) -> bytes:
-    """``fqdn`` in canonical wire form (lower case, uncompressed); plain labels are encoded here,
-    anything else (escapes, non-ASCII) by dnspython."""
-    labels = fqdn.lower().rstrip(".").split(".")
-    if all(0 < len(label) < 64 and label.isascii() and "\\" not in label for label in labels):
-        wire = b"".join(bytes((len(label),)) + label.encode() for label in labels) + b"\0"
-        if len(wire) <= 255:
-            return wire
+    """``fqdn`` in canonical wire form (lower case, uncompressed); plain names are encoded by the
+    compiled wire codec, anything else (escapes, non-ASCII, a bad label) by dnspython."""
+    if fqdn.isascii() and "\\" not in fqdn:
+        with contextlib.suppress(ValueError):
+            return encode_domain(fqdn.lower())
     out = dns.name.from_text(fqdn).canonicalize().to_wire()
     assert out is not None
     return out

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 Key = tuple[int, str]  # (4 or 6, address text)
+#: one encoder for every call: ``json.dumps`` with ``separators`` builds a new one each time
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ class Record:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.as_dict(), separators=(",", ":"))
+        return _encode(self.as_dict())
 
     @classmethod
     def from_json(cls, text: str) -> Record:
@@ -76,11 +78,11 @@ class Job:
     attempts: int = 0
     due: float = 0.0
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {"op": self.op, "record": self.record.as_dict(), "created": self.created},
-            separators=(",", ":"),
-        )
+    def to_json(self, record_json: str | None = None) -> str:
+        """The job as JSON; ``record_json`` is its record's ``to_json()`` when the caller has it
+        already (a new name's job and its published record are written together)."""
+        record = self.record.to_json() if record_json is None else record_json
+        return f'{{"op":{_encode(self.op)},"record":{record},"created":{_encode(self.created)}}}'
 
     @classmethod
     def from_json(cls, job_id: int, text: str, attempts: int, due: float) -> Job:

@@ -23,6 +23,7 @@ FLAG_E = 0x04  # v4 only: the name is in wire form (RFC 4702 §2.3.1)
 FLAG_N = 0x08  # v4 (RFC 4702); v6 has N = 0x04 (RFC 4704)
 FLAG_N6 = 0x04
 _BAD = re.compile(r"[^a-z0-9-]+")
+_GOOD = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class Wanted:
 
 def sanitise_label(text: str) -> str:
     """A valid host label from any text ("" when nothing usable is left)."""
+    if _GOOD.fullmatch(text) and "--" not in text:
+        return text  # already one (the common case): no rewriting
     label = _BAD.sub("-", text.strip().lower()).strip("-")
     return re.sub("-{2,}", "-", label)[:63].rstrip("-")
 

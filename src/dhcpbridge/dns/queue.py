@@ -73,12 +73,16 @@ class UpdateQueue:
 
     def save(self, batch: Batch) -> None:
         db = self._require()
+        published = {k: r.to_json() for k, r in batch.published.items() if r is not None}
+        jobs = []
+        for j in batch.added:  # an added name's job carries the record just encoded for published
+            known = published.get(j.record.key) if j.op == "add" else None
+            if known is not None and batch.published[j.record.key] is not j.record:
+                known = None
+            jobs.append((j.id, j.to_json(known), j.attempts, j.due))
         db.execute("BEGIN")
         try:
-            db.executemany(
-                "INSERT OR REPLACE INTO jobs (id, body, attempts, due) VALUES (?, ?, ?, ?)",
-                [(j.id, j.to_json(), j.attempts, j.due) for j in batch.added],
-            )
+            db.executemany("INSERT OR REPLACE INTO jobs (id, body, attempts, due) VALUES (?, ?, ?, ?)", jobs)
             db.executemany(
                 "UPDATE jobs SET attempts = ?, due = ? WHERE id = ?",
                 [(j.attempts, j.due, j.id) for j in batch.retried.values()],
@@ -86,7 +90,7 @@ class UpdateQueue:
             db.executemany("DELETE FROM jobs WHERE id = ?", [(i,) for i in batch.done])
             db.executemany(
                 "INSERT OR REPLACE INTO published (family, address, body) VALUES (?, ?, ?)",
-                [(k[0], k[1], r.to_json()) for k, r in batch.published.items() if r is not None],
+                [(k[0], k[1], body) for k, body in published.items()],
             )
             db.executemany(
                 "DELETE FROM published WHERE family = ? AND address = ?",
