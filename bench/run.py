@@ -14,6 +14,12 @@ For every server variant (one row of :data:`VARIANTS`: a server and a workload):
 2. latency: one run at ``--latency-rate`` (default 1000/s) with ``perfdhcp -x t`` -> p50/p99 of
    the server-side time of an exchange (sum of both phases).
 3. CPU: server process utime+stime per completed exchange (/proc/PID/stat), at the max point.
+4. paired points (the ops rows, ``--paired-rounds``, default 2): once every search is done, each
+   ops row and its baseline at the baseline's max sustained rate, in turns (baseline, row,
+   baseline, row); the note gives the row's completed/s over the baseline's
+   (:mod:`dhcpbridge.testing.paired`). Searched minutes apart, two rows differ by more than the
+   cost of the glass, the API or DNS updates on a noisy host; at one rate, in turns, they do not.
+   Their time is kept back from the searches' budget.
 
 Workloads: DORA (perfdhcp -4 as a relay agent from the ``rly`` namespace), SARR address
 (perfdhcp -6 -e address-only, direct from ``cli``) and SARR prefix (-e prefix-only).  The server
@@ -85,6 +91,7 @@ from dhcpbridge.testing.e2e import e2e_unavailable
 from dhcpbridge.testing.kea import Kea4, Kea6
 from dhcpbridge.testing.loadsearch import SearchPoint, find_max_rate
 from dhcpbridge.testing.netns import Topology, lab_topology
+from dhcpbridge.testing.paired import run_paired
 from dhcpbridge.testing.perfdhcp import PerfdhcpResult, busy_between, cpu_snapshot, perfdhcp4, perfdhcp6
 from dhcpbridge.testing.plan import LAB_PLAN
 from dhcpbridge.testing.server import (
@@ -139,6 +146,7 @@ class Options:
     keep_workdirs: bool
     verbose: bool
     quiet_wait: float = 10.0
+    paired_rounds: int = 0  # rounds of paired points per ops row (its baseline and it at one rate)
 
 
 ServerFactory = Callable[[Topology, Path, Options], ManagedServer]
@@ -359,6 +367,7 @@ class VariantResult:
     seconds: float = 0.0
     store_checks: int = 0  # points after which the shared store was checked for duplicates
     store_duplicates: int = 0  # what those checks found
+    paired: dict[str, Any] = field(default_factory=dict)  # ``testing.paired``: at the baseline's knee
 
 
 class Bench:
@@ -576,6 +585,45 @@ class Bench:
         res.seconds = round(time.monotonic() - t0, 1)
         return res
 
+    def run_pair(
+        self, row: Variant, base: Variant, results: dict[str, VariantResult], deadline: float
+    ) -> None:
+        """``row`` and its baseline ``base`` in turns at the baseline's max sustained rate
+        (``testing.paired``); the outcome goes to ``row``'s result, every point to both."""
+        res, base_res = results.get(row.key), results.get(base.key)
+        if res is None or base_res is None or res.status != "ok" or base_res.status != "ok":
+            return
+        rate = base_res.max_sustained
+        if not rate:
+            res.paired = {"ratio": None, "skipped": f"{base.key} sustained no rate"}
+            return
+        o = self.opts
+        self.console.print(f"[bold]paired[/] {row.key} against {base.key} at {rate:,.0f}/s")
+
+        def measure(role: str, at: float) -> PerfdhcpResult:
+            v, into = (base, base_res) if role == "baseline" else (row, res)
+            self.current = into
+            r = self.point(v, at, o.period)
+            self._show(v, r, self.passes(r, o.drop_threshold))
+            self.record(into, "paired", r, self.passes(r, o.drop_threshold))
+            return r
+
+        cost = (
+            o.period
+            + POINT_OVERHEAD_S
+            + (max(row.warmup, base.warmup) + 1.0 if row.warmup or base.warmup else 0.0)
+        )
+        res.paired = run_paired(
+            measure, rate, o.paired_rounds, deadline=deadline, point_cost_s=cost
+        ).summary()
+
+
+def paired_rows(variants: Sequence[Variant]) -> list[tuple[Variant, Variant]]:
+    """(row, baseline) of every ops row whose baseline runs too: their costs are the ones a
+    search alone cannot tell apart from the host's noise."""
+    by_key = {v.key: v for v in variants}
+    return [(v, by_key[v.baseline]) for v in variants if v.kind == "ops" and v.baseline in by_key]
+
 
 # --------------------------------------------------------------------------------------------
 # reporting
@@ -596,6 +644,16 @@ def ratio(res: VariantResult, by_key: dict[str, VariantResult]) -> str:
     if base is None or not base.max_sustained or res.max_sustained is None:
         return "-"
     return f"{res.max_sustained / base.max_sustained:.2f}"
+
+
+def _paired_note(p: dict[str, Any]) -> str:
+    if p.get("ratio") is None:
+        return f"paired: {p.get('skipped') or 'no complete round'}"
+    return (
+        f"paired at {_fmt_rate(p['rate'])}/s: {p['ratio']:.2f}x "
+        f"({_fmt_rate(p['row_done_per_s'])} vs {_fmt_rate(p['baseline_done_per_s'])} done/s, "
+        f"{p['rounds']} rounds, worst drops {p['row_worst_drop_pct']:.2f} / {p['baseline_worst_drop_pct']:.2f} %)"
+    )
 
 
 def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> Table:
@@ -623,6 +681,8 @@ def make_table(results: Sequence[VariantResult], opts: Options, title: str) -> T
             note += f"; CPU shared (<= {r.max_other_load_pct:.0f} %)"
         if r.baseline and not r.baseline.startswith("kea"):
             note += f"; vs {r.baseline}"
+        if r.paired:
+            note += f"; {_paired_note(r.paired)}"
         if r.extras_at_max:
             note += f"; at max: {_extras_note(r.extras_at_max)}"
         if r.store_checks:
@@ -729,6 +789,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--scale-leases", type=int, help="leases of the scale rows (default 1000000, quick 100000; 0: skip)"
     )
     p.add_argument("--scale-budget", type=float, default=600.0, help="time bound of the scale rows in s")
+    p.add_argument(
+        "--paired-rounds",
+        type=int,
+        help="after the searches, each ops row and its baseline at the baseline's max rate, in turns, "
+        "this many rounds (default 2, quick 1; 0: off)",
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results files go")
     p.add_argument("--no-save", action="store_true", help="do not write results files")
     p.add_argument("--keep-workdirs", action="store_true", help="keep each point's server dir (debugging)")
@@ -755,6 +821,7 @@ def options_from(args: argparse.Namespace) -> Options:
         keep_workdirs=args.keep_workdirs,
         verbose=args.verbose,
         quiet_wait=3.0 if q else 10.0,
+        paired_rounds=args.paired_rounds if args.paired_rounds is not None else (1 if q else 2),
     )
 
 
@@ -860,16 +927,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             runnable.append(v)
     start = time.monotonic()
     deadline = start + opts.budget
+    pairs = paired_rows(runnable) if opts.paired_rounds > 0 else []
+    # the paired points' time comes off the searches' budget, so they run whatever the searches took
+    reserve = len(pairs) * opts.paired_rounds * 2 * (opts.period + POINT_OVERHEAD_S + opts.quiet_wait / 2)
+    searches_end = deadline - reserve
     interrupted = False
     try:
         with lab_topology(checksum_offload=args.checksum_offload == "on") as topo:
             bench = Bench(topo, opts, console)
             for i, v in enumerate(runnable):
-                remaining = deadline - time.monotonic()
+                remaining = searches_end - time.monotonic()
                 share = remaining / (len(runnable) - i)
                 console.print(f"[bold]{v.key}[/] {v.label}, {v.workload.title} (time share {share:.0f} s)")
                 try:
-                    res = bench.run_variant(v, time.monotonic() + share, deadline)
+                    res = bench.run_variant(v, time.monotonic() + share, searches_end)
                 except Exception as exc:  # one broken server must not hide the others' numbers
                     res = VariantResult(v.key, v.label, v.workload.title, v.baseline, status="failed")
                     res.note = (
@@ -877,6 +948,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     console.print(f"[red]{v.key} failed:[/] {exc}", markup=True)
                 results.append(res)
+            done = {r.key: r for r in results}
+            for row, base in pairs:
+                bench.run_pair(row, base, done, deadline)
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (the topology turns it into SystemExit)
         interrupted = True
         console.print("[yellow]interrupted: namespaces removed, reporting what was measured[/]")
