@@ -5,7 +5,8 @@ run:
   next one);
 - ``dhcpbridge4-api``: the looking glass on and the management API polled at 20 requests/s
   (``bench/api_poller.py`` in the server's namespace, the leases page and the stats in turn, as
-  the dashboard does) during the max-rate search; goal >= 0.95x;
+  the dashboard does; pinned to perfdhcp's CPU like BIND below) during the max-rate search;
+  goal >= 0.95x;
 - ``dhcpbridge4-dns``: ``[dns]`` updates on (A + PTR + DHCID for every lease: names generated for
   perfdhcp's clients) to a BIND 9 the bench starts in the server's namespace on a free port
   (pinned to perfdhcp's CPU: a DNS server is another host, it must not take the server's core),
@@ -84,9 +85,14 @@ class OpsServer(DhcpbridgeServer):
 
 
 class PolledServer(OpsServer):
-    """The API on 127.0.0.1 in the server's namespace, polled at ``POLL_RATE`` while it runs."""
+    """The API on 127.0.0.1 in the server's namespace, polled at ``POLL_RATE`` while it runs; the
+    poller is pinned to ``poller_cpu`` (perfdhcp's core: an operator's tool runs on another host,
+    it must not take the server's core; None: unpinned)."""
 
-    def __init__(self, ns: Namespace, workdir: Path, plan: AddressPlan, **kw: Any) -> None:
+    def __init__(
+        self, ns: Namespace, workdir: Path, plan: AddressPlan, poller_cpu: int | None = None, **kw: Any
+    ) -> None:
+        self.poller_cpu = poller_cpu
         self.api_port = free_port()
         super().__init__(ns, workdir, plan, {"api": {"listen": f"127.0.0.1:{self.api_port}"}}, **kw)
         self.poller: BackgroundProcess | None = None
@@ -96,7 +102,7 @@ class PolledServer(OpsServer):
         super().mark()
         url = f"http://127.0.0.1:{self.api_port}"
         argv = [sys.executable, str(POLLER), url, str(POLL_RATE), "900", str(self.poll_out)]
-        self.poller = self.ns.popen(argv, name="api-poller", cpu=None)
+        self.poller = self.ns.popen(argv, name="api-poller", cpu=self.poller_cpu)
 
     def point_extras(self, completed: int, wall_s: float) -> Mapping[str, Any]:
         poller, self.poller = self.poller, None
@@ -211,7 +217,13 @@ def variants(variant: Callable[..., Any], dora: Any, missing: Callable[[Any], st
 
     def polled(topo: Topology, workdir: Path, opts: Any) -> ManagedServer:
         return PolledServer(
-            topo["srv"], workdir, LAB_PLAN, family=4, exe=opts.dhcpbridge_exe, cpu=opts.server_cpu
+            topo["srv"],
+            workdir,
+            LAB_PLAN,
+            opts.client_cpu,  # perfdhcp's core, as BIND's below
+            family=4,
+            exe=opts.dhcpbridge_exe,
+            cpu=opts.server_cpu,
         )
 
     def dns(topo: Topology, workdir: Path, opts: Any) -> ManagedServer:
