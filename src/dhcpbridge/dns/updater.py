@@ -18,6 +18,7 @@ import asyncio
 import binascii
 import contextlib
 import random
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -141,7 +142,8 @@ class DnsUpdater:
         if lease.kind == LeaseKind.PD:
             return
         family = 4 if lease.kind == LeaseKind.V4 else 6
-        address = lease.address_text
+        # the text ``address_text`` gives (the queue's keys), without an ``ipaddress`` object for v4
+        address = socket.inet_ntoa(lease.address.to_bytes(4, "big")) if family == 4 else lease.address_text
         key = (family, address)
         current = self.published.get(key)
         if event.event in REMOVING:
