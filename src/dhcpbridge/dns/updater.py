@@ -18,7 +18,6 @@ import asyncio
 import binascii
 import contextlib
 import random
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from dhcpbridge.dns.protocol import Failed, Send, Steps, Transport
 from dhcpbridge.dns.queue import Batch, UpdateQueue
 from dhcpbridge.dns.zones import Zones
 from dhcpbridge.engine.model import LeaseEvent, LeaseKind, LeaseState
+from dhcpbridge.leases.addresses import addr_text
 from dhcpbridge.leases.embedded.sqlite import path_from_url
 
 log = logs.get("dhcpbridge")
@@ -142,8 +142,7 @@ class DnsUpdater:
         if lease.kind == LeaseKind.PD:
             return
         family = 4 if lease.kind == LeaseKind.V4 else 6
-        # the text ``address_text`` gives (the queue's keys), without an ``ipaddress`` object for v4
-        address = socket.inet_ntoa(lease.address.to_bytes(4, "big")) if family == 4 else lease.address_text
+        address = addr_text(lease.kind, lease.address)  # ``address_text``'s text, without ipaddress
         key = (family, address)
         current = self.published.get(key)
         if event.event in REMOVING:
