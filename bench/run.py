@@ -515,7 +515,7 @@ class Bench:
         self.current = res
         t0 = time.monotonic()
         threshold = o.drop_threshold
-        overhead = POINT_OVERHEAD_S + (v.warmup + 1.0 if v.warmup else 0.0)
+        overhead = point_overhead(v)
 
         def measure(rate: float) -> PerfdhcpResult:
             r = self.point(v, rate, o.period)
@@ -604,18 +604,20 @@ class Bench:
             v, into = (base, base_res) if role == "baseline" else (row, res)
             self.current = into
             r = self.point(v, at, o.period)
-            self._show(v, r, self.passes(r, o.drop_threshold))
-            self.record(into, "paired", r, self.passes(r, o.drop_threshold))
+            ok = self.passes(r, o.drop_threshold)
+            self._show(v, r, ok)
+            self.record(into, "paired", r, ok)
             return r
 
-        cost = (
-            o.period
-            + POINT_OVERHEAD_S
-            + (max(row.warmup, base.warmup) + 1.0 if row.warmup or base.warmup else 0.0)
-        )
+        cost = o.period + max(point_overhead(row), point_overhead(base))
         res.paired = run_paired(
             measure, rate, o.paired_rounds, deadline=deadline, point_cost_s=cost
         ).summary()
+
+
+def point_overhead(v: Variant) -> float:
+    """Seconds a point of ``v`` costs besides its measured period (start, stop, its warm-up)."""
+    return POINT_OVERHEAD_S + (v.warmup + 1.0 if v.warmup else 0.0)
 
 
 def paired_rows(variants: Sequence[Variant]) -> list[tuple[Variant, Variant]]:

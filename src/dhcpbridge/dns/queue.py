@@ -76,10 +76,8 @@ class UpdateQueue:
         published = {k: r.to_json() for k, r in batch.published.items() if r is not None}
         jobs = []
         for j in batch.added:  # an added name's job carries the record just encoded for published
-            known = published.get(j.record.key) if j.op == "add" else None
-            if known is not None and batch.published[j.record.key] is not j.record:
-                known = None
-            jobs.append((j.id, j.to_json(known), j.attempts, j.due))
+            shared = j.op == "add" and batch.published.get(j.record.key) is j.record
+            jobs.append((j.id, j.to_json(published[j.record.key] if shared else None), j.attempts, j.due))
         db.execute("BEGIN")
         try:
             db.executemany("INSERT OR REPLACE INTO jobs (id, body, attempts, due) VALUES (?, ?, ?, ?)", jobs)

@@ -29,7 +29,8 @@ class PairedPoint:
 
 @dataclass
 class PairedResult:
-    """``ratio`` = the row's completed/s over the baseline's (summed over complete rounds)."""
+    """``ratio`` = the row's completed/s over the baseline's, summed over the rounds (a round is
+    recorded whole: both its points or neither)."""
 
     rate: float
     rounds: int = 0
@@ -37,7 +38,7 @@ class PairedResult:
     stopped_by: str = "rounds"  # or "deadline"
 
     def _sum(self, role: str) -> float:
-        return sum(p.completed_rate for p in self.points[: 2 * self.rounds] if p.role == role)
+        return sum(p.completed_rate for p in self.points if p.role == role)
 
     @property
     def ratio(self) -> float | None:
@@ -48,7 +49,7 @@ class PairedResult:
         return self._sum(role) / self.rounds if self.rounds else None
 
     def worst_drop_pct(self, role: str) -> float | None:
-        drops = [p.drop_pct for p in self.points[: 2 * self.rounds] if p.role == role]
+        drops = [p.drop_pct for p in self.points if p.role == role]
         return max(drops) if drops else None
 
     def summary(self) -> dict[str, object]:
