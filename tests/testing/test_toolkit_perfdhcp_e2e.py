@@ -19,12 +19,11 @@ def test_perfdhcp4_relay_mode_with_latency() -> None:
         r = perfdhcp4(topo["rly"], rate=500, period=2, clients=2000, latency=True, server_pid=kea.pid)
         seen = r.summary()
         assert r.ok and r.exit_code == 0, seen
-        # perfdhcp's pacing on a busy 2-core VM: a start a few tens of ms late sends a few % less
-        # in 2 s; the rate is what completed in the period (333/s was the bug of dividing by the
-        # period plus perfdhcp's -W wait: tests/testing/test_toolkit_perfdhcp_parse.py)
-        assert r.sent == pytest.approx(1000, rel=0.1), seen
+        # the rate is what completed in the period (333/s was the bug of dividing by the period
+        # plus perfdhcp's -W wait: tests/testing/test_toolkit_perfdhcp_parse.py)
+        assert r.sent == pytest.approx(1000, rel=0.05), seen
         assert r.drop_pct < 1.0, seen
-        assert r.rate == pytest.approx(500, rel=0.1), seen
+        assert r.rate == pytest.approx(500, rel=0.05), seen
         assert r.rate == pytest.approx(r.completed / 2, rel=0.01), seen
         assert r.p50_ms is not None and r.p99_ms is not None and 0 < r.p50_ms <= r.p99_ms < 100
         assert r.server_cpu_s is not None and r.server_cpu_s > 0
