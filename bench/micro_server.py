@@ -14,23 +14,30 @@ CPU time (``time.process_time``), best of ``--repeat`` runs. Bounded: ``--client
 run, and every wait for the loop (the bus drain, a group-commit timer) at most 1,000 loop turns.
 ``run`` is also what ``bench/instructions.py`` counts under callgrind.
 
+With ``--redis`` the leases go to a private redis-server (unix socket, AOF ``appendfsync
+everysec``, as the bench's Redis row has it), each packet runs as a task as the server runs it on
+a shared store, and Redis's own CPU per exchange (``INFO cpu``) is printed next to ours.
+
 Run: .venv/bin/python bench/micro_server.py [--clients N] [--batch B] [--repeat R] [--profile]
+     [--family v4|v6|both] [--redis]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import pstats
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import micro_engine4  # bench/ is the script's folder, first on sys.path
 import micro_engine6
+import redis
 
 from dhcpbridge.config import loader
 from dhcpbridge.engine.records import HostInfo, HostInfo6
@@ -38,6 +45,7 @@ from dhcpbridge.engine.stats import Stats
 from dhcpbridge.events import EventBus, LeaseLog
 from dhcpbridge.glass import LookingGlass
 from dhcpbridge.leases import open_store
+from dhcpbridge.leases.base import is_inline
 from dhcpbridge.server import tune_gc
 from dhcpbridge.server.commit import GroupCommit
 from dhcpbridge.server.delivery import Sender4, Sender6, is_nak4
@@ -45,6 +53,7 @@ from dhcpbridge.server.endpoint import Endpoint
 from dhcpbridge.server.limits import _limiter
 from dhcpbridge.server.reload import build_engines
 from dhcpbridge.server.tasks import TaskOwner
+from dhcpbridge.testing.redis import RedisServer
 from dhcpbridge.wire.v4.message import ip4_int, parse
 
 SETTLE_TURNS = 1000  # loop turns (of at most 1 ms) to wait for the bus drain and the group commit
@@ -129,25 +138,40 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def run(family: str, clients: int, batch: int, glass: bool | None = None, limiter: bool = True) -> float:
+def run(
+    family: str,
+    clients: int,
+    batch: int,
+    glass: bool | None = None,
+    limiter: bool = True,
+    store_url: str | None = None,
+) -> float:
     """CPU µs per exchange of ``clients`` exchanges through ``Endpoint.on_readable``, ``batch``
     new clients a round (``family``: "v6" or "v4"); ``glass`` / ``limiter`` False leave out the
-    looking glass / the rate limiter (None: the glass as the default config has it)."""
+    looking glass / the rate limiter (None: the glass as the default config has it); ``store_url``
+    another lease store than a new SQLite file (a shared one runs each packet as a task, as the
+    server does)."""
     loop = _new_loop()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            return loop.run_until_complete(_run(family, clients, batch, Path(tmp), glass, limiter))
+            return loop.run_until_complete(_run(family, clients, batch, Path(tmp), glass, limiter, store_url))
     finally:
         loop.close()
 
 
 async def _run(
-    family: str, clients: int, batch: int, tmp: Path, glass_on: bool | None, limiter: bool
+    family: str,
+    clients: int,
+    batch: int,
+    tmp: Path,
+    glass_on: bool | None,
+    limiter: bool,
+    store_url: str | None,
 ) -> float:
     v6 = family == "v6"
     cfg = loader.from_dict(micro_engine6.CONFIG if v6 else micro_engine4.CONFIG)
     loop = asyncio.get_running_loop()
-    store = open_store(f"sqlite:///{tmp / 'leases.db'}")
+    store = open_store(store_url or f"sqlite:///{tmp / 'leases.db'}")
     stats = {"v4": Stats(), "v6": Stats()}
     host = HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)})
     _, engine4, engine6 = build_engines(cfg, store, host, HostInfo6({}), stats, not v6, v6)
@@ -191,7 +215,7 @@ async def _run(
         endpoint.is_nak = is_nak4
         first, follow = (lambda i: micro_engine4.perfdhcp_like(1, i)), _request4
     assert engine is not None
-    endpoint.inline = True  # in-process store and sources, as Server._all_in_process finds
+    endpoint.inline = is_inline(store)  # in-process store and sources: as Server._all_in_process finds
     endpoint.max_pending = cfg.limits.max_pending
     if limiter:
         endpoint.limiter = _limiter(family, cfg.limits, None, endpoint.stats.errors)
@@ -238,16 +262,78 @@ def main() -> None:
         "--batch", type=int, default=32, help="new clients a round (REQUESTs of the last one too)"
     )
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--profile", action="store_true", help="cProfile one v6 run")
+    ap.add_argument("--profile", action="store_true", help="cProfile one run of the first family")
+    ap.add_argument("--family", choices=["v6", "v4", "both"], default="both")
+    ap.add_argument(
+        "--redis",
+        action="store_true",
+        help="leases in a private redis-server (unix socket, AOF everysec) instead of SQLite; "
+        "its CPU per exchange is printed too",
+    )
     args = ap.parse_args()
-    if args.profile:
-        cProfile.runctx("run('v6', args.clients, args.batch)", globals(), locals(), "/tmp/server.prof")
-        pstats.Stats("/tmp/server.prof").sort_stats("tottime").print_stats(30)
-        return
-    print(f"server loop, {args.clients} clients, {args.batch} new a round, best of {args.repeat} (CPU µs)")
-    for family, what in (("v6", "SARR"), ("v4", "DORA")):
-        best = min(run(family, args.clients, args.batch) for _ in range(args.repeat))
-        print(f"{family} {what}: {best:6.1f} µs per exchange (incl. building REQUESTs)")
+    families = [f for f in ("v6", "v4") if args.family in (f, "both")]
+    with contextlib.ExitStack() as stack:
+        redis_server = stack.enter_context(_private_redis()) if args.redis else None
+        if args.profile:
+            url = _fresh(redis_server)
+            cProfile.runctx(
+                "run(families[0], args.clients, args.batch, store_url=url)",
+                globals(),
+                locals(),
+                "/tmp/server.prof",
+            )
+            pstats.Stats("/tmp/server.prof").sort_stats("tottime").print_stats(30)
+            return
+        store = "Redis" if redis_server else "SQLite"
+        print(
+            f"server loop on {store}, {args.clients} clients, {args.batch} new a round, "
+            f"best of {args.repeat} (CPU µs)"
+        )
+        for family in families:
+            what = "SARR" if family == "v6" else "DORA"
+            runs = []
+            for _ in range(args.repeat):
+                url = _fresh(redis_server)
+                before = _redis_cpu(redis_server)
+                ours = run(family, args.clients, args.batch, store_url=url)
+                runs.append((ours, (_redis_cpu(redis_server) - before) / args.clients * 1e6))
+            best = min(runs)
+            extra = f", redis-server {best[1]:6.1f} µs" if redis_server else ""
+            print(f"{family} {what}: {best[0]:6.1f} µs per exchange (incl. building REQUESTs){extra}")
+
+
+@contextlib.contextmanager
+def _private_redis() -> Iterator[RedisServer]:
+    with tempfile.TemporaryDirectory(prefix="micro-server-redis-") as tmp:
+        server = RedisServer(Path(tmp), appendfsync="everysec").start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _fresh(server: RedisServer | None) -> str | None:
+    """The store URL of an emptied ``server`` (None: a new SQLite file)."""
+    if server is None:
+        return None
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return server.url()
+
+
+def _redis_cpu(server: RedisServer | None) -> float:
+    """CPU seconds ``server`` has used (0.0 without one)."""
+    if server is None:
+        return 0.0
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    try:
+        info = client.info("cpu")
+        return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

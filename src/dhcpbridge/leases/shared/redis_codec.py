@@ -9,6 +9,7 @@ separators, as it also appears in key names; ``mac``, ``circuit-id``, ``remote-i
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _quoted  # C: a JSON string, quotes included
 from typing import Any
 
 from dhcpbridge.engine.model import Lease, LeaseKind, LeaseState
@@ -66,6 +67,34 @@ def to_record(lease: Lease, with_address: bool = True) -> dict[str, str]:
     return rec
 
 
+def record_json(lease: Lease, with_address: bool = True, cap: int = 0) -> str:
+    """``json.dumps(to_record(lease, with_address))`` in a third of the time (once or twice per
+    packet): the fields are known, only the free-text ones need quoting. ``cap`` > 0 adds the
+    ``_cap`` a v6 commit passes to the script (``max-leases-per-duid``)."""
+    kind = lease.kind
+    address = addr_text(kind, lease.address) if with_address else ""
+    hexed = addr_hex(kind, lease.address) if with_address else ""
+    info = json.dumps(lease.info, separators=(",", ":")) if lease.info else ""
+    text = (
+        f'{{"kind":"{KIND_NAMES[kind]}","address":"{address}","_hex":"{hexed}",'
+        f'"client":"{lease.client.hex()}","mac":"{lease.hwaddr.hex(":")}",'
+        f'"hostname":{_quoted(lease.hostname)},"state":"{STATE_NAMES[lease.state]}",'
+        f'"starts":"{float(lease.starts)!r}","expires":"{float(lease.expires)!r}",'
+        f'"subnet":{_quoted(lease.subnet)},"source":{_quoted(lease.source)},"relay":{_quoted(lease.relay)},'
+        f'"circuit-id":"{lease.circuit_id.hex(":")}","remote-id":"{lease.remote_id.hex(":")}",'
+        f'"info":{_quoted(info)}'
+    )
+    if kind != LeaseKind.V4:
+        text += f',"prefix-len":"{lease.prefix_len}"'
+        if len(lease.client) > 4:  # IAID (4 bytes) + DUID
+            text += (
+                f',"iaid":"{int.from_bytes(lease.client[:4], "big")}","duid":"{lease.client[4:].hex(":")}"'
+            )
+    if cap:
+        text += f',"_cap":"{cap}"'
+    return text + "}"
+
+
 def from_record(rec: dict[str, Any]) -> Lease:
     kind = KINDS_BY_NAME[rec["kind"]]
     info = rec.get("info") or ""
@@ -92,4 +121,7 @@ def decode(raw: Any) -> Lease | None:
     """A record as the script returns it (JSON), or None."""
     if raw is None or raw is False:  # nil reply
         return None
-    return from_record(json.loads(raw))
+    return from_record(_decode_json(raw.decode() if isinstance(raw, bytes) else raw))
+
+
+_decode_json = json.JSONDecoder().decode  # ``json.loads`` less its checks: replies are UTF-8 JSON

@@ -4,7 +4,8 @@ Every state change runs as one call of the Lua script in ``redis_lua`` (atomic i
 servers asking at the same time never get the same free address); the key layout is described
 there and in ``docs/stores/redis.md``. Calls made in one turn of the event loop (the packets of
 one runtime batch) go to Redis as one pipeline: one round trip per batch, not per packet; only
-one pipeline is in flight at a time, on one connection, so ``WAIT`` covers every earlier write.
+one pipeline is in flight at a time, on one connection, so ``WAIT`` covers every earlier write
+(``redis_pipe``: the replies come back raw, as Redis sends them).
 
 Durability: a call returns once Redis has executed it; ``flush`` adds ``WAIT N`` when the URL
 says ``wait-replicas=N``. What Redis keeps across its own crash is Redis's ``appendonly`` /
@@ -40,10 +41,11 @@ from dhcpbridge.leases.shared.redis_codec import (
     addr_hex,
     decode,
     member,
-    to_record,
+    record_json,
 )
 from dhcpbridge.leases.shared.redis_connect import open_client
 from dhcpbridge.leases.shared.redis_lua import LIBRARY, NAME
+from dhcpbridge.leases.shared.redis_pipe import RedisPipe
 from dhcpbridge.leases.shared.redis_url import RedisOptions
 
 log = logs.get("dhcpbridge.leases")
@@ -78,6 +80,7 @@ class RedisStore:
         self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
         self.client = open_client(options)  # one connection, or the master Sentinel names
+        self._pipe = RedisPipe(self.client)  # the store's calls, batched on that connection
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._pumping = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -149,10 +152,7 @@ class RedisStore:
 
     async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         self.round_trips += 1
-        pipe = self.client.pipeline(transaction=False)
-        for args in commands:
-            pipe.execute_command(*args)
-        return await pipe.execute(raise_on_error=False)
+        return await self._pipe.execute(commands)
 
     def _failed(self, exc: BaseException) -> None:
         if not self.failed_calls:
@@ -182,13 +182,11 @@ class RedisStore:
         return [lease for lease in map(decode, rows) if lease is not None]
 
     async def offer(self, lease: Lease, now: float) -> Lease | None:
-        return decode(await self._run("offer", lease.kind, now, json.dumps(to_record(lease))))
+        return decode(await self._run("offer", lease.kind, now, record_json(lease)))
 
     async def commit(self, lease: Lease, now: float) -> Lease | None:
-        rec = to_record(lease)
-        if lease.kind != LeaseKind.V4 and self.duid_cap:
-            rec["_cap"] = str(self.duid_cap)
-        rows = await self._run("commit", lease.kind, now, json.dumps(rec))
+        cap = self.duid_cap if lease.kind != LeaseKind.V4 else 0
+        rows = await self._run("commit", lease.kind, now, record_json(lease, cap=cap))
         if not rows:
             return None
         records = [lease for lease in map(decode, rows) if lease is not None]
@@ -217,7 +215,7 @@ class RedisStore:
         fixed = self._fixed(kind, ranges, exclude)
         wanted = prefer and prefer not in exclude and in_ranges(ranges, prefer)
         arg = (
-            f'{{"rec":{json.dumps(to_record(lease, with_address=False))},'
+            f'{{"rec":{record_json(lease, with_address=False)},'
             f'"windows":{json.dumps(self._windows(kind, ranges, hint))},'
             f'"prefer":"{member(kind, prefer) if wanted else ""}",'
             f'"cap":{self.duid_cap if kind != LeaseKind.V4 else 0},{fixed[2]}}}'
@@ -316,7 +314,9 @@ class RedisStore:
 
     async def _refresh_counts(self) -> None:
         raw = await self._command("HGETALL", f"{self.prefix}dhcpbridge:counts")
-        self._counts = {k.decode(): int(v) for k, v in raw.items() if int(v) > 0}
+        # a map in RESP3, [field, value, ...] in RESP2
+        pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+        self._counts = {k.decode(): int(v) for k, v in pairs if int(v) > 0}
         self._counts_at = time.monotonic()
 
     async def flush(self) -> None:

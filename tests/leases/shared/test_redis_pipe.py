@@ -1,0 +1,78 @@
+"""The Redis store's pipelines on the wire (``redis_pipe``), against a private redis-server:
+replies in order with error replies in their place, a closed connection replaced (the batch sent
+once more), a timeout raised at once and the batch never sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from dhcpbridge.leases.shared.redis_pipe import RedisPipe
+from dhcpbridge.testing.redis import RedisServer
+
+
+def client(server: RedisServer, timeout: float = 5.0) -> Redis:
+    return Redis(unix_socket_path=str(server.socket), socket_timeout=timeout)
+
+
+async def test_replies_in_order_with_errors_in_place(private_redis: RedisServer) -> None:
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    big = b"x" * 200_000  # more than one read of the socket
+    replies = await pipe.execute(
+        [
+            (b"SET", b"k", big),
+            (b"GET", b"k"),
+            (b"NOSUCHCOMMAND",),
+            (b"HSET", b"h", b"a", 1, b"b", "é"),
+            (b"GET", b"missing"),
+            ("INCR", "n"),
+        ]
+    )
+    assert replies[0] == b"OK" and replies[1] == big
+    assert isinstance(replies[2], ResponseError) and "unknown command" in str(replies[2])
+    assert replies[3:] == [2, None, 1]
+    assert await pipe.execute([(b"HGET", b"h", b"b")]) == ["é".encode()]
+    await c.aclose()
+
+
+async def test_a_closed_connection_is_replaced(private_redis: RedisServer) -> None:
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    assert await pipe.execute([(b"INCR", b"n")]) == [1]
+    killer = redis.Redis(unix_socket_path=str(private_redis.socket))
+    killer.client_kill_filter(_type="normal", skipme=True)  # the pipe's connection
+    killer.close()
+    assert await pipe.execute([(b"INCR", b"n")]) == [2]
+    await c.aclose()
+
+
+async def test_redis_gone_is_a_connection_error(private_redis: RedisServer) -> None:
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    assert await pipe.execute([(b"PING",)]) == [b"PONG"]
+    private_redis.stop()
+    with pytest.raises(RedisConnectionError):
+        await pipe.execute([(b"PING",)])
+    private_redis.start()
+    assert await pipe.execute([(b"PING",)]) == [b"PONG"]
+    await c.aclose()
+
+
+async def test_a_timeout_is_raised_and_the_batch_not_sent_again(private_redis: RedisServer) -> None:
+    c = client(private_redis, timeout=0.3)
+    pipe = RedisPipe(c)
+    with pytest.raises(RedisTimeoutError):
+        await pipe.execute([(b"INCR", b"n"), (b"BLPOP", b"nothing", b"1")])  # blocks 1 s
+    await asyncio.sleep(1.0)
+    plain = redis.Redis(unix_socket_path=str(private_redis.socket))
+    assert plain.get("n") == b"1"  # ran once
+    plain.close()
+    assert await pipe.execute([(b"INCR", b"n")]) == [2]  # and the pipe works again
+    await c.aclose()
