@@ -77,6 +77,7 @@ MODULES: tuple[str, ...] = (
     "leases/embedded/memory.py",
     "leases/embedded/journal.py",
     "leases/embedded/sqlite.py",
+    "leases/shared/redis_codec.py",
     "sources/errors.py",
     "sources/static.py",
     "sources/pools.py",
