@@ -56,10 +56,19 @@ class RedisBackedServer(DhcpbridgeServer):
     """``DhcpbridgeServer`` on ``unix://.../redis.sock`` of its own redis-server."""
 
     def __init__(
-        self, ns: Namespace, workdir: Path, plan: AddressPlan, workers: int = 0, **kwargs: object
+        self,
+        ns: Namespace,
+        workdir: Path,
+        plan: AddressPlan,
+        workers: int = 0,
+        redis_cpu: int | None = None,
+        **kwargs: object,
     ) -> None:
         self.redis_dir = Path(tempfile.mkdtemp(prefix="dhcpA-bench-redis-", dir="/tmp"))
-        self.redis = RedisServer(self.redis_dir, appendfsync="everysec")
+        # pinned, as BIND and the API poller of the ops rows, to perfdhcp's core (``redis_cpu``):
+        # unpinned, the scheduler put it on the server's core, the two taking turns on one core
+        # (the store runs on another host in a deployment)
+        self.redis = RedisServer(self.redis_dir, appendfsync="everysec", cpu=redis_cpu)
         self.workers = workers  # > 0: ``[server] workers``, that many servers on this one Redis
         self.duplicates: int | None = None  # found in Redis when the server stopped
         super().__init__(ns, workdir, plan, lease_store=self.redis.url(), **kwargs)  # type: ignore[arg-type]

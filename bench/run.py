@@ -226,7 +226,13 @@ def _bridged(cache_ttl: float, tables: dict[str, dict[str, Any]] | None = None) 
 
 def _dhcpbridge_redis(topo: Topology, workdir: Path, opts: Options) -> ManagedServer:
     return redis_row.RedisBackedServer(
-        topo["srv"], workdir, LAB_PLAN, family=4, exe=opts.dhcpbridge_exe, cpu=opts.server_cpu
+        topo["srv"],
+        workdir,
+        LAB_PLAN,
+        redis_cpu=opts.client_cpu,  # perfdhcp's core, as BIND's of the DNS row
+        family=4,
+        exe=opts.dhcpbridge_exe,
+        cpu=opts.server_cpu,
     )
 
 

@@ -49,8 +49,9 @@ def redis_unavailable() -> str | None:
 class RedisServer(StartStop):
     """See the module docstring."""
 
-    def __init__(self, directory: Path, appendfsync: str = "always") -> None:
+    def __init__(self, directory: Path, appendfsync: str = "always", cpu: int | None = None) -> None:
         self.dir = directory
+        self.cpu = cpu  # pinned to this CPU (``taskset``), threads included; None: not pinned
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket = self.dir / "redis.sock"
         self.log = self.dir / "redis.log"
@@ -75,6 +76,8 @@ class RedisServer(StartStop):
             "--daemonize", "no",
             "--logfile", str(self.log),
         ]  # fmt: skip
+        if self.cpu is not None:
+            args = ["taskset", "-c", str(self.cpu), *args]
         self.proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )

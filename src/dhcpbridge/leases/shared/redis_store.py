@@ -373,4 +373,5 @@ class RedisStore:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        await self._pipe.close()
         await self.client.aclose()
