@@ -16,7 +16,8 @@ run, and every wait for the loop (the bus drain, a group-commit timer) at most 1
 
 With ``--redis`` the leases go to a private redis-server (unix socket, AOF ``appendfsync
 everysec``, as the bench's Redis row has it), each packet runs as a task as the server runs it on
-a shared store, and Redis's own CPU per exchange (``INFO cpu``) is printed next to ours.
+a shared store, the store's change listener runs (it receives this server's own changes too), and
+Redis's own CPU per exchange (``INFO cpu``) is printed next to ours.
 
 Run: .venv/bin/python bench/micro_server.py [--clients N] [--batch B] [--repeat R] [--profile]
      [--family v4|v6|both] [--redis]
@@ -172,6 +173,12 @@ async def _run(
     cfg = loader.from_dict(micro_engine6.CONFIG if v6 else micro_engine4.CONFIG)
     loop = asyncio.get_running_loop()
     store = open_store(store_url or f"sqlite:///{tmp / 'leases.db'}")
+    watcher: asyncio.Task[None] | None = None
+    watch = getattr(store, "watch", None)
+    if watch is not None:  # a shared store: the server listens to the changes, its own too
+        subscribed = asyncio.Event()
+        watcher = loop.create_task(watch(lambda event: None, subscribed))
+        await asyncio.wait_for(subscribed.wait(), 10)
     stats = {"v4": Stats(), "v6": Stats()}
     host = HostInfo.build({"srv1": (ip4_int("10.68.0.1"),)})
     _, engine4, engine6 = build_engines(cfg, store, host, HostInfo6({}), stats, not v6, v6)
@@ -251,6 +258,10 @@ async def _run(
     elapsed = time.process_time() - start
     assert done == clients, (done, clients, dict(endpoint.stats.drops))
     await tasks.close()
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     await store.close()
     return elapsed / clients * 1e6
 

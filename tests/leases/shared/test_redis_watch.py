@@ -1,7 +1,8 @@
 """Other servers' changes reach this server's event bus (Redis Pub/Sub): a lease server A binds,
 releases or lets expire shows up at server B, two stores on one real Redis, as the matching
 ``LeaseEvent``; B is not told about its own changes (its packet path emitted those already), and
-a store with another key prefix (another pool of servers) hears nothing."""
+a store with another key prefix (another pool of servers) hears nothing; a listener whose connection
+is lost subscribes again by itself."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import asyncio
 import contextlib
 import time
 
+import redis
+
 from dhcpbridge.engine.hold import Hold
 from dhcpbridge.engine.model import Lease, LeaseEvent, LeaseKind, LeaseState
 from dhcpbridge.leases import open_store
 from dhcpbridge.leases.base import WatchesChanges
 from dhcpbridge.leases.shared.redis_store import RedisStore
 from dhcpbridge.leases.shared.redis_watch import parse
+from dhcpbridge.testing.redis import RedisServer
 from dhcpbridge.wire.v4.message import ip4_int as ip
 
 V4 = LeaseKind.V4
@@ -90,3 +94,32 @@ def test_parse_skips_own_and_malformed_messages() -> None:
     assert parse(b"a " + rec.replace(b"bound", b"offered"), "b") is None
     assert parse(b"a not json", "b") is None
     assert parse(b"a {}", "b") is None
+
+
+async def test_the_listener_subscribes_again_after_its_connection_is_lost(
+    private_redis: RedisServer,
+) -> None:
+    url = private_redis.url()
+    a, b = open_store(url), open_store(url)
+    assert isinstance(a, RedisStore) and isinstance(b, RedisStore)
+    events: asyncio.Queue[LeaseEvent] = asyncio.Queue()
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(b.watch(events.put_nowait, ready))
+    plain = redis.Redis(unix_socket_path=str(private_redis.socket))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=20)
+        assert plain.client_kill_filter(_type="pubsub") == 1  # the listener's connection
+        deadline = time.monotonic() + 20
+        while not plain.pubsub_numsub("dhcpbridge:changes")[0][1]:  # subscribed again (backoff)
+            assert time.monotonic() < deadline, "the listener did not subscribe again"
+            await asyncio.sleep(0.05)
+        now = time.time()
+        assert await a.commit(Lease(X, b"\x01c", LeaseState.BOUND, now, now + 60), now)
+        assert (await next_event(events)).lease.address == X
+    finally:
+        plain.close()
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await a.close()
+        await b.close()
