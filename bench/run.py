@@ -941,7 +941,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     searches_end = deadline - reserve
     interrupted = False
     try:
-        with lab_topology(checksum_offload=args.checksum_offload == "on") as topo:
+        with lab_topology(
+            checksum_offload=args.checksum_offload == "on", keep_workdir=args.keep_workdirs
+        ) as topo:
             bench = Bench(topo, opts, console)
             for i, v in enumerate(runnable):
                 remaining = searches_end - time.monotonic()
