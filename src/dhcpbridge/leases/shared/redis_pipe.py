@@ -88,7 +88,8 @@ class RedisPipe:
             replies = self._replies = _Replies(transport)
             transport.set_protocol(replies)
         waiter = replies.expect(count)
-        transport.write(data)
+        if not waiter.done():  # done: the connection is already lost (raised below)
+            transport.write(data)
         async with asyncio.timeout(conn.socket_timeout):
             return await waiter
 

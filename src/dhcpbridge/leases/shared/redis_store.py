@@ -79,8 +79,10 @@ class RedisStore:
         self.retention = 86400.0
         self.duid_cap = 0  # [server6] max-leases-per-duid (``limit_leases_per_duid``), 0: none
         self.inline = False  # every call is a round trip to Redis
-        self.client = open_client(options)  # one connection, or the master Sentinel names
-        self._pipe = RedisPipe(self.client)  # the store's calls, batched on that connection
+        # the connections' maker (address, credentials, TLS, the master Sentinel names); its own
+        # pool's connection only loads the function library
+        self.client = open_client(options)
+        self._pipe = RedisPipe(self.client)  # the store's calls, batched on a connection of its own
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._pumping = False
         self._tasks: set[asyncio.Task[None]] = set()
