@@ -284,7 +284,7 @@ def main() -> None:
     args = ap.parse_args()
     families = [f for f in ("v6", "v4") if args.family in (f, "both")]
     with contextlib.ExitStack() as stack:
-        redis_server = stack.enter_context(_private_redis()) if args.redis else None
+        redis_server = stack.enter_context(private_redis()) if args.redis else None
         if args.profile:
             url = _fresh(redis_server)
             cProfile.runctx(
@@ -305,16 +305,17 @@ def main() -> None:
             runs = []
             for _ in range(args.repeat):
                 url = _fresh(redis_server)
-                before = _redis_cpu(redis_server)
+                before = redis_cpu(redis_server)
                 ours = run(family, args.clients, args.batch, store_url=url)
-                runs.append((ours, (_redis_cpu(redis_server) - before) / args.clients * 1e6))
+                runs.append((ours, (redis_cpu(redis_server) - before) / args.clients * 1e6))
             best = min(runs)
             extra = f", redis-server {best[1]:6.1f} µs" if redis_server else ""
             print(f"{family} {what}: {best[0]:6.1f} µs per exchange (incl. building REQUESTs){extra}")
 
 
 @contextlib.contextmanager
-def _private_redis() -> Iterator[RedisServer]:
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of its own (unix socket, AOF ``everysec``), stopped at the end."""
     with tempfile.TemporaryDirectory(prefix="micro-server-redis-") as tmp:
         server = RedisServer(Path(tmp), appendfsync="everysec").start()
         try:
@@ -335,7 +336,7 @@ def _fresh(server: RedisServer | None) -> str | None:
     return server.url()
 
 
-def _redis_cpu(server: RedisServer | None) -> float:
+def redis_cpu(server: RedisServer | None) -> float:
     """CPU seconds ``server`` has used (0.0 without one)."""
     if server is None:
         return 0.0

@@ -13,9 +13,7 @@ Run: .venv/bin/python bench/redis_replay.py [--clients N] [--batch B] [--repeat 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import micro_server  # bench/ is the script's folder, first on sys.path
@@ -23,11 +21,10 @@ import redis
 
 from dhcpbridge.leases.shared import redis_pipe
 from dhcpbridge.leases.shared.redis_lua import LIBRARY
-from dhcpbridge.testing.redis import RedisServer
 
 
 def record(clients: int) -> list[Sequence[Any]]:
-    """The commands the store sends for ``clients`` DORAs of ``micro_server``'s loop."""
+    """The function calls the store sends for ``clients`` DORAs of ``micro_server``'s loop."""
     sent: list[Sequence[Any]] = []
     execute = redis_pipe.RedisPipe.execute
 
@@ -37,39 +34,32 @@ def record(clients: int) -> list[Sequence[Any]]:
 
     redis_pipe.RedisPipe.execute = recording  # type: ignore[method-assign]
     try:
-        with tempfile.TemporaryDirectory(prefix="redis-replay-") as tmp:
-            server = RedisServer(Path(tmp), appendfsync="everysec").start()
-            try:
-                micro_server.run("v4", clients, 32, store_url=server.url())
-            finally:
-                server.stop()
+        with micro_server.private_redis() as server:
+            micro_server.run("v4", clients, 32, store_url=server.url())
     finally:
         redis_pipe.RedisPipe.execute = execute  # type: ignore[method-assign]
-    return [c for c in sent if c[0] == b"FCALL"]  # not the listener's nor the counts' reads
+    return [c for c in sent if c[0] == b"FCALL"]  # not the counts' reads
 
 
 def replay(commands: list[Sequence[Any]], batch: int) -> dict[str, float]:
     """CPU seconds of one replay into a fresh redis-server: FCALL, the commands, the server."""
-    with tempfile.TemporaryDirectory(prefix="redis-replay-") as tmp:
-        server = RedisServer(Path(tmp), appendfsync="everysec").start()
+    with micro_server.private_redis() as server:
+        client = redis.Redis(unix_socket_path=str(server.socket))
         try:
-            client = redis.Redis(unix_socket_path=str(server.socket))
             client.function_load(LIBRARY, replace=True)
             client.config_resetstat()
-            cpu = client.info("cpu")
+            before = micro_server.redis_cpu(server)
             for i in range(0, len(commands), batch):
                 pipe = client.pipeline(transaction=False)
                 for args in commands[i : i + batch]:
                     pipe.execute_command(*args)  # type: ignore[no-untyped-call]
                 pipe.execute(raise_on_error=False)
-            after = client.info("cpu")
+            used = micro_server.redis_cpu(server) - before
             stats = client.info("commandstats")
-            client.close()
         finally:
-            server.stop()
+            client.close()
     fcall = stats.get("cmdstat_fcall", {}).get("usec", 0) / 1e6
     inner = sum(v["usec"] for k, v in stats.items() if k not in ("cmdstat_fcall", "cmdstat_config|resetstat"))
-    used = sum(after[k] - cpu[k] for k in ("used_cpu_user", "used_cpu_sys"))
     return {"fcall": fcall, "commands": inner / 1e6, "server": used}
 
 
