@@ -7,13 +7,13 @@ operation's JSON argument. The key layout is described in ``docs/stores/redis.md
 
 * ``<prefix><address>`` (``<prefix><address>/<len>`` for a delegated prefix): the lease hash a
   Redis user reads (``mac``, ``hostname``, ``state``, ``expires`` ...), only while the lease is
-  active (offered, bound, declined); its TTL is the remaining lease time.
+  bound or declined (an offer has none); its TTL is the remaining lease time.
 * ``<prefix>dhcpbridge:rec:<kind>``: address -> the record as JSON, in every state (also the
   expired and released history a returning client gets its address back from, until purged).
 * ``...:exp:<kind>`` (active records by expiry), ``...:old:<kind>`` (inactive records by the time
   they ended, for the purge), ``...:cli:<kind>:<client hex>`` (a client's addresses, most recent
   last), ``...:used:<kind>:<range>`` (a bitmap per pool range: bit i set = member i is taken),
-  ``...:counts`` (records per kind and state), ``...:reaped:<kind>`` (leases expired by an
+  ``...:counts`` (records per kind and state, but offers), ``...:reaped:<kind>`` (leases expired by an
   allocation, for the next reap), ``...:role:<name>`` (who holds a role such as the reaper).
 
 Every change to a state with an event (bound, released, declined, expired) is published on the
@@ -37,6 +37,7 @@ local LAST, LAST_RAW -- the record the last put stored, and its JSON (not encode
 local OWNER -- the calling server (ARGV[6]), named in what changes publishes
 local EVENTS = {bound = true, released = true, declined = true, expired = true}
 local ACTIVE = {offered = true, bound = true, declined = true}
+local VIEW = {bound = true, declined = true} -- the states with a lease hash (an offer has none)
 local REAP_LIMIT = 2000
 
 local function encode(rec)
@@ -88,7 +89,9 @@ local function add_pointer(rec, z, idx)
   end
 end
 
+-- offers are not counted: the Python side reads them as the active records less the others
 local function count(state, delta)
+  if state == 'offered' then return end
   redis.call('HINCRBY', I .. 'counts', kind .. '_' .. state, delta)
 end
 
@@ -96,11 +99,11 @@ local function client_key(client)
   return I .. 'cli:' .. kind .. ':' .. client
 end
 
-local function write_view(rec)
+local function write_view(rec, cur)
   local key = view_key(rec)
   local ms = math.floor((tonumber(rec.expires) - now) * 1000)
-  if not ACTIVE[rec.state] or ms <= 0 then
-    redis.call('DEL', key)
+  if not VIEW[rec.state] or ms <= 0 then
+    if cur and VIEW[cur.state] then redis.call('DEL', key) end
     return
   end
   local args = {}
@@ -144,7 +147,7 @@ local function put(rec, cur)
     if cur.client ~= rec.client then redis.call('ZREM', client_key(cur.client), addr) end
     if cur.state ~= rec.state then count(cur.state, -1) end
     local old_view = view_key(cur)
-    if old_view ~= view_key(rec) then redis.call('DEL', old_view) end
+    if VIEW[cur.state] and old_view ~= view_key(rec) then redis.call('DEL', old_view) end
   end
   if rec.state ~= 'offered' then rec._reoffer = nil end
   if ACTIVE[rec.state] then
@@ -156,14 +159,21 @@ local function put(rec, cur)
     redis.call('ZADD', OLD, rec.expires, addr)
     if was_active or not cur then set_free(rec, true) end
   end
-  local seq = redis.call('INCR', I .. 'seq')
-  if redis.call('ZADD', client_key(rec.client), seq, addr) == 1 and rec.duid and rec.duid ~= '' then
+  -- the client's addresses by the time of their last change (a call without a time, unhold,
+  -- keeps the place the record had)
+  local added
+  if now > 0 then
+    added = redis.call('ZADD', client_key(rec.client), nowtext, addr)
+  else
+    added = redis.call('ZADD', client_key(rec.client), 'NX', 0, addr)
+  end
+  if added == 1 and rec.duid and rec.duid ~= '' then
     redis.call('SADD', I .. 'duid:' .. rec.duid, kind .. ' ' .. rec.client) -- a new IA of the DUID
   end
   if not (cur and cur.state == rec.state) then count(rec.state, 1) end
   LAST, LAST_RAW = rec, cjson.encode(rec)
   redis.call('HSET', REC, addr, LAST_RAW)
-  write_view(rec)
+  write_view(rec, cur)
   local told = EVENTS[rec.state] and (rec.state ~= 'expired' or (cur and cur.state == 'bound'))
   if told then redis.call('PUBLISH', I .. 'changes', OWNER .. ' ' .. LAST_RAW) end
   return rec
@@ -180,7 +190,7 @@ local function delete(cur)
   end
   count(cur.state, -1)
   set_free(cur, true)
-  redis.call('DEL', view_key(cur))
+  if VIEW[cur.state] then redis.call('DEL', view_key(cur)) end
 end
 
 -- how many addresses and prefixes the IAs in the DUID set d hold now (bound or offered, not
@@ -337,11 +347,19 @@ end
 -- bit; a missing key or the bits past its end read as clear): held for the client
 local function scan(z, first, bits, lo, hi, rec, excl)
   while lo < hi do
-    local nbits = redis.call('STRLEN', z) * 8
-    local idx = lo
-    if lo < nbits then
-      idx = redis.call('BITPOS', z, 0, lo, math.min(hi, nbits) - 1, 'BIT')
-      if idx < 0 then idx = nbits end
+    -- the first clear bit from lo's byte on (bits past the end read as clear); -1: lo's byte is
+    -- past the end; 0 below lo's byte: no such key
+    local byte = math.floor(lo / 8)
+    local idx = redis.call('BITPOS', z, 0, byte)
+    if idx < 0 or idx < byte * 8 then
+      idx = lo
+    elseif idx < lo then -- a clear bit before lo in its byte: search bit by bit
+      local nbits = redis.call('STRLEN', z) * 8
+      idx = lo
+      if lo < nbits then
+        idx = redis.call('BITPOS', z, 0, lo, math.min(hi, nbits) - 1, 'BIT')
+        if idx < 0 then idx = nbits end
+      end
     end
     if idx >= hi then return nil end
     local h, addr = nth(first, bits, idx)

@@ -315,10 +315,22 @@ class RedisStore:
         return dict(self._counts)
 
     async def _refresh_counts(self) -> None:
-        raw = await self._command("HGETALL", f"{self.prefix}dhcpbridge:counts")
+        """The counts of the script's ``counts`` hash; offers are not in it (a write fewer per
+        offer and per commit): per kind, the active records (``exp:``) less the bound and the
+        declined ones. (Servers before 2026-12-07 counted offers there: those fields are ignored.)"""
+        raw, *active = await asyncio.gather(
+            self._command("HGETALL", f"{self.prefix}dhcpbridge:counts"),
+            *(self._command("ZCARD", f"{self.prefix}dhcpbridge:exp:{KIND_NAMES[k]}") for k in LeaseKind),
+        )
         # a map in RESP3, [field, value, ...] in RESP2
         pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
-        self._counts = {k.decode(): int(v) for k, v in pairs if int(v) > 0}
+        counts = {k.decode(): int(v) for k, v in pairs if not k.endswith(b"_offered")}
+        for kind, n in zip(LeaseKind, active, strict=True):
+            name = KIND_NAMES[kind]
+            counts[f"{name}_offered"] = (
+                int(n) - counts.get(f"{name}_bound", 0) - counts.get(f"{name}_declined", 0)
+            )
+        self._counts = {k: v for k, v in counts.items() if v > 0}
         self._counts_at = time.monotonic()
 
     async def flush(self) -> None:
