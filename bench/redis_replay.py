@@ -28,9 +28,11 @@ def record(clients: int) -> list[Sequence[Any]]:
     sent: list[Sequence[Any]] = []
     execute = redis_pipe.RedisPipe.execute
 
-    async def recording(self: redis_pipe.RedisPipe, commands: Sequence[Sequence[Any]]) -> list[Any]:
+    async def recording(
+        self: redis_pipe.RedisPipe, commands: Sequence[Sequence[Any]], on_reply: redis_pipe.OnReply
+    ) -> list[Any]:
         sent.extend(commands)
-        return await execute(self, commands)
+        return await execute(self, commands, on_reply)
 
     redis_pipe.RedisPipe.execute = recording  # type: ignore[method-assign]
     try:

@@ -76,3 +76,45 @@ async def test_a_timeout_is_raised_and_the_batch_not_sent_again(private_redis: R
     plain.close()
     assert await pipe.execute([(b"INCR", b"n")]) == [2]  # and the pipe works again
     await c.aclose()
+
+
+async def test_each_reply_is_handed_over_as_it_arrives(private_redis: RedisServer) -> None:
+    """A batch's first replies reach their callers before its last one is in (a server that
+    waited for the whole batch sent all its packets' answers in one burst)."""
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    seen: list[tuple[int, object, float]] = []
+    replies = await pipe.execute(
+        [(b"INCR", b"n"), (b"INCR", b"n"), (b"BLPOP", b"nothing", b"0.5")],  # the last blocks 0.5 s
+        lambda i, reply: seen.append((i, reply, loop.time() - start)),
+    )
+    assert replies == [1, 2, None]
+    assert [(i, reply) for i, reply, _ in seen] == [(0, 1), (1, 2), (2, None)]
+    assert seen[1][2] < 0.3 <= seen[2][2]
+    await c.aclose()
+
+
+async def test_after_a_lost_connection_only_the_unanswered_commands_are_sent_again(
+    private_redis: RedisServer,
+) -> None:
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    assert await pipe.execute([(b"PING",)]) == [b"PONG"]
+    seen: list[int] = []
+    # the connection is killed by its own batch, after the first INCR ran and was answered
+    replies = await pipe.execute(
+        [
+            (b"CLIENT", b"ID"),
+            (b"INCR", b"n"),
+            (b"CLIENT", b"KILL", b"TYPE", b"normal", b"SKIPME", b"no"),
+            (b"INCR", b"n"),
+            (b"CLIENT", b"ID"),
+        ],
+        lambda i, reply: seen.append(i),
+    )
+    assert replies[0] != replies[4]  # the rest ran on a new connection
+    assert replies[1] == 1 and replies[3] == 2  # the first INCR ran once
+    assert seen == [0, 1, 2, 3, 4]
+    await c.aclose()

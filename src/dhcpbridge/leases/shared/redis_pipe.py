@@ -11,17 +11,23 @@ read call and no stream buffer per batch): a one-command round trip costs 65 µs
 80 (uvloop, this VM; most of the rest is the kernel's).
 
 Replies come back in order; an error reply is a ``ResponseError`` value in its place, never raised.
+``on_reply(i, reply)`` is called for each reply the moment it is parsed, not when the whole batch
+is in: Redis answers a long pipeline in pieces (what it read in one go, ~16 KB of commands), and a
+server that waited for the last reply woke every packet of the batch at once and sent all their
+answers in one burst, more than a relay's (or perfdhcp's) socket buffer holds (the bench's Redis
+row lost 1-1.3 % of its answers there, 2026-12-07).
+
 A connection that fails is dropped. When it was closed (a restart, a protocol error, or
-``READONLY``: the master became a replica, and the next connection asks Sentinel again) the batch is
-sent once more on a new connection, as redis-py's ``Retry(NoBackoff(), 1)`` did; a second failure
-raises ``ConnectionError``. A timeout raises ``TimeoutError`` at once: Redis may still be running
-the batch, so it is never sent twice.
+``READONLY``: the master became a replica, and the next connection asks Sentinel again) the commands
+not answered yet are sent once more on a new connection, as redis-py's ``Retry(NoBackoff(), 1)``
+did; a second failure raises ``ConnectionError``. A timeout raises ``TimeoutError`` at once: Redis
+may still be running the batch, so it is never sent twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import hiredis
@@ -32,6 +38,12 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _MORE = object()  # what the reader gives while a reply is incomplete (``False`` is a RESP3 reply)
+
+OnReply = Callable[[int, Any], None]
+
+
+def _ignore(index: int, reply: Any) -> None:
+    pass
 
 
 class RedisPipe:
@@ -45,22 +57,23 @@ class RedisPipe:
         self._conn: AbstractConnection | None = None
         self._replies: _Replies | None = None  # the protocol of the connection's transport
 
-    async def execute(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        data = b"".join([hiredis.pack_command(tuple(args)) for args in commands])
+    async def execute(self, commands: Sequence[Sequence[Any]], on_reply: OnReply = _ignore) -> list[Any]:
+        """The replies of ``commands``, in order; ``on_reply(i, reply)`` as each one arrives."""
+        packed = [hiredis.pack_command(tuple(args)) for args in commands]
+        replies: list[Any] = []
         try:
-            return await self._once(data, len(commands))
-        except RedisConnectionError:  # closed (a restart, a failover): once more, on a new one
-            return await self._once(data, len(commands))
+            await self._once(b"".join(packed), len(commands), replies, on_reply)
+        except RedisConnectionError:  # closed (a restart, a failover): the rest once more, on a new one
+            done = len(replies)
+            await self._once(b"".join(packed[done:]), len(commands) - done, replies, on_reply)
+        return replies
 
-    async def _once(self, data: bytes, count: int) -> list[Any]:
+    async def _once(self, data: bytes, count: int, replies: list[Any], on_reply: OnReply) -> None:
         conn = self._conn
         if conn is None:
             conn = self._conn = self.client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
         try:
-            replies = await self._exchange(conn, data, count)
-            for reply in replies:
-                if isinstance(reply, ResponseError) and str(reply).startswith("READONLY"):
-                    raise RedisConnectionError("redis: the master is now a replica")
+            await self._exchange(conn, data, count, replies, on_reply)
         except TimeoutError as exc:  # Redis may still be running the batch: never sent twice
             await self._drop(conn)
             raise RedisTimeoutError(f"redis: no reply within {conn.socket_timeout} s") from exc
@@ -72,26 +85,27 @@ class RedisPipe:
         except BaseException:  # cancelled: the rest of the replies are still on the socket
             await self._drop(conn)
             raise
-        return replies
 
-    async def _exchange(self, conn: AbstractConnection, data: bytes, count: int) -> list[Any]:
+    async def _exchange(
+        self, conn: AbstractConnection, data: bytes, count: int, replies: list[Any], on_reply: OnReply
+    ) -> None:
         if not conn.is_connected:
             await conn.connect()  # type: ignore[no-untyped-call]  # the handshake, or Sentinel first
         writer = conn._writer  # set by ``connect``: the open stream
         if writer is None:
             raise RedisConnectionError("redis: the connection is not open")
         transport = writer.transport
-        replies = self._replies
-        if replies is None or replies.transport is not transport:
+        protocol = self._replies
+        if protocol is None or protocol.transport is not transport:
             # from now on the replies go to ``_Replies``, not to redis-py's stream reader (which
             # read nothing more than the handshake's replies)
-            replies = self._replies = _Replies(transport)
-            transport.set_protocol(replies)
-        waiter = replies.expect(count)
+            protocol = self._replies = _Replies(transport)
+            transport.set_protocol(protocol)
+        waiter = protocol.expect(count, replies, on_reply)
         if not waiter.done():  # done: the connection is already lost (raised below)
             transport.write(data)
         async with asyncio.timeout(conn.socket_timeout):
-            return await waiter
+            await waiter
 
     async def _drop(self, conn: AbstractConnection) -> None:
         """Close ``conn`` (the next batch connects again). Never waits for redis-py's stream to
@@ -105,35 +119,42 @@ class RedisPipe:
 
 
 class _Replies(asyncio.Protocol):
-    """The transport's protocol once the pipe has it: parses what arrives, and hands the batch's
-    replies to its waiter when the last one is complete (one batch is in flight at a time)."""
+    """The transport's protocol once the pipe has it: parses what arrives into the batch's list of
+    replies, calls ``on_reply`` for each, and wakes the waiter when the last one is complete (one
+    batch is in flight at a time). ``READONLY`` fails the connection (see the module docstring)."""
 
     def __init__(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         self.parser = hiredis.Reader(replyError=ResponseError, notEnoughData=_MORE)
-        self.waiter: asyncio.Future[list[Any]] | None = None
-        self.want = 0
+        self.waiter: asyncio.Future[None] | None = None
+        self.want = 0  # the length ``replies`` has when the batch is complete
         self.replies: list[Any] = []
+        self.on_reply: OnReply = _ignore
         self.lost: RedisConnectionError | None = None
 
-    def expect(self, count: int) -> asyncio.Future[list[Any]]:
-        """A future of the next ``count`` replies."""
-        waiter: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+    def expect(self, count: int, replies: list[Any], on_reply: OnReply) -> asyncio.Future[None]:
+        """A future done when ``count`` more replies are appended to ``replies``."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.lost is not None:
             waiter.set_exception(self.lost)
             return waiter
-        self.waiter, self.want, self.replies = waiter, count, []
+        self.waiter, self.want, self.replies, self.on_reply = waiter, len(replies) + count, replies, on_reply
         return waiter
 
     def data_received(self, data: bytes) -> None:
         self.parser.feed(data)
-        replies = self.replies
+        replies, on_reply = self.replies, self.on_reply
         try:
             while len(replies) < self.want:
                 reply = self.parser.gets()
                 if reply is _MORE:
                     return
+                if isinstance(reply, ResponseError) and str(reply).startswith("READONLY"):
+                    self._fail("redis: the master is now a replica")
+                    self.transport.close()
+                    return
                 replies.append(reply)
+                on_reply(len(replies) - 1, reply)
         except hiredis.ProtocolError as exc:
             self._fail(f"redis: {exc}")
             self.transport.close()
@@ -142,7 +163,7 @@ class _Replies(asyncio.Protocol):
         if waiter is not None and len(replies) >= self.want:
             self.waiter = None
             if not waiter.done():
-                waiter.set_result(replies)
+                waiter.set_result(None)
 
     def eof_received(self) -> bool:
         self._fail("redis: connection closed by the server")

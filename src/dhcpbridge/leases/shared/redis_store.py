@@ -5,7 +5,8 @@ servers asking at the same time never get the same free address); the key layout
 there and in ``docs/stores/redis.md``. Calls made in one turn of the event loop (the packets of
 one runtime batch) go to Redis as one pipeline: one round trip per batch, not per packet; only
 one pipeline is in flight at a time, on one connection, so ``WAIT`` covers every earlier write
-(``redis_pipe``: the replies come back raw, as Redis sends them).
+(``redis_pipe``: the replies come back raw, as Redis sends them, and each call gets its reply
+as soon as it arrives, not when the whole pipeline is answered).
 
 Durability: a call returns once Redis has executed it; ``flush`` adds ``WAIT N`` when the URL
 says ``wait-replicas=N``. What Redis keeps across its own crash is Redis's ``appendonly`` /
@@ -45,7 +46,7 @@ from dhcpbridge.leases.shared.redis_codec import (
 )
 from dhcpbridge.leases.shared.redis_connect import open_client
 from dhcpbridge.leases.shared.redis_lua import LIBRARY, NAME
-from dhcpbridge.leases.shared.redis_pipe import RedisPipe
+from dhcpbridge.leases.shared.redis_pipe import OnReply, RedisPipe
 from dhcpbridge.leases.shared.redis_url import RedisOptions
 
 log = logs.get("dhcpbridge.leases")
@@ -55,6 +56,16 @@ COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
 
 def _unknown_function(reply: Any) -> bool:
     return isinstance(reply, ResponseError) and "function not found" in str(reply).lower()
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    """Hand one command's reply to its caller (an error reply as ``StoreError``)."""
+    if future.done():
+        return
+    if isinstance(result, Exception):
+        future.set_exception(StoreError(f"redis: {result}"))
+    else:
+        future.set_result(result)
 
 
 class RedisStore:
@@ -121,14 +132,24 @@ class RedisStore:
             self._pumping = False
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        """Run ``batch`` as one pipeline; each command's future gets its reply as soon as it
+        arrives (``redis_pipe``: the packets of a long batch are answered in pieces, not in one
+        burst), but a call of a function Redis does not know yet (a new, restarted or flushed
+        Redis: the library is loaded, and those run again)."""
+        missing: list[int] = []
+
+        def settle(i: int, result: Any) -> None:
+            if _unknown_function(result):
+                missing.append(i)
+            else:
+                _settle(batch[i][1], result)
+
         try:
-            results = await self._execute([args for args, _ in batch])
-            missing = [i for i, r in enumerate(results) if _unknown_function(r)]
-            if missing:  # a new (restarted, flushed) Redis lacks the library: load it, run those again
+            await self._execute([args for args, _ in batch], settle)
+            if missing:
                 await self.client.function_load(LIBRARY, replace=True)
-                again = await self._execute([batch[i][0] for i in missing])
-                for i, r in zip(missing, again, strict=True):
-                    results[i] = r
+                again = [batch[i] for i in missing]
+                await self._execute([args for args, _ in again], lambda i, r: _settle(again[i][1], r))
         except (RedisError, OSError) as exc:
             self._failed(exc)
             error = StoreError(f"redis: {exc}")
@@ -144,17 +165,10 @@ class RedisStore:
         if self.failed_calls:
             log.warning("redis lease store reachable again", failed_calls=self.failed_calls)
             self.failed_calls = 0
-        for (_, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(StoreError(f"redis: {result}"))
-            else:
-                future.set_result(result)
 
-    async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+    async def _execute(self, commands: list[tuple[Any, ...]], on_reply: OnReply) -> None:
         self.round_trips += 1
-        return await self._pipe.execute(commands)
+        await self._pipe.execute(commands, on_reply)
 
     def _failed(self, exc: BaseException) -> None:
         if not self.failed_calls:
