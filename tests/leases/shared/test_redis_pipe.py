@@ -118,3 +118,23 @@ async def test_after_a_lost_connection_only_the_unanswered_commands_are_sent_aga
     assert replies[1] == 1 and replies[3] == 2  # the first INCR ran once
     assert seen == [0, 1, 2, 3, 4]
     await c.aclose()
+
+
+async def test_batches_in_flight_together_get_their_own_replies(private_redis: RedisServer) -> None:
+    """A batch sent while another is unanswered (the first blocks in Redis) gets its replies after
+    it, each batch its own; a connection lost under both sends each one's unanswered rest again."""
+    c = client(private_redis)
+    pipe = RedisPipe(c)
+    first = asyncio.ensure_future(pipe.execute([(b"INCR", b"a"), (b"BLPOP", b"nothing", b"0.3")]))
+    second = asyncio.ensure_future(pipe.execute([(b"INCR", b"b"), (b"INCR", b"a")]))
+    third = asyncio.ensure_future(pipe.execute([(b"GET", b"a")]))
+    assert await asyncio.gather(first, second, third) == [[1, None], [1, 2], [b"2"]]
+    killer = asyncio.ensure_future(
+        pipe.execute(
+            [(b"INCR", b"c"), (b"CLIENT", b"KILL", b"TYPE", b"normal", b"SKIPME", b"no"), (b"INCR", b"c")]
+        )
+    )
+    after = asyncio.ensure_future(pipe.execute([(b"INCR", b"c")]))
+    got = await asyncio.gather(killer, after)
+    assert got[0][0] == 1 and sorted([got[0][2], got[1][0]]) == [2, 3]  # every INCR ran once
+    await c.aclose()

@@ -10,7 +10,8 @@ Once connected, the transport's protocol is ``_Replies`` instead of redis-py's s
 read call and no stream buffer per batch): a one-command round trip costs 65 µs of CPU instead of
 80 (uvloop, this VM; most of the rest is the kernel's).
 
-Replies come back in order; an error reply is a ``ResponseError`` value in its place, never raised.
+Batches may be sent before the ones before them are answered (Redis answers a connection's
+commands in order). Replies come back in order; an error reply is a ``ResponseError`` value in its place, never raised.
 ``on_reply(i, reply)`` is called for each reply the moment it is parsed, not when the whole batch
 is in: Redis answers a long pipeline in pieces (what it read in one go, ~16 KB of commands), and a
 server that waited for the last reply woke every packet of the batch at once and sent all their
@@ -27,6 +28,7 @@ may still be running the batch, so it is never sent twice.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,6 +58,7 @@ class RedisPipe:
         self.client = client
         self._conn: AbstractConnection | None = None
         self._replies: _Replies | None = None  # the protocol of the connection's transport
+        self._connecting = asyncio.Lock()
 
     async def execute(self, commands: Sequence[Sequence[Any]], on_reply: OnReply = _ignore) -> list[Any]:
         """The replies of ``commands``, in order; ``on_reply(i, reply)`` as each one arrives."""
@@ -72,98 +75,132 @@ class RedisPipe:
         conn = self._conn
         if conn is None:
             conn = self._conn = self.client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+        used: list[_Replies] = []  # the protocol (so the connection) the batch went out on
         try:
-            await self._exchange(conn, data, count, replies, on_reply)
+            await self._exchange(conn, data, count, replies, on_reply, used)
         except TimeoutError as exc:  # Redis may still be running the batch: never sent twice
-            await self._drop(conn)
+            await self._drop(conn, used)
             raise RedisTimeoutError(f"redis: no reply within {conn.socket_timeout} s") from exc
         except (RedisConnectionError, OSError) as exc:
-            await self._drop(conn)
+            await self._drop(conn, used)
             if isinstance(exc, RedisConnectionError):
                 raise
             raise RedisConnectionError(f"redis: {exc or type(exc).__name__}") from exc
         except BaseException:  # cancelled: the rest of the replies are still on the socket
-            await self._drop(conn)
+            await self._drop(conn, used)
             raise
 
     async def _exchange(
-        self, conn: AbstractConnection, data: bytes, count: int, replies: list[Any], on_reply: OnReply
+        self,
+        conn: AbstractConnection,
+        data: bytes,
+        count: int,
+        replies: list[Any],
+        on_reply: OnReply,
+        used: list[_Replies],
     ) -> None:
-        if not conn.is_connected:
-            await conn.connect()  # type: ignore[no-untyped-call]  # the handshake, or Sentinel first
-        writer = conn._writer  # set by ``connect``: the open stream
-        if writer is None:
-            raise RedisConnectionError("redis: the connection is not open")
-        transport = writer.transport
         protocol = self._replies
-        if protocol is None or protocol.transport is not transport:
-            # from now on the replies go to ``_Replies``, not to redis-py's stream reader (which
-            # read nothing more than the handshake's replies)
-            protocol = self._replies = _Replies(transport)
-            transport.set_protocol(protocol)
+        if protocol is None or protocol.lost is not None:
+            protocol = await self._connect(conn)
+        used.append(protocol)
         waiter = protocol.expect(count, replies, on_reply)
         if not waiter.done():  # done: the connection is already lost (raised below)
-            transport.write(data)
+            protocol.transport.write(data)
         async with asyncio.timeout(conn.socket_timeout):
             await waiter
 
-    async def _drop(self, conn: AbstractConnection) -> None:
-        """Close ``conn`` (the next batch connects again). Never waits for redis-py's stream to
-        see the close: its protocol is no longer the transport's."""
-        self._replies = None
-        await conn.disconnect(nowait=True)
+    async def _connect(self, conn: AbstractConnection) -> _Replies:
+        """The protocol of an open connection: ``conn`` connected (again), once for all the
+        batches that found none."""
+        async with self._connecting:
+            protocol = self._replies
+            if protocol is not None and protocol.lost is None:
+                return protocol  # another batch connected meanwhile
+            self._replies = None
+            if conn.is_connected:
+                await conn.disconnect(nowait=True)  # lost, but redis-py's stream has not seen it
+            await conn.connect()  # type: ignore[no-untyped-call]  # the handshake, or Sentinel first
+            writer = conn._writer  # set by ``connect``: the open stream
+            if writer is None:
+                raise RedisConnectionError("redis: the connection is not open")
+            # from now on the replies go to ``_Replies``, not to redis-py's stream reader (which
+            # read nothing more than the handshake's replies)
+            protocol = self._replies = _Replies(writer.transport)
+            writer.transport.set_protocol(protocol)
+            return protocol
+
+    async def _drop(self, conn: AbstractConnection, used: list[_Replies]) -> None:
+        """Close the connection the failed batch went out on (the next batch connects again),
+        unless another batch has done so already (and may have connected again since). Never
+        waits for redis-py's stream to see the close: its protocol is no longer the transport's."""
+        async with self._connecting:
+            if used and used[0] is not self._replies:
+                return
+            self._replies = None
+            await conn.disconnect(nowait=True)
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._drop(self._conn)
+            self._replies = None
+            await self._conn.disconnect(nowait=True)
+
+
+class _Batch:
+    """One batch in flight: its replies so far, how many it has when complete, its waiter."""
+
+    __slots__ = ("on_reply", "replies", "waiter", "want")
+
+    def __init__(
+        self, waiter: asyncio.Future[None], want: int, replies: list[Any], on_reply: OnReply
+    ) -> None:
+        self.waiter, self.want, self.replies, self.on_reply = waiter, want, replies, on_reply
 
 
 class _Replies(asyncio.Protocol):
-    """The transport's protocol once the pipe has it: parses what arrives into the batch's list of
-    replies, calls ``on_reply`` for each, and wakes the waiter when the last one is complete (one
-    batch is in flight at a time). ``READONLY`` fails the connection (see the module docstring)."""
+    """The transport's protocol once the pipe has it: parses what arrives into the list of replies
+    of the oldest batch in flight, calls its ``on_reply`` for each, and wakes its waiter when its
+    last one is complete (Redis answers a connection's commands in order). ``READONLY`` fails the
+    connection (see the module docstring)."""
 
     def __init__(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
         self.parser = hiredis.Reader(replyError=ResponseError, notEnoughData=_MORE)
-        self.waiter: asyncio.Future[None] | None = None
-        self.want = 0  # the length ``replies`` has when the batch is complete
-        self.replies: list[Any] = []
-        self.on_reply: OnReply = _ignore
+        self.batches: deque[_Batch] = deque()
         self.lost: RedisConnectionError | None = None
 
     def expect(self, count: int, replies: list[Any], on_reply: OnReply) -> asyncio.Future[None]:
-        """A future done when ``count`` more replies are appended to ``replies``."""
+        """A future done when ``count`` more replies are appended to ``replies`` (after those of
+        the batches expected before)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.lost is not None:
             waiter.set_exception(self.lost)
             return waiter
-        self.waiter, self.want, self.replies, self.on_reply = waiter, len(replies) + count, replies, on_reply
+        self.batches.append(_Batch(waiter, len(replies) + count, replies, on_reply))
         return waiter
 
     def data_received(self, data: bytes) -> None:
         self.parser.feed(data)
-        replies, on_reply = self.replies, self.on_reply
+        batches = self.batches
         try:
-            while len(replies) < self.want:
-                reply = self.parser.gets()
-                if reply is _MORE:
-                    return
-                if isinstance(reply, ResponseError) and str(reply).startswith("READONLY"):
-                    self._fail("redis: the master is now a replica")
-                    self.transport.close()
-                    return
-                replies.append(reply)
-                on_reply(len(replies) - 1, reply)
+            while batches:
+                batch = batches[0]
+                replies, on_reply = batch.replies, batch.on_reply
+                while len(replies) < batch.want:
+                    reply = self.parser.gets()
+                    if reply is _MORE:
+                        return
+                    if isinstance(reply, ResponseError) and str(reply).startswith("READONLY"):
+                        self._fail("redis: the master is now a replica")
+                        self.transport.close()
+                        return
+                    replies.append(reply)
+                    on_reply(len(replies) - 1, reply)
+                batches.popleft()
+                if not batch.waiter.done():
+                    batch.waiter.set_result(None)
         except hiredis.ProtocolError as exc:
             self._fail(f"redis: {exc}")
             self.transport.close()
-            return
-        waiter = self.waiter
-        if waiter is not None and len(replies) >= self.want:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
 
     def eof_received(self) -> bool:
         self._fail("redis: connection closed by the server")
@@ -174,6 +211,7 @@ class _Replies(asyncio.Protocol):
 
     def _fail(self, why: str) -> None:
         self.lost = RedisConnectionError(why)
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(self.lost)
+        while self.batches:
+            waiter = self.batches.popleft().waiter
+            if not waiter.done():
+                waiter.set_exception(self.lost)

@@ -3,8 +3,9 @@
 Every state change runs as one call of the Lua script in ``redis_lua`` (atomic in Redis: two
 servers asking at the same time never get the same free address); the key layout is described
 there and in ``docs/stores/redis.md``. Calls made in one turn of the event loop (the packets of
-one runtime batch) go to Redis as one pipeline: one round trip per batch, not per packet; only
-one pipeline is in flight at a time, on one connection, so ``WAIT`` covers every earlier write
+one runtime batch) go to Redis as one pipeline: one round trip per batch, not per packet; up to
+``IN_FLIGHT`` pipelines are in flight at a time (a batch does not wait for the one before to be
+answered), all on one connection, answered in order, so ``WAIT`` covers every earlier write
 (``redis_pipe``: the replies come back raw, as Redis sends them, and each call gets its reply
 as soon as it arrives, not when the whole pipeline is answered).
 
@@ -52,6 +53,7 @@ from dhcpbridge.leases.shared.redis_url import RedisOptions
 log = logs.get("dhcpbridge.leases")
 
 COUNTS_EVERY = 1.0  # seconds between refreshes of the cached record counts
+IN_FLIGHT = 4  # pipelines sent before the first of them is answered
 
 
 def _unknown_function(reply: Any) -> bool:
@@ -95,7 +97,8 @@ class RedisStore:
         self.client = open_client(options)
         self._pipe = RedisPipe(self.client)  # the store's calls, batched on a connection of its own
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._pumping = False
+        self._pumping = False  # a pipeline of what is queued is due
+        self._in_flight = 0  # pipelines sent and not answered yet
         self._tasks: set[asyncio.Task[None]] = set()
         self._counts: dict[str, int] = {}
         self._counts_at = 0.0
@@ -119,17 +122,28 @@ class RedisStore:
         return await future
 
     def _start_pump(self, loop: asyncio.AbstractEventLoop) -> None:
-        task = loop.create_task(self._pump())
+        """Send what is queued as one pipeline now, unless ``IN_FLIGHT`` are unanswered: then the
+        first of them to finish sends it (``_pumping`` stays set until then)."""
+        if self._in_flight >= IN_FLIGHT:
+            return
+        self._pumping = False
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        self._in_flight += 1
+        task = loop.create_task(self._pump(batch, loop))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _pump(self) -> None:
+    async def _pump(
+        self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]], loop: asyncio.AbstractEventLoop
+    ) -> None:
         try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                await self._send(batch)
+            await self._send(batch)
         finally:
-            self._pumping = False
+            self._in_flight -= 1
+            if self._pumping:  # waiting for this one
+                self._start_pump(loop)
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         """Run ``batch`` as one pipeline; each command's future gets its reply as soon as it
