@@ -103,19 +103,26 @@ async def test_after_a_lost_connection_only_the_unanswered_commands_are_sent_aga
     pipe = RedisPipe(c)
     assert await pipe.execute([(b"PING",)]) == [b"PONG"]
     seen: list[int] = []
-    # the connection is killed by its own batch, after the first INCR ran and was answered
-    replies = await pipe.execute(
-        [
-            (b"CLIENT", b"ID"),
-            (b"INCR", b"n"),
-            (b"CLIENT", b"KILL", b"TYPE", b"normal", b"SKIPME", b"no"),
-            (b"INCR", b"n"),
-            (b"CLIENT", b"ID"),
-        ],
-        lambda i, reply: seen.append(i),
+    # the connection is killed while the batch blocks in Redis, after the first INCR ran
+    batch = asyncio.ensure_future(
+        pipe.execute(
+            [
+                (b"CLIENT", b"ID"),
+                (b"INCR", b"n"),
+                (b"BLPOP", b"nothing", b"0.5"),
+                (b"INCR", b"n"),
+                (b"CLIENT", b"ID"),
+            ],
+            lambda i, reply: seen.append(i),
+        )
     )
+    await asyncio.sleep(0.2)
+    killer = redis.Redis(unix_socket_path=str(private_redis.socket))
+    assert killer.client_kill_filter(_type="normal", skipme=True) >= 1
+    killer.close()
+    replies = await batch
     assert replies[0] != replies[4]  # the rest ran on a new connection
-    assert replies[1] == 1 and replies[3] == 2  # the first INCR ran once
+    assert replies[1:4] == [1, None, 2]  # the first INCR ran once
     assert seen == [0, 1, 2, 3, 4]
     await c.aclose()
 
@@ -129,12 +136,12 @@ async def test_batches_in_flight_together_get_their_own_replies(private_redis: R
     second = asyncio.ensure_future(pipe.execute([(b"INCR", b"b"), (b"INCR", b"a")]))
     third = asyncio.ensure_future(pipe.execute([(b"GET", b"a")]))
     assert await asyncio.gather(first, second, third) == [[1, None], [1, 2], [b"2"]]
-    killer = asyncio.ensure_future(
-        pipe.execute(
-            [(b"INCR", b"c"), (b"CLIENT", b"KILL", b"TYPE", b"normal", b"SKIPME", b"no"), (b"INCR", b"c")]
-        )
-    )
-    after = asyncio.ensure_future(pipe.execute([(b"INCR", b"c")]))
-    got = await asyncio.gather(killer, after)
-    assert got[0][0] == 1 and sorted([got[0][2], got[1][0]]) == [2, 3]  # every INCR ran once
+    # the connection killed while a batch blocks in Redis and another waits behind it
+    blocked = asyncio.ensure_future(pipe.execute([(b"INCR", b"c"), (b"BLPOP", b"nothing", b"0.5")]))
+    behind = asyncio.ensure_future(pipe.execute([(b"INCR", b"c")]))
+    await asyncio.sleep(0.2)
+    killer = redis.Redis(unix_socket_path=str(private_redis.socket))
+    assert killer.client_kill_filter(_type="normal", skipme=True) >= 1
+    killer.close()
+    assert await asyncio.gather(blocked, behind) == [[1, None], [2]]  # every INCR ran once
     await c.aclose()
