@@ -123,3 +123,48 @@ async def test_the_listener_subscribes_again_after_its_connection_is_lost(
             await watcher
         await a.close()
         await b.close()
+
+
+async def test_a_lone_server_publishes_nothing_until_someone_else_listens(private_redis: RedisServer) -> None:
+    """Its own listener is the only subscriber: no PUBLISH (it would only read its own changes
+    back); a second server's listener, or an operator's ``SUBSCRIBE``, makes it publish again."""
+    url = private_redis.url()
+    a, b = open_store(url), open_store(url)
+    assert isinstance(a, RedisStore) and isinstance(b, RedisStore)
+    plain = redis.Redis(unix_socket_path=str(private_redis.socket))
+
+    def published() -> int:
+        return int(plain.info("commandstats").get("cmdstat_publish", {}).get("calls", 0))
+
+    a_events: asyncio.Queue[LeaseEvent] = asyncio.Queue()
+    b_events: asyncio.Queue[LeaseEvent] = asyncio.Queue()
+    a_ready, b_ready = asyncio.Event(), asyncio.Event()
+    watchers = [asyncio.create_task(a.watch(a_events.put_nowait, a_ready))]
+    try:
+        await asyncio.wait_for(a_ready.wait(), timeout=20)
+        now = time.time()
+        before = published()
+        assert await a.commit(Lease(X, b"\x01c", LeaseState.BOUND, now, now + 60), now)
+        assert await a.release(V4, X, b"\x01c", now + 1)
+        assert published() == before  # alone: nothing published
+        watchers.append(asyncio.create_task(b.watch(b_events.put_nowait, b_ready)))
+        await asyncio.wait_for(b_ready.wait(), timeout=20)
+        assert await a.commit(Lease(X + 1, b"\x01d", LeaseState.BOUND, now, now + 60), now)
+        assert (await next_event(b_events)).lease.address == X + 1
+        assert published() == before + 1
+        # without its own listener, a server publishes to anyone who listens (an operator)
+        watchers.pop(0).cancel()
+        deadline = time.monotonic() + 20
+        while plain.pubsub_numsub(f"dhcpbridge:changes:{a.owner}")[0][1]:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        assert await a.release(V4, X + 1, b"\x01d", now + 2)
+        assert (await next_event(b_events)).event == "release"
+    finally:
+        plain.close()
+        for w in watchers:
+            w.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await w
+        await a.close()
+        await b.close()

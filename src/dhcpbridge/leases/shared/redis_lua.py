@@ -17,7 +17,9 @@ operation's JSON argument. The key layout is described in ``docs/stores/redis.md
   allocation, for the next reap), ``...:role:<name>`` (who holds a role such as the reaper).
 
 Every change to a state with an event (bound, released, declined, expired) is published on the
-channel ``...:changes`` as ``<server> <record JSON>`` (``redis_watch``: other servers' event buses).
+channel ``...:changes`` as ``<server> <record JSON>`` (``redis_watch``: other servers' event buses),
+when someone but the calling server's own listener (subscribed to ``...:changes:<server>`` as
+well) listens there.
 
 A range's bitmap needs no creation: a missing key (or bits past its end) reads as all free, so the
 first allocation in a /16 costs what any other does. A record whose bit an allocation set
@@ -138,6 +140,14 @@ local function in_range(h, r)
   return true
 end
 
+-- whether a subscriber of the changes other than the calling server's own listener is there
+-- (each server's listener also subscribes, in the same command, to changes:<its id>): a lone
+-- server publishes nothing, so it does not read every change of its own back
+local function someone_listens()
+  local n = redis.call('PUBSUB', 'NUMSUB', I .. 'changes', I .. 'changes:' .. OWNER)
+  return n[2] > n[4]
+end
+
 -- store rec as the record of its address (replacing cur, the record there before, if any)
 local function put(rec, cur)
   local addr = rec.address
@@ -175,7 +185,7 @@ local function put(rec, cur)
   redis.call('HSET', REC, addr, LAST_RAW)
   write_view(rec, cur)
   local told = EVENTS[rec.state] and (rec.state ~= 'expired' or (cur and cur.state == 'bound'))
-  if told then redis.call('PUBLISH', I .. 'changes', OWNER .. ' ' .. LAST_RAW) end
+  if told and someone_listens() then redis.call('PUBLISH', I .. 'changes', OWNER .. ' ' .. LAST_RAW) end
   return rec
 end
 

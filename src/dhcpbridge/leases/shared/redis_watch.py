@@ -5,7 +5,8 @@ expired from bound) is published, inside the same atomic call, on the channel
 ``<prefix>dhcpbridge:changes`` as ``<server id> <record JSON>``. ``watch`` subscribes on a
 connection of its own and hands each change another server made to the server's event bus as the
 matching ``LeaseEvent`` (``commit``, ``release``, ``decline``, ``expire``), so the CLI, the API and
-DNS updates see the whole pool from any server, as with PostgreSQL's LISTEN/NOTIFY. A lost
+DNS updates see the whole pool from any server, as with PostgreSQL's LISTEN/NOTIFY. A server whose
+listener is the only one subscribed publishes nothing (see ``own_channel``). A lost
 connection is opened again with backoff; changes made meanwhile are not replayed (the records stay
 the truth).
 """
@@ -31,6 +32,13 @@ def channel(prefix: str) -> str:
     return f"{prefix}dhcpbridge:changes"
 
 
+def own_channel(prefix: str, me: str) -> str:
+    """A channel only server ``me``'s listener subscribes to (nothing is published there): the
+    functions publish a change only if ``channel`` has more subscribers than this one, so a lone
+    server does not read each of its own changes back (17-35 µs of its CPU per DORA)."""
+    return f"{channel(prefix)}:{me}"
+
+
 def parse(payload: bytes, me: str) -> LeaseEvent | None:
     """The event of a change another server published; None for ours or noise."""
     try:
@@ -54,9 +62,9 @@ async def watch(
 
     async def listen(connected: Callable[[], None]) -> None:
         client = open_client(options, connect_timeout=5)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(channel(prefix))
+            await pubsub.subscribe(channel(prefix), own_channel(prefix, me))  # one command: counted together
             connected()
             async for message in pubsub.listen():
                 if message.get("type") == "message":
@@ -64,6 +72,7 @@ async def watch(
                     if event is not None:
                         emit(event)
         finally:
+            await pubsub.aclose()  # its connection is its own: a stopped listener stays subscribed otherwise
             await client.aclose()
 
     await keep_listening("Redis", listen, (RedisError, OSError), ready)
