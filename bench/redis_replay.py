@@ -29,7 +29,9 @@ def record(clients: int) -> list[Sequence[Any]]:
     execute = redis_pipe.RedisPipe.execute
 
     async def recording(
-        self: redis_pipe.RedisPipe, commands: Sequence[Sequence[Any]], on_reply: redis_pipe.OnReply
+        self: redis_pipe.RedisPipe,
+        commands: Sequence[Sequence[Any]],
+        on_reply: redis_pipe.OnReply = redis_pipe._ignore,
     ) -> list[Any]:
         sent.extend(commands)
         return await execute(self, commands, on_reply)

@@ -162,7 +162,7 @@ class _Replies(asyncio.Protocol):
     last one is complete (Redis answers a connection's commands in order). ``READONLY`` fails the
     connection (see the module docstring)."""
 
-    def __init__(self, transport: asyncio.BaseTransport) -> None:
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
         self.transport = transport
         self.parser = hiredis.Reader(replyError=ResponseError, notEnoughData=_MORE)
         self.batches: deque[_Batch] = deque()
