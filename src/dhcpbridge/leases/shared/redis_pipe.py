@@ -11,8 +11,8 @@ read call and no stream buffer per batch): a one-command round trip costs 65 µs
 80 (uvloop, this VM; most of the rest is the kernel's).
 
 Batches may be sent before the ones before them are answered (Redis answers a connection's
-commands in order). Replies come back in order; an error reply is a ``ResponseError`` value in its place, never raised.
-``on_reply(i, reply)`` is called for each reply the moment it is parsed, not when the whole batch
+commands in order). Replies come back in order; an error reply is a ``ResponseError`` value in
+its place, never raised. ``on_reply(i, reply)`` is called for each reply the moment it is parsed, not when the whole batch
 is in: Redis answers a long pipeline in pieces (what it read in one go, ~16 KB of commands), and a
 server that waited for the last reply woke every packet of the batch at once and sent all their
 answers in one burst, more than a relay's (or perfdhcp's) socket buffer holds (the bench's Redis
