@@ -145,3 +145,21 @@ async def test_batches_in_flight_together_get_their_own_replies(private_redis: R
     killer.close()
     assert await asyncio.gather(blocked, behind) == [[1, None], [2]]  # every INCR ran once
     await c.aclose()
+
+
+async def test_a_timeout_under_batches_in_flight(private_redis: RedisServer) -> None:
+    """A batch waiting behind one that blocks in Redis times out with it (Redis answers a
+    connection's commands in order); neither is sent again, and the pipe works afterwards."""
+    c = client(private_redis, timeout=0.3)
+    pipe = RedisPipe(c)
+    slow = asyncio.ensure_future(pipe.execute([(b"INCR", b"t"), (b"BLPOP", b"nothing", b"1")]))
+    behind = asyncio.ensure_future(pipe.execute([(b"INCR", b"u")]))
+    done = await asyncio.gather(slow, behind, return_exceptions=True)
+    assert all(isinstance(d, RedisTimeoutError) for d in done), done
+    await asyncio.sleep(1.0)
+    plain = redis.Redis(unix_socket_path=str(private_redis.socket))
+    t, u = plain.mget("t", "u")
+    assert t == b"1" and u in (None, b"1")  # each ran at most once
+    plain.close()
+    assert await pipe.execute([(b"INCR", b"t")]) == [2]
+    await c.aclose()
