@@ -5,7 +5,10 @@ Lookups by address and by client are dicts; free addresses of a pool range are f
 per-client hint so a returning client tends to land on the same address. Ranges too large for a
 map (IPv6 /64 pools) are searched by hashing instead. A range may have a ``step`` (an IPv6
 prefix-delegation pool: its members are ``first + k * step``, each one delegated prefix); ranges
-without one step by 1. Expiry is a heap of (expires, address). An offer (OFFERED, never bound) is dropped, from the
+without one step by 1. Expiry is a heap of (expires, address), queued lazily: every active lease
+has an entry no later than its expiry, so a renewal or the bind after an offer (a later expiry
+than the one queued) queues nothing, and the reaper queues a lease again when an entry comes up
+before its time. An offer (OFFERED, never bound) is dropped, from the
 table and the by-client index, as soon as its hold time has passed or the client chose another
 server (an offer to a returning client on its old address falls back to an expired record, the
 history it had); the by-client index never keeps an entry for a client without records.
@@ -91,8 +94,9 @@ class LeaseIndex:
         self._map_firsts: dict[LeaseKind, list[int]] = {k: [] for k in LeaseKind}
         self._map_span: dict[LeaseKind, int] = dict.fromkeys(LeaseKind, 0)
         self._map_by_key: dict[tuple[LeaseKind, int, int, int], _RangeMap] = {}
-        # expiry times of active leases; a renewed lease leaves its old entry behind (skipped when
-        # it comes up), so the heap is rebuilt from the table when it outgrows it (see put)
+        # expiry times of active leases: each has an entry at or before its expiry (see put and
+        # reap); entries of leases gone or inactive are skipped when they come up, and the heap
+        # is rebuilt from the table if they ever make it outgrow it
         self._heap: list[tuple[float, int, int]] = []
         self._heap_limit = HEAP_SLACK
         self._persist = persist or (lambda lease: None)
@@ -192,7 +196,9 @@ class LeaseIndex:
         active = lease.state in ACTIVE_STATES
         if old is None or (old.state in ACTIVE_STATES) != active:
             self._mark(kind, addr, active)
-        if active and not self._loading:
+        if active and not self._loading and (
+            old is None or old is lease or old.state not in ACTIVE_STATES or lease.expires < old.expires
+        ):  # an active ``old`` has an entry no later than its expiry: a later expiry needs none
             heap = self._heap
             _heappush(heap, (lease.expires, kind, addr))
             if len(heap) > self._heap_limit:
@@ -202,9 +208,10 @@ class LeaseIndex:
         return lease
 
     def _compact_heap(self) -> None:
-        """Drop the stale entries: one entry per active lease. Runs when the heap holds twice as
-        many entries as there are leases (plus slack), so it costs O(1) per put on average and
-        memory stays bounded however often clients renew."""
+        """Drop the stale entries: one entry per active lease. Renewals queue nothing, but
+        shortened expiries and leases that go inactive and active again can still leave entries
+        behind; this runs when the heap holds twice as many entries as there are leases (plus
+        slack), so it costs O(1) per put on average and memory stays bounded."""
         heap: list[tuple[float, int, int]] = [
             (lease.expires, kind, addr)
             for kind, table in self.by_addr.items()
@@ -500,7 +507,10 @@ class LeaseIndex:
             _, kind_value, addr = heapq.heappop(heap)
             kind = LeaseKind(kind_value)
             lease = self.by_addr[kind].get(addr)
-            if lease is None or lease.state not in ACTIVE_STATES or lease.expires > now:
+            if lease is None or lease.state not in ACTIVE_STATES:
+                continue
+            if lease.expires > now:  # renewed or bound since this entry was queued: queue it anew
+                _heappush(heap, (lease.expires, kind_value, addr))
                 continue
             if lease.state == LeaseState.OFFERED:  # never bound: nothing to keep (Kea keeps no offers)
                 self._offer_ended(lease)
