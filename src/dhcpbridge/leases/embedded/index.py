@@ -196,8 +196,10 @@ class LeaseIndex:
         active = lease.state in ACTIVE_STATES
         if old is None or (old.state in ACTIVE_STATES) != active:
             self._mark(kind, addr, active)
-        if active and not self._loading and (
-            old is None or old is lease or old.state not in ACTIVE_STATES or lease.expires < old.expires
+        if (
+            active
+            and not self._loading
+            and (old is None or old is lease or old.state not in ACTIVE_STATES or lease.expires < old.expires)
         ):  # an active ``old`` has an entry no later than its expiry: a later expiry needs none
             heap = self._heap
             _heappush(heap, (lease.expires, kind, addr))
