@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import random
 import socket
 import time
 from collections.abc import Sequence
@@ -47,19 +48,40 @@ def _zone_file(origin: str) -> str:
     )
 
 
+TCP_TAKEN = "creating TCP socket: address in use"  # named's log line when its TCP port is taken
+#: where ``free_port`` looks: below the kernel's range of ephemeral ports (the ``ip_local_port_range``
+#: default starts at 32768), so the local end of some unrelated outgoing TCP connection cannot take
+#: a port between the moment a test picks it and the moment named binds it
+PICK_FROM = 10_000
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(address: str = "127.0.0.1") -> int:
     """A port free for both UDP and TCP on ``address`` now (named listens on both), so test runs
-    side by side on one machine do not talk to each other's BIND."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((address, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((address, port))
-                except OSError:
-                    continue
-                return port
+    side by side on one machine do not talk to each other's BIND. Picked at random outside the
+    ephemeral range: a test module picks its port when it is collected, minutes before named binds
+    it, and an ephemeral port (what binding port 0 gives) can meanwhile be the local end of any
+    outgoing connection; named then listens on UDP only (``creating TCP socket: address in use``)."""
+    top = _ephemeral_low()
+    low = PICK_FROM if top > PICK_FROM + 1000 else 1024
+    for _ in range(200):
+        port = random.randrange(low, top)
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
+        ):
+            try:
+                udp.bind((address, port))
+                tcp.bind((address, port))
+            except OSError:
+                continue
+            return port
     raise OSError("no port free for both UDP and TCP")
 
 
@@ -148,6 +170,7 @@ class BindServer(StartStop):
 
     def start(self, timeout: float = 20.0) -> Self:
         conf = self.write()
+        before = len(self.log())  # the log is appended to across restarts: read only this start's lines
         argv = ["named", "-g", "-n", "1", "-c", str(conf)]
         if self.ns is not None:
             self.proc = self.ns.popen(argv, name="named", log_path=self.log_path, cpu=self.cpu)
@@ -159,8 +182,13 @@ class BindServer(StartStop):
                 raise BindError(f"named exited: {self.log()[-3000:]}")
             with contextlib.suppress(dns.exception.DNSException, OSError):
                 if self.query([*self.zones, *self.static_zones][0], "SOA", timeout=0.5):
+                    if TCP_TAKEN in self.log()[before:]:
+                        break  # it answers on UDP only: updates over TCP would be refused
                     return self
             time.sleep(0.1)
+        if TCP_TAKEN in self.log()[before:]:
+            self.stop()
+            raise BindError(f"named could not listen on TCP {self.address}#{self.port}: the port is taken")
         self.stop()
         raise BindError(f"named did not answer within {timeout} s: {self.log()[-3000:]}")
 
