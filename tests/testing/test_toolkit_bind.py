@@ -34,8 +34,11 @@ def test_named_without_its_tcp_port_fails_to_start(tmp_path: Path) -> None:
         holder.bind(("127.0.0.1", port))
         holder.listen(1)
         server = BindServer(tmp_path / "bind", ["example.test"], port=port)
-        with pytest.raises(BindError, match="could not listen on TCP"):
-            server.start(timeout=10.0)
-        assert server.proc is None  # stopped, not left running
+        try:
+            with pytest.raises(BindError, match="could not listen on TCP"):
+                server.start(timeout=10.0)
+            assert server.proc is None  # stopped, not left running
+        finally:
+            server.stop()  # if it started after all: no named left behind
     with BindServer(tmp_path / "bind", ["example.test"], port=port) as again:  # the port is free now
         assert again.query("example.test", "SOA")
